@@ -1,0 +1,167 @@
+"""Command line: parse options, call the library, turn its errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import click
+
+from . import pipeline
+from .ids import add_missing_ids
+from .model import CourseError, Library, Problem
+
+DEFAULT_LESSONS = Path("lessons")
+DEFAULT_DECKS = Path("decks")
+DEFAULT_SITE = Path("site")
+
+try:
+    VERSION = version("course-generator")
+except PackageNotFoundError:  # running from a checkout that was never installed
+    VERSION = "0.0.0+unknown"
+
+lessons_option = click.option(
+    "--lessons",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_LESSONS,
+    show_default=True,
+    help="Folder holding course.yml and one folder of lessons per language.",
+)
+lang_option = click.option(
+    "--lang",
+    "langs",
+    multiple=True,
+    metavar="CODE",
+    help="Only this language (repeatable); default: every language folder.",
+)
+
+
+def _fail(problems: Sequence[Problem], what: str) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    count = len(problems)
+    click.echo(f"{count} {what}{'s' if count != 1 else ''}; nothing was written.", err=True)
+    sys.exit(1)
+
+
+def _warn(warnings: Sequence[Problem]) -> None:
+    for problem in warnings:
+        click.echo(f"{problem} (warning)", err=True)
+
+
+def _load_checked(lessons: Path, langs: Sequence[str], strict: bool) -> Library:
+    try:
+        library = pipeline.check(lessons, langs)
+    except CourseError as exc:
+        _fail(exc.problems, "error")
+        raise AssertionError("unreachable") from None
+    _warn(library.warnings)
+    if strict and library.warnings:
+        _fail(library.warnings, "warning (--strict)")
+    return library
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(VERSION, prog_name="course-build")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Turn Markdown lessons into Anki decks and a static HTML course, one per language.
+
+    Without a command, builds everything with the defaults (same as `build`).
+    """
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(build_command)
+
+
+@main.command("build")
+@lessons_option
+@click.option(
+    "--decks",
+    "decks_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_DECKS,
+    show_default=True,
+    help="Where the .apkg files are written.",
+)
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_SITE,
+    show_default=True,
+    help="Where the HTML course is written.",
+)
+@click.option("--no-decks", is_flag=True, help="Do not write decks.")
+@click.option("--no-site", is_flag=True, help="Do not write the HTML course.")
+@lang_option
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def build_command(
+    lessons: Path = DEFAULT_LESSONS,
+    decks_dir: Path = DEFAULT_DECKS,
+    site_dir: Path = DEFAULT_SITE,
+    no_decks: bool = False,
+    no_site: bool = False,
+    langs: tuple[str, ...] = (),
+    strict: bool = False,
+) -> None:
+    """Build the Anki decks and the HTML course.
+
+    Everything is read and checked first; if anything is wrong, every problem is listed as
+    `path:line: message` and nothing is written. Cards without an ID are left out (with a
+    warning): run `ids` to give them one.
+    """
+    library = _load_checked(lessons, langs, strict)
+    result = pipeline.build(library, None if no_decks else decks_dir, None if no_site else site_dir)
+    for lang in result.languages:
+        built = f" -> {lang.deck}" if lang.deck else ""
+        click.echo(
+            f"{lang.lang}: {lang.lessons} lesson{'s' if lang.lessons != 1 else ''}, "
+            f"{lang.notes} notes, {lang.cards} cards{built}"
+        )
+    if result.site is not None:
+        click.echo(f"site: {result.site / 'index.html'}")
+    if result.warnings:
+        click.echo(f"{len(result.warnings)} warning(s)", err=True)
+
+
+@main.command("check")
+@lessons_option
+@lang_option
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit status 1).")
+def check_command(lessons: Path, langs: tuple[str, ...], strict: bool) -> None:
+    """Validate the lessons without writing anything.
+
+    Lists every problem as `path:line: message`; exits with status 1 on errors (and on warnings
+    with --strict).
+    """
+    library = _load_checked(lessons, langs, strict)
+    for course in library.courses:
+        cards = len(course.cards)
+        click.echo(f"{course.lang}: {len(course.lessons)} lessons, {cards} cards: ok")
+    if library.warnings:
+        click.echo(f"{len(library.warnings)} warning(s)", err=True)
+
+
+@main.command("ids")
+@lessons_option
+@lang_option
+def ids_command(lessons: Path, langs: tuple[str, ...]) -> None:
+    """Give every card without an ID a new one, in place.
+
+    Appends `<!-- id: xxxxxxxx -->` to the card's last line and changes no other byte of the
+    file. Commit the result: the IDs are what keep learners' progress when cards change.
+    """
+    try:
+        library = pipeline.check(lessons, langs)
+    except CourseError as exc:
+        _fail(exc.problems, "error")
+        return
+    added = add_missing_ids(library)
+    for item in added:
+        click.echo(f"{item.path}: {item.count} ID{'s' if item.count != 1 else ''} added")
+    if not added:
+        click.echo("every card has an ID")

@@ -1,0 +1,82 @@
+"""The one configured markdown-it parser, and renderers built from tables of rules.
+
+Every output (decks, site) renders the same tokens: a lesson is parsed once. Each output passes its
+own small table of rules (`{token type: function}`) for the tokens it shows differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from types import MappingProxyType
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from .cards import card_plugin
+
+Rule = Callable[[RendererHTML, Sequence[Token], int, OptionsDict, Any], str]
+
+
+@cache
+def parser() -> MarkdownIt:
+    """CommonMark with tables, strikethrough, front matter and cards (with `==mark==`).
+
+    Raw HTML is off: a lesson's `<script>` is shown as text, never run, on every output.
+    """
+    return (
+        MarkdownIt("commonmark", {"html": False, "typographer": False})
+        .enable(["table", "strikethrough"])
+        .use(front_matter_plugin)
+        .use(card_plugin)
+    )
+
+
+def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    """Images point at their content-hash name under `env["media_prefix"]`."""
+    token = tokens[idx]
+    name = token.meta.get("media")
+    src = f"{env.get('media_prefix', '')}{name}" if name else str(token.attrGet("src") or "")
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    title = token.attrGet("title")
+    title_attr = f' title="{escapeHtml(str(title))}"' if title else ""
+    return f'<img src="{escapeHtml(src)}" alt="{escapeHtml(alt)}"{title_attr}>'
+
+
+def _nothing(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    return ""
+
+
+COMMON_RULES: Mapping[str, Rule] = MappingProxyType(
+    {"image": _image, "front_matter": _nothing}
+)
+
+
+def renderer(rules: Mapping[str, Rule]) -> RendererHTML:
+    """A renderer with the common rules and an output's own table on top."""
+    result = RendererHTML(parser())
+    for name, rule in {**COMMON_RULES, **rules}.items():
+        result.rules[name] = rule.__get__(result)
+    return result
+
+
+def render(out: RendererHTML, tokens: Sequence[Token], env: Mapping[str, Any]) -> str:
+    return out.render(tokens, parser().options, dict(env))
+
+
+def plain_text(tokens: Sequence[Token]) -> str:
+    """The text of inline tokens, without markup: for titles, tags and search."""
+    parts: list[str] = []
+    for token in tokens:
+        if token.children:
+            parts.append(plain_text(token.children))
+        elif token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)

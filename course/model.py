@@ -1,0 +1,159 @@
+"""Typed records passed between the pipeline's stages: lessons, sections, cards, courses."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markdown_it.token import Token
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SourceLoc:
+    """A place in a source file, for messages an author can act on."""
+
+    path: Path
+    """The file, as it was found (relative to the working directory where possible)."""
+    line: int
+    """1-based line number; 0 when the problem concerns the whole file."""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else f"{self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong (or doubtful) in the sources."""
+
+    loc: SourceLoc
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.loc}: {self.message}"
+
+
+class CourseError(Exception):
+    """The sources have errors; nothing was written. Carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (str(p.loc.path), p.loc.line, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class CardKind(enum.Enum):
+    """How a card is written and which Anki note type it becomes."""
+
+    BASIC = "basic"
+    """`Question::Answer` or a `?` line: one card."""
+    REVERSED = "reversed"
+    """`Question:::Answer` or a `??` line: a card each way."""
+    CLOZE = "cloze"
+    """`==hidden==` or `{{c1::hidden}}`: a card per cloze number."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a lesson's material comes from (front matter `source`)."""
+
+    title: str
+    publisher: str = ""
+    url: str = ""
+    author: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """An image a lesson references, packed under a content-hash name."""
+
+    path: Path
+    """The file on disk."""
+    name: str
+    """`<sha256 prefix><suffix>`: unique across lessons, stable across builds."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Card:
+    """One card (one Anki note) as the author wrote it."""
+
+    id: str | None
+    """The author-owned ID from the `<!-- id: ... -->` comment; None while missing."""
+    kind: CardKind
+    question: tuple[Token, ...]
+    """Rendered block tokens of the question (for a cloze: the whole text)."""
+    answer: tuple[Token, ...]
+    """Rendered block tokens of the answer (empty for a cloze)."""
+    text: str
+    """The card's Markdown source without its ID comment: for search and plain-text uses."""
+    section: Section
+    loc: SourceLoc
+    """The card's first line."""
+    id_line: int
+    """0-based line (in the file) where a missing ID would be appended."""
+    clozes: tuple[int, ...] = ()
+    """Cloze numbers used by a cloze card, in ascending order."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Section:
+    """A heading of a lesson and what stands below it, up to the next heading."""
+
+    id: str
+    """Slug of the title, unique within the lesson ('' for text before the first heading)."""
+    title: str
+    level: int
+    loc: SourceLoc
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Lesson:
+    """One Markdown file of `lessons/<lang>/`."""
+
+    id: str
+    title: str
+    lang: str
+    order: int
+    path: Path
+    tokens: tuple[Token, ...]
+    """Every block token of the body, card tokens included: the page is rendered from these."""
+    sections: tuple[Section, ...]
+    cards: tuple[Card, ...]
+    media: tuple[MediaFile, ...]
+    source: Source | None = None
+    tags: tuple[str, ...] = ()
+    description: str = ""
+
+    def cards_in(self, section: Section) -> tuple[Card, ...]:
+        return tuple(c for c in self.cards if c.section is section)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Course:
+    """The lessons of one language, in order, with the course's title in that language."""
+
+    id: str
+    """Course identity shared by every language; part of every note's GUID."""
+    lang: str
+    title: str
+    description: str
+    lessons: tuple[Lesson, ...]
+    root: Path
+    """The `lessons/<lang>/` folder."""
+
+    @property
+    def cards(self) -> tuple[Card, ...]:
+        return tuple(c for lesson in self.lessons for c in lesson.cards)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Library:
+    """Every language's course, read from one lessons folder."""
+
+    id: str
+    title: str
+    root: Path
+    courses: tuple[Course, ...]
+    warnings: tuple[Problem, ...] = field(default=())
+
+    def course(self, lang: str) -> Course:
+        return next(c for c in self.courses if c.lang == lang)
