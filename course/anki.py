@@ -23,9 +23,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import genanki  # type: ignore[import-untyped]
-from genanki.apkg_col import APKG_COL  # type: ignore[import-untyped]
-from genanki.apkg_schema import APKG_SCHEMA  # type: ignore[import-untyped]
+import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
@@ -74,11 +74,15 @@ def note_types() -> dict[CardKind, genanki.Model]:
     card1 = {"name": "Card 1", "qfmt": front, "afmt": back}
     return {
         CardKind.BASIC: genanki.Model(
-            MODEL_IDS[CardKind.BASIC], MODEL_NAMES[CardKind.BASIC],
-            fields=fields(FRONT_BACK_FIELDS), templates=[card1], css=css,
+            MODEL_IDS[CardKind.BASIC],
+            MODEL_NAMES[CardKind.BASIC],
+            fields=fields(FRONT_BACK_FIELDS),
+            templates=[card1],
+            css=css,
         ),
         CardKind.REVERSED: genanki.Model(
-            MODEL_IDS[CardKind.REVERSED], MODEL_NAMES[CardKind.REVERSED],
+            MODEL_IDS[CardKind.REVERSED],
+            MODEL_NAMES[CardKind.REVERSED],
             fields=fields(FRONT_BACK_FIELDS),
             templates=[
                 card1,
@@ -87,12 +91,18 @@ def note_types() -> dict[CardKind, genanki.Model]:
             css=css,
         ),
         CardKind.CLOZE: genanki.Model(
-            MODEL_IDS[CardKind.CLOZE], MODEL_NAMES[CardKind.CLOZE],
+            MODEL_IDS[CardKind.CLOZE],
+            MODEL_NAMES[CardKind.CLOZE],
             fields=fields(CLOZE_FIELDS),
             templates=[
-                {"name": "Cloze", "qfmt": _template("cloze-front.html"), "afmt": _template("cloze-back.html")}
+                {
+                    "name": "Cloze",
+                    "qfmt": _template("cloze-front.html"),
+                    "afmt": _template("cloze-back.html"),
+                }
             ],
-            css=css, model_type=genanki.Model.CLOZE,
+            css=css,
+            model_type=genanki.Model.CLOZE,
         ),
     }
 
@@ -110,11 +120,15 @@ def note_guid(course_id: str, lang: str, card_id: str) -> str:
 # -- rendering the fields -------------------------------------------------------------------------
 
 
-def _cloze_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+def _cloze_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
     return f"{{{{c{tokens[idx].meta['n']}::"
 
 
-def _cloze_close(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+def _cloze_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
     for token in reversed(tokens[:idx]):  # the hint sits on the matching open token
         if token.type == "cloze_open":
             hint = token.meta.get("hint", "")
@@ -161,13 +175,18 @@ def lesson_deck_name(course: Course, index: int, lesson: Lesson) -> str:
 def notes_for(course: Course) -> Iterator[NoteData]:
     out = markdown.renderer(ANKI_RULES)
     env = {"media_prefix": ""}
-    for index, lesson in enumerate(course.lessons, start=1):
+    for lesson in course.lessons:
         deck_id = stable_id(course.id, course.lang, lesson.id)
         source = source_html(lesson.source)
         for card in lesson.cards:
             if card.id is None:
                 continue  # reported as a warning: a card without identity never reaches a learner
-            context = (escapeHtml(lesson.title), escapeHtml(card.section.title), source, course.lang)
+            context = (
+                escapeHtml(lesson.title),
+                escapeHtml(card.section.title),
+                source,
+                course.lang,
+            )
             first = markdown.render(out, card.question, env).strip()
             second = markdown.render(out, card.answer, env).strip()
             tags = [lesson.id]
@@ -195,7 +214,10 @@ def build_time() -> int:
 
 @dataclass(slots=True)
 class ModTimes:
-    """`{"note_types": {name: {hash, mod}}, "notes": {card id: {hash, mod}}}`, kept beside the lessons."""
+    """When each note and note type last changed, kept beside the lessons.
+
+    `{"note_types": {name: {hash, mod}}, "notes": {card id: {hash, mod}}}`
+    """
 
     data: dict[str, dict[str, dict[str, Any]]]
 
@@ -242,9 +264,12 @@ def write_deck(course: Course, out: Path, mod_times: ModTimes, now: int) -> Deck
     models = note_types()
     model_mods = {
         kind: mod_times.stamp(
-            "note_types", model.name, hashlib.sha256(
+            "note_types",
+            model.name,
+            hashlib.sha256(
                 json.dumps([model.fields, model.templates, model.css], sort_keys=True).encode()
-            ).hexdigest(), now,
+            ).hexdigest(),
+            now,
         )
         for kind, model in models.items()
     }
@@ -265,13 +290,16 @@ def write_deck(course: Course, out: Path, mod_times: ModTimes, now: int) -> Deck
         ids = itertools.count(stamp * 1000)
         for note, mod in zip(notes, note_mods, strict=True):
             gnote = genanki.Note(
-                model=models[note.kind], fields=list(note.fields), tags=list(note.tags), guid=note.guid
+                model=models[note.kind],
+                fields=list(note.fields),
+                tags=list(note.tags),
+                guid=note.guid,
             )
             gnote.write_to_db(cursor, mod, note.deck_id, ids)
             cards += len(gnote.cards)
         conn.commit()
         conn.close()
-        media = sorted({m.name: m for lesson in course.lessons for m in lesson.media}.values(), key=lambda m: m.name)
+        media = _card_media(course, notes)
         _write_zip(out, Path(db_name), media, stamp)
     finally:
         Path(db_name).unlink(missing_ok=True)
@@ -279,14 +307,21 @@ def write_deck(course: Course, out: Path, mod_times: ModTimes, now: int) -> Deck
 
 
 def _write_decks_and_models(
-    cursor: sqlite3.Cursor, course: Course, models: Mapping[CardKind, genanki.Model], mods: Mapping[CardKind, int]
+    cursor: sqlite3.Cursor,
+    course: Course,
+    models: Mapping[CardKind, genanki.Model],
+    mods: Mapping[CardKind, int],
 ) -> None:
     """Write the whole deck tree and all note types in one update each (not once per deck)."""
     (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
     decks = json.loads(decks_json)
     top = stable_id(course.id, course.lang)
     entries = [(top, course.title, course.description)] + [
-        (stable_id(course.id, course.lang, lesson.id), lesson_deck_name(course, i, lesson), lesson.description)
+        (
+            stable_id(course.id, course.lang, lesson.id),
+            lesson_deck_name(course, i, lesson),
+            lesson.description,
+        )
         for i, lesson in enumerate(course.lessons, start=1)
     ]
     for deck_id, name, description in entries:
@@ -297,8 +332,28 @@ def _write_decks_and_models(
         str(model.model_id): model.to_json(mods[kind], top) for kind, model in models.items()
     }
     cursor.execute(
-        "UPDATE col SET decks = ?, models = ?", (json.dumps(decks, sort_keys=True), json.dumps(model_json, sort_keys=True))
+        "UPDATE col SET decks = ?, models = ?",
+        (json.dumps(decks, sort_keys=True), json.dumps(model_json, sort_keys=True)),
     )
+
+
+def _card_media(course: Course, notes: Sequence[NoteData]) -> list[MediaFile]:
+    """The images the notes show (Anki drops files no note references), by name."""
+    used = {
+        token.meta["media"]
+        for note in notes
+        for block in (*note.card.question, *note.card.answer)
+        for token in _walk(block.children or [])
+        if token.type == "image" and "media" in token.meta
+    }
+    known = {m.name: m for lesson in course.lessons for m in lesson.media}
+    return [known[name] for name in sorted(used)]
+
+
+def _walk(tokens: Sequence[Token]) -> Iterator[Token]:
+    for token in tokens:
+        yield token
+        yield from _walk(token.children or [])
 
 
 def _write_zip(out: Path, db: Path, media: Sequence[MediaFile], stamp: int) -> None:

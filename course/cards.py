@@ -136,7 +136,7 @@ def _open_card(state: StateBlock, kind: str, start: int, end: int) -> Token:
 def _tokenize_lines(state: StateBlock, start: int, end: int) -> None:
     """Run the block rules over lines [start, end) as a nested container does."""
     old_parent, old_max = state.parentType, state.lineMax
-    state.parentType = "card"  # type: ignore[assignment]
+    state.parentType = "card"
     state.lineMax = end
     state.md.block.tokenize(state, start, end)
     state.parentType, state.lineMax = old_parent, old_max
@@ -351,7 +351,11 @@ def iter_card_sides(tokens: Sequence[Token]) -> Iterator[tuple[Token, list[Token
 def hide_single_paragraph(tokens: list[Token]) -> None:
     """A card side that is one paragraph renders without `<p>` (like a tight list item)."""
     opens = [t for t in tokens if t.type == "paragraph_open"]
-    if len(opens) == 1 and tokens[0].type == "paragraph_open" and tokens[-1].type == "paragraph_close":
+    if (
+        len(opens) == 1
+        and tokens[0].type == "paragraph_open"
+        and tokens[-1].type == "paragraph_close"
+    ):
         tokens[0].hidden = tokens[-1].hidden = True
 
 

@@ -141,7 +141,8 @@ def check_command(lessons: Path, langs: tuple[str, ...], strict: bool) -> None:
     library = _load_checked(lessons, langs, strict)
     for course in library.courses:
         cards = len(course.cards)
-        click.echo(f"{course.lang}: {len(course.lessons)} lessons, {cards} cards: ok")
+        n = len(course.lessons)
+        click.echo(f"{course.lang}: {n} lesson{'s' if n != 1 else ''}, {cards} cards: ok")
     if library.warnings:
         click.echo(f"{len(library.warnings)} warning(s)", err=True)
 

@@ -45,6 +45,6 @@ def _course_ids(course: Course) -> Iterator[Added]:
             row = rows[line]
             body = row.rstrip(b"\r\n")
             comment = f" <!-- id: {new_id(taken)} -->".encode()
-            rows[line] = body + comment + row[len(body):]
+            rows[line] = body + comment + row[len(body) :]
         atomic_write(lesson.path, b"".join(rows))
         yield Added(lesson.path, len(lines))

@@ -68,7 +68,7 @@ class Report:
 
 
 def slugify(text: str) -> str:
-    """A tag- and anchor-safe slug that keeps letters of every script: 'Η Ενσυναίσθηση' -> 'η-ενσυναίσθηση'."""
+    """A tag- and anchor-safe slug that keeps every script's letters: 'Η Υπομονή' -> 'η-υπομονή'."""
     text = unicodedata.normalize("NFC", text).casefold()
     return re.sub(r"[^\w]+", "-", text).strip("-_") or "section"
 
@@ -80,7 +80,9 @@ def read_text(path: Path, report: Report) -> str | None:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        report.error(path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
+        report.error(
+            path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+        )
         return None
     if not text.strip():
         report.error(path, 0, "file is empty")
@@ -88,7 +90,9 @@ def read_text(path: Path, report: Report) -> str | None:
     return text
 
 
-def read_yaml(path: Path, text: str, report: Report, first_line: int = 1) -> tuple[Any, dict[str, int]]:
+def read_yaml(
+    path: Path, text: str, report: Report, first_line: int = 1
+) -> tuple[Any, dict[str, int]]:
     """Parse YAML; return (data, {top-level key: line}). Errors carry the file's line."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -125,7 +129,9 @@ def read_course_file(path: Path, report: Report) -> dict[str, Any]:
     for key in sorted(set(data) - {"id", "title", "description"}):
         report.warn(path, lines.get(str(key), 1), f"unknown key '{key}' ignored")
     if "id" in data and not SLUG.match(data["id"]):
-        report.error(path, lines.get("id", 1), "'id' must be a slug: lowercase letters, digits, '-', '_'")
+        report.error(
+            path, lines.get("id", 1), "'id' must be a slug: lowercase letters, digits, '-', '_'"
+        )
     return data
 
 
@@ -163,7 +169,9 @@ def load_course(folder: Path, course_id: str, default_title: str, report: Report
     ]
     if not lessons:
         report.warn(folder, 0, "no lessons (*.md) in this language folder")
-    check_unique(report, ((lesson.id, SourceLoc(lesson.path, 1)) for lesson in lessons), "lesson ID")
+    check_unique(
+        report, ((lesson.id, SourceLoc(lesson.path, 1)) for lesson in lessons), "lesson ID"
+    )
     check_unique(
         report,
         ((c.id, c.loc) for lesson in lessons for c in lesson.cards if c.id is not None),
@@ -186,7 +194,9 @@ def check_unique(report: Report, items: Iterable[tuple[str, SourceLoc]], what: s
         seen[key].append(loc)
     for key, locs in seen.items():
         for loc in locs[1:]:
-            report.errors.append(Problem(loc, f"duplicate {what} '{key}' (first used at {locs[0]})"))
+            report.errors.append(
+                Problem(loc, f"duplicate {what} '{key}' (first used at {locs[0]})")
+            )
 
 
 def load_lesson(path: Path, lang: str, root: Path, report: Report) -> Lesson | None:
@@ -198,7 +208,12 @@ def load_lesson(path: Path, lang: str, root: Path, report: Report) -> Lesson | N
     for line0, message in env.get("problems", []):
         report.error(path, line0 + 1, message)
     if not tokens or tokens[0].type != "front_matter":
-        report.error(path, 1, "missing front matter: start the file with a '---' block holding id, title, lang, order")
+        report.error(
+            path,
+            1,
+            "missing front matter: start the file with a '---' block"
+            " holding id, title, lang and order",
+        )
         return None
     front = read_front_matter(path, tokens[0], lang, report)
     if front is None:
@@ -243,7 +258,9 @@ def read_front_matter(path: Path, token: Token, lang: str, report: Report) -> di
     if "title" in data and not isinstance(data["title"], str):
         report.error(path, line("title"), "'title' must be text")
     if data.get("lang") not in (None, "", lang):
-        report.error(path, line("lang"), f"lang '{data['lang']}' disagrees with the folder '{lang}'")
+        report.error(
+            path, line("lang"), f"lang '{data['lang']}' disagrees with the folder '{lang}'"
+        )
     if "order" in data and (not isinstance(data["order"], int) or isinstance(data["order"], bool)):
         report.error(path, line("order"), "'order' must be a whole number")
     if "description" in data and not isinstance(data["description"], str):
@@ -251,7 +268,9 @@ def read_front_matter(path: Path, token: Token, lang: str, report: Report) -> di
     tags = data.get("tags", [])
     if isinstance(tags, str):
         tags = [tags]
-    if not isinstance(tags, list) or not all(isinstance(t, str) and t and not re.search(r"\s", t) for t in tags):
+    if not isinstance(tags, list) or not all(
+        isinstance(t, str) and t and not re.search(r"\s", t) for t in tags
+    ):
         report.error(path, line("tags"), "'tags' must be a list of words without spaces")
     else:
         data["tags"] = tags
@@ -275,7 +294,9 @@ def read_source(path: Path, value: Any, line: int, report: Report) -> Source | N
     return Source(**fields)
 
 
-def resolve_images(path: Path, root: Path, tokens: Sequence[Token], report: Report) -> tuple[MediaFile, ...]:
+def resolve_images(
+    path: Path, root: Path, tokens: Sequence[Token], report: Report
+) -> tuple[MediaFile, ...]:
     """Check every image and give it its content-hash name (`token.meta["media"]`)."""
     media: dict[str, MediaFile] = {}
     top = root.resolve()
@@ -284,7 +305,9 @@ def resolve_images(path: Path, root: Path, tokens: Sequence[Token], report: Repo
             line = block.map[0] + 1 if block.map else 0
             src = str(token.attrGet("src") or "")
             if urlsplit(src).scheme or src.startswith("//"):
-                report.error(path, line, f"image '{src}' is not a local file: put it beside the lesson")
+                report.error(
+                    path, line, f"image '{src}' is not a local file: put it beside the lesson"
+                )
                 continue
             target = (path.parent / unquote(src)).resolve()
             if not target.is_relative_to(top):
@@ -308,7 +331,9 @@ def _images(tokens: Sequence[Token]) -> Iterable[Token]:
             yield from _images(token.children)
 
 
-def collect(path: Path, tokens: Sequence[Token], report: Report) -> tuple[tuple[Section, ...], tuple[Card, ...]]:
+def collect(
+    path: Path, tokens: Sequence[Token], report: Report
+) -> tuple[tuple[Section, ...], tuple[Card, ...]]:
     """Sections from headings, cards from card tokens, each card in the section above it."""
     shown = display_path(path)
     intro = Section("", "", 0, SourceLoc(shown, 1))
@@ -325,7 +350,9 @@ def collect(path: Path, tokens: Sequence[Token], report: Report) -> tuple[tuple[
             while slug in slugs:
                 slug, n = f"{base}-{n}", n + 1
             slugs.add(slug)
-            current = Section(slug, title, int(token.tag[1:]), SourceLoc(shown, (token.map or [0])[0] + 1))
+            current = Section(
+                slug, title, int(token.tag[1:]), SourceLoc(shown, (token.map or [0])[0] + 1)
+            )
             sections.append(current)
         elif token.type == "card_open":
             if current is intro and intro not in sections:
@@ -353,8 +380,4 @@ def collect(path: Path, tokens: Sequence[Token], report: Report) -> tuple[tuple[
 
 def _source_lines(tokens: Sequence[Token], start: int, end: int) -> list[str]:
     """Text of the card's inline tokens (the source, minus block markup) for search and hashing."""
-    return [
-        t.content
-        for t in tokens
-        if t.type == "inline" and t.map and start <= t.map[0] < end
-    ]
+    return [t.content for t in tokens if t.type == "inline" and t.map and start <= t.map[0] < end]

@@ -37,7 +37,9 @@ def parser() -> MarkdownIt:
     )
 
 
-def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+def _image(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
     """Images point at their content-hash name under `env["media_prefix"]`."""
     token = tokens[idx]
     name = token.meta.get("media")
@@ -48,13 +50,13 @@ def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Optio
     return f'<img src="{escapeHtml(src)}" alt="{escapeHtml(alt)}"{title_attr}>'
 
 
-def _nothing(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+def _nothing(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
     return ""
 
 
-COMMON_RULES: Mapping[str, Rule] = MappingProxyType(
-    {"image": _image, "front_matter": _nothing}
-)
+COMMON_RULES: Mapping[str, Rule] = MappingProxyType({"image": _image, "front_matter": _nothing})
 
 
 def renderer(rules: Mapping[str, Rule]) -> RendererHTML:

@@ -75,7 +75,9 @@ def build(library: Library, decks_dir: Path | None, site_dir: Path | None) -> Bu
                 deck_files[course.lang] = Path(tmp)
                 deck_path = decks_dir / anki.deck_file_name(course)
                 notes, cards = result.notes, result.cards
-            results.append(LanguageResult(course.lang, len(course.lessons), notes, cards, deck_path))
+            results.append(
+                LanguageResult(course.lang, len(course.lessons), notes, cards, deck_path)
+            )
 
         site_tmp = None
         if site_dir is not None:
@@ -99,9 +101,9 @@ def build(library: Library, decks_dir: Path | None, site_dir: Path | None) -> Bu
                 if not path.exists() or path.read_text(encoding="utf-8") != text:
                     atomic_write(path, text.encode())
     finally:
-        for tmp in temps:
-            if tmp.is_dir():
-                shutil.rmtree(tmp, ignore_errors=True)
+        for leftover in temps:
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
             else:
-                tmp.unlink(missing_ok=True)
+                leftover.unlink(missing_ok=True)
     return BuildResult(tuple(results), site_dir, library.warnings)
