@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import os
 import sqlite3
 import tempfile
@@ -51,6 +52,7 @@ MODEL_NAMES = MappingProxyType(
 CONTEXT_FIELDS = ("Lesson", "Section", "Source", "Lang")
 FRONT_BACK_FIELDS = ("Front", "Back", *CONTEXT_FIELDS)
 CLOZE_FIELDS = ("Text", "Extra", *CONTEXT_FIELDS)
+SWAP = MappingProxyType({"{{Front}}": "{{Back}}", "{{Back}}": "{{Front}}"})
 
 
 def _template(name: str) -> str:
@@ -61,12 +63,8 @@ def note_types() -> dict[CardKind, genanki.Model]:
     """The three note types, with templates and CSS shipped in the package."""
     css = _template("card.css")
     front, back = _template("front.html"), _template("back.html")
-    swap = {"{{Front}}": "{{Back}}", "{{Back}}": "{{Front}}"}
-
-    def swapped(html: str) -> str:
-        for old, new in swap.items():
-            html = html.replace(old, f"\0{new}")
-        return html.replace("\0", "")
+    def swapped(html: str) -> str:  # the reverse card asks for the front
+        return re.sub(r"\{\{(Front|Back)\}\}", lambda m: SWAP[m.group(0)], html)
 
     def fields(names: Sequence[str]) -> list[dict[str, Any]]:
         return [{"name": n, "font": "Arial", "size": 20} for n in names]

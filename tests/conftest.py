@@ -24,6 +24,7 @@ def sample(tmp_path: Path) -> Path:
 def anki_collection(tmp_path: Path) -> Iterator[Any]:
     """A new, empty collection in Anki's own backend."""
     collection_mod = pytest.importorskip("anki.collection")
+    (tmp_path / "anki").mkdir()
     col = collection_mod.Collection(str(tmp_path / "anki" / "collection.anki2"))
     try:
         yield col
