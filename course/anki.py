@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import re
 import os
+import re
 import sqlite3
 import tempfile
 import time
@@ -63,6 +63,7 @@ def note_types() -> dict[CardKind, genanki.Model]:
     """The three note types, with templates and CSS shipped in the package."""
     css = _template("card.css")
     front, back = _template("front.html"), _template("back.html")
+
     def swapped(html: str) -> str:  # the reverse card asks for the front
         return re.sub(r"\{\{(Front|Back)\}\}", lambda m: SWAP[m.group(0)], html)
 
