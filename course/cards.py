@@ -207,10 +207,10 @@ def card_block(state: StateBlock, start: int, end_line: int, silent: bool) -> bo
     text = state.getLines(start, end, state.blkIndent, False)
     if not _has_cloze(text) and not EMPTY_CLOZE.search(text):
         return False
-    for line in range(start, end):
-        if EMPTY_CLOZE.search(_line(state, line)):
-            _problem(state, line, "empty cloze: nothing to hide")
-    _open_card(state, "cloze", start, end)
+    empty = [line for line in range(start, end) if EMPTY_CLOZE.search(_line(state, line))]
+    for line in empty:
+        _problem(state, line, "empty cloze: nothing to hide")
+    _open_card(state, "cloze", start, end).meta["reported"] = bool(empty)
     state.push("card_question_open", "div", 1)
     _push_paragraph(state, strip_comments(text).strip(), start, end)
     state.push("card_question_close", "div", -1)
@@ -302,6 +302,8 @@ def _number_card_clozes(state: StateCore, card: Token, children: list[Token]) ->
                 child.type, child.tag = "cloze_close", "span"
         anki = list(range(1, n + 1))
     card.meta["clozes"] = tuple(sorted(set(anki)))
+    if card.meta.get("reported"):
+        return  # the block rule has reported the empty cloze on its own line
     if not anki and card.map:
         _problem(state, card.map[0], "cloze card has no ==hidden== or {{c1::hidden}} text")
     _check_cloze_text(state, card, children)

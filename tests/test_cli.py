@@ -1,0 +1,190 @@
+"""The command line: help and version, the default build, `ids`, and what the output says."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from course.cli import main
+from course.ids import ALPHABET, ID_LENGTH
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_command_has_help() -> None:
+    runner = CliRunner()
+    assert main.help
+    for name, command in main.commands.items():
+        assert command.help, f"{name} has no help text"
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0
+        assert command.help.splitlines()[0] in result.output
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{name} {param.opts} has no help"
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert re.fullmatch(r"course-build, version \S+\n", result.output)
+
+
+def test_build_options_and_summary(sample: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--lessons",
+            str(sample),
+            "--decks",
+            str(tmp_path / "d"),
+            "--no-site",
+            "--lang",
+            "pl",
+            "--lang",
+            "lv",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [
+        "sample-course-lv.apkg",
+        "sample-course-pl.apkg",
+    ]
+    assert (
+        f"pl: 1 lesson, 3 notes, 5 cards -> {tmp_path / 'd' / 'sample-course-pl.apkg'}"
+        in result.output
+    )
+    assert "lv: 1 lesson, 2 notes, 2 cards" in result.output
+
+
+def test_unknown_language_is_an_error(sample: Path) -> None:
+    result = CliRunner().invoke(main, ["check", "--lessons", str(sample), "--lang", "de"])
+    assert result.exit_code == 1
+    assert "no lessons for language 'de'" in result.output
+
+
+def test_python_build_py_without_arguments_builds_everything(sample: Path, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copytree(sample, project / "lessons")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "build.py")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (project / "decks").iterdir()) == [
+        f"sample-course-{lang}.apkg" for lang in ("el", "lv", "pl")
+    ]
+    assert (project / "site" / "index.html").is_file()
+    with zipfile.ZipFile(project / "decks" / "sample-course-el.apkg") as archive:
+        assert "collection.anki2" in archive.namelist()
+
+
+# -- ids -----------------------------------------------------------------------------------------
+
+UNTOUCHED = (
+    "\ufeff---\r\nid: ids\r\ntitle: IDs\r\nlang: el\r\norder: 1\r\n---\r\n\r\n"
+    "## Section\r\n\r\n"
+    "First?::One\r\n"
+    "Second?::Two <!-- id: keep-me -->\r\n\r\n"
+    "- In a list?::Yes, here   \r\n\r\n"
+    "Multi\r\n?\r\nline answer\r\n\r\n"
+    "A ==cloze== card.\r\n\r\n"
+    "`code::span` stays prose.\r\n\r\n"
+    "Last?::No final newline"
+)
+
+
+def test_ids_adds_missing_ids_and_changes_no_other_byte(tmp_path: Path) -> None:
+    lessons = tmp_path / "lessons"
+    (lessons / "el").mkdir(parents=True)
+    path = lessons / "el" / "01.md"
+    original = UNTOUCHED.encode("utf-8")
+    path.write_bytes(original)
+
+    result = CliRunner().invoke(main, ["ids", "--lessons", str(lessons)])
+    assert result.exit_code == 0, result.output
+    assert "5 IDs added" in result.output
+    updated = path.read_bytes()
+    pattern = rb" <!-- id: ([" + ALPHABET.encode() + rb"]{" + str(ID_LENGTH).encode() + rb"}) -->"
+    new_ids = re.findall(pattern, updated)
+    assert len(new_ids) == 5
+    assert len(set(new_ids)) == 5
+    assert re.sub(pattern, b"", updated) == original
+    # Each ID went to the end of its card's last line, before the line ending.
+    assert re.search(rb"First\?::One <!-- id: \w{8} -->\r\n", updated)
+    assert re.search(rb"line answer <!-- id: \w{8} -->\r\n", updated)
+    assert re.search(rb"No final newline <!-- id: \w{8} -->$", updated)
+    assert b"Second?::Two <!-- id: keep-me -->\r\n" in updated
+
+    again = CliRunner().invoke(main, ["ids", "--lessons", str(lessons)])
+    assert "every card has an ID" in again.output
+    assert path.read_bytes() == updated
+    strict = CliRunner().invoke(main, ["check", "--lessons", str(lessons), "--strict"])
+    assert strict.exit_code == 0, strict.output
+
+
+def test_ids_refuses_to_touch_broken_lessons(tmp_path: Path) -> None:
+    lessons = tmp_path / "lessons"
+    (lessons / "el").mkdir(parents=True)
+    path = lessons / "el" / "01.md"
+    path.write_text(
+        "---\nid: x\ntitle: T\nlang: el\norder: 1\n---\n\nQ::\n\nOther?::A\n", encoding="utf-8"
+    )
+    before = path.read_bytes()
+    result = CliRunner().invoke(main, ["ids", "--lessons", str(lessons)])
+    assert result.exit_code == 1
+    assert "card has a question but no answer" in result.output
+    assert path.read_bytes() == before
+
+
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    out = tmp_path_factory.mktemp("wheel")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        pytest.fail(proc.stderr)
+    (wheel,) = out.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+@pytest.mark.parametrize("folder", ["course/templates", "course/static", "course/locales"])
+def test_package_data_is_in_the_wheel(wheel_names: set[str], folder: str) -> None:
+    """Templates, assets and catalogues ship inside the package (pelican's test_wheel_contents)."""
+    expected = {
+        str(p.relative_to(ROOT))
+        for p in (ROOT / folder).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert expected
+    assert expected <= wheel_names

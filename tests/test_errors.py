@@ -1,0 +1,246 @@
+"""Bad input: every problem as `path:line: message`, all in one run, exit 1, no traceback, and
+nothing written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from course.cli import main
+
+GOOD = """---
+id: basics
+title: Basics
+lang: el
+order: 1
+---
+
+## Section
+
+Question?::Answer <!-- id: good1 -->
+"""
+
+
+def lesson(body: str, *, front: str = "id: basics\ntitle: Basics\nlang: el\norder: 1\n") -> str:
+    return f"---\n{front}---\n\n{body}"
+
+
+# name -> (files relative to the lessons folder, expected "relpath:line: message" fragments)
+CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
+    "missing front matter": (
+        {"el/01.md": "# Title\n\nQ::A <!-- id: a -->\n"},
+        ["el/01.md:1: missing front matter"],
+    ),
+    "invalid yaml": (
+        {"el/01.md": "---\nid: basics\ntitle: [unclosed\nlang: el\n---\n"},
+        ["el/01.md:4: invalid YAML"],
+    ),
+    "front matter not a mapping": (
+        {"el/01.md": "---\n- a\n- b\n---\n"},
+        ["el/01.md:2: front matter must be"],
+    ),
+    "missing title": (
+        {"el/01.md": lesson("x\n", front="id: basics\nlang: el\norder: 1\n")},
+        ["el/01.md:1: front matter has no 'title'"],
+    ),
+    "missing id": (
+        {"el/01.md": lesson("x\n", front="title: T\nlang: el\norder: 1\n")},
+        ["el/01.md:1: front matter has no 'id'"],
+    ),
+    "invalid id": (
+        {"el/01.md": lesson("x\n", front="id: Not A Slug\ntitle: T\nlang: el\norder: 1\n")},
+        ["el/01.md:2: 'id' must be a slug"],
+    ),
+    "lang disagrees with folder": (
+        {"el/01.md": lesson("x\n", front="id: b\ntitle: T\nlang: pl\norder: 1\n")},
+        ["el/01.md:4: lang 'pl' disagrees with the folder 'el'"],
+    ),
+    "order not a number": (
+        {"el/01.md": lesson("x\n", front="id: b\ntitle: T\nlang: el\norder: first\n")},
+        ["el/01.md:5: 'order' must be a whole number"],
+    ),
+    "duplicate lesson id": (
+        {"el/01.md": GOOD, "el/02.md": GOOD.replace("good1", "good2")},
+        ["el/02.md:1: duplicate lesson ID 'basics' (first used at "],
+    ),
+    "duplicate card id": (
+        {"el/01.md": GOOD, "el/02.md": GOOD.replace("id: basics", "id: other")},
+        ["el/02.md:10: duplicate card ID 'good1' (first used at "],
+    ),
+    "empty answer": (
+        {"el/01.md": lesson("Question?:: <!-- id: e1 -->\n")},
+        ["el/01.md:8: card has a question but no answer"],
+    ),
+    "empty question": (
+        {"el/01.md": lesson(":::Answer <!-- id: e1 -->\n")},
+        ["el/01.md:8: card has an answer but no question"],
+    ),
+    "empty multi-line answer": (
+        {"el/01.md": lesson("Question?\n?\n<!-- id: e1 -->\n")},
+        ["el/01.md:8: card has a question but no answer"],
+    ),
+    "empty highlight cloze": (
+        {"el/01.md": lesson("Text ==== here. <!-- id: e1 -->\n")},
+        ["el/01.md:8: empty cloze"],
+    ),
+    "empty anki cloze": (
+        {"el/01.md": lesson("Text {{c1::}} here. <!-- id: e1 -->\n")},
+        ["el/01.md:8: empty cloze"],
+    ),
+    "invalid card id": (
+        {"el/01.md": lesson("Q::A <!-- id: bad!id -->\n")},
+        ["el/01.md:8: invalid card ID 'bad!id'"],
+    ),
+    "two ids on one card": (
+        {"el/01.md": lesson("Q::A <!-- id: a1 --> <!-- id: a2 -->\n")},
+        ["el/01.md:8: card has more than one ID comment"],
+    ),
+    "not utf-8": (
+        {"el/01.md": lesson("Καλημέρα\n").encode("utf-8") + "\nźle\n".encode("cp1250")},
+        ["el/01.md:10: not UTF-8 text"],
+    ),
+    "empty file": ({"el/01.md": ""}, ["el/01.md: file is empty"]),
+    "missing image": (
+        {"el/01.md": lesson("Q::![x](img/none.png) <!-- id: i1 -->\n")},
+        ["el/01.md:8: image 'img/none.png' not found"],
+    ),
+    "image outside the lessons folder": (
+        {"el/01.md": lesson("![x](../../secret.png)\n"), "../secret.png": b"png"},
+        ["el/01.md:8: image '../../secret.png' is outside the lessons folder"],
+    ),
+    "remote image": (
+        {"el/01.md": lesson("![x](https://example.org/a.png)\n")},
+        ["el/01.md:8: image 'https://example.org/a.png' is not a local file"],
+    ),
+    "course file not yaml mapping": (
+        {"el/course.yml": "- a\n", "el/01.md": GOOD},
+        ["el/course.yml:1: expected keys"],
+    ),
+    "every problem in one run": (
+        {
+            "el/01.md": lesson("Q1:: <!-- id: a1 -->\n\nQ2:: <!-- id: a2 -->\n"),
+            "el/02.md": "",
+            "pl/01.md": lesson("x\n", front="id: b\ntitle: T\nlang: el\norder: 1\n"),
+        },
+        [
+            "el/01.md:8: card has a question but no answer",
+            "el/01.md:10: card has a question but no answer",
+            "el/02.md: file is empty",
+            "pl/01.md:4: lang 'el' disagrees with the folder 'pl'",
+        ],
+    ),
+}
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        path = (root / rel).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run from a project folder so paths in messages are relative, as an author sees them."""
+    project = tmp_path / "project"
+    (project / "lessons").mkdir(parents=True)
+    monkeypatch.chdir(project)
+    return project
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_error_is_reported_with_path_and_line(workdir: Path, name: str) -> None:
+    files, expected = CASES[name]
+    write_tree(workdir / "lessons", files)
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    for fragment in expected:
+        assert any(line.startswith(f"lessons/{fragment}") for line in result.output.splitlines()), (
+            f"{fragment!r} not in:\n{result.output}"
+        )
+
+
+@pytest.mark.parametrize(
+    "name", ["empty answer", "not utf-8", "every problem in one run", "missing image"]
+)
+def test_failed_build_writes_nothing(workdir: Path, name: str) -> None:
+    files, _expected = CASES[name]
+    write_tree(workdir / "lessons", {"lv/01.md": GOOD.replace("lang: el", "lang: lv")})
+    CliRunner().invoke(main, ["build", "--no-site"], catch_exceptions=False)
+    before = snapshot(workdir)
+    assert "decks/course-lv.apkg" in before
+
+    write_tree(workdir / "lessons", files)
+    before = snapshot(workdir)  # the broken sources, next to the earlier output
+    result = CliRunner().invoke(main, ["build", "--site", "site"])
+    assert result.exit_code == 1
+    assert "nothing was written" in result.output
+    assert snapshot(workdir) == before, "earlier output and sources untouched, no temporary files"
+
+
+def test_no_traceback_from_the_real_command(workdir: Path) -> None:
+    write_tree(workdir / "lessons", CASES["every problem in one run"][0])
+    build_py = Path(__file__).resolve().parent.parent / "build.py"
+    proc = subprocess.run(
+        [sys.executable, str(build_py), "build"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(build_py.parent)},
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines()[0] == "lessons/el/01.md:8: card has a question but no answer"
+    assert not (workdir / "decks").exists()
+
+
+def test_bom_and_crlf_are_accepted(workdir: Path) -> None:
+    text = "\ufeff" + GOOD.replace("\n", "\r\n")
+    write_tree(workdir / "lessons", {"el/01.md": text.encode("utf-8")})
+    result = CliRunner().invoke(main, ["check", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "el: 1 lesson, 1 cards: ok" in result.output
+
+
+def test_warnings_fail_only_with_strict(workdir: Path) -> None:
+    write_tree(
+        workdir / "lessons",
+        {"el/01.md": lesson("Q::A\n", front="id: b\ntitle: T\nlang: el\norder: 1\ncolour: red\n")},
+    )
+    relaxed = CliRunner().invoke(main, ["check"])
+    assert relaxed.exit_code == 0
+    assert "lessons/el/01.md:9: card has no ID" in relaxed.output
+    assert "lessons/el/01.md:6: unknown front matter key 'colour' ignored" in relaxed.output
+    strict = CliRunner().invoke(main, ["check", "--strict"])
+    assert strict.exit_code == 1
+
+
+def test_script_in_a_lesson_never_becomes_script_in_a_card(workdir: Path, tmp_path: Path) -> None:
+    body = '<script>alert(1)</script>::<img src=x onerror="alert(1)"> <!-- id: x1 -->\n\n<script>alert(2)</script>\n'
+    write_tree(workdir / "lessons", {"el/01.md": lesson(body)})
+    result = CliRunner().invoke(main, ["build", "--no-site"])
+    assert result.exit_code == 0, result.output
+    import zipfile
+
+    with zipfile.ZipFile(workdir / "decks" / "course-el.apkg") as archive:
+        db = archive.read("collection.anki2")
+    assert b"<script" not in db.replace(b"&lt;script", b"")
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in db
+    assert b"<img src=x" not in db
