@@ -1,0 +1,126 @@
+"""The bundled course (lessons/): its shape and the card rules, without freezing its wording."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from course import anki, markdown
+from course.lessons import load_library
+from course.model import Card, CardKind, Lesson
+
+LESSONS = Path(__file__).resolve().parent.parent / "lessons"
+LIBRARY = load_library(LESSONS)
+ALL = [lesson for course in LIBRARY.courses for lesson in course.lessons]
+SUMMARY = {"el": "Σύνοψη", "pl": "Podsumowanie", "lv": "Kopsavilkums"}
+MAX_ANSWER_WORDS = 15
+MAX_CLOZE_WORDS = 6
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+(?:[-’']\w+)*", text)
+
+
+def text_of(card: Card, side: str) -> str:
+    tokens = card.question if side == "question" else card.answer
+    return markdown.plain_text([t for t in tokens if t.type == "inline"])
+
+
+def cloze_parts(card: Card) -> list[str]:
+    """The hidden text of each cloze deletion."""
+    parts, depth, current = [], 0, ""
+    for block in card.question:
+        for token in block.children or []:
+            if token.type == "cloze_open":
+                depth, current = depth + 1, ""
+            elif token.type == "cloze_close":
+                depth -= 1
+                parts.append(current)
+            elif depth:
+                current += token.content
+    return parts
+
+
+def lesson_ids(lesson: Lesson) -> str:
+    return f"{lesson.lang}/{lesson.id}"
+
+
+def test_no_warnings() -> None:
+    assert LIBRARY.warnings == ()
+
+
+def test_lessons_per_language() -> None:
+    assert {c.lang: len(c.lessons) for c in LIBRARY.courses} == {"el": 2, "pl": 2, "lv": 1}
+    for course in LIBRARY.courses:
+        assert course.title != LIBRARY.title, "each language has its own course title"
+        assert course.description
+
+
+@pytest.mark.parametrize("lesson", ALL, ids=lesson_ids)
+def test_lesson_front_matter_credits_its_source(lesson: Lesson) -> None:
+    assert lesson.source is not None
+    assert lesson.source.title
+    assert lesson.description
+
+
+@pytest.mark.parametrize("lesson", ALL, ids=lesson_ids)
+def test_cards_per_lesson_and_section(lesson: Lesson) -> None:
+    assert len(lesson.cards) >= 12
+    assert all(card.id for card in lesson.cards)
+    headings = [s for s in lesson.sections if s.level == 2]
+    assert headings[-1].title == SUMMARY[lesson.lang], "the lesson closes with a summary"
+    for section in headings[:-1]:
+        assert lesson.cards_in(section), f"section {section.title!r} has no card"
+    kinds = {card.kind for card in lesson.cards}
+    assert kinds == set(CardKind), "basic, reversed and cloze cards all used"
+
+
+def test_the_ten_skills_lesson_is_richer() -> None:
+    soft = next(lesson for lesson in ALL if lesson.id == "soft-skills")
+    assert len(soft.cards) >= 40
+
+
+@pytest.mark.parametrize("lesson", ALL, ids=lesson_ids)
+def test_answers_are_short(lesson: Lesson) -> None:
+    for card in lesson.cards:
+        if card.kind is CardKind.CLOZE:
+            sentence = len(words(text_of(card, "question")))
+            for part in cloze_parts(card):
+                assert 0 < len(words(part)) <= MAX_CLOZE_WORDS, (
+                    f"{card.loc}: cloze {part!r} too long"
+                )
+                assert len(words(part)) * 2 <= sentence, (
+                    f"{card.loc}: cloze hides half the sentence"
+                )
+        else:
+            answer = text_of(card, "answer")
+            assert len(words(answer)) <= MAX_ANSWER_WORDS, (
+                f"{card.loc}: answer too long: {answer!r}"
+            )
+            assert len(re.findall(r"[.!?;;]\s+\S", answer)) == 0, (
+                f"{card.loc}: more than one sentence"
+            )
+
+
+@pytest.mark.parametrize("lesson", ALL, ids=lesson_ids)
+def test_questions_and_typography(lesson: Lesson) -> None:
+    source = lesson.path.read_text(encoding="utf-8")
+    assert '"' not in source.split("---", 2)[2], "straight quotes: use the language's own"
+    for card in lesson.cards:
+        if card.kind is CardKind.BASIC:
+            question = text_of(card, "question").strip()
+            mark = "\u037e" if lesson.lang == "el" else "?"
+            assert question.endswith(mark), f"{card.loc}: question should end with {mark!r}"
+            yes_no = {"pl": ("Czy ",), "lv": ("Vai ",), "el": ()}[lesson.lang]
+            assert not question.startswith(yes_no), f"{card.loc}: yes/no question"
+    if lesson.lang == "el":
+        assert not re.search(r"\w;(\s|$)", source), "Greek questions take ';' (U+037E), not ';'"
+
+
+def test_every_note_reaches_the_deck(tmp_path: Path) -> None:
+    for course in LIBRARY.courses:
+        notes = list(anki.notes_for(course))
+        assert len(notes) == len(course.cards)
+        assert len({n.guid for n in notes}) == len(notes)
