@@ -95,8 +95,12 @@ def read_yaml(
 ) -> tuple[Any, dict[str, int]]:
     """Parse YAML; return (data, {top-level key: line}). Errors carry the file's line."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)
+        try:  # one parse gives both the values and the key lines
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + (mark.line if mark is not None else 0)
@@ -360,13 +364,15 @@ def collect(
             question, answer = sides[id(token)]
             hide_single_paragraph(question)
             hide_single_paragraph(answer)
-            start, end = token.map or (0, 1)
+            start = (token.map or [0])[0]
             card = Card(
                 id=token.meta["id"],
                 kind=CardKind(token.meta["kind"]),
                 question=tuple(question),
                 answer=tuple(answer),
-                text=strip_comments("\n".join(_source_lines(tokens, start, end))),
+                text=strip_comments(
+                    "\n".join(t.content for t in (*question, *answer) if t.type == "inline")
+                ),
                 section=current,
                 loc=SourceLoc(shown, start + 1),
                 id_line=token.meta["id_line"],
@@ -376,8 +382,3 @@ def collect(
                 report.warn(path, start + 1, "card has no ID: run `python build.py ids` to add one")
             cards.append(card)
     return tuple(sections), tuple(cards)
-
-
-def _source_lines(tokens: Sequence[Token], start: int, end: int) -> list[str]:
-    """Text of the card's inline tokens (the source, minus block markup) for search and hashing."""
-    return [t.content for t in tokens if t.type == "inline" and t.map and start <= t.map[0] < end]
