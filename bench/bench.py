@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from course import pipeline  # noqa: E402
-from course.lessons import load_library  # noqa: E402
+from course import pipeline
+from course.lessons import load_library
 
 CARD_FORMS = (
     "Ερώτηση {n} για την εξυπηρέτηση;::Απάντηση με *έμφαση* {n}. <!-- id: b{n} -->",
@@ -38,7 +38,9 @@ def write_course(root: Path, cards: int, lessons: int) -> None:
         lines = [f"---\nid: l{index}\ntitle: Μάθημα {index}\nlang: el\norder: {index}\n---\n"]
         for card in range(per_lesson):
             if card % 10 == 0:
-                lines.append(f"## Ενότητα {card // 10}\n\nΚείμενο της ενότητας με **λίγη** μορφοποίηση.\n")
+                lines.append(
+                    f"## Ενότητα {card // 10}\n\nΚείμενο της ενότητας με **λίγη** μορφοποίηση.\n"
+                )
             lines.append(CARD_FORMS[n % 3].format(n=n) + "\n")
             n += 1
         (folder / f"{index:05d}.md").write_text("\n".join(lines), encoding="utf-8")
@@ -61,12 +63,15 @@ def run(cards: int, lessons_per_1000: int, site: bool) -> None:
     print(
         f"{cards:>8} cards {lessons:>6} lessons  parse {loaded - start:6.2f} s"
         f"  build {done - loaded:6.2f} s  total {total:6.2f} s"
-        f"  {1000 * total / cards:5.3f} s/1k cards  deck {size / 1e6:6.1f} MB  peak RSS {peak:6.0f} MB"
+        f"  {1000 * total / cards:5.3f} s/1k cards  deck {size / 1e6:6.1f} MB"
+        f"  peak RSS {peak:6.0f} MB"
     )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("sizes", nargs="*", type=int, default=[1_000, 10_000, 100_000])
     parser.add_argument("--lessons-per-1000", type=int, default=20, help="lessons per 1,000 cards")
     parser.add_argument("--site", action="store_true", help="also build the HTML course")
