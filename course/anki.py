@@ -33,7 +33,17 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from . import markdown
-from .model import Card, CardKind, Course, Lesson, MediaFile, Source
+from .model import (
+    Card,
+    CardKind,
+    Course,
+    CourseError,
+    Lesson,
+    MediaFile,
+    Problem,
+    Source,
+    SourceLoc,
+)
 
 MOD_TIMES_FILE = "anki-mod-times.json"
 
@@ -226,6 +236,18 @@ class ModTimes:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             data = {}
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            line = getattr(exc, "lineno", 0)
+            raise CourseError(
+                [
+                    Problem(
+                        SourceLoc(path, line),
+                        f"unreadable ({exc}); restore it from version control",
+                    )
+                ]
+            ) from None
+        if not isinstance(data, dict):
+            raise CourseError([Problem(SourceLoc(path, 1), "expected a JSON object")])
         return cls({"note_types": data.get("note_types", {}), "notes": data.get("notes", {})})
 
     def stamp(self, table: str, key: str, digest: str, now: int) -> int:

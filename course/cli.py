@@ -115,7 +115,13 @@ def build_command(
     warning): run `ids` to give them one.
     """
     library = _load_checked(lessons, langs, strict)
-    result = pipeline.build(library, None if no_decks else decks_dir, None if no_site else site_dir)
+    try:
+        result = pipeline.build(
+            library, None if no_decks else decks_dir, None if no_site else site_dir
+        )
+    except CourseError as exc:
+        _fail(exc.problems, "error")
+        return
     for lang in result.languages:
         built = f" -> {lang.deck}" if lang.deck else ""
         click.echo(

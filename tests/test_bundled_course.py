@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,3 +126,27 @@ def test_every_note_reaches_the_deck(tmp_path: Path) -> None:
         notes = list(anki.notes_for(course))
         assert len(notes) == len(course.cards)
         assert len({n.guid for n in notes}) == len(notes)
+
+
+@pytest.mark.anki
+def test_bundled_decks_import_into_anki(tmp_path: Path, anki_collection: object) -> None:
+    from anki.collection import ImportAnkiPackageRequest
+
+    from course import pipeline
+
+    shutil.copytree(LESSONS, tmp_path / "lessons")  # the build records mod times beside the lessons
+    result = pipeline.build(load_library(tmp_path / "lessons"), tmp_path / "decks", None)
+    col: Any = anki_collection
+    for lang in result.languages:
+        assert lang.deck is not None
+        options = col._backend.get_import_anki_package_presets()
+        col.import_anki_package(
+            ImportAnkiPackageRequest(package_path=str(lang.deck), options=options)
+        )
+    assert col.note_count() == sum(len(c.cards) for c in LIBRARY.courses)
+    expected_cards = sum(
+        {CardKind.BASIC: 1, CardKind.REVERSED: 2}.get(card.kind, len(card.clozes))
+        for course in LIBRARY.courses
+        for card in course.cards
+    )
+    assert col.card_count() == expected_cards

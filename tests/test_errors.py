@@ -244,3 +244,11 @@ def test_script_in_a_lesson_never_becomes_script_in_a_card(workdir: Path, tmp_pa
     assert b"<script" not in db.replace(b"&lt;script", b"")
     assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in db
     assert b"<img src=x" not in db
+
+
+def test_corrupt_mod_times_file_is_an_error_not_a_traceback(workdir: Path) -> None:
+    write_tree(workdir / "lessons", {"el/01.md": GOOD, "el/anki-mod-times.json": "{ not json"})
+    result = CliRunner().invoke(main, ["build", "--no-site"])
+    assert result.exit_code == 1
+    assert result.output.startswith("lessons/el/anki-mod-times.json:1: unreadable")
+    assert not (workdir / "decks" / "course-el.apkg").exists()
