@@ -1,0 +1,537 @@
+"""Site stage: Library -> Jinja2 templates -> a static HTML course that works from a plain folder.
+
+Layout of the output (every link relative, so the folder works from file:// and from any host):
+
+    index.html              landing page: choose a language, download its deck
+    <lang>/index.html       ONE document per language: course home, every lesson, review, search
+    assets/                 CSS and JS shipped in this package (course/static/)
+    media/<hash name>       lesson images
+    decks/<course>-<lang>.apkg
+
+Why one document per language: Firefox gives every file:// document its own localStorage, so
+progress shared between lessons must live in one document. Its views are switched by the URL hash
+(`#lesson/<id>`, `#review`, `#search?q=...`); without JavaScript the lessons still read as one
+long page, and every anchor still scrolls to its place.
+
+The data the scripts need (messages, review items, search records) comes in a
+`<script type="application/json">` block, never fetch(): browsers refuse fetch() of file:// URLs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jinja2
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_decimal
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
+
+from . import anki, markdown
+from .model import CardKind, Course, Lesson, Library
+
+log = logging.getLogger(__name__)
+
+FALLBACK_LANG = "en"
+"""The catalogue used for missing messages, and the language of the landing page."""
+NEW_PER_DAY = 20
+"""New cards introduced per day in the browser review: Anki's default."""
+STATIC_FILES = ("course.css", "fsrs.js", "course.js")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+# 'self' lets the pages load their own scripts, styles and images when hosted, and from file:// in
+# Chromium (checked by the browser tests). `file:` is listed too because Firefox gives each file://
+# document an opaque origin that 'self' is not guaranteed to match; it widens nothing when hosted,
+# since an http(s) page may never load file: URLs. Everything else, including connections, frames
+# and forms, is refused: no request leaves the course's own files.
+CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self' file:",
+        "style-src 'self' file:",
+        "img-src 'self' file: data:",
+        "connect-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "object-src 'none'",
+    )
+)
+
+
+# -- messages -------------------------------------------------------------------------------------
+
+
+Message = str | Mapping[str, str]
+
+
+@cache
+def catalogue(lang: str) -> Mapping[str, Message]:
+    """`course/locales/<lang>.json` over the English fallback (a missing file is only a warning)."""
+    folder = files("course").joinpath("locales")
+    table: dict[str, Message] = json.loads(
+        folder.joinpath(f"{FALLBACK_LANG}.json").read_text("utf-8")
+    )
+    own = folder.joinpath(f"{lang}.json")
+    if lang != FALLBACK_LANG:
+        if own.is_file():
+            table.update(json.loads(own.read_text("utf-8")))
+        else:
+            log.warning(
+                "no message catalogue course/locales/%s.json: the interface will be in English",
+                lang,
+            )
+    return MappingProxyType(table)
+
+
+def _locale(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(FALLBACK_LANG)
+
+
+def plural_category(lang: str, n: int) -> str:
+    """CLDR plural category of `n` in `lang` (zero, one, two, few, many, other): the same rules
+    the browser's Intl.PluralRules applies to the counts the scripts show."""
+    return str(_locale(lang).plural_form(n))
+
+
+@dataclass(frozen=True, slots=True)
+class Messages:
+    """The interface text of one language: `t(key, name=value)` and `t.n(key, count)`."""
+
+    lang: str
+    table: Mapping[str, Message]
+
+    def __call__(self, key: str, **args: object) -> str:
+        text = self.table[key]
+        if not isinstance(text, str):
+            raise TypeError(f"message {key!r} has plural forms: use t.n()")
+        return _fill(text, args)
+
+    def n(self, key: str, count: int, **args: object) -> str:
+        forms = self.table[key]
+        if isinstance(forms, str):
+            raise TypeError(f"message {key!r} has no plural forms")
+        text = forms.get(plural_category(self.lang, count), forms["other"])
+        return _fill(text, {**args, "n": format_decimal(count, locale=_locale(self.lang))})
+
+
+def _fill(text: str, args: Mapping[str, object]) -> str:
+    return PLACEHOLDER.sub(lambda m: str(args.get(m.group(1), m.group(0))), text)
+
+
+def messages(lang: str) -> Messages:
+    return Messages(lang, catalogue(lang))
+
+
+# -- rendering lesson tokens ----------------------------------------------------------------------
+#
+# env keys: "t" (Messages), "lesson" (lesson id), "headings" (iterator of section ids in order),
+# "shift" (heading level offset), "cloze" (None: every cloze; n: only cloze n) and "side"
+# ("front": hide clozes, "back": mark them).
+
+
+def heading_id(lesson_id: str, section_id: str) -> str:
+    return f"lesson/{lesson_id}/{section_id}"
+
+
+def lesson_anchor(lesson_id: str) -> str:
+    return f"lesson/{lesson_id}"
+
+
+def card_anchor(card_id: str) -> str:
+    return f"card-{card_id}"
+
+
+def _heading_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    level = min(int(tokens[idx].tag[1:]) + env.get("shift", 0), 6)
+    section = next(env["headings"], None) if "headings" in env else None
+    ident = (
+        f' id="{escapeHtml(heading_id(env["lesson"], section))}" tabindex="-1"' if section else ""
+    )
+    return f"<h{level}{ident}>"
+
+
+def _heading_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    level = min(int(tokens[idx].tag[1:]) + env.get("shift", 0), 6)
+    return f"</h{level}>\n"
+
+
+def _card_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    meta = tokens[idx].meta
+    kind = escapeHtml(meta["kind"])
+    label = escapeHtml(env["t"]("check_yourself"))
+    if meta["id"] is None:  # no identity yet: readable, but never reviewed or linked
+        return f'<div class="card card-{kind}">\n<p class="card-label">{label}</p>\n'
+    card_id = escapeHtml(meta["id"])
+    return (
+        f'<div class="card card-{kind}" id="{escapeHtml(card_anchor(meta["id"]))}"'
+        f' data-card-id="{card_id}">\n'
+        f'<p class="card-label">{label}</p>\n'
+    )
+
+
+def _card_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    """A cloze card has no answer tokens: its answer is its own text with the clozes marked."""
+    start = idx
+    while tokens[start].type != "card_open":
+        start -= 1
+    if tokens[start].meta["kind"] != CardKind.CLOZE.value:
+        return "</div>\n"
+    begin = next(i for i in range(start, idx) if tokens[i].type == "card_question_open")
+    end = next(i for i in range(begin, idx) if tokens[i].type == "card_question_close")
+    back = self.render(tokens[begin + 1 : end], options, {**env, "side": "back", "cloze": None})
+    return _answer_open(env) + back + "</div></details>\n</div>\n"
+
+
+def _answer_open(env: Any) -> str:
+    show = escapeHtml(env["t"]("show_answer"))
+    return f'<details class="card-a"><summary>{show}</summary><div class="card-a-body">\n'
+
+
+def _card_answer_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    return _answer_open(env)
+
+
+def _card_answer_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    return "</div></details>\n"
+
+
+def _card_question_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    return '<div class="card-q">\n'
+
+
+def _div_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    return "</div>\n"
+
+
+def _cloze_mode(token: Token, env: Any) -> str:
+    """'gap' (hidden), 'mark' (revealed) or 'plain' (another cloze of the same note)."""
+    wanted = env.get("cloze")
+    if wanted is not None and token.meta["n"] != wanted:
+        return "plain"
+    return "mark" if env.get("side") == "back" else "gap"
+
+
+def _cloze_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    token = tokens[idx]
+    mode = _cloze_mode(token, env)
+    if mode == "plain":
+        return '<span class="cloze-other">'
+    if mode == "mark":
+        return '<mark class="cloze">'
+    gap = escapeHtml(f"[{token.meta.get('hint') or '…'}]")
+    return f'<span class="cloze-gap">{gap}</span><span class="cloze-text" hidden>'
+
+
+def _cloze_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    depth = 0
+    for token in reversed(tokens[:idx]):  # the matching open token decides what was opened
+        if token.type == "cloze_close":
+            depth += 1
+        elif token.type == "cloze_open":
+            if depth == 0:
+                return "</mark>" if _cloze_mode(token, env) == "mark" else "</span>"
+            depth -= 1
+    return "</span>"
+
+
+SITE_RULES: Mapping[str, markdown.Rule] = MappingProxyType(
+    {
+        "heading_open": _heading_open,
+        "heading_close": _heading_close,
+        "card_open": _card_open,
+        "card_close": _card_close,
+        "card_question_open": _card_question_open,
+        "card_question_close": _div_close,
+        "card_answer_open": _card_answer_open,
+        "card_answer_close": _card_answer_close,
+        "cloze_open": _cloze_open,
+        "cloze_close": _cloze_close,
+    }
+)
+
+
+# -- the model the templates see ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """One reviewable side of a card, as the browser schedules it (`<id>`, `<id>:r`, `<id>:cN`)."""
+
+    id: str
+    card: str
+    lesson: str
+    kind: str
+    front: str
+    back: str
+
+
+def review_items(lesson: Lesson, out: RendererHTML, env: Mapping[str, Any]) -> list[ReviewItem]:
+    items: list[ReviewItem] = []
+    for card in lesson.cards:
+        if card.id is None:
+            continue
+        if card.kind is CardKind.CLOZE:
+            for n in card.clozes:
+                front = markdown.render(out, card.question, {**env, "cloze": n, "side": "front"})
+                back = markdown.render(out, card.question, {**env, "cloze": n, "side": "back"})
+                items.append(
+                    ReviewItem(f"{card.id}:c{n}", card.id, lesson.id, "cloze", front, back)
+                )
+            continue
+        question = markdown.render(out, card.question, env)
+        answer = markdown.render(out, card.answer, env)
+        items.append(ReviewItem(card.id, card.id, lesson.id, "basic", question, answer))
+        if card.kind is CardKind.REVERSED:
+            items.append(ReviewItem(f"{card.id}:r", card.id, lesson.id, "basic", answer, question))
+    return items
+
+
+def item_count(course: Course) -> int:
+    """Review items (Anki cards) of a course: as `review_items` makes them, without rendering."""
+    sizes = {CardKind.BASIC: 1, CardKind.REVERSED: 2}
+    return sum(
+        len(card.clozes) if card.kind is CardKind.CLOZE else sizes[card.kind]
+        for card in course.cards
+        if card.id is not None
+    )
+
+
+def _text(tokens: Iterable[Token]) -> str:
+    return " ".join(markdown.plain_text([t]) for t in tokens if t.type == "inline").strip()
+
+
+def search_records(lesson: Lesson) -> list[dict[str, str | bool]]:
+    """What search looks through: each section's prose (without its cards) and each card."""
+    heads = iter(s for s in lesson.sections if s.id)
+    sections: list[tuple[str, str, list[str]]] = [(lesson_anchor(lesson.id), lesson.title, [])]
+    depth = 0
+    for i, token in enumerate(lesson.tokens):
+        if token.type == "heading_open":
+            section = next(heads)
+            sections.append((heading_id(lesson.id, section.id), section.title, []))
+        elif token.type == "card_open":
+            depth += 1
+        elif token.type == "card_close":
+            depth -= 1
+        elif token.type == "inline" and not depth and lesson.tokens[i - 1].type != "heading_open":
+            sections[-1][2].append(markdown.plain_text([token]))
+    records: list[dict[str, str | bool]] = [
+        {"href": anchor, "title": title, "text": " ".join(texts), "lesson": lesson.title}
+        for anchor, title, texts in sections
+    ]
+    for card in lesson.cards:
+        where = (
+            heading_id(lesson.id, card.section.id) if card.section.id else lesson_anchor(lesson.id)
+        )
+        records.append(
+            {
+                "href": card_anchor(card.id) if card.id else where,
+                "title": _text(card.question),
+                "text": _text(card.answer),
+                "lesson": lesson.title,
+                "card": True,
+            }
+        )
+    return records
+
+
+@dataclass(frozen=True, slots=True)
+class LessonPage:
+    lesson: Lesson
+    number: int
+    anchor: str
+    body: str
+    items: int
+    """Review items (Anki cards) of the lesson."""
+    toc: tuple[tuple[str, str], ...]
+    """(heading id, title) of the lesson's top-level sections."""
+    translations: tuple[tuple[str, str, str], ...]
+    """(lang, language name, href) of the same lesson in the other languages."""
+
+
+def _json_for_html(data: object) -> str:
+    """JSON that cannot end its <script> element early."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("course", "templates/site"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["csp"] = CSP
+    return env
+
+
+def _lesson_page(
+    course: Course, number: int, lesson: Lesson, t: Messages, library: Library, out: RendererHTML
+) -> tuple[LessonPage, list[ReviewItem]]:
+    shift = 1 if any(s.level == 1 for s in lesson.sections) else 0
+    env = {
+        "media_prefix": "../media/",
+        "t": t,
+        "lesson": lesson.id,
+        "headings": iter([s.id for s in lesson.sections if s.id]),
+        "shift": shift,
+    }
+    body = markdown.render(out, lesson.tokens, env)
+    items = review_items(lesson, out, {"media_prefix": "../media/", "t": t})
+    top = min((s.level for s in lesson.sections if s.id), default=0)
+    toc = tuple(
+        (heading_id(lesson.id, s.id), s.title) for s in lesson.sections if s.id and s.level == top
+    )
+    translations = tuple(
+        (
+            other.lang,
+            messages(other.lang)("language_name"),
+            f"../{other.lang}/index.html#{lesson_anchor(lesson.id)}",
+        )
+        for other in library.courses
+        if other.lang != course.lang and any(x.id == lesson.id for x in other.lessons)
+    )
+    page = LessonPage(lesson, number, lesson_anchor(lesson.id), body, len(items), toc, translations)
+    return page, items
+
+
+def _languages(library: Library) -> list[dict[str, str]]:
+    return [{"lang": c.lang, "name": messages(c.lang)("language_name")} for c in library.courses]
+
+
+def write_site(library: Library, out: Path, decks: Mapping[str, Path]) -> None:
+    """Write the whole course into the empty folder `out`."""
+    templates = _environment()
+    assets = out / "assets"
+    assets.mkdir(parents=True)
+    static = files("course").joinpath("static")
+    for name in STATIC_FILES:
+        (assets / name).write_bytes(static.joinpath(name).read_bytes())
+    media = {
+        m.name: m for course in library.courses for lesson in course.lessons for m in lesson.media
+    }
+    if media:
+        (out / "media").mkdir()
+        for name in sorted(media):
+            shutil.copyfile(media[name].path, out / "media" / name)
+    deck_links: dict[str, str] = {}
+    for course in library.courses:
+        if course.lang in decks and decks[course.lang].is_file():
+            (out / "decks").mkdir(exist_ok=True)
+            shutil.copyfile(decks[course.lang], out / "decks" / anki.deck_file_name(course))
+            deck_links[course.lang] = f"decks/{anki.deck_file_name(course)}"
+
+    languages = _languages(library)
+    landing = templates.get_template("landing.html").render(
+        t=messages(FALLBACK_LANG),
+        lang=FALLBACK_LANG,
+        root="",
+        library=library,
+        courses=[(c, messages(c.lang), item_count(c)) for c in library.courses],
+        decks=deck_links,
+    )
+    (out / "index.html").write_text(landing, encoding="utf-8")
+
+    for course in library.courses:
+        _write_course(library, course, templates, out, deck_links.get(course.lang), languages)
+
+
+def _write_course(
+    library: Library,
+    course: Course,
+    templates: jinja2.Environment,
+    out: Path,
+    deck: str | None,
+    languages: list[dict[str, str]],
+) -> None:
+    t = messages(course.lang)
+    renderer = markdown.renderer(SITE_RULES)
+    pages: list[LessonPage] = []
+    items: list[ReviewItem] = []
+    records: list[dict[str, str | bool]] = []
+    for number, lesson in enumerate(course.lessons, start=1):
+        page, lesson_items = _lesson_page(course, number, lesson, t, library, renderer)
+        pages.append(page)
+        items += lesson_items
+        records += search_records(lesson)
+    data = {
+        "course": library.id,
+        "lang": course.lang,
+        "title": course.title,
+        "storageKey": f"course-progress:{library.id}:{course.lang}",
+        "newPerDay": NEW_PER_DAY,
+        "messages": dict(t.table),
+        "lessons": [
+            {"id": p.lesson.id, "title": p.lesson.title, "anchor": p.anchor} for p in pages
+        ],
+        "items": [
+            {
+                "id": i.id,
+                "card": i.card,
+                "lesson": i.lesson,
+                "kind": i.kind,
+                "front": i.front,
+                "back": i.back,
+            }
+            for i in items
+        ],
+        "search": records,
+        "switch": {
+            p.lesson.id: {lang: href for lang, _name, href in p.translations}
+            for p in pages
+            if p.translations
+        },
+    }
+    html = templates.get_template("course.html").render(
+        t=t,
+        lang=course.lang,
+        root="../",
+        library=library,
+        course=course,
+        pages=pages,
+        total_items=len(items),
+        deck=f"../{deck}" if deck else None,
+        languages=languages,
+        data=_json_for_html(data),
+    )
+    folder = out / course.lang
+    folder.mkdir()
+    (folder / "index.html").write_text(html, encoding="utf-8")

@@ -1,0 +1,292 @@
+"""The HTML course without a browser: golden pages, message catalogues, plurals, self-containment.
+
+Golden files: the pages built from tests/fixtures/site-course are compared byte for byte with
+tests/golden/site/. After an intended change of the templates, the catalogues or site.py,
+regenerate them and review the diff:
+
+    UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_site.py
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel import Locale
+
+from course import anki, site
+from course.lessons import load_library
+from course.model import Library
+
+FIXTURE = Path(__file__).parent / "fixtures" / "site-course"
+GOLDEN = Path(__file__).parent / "golden" / "site"
+PACKAGE = Path(site.__file__).parent
+LOCALES = PACKAGE / "locales"
+LANGS = sorted(p.stem for p in LOCALES.glob("*.json"))
+
+
+@pytest.fixture(scope="module")
+def library() -> Library:
+    return load_library(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def built(library: Library, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("site")
+    decks = {}
+    for course in library.courses:
+        decks[course.lang] = root / f"{course.lang}.apkg"
+        decks[course.lang].write_bytes(b"not really a deck")
+    out = root / "site"
+    out.mkdir()
+    site.write_site(library, out, decks)
+    return out
+
+
+def test_site_files(built: Path) -> None:
+    files = sorted(str(p.relative_to(built)) for p in built.rglob("*") if p.is_file())
+    assert files == [
+        "assets/course.css",
+        "assets/course.js",
+        "assets/fsrs.js",
+        "decks/site-fixture-el.apkg",
+        "decks/site-fixture-lv.apkg",
+        "decks/site-fixture-pl.apkg",
+        "el/index.html",
+        "index.html",
+        "lv/index.html",
+        "media/419adde104b44c44b9f8.png",
+        "pl/index.html",
+    ]
+    assert (built / "assets" / "fsrs.js").read_bytes() == (
+        PACKAGE / "static" / "fsrs.js"
+    ).read_bytes()
+
+
+@pytest.mark.parametrize("page", ["index.html", "el/index.html", "pl/index.html", "lv/index.html"])
+def test_golden_pages(built: Path, page: str) -> None:
+    got = (built / page).read_bytes()
+    golden = GOLDEN / page
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(got)
+    assert golden.exists(), f"{golden} missing: run with UPDATE_GOLDEN=1"
+    assert got == golden.read_bytes(), f"{page} differs from {golden} (UPDATE_GOLDEN=1 to accept)"
+
+
+def test_build_is_deterministic(library: Library, built: Path, tmp_path: Path) -> None:
+    again = tmp_path / "site"
+    again.mkdir()
+    decks = {lang: built / "decks" / f"site-fixture-{lang}.apkg" for lang in ("el", "pl", "lv")}
+    site.write_site(library, again, decks)
+    for path in built.rglob("*"):
+        if path.is_file():
+            assert (again / path.relative_to(built)).read_bytes() == path.read_bytes(), path
+
+
+def test_no_deck_no_download_link(library: Library, tmp_path: Path) -> None:
+    site.write_site(library, tmp_path, {"el": tmp_path / "missing.apkg"})
+    assert not (tmp_path / "decks").exists()
+    for page in ("index.html", "el/index.html", "pl/index.html"):
+        assert "download>" not in (tmp_path / page).read_text("utf-8")
+
+
+class Attributes(HTMLParser):
+    """Every (tag, attributes) of a page, and the text of its course-data block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.data = ""
+        self._in_data = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in_data = tag == "script" and dict(attrs).get("id") == "course-data"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_data = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_data:
+            self.data += data
+
+
+def parse(path: Path) -> Attributes:
+    parser = Attributes()
+    parser.feed(path.read_text("utf-8"))
+    return parser
+
+
+def test_card_ids_are_the_deck_ids(library: Library, built: Path) -> None:
+    for course in library.courses:
+        page = parse(built / course.lang / "index.html")
+        on_page = [a["data-card-id"] for _tag, a in page.tags if "data-card-id" in a]
+        in_deck = [note.card.id for note in anki.notes_for(course)]
+        assert on_page == in_deck
+        data = json.loads(page.data)
+        assert {item["card"] for item in data["items"]} == set(in_deck)
+        assert len(data["items"]) == site.item_count(course)
+    items = [i["id"] for i in json.loads(parse(built / "el" / "index.html").data)["items"]]
+    assert items == [
+        "el-empathy", "el-listen", "el-listen:r", "el-key:c1", "el-key:c2", "el-apology",
+        "el-career:c1", "el-career:c2",
+    ]  # fmt: skip
+
+
+def test_nothing_is_loaded_from_elsewhere(built: Path) -> None:
+    for page in built.rglob("*.html"):
+        for tag, attrs in parse(page).tags:
+            for name in ("src", "href"):
+                value = attrs.get(name) or ""
+                if tag == "a" and name == "href":
+                    continue  # links the learner may follow (a lesson's source) are not loads
+                assert not re.match(r"[a-z]+:|//", value), f"{page}: <{tag} {name}={value!r}>"
+        text = page.read_text("utf-8")
+        assert "style=" not in text
+        assert " on" not in re.sub(r"<script.*?</script>", "", text, flags=re.S)
+        assert "content=\"default-src 'none'" in text.replace("&#39;", "'")
+    assert not re.search(r"url\(|@import", (built / "assets" / "course.css").read_text("utf-8"))
+    script = (built / "assets" / "course.js").read_text("utf-8")
+    assert not re.search(r"fetch\(|XMLHttpRequest|import\(|https?:", script)
+
+
+def test_json_block_cannot_close_its_script() -> None:
+    text = site._json_for_html({"x": "</script><script>alert(1)</script> & <!--"})
+    assert "<" not in text
+    assert ">" not in text
+    assert "&" not in text
+    assert json.loads(text) == {"x": "</script><script>alert(1)</script> & <!--"}
+
+
+def test_headings_have_ids_and_lessons_their_own_h1(built: Path) -> None:
+    page = parse(built / "el" / "index.html")
+    ids = [
+        a.get("id")
+        for tag, a in page.tags
+        if tag == "h2" and (a.get("id") or "").startswith("lesson/")
+    ]
+    assert ids == [
+        "lesson/six-skills/ενσυναίσθηση",
+        "lesson/six-skills/σαφήνεια",
+        "lesson/career/δρόμοι-εξέλιξης",
+    ]
+    h1 = [a.get("id") for tag, a in page.tags if tag == "h1"]
+    assert h1 == [
+        "title-home",
+        "title-lesson/six-skills",
+        "title-lesson/career",
+        "title-review",
+        "title-search",
+    ]
+
+
+# -- catalogues ------------------------------------------------------------------------------------
+
+
+def load(lang: str) -> dict[str, object]:
+    data: dict[str, object] = json.loads((LOCALES / f"{lang}.json").read_text("utf-8"))
+    return data
+
+
+def used_keys() -> set[str]:
+    """Message keys the templates, site.py and course.js ask for."""
+    keys: set[str] = set()
+    sources = [*(PACKAGE / "templates" / "site").glob("*.html"), PACKAGE / "site.py"]
+    for path in sources:
+        text = path.read_text("utf-8")
+        keys |= set(re.findall(r"""\b(?:t|m)(?:\.n)?\(\s*["'](\w+)["']""", text))
+        keys |= set(re.findall(r"""\(\d, "(\w+)"\)""", text))  # the grade buttons' table
+        keys |= set(re.findall(r"""\["t"\]\("(\w+)"\)""", text))  # the site's render rules
+    script = (PACKAGE / "static" / "course.js").read_text("utf-8")
+    keys |= set(re.findall(r"""\btn?\(\s*"(\w+)\"""", script))
+    return keys
+
+
+def test_there_are_catalogues() -> None:
+    assert {"en", "el", "pl", "lv"} <= set(LANGS)
+
+
+def test_every_used_key_is_in_every_catalogue() -> None:
+    used = used_keys()
+    assert len(used) > 40
+    for lang in LANGS:
+        missing = used - set(load(lang))
+        assert not missing, f"{lang}.json lacks {sorted(missing)}"
+    unused = set(load("en")) - used
+    assert not unused, f"keys no template or script uses: {sorted(unused)}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_catalogue_matches_english(lang: str) -> None:
+    english, own = load("en"), load(lang)
+    assert set(own) == set(english)
+    categories = set(Locale.parse(lang).plural_form.tags) | {"other"}
+    for key, text in own.items():
+        reference = english[key]
+        if isinstance(reference, dict):
+            assert isinstance(text, dict), f"{lang}.json {key}: needs plural forms"
+            assert set(text) == categories, f"{lang}.json {key}: plural forms {sorted(categories)}"
+            forms = list(text.values())
+            wanted = set(re.findall(r"\{\w+\}", next(iter(reference.values()))))
+        else:
+            assert isinstance(text, str), f"{lang}.json {key}"
+            assert text.strip(), f"{lang}.json {key}"
+            forms = [text]
+            wanted = set(re.findall(r"\{\w+\}", reference))
+        for form in forms:
+            assert set(re.findall(r"\{\w+\}", form)) == wanted, f"{lang}.json {key}: {form!r}"
+
+
+@pytest.mark.parametrize(
+    ("lang", "counts"),
+    [
+        ("pl", {1: "1 fiszka", 2: "2 fiszki", 4: "4 fiszki", 5: "5 fiszek", 12: "12 fiszek", 22: "22 fiszki",
+                25: "25 fiszek", 0: "0 fiszek", 10000: "10\u00a0000 fiszek"}),
+        ("lv", {0: "0 kartīšu", 1: "1 kartīte", 2: "2 kartītes", 10: "10 kartīšu", 11: "11 kartīšu",
+                21: "21 kartīte", 22: "22 kartītes"}),
+        ("el", {0: "0 κάρτες", 1: "1 κάρτα", 2: "2 κάρτες", 1000: "1.000 κάρτες"}),
+        ("en", {1: "1 card", 2: "2 cards", 1000: "1,000 cards"}),
+    ],
+)  # fmt: skip
+def test_plural_forms(lang: str, counts: dict[int, str]) -> None:
+    t = site.messages(lang)
+    assert {n: t.n("cards_count", n) for n in counts} == counts
+
+
+def test_messages_fill_placeholders() -> None:
+    t = site.messages("lv")
+    assert t("lesson_number", n=3) == "3. nodarbība"
+    assert t.n("results_count", 21) == "21 rezultāts"
+    with pytest.raises(TypeError):
+        t("cards_count")
+
+
+def test_a_language_without_catalogue_falls_back_to_english(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    lessons = tmp_path / "lessons"
+    shutil.copytree(FIXTURE, lessons)
+    shutil.copytree(lessons / "pl", lessons / "xx")
+    for md in (lessons / "xx").glob("*.md"):
+        md.write_text(
+            md.read_text("utf-8").replace("lang: pl", "lang: xx").replace("pl-", "xx-"), "utf-8"
+        )
+    out = tmp_path / "site"
+    out.mkdir()
+    with caplog.at_level(logging.WARNING, logger="course.site"):
+        site.write_site(load_library(lessons), out, {})
+    page = (out / "xx" / "index.html").read_text("utf-8")
+    assert '<html lang="xx">' in page
+    assert "Course home" in page
+    assert "4 cards" in page
+    assert "no message catalogue" in caplog.text
+    assert 'href="../xx/index.html#lesson/six-skills"' in (out / "el" / "index.html").read_text(
+        "utf-8"
+    )
