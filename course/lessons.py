@@ -69,7 +69,7 @@ class Report:
 
 def slugify(text: str) -> str:
     """A tag- and anchor-safe slug that keeps every script's letters: 'Η Υπομονή' -> 'η-υπομονή'."""
-    text = unicodedata.normalize("NFC", text).casefold()
+    text = unicodedata.normalize("NFC", text).lower()  # lower(), not casefold(): keeps final ς
     return re.sub(r"[^\w]+", "-", text).strip("-_") or "section"
 
 
