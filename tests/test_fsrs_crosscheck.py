@@ -26,15 +26,6 @@ from fsrs.scheduler import (
 pytestmark = pytest.mark.browser
 
 FSRS_JS = Path(__file__).resolve().parent.parent / "course" / "static" / "fsrs.js"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MINUTE_MS = 60_000
@@ -55,20 +46,14 @@ def to_ms(dt: datetime) -> int:
 
 
 @pytest.fixture(scope="module")
-def page() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            pg = browser.new_page()
-            pg.goto("about:blank")
-            pg.add_script_tag(path=str(FSRS_JS))
-            yield pg
-        finally:
-            browser.close()
+def page(browser: Any) -> Iterator[Any]:
+    pg = browser.new_page()
+    try:
+        pg.goto("about:blank")
+        pg.add_script_tag(path=str(FSRS_JS))
+        yield pg
+    finally:
+        pg.close()
 
 
 def review_js(page: Any, card: dict[str, Any], rating: int, now: int, options: Any = None) -> Any:
