@@ -95,6 +95,7 @@ def catalogue(lang: str) -> Mapping[str, Message]:
     return MappingProxyType(table)
 
 
+@cache
 def _locale(lang: str) -> Locale:
     try:
         return Locale.parse(lang.replace("-", "_"))
@@ -404,7 +405,12 @@ def _environment() -> jinja2.Environment:
 
 
 def _lesson_page(
-    course: Course, number: int, lesson: Lesson, t: Messages, library: Library, out: RendererHTML
+    course: Course,
+    number: int,
+    lesson: Lesson,
+    t: Messages,
+    languages_of: Mapping[str, Sequence[str]],
+    out: RendererHTML,
 ) -> tuple[LessonPage, list[ReviewItem]]:
     shift = 1 if any(s.level == 1 for s in lesson.sections) else 0
     env = {
@@ -422,12 +428,12 @@ def _lesson_page(
     )
     translations = tuple(
         (
-            other.lang,
-            messages(other.lang)("language_name"),
-            f"../{other.lang}/index.html#{lesson_anchor(lesson.id)}",
+            other,
+            messages(other)("language_name"),
+            f"../{other}/index.html#{lesson_anchor(lesson.id)}",
         )
-        for other in library.courses
-        if other.lang != course.lang and any(x.id == lesson.id for x in other.lessons)
+        for other in languages_of[lesson.id]
+        if other != course.lang
     )
     page = LessonPage(lesson, number, lesson_anchor(lesson.id), body, len(items), toc, translations)
     return page, items
@@ -470,8 +476,14 @@ def write_site(library: Library, out: Path, decks: Mapping[str, Path]) -> None:
     )
     (out / "index.html").write_text(landing, encoding="utf-8")
 
+    languages_of: dict[str, list[str]] = {}  # lesson ID -> languages that have it
     for course in library.courses:
-        _write_course(library, course, templates, out, deck_links.get(course.lang), languages)
+        for lesson in course.lessons:
+            languages_of.setdefault(lesson.id, []).append(course.lang)
+    for course in library.courses:
+        _write_course(
+            library, course, templates, out, deck_links.get(course.lang), languages, languages_of
+        )
 
 
 def _write_course(
@@ -481,6 +493,7 @@ def _write_course(
     out: Path,
     deck: str | None,
     languages: list[dict[str, str]],
+    languages_of: Mapping[str, Sequence[str]],
 ) -> None:
     t = messages(course.lang)
     renderer = markdown.renderer(SITE_RULES)
@@ -488,7 +501,7 @@ def _write_course(
     items: list[ReviewItem] = []
     records: list[dict[str, str | bool]] = []
     for number, lesson in enumerate(course.lessons, start=1):
-        page, lesson_items = _lesson_page(course, number, lesson, t, library, renderer)
+        page, lesson_items = _lesson_page(course, number, lesson, t, languages_of, renderer)
         pages.append(page)
         items += lesson_items
         records += search_records(lesson)
