@@ -15,8 +15,7 @@ Problems go to `env["problems"]` as `(line0, message)`, so one parse reports the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, MutableMapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -359,6 +358,3 @@ def hide_single_paragraph(tokens: list[Token]) -> None:
         and tokens[-1].type == "paragraph_close"
     ):
         tokens[0].hidden = tokens[-1].hidden = True
-
-
-Env = MutableMapping[str, Any]

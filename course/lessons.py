@@ -7,7 +7,6 @@ them, so an author sees the whole list in one run and nothing downstream runs on
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import unicodedata
 from collections import defaultdict
@@ -35,8 +34,6 @@ from .model import (
     Source,
     SourceLoc,
 )
-
-log = logging.getLogger(__name__)
 
 LANG_DIR = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")

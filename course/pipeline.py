@@ -3,7 +3,6 @@ then move them into place, so a failed build leaves the previous output as it wa
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import tempfile
@@ -15,8 +14,6 @@ from . import anki
 from .files import atomic_write
 from .lessons import load_library
 from .model import Course, Library, Problem
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
