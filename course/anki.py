@@ -138,11 +138,8 @@ def _cloze_open(
 def _cloze_close(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
 ) -> str:
-    for token in reversed(tokens[:idx]):  # the hint sits on the matching open token
-        if token.type == "cloze_open":
-            hint = token.meta.get("hint", "")
-            return f"::{escapeHtml(hint)}}}}}" if hint else "}}"
-    return "}}"
+    hint = tokens[idx].meta.get("hint", "")  # the plugin gives open and close one meta
+    return f"::{escapeHtml(hint)}}}}}" if hint else "}}"
 
 
 ANKI_RULES: Mapping[str, markdown.Rule] = MappingProxyType(
@@ -364,17 +361,11 @@ def _card_media(course: Course, notes: Sequence[NoteData]) -> list[MediaFile]:
         token.meta["media"]
         for note in notes
         for block in (*note.card.question, *note.card.answer)
-        for token in _walk(block.children or [])
+        for token in markdown.walk(block.children or [])
         if token.type == "image" and "media" in token.meta
     }
     known = {m.name: m for lesson in course.lessons for m in lesson.media}
     return [known[name] for name in sorted(used)]
-
-
-def _walk(tokens: Sequence[Token]) -> Iterator[Token]:
-    for token in tokens:
-        yield token
-        yield from _walk(token.children or [])
 
 
 def _write_zip(out: Path, db: Path, media: Sequence[MediaFile], stamp: int) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -251,7 +252,7 @@ def anki_cloze(state: StateInline, silent: bool) -> bool:
     state.pos, state.posMax = body_start, text_end
     state.md.inline.tokenize(state)
     state.posMax = old_max
-    state.push("cloze_close", "span", -1)
+    state.push("cloze_close", "span", -1).meta = token.meta  # renderers read n/hint here too
     state.pos = close + 2
     return True
 
@@ -293,12 +294,14 @@ def _number_card_clozes(state: StateCore, card: Token, children: list[Token]) ->
     anki = [t.meta["n"] for t in children if t.type == "cloze_open"]
     if not anki:
         n = 0
+        opened: list[dict[str, Any]] = []
         for child in children:
             if child.type == "mark_open":
                 n += 1
-                child.type, child.tag, child.meta = "cloze_open", "span", {"n": n, "hint": ""}
+                opened.append({"n": n, "hint": ""})
+                child.type, child.tag, child.meta = "cloze_open", "span", opened[-1]
             elif child.type == "mark_close":
-                child.type, child.tag = "cloze_close", "span"
+                child.type, child.tag, child.meta = "cloze_close", "span", opened.pop()
         anki = list(range(1, n + 1))
     card.meta["clozes"] = tuple(sorted(set(anki)))
     if card.meta.get("reported"):

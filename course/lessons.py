@@ -20,7 +20,7 @@ import yaml
 from markdown_it.token import Token
 
 from .cards import hide_single_paragraph, iter_card_sides, strip_comments
-from .markdown import parser, plain_text
+from .markdown import parser, plain_text, walk
 from .model import (
     Card,
     CardKind,
@@ -302,7 +302,9 @@ def resolve_images(
     media: dict[str, MediaFile] = {}
     top = root.resolve()
     for block in tokens:
-        for token in _images(block.children or []):
+        for token in walk(block.children or []):
+            if token.type != "image":
+                continue
             line = block.map[0] + 1 if block.map else 0
             src = str(token.attrGet("src") or "")
             if urlsplit(src).scheme or src.startswith("//"):
@@ -322,14 +324,6 @@ def resolve_images(
             token.meta["media"] = name
             media[name] = MediaFile(target, name)
     return tuple(media[name] for name in sorted(media))
-
-
-def _images(tokens: Sequence[Token]) -> Iterable[Token]:
-    for token in tokens:
-        if token.type == "image":
-            yield token
-        if token.children:
-            yield from _images(token.children)
 
 
 def collect(

@@ -6,7 +6,7 @@ own small table of rules (`{token type: function}`) for the tokens it shows diff
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from types import MappingProxyType
 from typing import Any
@@ -69,6 +69,14 @@ def renderer(rules: Mapping[str, Rule]) -> RendererHTML:
 
 def render(out: RendererHTML, tokens: Sequence[Token], env: Mapping[str, Any]) -> str:
     return out.render(tokens, parser().options, dict(env))
+
+
+def walk(tokens: Sequence[Token]) -> Iterator[Token]:
+    """Every token and, depth first, its children (inline tokens nest: links, emphasis, images)."""
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from walk(token.children)
 
 
 def plain_text(tokens: Sequence[Token]) -> str:

@@ -259,15 +259,8 @@ def _cloze_open(
 def _cloze_close(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
 ) -> str:
-    depth = 0
-    for token in reversed(tokens[:idx]):  # the matching open token decides what was opened
-        if token.type == "cloze_close":
-            depth += 1
-        elif token.type == "cloze_open":
-            if depth == 0:
-                return "</mark>" if _cloze_mode(token, env) == "mark" else "</span>"
-            depth -= 1
-    return "</span>"
+    # The plugin gives a close token its open token's meta, so it knows what was opened.
+    return "</mark>" if _cloze_mode(tokens[idx], env) == "mark" else "</span>"
 
 
 SITE_RULES: Mapping[str, markdown.Rule] = MappingProxyType(
