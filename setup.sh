@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# Fresh machine setup: a virtualenv with the package and its test extra, and Debian's chromium
-# for the browser tests. Idempotent: re-running only installs what is missing.
+# Fresh machine setup: a virtualenv with the package and its test extra, Debian's chromium and
+# firefox-esr for the browser tests, and the npm test tools (package-lock.json). Idempotent and
+# quiet: re-running only installs what is missing; a failing step prints its log.
 set -euo pipefail
 cd "$(dirname "$0")"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+quiet() { "$@" >"$log" 2>&1 || { cat "$log" >&2; return 1; }; }
 
-if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo apt-get update -qq
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "setup.sh: chromium is missing and cannot be installed without root; browser tests will be skipped" >&2
-  fi
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  quiet "${sudo[@]}" apt-get update -qq
+  quiet "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
-python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+quiet .venv/bin/python -m pip install -qq --upgrade pip
+quiet .venv/bin/python -m pip install -qq -e ".[test]"
+if command -v npm >/dev/null 2>&1; then
+  # Test-only drivers (puppeteer-core for Firefox, scorm-again as the SCORM runtime): no browser
+  # download, versions pinned by package-lock.json.
+  quiet env PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -92,6 +92,9 @@ class Card:
     """0-based line (in the file) where a missing ID would be appended."""
     clozes: tuple[int, ...] = ()
     """Cloze numbers used by a cloze card, in ascending order."""
+    explanation: tuple[Token, ...] = ()
+    """Block tokens of the card's optional explanation (a block quote directly under the card's
+    last line), shown under the answer on every card kind; empty when there is none."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
