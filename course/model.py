@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
+import click
 from markdown_it.token import Token
 
 
@@ -33,12 +35,28 @@ class Problem:
         return f"{self.loc}: {self.message}"
 
 
-class CourseError(Exception):
-    """The sources have errors; nothing was written. Carries every problem found."""
+class CourseError(click.ClickException):
+    """The sources have errors; nothing was written. Carries every problem found.
 
-    def __init__(self, problems: list[Problem]) -> None:
+    A `click.ClickException`: raised anywhere under a command, Click prints every problem as
+    `path:line: message`, then how many there were, and exits with status 1.
+    """
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem], what: str = "error") -> None:
         self.problems = sorted(problems, key=lambda p: (str(p.loc.path), p.loc.line, p.message))
+        self.what = what
+        """What each problem is, for the closing line: 'error', 'warning (--strict)'."""
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        for problem in self.problems:
+            click.echo(str(problem), err=True, file=file)
+        count = len(self.problems)
+        plural = "s" if count != 1 else ""
+        what = self.what.replace(" ", f"{plural} ", 1) if " " in self.what else self.what + plural
+        click.echo(f"{count} {what}; nothing was written.", err=True, file=file)
 
 
 class CardKind(enum.Enum):
