@@ -1,9 +1,10 @@
 """Deck stage: Course -> one `.apkg` per language, with stable identities and honest mod times.
 
-Identity is decided once: note types and decks have fixed IDs, a note's GUID comes from the course,
-the language and the author's card ID, and a note's `mod` is the time its content last changed
-(kept in `lessons/<lang>/anki-mod-times.json`), so that re-importing with Anki's default options
-applies real edits, duplicates nothing and keeps every card's review history.
+Identity is decided once: note types have IDs derived from the course and language, a note's GUID
+comes from the course, the language and the author's card ID, and a note's `mod` is the time its
+content last changed (kept in the manifest, `lessons/<lang>/manifest.jsonl`; `updates.py` decides),
+so that re-importing with Anki's default options applies real edits, duplicates nothing and keeps
+every card's review history. A card that left the lessons is shipped as a retired note.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
@@ -32,36 +34,19 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
-from . import markdown
-from .model import (
-    Card,
-    CardKind,
-    Course,
-    CourseError,
-    Lesson,
-    MediaFile,
-    Problem,
-    Source,
-    SourceLoc,
-)
+from . import manifest, markdown, updates
+from .model import Card, CardKind, Course, MediaFile, Source, SourceLoc
 
-MOD_TIMES_FILE = "anki-mod-times.json"
-
-# Chosen once, never to change: learners' collections know these note types by these IDs.
-MODEL_IDS = MappingProxyType(
-    {CardKind.BASIC: 1_731_500_001, CardKind.REVERSED: 1_731_500_002, CardKind.CLOZE: 1_731_500_003}
+# Fields are forever once decks are out: adding one makes Anki import a copy of the note type, so
+# the list is decided once, with room for what later versions need (README: "Decks and updates").
+CONTEXT_FIELDS = ("Lesson", "Section", "Source", "Lang", "CardID", "Link", "Retired")
+QA_FIELDS = ("Front", "Back", "Reverse", "Explanation", *CONTEXT_FIELDS)
+CLOZE_FIELDS = ("Text", "Explanation", *CONTEXT_FIELDS)
+REVERSE_ON = "y"
+"""The `Reverse` field's value on a reversed card: a non-empty `Reverse` makes Anki add card 2."""
+NOTE_TYPE = MappingProxyType(
+    {CardKind.BASIC: "qa", CardKind.REVERSED: "qa", CardKind.CLOZE: "cloze"}
 )
-MODEL_NAMES = MappingProxyType(
-    {
-        CardKind.BASIC: "Course · Basic",
-        CardKind.REVERSED: "Course · Basic and reversed",
-        CardKind.CLOZE: "Course · Cloze",
-    }
-)
-# Fields are forever once decks are out (adding one makes Anki import a copy of the note type).
-CONTEXT_FIELDS = ("Lesson", "Section", "Source", "Lang")
-FRONT_BACK_FIELDS = ("Front", "Back", *CONTEXT_FIELDS)
-CLOZE_FIELDS = ("Text", "Extra", *CONTEXT_FIELDS)
 SWAP = MappingProxyType({"{{Front}}": "{{Back}}", "{{Back}}": "{{Front}}"})
 
 
@@ -69,39 +54,43 @@ def _template(name: str) -> str:
     return files("course").joinpath("templates", "anki", name).read_text(encoding="utf-8")
 
 
-def note_types() -> dict[CardKind, genanki.Model]:
-    """The three note types, with templates and CSS shipped in the package."""
+def note_type_id(course: Course, key: str) -> int:
+    """Each course and language has its own note types: one course's restyle never reaches
+    another course's cards in a learner's collection."""
+    return stable_id(course.id, course.lang, "note-type", key)
+
+
+def note_type_name(course: Course, key: str) -> str:
+    return f"{course.title} · {'Cloze' if key == 'cloze' else 'Q/A'}"
+
+
+def note_types(course: Course) -> dict[str, genanki.Model]:
+    """The course's two note types: Q/A (card 2, the reverse, only when `Reverse` is filled:
+    Anki's "Basic (optional reversed card)") and cloze; templates and CSS from the package."""
     css = _template("card.css")
     front, back = _template("front.html"), _template("back.html")
 
-    def swapped(html: str) -> str:  # the reverse card asks for the front
-        return re.sub(r"\{\{(Front|Back)\}\}", lambda m: SWAP[m.group(0)], html)
+    def reverse(html: str) -> str:  # the reverse card asks for the front, only when reversed
+        swapped = re.sub(r"\{\{(Front|Back)\}\}", lambda m: SWAP[m.group(0)], html)
+        return f"{{{{#Reverse}}}}{swapped}{{{{/Reverse}}}}"
 
     def fields(names: Sequence[str]) -> list[dict[str, Any]]:
         return [{"name": n, "font": "Arial", "size": 20} for n in names]
 
-    card1 = {"name": "Card 1", "qfmt": front, "afmt": back}
     return {
-        CardKind.BASIC: genanki.Model(
-            MODEL_IDS[CardKind.BASIC],
-            MODEL_NAMES[CardKind.BASIC],
-            fields=fields(FRONT_BACK_FIELDS),
-            templates=[card1],
-            css=css,
-        ),
-        CardKind.REVERSED: genanki.Model(
-            MODEL_IDS[CardKind.REVERSED],
-            MODEL_NAMES[CardKind.REVERSED],
-            fields=fields(FRONT_BACK_FIELDS),
+        "qa": genanki.Model(
+            note_type_id(course, "qa"),
+            note_type_name(course, "qa"),
+            fields=fields(QA_FIELDS),
             templates=[
-                card1,
-                {"name": "Card 2", "qfmt": swapped(front), "afmt": swapped(back)},
+                {"name": "Card 1", "qfmt": front, "afmt": back},
+                {"name": "Card 2", "qfmt": reverse(front), "afmt": reverse(back)},
             ],
             css=css,
         ),
-        CardKind.CLOZE: genanki.Model(
-            MODEL_IDS[CardKind.CLOZE],
-            MODEL_NAMES[CardKind.CLOZE],
+        "cloze": genanki.Model(
+            note_type_id(course, "cloze"),
+            note_type_name(course, "cloze"),
             fields=fields(CLOZE_FIELDS),
             templates=[
                 {
@@ -114,6 +103,11 @@ def note_types() -> dict[CardKind, genanki.Model]:
             model_type=genanki.Model.CLOZE,
         ),
     }
+
+
+def note_type_digest(model: genanki.Model) -> str:
+    blob = json.dumps([model.name, model.fields, model.templates, model.css], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def stable_id(*parts: str) -> int:
@@ -161,28 +155,45 @@ def source_html(source: Source | None) -> str:
 class NoteData:
     """One note, ready to write: what Anki will see, and the hash that dates it."""
 
-    card: Card
+    card_id: str
     kind: CardKind
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     guid: str
-    deck_id: int
+    lesson: str
+    """The lesson ID: the note's cards go to its deck."""
+    ords: tuple[int, ...]
+    """The card ordinals the package holds (none for a retired note)."""
+    loc: SourceLoc
+    clozes: tuple[int, ...] = ()
+    media: tuple[str, ...] = ()
+    """Image names the fields show."""
+
+    @property
+    def note_type(self) -> str:
+        return NOTE_TYPE[self.kind]
 
     @property
     def digest(self) -> str:
-        blob = "\x1e".join((MODEL_NAMES[self.kind], "\x1f".join(self.fields), " ".join(self.tags)))
+        blob = "\x1e".join((self.note_type, "\x1f".join(self.fields), " ".join(self.tags)))
         return hashlib.sha256(blob.encode()).hexdigest()
 
+    def shipped(self) -> updates.Shipped:
+        return updates.Shipped(
+            self.card_id, self.kind, self.lesson, self.digest, self.loc, self.clozes
+        )
 
-def lesson_deck_name(course: Course, index: int, lesson: Lesson) -> str:
-    return f"{course.title}::{index:02d} {lesson.title}"
+
+def _ords(card: Card) -> tuple[int, ...]:
+    if card.kind is CardKind.CLOZE:
+        return tuple(n - 1 for n in card.clozes)
+    return (0, 1) if card.kind is CardKind.REVERSED else (0,)
 
 
 def notes_for(course: Course) -> Iterator[NoteData]:
     out = markdown.renderer(ANKI_RULES)
     env = {"media_prefix": ""}
     for lesson in course.lessons:
-        deck_id = stable_id(course.id, course.lang, lesson.id)
         source = source_html(lesson.source)
         for card in lesson.cards:
             if card.id is None:
@@ -192,24 +203,104 @@ def notes_for(course: Course) -> Iterator[NoteData]:
                 escapeHtml(card.section.title),
                 source,
                 course.lang,
+                escapeHtml(card.id),
+                "",  # Link: reserved for the card's page when the course has a public address
+                "",  # Retired
             )
+            explanation = markdown.render(out, card.explanation, env).strip()
             first = markdown.render(out, card.question, env).strip()
-            second = markdown.render(out, card.answer, env).strip()
+            if card.kind is CardKind.CLOZE:
+                fields: tuple[str, ...] = (first, explanation, *context)
+            else:
+                second = markdown.render(out, card.answer, env).strip()
+                reverse = REVERSE_ON if card.kind is CardKind.REVERSED else ""
+                fields = (first, second, reverse, explanation, *context)
             tags = [lesson.id]
             if card.section.id:
                 tags.append(f"{lesson.id}::{card.section.id}")
             tags += lesson.tags
             yield NoteData(
-                card=card,
+                card_id=card.id,
                 kind=card.kind,
-                fields=(first, second, *context),
+                fields=fields,
                 tags=tuple(dict.fromkeys(tags)),
                 guid=note_guid(course.id, course.lang, card.id),
-                deck_id=deck_id,
+                lesson=lesson.id,
+                ords=_ords(card),
+                loc=card.loc,
+                clozes=card.clozes,
+                media=_media(card),
             )
 
 
-# -- mod times ------------------------------------------------------------------------------------
+def _media(card: Card) -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            {
+                token.meta["media"]
+                for block in (*card.question, *card.answer, *card.explanation)
+                for token in markdown.walk(block.children or [])
+                if token.type == "image" and "media" in token.meta
+            }
+        )
+    )
+
+
+# -- retired notes --------------------------------------------------------------------------------
+
+
+def retired_tag(course: Course) -> str:
+    return f"{course.id}::retired"
+
+
+@cache
+def _update_texts(lang: str) -> Mapping[str, str]:
+    """`templates/updates/<lang>.json` over the English one: what learners read about updates."""
+    folder = files("course").joinpath("templates", "updates")
+    table: dict[str, str] = json.loads(folder.joinpath("en.json").read_text("utf-8"))
+    own = folder.joinpath(f"{lang}.json")
+    if own.is_file():
+        table.update(json.loads(own.read_text("utf-8")))
+    return MappingProxyType(table)
+
+
+def update_text(lang: str, key: str, **args: str) -> str:
+    text = _update_texts(lang)[key]
+    for name, value in args.items():
+        text = text.replace(f"{{{name}}}", value)
+    return text
+
+
+def retired_note(course: Course, entry: manifest.CardEntry, loc: SourceLoc) -> NoteData:
+    """The note a retired card becomes: its cards, in collections that have them, say it was
+    retired and how to find every retired card; the package holds no card of it, so a learner who
+    never had it gets nothing to study."""
+    search = f"tag:{retired_tag(course)}"
+    notice = update_text(course.lang, "retired_notice", search=f"<code>{escapeHtml(search)}</code>")
+    plain = update_text(course.lang, "retired_notice", search=search)
+    context = ("", "", "", course.lang, escapeHtml(entry.card), "", notice)
+    if entry.kind is CardKind.CLOZE:
+        # The cloze numbers stay, so that Anki renders each existing cloze card (with the notice).
+        markers = "".join(f" {{{{c{n}::…}}}}" for n in entry.clozes or (1,))
+        fields: tuple[str, ...] = (escapeHtml(plain) + markers, "", *context)
+    else:
+        reverse = REVERSE_ON if entry.kind is CardKind.REVERSED else ""
+        fields = (escapeHtml(plain), "", reverse, "", *context)
+    tags = (retired_tag(course), *([entry.lesson] if entry.lesson else []))
+    return NoteData(
+        card_id=entry.card,
+        kind=entry.kind,
+        fields=fields,
+        tags=tags,
+        guid=note_guid(course.id, course.lang, entry.card),
+        lesson=entry.lesson,
+        ords=(),
+        loc=loc,
+        clozes=entry.clozes,
+    )
+
+
+# -- planning -------------------------------------------------------------------------------------
 
 
 def build_time() -> int:
@@ -218,49 +309,45 @@ def build_time() -> int:
     return int(epoch) if epoch.isdigit() else int(time.time())
 
 
-@dataclass(slots=True)
-class ModTimes:
-    """When each note and note type last changed, kept beside the lessons.
+@dataclass(frozen=True, slots=True)
+class DeckPlan:
+    """One language's package, decided: the notes (live and retired) and the update plan."""
 
-    `{"note_types": {name: {hash, mod}}, "notes": {card id: {hash, mod}}}`
-    """
+    course: Course
+    models: Mapping[str, genanki.Model]
+    notes: tuple[NoteData, ...]
+    plan: updates.Plan
 
-    data: dict[str, dict[str, dict[str, Any]]]
 
-    @classmethod
-    def read(cls, path: Path) -> ModTimes:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            data = {}
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            line = getattr(exc, "lineno", 0)
-            raise CourseError(
-                [
-                    Problem(
-                        SourceLoc(path, line),
-                        f"unreadable ({exc}); restore it from version control",
-                    )
-                ]
-            ) from None
-        if not isinstance(data, dict):
-            raise CourseError([Problem(SourceLoc(path, 1), "expected a JSON object")])
-        return cls({"note_types": data.get("note_types", {}), "notes": data.get("notes", {})})
-
-    def stamp(self, table: str, key: str, digest: str, now: int) -> int:
-        """The entry's mod: unchanged content keeps its time; changed content gets a newer one."""
-        entry = self.data[table].get(key)
-        if entry and entry.get("hash") == digest:
-            return int(entry["mod"])
-        mod = max(now, int(entry["mod"]) + 1) if entry else now
-        self.data[table][key] = {"hash": digest, "mod": mod}
-        return mod
-
-    def keep_only(self, table: str, keys: set[str]) -> None:
-        self.data[table] = {k: v for k, v in self.data[table].items() if k in keys}
-
-    def dumps(self) -> str:
-        return json.dumps(self.data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+def prepare(
+    course: Course,
+    old: manifest.Manifest,
+    now: int,
+    *,
+    draft: bool = False,
+    rename_decks: bool = False,
+    manifest_path: Path,
+) -> DeckPlan:
+    """Render every note and decide what learners get (see `updates.plan`)."""
+    models = note_types(course)
+    live = list(notes_for(course))
+    present = {n.card_id for n in live}
+    loc = SourceLoc(manifest_path, 0)
+    retired = {
+        e.card: retired_note(course, e, loc) for e in old.cards.values() if e.card not in present
+    }
+    plan = updates.plan(
+        course,
+        [n.shipped() for n in live],
+        {card_id: note.digest for card_id, note in retired.items()},
+        {key: (model.name, note_type_digest(model)) for key, model in models.items()},
+        old,
+        now,
+        draft=draft,
+        rename_decks=rename_decks,
+        manifest_path=manifest_path,
+    )
+    return DeckPlan(course, models, (*live, *(retired[e.card] for e in plan.retired)), plan)
 
 
 # -- writing the package --------------------------------------------------------------------------
@@ -277,25 +364,22 @@ def deck_file_name(course: Course) -> str:
     return f"{course.id}-{course.lang}.apkg"
 
 
-def write_deck(course: Course, out: Path, mod_times: ModTimes, now: int) -> DeckResult:
-    """Write `out` (an .apkg) for one language; updates `mod_times` for what changed."""
-    models = note_types()
-    model_mods = {
-        kind: mod_times.stamp(
-            "note_types",
-            model.name,
-            hashlib.sha256(
-                json.dumps([model.fields, model.templates, model.css], sort_keys=True).encode()
-            ).hexdigest(),
-            now,
-        )
-        for kind, model in models.items()
-    }
-    notes = list(notes_for(course))
-    note_mods = [mod_times.stamp("notes", n.card.id or "", n.digest, now) for n in notes]
-    mod_times.keep_only("notes", {n.card.id or "" for n in notes})
-    stamp = max([*note_mods, *model_mods.values()], default=now)
+class _Note(genanki.Note):  # type: ignore[misc]
+    """A genanki note whose cards are the ones given: none for a retired note."""
 
+    def __init__(self, ords: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._ords = tuple(ords)
+
+    @property
+    def cards(self) -> list[genanki.Card]:
+        return [genanki.Card(ord_) for ord_ in self._ords]
+
+
+def write_deck(deck: DeckPlan, out: Path) -> DeckResult:
+    """Write `out` (an .apkg) for one language."""
+    plan = deck.plan
+    stamp = max([*plan.note_mods.values(), *plan.note_type_mods.values()], default=0)
     db_fd, db_name = tempfile.mkstemp(suffix=".anki2")
     os.close(db_fd)
     cards = 0
@@ -304,50 +388,51 @@ def write_deck(course: Course, out: Path, mod_times: ModTimes, now: int) -> Deck
         cursor = conn.cursor()
         cursor.executescript(APKG_SCHEMA)
         cursor.executescript(APKG_COL)
-        _write_decks_and_models(cursor, course, models, model_mods)
+        _write_decks_and_models(cursor, deck)
         ids = itertools.count(stamp * 1000)
-        for note, mod in zip(notes, note_mods, strict=True):
-            gnote = genanki.Note(
-                model=models[note.kind],
+        deck_ids = {lesson.id: _deck_id(deck.course, lesson.id) for lesson in deck.course.lessons}
+        for note in deck.notes:
+            gnote = _Note(
+                note.ords,
+                model=deck.models[note.note_type],
                 fields=list(note.fields),
                 tags=list(note.tags),
                 guid=note.guid,
             )
-            gnote.write_to_db(cursor, mod, note.deck_id, ids)
-            cards += len(gnote.cards)
+            deck_id = deck_ids.get(note.lesson, _deck_id(deck.course, ""))
+            gnote.write_to_db(cursor, plan.note_mods[note.card_id], deck_id, ids)
+            cards += len(note.ords)
         conn.commit()
         conn.close()
-        media = _card_media(course, notes)
-        _write_zip(out, Path(db_name), media, stamp)
+        _write_zip(out, Path(db_name), _card_media(deck), stamp)
     finally:
         Path(db_name).unlink(missing_ok=True)
-    return DeckResult(out, len(notes), cards)
+    return DeckResult(out, len(deck.notes), cards)
 
 
-def _write_decks_and_models(
-    cursor: sqlite3.Cursor,
-    course: Course,
-    models: Mapping[CardKind, genanki.Model],
-    mods: Mapping[CardKind, int],
-) -> None:
+def _deck_id(course: Course, lesson_id: str) -> int:
+    if not lesson_id:
+        return stable_id(course.id, course.lang)
+    return stable_id(course.id, course.lang, lesson_id)
+
+
+def _write_decks_and_models(cursor: sqlite3.Cursor, deck: DeckPlan) -> None:
     """Write the whole deck tree and all note types in one update each (not once per deck)."""
     (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
     decks = json.loads(decks_json)
-    top = stable_id(course.id, course.lang)
-    entries = [(top, course.title, course.description)] + [
-        (
-            stable_id(course.id, course.lang, lesson.id),
-            lesson_deck_name(course, i, lesson),
-            lesson.description,
-        )
-        for i, lesson in enumerate(course.lessons, start=1)
+    course, plan = deck.course, deck.plan
+    top = _deck_id(course, "")
+    entries = [(top, plan.top_deck, course.description)] + [
+        (_deck_id(course, lesson.id), plan.lesson_decks[lesson.id], lesson.description)
+        for lesson in course.lessons
     ]
     for deck_id, name, description in entries:
-        deck = genanki.Deck(deck_id, name, description).to_json()
-        deck["mod"] = 0
-        decks[str(deck_id)] = deck
+        entry = genanki.Deck(deck_id, name, description).to_json()
+        entry["mod"] = 0
+        decks[str(deck_id)] = entry
     model_json = {
-        str(model.model_id): model.to_json(mods[kind], top) for kind, model in models.items()
+        str(model.model_id): model.to_json(plan.note_type_mods[key], top)
+        for key, model in deck.models.items()
     }
     cursor.execute(
         "UPDATE col SET decks = ?, models = ?",
@@ -355,16 +440,10 @@ def _write_decks_and_models(
     )
 
 
-def _card_media(course: Course, notes: Sequence[NoteData]) -> list[MediaFile]:
+def _card_media(deck: DeckPlan) -> list[MediaFile]:
     """The images the notes show (Anki drops files no note references), by name."""
-    used = {
-        token.meta["media"]
-        for note in notes
-        for block in (*note.card.question, *note.card.answer)
-        for token in markdown.walk(block.children or [])
-        if token.type == "image" and "media" in token.meta
-    }
-    known = {m.name: m for lesson in course.lessons for m in lesson.media}
+    used = {name for note in deck.notes for name in note.media}
+    known = {m.name: m for lesson in deck.course.lessons for m in lesson.media}
     return [known[name] for name in sorted(used)]
 
 

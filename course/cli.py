@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -39,28 +38,16 @@ lang_option = click.option(
 )
 
 
-def _fail(problems: Sequence[Problem], what: str) -> None:
-    for problem in problems:
-        click.echo(str(problem), err=True)
-    count = len(problems)
-    click.echo(f"{count} {what}{'s' if count != 1 else ''}; nothing was written.", err=True)
-    sys.exit(1)
-
-
 def _warn(warnings: Sequence[Problem]) -> None:
     for problem in warnings:
         click.echo(f"{problem} (warning)", err=True)
 
 
 def _load_checked(lessons: Path, langs: Sequence[str], strict: bool) -> Library:
-    try:
-        library = pipeline.check(lessons, langs)
-    except CourseError as exc:
-        _fail(exc.problems, "error")
-        raise AssertionError("unreachable") from None
+    library = pipeline.check(lessons, langs)
     _warn(library.warnings)
     if strict and library.warnings:
-        _fail(library.warnings, "warning (--strict)")
+        raise CourseError(list(library.warnings), "warning (--strict)")
     return library
 
 
@@ -99,6 +86,23 @@ def main(ctx: click.Context) -> None:
 @click.option("--no-site", is_flag=True, help="Do not write the HTML course.")
 @lang_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--draft",
+    is_flag=True,
+    help="A preview for testers: record no release (the manifest is left as it is).",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the change report to FILE as Markdown (for release notes).",
+)
+@click.option(
+    "--rename-decks",
+    is_flag=True,
+    help="Rename published decks to the current titles and order. Learners keep their cards "
+    "in the old decks: only new cards go to the renamed ones.",
+)
 def build_command(
     lessons: Path = DEFAULT_LESSONS,
     decks_dir: Path = DEFAULT_DECKS,
@@ -107,21 +111,29 @@ def build_command(
     no_site: bool = False,
     langs: tuple[str, ...] = (),
     strict: bool = False,
+    draft: bool = False,
+    report_file: Path | None = None,
+    rename_decks: bool = False,
 ) -> None:
     """Build the Anki decks and the HTML course.
 
     Everything is read and checked first; if anything is wrong, every problem is listed as
     `path:line: message` and nothing is written. Cards without an ID are left out (with a
     warning): run `ids` to give them one.
+
+    Prints, per language, what learners will get from the new decks (cards added, changed,
+    moved, retired; note types changed; decks added) and which cards Anki cannot update in
+    place. Every build except a --draft one is a release: the manifest beside the lessons
+    records it; commit it.
     """
     library = _load_checked(lessons, langs, strict)
-    try:
-        result = pipeline.build(
-            library, None if no_decks else decks_dir, None if no_site else site_dir
-        )
-    except CourseError as exc:
-        _fail(exc.problems, "error")
-        return
+    options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
+    result = pipeline.build(
+        library, None if no_decks else decks_dir, None if no_site else site_dir, options
+    )
+    _warn(result.update_warnings)
+    for update in result.updates:
+        click.echo(update.text())
     for lang in result.languages:
         built = f" -> {lang.deck}" if lang.deck else ""
         click.echo(
@@ -162,11 +174,7 @@ def ids_command(lessons: Path, langs: tuple[str, ...]) -> None:
     Appends `<!-- id: xxxxxxxx -->` to the card's last line and changes no other byte of the
     file. Commit the result: the IDs are what keep learners' progress when cards change.
     """
-    try:
-        library = pipeline.check(lessons, langs)
-    except CourseError as exc:
-        _fail(exc.problems, "error")
-        return
+    library = pipeline.check(lessons, langs)
     added = add_missing_ids(library)
     for item in added:
         click.echo(f"{item.path}: {item.count} ID{'s' if item.count != 1 else ''} added")

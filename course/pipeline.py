@@ -1,5 +1,6 @@
-"""The whole build: load and validate everything, render every output to temporary files, and only
-then move them into place, so a failed build leaves the previous output as it was."""
+"""The whole build, in two phases: decide and render every output to temporary files, then commit
+them (replace the decks, swap the site, write the manifests and the report), so a failed build
+leaves the previous output as it was."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import anki
-from .files import atomic_write
-from .lessons import load_library
-from .model import Course, Library, Problem
+from . import anki, manifest, updates
+from .lessons import display_path, load_library
+from .model import CourseError, Library, Problem
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    draft: bool = False
+    """A preview: decks and site are written, but no release is recorded (manifests untouched)."""
+    rename_decks: bool = False
+    """Give published decks the current titles and order (learners keep cards in the old ones)."""
+    report: Path | None = None
+    """Where to write the change report as Markdown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +40,43 @@ class BuildResult:
     languages: tuple[LanguageResult, ...]
     site: Path | None
     warnings: tuple[Problem, ...] = field(default=())
+    updates: tuple[updates.Report, ...] = ()
+    """Per language: what learners get from this build."""
+    update_warnings: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """A rendered file or folder in a temporary place, and where it goes on commit. A new kind of
+    output (a SCORM zip...) is one more of these in the list `build` commits."""
+
+    rendered: Path
+    target: Path
+
+    def commit(self) -> None:
+        if self.rendered.is_dir():
+            _swap_dir(self.rendered, self.target)
+        else:
+            os.replace(self.rendered, self.target)
+
+    def discard(self) -> None:
+        if self.rendered.is_dir():
+            shutil.rmtree(self.rendered, ignore_errors=True)
+        else:
+            self.rendered.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A file the commit deletes (the legacy `anki-mod-times.json` once its manifest exists)."""
+
+    target: Path
+
+    def commit(self) -> None:
+        self.target.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        pass
 
 
 def check(lessons: Path, langs: Sequence[str] = ()) -> Library:
@@ -48,59 +95,121 @@ def _swap_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def build(library: Library, decks_dir: Path | None, site_dir: Path | None) -> BuildResult:
+def _temp_file(folder: Path, name: str, data: bytes | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the file from a web server
+    if data is not None:
+        Path(tmp).write_bytes(data)
+    return Path(tmp)
+
+
+def plan_decks(library: Library, now: int, options: BuildOptions) -> list[anki.DeckPlan]:
+    """Decide every language's package against its manifest. Raises CourseError listing every
+    change Anki cannot apply (and every unreadable manifest)."""
+    plans: list[anki.DeckPlan] = []
+    problems: list[Problem] = []
+    for course in library.courses:
+        try:
+            old = manifest.read(course.root, display_path(course.root))
+        except CourseError as exc:
+            problems += exc.problems
+            continue
+        plan = anki.prepare(
+            course,
+            old,
+            now,
+            draft=options.draft,
+            rename_decks=options.rename_decks,
+            manifest_path=display_path(course.root / manifest.MANIFEST_FILE),
+        )
+        problems += plan.plan.errors
+        plans.append(plan)
+    if problems:
+        raise CourseError(problems)
+    return plans
+
+
+def build(
+    library: Library,
+    decks_dir: Path | None,
+    site_dir: Path | None,
+    options: BuildOptions | None = None,
+) -> BuildResult:
     """Build decks (into `decks_dir`) and the HTML course (into `site_dir`) from a loaded library;
-    None skips an output."""
-    now = anki.build_time()
-    temps: list[Path] = []
+    None skips an output. Raises CourseError, having written nothing."""
+    options = options or BuildOptions()
+    plans = plan_decks(library, anki.build_time(), options)
+    outputs: list[Output | Removal] = []
     try:
-        deck_files: dict[str, Path] = {}
-        results: list[LanguageResult] = []
-        mod_times: dict[Course, anki.ModTimes] = {}
-        for course in library.courses:
-            times = anki.ModTimes.read(course.root / anki.MOD_TIMES_FILE)
-            mod_times[course] = times
-            deck_path = None
-            notes = cards = 0
-            if decks_dir is not None:
-                decks_dir.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=decks_dir, prefix=".", suffix=".apkg.tmp")
-                os.close(fd)
-                os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the deck from a web server
-                temps.append(Path(tmp))
-                result = anki.write_deck(course, Path(tmp), times, now)
-                deck_files[course.lang] = Path(tmp)
-                deck_path = decks_dir / anki.deck_file_name(course)
-                notes, cards = result.notes, result.cards
-            results.append(
-                LanguageResult(course.lang, len(course.lessons), notes, cards, deck_path)
-            )
-
-        site_tmp = None
+        results, deck_files = _render_decks(plans, decks_dir, outputs)
         if site_dir is not None:
-            from .site import write_site  # the site's template engine loads only when asked for
-
-            site_dir.parent.mkdir(parents=True, exist_ok=True)
-            site_tmp = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}.tmp-"))
-            temps.append(site_tmp)
-            write_site(library, site_tmp, deck_files)
-
-        # Everything rendered: now put it in place.
-        for course in library.courses:
-            if course.lang in deck_files and decks_dir is not None:
-                os.replace(deck_files[course.lang], decks_dir / anki.deck_file_name(course))
-        if site_tmp is not None and site_dir is not None:
-            _swap_dir(site_tmp, site_dir)
-        if decks_dir is not None:
-            for course, times in mod_times.items():
-                path = course.root / anki.MOD_TIMES_FILE
-                text = times.dumps()
-                if not path.exists() or path.read_text(encoding="utf-8") != text:
-                    atomic_write(path, text.encode())
+            _render_site(library, plans, deck_files, site_dir, outputs)
+        if decks_dir is not None and not options.draft:
+            for plan in plans:
+                _render_manifest(plan, outputs)
+        if options.report is not None:
+            text = "".join(p.plan.report.markdown() + "\n" for p in plans)
+            tmp = _temp_file(options.report.parent, options.report.name, text.encode())
+            outputs.append(Output(tmp, options.report))
+        for output in outputs:  # everything rendered: now put it in place
+            output.commit()
     finally:
-        for leftover in temps:
-            if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
-    return BuildResult(tuple(results), site_dir, library.warnings)
+        for output in outputs:
+            output.discard()
+    return BuildResult(
+        tuple(results),
+        site_dir,
+        library.warnings,
+        tuple(p.plan.report for p in plans),
+        tuple(w for p in plans for w in p.plan.warnings),
+    )
+
+
+def _render_decks(
+    plans: Sequence[anki.DeckPlan], decks_dir: Path | None, outputs: list[Output | Removal]
+) -> tuple[list[LanguageResult], dict[str, Path]]:
+    results, files = [], {}
+    for plan in plans:
+        course = plan.course
+        deck_path, notes, cards = None, 0, 0
+        if decks_dir is not None:
+            name = anki.deck_file_name(course)
+            tmp = _temp_file(decks_dir, name)
+            outputs.append(Output(tmp, decks_dir / name))
+            written = anki.write_deck(plan, tmp)
+            files[course.lang] = tmp
+            deck_path, notes, cards = decks_dir / name, written.notes, written.cards
+        results.append(LanguageResult(course.lang, len(course.lessons), notes, cards, deck_path))
+    return results, files
+
+
+def _render_site(
+    library: Library,
+    plans: Sequence[anki.DeckPlan],
+    deck_files: dict[str, Path],
+    site_dir: Path,
+    outputs: list[Output | Removal],
+) -> None:
+    from .site import write_site  # the site's template engine loads only when asked for
+
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}.tmp-"))
+    outputs.append(Output(tmp, site_dir))
+    changes = {
+        p.course.lang: notes
+        for p in plans
+        if (notes := updates.release_notes(p.plan.manifest)) is not None
+    }
+    write_site(library, tmp, deck_files, changes)
+
+
+def _render_manifest(plan: anki.DeckPlan, outputs: list[Output | Removal]) -> None:
+    root = plan.course.root
+    path = root / manifest.MANIFEST_FILE
+    text = plan.plan.manifest.dumps()
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        outputs.append(Output(_temp_file(root, path.name, text.encode()), path))
+    if (root / manifest.LEGACY_FILE).exists():
+        outputs.append(Removal(root / manifest.LEGACY_FILE))

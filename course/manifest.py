@@ -1,0 +1,343 @@
+"""Manifest: what each language's learners have been given, kept beside the lessons.
+
+`lessons/<lang>/manifest.jsonl` holds one JSON object per line, sorted, one line per entry:
+
+    {"release": 2, "time": 1795392540}
+    {"note_type": "qa", "hash": "…", "mod": 1795392540}
+    {"deck": "", "name": "Course title", "mod": 1795392540}
+    {"deck": "six-skills", "name": "01 Six skills", "mod": 1795392540}
+    {"card": "k3m9qz2a", "kind": "basic", "lesson": "six-skills", "hash": "…", "mod": 1795392540,
+     "added": 1, "changed": 2}
+
+One line per entry, so two branches that add cards merge line by line (the shipped
+`.gitattributes` merges the file with git's `union` driver); when a merge leaves two lines for one
+key, the one with the newest time wins. The build rewrites the file sorted. Anything malformed is a
+`path:line: message` error, never a traceback.
+
+Records are frozen dataclasses. A new optional key is one field with a default in its record and
+one row in its `_FIELDS` table; a key this version does not know is an error (rewriting the file
+would otherwise drop it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .model import CardKind, CourseError, Problem, SourceLoc
+
+MANIFEST_FILE = "manifest.jsonl"
+LEGACY_FILE = "anki-mod-times.json"
+"""The manifest's predecessor (one JSON document of hashes and times); migrated on first build."""
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A build that reached learners: every build but a `--draft` one, when it changed anything."""
+
+    release: int
+    """1, 2, 3…: the release's number in this language."""
+    time: int
+    """The build time (seconds since the epoch): the `mod` of what changed in it."""
+
+    @property
+    def key(self) -> str:
+        return str(self.release)
+
+    @property
+    def newness(self) -> int:
+        return self.time
+
+
+@dataclass(frozen=True, slots=True)
+class NoteTypeEntry:
+    """A note type as last shipped: Anki applies its templates and CSS when `mod` is newer."""
+
+    note_type: str
+    """'qa' (basic and reversed cards) or 'cloze'."""
+    hash: str
+    """sha256 of the name, fields, templates and CSS."""
+    mod: int
+
+    @property
+    def key(self) -> str:
+        return self.note_type
+
+    @property
+    def newness(self) -> int:
+        return self.mod
+
+
+@dataclass(frozen=True, slots=True)
+class DeckEntry:
+    """A published deck name: Anki matches decks by name, so once out, a name stays."""
+
+    deck: str
+    """The lesson ID; '' for the course's top deck."""
+    name: str
+    """The top deck's full name, or a lesson deck's name below it ('01 Lesson title')."""
+    mod: int
+    """When the name was published (or deliberately renamed)."""
+
+    @property
+    def key(self) -> str:
+        return self.deck
+
+    @property
+    def newness(self) -> int:
+        return self.mod
+
+
+@dataclass(frozen=True, slots=True)
+class CardEntry:
+    """A card (one Anki note) that learners have been given."""
+
+    card: str
+    """The author's card ID."""
+    kind: CardKind
+    lesson: str
+    """The lesson ID it was last published in: its deck in collections that have it ('' when
+    unknown: migrated from `anki-mod-times.json`, filled in by the next build)."""
+    hash: str
+    """sha256 of what Anki sees of the note (fields, tags, note type)."""
+    mod: int
+    """When that content last changed: the note's `mod` in every package."""
+    added: int
+    """The release that first published it."""
+    changed: int
+    """The release that last changed what learners see."""
+    clozes: tuple[int, ...] = ()
+    """A cloze card's numbers as last published (a retired cloze note keeps them)."""
+    retired: int = 0
+    """The release that retired it (0: it is in the lessons)."""
+    source: str = ""
+    """For a translated card: the content hash of the original-language card it was translated
+    from (issue 11, staleness of translations). Kept as written; not yet used by the build."""
+
+    @property
+    def key(self) -> str:
+        return self.card
+
+    @property
+    def newness(self) -> int:
+        return self.mod
+
+
+Entry = Release | NoteTypeEntry | DeckEntry | CardEntry
+E = TypeVar("E", Release, NoteTypeEntry, DeckEntry, CardEntry)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("a whole number")
+    return value
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("text")
+    return value
+
+
+def _kind(value: Any) -> CardKind:
+    try:
+        return CardKind(value)
+    except ValueError:
+        raise ValueError(" or ".join(repr(k.value) for k in CardKind)) from None
+
+
+def _clozes(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value
+    ):
+        raise ValueError("a list of cloze numbers")
+    return tuple(value)
+
+
+# Record type, its key field, then how each JSON key is read (a missing key takes the default).
+_FIELDS: Mapping[type[Any], Mapping[str, Callable[[Any], Any]]] = {
+    Release: {"release": _int, "time": _int},
+    NoteTypeEntry: {"note_type": _str, "hash": _str, "mod": _int},
+    DeckEntry: {"deck": _str, "name": _str, "mod": _int},
+    CardEntry: {
+        "card": _str,
+        "kind": _kind,
+        "lesson": _str,
+        "hash": _str,
+        "mod": _int,
+        "added": _int,
+        "changed": _int,
+        "clozes": _clozes,
+        "retired": _int,
+        "source": _str,
+    },
+}
+_BY_KEY = {next(iter(readers)): record for record, readers in _FIELDS.items()}
+
+
+def parse_line(obj: Any) -> Entry:
+    """One decoded line -> its record; ValueError with a message an author can act on."""
+    if not isinstance(obj, dict):
+        raise ValueError("expected a JSON object ({...}) on each line")
+    kinds = [key for key in _BY_KEY if key in obj]
+    if len(kinds) != 1:
+        raise ValueError(f"expected exactly one of {', '.join(map(repr, _BY_KEY))}")
+    record = _BY_KEY[kinds[0]]
+    readers = _FIELDS[record]
+    unknown = sorted(set(obj) - set(readers))
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} (written by a newer version?)")
+    required = {f.name for f in fields(record) if f.default is MISSING}
+    values: dict[str, Any] = {}
+    for key, read in readers.items():
+        if key not in obj:
+            if key in required:
+                raise ValueError(f"{kinds[0]} entry without {key!r}")
+            continue
+        try:
+            values[key] = read(obj[key])
+        except ValueError as exc:
+            raise ValueError(f"{key!r} must be {exc}") from None
+    entry: Entry = record(**values)
+    return entry
+
+
+def to_line(entry: Entry) -> str:
+    """The entry as one JSON line, keys in the record's order, defaults left out."""
+    obj: dict[str, Any] = {}
+    for f in fields(entry):
+        value = getattr(entry, f.name)
+        if f.default is not MISSING and value == f.default:
+            continue
+        if isinstance(value, CardKind):
+            value = value.value
+        elif isinstance(value, tuple):
+            value = list(value)
+        obj[f.name] = value
+    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """Everything one language's learners have been given, by key."""
+
+    releases: Mapping[str, Release] = field(default_factory=dict)
+    note_types: Mapping[str, NoteTypeEntry] = field(default_factory=dict)
+    decks: Mapping[str, DeckEntry] = field(default_factory=dict)
+    cards: Mapping[str, CardEntry] = field(default_factory=dict)
+    found: bool = True
+    """False when there was no manifest (nor a legacy file) to read."""
+
+    @property
+    def last_release(self) -> Release | None:
+        return max(self.releases.values(), key=lambda r: r.release, default=None)
+
+    def entries(self) -> Iterable[Entry]:
+        for table in (self.releases, self.note_types, self.decks, self.cards):
+            yield from table.values()
+
+    def dumps(self) -> str:
+        order = {Release: 0, NoteTypeEntry: 1, DeckEntry: 2, CardEntry: 3}
+        entries = sorted(
+            self.entries(),
+            key=lambda e: (order[type(e)], e.release if isinstance(e, Release) else 0, e.key),
+        )
+        return "".join(to_line(e) + "\n" for e in entries)
+
+    @classmethod
+    def of(cls, entries: Iterable[Entry], found: bool = True) -> Manifest:
+        """Group entries by table; two entries for one key (a merge) keep the newest."""
+        tables: dict[type[Any], dict[str, Any]] = {record: {} for record in _FIELDS}
+        for entry in entries:
+            table = tables[type(entry)]
+            old = table.get(entry.key)
+            if old is None or (entry.newness, to_line(entry)) > (old.newness, to_line(old)):
+                table[entry.key] = entry
+        return cls(
+            tables[Release], tables[NoteTypeEntry], tables[DeckEntry], tables[CardEntry], found
+        )
+
+
+def read(folder: Path, shown: Path | None = None) -> Manifest:
+    """The manifest of `folder` (a `lessons/<lang>/` folder); the legacy file when it is the only
+    one; an empty manifest with `found=False` when there is neither. Raises CourseError."""
+    shown = shown or folder
+    path = folder / MANIFEST_FILE
+    if path.exists():
+        return _read_lines(path, shown / MANIFEST_FILE)
+    legacy = folder / LEGACY_FILE
+    if legacy.exists():
+        return read_legacy(legacy, shown / LEGACY_FILE)
+    return Manifest(found=False)
+
+
+def _read_lines(path: Path, shown: Path) -> Manifest:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _error(shown, 0, "not UTF-8 text; restore it from version control") from None
+    problems: list[Problem] = []
+    entries: list[Entry] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(parse_line(json.loads(line)))
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(SourceLoc(shown, number), f"not a JSON line ({exc.msg})"))
+        except ValueError as exc:
+            problems.append(Problem(SourceLoc(shown, number), str(exc)))
+    if problems:
+        raise CourseError(problems)
+    return Manifest.of(entries)
+
+
+def read_legacy(path: Path, shown: Path) -> Manifest:
+    """`anki-mod-times.json` (`{"note_types": {name: {hash, mod}}, "notes": {id: {hash, mod}}}`):
+    each note keeps its hash and time; kind and lesson are filled in by the first build."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", 0)
+        raise _error(shown, line, f"unreadable ({exc}); restore it from version control") from None
+    notes = data.get("notes") if isinstance(data, dict) else None
+    if not isinstance(notes, dict):
+        raise _error(shown, 1, "expected a JSON object with 'notes'")
+    entries: list[Entry] = []
+    for card_id, value in sorted(notes.items()):
+        if not (isinstance(value, dict) and isinstance(value.get("hash"), str)):
+            raise _error(shown, 0, f"note {card_id!r}: expected 'hash' and 'mod'")
+        try:
+            mod = _int(value.get("mod"))
+        except ValueError:
+            raise _error(shown, 0, f"note {card_id!r}: 'mod' must be a whole number") from None
+        entries.append(CardEntry(card_id, CardKind.BASIC, "", value["hash"], mod, 1, 1))
+    if entries:
+        entries.append(Release(1, max(e.newness for e in entries)))
+    return Manifest.of(entries)
+
+
+def _error(path: Path, line: int, message: str) -> CourseError:
+    return CourseError([Problem(SourceLoc(path, line), message)])
+
+
+def with_entries(manifest: Manifest, entries: Iterable[Entry]) -> Manifest:
+    """`manifest` with `entries` put in (replacing entries with the same key)."""
+    tables: dict[type[Any], dict[str, Any]] = {
+        Release: dict(manifest.releases),
+        NoteTypeEntry: dict(manifest.note_types),
+        DeckEntry: dict(manifest.decks),
+        CardEntry: dict(manifest.cards),
+    }
+    for entry in entries:
+        tables[type(entry)][entry.key] = entry
+    return replace(
+        manifest,
+        releases=tables[Release],
+        note_types=tables[NoteTypeEntry],
+        decks=tables[DeckEntry],
+        cards=tables[CardEntry],
+    )

@@ -1,0 +1,413 @@
+"""Update stage: what one language's learners will get from this build, against the manifest.
+
+Decides each note's `mod` (unchanged content keeps its time), the deck names (a published name
+never moves), which cards retire, whether this build is a release, and the change report. Anki's
+rules behind each decision are in README's "Decks and updates".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from pathlib import Path
+
+from .manifest import CardEntry, DeckEntry, Manifest, NoteTypeEntry, Release, with_entries
+from .model import CardKind, Course, Problem, SourceLoc
+
+LABEL = re.compile(r"(\d+(?:\.\d+)?) ")
+
+
+@dataclass(frozen=True, slots=True)
+class Shipped:
+    """One note the package will hold, as the planner needs to know it."""
+
+    card: str
+    kind: CardKind
+    lesson: str
+    digest: str
+    """sha256 of what Anki sees of the note."""
+    loc: SourceLoc
+    clozes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One line of the change report: a card, where it is, and what happens to it."""
+
+    card: str
+    where: str = ""
+    note: str = ""
+
+    def __str__(self) -> str:
+        where = f" ({self.where})" if self.where else ""
+        return f"{self.card}{where}{': ' + self.note if self.note else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What learners of one language get from this build."""
+
+    lang: str
+    release: int
+    """The release this build is (or, for a draft, would be); 0 when nothing changed."""
+    draft: bool
+    added: tuple[Item, ...] = ()
+    changed: tuple[Item, ...] = ()
+    moved: tuple[Item, ...] = ()
+    retired: tuple[Item, ...] = ()
+    restored: tuple[Item, ...] = ()
+    note_types: tuple[Item, ...] = ()
+    decks_added: tuple[Item, ...] = ()
+    decks_renamed: tuple[Item, ...] = ()
+    not_in_place: tuple[Item, ...] = ()
+    """Cards Anki cannot update in place in existing collections, and why."""
+
+    SECTIONS = (
+        ("added", "cards added"),
+        ("changed", "cards changed"),
+        ("moved", "cards moved"),
+        ("retired", "cards retired"),
+        ("restored", "retired cards back"),
+        ("note_types", "note types changed"),
+        ("decks_added", "decks added"),
+        ("decks_renamed", "decks renamed (--rename-decks)"),
+    )
+
+    def _sections(self) -> Iterable[tuple[str, Sequence[Item]]]:
+        for name, title in self.SECTIONS:
+            values: Sequence[Item] = getattr(self, name)
+            if values:
+                yield title, values
+
+    def headline(self) -> str:
+        if not self.release:
+            return f"{self.lang}: nothing changes for learners"
+        what = "draft (not recorded) of release" if self.draft else "release"
+        counts = ", ".join(f"{len(v)} {title}" for title, v in self._sections())
+        return f"{self.lang}: {what} {self.release}: {counts or 'note times only'}"
+
+    def text(self) -> str:
+        lines = [self.headline()]
+        for title, values in self._sections():
+            lines.append(f"  {title}: " + "; ".join(map(str, values)))
+        if self.not_in_place:
+            lines.append("  Anki cannot update these in place:")
+            lines += [f"    {item}" for item in self.not_in_place]
+        return "\n".join(lines)
+
+    def markdown(self) -> str:
+        lines = [f"## {self.headline()}", ""]
+        for title, values in self._sections():
+            lines.append(f"- **{title[0].upper() + title[1:]}** ({len(values)}):")
+            lines += [f"  - {_md(value)}" for value in values]
+        if self.not_in_place:
+            lines += ["", "### Anki cannot update these in place", ""]
+            lines += [f"- {_md(item)}" for item in self.not_in_place]
+        return "\n".join(lines) + "\n"
+
+
+def _md(value: Item) -> str:
+    where = f" ({value.where})" if value.where else ""
+    return f"`{value.card}`{where}{': ' + value.note if value.note else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything the deck writer needs, and the manifest to record when the build commits."""
+
+    manifest: Manifest
+    note_mods: Mapping[str, int]
+    """Card ID -> the note's `mod`, for every note in the package (retired ones too)."""
+    note_type_mods: Mapping[str, int]
+    top_deck: str
+    lesson_decks: Mapping[str, str]
+    """Lesson ID -> the deck's full name."""
+    retired: tuple[CardEntry, ...]
+    """Cards to ship as retired notes (no cards: a learner who never had one gets nothing)."""
+    report: Report
+    errors: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+
+
+@dataclass
+class _Draft:
+    """The plan being assembled (mutable while planning, frozen into a Plan at the end)."""
+
+    old: Manifest
+    now: int
+    release: int
+    entries: list[CardEntry | DeckEntry | NoteTypeEntry] = field(default_factory=list)
+    mods: dict[str, int] = field(default_factory=dict)
+    items: dict[str, list[Item]] = field(default_factory=dict)
+    errors: list[Problem] = field(default_factory=list)
+    visible: bool = False
+    """Whether learners get anything new: then this build is a release."""
+
+    def add(self, section: str, item: Item) -> None:
+        self.items.setdefault(section, []).append(item)
+        self.visible = True
+
+    def bump(self, old_mod: int | None) -> int:
+        """A changed entry's new time: the build time, but always later than its last one."""
+        self.visible = True
+        return self.now if old_mod is None else max(self.now, old_mod + 1)
+
+
+def plan(
+    course: Course,
+    notes: Sequence[Shipped],
+    retired_digests: Mapping[str, str],
+    note_types: Mapping[str, tuple[str, str]],
+    old: Manifest,
+    now: int,
+    *,
+    draft: bool = False,
+    rename_decks: bool = False,
+    manifest_path: Path,
+) -> Plan:
+    """Compare `notes` (and the note types: key -> (name, digest)) with `old`; `retired_digests`
+    gives the content hash of the retired note each manifest card absent from `notes` becomes."""
+    last = old.last_release
+    state = _Draft(old, now, (last.release if last else 0) + 1)
+    type_mods = _plan_note_types(state, note_types)
+    top, leaves = _plan_decks(state, course, rename_decks)
+    full = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
+    for note in notes:
+        _plan_card(state, note, full)
+    retired = _plan_retired(state, {n.card for n in notes}, retired_digests)
+    changed = state.visible
+    entries: list[CardEntry | DeckEntry | NoteTypeEntry | Release] = list(state.entries)
+    if changed:
+        entries.append(Release(state.release, now))
+    new = with_entries(old, entries)
+    new = replace(new, found=True)
+    warnings = []
+    if not old.found and notes:
+        warnings.append(_missing_manifest(manifest_path))
+    report = Report(
+        course.lang,
+        state.release if changed else 0,
+        draft,
+        **{name: tuple(items) for name, items in state.items.items()},
+    )
+    return Plan(
+        new,
+        state.mods,
+        type_mods,
+        top,
+        {lesson: full[lesson] for lesson in (x.id for x in course.lessons)},
+        retired,
+        report,
+        tuple(state.errors),
+        tuple(warnings),
+    )
+
+
+def _missing_manifest(path: Path) -> Problem:
+    return Problem(
+        SourceLoc(path, 0),
+        "no manifest: every note is stamped with the build time, so Anki's default import "
+        "may skip later edits and retired cards cannot be found. If decks of this course were "
+        "ever published, restore the file from version control "
+        f"(git log --oneline -- {path}; git checkout <commit> -- {path}) and build again",
+    )
+
+
+def _plan_note_types(state: _Draft, note_types: Mapping[str, tuple[str, str]]) -> dict[str, int]:
+    mods = {}
+    for key, (name, digest) in sorted(note_types.items()):
+        old = state.old.note_types.get(key)
+        if old is not None and old.hash == digest:
+            mods[key] = old.mod
+            continue
+        mods[key] = state.bump(old.mod if old else None)
+        state.entries.append(NoteTypeEntry(key, digest, mods[key]))
+        if old is not None:
+            state.add("note_types", Item(name))
+    return mods
+
+
+def _plan_card(state: _Draft, note: Shipped, decks: Mapping[str, str]) -> None:
+    old = state.old.cards.get(note.card)
+    where = str(note.loc)
+    if (
+        old is not None
+        and old.lesson
+        and (old.kind is CardKind.CLOZE) != (note.kind is CardKind.CLOZE)
+    ):
+        state.errors.append(
+            Problem(
+                note.loc,
+                f"card {note.card} was published as a {old.kind.value} card and is now a "
+                f"{note.kind.value} card: Anki never changes a note's type, so learners who have "
+                "it would never get this card again. Give it a new ID (delete its ID comment; the "
+                "build gives it a new one) and the old card retires",
+            )
+        )
+        return
+    if old is not None and old.hash == note.digest and not old.retired:
+        state.mods[note.card] = old.mod
+        if (old.kind, old.lesson, old.clozes) != (note.kind, note.lesson, note.clozes):
+            known = replace(old, kind=note.kind, lesson=note.lesson, clozes=note.clozes)
+            state.entries.append(known)
+        return
+    mod = state.bump(old.mod if old else None)
+    state.mods[note.card] = mod
+    entry = CardEntry(
+        note.card,
+        note.kind,
+        note.lesson,
+        note.digest,
+        mod,
+        state.release,
+        state.release,
+        note.clozes,
+        0,
+        old.source if old else "",
+    )
+    if old is None:
+        state.add("added", Item(note.card, where))
+        state.entries.append(entry)
+        return
+    state.entries.append(replace(entry, added=old.added))
+    state.add("restored" if old.retired else "changed", Item(note.card, where))
+    if old.lesson and old.lesson != note.lesson:
+        kept = decks.get(old.lesson, old.lesson)
+        state.add("moved", Item(note.card, where, f"from lesson {old.lesson} to {note.lesson}"))
+        state.add(
+            "not_in_place",
+            Item(note.card, where, f"moved: learners who have it keep it in deck '{kept}'"),
+        )
+    if (old.kind, note.kind) == (CardKind.REVERSED, CardKind.BASIC):
+        state.add(
+            "not_in_place",
+            Item(
+                note.card,
+                where,
+                "no longer reversed: learners who have its reverse card see it blank until they "
+                "run Tools > Empty Cards",
+            ),
+        )
+
+
+def _plan_retired(
+    state: _Draft, present: set[str], digests: Mapping[str, str]
+) -> tuple[CardEntry, ...]:
+    retired = []
+    for card_id, old in sorted(state.old.cards.items()):
+        if card_id in present:
+            continue
+        digest = digests[card_id]
+        entry = old
+        if old.hash != digest:
+            entry = replace(
+                old,
+                hash=digest,
+                mod=state.bump(old.mod),
+                changed=state.release,
+                retired=old.retired or state.release,
+            )
+            state.entries.append(entry)
+        if not old.retired:
+            state.add("retired", Item(card_id, f"lesson {old.lesson}" if old.lesson else ""))
+        state.mods[card_id] = entry.mod
+        retired.append(entry)
+    return tuple(retired)
+
+
+# -- deck names -----------------------------------------------------------------------------------
+
+
+def _plan_decks(state: _Draft, course: Course, rename: bool) -> tuple[str, dict[str, str]]:
+    """The top deck's name and each lesson's deck name below it. A published name stays (Anki
+    matches decks by name); a new lesson's name sorts where the lesson stands."""
+    old = state.old.decks
+    top_entry = old.get("")
+    top = course.title if rename or top_entry is None else top_entry.name
+    if top_entry is None or top_entry.name != top:
+        state.entries.append(DeckEntry("", top, state.now))
+        state.visible = True
+        if top_entry is not None:
+            state.add("decks_renamed", Item(f"{top_entry.name} -> {top}"))
+    leaves: dict[str, str] = {}
+    if rename:
+        for number, lesson in enumerate(course.lessons, start=1):
+            leaves[lesson.id] = f"{number:02d} {lesson.title}"
+    taken = sorted(label for e in old.values() if e.deck and (label := _label(e.name)) is not None)
+    previous: Decimal | None = None
+    for lesson in course.lessons:
+        entry = old.get(lesson.id)
+        if lesson.id not in leaves:
+            if entry is not None:
+                leaves[lesson.id] = entry.name
+            else:
+                above = (t for t in taken if previous is None or t > previous)
+                label = _between(previous, next(above, None))
+                taken = sorted([*taken, label])
+                leaves[lesson.id] = f"{_format(label)} {lesson.title}"
+        label = _label(leaves[lesson.id])
+        previous = label if label is not None else previous
+        if entry is None or entry.name != leaves[lesson.id]:
+            state.entries.append(DeckEntry(lesson.id, leaves[lesson.id], state.now))
+            state.visible = True
+            full = f"{top}::{leaves[lesson.id]}"
+            if entry is None:
+                state.add("decks_added", Item(full))
+            else:
+                state.add("decks_renamed", Item(f"{top}::{entry.name} -> {full}"))
+    return top, leaves
+
+
+def _label(name: str) -> Decimal | None:
+    match = LABEL.match(name)
+    return Decimal(match.group(1)) if match else None
+
+
+def _between(low: Decimal | None, high: Decimal | None) -> Decimal:
+    """The shortest decimal strictly between `low` and `high`, near their middle: a name that
+    sorts between two published decks ('01 A' < '01.5 B' < '02 C')."""
+    low = low if low is not None else Decimal(0)
+    if high is None:
+        return Decimal(int(low) + 1)
+    for digits in range(0, 30):
+        step = Decimal(1).scaleb(-digits)
+        first = (low / step).to_integral_value(ROUND_FLOOR) + 1
+        last = (high / step).to_integral_value(ROUND_CEILING) - 1
+        if first <= last:
+            return ((first + last) // 2) * step
+    raise AssertionError("decimals between two different numbers always exist")
+
+
+def _format(label: Decimal) -> str:
+    whole, _, fraction = format(label.normalize(), "f").partition(".")
+    return f"{int(whole):02d}" + (f".{fraction}" if fraction else "")
+
+
+# -- what the HTML course shows -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseNotes:
+    """What the latest release of a language brought: the HTML course's "what changed" list."""
+
+    release: int
+    added: tuple[str, ...]
+    """Card IDs, in ID order."""
+    changed: tuple[str, ...]
+    retired: int
+
+
+def release_notes(manifest: Manifest) -> ReleaseNotes | None:
+    last = manifest.last_release
+    if last is None:
+        return None
+    n = last.release
+    live = [e for e in sorted(manifest.cards.values(), key=lambda e: e.card) if not e.retired]
+    return ReleaseNotes(
+        n,
+        tuple(e.card for e in live if e.added == n),
+        tuple(e.card for e in live if e.changed == n and e.added != n),
+        sum(1 for e in manifest.cards.values() if e.retired == n),
+    )

@@ -1,0 +1,210 @@
+"""The manifest (`lessons/<lang>/manifest.jsonl`): every corruption is a `path:line` error, merges
+of two branches go through git with the shipped `.gitattributes`, duplicates keep the newest."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from course import manifest, updates
+from course.cli import main
+from course.manifest import CardEntry, Manifest, Release
+from course.model import CardKind, CourseError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LESSON = """---
+id: alpha
+title: Podstawy
+lang: pl
+order: 1
+---
+
+## Sekcja
+
+{cards}
+"""
+GOOD_CARD = '{"card": "a1", "kind": "basic", "lesson": "alpha", "hash": "h", "mod": 5, "added": 1, "changed": 1}'
+
+# name: (manifest text, line, message start)
+CORRUPTIONS = {
+    "not JSON": ("{not json\n", 1, "not a JSON line"),
+    "a list, not an object": ('[{"card": "a1"}]\n', 1, "expected a JSON object"),
+    "no record type": ('{"mod": 5}\n', 1, "expected exactly one of"),
+    "two record types": ('{"card": "a1", "deck": "x"}\n', 1, "expected exactly one of"),
+    "card without mod": (
+        GOOD_CARD.replace(', "mod": 5', "") + "\n",
+        1,
+        "card entry without 'mod'",
+    ),
+    "mod as text": (GOOD_CARD.replace('"mod": 5', '"mod": "5"') + "\n", 1, "'mod' must be a whole"),
+    "negative time": (
+        GOOD_CARD.replace('"mod": 5', '"mod": -5') + "\n",
+        1,
+        "'mod' must be a whole",
+    ),
+    "unknown kind": (GOOD_CARD.replace('"basic"', '"fancy"') + "\n", 1, "'kind' must be 'basic'"),
+    "unknown key": (GOOD_CARD[:-1] + ', "colour": "red"}\n', 1, "unknown key 'colour'"),
+    "bad clozes": (GOOD_CARD[:-1] + ', "clozes": [0]}\n', 1, "'clozes' must be a list"),
+    "release without time": ('{"release": 1, "time": 9}\n\n{"release": 2}\n', 3, "release entry"),
+    "a conflict marker left by a merge": (
+        f"{GOOD_CARD}\n<<<<<<< HEAD\n",
+        2,
+        "not a JSON line",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPTIONS))
+def test_every_corruption_is_a_path_line_error_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    text, line, message = CORRUPTIONS[name]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lessons" / "pl").mkdir(parents=True)
+    (tmp_path / "lessons" / "pl" / "alpha.md").write_text(
+        LESSON.format(cards="Pytanie?::Odpowiedź. <!-- id: a1 -->"), "utf-8"
+    )
+    (tmp_path / "lessons" / "pl" / "manifest.jsonl").write_text(text, "utf-8")
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1
+    first = result.output.splitlines()[0]
+    assert first.startswith(f"lessons/pl/manifest.jsonl:{line}: {message}"), result.output
+    assert "Traceback" not in result.output
+    assert "nothing was written" in result.output
+    assert not (tmp_path / "decks").exists()
+    assert not (tmp_path / "site").exists()
+    assert (tmp_path / "lessons" / "pl" / "manifest.jsonl").read_text("utf-8") == text
+
+
+def test_every_bad_line_is_listed_in_one_run(tmp_path: Path) -> None:
+    path = tmp_path / manifest.MANIFEST_FILE
+    path.write_text(f"{{oops\n{GOOD_CARD}\n[]\n", "utf-8")
+    with pytest.raises(CourseError) as caught:
+        manifest.read(tmp_path)
+    assert [p.loc.line for p in caught.value.problems] == [1, 3]
+
+
+def test_round_trip_keeps_every_field() -> None:
+    entries = [
+        Release(2, 20),
+        CardEntry("a1", CardKind.CLOZE, "alpha", "h", 5, 1, 2, (1, 3), 0, "src"),
+        CardEntry("a2", CardKind.REVERSED, "", "h2", 6, 1, 1, (), 2),
+    ]
+    text = Manifest.of(entries).dumps()
+    again = Manifest.of(manifest.parse_line(json.loads(x)) for x in text.splitlines())
+    assert again.dumps() == text
+    assert again.cards["a1"].source == "src"
+    assert again.cards["a2"].retired == 2
+
+
+def test_duplicate_keys_after_a_merge_keep_the_newest(tmp_path: Path) -> None:
+    older = GOOD_CARD
+    newer = GOOD_CARD.replace('"hash": "h", "mod": 5', '"hash": "h2", "mod": 9')
+    (tmp_path / manifest.MANIFEST_FILE).write_text(f"{newer}\n{older}\n", "utf-8")
+    assert manifest.read(tmp_path).cards["a1"].hash == "h2"
+    (tmp_path / manifest.MANIFEST_FILE).write_text(f"{older}\n{newer}\n", "utf-8")
+    assert manifest.read(tmp_path).cards["a1"].hash == "h2"
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "label"),
+    [
+        (None, None, "1"),
+        ("1", None, "2"),
+        ("1", "2", "1.5"),
+        ("1", "4", "2"),
+        (None, "1", "0.5"),
+        ("1.5", "2", "1.7"),
+        ("1", "1.5", "1.2"),
+        ("1.9", "2", "1.95"),
+    ],
+)
+def test_a_new_deck_label_sorts_between_its_neighbours(
+    low: str | None, high: str | None, label: str
+) -> None:
+    got = updates._between(Decimal(low) if low else None, Decimal(high) if high else None)
+    assert got == Decimal(label)
+    name = f"{updates._format(got)} X"
+    if low:
+        assert f"{updates._format(Decimal(low))} A" < name
+    if high:
+        assert name < f"{updates._format(Decimal(high))} A"
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "a",
+        "GIT_AUTHOR_EMAIL": "a@example.org",
+        "GIT_COMMITTER_NAME": "a",
+        "GIT_COMMITTER_EMAIL": "a@example.org",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+    }
+    proc = subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def build_in(repo: Path, epoch: str) -> None:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "build", "--no-site"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_two_branches_adding_adjacent_cards_merge_cleanly(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "lessons" / "pl").mkdir(parents=True)
+    shutil.copy(ROOT / ".gitattributes", repo / ".gitattributes")
+    (repo / ".gitignore").write_text("/decks/\n", "utf-8")
+    lesson = repo / "lessons" / "pl" / "alpha.md"
+    base = ["Pierwsze?::Jeden. <!-- id: a1 -->", "Ostatnie?::Trzy. <!-- id: a9 -->"]
+    lesson.write_text(LESSON.format(cards="\n\n".join(base)), "utf-8")
+    git(repo, "init", "-q", "-b", "main")
+    build_in(repo, "1700000000")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "release 1")
+
+    git(repo, "checkout", "-qb", "left")
+    lesson.write_text(
+        LESSON.format(cards="\n\n".join([base[0], "Lewe?::L. <!-- id: a4 -->", base[1]])), "utf-8"
+    )
+    build_in(repo, "1700000100")
+    git(repo, "commit", "-qam", "left card")
+
+    git(repo, "checkout", "-q", "main")
+    git(repo, "checkout", "-qb", "right")
+    lesson.write_text(
+        LESSON.format(cards="\n\n".join([base[0], base[1], "Prawe?::P. <!-- id: a5 -->"])), "utf-8"
+    )
+    build_in(repo, "1700000200")
+    git(repo, "commit", "-qam", "right card")
+
+    git(repo, "checkout", "-q", "left")
+    git(repo, "merge", "-q", "--no-edit", "right")  # the lesson merges; the manifest by union
+    merged = manifest.read(repo / "lessons" / "pl")
+    assert {"a1", "a4", "a5", "a9"} <= set(merged.cards)
+    assert merged.cards["a4"].mod == 1700000100
+    assert merged.cards["a5"].mod == 1700000200
+    assert merged.last_release == Release(2, 1700000200), "two release 2 lines: the newest wins"
+    build_in(repo, "1700000300")
+    text = (repo / "lessons" / "pl" / manifest.MANIFEST_FILE).read_text("utf-8")
+    assert text == manifest.read(repo / "lessons" / "pl").dumps(), "sorted again, one per key"
+    assert git(repo, "status", "--porcelain") in ("", " M lessons/pl/manifest.jsonl\n")
