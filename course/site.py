@@ -34,6 +34,7 @@ from typing import Any
 import jinja2
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal
+from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
@@ -41,6 +42,7 @@ from markdown_it.utils import OptionsDict
 
 from . import anki, markdown
 from .model import CardKind, Course, Lesson, Library
+from .updates import ReleaseNotes
 
 log = logging.getLogger(__name__)
 
@@ -436,8 +438,14 @@ def _languages(library: Library) -> list[dict[str, str]]:
     return [{"lang": c.lang, "name": messages(c.lang)("language_name")} for c in library.courses]
 
 
-def write_site(library: Library, out: Path, decks: Mapping[str, Path]) -> None:
-    """Write the whole course into the empty folder `out`."""
+def write_site(
+    library: Library,
+    out: Path,
+    decks: Mapping[str, Path],
+    changes: Mapping[str, ReleaseNotes] = MappingProxyType({}),
+) -> None:
+    """Write the whole course into the empty folder `out`; `changes` is each language's latest
+    release, for the course home's "what changed" list."""
     templates = _environment()
     assets = out / "assets"
     assets.mkdir(parents=True)
@@ -475,8 +483,16 @@ def write_site(library: Library, out: Path, decks: Mapping[str, Path]) -> None:
             languages_of.setdefault(lesson.id, []).append(course.lang)
     for course in library.courses:
         _write_course(
-            library, course, templates, out, deck_links.get(course.lang), languages, languages_of
+            library,
+            course,
+            templates,
+            out,
+            deck_links.get(course.lang),
+            languages,
+            languages_of,
+            changes,
         )
+        _write_guide(course, templates, out)
 
 
 def _write_course(
@@ -487,6 +503,7 @@ def _write_course(
     deck: str | None,
     languages: list[dict[str, str]],
     languages_of: Mapping[str, Sequence[str]],
+    changes: Mapping[str, ReleaseNotes] = MappingProxyType({}),
 ) -> None:
     t = messages(course.lang)
     renderer = markdown.renderer(SITE_RULES)
@@ -537,7 +554,70 @@ def _write_course(
         deck=f"../{deck}" if deck else None,
         languages=languages,
         data=_json_for_html(data),
+        updates=updates_view(course, changes.get(course.lang)),
     )
     folder = out / course.lang
     folder.mkdir()
     (folder / "index.html").write_text(html, encoding="utf-8")
+
+
+# -- updates: the "what changed" list and the learner guide ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatesView:
+    """What the course home shows about updates (texts from `templates/updates/<lang>.json`)."""
+
+    text: Mapping[str, str]
+    guide: str
+    """The learner guide's file name, beside the course page."""
+    release: str
+    added: tuple[tuple[str, str], ...]
+    """(question text, link) of each new card."""
+    changed: tuple[tuple[str, str], ...]
+    retired: str
+
+
+def updates_view(course: Course, notes: ReleaseNotes | None) -> UpdatesView:
+    def text(key: str, **args: str) -> str:
+        return anki.update_text(course.lang, key, **args)
+
+    cards = {card.id: card for card in course.cards if card.id}
+
+    def links(ids: Sequence[str]) -> tuple[tuple[str, str], ...]:
+        return tuple((_text(cards[i].question), f"#{card_anchor(i)}") for i in ids if i in cards)
+
+    keys = ("changes_title", "changes_added", "changes_changed", "changes_none", "guide_link")
+    if notes is None or notes.release < 2:  # the first release is the course itself
+        return UpdatesView({k: text(k) for k in keys}, GUIDE_FILE, "", (), (), "")
+    return UpdatesView(
+        {k: text(k) for k in keys},
+        GUIDE_FILE,
+        text("changes_release", n=str(notes.release)),
+        links(notes.added),
+        links(notes.changed),
+        text("changes_retired", n=str(notes.retired)) if notes.retired else "",
+    )
+
+
+GUIDE_FILE = "guide.html"
+
+
+def _write_guide(course: Course, templates: jinja2.Environment, out: Path) -> None:
+    """`<lang>/guide.html`: importing the deck, what updates do, retired cards, FSRS."""
+    folder = files("course").joinpath("templates", "updates")
+    source = folder.joinpath(f"guide-{course.lang}.md")
+    if not source.is_file():
+        source = folder.joinpath(f"guide-{FALLBACK_LANG}.md")
+    tag = anki.retired_tag(course)
+    text = source.read_text("utf-8").replace("{tag}", tag).replace("{search}", f"tag:{tag}")
+    body = MarkdownIt("commonmark").render(text)
+    html = templates.get_template("guide.html").render(
+        t=messages(course.lang),
+        lang=course.lang,
+        root="../",
+        course=course,
+        body=body,
+        back=anki.update_text(course.lang, "guide_back"),
+    )
+    (out / course.lang / GUIDE_FILE).write_text(html, encoding="utf-8")
