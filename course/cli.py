@@ -134,6 +134,15 @@ def build_command(
     _warn(result.update_warnings)
     for update in result.updates:
         click.echo(update.text())
+        if update.decks_renamed:
+            click.echo(
+                f"{update.lang}: warning: decks renamed (--rename-decks): learners who imported "
+                "the course keep their cards in the old decks; only new cards go to the renamed "
+                "ones, so their lessons split across two decks",
+                err=True,
+            )
+    if report_file is not None:
+        click.echo(f"report: {report_file}")
     for lang in result.languages:
         built = f" -> {lang.deck}" if lang.deck else ""
         click.echo(

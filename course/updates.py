@@ -17,6 +17,7 @@ from .manifest import CardEntry, DeckEntry, Manifest, NoteTypeEntry, Release, wi
 from .model import CardKind, Course, Problem, SourceLoc
 
 LABEL = re.compile(r"(\d+(?:\.\d+)?) ")
+ONE = re.compile(r"^(\w+(?: type)?|retired card)s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ class Report:
         if not self.release:
             return f"{self.lang}: nothing changes for learners"
         what = "draft (not recorded) of release" if self.draft else "release"
-        counts = ", ".join(f"{len(v)} {title}" for title, v in self._sections())
+        counts = ", ".join(_count(len(v), title) for title, v in self._sections())
         return f"{self.lang}: {what} {self.release}: {counts or 'note times only'}"
 
     def text(self) -> str:
@@ -106,6 +107,11 @@ class Report:
             lines += ["", "### Anki cannot update these in place", ""]
             lines += [f"- {_md(item)}" for item in self.not_in_place]
         return "\n".join(lines) + "\n"
+
+
+def _count(n: int, title: str) -> str:
+    """'1 card added', '2 cards added', '1 note type changed'."""
+    return f"{n} {title}" if n != 1 else "1 " + ONE.sub(r"\g<1>", title)
 
 
 def _md(value: Item) -> str:
@@ -329,7 +335,9 @@ def _plan_decks(state: _Draft, course: Course, rename: bool) -> tuple[str, dict[
     if top_entry is None or top_entry.name != top:
         state.entries.append(DeckEntry("", top, state.now))
         state.visible = True
-        if top_entry is not None:
+        if top_entry is None:
+            state.add("decks_added", Item(top))
+        else:
             state.add("decks_renamed", Item(f"{top_entry.name} -> {top}"))
     leaves: dict[str, str] = {}
     if rename:

@@ -707,7 +707,7 @@ def test_releases_are_recorded_and_the_report_is_written(
     releases = read_manifest(course.root, "pl").releases
     assert {r.release: r.time for r in releases.values()} == {1: 1_700_000_000, 2: 1_800_000_000}
     text = report.read_text("utf-8")
-    assert text.startswith("## pl: release 2: 1 cards changed, 1 cards retired\n")
+    assert text.startswith("## pl: release 2: 1 card changed, 1 card retired\n")
     assert "- **Cards changed** (1):\n  - `b2` (" in text
     assert "- **Cards retired** (1):\n  - `a3` (lesson alpha)" in text
 

@@ -188,3 +188,41 @@ def test_package_data_is_in_the_wheel(wheel_names: set[str], folder: str) -> Non
     }
     assert expected
     assert expected <= wheel_names
+
+
+# -- what learners get ----------------------------------------------------------------------------
+
+
+def test_build_prints_the_change_report_and_writes_it_as_markdown(
+    sample: Path, tmp_path: Path
+) -> None:
+    args = ["build", "--lessons", str(sample), "--decks", str(tmp_path / "d"), "--no-site"]
+    first = CliRunner().invoke(main, [*args, "--lang", "pl"])
+    assert first.exit_code == 0, first.output
+    assert "pl: release 1: 3 cards added, 2 decks added" in first.output
+    assert "  decks added: Kurs przykładowy; Kurs przykładowy::01 Cechy pracownika" in first.output
+    lesson = sample / "pl" / "01-traits.md"
+    text = lesson.read_text("utf-8")
+    lesson.write_text(text.replace("Bo to z nim klient ma kontakt.", "Bo to z nim rozmawia."))
+    report = tmp_path / "release.md"
+    draft = CliRunner().invoke(main, [*args, "--lang", "pl", "--draft"])
+    assert "pl: draft (not recorded) of release 2: 1 card changed" in draft.output
+    second = CliRunner().invoke(main, [*args, "--lang", "pl", "--report", str(report)])
+    assert second.exit_code == 0, second.output
+    assert "pl: release 2: 1 card changed\n  cards changed: pl-card (" in second.output
+    assert report.read_text("utf-8").startswith("## pl: release 2: 1 card changed\n")
+    again = CliRunner().invoke(main, [*args, "--lang", "pl"])
+    assert "pl: nothing changes for learners" in again.output
+
+
+def test_rename_decks_warns_that_learners_keep_the_old_decks(sample: Path, tmp_path: Path) -> None:
+    args = ["build", "--lessons", str(sample), "--decks", str(tmp_path / "d"), "--no-site"]
+    CliRunner().invoke(main, [*args, "--lang", "lv"])
+    course_file = sample / "lv" / "course.yml"
+    course_file.write_text("title: Jauns nosaukums\n", "utf-8")
+    kept = CliRunner().invoke(main, [*args, "--lang", "lv"])
+    assert "decks renamed" not in kept.output
+    renamed = CliRunner().invoke(main, [*args, "--lang", "lv", "--rename-decks"])
+    assert renamed.exit_code == 0, renamed.output
+    assert "decks renamed (--rename-decks): Sample course -> Jauns nosaukums" in renamed.output
+    assert "learners who imported the course keep their cards in the old decks" in renamed.output

@@ -153,7 +153,9 @@ def test_nothing_is_loaded_from_elsewhere(built: Path) -> None:
                 assert not re.match(r"[a-z]+:|//", value), f"{page}: <{tag} {name}={value!r}>"
         text = page.read_text("utf-8")
         assert "style=" not in text
-        assert not re.search(r"<[^>]*\son\w+=", re.sub(r"<script.*?</script>", "", text, flags=re.S))
+        assert not re.search(
+            r"<[^>]*\son\w+=", re.sub(r"<script.*?</script>", "", text, flags=re.S)
+        )
         assert "content=\"default-src 'none'" in text.replace("&#39;", "'")
     assert not re.search(r"url\(|@import", (built / "assets" / "course.css").read_text("utf-8"))
     script = (built / "assets" / "course.js").read_text("utf-8")
