@@ -162,10 +162,12 @@ def build_command(
 def check_command(lessons: Path, langs: tuple[str, ...], strict: bool) -> None:
     """Validate the lessons without writing anything.
 
-    Lists every problem as `path:line: message`; exits with status 1 on errors (and on warnings
-    with --strict).
+    Lists every problem as `path:line: message`, the manifests' and the changes Anki could not
+    apply to learners' decks included; exits with status 1 on errors (and on warnings with
+    --strict).
     """
     library = _load_checked(lessons, langs, strict)
+    pipeline.check_updates(library)
     for course in library.courses:
         cards = len(course.cards)
         n = len(course.lessons)

@@ -84,6 +84,12 @@ def check(lessons: Path, langs: Sequence[str] = ()) -> Library:
     return load_library(lessons, langs)
 
 
+def check_updates(library: Library) -> list[anki.DeckPlan]:
+    """What a build would give learners, recording nothing; raises CourseError for an unreadable
+    manifest or a change Anki cannot apply (a published Q/A card turned cloze...)."""
+    return plan_decks(library, anki.build_time(), BuildOptions(draft=True))
+
+
 def _swap_dir(new: Path, target: Path) -> None:
     """Replace `target` with the finished `new` folder with two renames."""
     old = None

@@ -181,7 +181,7 @@ def plan(
     top, leaves = _plan_decks(state, course, rename_decks)
     full = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
     for note in notes:
-        _plan_card(state, note, full)
+        _plan_card(state, note)
     retired = _plan_retired(state, {n.card for n in notes}, retired_digests)
     changed = state.visible
     entries: list[CardEntry | DeckEntry | NoteTypeEntry | Release] = list(state.entries)
@@ -235,23 +235,10 @@ def _plan_note_types(state: _Draft, note_types: Mapping[str, tuple[str, str]]) -
     return mods
 
 
-def _plan_card(state: _Draft, note: Shipped, decks: Mapping[str, str]) -> None:
+def _plan_card(state: _Draft, note: Shipped) -> None:
     old = state.old.cards.get(note.card)
-    where = str(note.loc)
-    if (
-        old is not None
-        and old.lesson
-        and (old.kind is CardKind.CLOZE) != (note.kind is CardKind.CLOZE)
-    ):
-        state.errors.append(
-            Problem(
-                note.loc,
-                f"card {note.card} was published as a {old.kind.value} card and is now a "
-                f"{note.kind.value} card: Anki never changes a note's type, so learners who have "
-                "it would never get this card again. Give it a new ID (delete its ID comment; the "
-                "build gives it a new one) and the old card retires",
-            )
-        )
+    if old is not None and (problem := _type_change(old, note)) is not None:
+        state.errors.append(problem)
         return
     if old is not None and old.hash == note.digest and not old.retired:
         state.mods[note.card] = old.mod
@@ -262,40 +249,57 @@ def _plan_card(state: _Draft, note: Shipped, decks: Mapping[str, str]) -> None:
     mod = state.bump(old.mod if old else None)
     state.mods[note.card] = mod
     entry = CardEntry(
-        note.card,
-        note.kind,
-        note.lesson,
-        note.digest,
-        mod,
-        state.release,
-        state.release,
-        note.clozes,
-        0,
-        old.source if old else "",
-    )
+        note.card, note.kind, note.lesson, note.digest, mod, state.release, state.release,
+        note.clozes, 0, old.source if old else "",
+    )  # fmt: skip
+    item = Item(note.card, str(note.loc))
     if old is None:
-        state.add("added", Item(note.card, where))
+        state.add("added", item)
         state.entries.append(entry)
         return
     state.entries.append(replace(entry, added=old.added))
-    state.add("restored" if old.retired else "changed", Item(note.card, where))
+    state.add("restored" if old.retired else "changed", item)
+    _not_in_place(state, old, note, item)
+
+
+def _type_change(old: CardEntry, note: Shipped) -> Problem | None:
+    """A published Q/A card that became a cloze (or back): Anki cannot follow."""
+    if not old.lesson or (old.kind is CardKind.CLOZE) == (note.kind is CardKind.CLOZE):
+        return None  # ('' lesson: migrated entry whose kind is not known)
+    return Problem(
+        note.loc,
+        f"card {note.card} was published as a {old.kind.value} card and is now a "
+        f"{note.kind.value} card: Anki never changes a note's type, so learners who have it "
+        "would never get this card again. Give it a new ID (delete its ID comment; the build "
+        "gives it a new one) and the old card retires",
+    )
+
+
+def _not_in_place(state: _Draft, old: CardEntry, note: Shipped, item: Item) -> None:
+    """Changes that existing collections cannot follow: name the card and say what they keep."""
     if old.lesson and old.lesson != note.lesson:
-        kept = decks.get(old.lesson, old.lesson)
-        state.add("moved", Item(note.card, where, f"from lesson {old.lesson} to {note.lesson}"))
+        kept = _published_deck(state.old, old.lesson)
+        state.add("moved", replace(item, note=f"from lesson {old.lesson} to {note.lesson}"))
         state.add(
             "not_in_place",
-            Item(note.card, where, f"moved: learners who have it keep it in deck '{kept}'"),
+            replace(item, note=f"moved: learners who have it keep it in deck '{kept}'"),
         )
     if (old.kind, note.kind) == (CardKind.REVERSED, CardKind.BASIC):
         state.add(
             "not_in_place",
-            Item(
-                note.card,
-                where,
-                "no longer reversed: learners who have its reverse card see it blank until they "
-                "run Tools > Empty Cards",
+            replace(
+                item,
+                note="no longer reversed: learners who have its reverse card see it blank until "
+                "they run Tools > Empty Cards",
             ),
         )
+
+
+def _published_deck(old: Manifest, lesson: str) -> str:
+    top, leaf = old.decks.get(""), old.decks.get(lesson)
+    if top is None or leaf is None:
+        return lesson
+    return f"{top.name}::{leaf.name}"
 
 
 def _plan_retired(

@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from course import anki, manifest, pipeline
+from course.cli import main
 from course.lessons import load_library
 from course.model import CourseError
 
@@ -468,8 +470,11 @@ def test_qa_cloze_change_is_an_error_naming_the_card(
 ) -> None:
     course = Demo(tmp_path / "lessons")
     course.cards["a1"] = before
-    course.build(tmp_path / "v1")
-    written = {p: p.read_bytes() for p in (tmp_path / "lessons").rglob("*") if p.is_file()}
+    deck, _ = course.build(tmp_path / "v1")
+    learner = learners("learner")
+    learner.take(deck)
+    learner.review()
+    written = (course.root / "pl" / manifest.MANIFEST_FILE).read_bytes()
     decks = {p: p.read_bytes() for p in (tmp_path / "v1").iterdir()}
     course.cards["a1"] = after
     course.write()
@@ -479,10 +484,20 @@ def test_qa_cloze_change_is_an_error_naming_the_card(
     assert str(problem).startswith(f"{course.root / 'pl' / 'alpha.md'}:10: card a1 was published")
     assert "Give it a new ID" in problem.message
     assert {p: p.read_bytes() for p in (tmp_path / "v1").iterdir()} == decks
-    assert (
-        read_manifest(course.root, "pl").dumps().encode()
-        == written[course.root / "pl" / manifest.MANIFEST_FILE]
-    )
+    assert (course.root / "pl" / manifest.MANIFEST_FILE).read_bytes() == written
+    checked = CliRunner().invoke(main, ["check", "--lessons", str(course.root)])
+    assert checked.exit_code == 1
+    assert "card a1 was published" in checked.output
+
+    # The fix the message gives: a new ID. The old card retires, the new one arrives.
+    course.cards["a1-new"] = after
+    course.lessons["alpha"] = ("Podstawy", 1, ["a1-new", "a2", "a3"])
+    deck, result = course.build(tmp_path / "v2")
+    learner.take(deck)
+    assert_healthy(learner)
+    assert [i.card for i in result.updates[0].retired] == ["a1"]
+    assert [i.card for i in result.updates[0].added] == ["a1-new"]
+    assert "wycofana" in card_text(learner, "a1")
 
 
 def test_lesson_renamed_keeps_its_deck_and_shows_the_new_title(
@@ -603,6 +618,21 @@ def test_deleted_card_retires_for_learners_and_never_reaches_newcomers(
     deck3, result3 = course.build(tmp_path / "v3")
     assert result3.updates[0].release == 0
     assert deck3.read_bytes() == deck.read_bytes()
+
+
+def test_deleted_lesson_leaves_no_empty_deck(tmp_path: Path, learners: Any) -> None:
+    course, learner = start(tmp_path, learners)
+    del course.lessons["beta"]
+    deck, result = course.build(tmp_path / "v2")
+    learner.take(deck)
+    assert_healthy(learner)  # the old deck still holds the learner's (retired) cards
+    assert sorted(i.card for i in result.updates[0].retired) == ["b1", "b2"]
+    assert learner.deck_of(guid("b1", "demo", "pl")) == {"Obsługa klienta::02 Pomiar"}
+    newcomer = learners("newcomer")
+    newcomer.take(deck)
+    assert_healthy(newcomer)
+    decks = {d.name for d in newcomer.col.decks.all_names_and_ids()} - {"Default"}
+    assert decks == {"Obsługa klienta", "Obsługa klienta::01 Podstawy"}
 
 
 def test_retired_card_comes_back(tmp_path: Path, learners: Any) -> None:
