@@ -44,9 +44,7 @@ QA_FIELDS = ("Front", "Back", "Reverse", "Explanation", *CONTEXT_FIELDS)
 CLOZE_FIELDS = ("Text", "Explanation", *CONTEXT_FIELDS)
 REVERSE_ON = "y"
 """The `Reverse` field's value on a reversed card: a non-empty `Reverse` makes Anki add card 2."""
-NOTE_TYPE = MappingProxyType(
-    {CardKind.BASIC: "qa", CardKind.REVERSED: "qa", CardKind.CLOZE: "cloze"}
-)
+NOTE_TYPE = updates.NOTE_TYPE
 SWAP = MappingProxyType({"{{Front}}": "{{Back}}", "{{Back}}": "{{Front}}"})
 
 

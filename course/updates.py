@@ -12,10 +12,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
+from types import MappingProxyType
 
 from .manifest import CardEntry, DeckEntry, Manifest, NoteTypeEntry, Release, with_entries
 from .model import CardKind, Course, Problem, SourceLoc
 
+NOTE_TYPE: Mapping[CardKind, str] = MappingProxyType(
+    {CardKind.BASIC: "qa", CardKind.REVERSED: "qa", CardKind.CLOZE: "cloze"}
+)
+"""The note type each card kind is written with (basic and reversed share one)."""
 LABEL = re.compile(r"(\d+(?:\.\d+)?) ")
 ONE = re.compile(r"^(\w+(?: type)?|retired card)s")
 
@@ -232,6 +237,15 @@ def _plan_note_types(state: _Draft, note_types: Mapping[str, tuple[str, str]]) -
         state.entries.append(NoteTypeEntry(key, digest, mods[key]))
         if old is not None:
             state.add("note_types", Item(name))
+            continue
+        had = sum(1 for e in state.old.cards.values() if NOTE_TYPE[e.kind] == key)
+        if had:  # cards published before this note type existed (a manifest from an older version)
+            note = (
+                f"a new note type for {had} published card(s): collections that have them keep "
+                "their old note type, and Anki reports those notes as conflicting and updates "
+                "nothing"
+            )
+            state.add("not_in_place", Item(name, "", note))
     return mods
 
 

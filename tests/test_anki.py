@@ -845,3 +845,16 @@ def test_source_date_epoch_dates_new_content(
         assert {info.date_time for info in archive.infolist()} == {(2023, 11, 14, 22, 13, 20)}
     cards = read_manifest(sample, "pl").cards
     assert {entry.mod for entry in cards.values()} == {1_700_000_000}
+
+
+def test_first_build_after_the_legacy_file_names_the_note_type_change(tmp_path: Path) -> None:
+    course = Demo(tmp_path / "lessons")
+    course.write()
+    legacy = {"notes": {"a1": {"hash": "old", "mod": 1_650_000_000}}}
+    (course.root / "pl" / manifest.LEGACY_FILE).write_text(json.dumps(legacy), "utf-8")
+    _, result = course.build(tmp_path / "v1")
+    (item,) = result.updates[0].not_in_place
+    assert item.card == "Obsługa klienta · Q/A"
+    assert item.note.startswith("a new note type for 1 published card(s)")
+    _, again = course.build(tmp_path / "v2")
+    assert not again.updates[0].not_in_place
