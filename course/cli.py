@@ -123,8 +123,8 @@ def build_command(
 
     Prints, per language, what learners will get from the new decks (cards added, changed,
     moved, retired; note types changed; decks added) and which cards Anki cannot update in
-    place. Every build except a --draft one is a release: the manifest beside the lessons
-    records it; commit it.
+    place. A build that changes anything for learners is a release (except with --draft): the
+    manifest beside the lessons records it; commit it.
     """
     library = _load_checked(lessons, langs, strict)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
