@@ -205,7 +205,9 @@ def notes_for(course: Course) -> Iterator[NoteData]:
                 "",  # Link: reserved for the card's page when the course has a public address
                 "",  # Retired
             )
-            explanation = markdown.render(out, card.explanation, env).strip()
+            explanation = (
+                markdown.render(out, card.explanation, env).strip() if card.explanation else ""
+            )
             first = markdown.render(out, card.question, env).strip()
             if card.kind is CardKind.CLOZE:
                 fields: tuple[str, ...] = (first, explanation, *context)

@@ -205,18 +205,22 @@ def parse_line(obj: Any) -> Entry:
     return entry
 
 
+_LAYOUT = {record: tuple((f.name, f.default) for f in fields(record)) for record in _FIELDS}
+"""Record type -> (field name, default or MISSING) of each field, in order."""
+
+
 def to_line(entry: Entry) -> str:
     """The entry as one JSON line, keys in the record's order, defaults left out."""
     obj: dict[str, Any] = {}
-    for f in fields(entry):
-        value = getattr(entry, f.name)
-        if f.default is not MISSING and value == f.default:
+    for name, default in _LAYOUT[type(entry)]:
+        value = getattr(entry, name)
+        if default is not MISSING and value == default:
             continue
         if isinstance(value, CardKind):
             value = value.value
         elif isinstance(value, tuple):
             value = list(value)
-        obj[f.name] = value
+        obj[name] = value
     return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
 
 
