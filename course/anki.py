@@ -199,6 +199,7 @@ def notes_for(course: Course) -> Iterator[NoteData]:
             if card.section.id:
                 tags.append(f"{lesson.id}::{card.section.id}")
             tags += lesson.tags
+            tags += card.tags
             yield NoteData(
                 card=card,
                 kind=card.kind,

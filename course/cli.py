@@ -7,11 +7,12 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from . import pipeline
-from .ids import add_missing_ids
+from .ids import add_missing_ids, missing_ids
 from .model import CourseError, Library, Problem
 
 DEFAULT_LESSONS = Path("lessons")
@@ -39,7 +40,7 @@ lang_option = click.option(
 )
 
 
-def _fail(problems: Sequence[Problem], what: str) -> None:
+def _fail(problems: Sequence[Problem], what: str) -> NoReturn:
     for problem in problems:
         click.echo(str(problem), err=True)
     count = len(problems)
@@ -52,15 +53,42 @@ def _warn(warnings: Sequence[Problem]) -> None:
         click.echo(f"{problem} (warning)", err=True)
 
 
-def _load_checked(lessons: Path, langs: Sequence[str], strict: bool) -> Library:
+NO_ID = "card has no ID: `build` gives it one (or run `python build.py ids`)"
+NO_ID_FROZEN = "card has no ID (--frozen): run `python build.py ids` and commit the result"
+
+frozen_option = click.option(
+    "--frozen",
+    is_flag=True,
+    help="Never write a lesson: a card without an ID is an error (for CI, read-only checkouts).",
+)
+
+
+def _load(lessons: Path, langs: Sequence[str]) -> Library:
     try:
-        library = pipeline.check(lessons, langs)
+        return pipeline.check(lessons, langs)
     except CourseError as exc:
         _fail(exc.problems, "error")
-        raise AssertionError("unreachable") from None
-    _warn(library.warnings)
-    if strict and library.warnings:
-        _fail(library.warnings, "warning (--strict)")
+
+
+def _load_checked(
+    lessons: Path, langs: Sequence[str], strict: bool, *, frozen: bool, give_ids: bool
+) -> Library:
+    """Load and validate; cards without IDs get them (`give_ids`), fail (`frozen`) or warn."""
+    library = _load(lessons, langs)
+    if frozen and (missing := missing_ids(library, NO_ID_FROZEN)):
+        _fail(missing, "error")
+    if give_ids and not frozen and missing_ids(library, NO_ID):
+        try:
+            added = add_missing_ids(library)
+        except CourseError as exc:
+            _fail(exc.problems, "error")
+        for item in added:
+            click.echo(str(item))
+        library = _load(lessons, langs)  # read back what was written: it is what gets built
+    warnings = [*library.warnings, *missing_ids(library, NO_ID)]
+    _warn(warnings)
+    if strict and warnings:
+        _fail(warnings, "warning (--strict)")
     return library
 
 
@@ -99,6 +127,7 @@ def main(ctx: click.Context) -> None:
 @click.option("--no-site", is_flag=True, help="Do not write the HTML course.")
 @lang_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@frozen_option
 def build_command(
     lessons: Path = DEFAULT_LESSONS,
     decks_dir: Path = DEFAULT_DECKS,
@@ -107,14 +136,15 @@ def build_command(
     no_site: bool = False,
     langs: tuple[str, ...] = (),
     strict: bool = False,
+    frozen: bool = False,
 ) -> None:
     """Build the Anki decks and the HTML course.
 
     Everything is read and checked first; if anything is wrong, every problem is listed as
-    `path:line: message` and nothing is written. Cards without an ID are left out (with a
-    warning): run `ids` to give them one.
+    `path:line: message` and nothing is written. A card without an ID first gets one, in place,
+    as `ids` gives it (commit the change); with --frozen it is an error and no lesson is written.
     """
-    library = _load_checked(lessons, langs, strict)
+    library = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=True)
     try:
         result = pipeline.build(
             library, None if no_decks else decks_dir, None if no_site else site_dir
@@ -138,19 +168,21 @@ def build_command(
 @lessons_option
 @lang_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit status 1).")
-def check_command(lessons: Path, langs: tuple[str, ...], strict: bool) -> None:
+@frozen_option
+def check_command(lessons: Path, langs: tuple[str, ...], strict: bool, frozen: bool) -> None:
     """Validate the lessons without writing anything.
 
     Lists every problem as `path:line: message`; exits with status 1 on errors (and on warnings
-    with --strict).
+    with --strict). A card without an ID is a warning (`build` would give it one); with --frozen,
+    an error.
     """
-    library = _load_checked(lessons, langs, strict)
+    library = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=False)
     for course in library.courses:
         cards = len(course.cards)
         n = len(course.lessons)
         click.echo(f"{course.lang}: {n} lesson{'s' if n != 1 else ''}, {cards} cards: ok")
-    if library.warnings:
-        click.echo(f"{len(library.warnings)} warning(s)", err=True)
+    if warnings := len(library.warnings) + len(missing_ids(library, NO_ID)):
+        click.echo(f"{warnings} warning(s)", err=True)
 
 
 @main.command("ids")
@@ -162,13 +194,13 @@ def ids_command(lessons: Path, langs: tuple[str, ...]) -> None:
     Appends `<!-- id: xxxxxxxx -->` to the card's last line and changes no other byte of the
     file. Commit the result: the IDs are what keep learners' progress when cards change.
     """
+    library = _load(lessons, langs)
     try:
-        library = pipeline.check(lessons, langs)
+        added = add_missing_ids(library)
     except CourseError as exc:
         _fail(exc.problems, "error")
         return
-    added = add_missing_ids(library)
     for item in added:
-        click.echo(f"{item.path}: {item.count} ID{'s' if item.count != 1 else ''} added")
+        click.echo(str(item))
     if not added:
         click.echo("every card has an ID")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from course import anki, markdown
-from course.lessons import Report, collect
+from course.cards import collect
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -40,8 +40,7 @@ CASES = read_fixtures(FIXTURES / "cards.md")
 def cards_of(source: str) -> list[dict[str, Any]]:
     env: dict[str, Any] = {}
     tokens = markdown.parser().parse(source, env)
-    report = Report()
-    _sections, cards = collect(Path("lesson.md"), tokens, report)
+    _sections, cards = collect(Path("lesson.md"), tokens)
     assert not env.get("problems"), env["problems"]
     out = markdown.renderer(anki.ANKI_RULES)
     result = []
