@@ -36,8 +36,9 @@ from .model import Card, CardKind, Section, SourceLoc
 ID_COMMENT = re.compile(r"[ \t]*<!--\s*id:\s*([^\s>]*)\s*-->")
 """The author-owned card ID, `<!-- id: k3m9qz2a -->`, with the blanks before it."""
 VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
-COMMENT = re.compile(r"[ \t]*<!--.*?-->", re.DOTALL)
-"""Any HTML comment: IDs, Obsidian's `<!--SR:...-->` scheduling data, an author's notes."""
+COMMENT_MARK = re.compile(r"<!--|-->")
+"""HTML comments (IDs, Obsidian's `<!--SR:...-->` data, an author's notes) nest, as the plugin
+documents: `<!-- Q::A <!--SR:2021-08-20,13,290--> -->` hides the whole card."""
 BLOCK_ID = re.compile(r" \^[A-Za-z0-9-]+[ \t]*(?=\n|\Z)")
 """An Obsidian block ID (` ^abc123`) ending a line: a link target in Obsidian, never shown."""
 CARD_TAG = re.compile(r"#([^\s#]+)\s*")
@@ -107,9 +108,38 @@ def heading_section(token: Token) -> str | None:
 # -- text helpers ---------------------------------------------------------------------------------
 
 
+def comment_end(text: str, start: int, end: int | None = None, depth: int = 0) -> tuple[int, int]:
+    """Scan `text[start:end]` for comment marks: (position after the mark that closes every open
+    comment, 0), or (end, depth still open)."""
+    stop = len(text) if end is None else end
+    for mark in COMMENT_MARK.finditer(text, start, stop):
+        depth += 1 if mark.group() == "<!--" else -1 if depth else 0
+        if depth == 0 and mark.group() == "-->":
+            return mark.end(), 0
+    return stop, depth
+
+
+def _comment_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each complete comment in `text`, with the blanks before it."""
+    pos = 0
+    while (opened := text.find("<!--", pos)) >= 0:
+        end, depth = comment_end(text, opened)
+        if depth:
+            return
+        start = opened
+        while start > pos and text[start - 1] in " \t":
+            start -= 1
+        yield start, end
+        pos = end
+
+
 def strip_comments(text: str) -> str:
     """The text without HTML comments (IDs, scheduling data, notes)."""
-    return COMMENT.sub("", text)
+    parts, pos = [], 0
+    for start, end in _comment_spans(text):
+        parts.append(text[pos:start])
+        pos = end
+    return "".join(parts) + text[pos:]
 
 
 def _mask(text: str) -> str:
@@ -126,8 +156,9 @@ def _mask(text: str) -> str:
             continue
         out[tick : close.end()] = " " * (close.end() - tick)
         pos = close.end()
-    masked = "".join(out)
-    return COMMENT.sub(lambda m: " " * len(m.group()), masked)
+    for start, end in _comment_spans(text):
+        out[start:end] = " " * (end - start)
+    return "".join(out)
 
 
 class InlineCard(NamedTuple):
@@ -185,12 +216,12 @@ def _comment_end(state: StateBlock, start: int, end_line: int) -> int | None:
     """First line after the HTML comment block opening at `start`; None if none opens there."""
     if state.is_code_block(start) or not _line(state, start).startswith("<!--"):
         return None
-    line, text = start, _line(state, start)[4:]
-    while "-->" not in text:
+    line, (_end, depth) = start, comment_end(_line(state, start), 0)
+    while depth:
         line += 1
         if line >= end_line:
             return end_line
-        text = _line(state, line)
+        _end, depth = comment_end(_line(state, line), 0, depth=depth)
     return line + 1
 
 
@@ -443,10 +474,10 @@ def inline_comment(state: StateInline, silent: bool) -> bool:
     """Inline rule: `<!-- ... -->` is never shown (IDs and scheduling data included)."""
     if not state.src.startswith("<!--", state.pos):
         return False
-    close = state.src.find("-->", state.pos + 4, state.posMax)
-    if close < 0:
+    end, depth = comment_end(state.src, state.pos, state.posMax)
+    if depth:
         return False
-    state.pos = close + 3
+    state.pos = end
     if not silent:
         _drop_trailing_blanks(state, state.pos)
     return True
