@@ -477,6 +477,8 @@ def inline_comment(state: StateInline, silent: bool) -> bool:
     end, depth = comment_end(state.src, state.pos, state.posMax)
     if depth:
         return False
+    if not silent and state.pending.endswith(" ") and state.src[end : end + 1] == " ":
+        end += 1  # `a <!-- x --> b` reads `a b`
     state.pos = end
     if not silent:
         _drop_trailing_blanks(state, state.pos)
