@@ -140,10 +140,10 @@ FAST = settings(
     derandomize=True,
     database=None,
     deadline=None,
-    max_examples=300,
+    max_examples=200,
     suppress_health_check=[HealthCheck.too_slow],
 )
-SLOW = settings(FAST, max_examples=25)
+SLOW = settings(FAST, max_examples=12)
 
 
 @contextmanager
