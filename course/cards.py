@@ -381,15 +381,17 @@ def _push_side(state: StateBlock, side: str, fill: Callable[[], None]) -> None:
 
 def line_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bool:
     """`Question::Answer` or `Question:::Answer` on one line."""
-    if state.is_code_block(start) or _in_card(state):
+    if state.is_code_block(start):
         return False
     text = _line(state, start)
     tags, skip = obsidian_tags(text)
     card = split_inline_card(text[skip:])
     if card is None:
         return False
-    if silent:  # asked whether a card line may interrupt a paragraph or a quote
+    if silent:  # a card line ends a paragraph or a quote (an explanation too)
         return True
+    if _in_card(state):
+        return False
     if not strip_comments(card.question).strip():
         _problem(state, start, "card has an answer but no question")
     if not strip_comments(card.answer).strip():
