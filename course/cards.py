@@ -33,12 +33,9 @@ from markdown_it.token import Token
 
 from .model import Card, CardKind, Section, SourceLoc
 
-ID_COMMENT = re.compile(r"[ \t]*<!--\s*id:\s*([^\s>]*)\s*-->")
-"""The author-owned card ID, `<!-- id: k3m9qz2a -->`, with the blanks before it."""
+ID_COMMENT = re.compile(r"<!--\s*id:\s*([^\s>]*)\s*-->")
+"""The author-owned card ID, `<!-- id: k3m9qz2a -->`."""
 VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
-COMMENT_MARK = re.compile(r"<!--|-->")
-"""HTML comments (IDs, Obsidian's `<!--SR:...-->` data, an author's notes) nest, as the plugin
-documents: `<!-- Q::A <!--SR:2021-08-20,13,290--> -->` hides the whole card."""
 BLOCK_ID = re.compile(r" \^[A-Za-z0-9-]+[ \t]*(?=\n|\Z)")
 """An Obsidian block ID (` ^abc123`) ending a line: a link target in Obsidian, never shown."""
 CARD_TAG = re.compile(r"#([^\s#]+)\s*")
@@ -55,6 +52,8 @@ SEPARATORS = {"?": CardKind.BASIC, "??": CardKind.REVERSED}
 HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
 DEPTH = "card_depth"
 """`env` key: >0 while a card's own lines are tokenized (cards do not nest)."""
+SCAN = "card_scan"
+"""`env` key: the last block scanned, with where it was scanned from."""
 
 
 class CardMeta(TypedDict):
@@ -110,13 +109,21 @@ def heading_section(token: Token) -> str | None:
 
 def comment_end(text: str, start: int, end: int | None = None, depth: int = 0) -> tuple[int, int]:
     """Scan `text[start:end]` for comment marks: (position after the mark that closes every open
-    comment, 0), or (end, depth still open)."""
+    comment, 0), or (end, depth still open). HTML comments (IDs, Obsidian's `<!--SR:...-->` data,
+    an author's notes) nest, as the plugin documents: `<!-- Q::A <!--SR:...--> -->` hides a card."""
     stop = len(text) if end is None else end
-    for mark in COMMENT_MARK.finditer(text, start, stop):
-        depth += 1 if mark.group() == "<!--" else -1 if depth else 0
-        if depth == 0 and mark.group() == "-->":
-            return mark.end(), 0
-    return stop, depth
+    pos = start
+    while True:
+        close = text.find("-->", pos, stop)
+        opened = text.find("<!--", pos, stop if close < 0 else close)
+        if opened >= 0:
+            depth, pos = depth + 1, opened + 4
+            continue
+        if close < 0:
+            return stop, depth
+        depth, pos = max(depth - 1, 0), close + 3
+        if depth == 0:
+            return pos, 0
 
 
 def _comment_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -135,6 +142,8 @@ def _comment_spans(text: str) -> Iterator[tuple[int, int]]:
 
 def strip_comments(text: str) -> str:
     """The text without HTML comments (IDs, scheduling data, notes)."""
+    if "<!--" not in text:
+        return text
     parts, pos = [], 0
     for start, end in _comment_spans(text):
         parts.append(text[pos:start])
@@ -144,6 +153,8 @@ def strip_comments(text: str) -> str:
 
 def _mask(text: str) -> str:
     """`text` with code spans and comments blanked out (same length): where syntax may be found."""
+    if "`" not in text and "<!--" not in text:
+        return text
     out = list(text)
     pos = 0
     while (tick := text.find("`", pos)) >= 0:
@@ -264,6 +275,17 @@ class _Block:
     """First line opening a block quote before any separator (where a cloze card's text ends)."""
 
 
+def _scan_once(state: StateBlock, start: int, end_line: int) -> _Block:
+    """`_scan`, done once for the multi-line and the cloze rule that both look at a block."""
+    key = (id(state), start, end_line, state.blkIndent)
+    cached = state.env.get(SCAN)
+    if cached is not None and cached[0] == key:
+        return cast(_Block, cached[1])
+    block = _scan(state, start, end_line)
+    state.env[SCAN] = (key, block)
+    return block
+
+
 def _scan(state: StateBlock, start: int, end_line: int) -> _Block:
     """Read the block at `start` up to a blank line, a heading, a `::` card line, a less indented
     line, or (after the separator) a block quote; fences and comments inside it belong to it."""
@@ -290,7 +312,12 @@ def _scan(state: StateBlock, start: int, end_line: int) -> _Block:
                 return block
             if text.startswith(">") and line > start and block.quote is None:
                 block.quote = line
-            if block.separator is None and not code and strip_comments(text).strip() in SEPARATORS:
+            if (
+                block.separator is None
+                and text.startswith("?")
+                and not code
+                and strip_comments(text).strip() in SEPARATORS
+            ):
                 block.separator = line
             skip = line + 1
             block.prose.append(line)
@@ -301,7 +328,13 @@ def _scan(state: StateBlock, start: int, end_line: int) -> _Block:
 
 
 def _card_id(state: StateBlock, lines: Sequence[int]) -> str | None:
-    found = [(m.group(1), line) for line in lines for m in ID_COMMENT.finditer(_line(state, line))]
+    texts = ((line, _line(state, line)) for line in lines)
+    found = [
+        (m.group(1), line)
+        for line, text in texts
+        if "<!--" in text
+        for m in ID_COMMENT.finditer(text)
+    ]
     if not found:
         return None
     if len(found) > 1:
@@ -411,7 +444,7 @@ def multiline_card(state: StateBlock, start: int, end_line: int, silent: bool) -
     """Question lines, a line holding only `?` or `??`, answer lines, up to a blank line."""
     if silent or state.is_code_block(start) or _in_card(state):
         return False
-    block = _scan(state, start, end_line)
+    block = _scan_once(state, start, end_line)
     sep = block.separator
     if sep is None:
         return False
@@ -434,7 +467,7 @@ def cloze_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bo
     """A paragraph with `==hidden==` or `{{c1::hidden}}` text: the paragraph is the card."""
     if silent or state.is_code_block(start) or _in_card(state):
         return False
-    block = _scan(state, start, end_line)
+    block = _scan_once(state, start, end_line)
     end = block.quote if block.quote is not None else block.end
     prose = [line for line in block.prose if line < end]
     text = "\n".join(_line(state, line) for line in prose)
@@ -447,7 +480,11 @@ def cloze_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bo
     block.prose, block.id_lines = prose, [line for line in block.id_lines if line < end]
     token = _open_card(state, CardKind.CLOZE, (start, end), block, tags)
     token.meta["reported"] = bool(empty)
-    _push_side(state, "question", lambda: _tokenize_lines(state, start, end, skip))
+    if end == start + 1:  # one line of text (most clozes): a paragraph, no nested block parse
+        one_line = _line(state, start)[skip:].strip()
+        _push_side(state, "question", lambda: _push_paragraph(state, one_line, start, end))
+    else:
+        _push_side(state, "question", lambda: _tokenize_lines(state, start, end, skip))
     _close_card(state, end, end_line)
     return True
 
