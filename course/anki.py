@@ -33,6 +33,7 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from . import markdown
+from .cards import cloze_meta
 from .model import (
     Card,
     CardKind,
@@ -132,13 +133,13 @@ def note_guid(course_id: str, lang: str, card_id: str) -> str:
 def _cloze_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
 ) -> str:
-    return f"{{{{c{tokens[idx].meta['n']}::"
+    return f"{{{{c{cloze_meta(tokens[idx])['n']}::"
 
 
 def _cloze_close(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
 ) -> str:
-    hint = tokens[idx].meta.get("hint", "")  # the plugin gives open and close one meta
+    hint = cloze_meta(tokens[idx])["hint"]  # the plugin gives open and close one meta
     return f"::{escapeHtml(hint)}}}}}" if hint else "}}"
 
 

@@ -609,8 +609,11 @@ INLINE_RULES: tuple[tuple[str, str, Callable[[StateInline, bool], bool]], ...] =
 def parse_inline(state: StateCore, refused: list[str]) -> None:
     """Core `inline`, replaced: also inside explanations, and a link or image the parser refuses
     (`javascript:`, `data:`) is a warning on its line instead of silent raw Markdown."""
-    refused.clear()  # a refused reference definition stays a paragraph: its link shows as text
+    in_definitions = list(dict.fromkeys(refused))  # refused by the block parse: reference lines
+    refused.clear()
     for token in state.tokens:
+        if in_definitions and token.type == "inline":
+            refused.extend(url for url in in_definitions if url in token.content)
         _parse_inline_token(state, token, refused)
 
 

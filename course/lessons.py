@@ -42,7 +42,11 @@ __all__ = ["Report", "collect", "display_path", "load_library", "slugify"]
 
 def read_text(path: Path, report: Report) -> str | None:
     """UTF-8 text without BOM; None (and an error) if the file is not UTF-8 or is empty."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        report.error(path, 0, f"cannot read the file: {exc.strerror or exc}")
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

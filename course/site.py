@@ -40,7 +40,7 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from . import anki, markdown
-from .cards import card_meta, heading_section
+from .cards import card_meta, cloze_meta, heading_section
 from .model import CardKind, Course, Lesson, Library
 
 log = logging.getLogger(__name__)
@@ -248,7 +248,7 @@ def _div_close(
 def _cloze_mode(token: Token, env: Any) -> str:
     """'gap' (hidden), 'mark' (revealed) or 'plain' (another cloze of the same note)."""
     wanted = env.get("cloze")
-    if wanted is not None and token.meta["n"] != wanted:
+    if wanted is not None and cloze_meta(token)["n"] != wanted:
         return "plain"
     return "mark" if env.get("side") == "back" else "gap"
 
@@ -262,7 +262,7 @@ def _cloze_open(
         return '<span class="cloze-other">'
     if mode == "mark":
         return '<mark class="cloze">'
-    gap = escapeHtml(f"[{token.meta.get('hint') or '…'}]")
+    gap = escapeHtml(f"[{cloze_meta(token)['hint'] or '…'}]")
     return f'<span class="cloze-gap">{gap}</span><span class="cloze-text" hidden>'
 
 

@@ -146,6 +146,10 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
         {"el/course.yml": "mastery_score: high\n", "el/01.md": GOOD},
         ["el/course.yml:1: 'mastery_score' must be a whole number from 0 to 100"],
     ),
+    "a folder named like a lesson": (
+        {"el/01.md": GOOD, "el/02.md/readme.txt": "not a lesson"},
+        ["el/02.md: cannot read the file"],
+    ),
     "every problem in one run": (
         {
             "el/01.md": lesson("Q1:: <!-- id: a1 -->\n\nQ2:: <!-- id: a2 -->\n"),
