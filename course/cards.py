@@ -69,6 +69,8 @@ class CardMeta(TypedDict):
     """Cloze numbers of a cloze card, ascending (set after inline parsing)."""
     section: str
     """Slug of the section the card stands in ('' before the first heading)."""
+    reported: bool
+    """An empty cloze was already reported on its own line."""
 
 
 class ClozeMeta(TypedDict):
@@ -355,6 +357,7 @@ def _open_card(
         "tags": tags,
         "clozes": (),
         "section": "",
+        "reported": False,
     }
     token = state.push("card_open", "div", 1)
     token.map = [span[0], span[1]]
@@ -479,7 +482,7 @@ def cloze_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bo
         _problem(state, line, "empty cloze: nothing to hide")
     block.prose, block.id_lines = prose, [line for line in block.id_lines if line < end]
     token = _open_card(state, CardKind.CLOZE, (start, end), block, tags)
-    token.meta["reported"] = bool(empty)
+    card_meta(token)["reported"] = bool(empty)
     if end == start + 1:  # one line of text (most clozes): a paragraph, no nested block parse
         one_line = _line(state, start)[skip:].strip()
         _push_side(state, "question", lambda: _push_paragraph(state, one_line, start, end))
@@ -646,16 +649,16 @@ def finish(state: StateCore) -> None:
     for i, token in enumerate(tokens):
         if token.type == "card_open":
             card, inlines = token, []
-            token.meta["section"] = section
+            card_meta(token)["section"] = section
         elif token.type == "card_close":
-            if card is not None and card.meta["kind"] is CardKind.CLOZE:
+            if card is not None and card_meta(card)["kind"] is CardKind.CLOZE:
                 _finish_cloze(state, card, inlines)
             card = None
         elif token.type == "heading_open" and card is None:
             section = _unique(slugify(plain_text([tokens[i + 1]])), slugs)
-            token.meta["section"] = section
+            cast(HeadingMeta, token.meta)["section"] = section
         elif token.type == "inline" and token.children:
-            if card is not None and card.meta["kind"] is CardKind.CLOZE:
+            if card is not None and card_meta(card)["kind"] is CardKind.CLOZE:
                 inlines.append(token.children)
             else:
                 _plain_clozes(token.children)
@@ -683,7 +686,7 @@ def _finish_cloze(state: StateCore, card: Token, inlines: list[list[Token]]) -> 
     """Number the card's clozes: Anki's `{{cN::}}` numbers when it uses them (then `==x==` is a
     highlight), else one number per `==highlight==` in order (or the plugin's `==N;;x==`)."""
     children = [child for inline in inlines for child in inline]
-    anki = [t.meta["n"] for t in children if t.type == "cloze_open"]
+    anki = [cloze_meta(t)["n"] for t in children if t.type == "cloze_open"]
     if anki:
         for child in children:
             if child.type in ("mark_open", "mark_close"):
@@ -693,12 +696,12 @@ def _finish_cloze(state: StateCore, card: Token, inlines: list[list[Token]]) -> 
         for child in children:
             if child.type == "mark_open":
                 n += 1
-                child.meta["n"] = child.meta["n"] or n
+                cloze_meta(child)["n"] = cloze_meta(child)["n"] or n
             if child.type in ("mark_open", "mark_close"):
                 child.type, child.tag = child.type.replace("mark", "cloze"), "span"
-        anki = [t.meta["n"] for t in children if t.type == "cloze_open"]
-    card.meta["clozes"] = tuple(sorted(set(anki)))
-    if card.meta.get("reported"):
+        anki = [cloze_meta(t)["n"] for t in children if t.type == "cloze_open"]
+    card_meta(card)["clozes"] = tuple(sorted(set(anki)))
+    if card_meta(card)["reported"]:
         return  # the block rule has reported the empty cloze on its own line
     if not anki and card.map:
         _problem(state, card.map[0], "cloze card has no ==hidden== or {{c1::hidden}} text")
