@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple, TypedDict, cast
 
@@ -290,7 +290,8 @@ def _scan_once(state: StateBlock, start: int, end_line: int) -> _Block:
 
 def _scan(state: StateBlock, start: int, end_line: int) -> _Block:
     """Read the block at `start` up to a blank line, a heading, a `::` card line, a less indented
-    line, or (after the separator) a block quote; fences and comments inside it belong to it."""
+    line, or a block quote after the first answer line (the explanation); fences and comments
+    inside it belong to it."""
     block = _Block(end_line)
     line = start
     while line < end_line:
@@ -299,7 +300,7 @@ def _scan(state: StateBlock, start: int, end_line: int) -> _Block:
             state.isEmpty(line)
             or state.sCount[line] < state.blkIndent
             or HEADING.match(text)
-            or (text.startswith(">") and block.separator is not None)
+            or (text.startswith(">") and block.separator is not None and line > block.separator + 1)
         ):
             block.end = line
             return block
@@ -480,8 +481,8 @@ def cloze_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bo
     empty = [line for line in prose if EMPTY_CLOZE.search(_line(state, line))]
     for line in empty:
         _problem(state, line, "empty cloze: nothing to hide")
-    block.prose, block.id_lines = prose, [line for line in block.id_lines if line < end]
-    token = _open_card(state, CardKind.CLOZE, (start, end), block, tags)
+    lines = replace(block, prose=prose, id_lines=[line for line in block.id_lines if line < end])
+    token = _open_card(state, CardKind.CLOZE, (start, end), lines, tags)
     card_meta(token)["reported"] = bool(empty)
     if end == start + 1:  # one line of text (most clozes): a paragraph, no nested block parse
         one_line = _line(state, start)[skip:].strip()
