@@ -35,6 +35,7 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from . import manifest, markdown, updates
+from .cards import cloze_meta
 from .model import Card, CardKind, Course, MediaFile, Source, SourceLoc
 
 # Fields are forever once decks are out: adding one makes Anki import a copy of the note type, so
@@ -124,13 +125,13 @@ def note_guid(course_id: str, lang: str, card_id: str) -> str:
 def _cloze_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
 ) -> str:
-    return f"{{{{c{tokens[idx].meta['n']}::"
+    return f"{{{{c{cloze_meta(tokens[idx])['n']}::"
 
 
 def _cloze_close(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
 ) -> str:
-    hint = tokens[idx].meta.get("hint", "")  # the plugin gives open and close one meta
+    hint = cloze_meta(tokens[idx])["hint"]  # the plugin gives open and close one meta
     return f"::{escapeHtml(hint)}}}}}" if hint else "}}"
 
 
@@ -219,6 +220,7 @@ def notes_for(course: Course) -> Iterator[NoteData]:
             if card.section.id:
                 tags.append(f"{lesson.id}::{card.section.id}")
             tags += lesson.tags
+            tags += card.tags
             yield NoteData(
                 card_id=card.id,
                 kind=card.kind,

@@ -1,117 +1,370 @@
-"""Parse stage: a markdown-it plugin that turns card syntax into tokens with source lines.
+"""Parse stage: a markdown-it plugin that turns card syntax into typed tokens, and the one place
+where those tokens become `Card` and `Section` records.
 
-Card forms (Obsidian Spaced Repetition defaults, plus Anki's cloze syntax):
+Card forms (Obsidian Spaced Repetition defaults, plus Anki's cloze syntax), one block rule each:
 
     Question::Answer            basic             Question:::Answer         basic and reversed
     question lines / ? / answer lines           question lines / ?? / answer lines (reversed)
-    text with ==hidden== parts  cloze, one card per highlight
+    text with ==hidden== parts  cloze, one card per highlight (`==1;;hidden;;hint==` numbered)
     text with {{c1::hidden::hint}}              cloze, Anki numbering
 
-A card becomes `card_open` ... `card_close` around `card_question_*` and `card_answer_*` blocks;
-a cloze deletion becomes `cloze_open` / `cloze_close` inline tokens with `meta["n"]`.
-Problems go to `env["problems"]` as `(line0, message)`, so one parse reports them all.
+A card becomes `card_open` ... `card_close` around `card_question_*` and `card_answer_*` blocks and,
+when a block quote follows the card's last line, one `card_explanation` token whose `children` are
+the quote's block tokens. A cloze deletion becomes `cloze_open` / `cloze_close` inline tokens.
+`token.meta` is typed: `CardMeta` on `card_open`, `ClozeMeta` on cloze tokens, `HeadingMeta` on
+headings outside cards. HTML comments (`<!-- ... -->`, one line or several) are never shown and
+never hold cards. Problems go to `env["problems"]` as `ParseProblem`s: one parse reports them all.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from typing import Any
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import NamedTuple, TypedDict, cast
 
 from markdown_it import MarkdownIt
-from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block import StateBlock, blockquote, fence
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-ID_COMMENT = re.compile(r"[ \t]*<!--\s*id:\s*([^\s>]*)\s*-->")
-"""The author-owned card ID, `<!-- id: k3m9qz2a -->`, with the blanks before it."""
+from .model import Card, CardKind, Section, SourceLoc
+
+ID_COMMENT = re.compile(r"<!--\s*id:\s*([^\s>]*)\s*-->")
+"""The author-owned card ID, `<!-- id: k3m9qz2a -->`."""
 VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
-SR_COMMENT = re.compile(r"[ \t]*<!--SR:[^>]*-->")
-"""Obsidian Spaced Repetition's scheduling comment: its data, not ours; dropped."""
+BLOCK_ID = re.compile(r" \^[A-Za-z0-9-]+[ \t]*(?=\n|\Z)")
+"""An Obsidian block ID (` ^abc123`) ending a line: a link target in Obsidian, never shown."""
+CARD_TAG = re.compile(r"#([^\s#]+)\s*")
+"""The plugin's deck tag at the very start of a card (`#flashcards/science Q::A`)."""
+SR_CALLOUT = "[!sr|card-metadata]"
+"""The plugin's callout that holds scheduling comments under a card: data, never shown."""
 ANKI_CLOZE = re.compile(r"\{\{c(\d+)::")
 HIGHLIGHT = re.compile(r"==[^\s=](?:.*?[^\s=])?==")
+HIGHLIGHT_PARTS = re.compile(r"(?:(\d+);;)?(.*?)(?:;;([^;]*))?\Z", re.DOTALL)
+"""Inside `==...==`: the plugin's optional sequence number (`1;;`) and hint (`;;hint`)."""
 EMPTY_CLOZE = re.compile(r"====|\{\{c\d+::\s*(?:::[^}]*)?\}\}")
-SEPARATORS = {"?": False, "??": True}
+SEPARATORS = {"?": CardKind.BASIC, "??": CardKind.REVERSED}
 """A line holding only `?` (basic) or `??` (reversed) splits a multi-line card."""
-HEADING = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)")
+HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
+DEPTH = "card_depth"
+"""`env` key: >0 while a card's own lines are tokenized (cards do not nest)."""
+SCAN = "card_scan"
+"""`env` key: the last block scanned, with where it was scanned from."""
+
+
+class CardMeta(TypedDict):
+    """`card_open.meta`."""
+
+    kind: CardKind
+    id: str | None
+    id_line: int
+    """0-based line where a missing ID is appended."""
+    tags: tuple[str, ...]
+    """Anki tags from the plugin's `#tag` at the start of the card (`a/b` -> `a::b`)."""
+    clozes: tuple[int, ...]
+    """Cloze numbers of a cloze card, ascending (set after inline parsing)."""
+    section: str
+    """Slug of the section the card stands in ('' before the first heading)."""
+    reported: bool
+    """An empty cloze was already reported on its own line."""
+
+
+class ClozeMeta(TypedDict):
+    """`cloze_open.meta` (the matching `cloze_close` shares it)."""
+
+    n: int
+    hint: str
+
+
+class HeadingMeta(TypedDict):
+    """`heading_open.meta` for a heading outside cards: the section it starts."""
+
+    section: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    line0: int
+    message: str
+    warning: bool = False
+
+
+def card_meta(token: Token) -> CardMeta:
+    return cast(CardMeta, token.meta)
+
+
+def cloze_meta(token: Token) -> ClozeMeta:
+    return cast(ClozeMeta, token.meta)
+
+
+def heading_section(token: Token) -> str | None:
+    """The section slug a `heading_open` starts; None for a heading inside a card."""
+    return cast(HeadingMeta, token.meta).get("section")
+
+
+# -- text helpers ---------------------------------------------------------------------------------
+
+
+def comment_end(text: str, start: int, end: int | None = None, depth: int = 0) -> tuple[int, int]:
+    """Scan `text[start:end]` for comment marks: (position after the mark that closes every open
+    comment, 0), or (end, depth still open). HTML comments (IDs, Obsidian's `<!--SR:...-->` data,
+    an author's notes) nest, as the plugin documents: `<!-- Q::A <!--SR:...--> -->` hides a card."""
+    stop = len(text) if end is None else end
+    pos = start
+    while True:
+        close = text.find("-->", pos, stop)
+        opened = text.find("<!--", pos, stop if close < 0 else close)
+        if opened >= 0:
+            depth, pos = depth + 1, opened + 4
+            continue
+        if close < 0:
+            return stop, depth
+        depth, pos = max(depth - 1, 0), close + 3
+        if depth == 0:
+            return pos, 0
+
+
+def _comment_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each complete comment in `text`, with the blanks before it."""
+    pos = 0
+    while (opened := text.find("<!--", pos)) >= 0:
+        end, depth = comment_end(text, opened)
+        if depth:
+            return
+        start = opened
+        while start > pos and text[start - 1] in " \t":
+            start -= 1
+        yield start, end
+        pos = end
 
 
 def strip_comments(text: str) -> str:
-    """The card's text without its ID and scheduling comments."""
-    return SR_COMMENT.sub("", ID_COMMENT.sub("", text))
+    """The text without HTML comments (IDs, scheduling data, notes)."""
+    if "<!--" not in text:
+        return text
+    parts, pos = [], 0
+    for start, end in _comment_spans(text):
+        parts.append(text[pos:start])
+        pos = end
+    return "".join(parts) + text[pos:]
 
 
-def _outside_code(text: str) -> Iterator[tuple[int, int]]:
-    """Yield (start, end) spans of `text` that are not inside inline code spans."""
+def _mask(text: str) -> str:
+    """`text` with code spans and comments blanked out (same length): where syntax may be found."""
+    if "`" not in text and "<!--" not in text:
+        return text
+    out = list(text)
     pos = 0
-    start = 0
-    while True:
-        tick = text.find("`", pos)
-        if tick < 0:
-            yield start, len(text)
-            return
+    while (tick := text.find("`", pos)) >= 0:
         run_end = tick
         while run_end < len(text) and text[run_end] == "`":
             run_end += 1
-        fence = text[tick:run_end]
-        close = re.compile(rf"(?<!`){re.escape(fence)}(?!`)").search(text, run_end)
+        close = re.compile(rf"(?<!`){re.escape(text[tick:run_end])}(?!`)").search(text, run_end)
         if close is None:  # an unmatched backtick run is literal text
             pos = run_end
             continue
-        yield start, tick
-        start = pos = close.end()
+        out[tick : close.end()] = " " * (close.end() - tick)
+        pos = close.end()
+    for start, end in _comment_spans(text):
+        out[start:end] = " " * (end - start)
+    return "".join(out)
 
 
-def _find_outside_code(text: str, needle: str) -> int:
-    for start, end in _outside_code(text):
-        found = text.find(needle, start, end)
-        if found >= 0:
-            return found
-    return -1
+class InlineCard(NamedTuple):
+    question: str
+    answer: str
+    kind: CardKind
+
+
+def split_inline_card(line: str) -> InlineCard | None:
+    """`Question::Answer` -> its parts; None if the line is no such card. As the plugin does, a
+    `:::` anywhere makes it reversed; code spans and comments never hold the separator."""
+    masked = _mask(line)
+    if ANKI_CLOZE.search(masked):
+        return None  # Anki's cloze syntax uses `::` too: such a line is a cloze
+    for sep, kind in ((":::", CardKind.REVERSED), ("::", CardKind.BASIC)):
+        at = masked.find(sep)
+        if at >= 0:
+            return InlineCard(line[:at].strip(), line[at + len(sep) :].strip(), kind)
+    return None
 
 
 def _has_cloze(text: str) -> bool:
-    return any(
-        ANKI_CLOZE.search(text, start, end) or HIGHLIGHT.search(text, start, end)
-        for start, end in _outside_code(text)
-    )
+    masked = _mask(text)
+    return bool(ANKI_CLOZE.search(masked) or HIGHLIGHT.search(masked))
 
 
-def split_inline_card(line: str) -> tuple[str, str, bool] | None:
-    """`Question::Answer` -> (question, answer, reversed); None if the line is no such card."""
-    text = strip_comments(line)
-    if any(ANKI_CLOZE.search(text, s, e) for s, e in _outside_code(text)):
-        return None  # Anki's cloze syntax uses `::` too: such a line is a cloze
-    at = _find_outside_code(text, "::")
-    if at < 0:
-        return None
-    reversed_ = text.startswith(":::", at)
-    sep = 3 if reversed_ else 2
-    return text[:at].strip(), text[at + sep :].strip(), reversed_
+def obsidian_tags(text: str) -> tuple[tuple[str, ...], int]:
+    """The plugin's deck tags starting a card's first line, as Anki tags, and their length."""
+    tags: list[str] = []
+    pos = 0
+    while match := CARD_TAG.match(text, pos):
+        tags.append(match.group(1).replace("/", "::"))
+        pos = match.end()
+    return tuple(tags), pos
+
+
+# -- block rules ----------------------------------------------------------------------------------
 
 
 def _line(state: StateBlock, line: int) -> str:
     return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
 
 
-def _problem(state: StateBlock | StateCore, line0: int, message: str) -> None:
-    state.env.setdefault("problems", []).append((line0, message))
+def _problem(
+    state: StateBlock | StateCore, line0: int, message: str, warning: bool = False
+) -> None:
+    state.env.setdefault("problems", []).append(ParseProblem(line0, message, warning))
 
 
-def _card_id(state: StateBlock, start: int, end: int) -> tuple[str | None, int]:
-    """Find the card's ID comment in lines [start, end); returns (id, line0 to append one)."""
-    found: list[tuple[str, int]] = []
-    for line in range(start, end):
-        found += [(m.group(1), line) for m in ID_COMMENT.finditer(_line(state, line))]
+def _in_card(state: StateBlock) -> bool:
+    return bool(state.env.get(DEPTH))
+
+
+def _comment_end(state: StateBlock, start: int, end_line: int) -> int | None:
+    """First line after the HTML comment block opening at `start`; None if none opens there."""
+    if state.is_code_block(start) or not _line(state, start).startswith("<!--"):
+        return None
+    line, (_end, depth) = start, comment_end(_line(state, start), 0)
+    while depth:
+        line += 1
+        if line >= end_line:
+            return end_line
+        _end, depth = comment_end(_line(state, line), 0, depth=depth)
+    return line + 1
+
+
+def comment_block(state: StateBlock, start: int, end_line: int, silent: bool) -> bool:
+    """Block rule: an HTML comment opening a line hides everything up to its `-->` line."""
+    end = _comment_end(state, start, end_line)
+    if end is None:
+        return False
+    if not silent:
+        state.line = end
+    return True
+
+
+def _fence_end(state: StateBlock, start: int, end_line: int) -> int | None:
+    """First line after the fenced code block opening at `start` (markdown-it's own rule)."""
+    if _line(state, start)[:1] not in ("`", "~"):
+        return None
+    old_line, count = state.line, len(state.tokens)
+    if not fence(state, start, end_line, False):
+        return None
+    end = state.line
+    del state.tokens[count:]
+    state.line = old_line
+    return end
+
+
+@dataclass(slots=True)
+class _Block:
+    """The lines of a paragraph-like block that may be a multi-line or cloze card."""
+
+    end: int
+    separator: int | None = None
+    prose: list[int] = field(default_factory=list)
+    """Lines outside fences and comments: where card syntax counts."""
+    body: list[int] = field(default_factory=list)
+    """Lines outside comments (fences included): what the card shows."""
+    id_lines: list[int] = field(default_factory=list)
+    """Lines an ID comment may stand on: `prose` plus one-line comments."""
+    quote: int | None = None
+    """First line opening a block quote before any separator (where a cloze card's text ends)."""
+
+
+def _scan_once(state: StateBlock, start: int, end_line: int) -> _Block:
+    """`_scan`, done once for the multi-line and the cloze rule that both look at a block."""
+    key = (id(state), start, end_line, state.blkIndent)
+    cached = state.env.get(SCAN)
+    if cached is not None and cached[0] == key:
+        return cast(_Block, cached[1])
+    block = _scan(state, start, end_line)
+    state.env[SCAN] = (key, block)
+    return block
+
+
+def _scan(state: StateBlock, start: int, end_line: int) -> _Block:
+    """Read the block at `start` up to a blank line, a heading, a `::` card line, a less indented
+    line, or a block quote after the first answer line (the explanation); fences and comments
+    inside it belong to it."""
+    block = _Block(end_line)
+    line = start
+    while line < end_line:
+        text = _line(state, line)
+        if line > start and (
+            state.isEmpty(line)
+            or state.sCount[line] < state.blkIndent
+            or HEADING.match(text)
+            or (text.startswith(">") and block.separator is not None and line > block.separator + 1)
+        ):
+            block.end = line
+            return block
+        code = state.is_code_block(line)
+        if not code and (skip := _fence_end(state, line, end_line)) is not None:
+            block.body.extend(range(line, skip))
+        elif not code and (skip := _comment_end(state, line, end_line)) is not None:
+            block.id_lines.extend([line] if skip == line + 1 else [])
+        else:
+            if line > start and split_inline_card(text) is not None:
+                block.end = line
+                return block
+            if text.startswith(">") and line > start and block.quote is None:
+                block.quote = line
+            if (
+                block.separator is None
+                and text.startswith("?")
+                and not code
+                and strip_comments(text).strip() in SEPARATORS
+            ):
+                block.separator = line
+            skip = line + 1
+            block.prose.append(line)
+            block.body.append(line)
+            block.id_lines.append(line)
+        line = skip
+    return block
+
+
+def _card_id(state: StateBlock, lines: Sequence[int]) -> str | None:
+    texts = ((line, _line(state, line)) for line in lines)
+    found = [
+        (m.group(1), line)
+        for line, text in texts
+        if "<!--" in text
+        for m in ID_COMMENT.finditer(text)
+    ]
     if not found:
-        return None, end - 1
+        return None
     if len(found) > 1:
         _problem(state, found[1][1], "card has more than one ID comment")
     card_id, line = found[0]
     if not VALID_ID.match(card_id):
         _problem(state, line, f"invalid card ID {card_id!r}: use letters, digits, '-' and '_'")
-    return card_id, end - 1
+    return card_id
+
+
+def _open_card(
+    state: StateBlock, kind: CardKind, span: tuple[int, int], lines: _Block, tags: tuple[str, ...]
+) -> Token:
+    meta: CardMeta = {
+        "kind": kind,
+        "id": _card_id(state, lines.id_lines),
+        "id_line": lines.prose[-1] if lines.prose else span[1] - 1,
+        "tags": tags,
+        "clozes": (),
+        "section": "",
+        "reported": False,
+    }
+    token = state.push("card_open", "div", 1)
+    token.map = [span[0], span[1]]
+    token.meta = dict(meta)
+    token.block = True
+    return token
 
 
 def _push_paragraph(state: StateBlock, content: str, line: int, end: int) -> None:
@@ -124,111 +377,168 @@ def _push_paragraph(state: StateBlock, content: str, line: int, end: int) -> Non
     state.push("paragraph_close", "p", -1)
 
 
-def _open_card(state: StateBlock, kind: str, start: int, end: int) -> Token:
-    card_id, id_line = _card_id(state, start, end)
-    token = state.push("card_open", "div", 1)
-    token.map = [start, end]
-    token.meta = {"kind": kind, "id": card_id, "id_line": id_line}
-    token.block = True
-    return token
-
-
-def _tokenize_lines(state: StateBlock, start: int, end: int) -> None:
-    """Run the block rules over lines [start, end) as a nested container does."""
-    old_parent, old_max = state.parentType, state.lineMax
+def _tokenize_lines(state: StateBlock, start: int, end: int, skip: int = 0) -> None:
+    """Run the block rules over lines [start, end) as a nested container does, without the first
+    `skip` characters of the first line (a deck tag); no card nests in another."""
+    old = state.parentType, state.lineMax, state.bMarks[start], state.tShift[start]
     state.parentType = "card"
     state.lineMax = end
+    if skip:
+        state.bMarks[start] += state.tShift[start] + skip
+        state.tShift[start] = 0
+    state.env[DEPTH] = state.env.get(DEPTH, 0) + 1
     state.md.block.tokenize(state, start, end)
-    state.parentType, state.lineMax = old_parent, old_max
+    state.env[DEPTH] -= 1
+    state.parentType, state.lineMax, state.bMarks[start], state.tShift[start] = old
 
 
-def _block_end(state: StateBlock, start: int, end_line: int) -> int:
-    """First line after the paragraph-like block at `start`: blank line, heading or `::` card."""
-    line = start + 1
-    while line < end_line and not state.isEmpty(line):
-        if state.sCount[line] < state.blkIndent:
-            break
-        text = _line(state, line)
-        if HEADING.match(text) or split_inline_card(text) is not None:
-            break
-        line += 1
-    return line
+def _close_card(state: StateBlock, end: int, end_line: int) -> None:
+    """Close the card; a block quote right under its last line is its explanation."""
+    state.line = end
+    if end < end_line and not state.is_code_block(end) and _line(state, end).startswith(">"):
+        count = len(state.tokens)
+        state.env[DEPTH] = state.env.get(DEPTH, 0) + 1
+        blockquote(state, end, end_line, False)
+        state.env[DEPTH] -= 1
+        inner = state.tokens[count + 1 : -1]  # without the quote's own open and close
+        del state.tokens[count:]
+        if not _line(state, end)[1:].strip().startswith(SR_CALLOUT):
+            token = state.push("card_explanation", "", 0)
+            token.map = [end, state.line]
+            token.block = True
+            token.children = inner
+    state.push("card_close", "div", -1)
 
 
-def card_block(state: StateBlock, start: int, end_line: int, silent: bool) -> bool:
-    """Block rule: recognise a card starting at line `start`."""
+def _push_side(state: StateBlock, side: str, fill: Callable[[], None]) -> None:
+    state.push(f"card_{side}_open", "div", 1)
+    fill()
+    state.push(f"card_{side}_close", "div", -1)
+
+
+def line_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bool:
+    """`Question::Answer` or `Question:::Answer` on one line."""
     if state.is_code_block(start):
         return False
-    first = _line(state, start)
-    inline = split_inline_card(first)
-    if silent:  # asked whether a card line may interrupt a paragraph
-        return inline is not None
-    if inline is not None:
-        question, answer, reversed_ = inline
-        if not question:
-            _problem(state, start, "card has an answer but no question")
-        if not answer:
-            _problem(state, start, "card has a question but no answer")
-        _open_card(state, "reversed" if reversed_ else "basic", start, start + 1)
-        for side, content in (("question", question), ("answer", answer)):
-            state.push(f"card_{side}_open", "div", 1)
-            _push_paragraph(state, content, start, start + 1)
-            state.push(f"card_{side}_close", "div", -1)
-        state.push("card_close", "div", -1)
-        state.line = start + 1
-        return True
-
-    end = _block_end(state, start, end_line)
-    seps = [
-        line
-        for line in range(start, end)
-        if strip_comments(_line(state, line)).strip() in SEPARATORS
-        and state.sCount[line] - state.blkIndent < 4
-    ]
-    if seps:
-        sep = seps[0]
-        reversed_ = SEPARATORS[strip_comments(_line(state, sep)).strip()]
-        if sep == start:
-            _problem(state, start, "card has an answer but no question")
-        answer_lines = [strip_comments(_line(state, line)).strip() for line in range(sep + 1, end)]
-        if not any(answer_lines):
-            _problem(state, start, "card has a question but no answer")
-        _open_card(state, "reversed" if reversed_ else "basic", start, end)
-        state.push("card_question_open", "div", 1)
-        _tokenize_lines(state, start, sep)
-        state.push("card_question_close", "div", -1)
-        state.push("card_answer_open", "div", 1)
-        _tokenize_lines(state, sep + 1, end)
-        state.push("card_answer_close", "div", -1)
-        state.push("card_close", "div", -1)
-        state.line = end
-        return True
-
-    text = state.getLines(start, end, state.blkIndent, False)
-    if not _has_cloze(text) and not EMPTY_CLOZE.search(text):
+    text = _line(state, start)
+    tags, skip = obsidian_tags(text)
+    card = split_inline_card(text[skip:])
+    if card is None:
         return False
-    empty = [line for line in range(start, end) if EMPTY_CLOZE.search(_line(state, line))]
-    for line in empty:
-        _problem(state, line, "empty cloze: nothing to hide")
-    _open_card(state, "cloze", start, end).meta["reported"] = bool(empty)
-    state.push("card_question_open", "div", 1)
-    _push_paragraph(state, strip_comments(text).strip(), start, end)
-    state.push("card_question_close", "div", -1)
-    state.push("card_close", "div", -1)
-    state.line = end
+    if silent:  # a card line ends a paragraph or a quote (an explanation too)
+        return True
+    if _in_card(state):
+        return False
+    if not strip_comments(card.question).strip():
+        _problem(state, start, "card has an answer but no question")
+    if not strip_comments(card.answer).strip():
+        _problem(state, start, "card has a question but no answer")
+    _open_card(
+        state, card.kind, (start, start + 1), _Block(start + 1, None, [start], [], [start]), tags
+    )
+    for side, content in (("question", card.question), ("answer", card.answer)):
+        state.push(f"card_{side}_open", "div", 1)
+        _push_paragraph(state, content, start, start + 1)
+        state.push(f"card_{side}_close", "div", -1)
+    _close_card(state, start + 1, end_line)
     return True
 
 
-def strip_card_comments(state: StateCore) -> None:
-    """Core rule before `inline`: ID and scheduling comments are data, never shown."""
-    depth = 0
-    for token in state.tokens:
-        if token.type == "card_open":
-            depth += 1
-        elif token.type == "card_close":
-            depth -= 1
-        elif depth and token.type == "inline":
-            token.content = strip_comments(token.content).rstrip()
+def multiline_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bool:
+    """Question lines, a line holding only `?` or `??`, answer lines, up to a blank line."""
+    if silent or state.is_code_block(start) or _in_card(state):
+        return False
+    block = _scan_once(state, start, end_line)
+    sep = block.separator
+    if sep is None:
+        return False
+    if sep == start:
+        message = "a '?' line with no question above it is not a card (the plugin ignores it)"
+        _problem(state, start, message, warning=True)
+        return False
+    if not [line for line in block.body if line > sep]:
+        _problem(state, start, "card has a question but no answer")
+    kind = SEPARATORS[strip_comments(_line(state, sep)).strip()]
+    tags, skip = obsidian_tags(_line(state, start))
+    _open_card(state, kind, (start, block.end), block, tags)
+    _push_side(state, "question", lambda: _tokenize_lines(state, start, sep, skip))
+    _push_side(state, "answer", lambda: _tokenize_lines(state, sep + 1, block.end))
+    _close_card(state, block.end, end_line)
+    return True
+
+
+def cloze_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bool:
+    """A paragraph with `==hidden==` or `{{c1::hidden}}` text: the paragraph is the card."""
+    if silent or state.is_code_block(start) or _in_card(state):
+        return False
+    block = _scan_once(state, start, end_line)
+    end = block.quote if block.quote is not None else block.end
+    prose = [line for line in block.prose if line < end]
+    text = "\n".join(_line(state, line) for line in prose)
+    if not _has_cloze(text) and not EMPTY_CLOZE.search(text):
+        return False
+    tags, skip = obsidian_tags(_line(state, start))
+    empty = [line for line in prose if EMPTY_CLOZE.search(_line(state, line))]
+    for line in empty:
+        _problem(state, line, "empty cloze: nothing to hide")
+    lines = replace(block, prose=prose, id_lines=[line for line in block.id_lines if line < end])
+    token = _open_card(state, CardKind.CLOZE, (start, end), lines, tags)
+    card_meta(token)["reported"] = bool(empty)
+    if end == start + 1:  # one line of text (most clozes): a paragraph, no nested block parse
+        one_line = _line(state, start)[skip:].strip()
+        _push_side(state, "question", lambda: _push_paragraph(state, one_line, start, end))
+    else:
+        _push_side(state, "question", lambda: _tokenize_lines(state, start, end, skip))
+    _close_card(state, end, end_line)
+    return True
+
+
+BlockRule = Callable[[StateBlock, int, int, bool], bool]
+BLOCK_RULES: tuple[tuple[str, str, BlockRule, list[str]], ...] = (
+    # (name, the markdown-it rule it goes before, rule, the blocks it may interrupt)
+    ("comment", "html_block", comment_block, ["paragraph", "reference", "blockquote", "list"]),
+    ("card_line", "lheading", line_card, ["paragraph", "blockquote"]),
+    ("card_multiline", "lheading", multiline_card, []),
+    ("card_cloze", "lheading", cloze_card, []),
+)
+"""One rule per card form, tried in this order, as markdown-it-py's own block rules."""
+
+
+# -- inline rules ---------------------------------------------------------------------------------
+
+
+def _drop_trailing_blanks(state: StateInline, end: int) -> None:
+    """Something hidden at the end of a line takes the blanks before it along."""
+    if end >= state.posMax or state.src[end] == "\n":
+        state.pending = state.pending.rstrip(" \t")
+
+
+def inline_comment(state: StateInline, silent: bool) -> bool:
+    """Inline rule: `<!-- ... -->` is never shown (IDs and scheduling data included)."""
+    if not state.src.startswith("<!--", state.pos):
+        return False
+    end, depth = comment_end(state.src, state.pos, state.posMax)
+    if depth:
+        return False
+    if not silent and state.pending.endswith(" ") and state.src[end : end + 1] == " ":
+        end += 1  # `a <!-- x --> b` reads `a b`
+    state.pos = end
+    if not silent:
+        _drop_trailing_blanks(state, state.pos)
+    return True
+
+
+def block_id(state: StateInline, silent: bool) -> bool:
+    """Inline rule: an Obsidian block ID (` ^abc123`) ending a line is not shown."""
+    if state.src[state.pos] != "^" or state.pos == 0 or state.src[state.pos - 1] != " ":
+        return False
+    match = BLOCK_ID.match(state.src, state.pos - 1, state.posMax)
+    if match is None:
+        return False
+    state.pos = match.end()
+    if not silent:
+        _drop_trailing_blanks(state, state.pos)
+    return True
 
 
 def anki_cloze(state: StateInline, silent: bool) -> bool:
@@ -246,19 +556,17 @@ def anki_cloze(state: StateInline, silent: bool) -> bool:
     if silent:
         state.pos = close + 2
         return True
-    token = state.push("cloze_open", "span", 1)
-    token.meta = {"n": int(match.group(1)), "hint": body[hint_at + 2 :] if hint_at >= 0 else ""}
-    old_max = state.posMax
-    state.pos, state.posMax = body_start, text_end
-    state.md.inline.tokenize(state)
-    state.posMax = old_max
-    state.push("cloze_close", "span", -1).meta = token.meta  # renderers read n/hint here too
+    hint = body[hint_at + 2 :] if hint_at >= 0 else ""
+    meta: ClozeMeta = {"n": int(match.group(1)), "hint": hint}
+    markup = (match.group(), state.src[text_end : close + 2])
+    _wrap(state, "cloze", meta, markup, (body_start, text_end))
     state.pos = close + 2
     return True
 
 
 def highlight(state: StateInline, silent: bool) -> bool:
-    """Inline rule: `==text==` becomes `mark_open`/`mark_close` (a cloze inside a cloze card)."""
+    """Inline rule: `==text==` becomes `mark_open`/`mark_close`; in a cloze card, a cloze.
+    The plugin's `==1;;text;;hint==` gives the cloze number and hint."""
     if not state.src.startswith("==", state.pos):
         return False
     match = HIGHLIGHT.match(state.src, state.pos, state.posMax)
@@ -267,44 +575,134 @@ def highlight(state: StateInline, silent: bool) -> bool:
     if silent:
         state.pos = match.end()
         return True
-    state.push("mark_open", "mark", 1).markup = "=="
-    old_max = state.posMax
-    state.pos, state.posMax = match.start() + 2, match.end() - 2
-    state.md.inline.tokenize(state)
-    state.posMax = old_max
-    state.push("mark_close", "mark", -1).markup = "=="
+    inner = match.group()[2:-2]
+    parts = HIGHLIGHT_PARTS.match(inner)
+    assert parts is not None  # the pattern matches any text
+    body = match.start() + 2 + parts.start(2)
+    number = int(parts.group(1)) if parts.group(1) else 0
+    meta: ClozeMeta = {"n": number, "hint": parts.group(3) or ""}
+    _wrap(state, "mark", meta, ("==", "=="), (body, body + len(parts.group(2))))
     state.pos = match.end()
     return True
 
 
-def number_clozes(state: StateCore) -> None:
-    """Core rule after `inline`: in a cloze card, each `==highlight==` is its own cloze number,
-    unless the card uses Anki's numbered syntax; record the numbers on `card_open`."""
-    card: Token | None = None
+def _wrap(
+    state: StateInline, kind: str, meta: ClozeMeta, markup: tuple[str, str], body: tuple[int, int]
+) -> None:
+    token = state.push(f"{kind}_open", "mark" if kind == "mark" else "span", 1)
+    token.meta, token.markup = dict(meta), markup[0]
+    # A separate parse of the body: markdown-it's text rule may run past a lowered posMax.
+    children: list[Token] = []
+    state.md.inline.parse(state.src[body[0] : body[1]], state.md, state.env, children)
+    state.tokens.extend(children)
+    close = state.push(f"{kind}_close", token.tag, -1)
+    close.meta, close.markup = token.meta, markup[1]  # renderers read n/hint on close too
+
+
+INLINE_RULES: tuple[tuple[str, str, Callable[[StateInline, bool], bool]], ...] = (
+    ("comment", "autolink", inline_comment),
+    ("block_id", "autolink", block_id),
+    ("anki_cloze", "emphasis", anki_cloze),
+    ("highlight", "emphasis", highlight),
+)
+
+
+# -- core rules -----------------------------------------------------------------------------------
+
+
+def parse_inline(state: StateCore, refused: list[str]) -> None:
+    """Core `inline`, replaced: also inside explanations, and a link or image the parser refuses
+    (`javascript:`, `data:`) is a warning on its line instead of silent raw Markdown."""
+    in_definitions = list(dict.fromkeys(refused))  # refused by the block parse: reference lines
+    refused.clear()
     for token in state.tokens:
+        if in_definitions and token.type == "inline":
+            refused.extend(url for url in in_definitions if url in token.content)
+        _parse_inline_token(state, token, refused)
+
+
+def _parse_inline_token(state: StateCore, token: Token, refused: list[str]) -> None:
+    if token.type == "card_explanation":
+        for child in token.children or []:
+            _parse_inline_token(state, child, refused)
+        return
+    if token.type != "inline":
+        return
+    if token.children is None:
+        token.children = []
+    state.md.inline.parse(token.content, state.md, state.env, token.children)
+    if refused:
+        line = token.map[0] if token.map else 0
+        for url in dict.fromkeys(refused):
+            message = f"link or image address '{url}' refused as unsafe: it shows as plain text"
+            _problem(state, line, message, warning=True)
+        refused.clear()
+
+
+def finish(state: StateCore) -> None:
+    """Core rule after `inline`, one walk: number each cloze card's clozes, show cloze syntax
+    outside cloze cards as written, and give headings and cards their section slug."""
+    card: Token | None = None
+    inlines: list[list[Token]] = []
+    slugs: set[str] = set()
+    section = ""
+    tokens = state.tokens
+    for i, token in enumerate(tokens):
         if token.type == "card_open":
-            card = token if token.meta["kind"] == "cloze" else None
+            card, inlines = token, []
+            card_meta(token)["section"] = section
         elif token.type == "card_close":
+            if card is not None and card_meta(card)["kind"] is CardKind.CLOZE:
+                _finish_cloze(state, card, inlines)
             card = None
-        elif card is not None and token.type == "inline" and token.children:
-            _number_card_clozes(state, card, token.children)
+        elif token.type == "heading_open" and card is None:
+            section = _unique(slugify(plain_text([tokens[i + 1]])), slugs)
+            cast(HeadingMeta, token.meta)["section"] = section
+        elif token.type == "inline" and token.children:
+            if card is not None and card_meta(card)["kind"] is CardKind.CLOZE:
+                inlines.append(token.children)
+            else:
+                _plain_clozes(token.children)
+        elif token.type == "card_explanation":
+            for child in token.children or []:
+                _plain_clozes(child.children or [])
 
 
-def _number_card_clozes(state: StateCore, card: Token, children: list[Token]) -> None:
-    anki = [t.meta["n"] for t in children if t.type == "cloze_open"]
-    if not anki:
+def _unique(slug: str, taken: set[str]) -> str:
+    result, n = slug, 2
+    while result in taken:
+        result, n = f"{slug}-{n}", n + 1
+    taken.add(result)
+    return result
+
+
+def _plain_clozes(children: list[Token]) -> None:
+    """Anki cloze syntax outside a cloze card is text as written (a highlight stays a highlight)."""
+    for child in children:
+        if child.type in ("cloze_open", "cloze_close"):
+            child.type, child.tag, child.nesting, child.content = "text", "", 0, child.markup
+
+
+def _finish_cloze(state: StateCore, card: Token, inlines: list[list[Token]]) -> None:
+    """Number the card's clozes: Anki's `{{cN::}}` numbers when it uses them (then `==x==` is a
+    highlight), else one number per `==highlight==` in order (or the plugin's `==N;;x==`)."""
+    children = [child for inline in inlines for child in inline]
+    anki = [cloze_meta(t)["n"] for t in children if t.type == "cloze_open"]
+    if anki:
+        for child in children:
+            if child.type in ("mark_open", "mark_close"):
+                child.meta = {}
+    else:
         n = 0
-        opened: list[dict[str, Any]] = []
         for child in children:
             if child.type == "mark_open":
                 n += 1
-                opened.append({"n": n, "hint": ""})
-                child.type, child.tag, child.meta = "cloze_open", "span", opened[-1]
-            elif child.type == "mark_close":
-                child.type, child.tag, child.meta = "cloze_close", "span", opened.pop()
-        anki = list(range(1, n + 1))
-    card.meta["clozes"] = tuple(sorted(set(anki)))
-    if card.meta.get("reported"):
+                cloze_meta(child)["n"] = cloze_meta(child)["n"] or n
+            if child.type in ("mark_open", "mark_close"):
+                child.type, child.tag = child.type.replace("mark", "cloze"), "span"
+        anki = [cloze_meta(t)["n"] for t in children if t.type == "cloze_open"]
+    card_meta(card)["clozes"] = tuple(sorted(set(anki)))
+    if card_meta(card)["reported"]:
         return  # the block rule has reported the empty cloze on its own line
     if not anki and card.map:
         _problem(state, card.map[0], "cloze card has no ==hidden== or {{c1::hidden}} text")
@@ -326,30 +724,73 @@ def _check_cloze_text(state: StateCore, card: Token, children: Sequence[Token]) 
 
 def card_plugin(md: MarkdownIt) -> None:
     """Register the card rules on a parser (`md.use(card_plugin)`)."""
-    md.block.ruler.before("paragraph", "card", card_block, {"alt": ["paragraph"]})
-    md.core.ruler.before("inline", "card_comments", strip_card_comments)
-    md.inline.ruler.before("emphasis", "anki_cloze", anki_cloze)
-    md.inline.ruler.before("emphasis", "highlight", highlight)
-    md.core.ruler.after("inline", "card_clozes", number_clozes)
+    for name, before, block_rule, alt in BLOCK_RULES:
+        md.block.ruler.before(before, name, block_rule, {"alt": alt})
+    for name, before_inline, inline_rule in INLINE_RULES:
+        md.inline.ruler.before(before_inline, name, inline_rule)
+    refused: list[str] = []
+    validate = md.validateLink
+
+    def validate_and_record(url: str) -> bool:
+        ok = validate(url)
+        if not ok:
+            refused.append(url)
+        return ok
+
+    md.validateLink = validate_and_record  # type: ignore[method-assign]
+    md.core.ruler.at("inline", lambda state: parse_inline(state, refused))
+    md.core.ruler.after("inline", "card_finish", finish)
 
 
-def iter_card_sides(tokens: Sequence[Token]) -> Iterator[tuple[Token, list[Token], list[Token]]]:
-    """Yield (card_open, question tokens, answer tokens) for every card in a token stream."""
-    card: Token | None = None
-    sides: dict[str, list[Token]] = {}
-    side: str | None = None
+# -- tokens -> records ----------------------------------------------------------------------------
+
+
+def slugify(text: str) -> str:
+    """A tag- and anchor-safe slug that keeps every script's letters: 'Η Υπομονή' -> 'η-υπομονή'."""
+    text = unicodedata.normalize("NFC", text).lower()  # lower(), not casefold(): keeps final ς
+    return re.sub(r"[^\w]+", "-", text).strip("-_") or "section"
+
+
+def plain_text(tokens: Sequence[Token]) -> str:
+    """The text of inline tokens, without markup: for titles, tags and search."""
+    parts: list[str] = []
+    for token in tokens:
+        if token.children:
+            parts.append(plain_text(token.children))
+        elif token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
+
+
+class CardTokens(NamedTuple):
+    open: Token
+    question: list[Token]
+    answer: list[Token]
+    explanation: list[Token]
+
+
+def iter_cards(tokens: Sequence[Token]) -> Iterator[CardTokens]:
+    """Every card of a token stream with the block tokens of each of its parts."""
+    card: CardTokens | None = None
+    side: list[Token] | None = None
     for token in tokens:
         if token.type == "card_open":
-            card, sides, side = token, {"question": [], "answer": []}, None
-        elif token.type == "card_close" and card is not None:
-            yield card, sides["question"], sides["answer"]
+            card, side = CardTokens(token, [], [], []), None
+        elif card is None:
+            continue
+        elif token.type == "card_close":
+            yield card
             card = None
         elif token.type in ("card_question_open", "card_answer_open"):
-            side = token.type[5:-5]
+            side = card.question if token.type == "card_question_open" else card.answer
         elif token.type in ("card_question_close", "card_answer_close"):
             side = None
-        elif card is not None and side is not None:
-            sides[side].append(token)
+        elif token.type == "card_explanation":
+            card.explanation.extend(token.children or [])
+        elif side is not None:
+            side.append(token)
 
 
 def hide_single_paragraph(tokens: list[Token]) -> None:
@@ -361,3 +802,41 @@ def hide_single_paragraph(tokens: list[Token]) -> None:
         and tokens[-1].type == "paragraph_close"
     ):
         tokens[0].hidden = tokens[-1].hidden = True
+
+
+def collect(path: Path, tokens: Sequence[Token]) -> tuple[tuple[Section, ...], tuple[Card, ...]]:
+    """Sections from headings, cards from card tokens, each card in the section above it."""
+    intro = Section("", "", 0, SourceLoc(path, 1))
+    sections: dict[str, Section] = {}
+    for i, token in enumerate(tokens):
+        slug = heading_section(token) if token.type == "heading_open" else None
+        if slug is not None:
+            line = (token.map or [0])[0] + 1
+            title = plain_text([tokens[i + 1]])
+            sections[slug] = Section(slug, title, int(token.tag[1:]), SourceLoc(path, line))
+    cards = tuple(
+        _card(path, part, sections.get(card_meta(part.open)["section"], intro))
+        for part in iter_cards(tokens)
+    )
+    used_intro = any(card.section is intro for card in cards)
+    return ((intro,) if used_intro else ()) + tuple(sections.values()), cards
+
+
+def _card(path: Path, part: CardTokens, section: Section) -> Card:
+    meta = card_meta(part.open)
+    hide_single_paragraph(part.question)
+    hide_single_paragraph(part.answer)
+    inline = [t.content for t in (*part.question, *part.answer) if t.type == "inline"]
+    return Card(
+        id=meta["id"],
+        kind=meta["kind"],
+        question=tuple(part.question),
+        answer=tuple(part.answer),
+        text=strip_comments("\n".join(inline)),
+        section=section,
+        loc=SourceLoc(path, (part.open.map or [0])[0] + 1),
+        id_line=meta["id_line"],
+        clozes=meta["clozes"],
+        explanation=tuple(part.explanation),
+        tags=meta["tags"],
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import pipeline
-from .ids import add_missing_ids
+from .ids import add_missing_ids, missing_ids
 from .model import CourseError, Library, Problem
 
 DEFAULT_LESSONS = Path("lessons")
@@ -43,11 +43,31 @@ def _warn(warnings: Sequence[Problem]) -> None:
         click.echo(f"{problem} (warning)", err=True)
 
 
-def _load_checked(lessons: Path, langs: Sequence[str], strict: bool) -> Library:
+NO_ID = "card has no ID: `build` gives it one (or run `python build.py ids`)"
+NO_ID_FROZEN = "card has no ID (--frozen): run `python build.py ids` and commit the result"
+
+frozen_option = click.option(
+    "--frozen",
+    is_flag=True,
+    help="Never write a lesson: a card without an ID is an error (for CI, read-only checkouts).",
+)
+
+
+def _load_checked(
+    lessons: Path, langs: Sequence[str], strict: bool, *, frozen: bool, give_ids: bool
+) -> Library:
+    """Load and validate; cards without IDs get them (`give_ids`), fail (`frozen`) or warn."""
     library = pipeline.check(lessons, langs)
-    _warn(library.warnings)
-    if strict and library.warnings:
-        raise CourseError(list(library.warnings), "warning (--strict)")
+    if frozen and (missing := missing_ids(library, NO_ID_FROZEN)):
+        raise CourseError(missing)
+    if give_ids and not frozen and missing_ids(library, NO_ID):
+        for item in add_missing_ids(library):
+            click.echo(str(item))
+        library = pipeline.check(lessons, langs)  # read back what was written: it is what's built
+    warnings = [*library.warnings, *missing_ids(library, NO_ID)]
+    _warn(warnings)
+    if strict and warnings:
+        raise CourseError(warnings, "warning (--strict)")
     return library
 
 
@@ -103,6 +123,7 @@ def main(ctx: click.Context) -> None:
     help="Rename published decks to the current titles and order. Learners keep their cards "
     "in the old decks: only new cards go to the renamed ones.",
 )
+@frozen_option
 def build_command(
     lessons: Path = DEFAULT_LESSONS,
     decks_dir: Path = DEFAULT_DECKS,
@@ -114,19 +135,20 @@ def build_command(
     draft: bool = False,
     report_file: Path | None = None,
     rename_decks: bool = False,
+    frozen: bool = False,
 ) -> None:
     """Build the Anki decks and the HTML course.
 
     Everything is read and checked first; if anything is wrong, every problem is listed as
-    `path:line: message` and nothing is written. Cards without an ID are left out (with a
-    warning): run `ids` to give them one.
+    `path:line: message` and nothing is written. A card without an ID first gets one, in place,
+    as `ids` gives it (commit the change); with --frozen it is an error and no lesson is written.
 
     Prints, per language, what learners will get from the new decks (cards added, changed,
     moved, retired; note types changed; decks added) and which cards Anki cannot update in
     place. A build that changes anything for learners is a release (except with --draft): the
     manifest beside the lessons records it; commit it.
     """
-    library = _load_checked(lessons, langs, strict)
+    library = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=True)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(
         library, None if no_decks else decks_dir, None if no_site else site_dir, options
@@ -159,21 +181,23 @@ def build_command(
 @lessons_option
 @lang_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit status 1).")
-def check_command(lessons: Path, langs: tuple[str, ...], strict: bool) -> None:
+@frozen_option
+def check_command(lessons: Path, langs: tuple[str, ...], strict: bool, frozen: bool) -> None:
     """Validate the lessons without writing anything.
 
     Lists every problem as `path:line: message`, the manifests' and the changes Anki could not
     apply to learners' decks included; exits with status 1 on errors (and on warnings with
-    --strict).
+    --strict). A card without an ID is a warning (`build` would give it one); with --frozen,
+    an error.
     """
-    library = _load_checked(lessons, langs, strict)
+    library = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=False)
     pipeline.check_updates(library)
     for course in library.courses:
         cards = len(course.cards)
         n = len(course.lessons)
         click.echo(f"{course.lang}: {n} lesson{'s' if n != 1 else ''}, {cards} cards: ok")
-    if library.warnings:
-        click.echo(f"{len(library.warnings)} warning(s)", err=True)
+    if warnings := len(library.warnings) + len(missing_ids(library, NO_ID)):
+        click.echo(f"{warnings} warning(s)", err=True)
 
 
 @main.command("ids")
@@ -188,6 +212,6 @@ def ids_command(lessons: Path, langs: tuple[str, ...]) -> None:
     library = pipeline.check(lessons, langs)
     added = add_missing_ids(library)
     for item in added:
-        click.echo(f"{item.path}: {item.count} ID{'s' if item.count != 1 else ''} added")
+        click.echo(str(item))
     if not added:
         click.echo("every card has an ID")

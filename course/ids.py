@@ -1,17 +1,25 @@
-"""Author tooling: give every card without an ID one, in place, touching no other byte."""
+"""Author tooling: give every card without an ID one, in place, touching no other byte.
+
+`ids` does it on request; `build` does it before building (unless `--frozen`), so a new card
+reaches learners with no extra step. Every file is prepared and checked before any is written.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .files import atomic_write
-from .model import Course, Library
+from .model import Course, CourseError, Library, Problem, SourceLoc
 
 ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: IDs get read aloud and retyped
 ID_LENGTH = 8
+BLOCK_ID_END = re.compile(rb" \^[A-Za-z0-9-]+[ \t]*$")
+"""An Obsidian block ID ends its line: a card ID goes before it, so Obsidian's links still work."""
 
 
 def new_id(taken: set[str]) -> str:
@@ -27,24 +35,71 @@ class Added:
     path: Path
     count: int
 
+    def __str__(self) -> str:
+        return (
+            f"{self.path}: {self.count} card ID{'s' if self.count != 1 else ''} added; commit them"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    path: Path
+    data: bytes
+    count: int
+
+
+def missing_ids(library: Library, message: str) -> list[Problem]:
+    """One problem per card without an ID, at the card's first line."""
+    return [
+        Problem(card.loc, message)
+        for course in library.courses
+        for card in course.cards
+        if card.id is None
+    ]
+
 
 def add_missing_ids(library: Library) -> list[Added]:
-    """Append ` <!-- id: xxxxxxxx -->` to the last line of every card that has no ID."""
-    return [added for course in library.courses for added in _course_ids(course)]
+    """Append ` <!-- id: xxxxxxxx -->` to the last line of every card that has no ID.
+
+    Raises CourseError (writing nothing) if a lesson that needs IDs cannot be written.
+    """
+    edits = [edit for course in library.courses for edit in _course_edits(course)]
+    unwritable = [
+        Problem(
+            SourceLoc(edit.path, 0),
+            f"cannot write the file to add {edit.count} card ID(s): permission denied;"
+            " make it writable, or build with --frozen to change no lesson",
+        )
+        for edit in edits
+        if not (os.access(edit.path, os.W_OK) and os.access(edit.path.parent, os.W_OK))
+    ]
+    if unwritable:
+        raise CourseError(unwritable)
+    added: list[Added] = []
+    for edit in edits:
+        try:
+            atomic_write(edit.path, edit.data)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            done = "".join(f"; {item} (already written)" for item in added)
+            problem = Problem(SourceLoc(edit.path, 0), f"cannot write card IDs: {reason}{done}")
+            raise CourseError([problem]) from None
+        added.append(Added(edit.path, edit.count))
+    return added
 
 
-def _course_ids(course: Course) -> Iterator[Added]:
+def _course_edits(course: Course) -> Iterator[_Edit]:
     taken = {card.id for card in course.cards if card.id is not None}
     for lesson in course.lessons:
         lines = sorted({card.id_line for card in lesson.cards if card.id is None})
         if not lines:
             continue
-        data = lesson.path.read_bytes()
-        rows = data.splitlines(keepends=True)
+        rows = lesson.path.read_bytes().splitlines(keepends=True)
         for line in lines:
             row = rows[line]
             body = row.rstrip(b"\r\n")
             comment = f" <!-- id: {new_id(taken)} -->".encode()
-            rows[line] = body + comment + row[len(body) :]
-        atomic_write(lesson.path, b"".join(rows))
-        yield Added(lesson.path, len(lines))
+            block = BLOCK_ID_END.search(body)
+            at = block.start() if block else len(body)
+            rows[line] = body[:at] + comment + body[at:] + row[len(body) :]
+        yield _Edit(lesson.path, b"".join(rows), len(lines))

@@ -8,71 +8,45 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import yaml
 from markdown_it.token import Token
 
-from .cards import hide_single_paragraph, iter_card_sides, strip_comments
-from .markdown import parser, plain_text, walk
+from .cards import ParseProblem, collect, slugify
+from .frontmatter import (
+    CourseFile,
+    Report,
+    display_path,
+    read_course_yaml,
+    read_front_matter,
+)
+from .markdown import parser, walk
 from .model import (
-    Card,
-    CardKind,
     Course,
     CourseError,
     Lesson,
     Library,
     MediaFile,
     Problem,
-    Section,
-    Source,
     SourceLoc,
 )
 
 LANG_DIR = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
-SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
-LESSON_KEYS = {"id", "title", "lang", "order", "source", "tags", "description"}
-SOURCE_KEYS = {"title", "publisher", "url", "author"}
 COURSE_FILE = "course.yml"
-
-
-def display_path(path: Path) -> Path:
-    """The path as an author would type it: relative to the working directory when below it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return path
-
-
-@dataclass
-class Report:
-    """Problems found so far: errors stop the build, warnings are logged (or fail with --strict)."""
-
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-
-    def error(self, path: Path, line: int, message: str) -> None:
-        self.errors.append(Problem(SourceLoc(display_path(path), line), message))
-
-    def warn(self, path: Path, line: int, message: str) -> None:
-        self.warnings.append(Problem(SourceLoc(display_path(path), line), message))
-
-
-def slugify(text: str) -> str:
-    """A tag- and anchor-safe slug that keeps every script's letters: 'Η Υπομονή' -> 'η-υπομονή'."""
-    text = unicodedata.normalize("NFC", text).lower()  # lower(), not casefold(): keeps final ς
-    return re.sub(r"[^\w]+", "-", text).strip("-_") or "section"
+__all__ = ["Report", "collect", "display_path", "load_library", "slugify"]
 
 
 def read_text(path: Path, report: Report) -> str | None:
     """UTF-8 text without BOM; None (and an error) if the file is not UTF-8 or is empty."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        report.error(path, 0, f"cannot read the file: {exc.strerror or exc}")
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -87,53 +61,11 @@ def read_text(path: Path, report: Report) -> str | None:
     return text
 
 
-def read_yaml(
-    path: Path, text: str, report: Report, first_line: int = 1
-) -> tuple[Any, dict[str, int]]:
-    """Parse YAML; return (data, {top-level key: line}). Errors carry the file's line."""
-    try:
-        loader = yaml.SafeLoader(text)
-        try:  # one parse gives both the values and the key lines
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = first_line + (mark.line if mark is not None else 0)
-        problem = getattr(exc, "problem", None) or str(exc)
-        report.error(path, line, f"invalid YAML: {problem}")
-        return None, {}
-    lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, _value in node.value:
-            lines[str(key.value)] = first_line + key.start_mark.line
-    return data, lines
-
-
-def read_course_file(path: Path, report: Report) -> dict[str, Any]:
+def read_course_file(path: Path, report: Report) -> CourseFile:
     if not path.is_file():
-        return {}
+        return CourseFile()
     text = read_text(path, report)
-    if text is None:
-        return {}
-    data, lines = read_yaml(path, text, report)
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        report.error(path, 1, "expected keys such as 'title:' and 'description:'")
-        return {}
-    for key in ("id", "title", "description"):
-        if key in data and not isinstance(data[key], str):
-            report.error(path, lines.get(key, 1), f"'{key}' must be text")
-            del data[key]
-    for key in sorted(set(data) - {"id", "title", "description"}):
-        report.warn(path, lines.get(str(key), 1), f"unknown key '{key}' ignored")
-    if "id" in data and not SLUG.match(data["id"]):
-        report.error(
-            path, lines.get("id", 1), "'id' must be a slug: lowercase letters, digits, '-', '_'"
-        )
-    return data
+    return CourseFile() if text is None else read_course_yaml(path, text, report)
 
 
 def load_library(root: Path, langs: Sequence[str] = ()) -> Library:
@@ -142,8 +74,8 @@ def load_library(root: Path, langs: Sequence[str] = ()) -> Library:
     if not root.is_dir():
         raise CourseError([Problem(SourceLoc(display_path(root), 0), "lessons folder not found")])
     meta = read_course_file(root / COURSE_FILE, report)
-    course_id = meta.get("id", "course")
-    title = meta.get("title", "Course")
+    course_id = meta.id or "course"
+    title = meta.title or "Course"
     found = sorted(p.name for p in root.iterdir() if p.is_dir() and LANG_DIR.match(p.name))
     for lang in langs:
         if lang not in found:
@@ -182,10 +114,11 @@ def load_course(folder: Path, course_id: str, default_title: str, report: Report
     return Course(
         id=course_id,
         lang=lang,
-        title=meta.get("title", default_title),
-        description=meta.get("description", ""),
+        title=meta.title or default_title,
+        description=meta.description or "",
         lessons=tuple(lessons),
         root=folder,
+        mastery_score=meta.mastery_score,
     )
 
 
@@ -206,8 +139,9 @@ def load_lesson(path: Path, lang: str, root: Path, report: Report) -> Lesson | N
         return None
     env: dict[str, Any] = {}
     tokens = parser().parse(text, env)
-    for line0, message in env.get("problems", []):
-        report.error(path, line0 + 1, message)
+    problem: ParseProblem
+    for problem in env.get("problems", []):
+        (report.warn if problem.warning else report.error)(path, problem.line0 + 1, problem.message)
     if not tokens or tokens[0].type != "front_matter":
         report.error(
             path,
@@ -216,83 +150,26 @@ def load_lesson(path: Path, lang: str, root: Path, report: Report) -> Lesson | N
             " holding id, title, lang and order",
         )
         return None
-    front = read_front_matter(path, tokens[0], lang, report)
+    front = read_front_matter(path, tokens[0].content, lang, report)
     if front is None:
         return None
     media = resolve_images(path, root, tokens, report)
-    sections, cards = collect(path, tokens, report)
+    sections, cards = collect(display_path(path), tokens)
     return Lesson(
-        id=front["id"],
-        title=front["title"],
+        id=front.id,
+        title=front.title,
         lang=lang,
-        order=front["order"],
+        order=front.order,
         path=display_path(path),
         tokens=tuple(tokens),
         sections=sections,
         cards=cards,
         media=media,
-        source=front.get("source"),
-        tags=tuple(front.get("tags", ())),
-        description=front.get("description", ""),
+        source=front.source,
+        tags=front.tags,
+        description=front.description,
+        translated_from=front.translated_from,
     )
-
-
-def read_front_matter(path: Path, token: Token, lang: str, report: Report) -> dict[str, Any] | None:
-    before = len(report.errors)
-    data, lines = read_yaml(path, token.content, report, first_line=2)
-    if len(report.errors) > before:
-        return None
-    if not isinstance(data, dict):
-        report.error(path, 2, "front matter must be 'key: value' lines (id, title, lang, order)")
-        return None
-
-    def line(key: str) -> int:
-        return lines.get(key, 1)
-
-    for key in ("id", "title", "lang", "order"):
-        if key not in data or data[key] in (None, ""):
-            report.error(path, 1, f"front matter has no '{key}'")
-    for key in sorted(set(data) - LESSON_KEYS, key=str):
-        report.warn(path, line(str(key)), f"unknown front matter key '{key}' ignored")
-    if "id" in data and not (isinstance(data["id"], str) and SLUG.match(data["id"])):
-        report.error(path, line("id"), "'id' must be a slug: lowercase letters, digits, '-', '_'")
-    if "title" in data and not isinstance(data["title"], str):
-        report.error(path, line("title"), "'title' must be text")
-    if data.get("lang") not in (None, "", lang):
-        report.error(
-            path, line("lang"), f"lang '{data['lang']}' disagrees with the folder '{lang}'"
-        )
-    if "order" in data and (not isinstance(data["order"], int) or isinstance(data["order"], bool)):
-        report.error(path, line("order"), "'order' must be a whole number")
-    if "description" in data and not isinstance(data["description"], str):
-        report.error(path, line("description"), "'description' must be text")
-    tags = data.get("tags", [])
-    if isinstance(tags, str):
-        tags = [tags]
-    if not isinstance(tags, list) or not all(
-        isinstance(t, str) and t and not re.search(r"\s", t) for t in tags
-    ):
-        report.error(path, line("tags"), "'tags' must be a list of words without spaces")
-    else:
-        data["tags"] = tags
-    if "source" in data:
-        data["source"] = read_source(path, data["source"], line("source"), report)
-    return data if len(report.errors) == before else None
-
-
-def read_source(path: Path, value: Any, line: int, report: Report) -> Source | None:
-    if isinstance(value, str):
-        return Source(title=value)
-    if not isinstance(value, dict) or not isinstance(value.get("title"), str):
-        report.error(path, line, "'source' needs a 'title' (and optionally publisher, url, author)")
-        return None
-    for key in sorted(set(value) - SOURCE_KEYS, key=str):
-        report.warn(path, line, f"unknown source key '{key}' ignored")
-    fields = {k: value[k] for k in SOURCE_KEYS if k in value}
-    if not all(isinstance(v, str) for v in fields.values()):
-        report.error(path, line, "source fields must be text")
-        return None
-    return Source(**fields)
 
 
 def resolve_images(
@@ -324,52 +201,3 @@ def resolve_images(
             token.meta["media"] = name
             media[name] = MediaFile(target, name)
     return tuple(media[name] for name in sorted(media))
-
-
-def collect(
-    path: Path, tokens: Sequence[Token], report: Report
-) -> tuple[tuple[Section, ...], tuple[Card, ...]]:
-    """Sections from headings, cards from card tokens, each card in the section above it."""
-    shown = display_path(path)
-    intro = Section("", "", 0, SourceLoc(shown, 1))
-    sections: list[Section] = []
-    current = intro
-    slugs: set[str] = set()
-    sides = {id(card): (q, a) for card, q, a in iter_card_sides(tokens)}
-    cards: list[Card] = []
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open":
-            title = plain_text([tokens[i + 1]])
-            slug = base = slugify(title)
-            n = 2
-            while slug in slugs:
-                slug, n = f"{base}-{n}", n + 1
-            slugs.add(slug)
-            current = Section(
-                slug, title, int(token.tag[1:]), SourceLoc(shown, (token.map or [0])[0] + 1)
-            )
-            sections.append(current)
-        elif token.type == "card_open":
-            if current is intro and intro not in sections:
-                sections.insert(0, intro)
-            question, answer = sides[id(token)]
-            hide_single_paragraph(question)
-            hide_single_paragraph(answer)
-            start = (token.map or [0])[0]
-            card = Card(
-                id=token.meta["id"],
-                kind=CardKind(token.meta["kind"]),
-                question=tuple(question),
-                answer=tuple(answer),
-                text=strip_comments(
-                    "\n".join(t.content for t in (*question, *answer) if t.type == "inline")
-                ),
-                section=current,
-                loc=SourceLoc(shown, start + 1),
-                id_line=token.meta["id_line"],
-                clozes=tuple(token.meta.get("clozes", ())),
-            )
-            if card.id is None:
-                report.warn(path, start + 1, "card has no ID: run `python build.py ids` to add one")
-            cards.append(card)
-    return tuple(sections), tuple(cards)

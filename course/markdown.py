@@ -18,7 +18,7 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from .cards import card_plugin
+from .cards import card_plugin, plain_text
 
 Rule = Callable[[RendererHTML, Sequence[Token], int, OptionsDict, Any], str]
 
@@ -56,7 +56,10 @@ def _nothing(
     return ""
 
 
-COMMON_RULES: Mapping[str, Rule] = MappingProxyType({"image": _image, "front_matter": _nothing})
+COMMON_RULES: Mapping[str, Rule] = MappingProxyType(
+    # A card's explanation is a token whose children each output renders where it belongs.
+    {"image": _image, "front_matter": _nothing, "card_explanation": _nothing}
+)
 
 
 def renderer(rules: Mapping[str, Rule]) -> RendererHTML:
@@ -79,14 +82,4 @@ def walk(tokens: Sequence[Token]) -> Iterator[Token]:
             yield from walk(token.children)
 
 
-def plain_text(tokens: Sequence[Token]) -> str:
-    """The text of inline tokens, without markup: for titles, tags and search."""
-    parts: list[str] = []
-    for token in tokens:
-        if token.children:
-            parts.append(plain_text(token.children))
-        elif token.type in ("text", "code_inline"):
-            parts.append(token.content)
-        elif token.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    return "".join(parts)
+__all__ = ["parser", "plain_text", "render", "renderer", "walk"]

@@ -113,6 +113,8 @@ class Card:
     explanation: tuple[Token, ...] = ()
     """Block tokens of the card's optional explanation (a block quote directly under the card's
     last line), shown under the answer on every card kind; empty when there is none."""
+    tags: tuple[str, ...] = ()
+    """Anki tags from the Obsidian plugin's deck tag at the card's start (`#a/b` -> `a::b`)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -143,6 +145,8 @@ class Lesson:
     source: Source | None = None
     tags: tuple[str, ...] = ()
     description: str = ""
+    translated_from: str | None = None
+    """Front matter `translated_from`: the language of the lesson (same id) this one translates."""
 
     def cards_in(self, section: Section) -> tuple[Card, ...]:
         return tuple(c for c in self.cards if c.section is section)
@@ -160,6 +164,8 @@ class Course:
     lessons: tuple[Lesson, ...]
     root: Path
     """The `lessons/<lang>/` folder."""
+    mastery_score: int = 80
+    """`mastery_score` of `lessons/<lang>/course.yml`: percent of a lesson's cards to master it."""
 
     @property
     def cards(self) -> tuple[Card, ...]:

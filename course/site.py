@@ -41,6 +41,7 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from . import anki, markdown
+from .cards import card_meta, cloze_meta, heading_section
 from .model import CardKind, Course, Lesson, Library
 from .updates import ReleaseNotes
 
@@ -142,7 +143,7 @@ def messages(lang: str) -> Messages:
 
 # -- rendering lesson tokens ----------------------------------------------------------------------
 #
-# env keys: "t" (Messages), "lesson" (lesson id), "headings" (iterator of section ids in order),
+# env keys: "t" (Messages), "lesson" (lesson id),
 # "shift" (heading level offset), "cloze" (None: every cloze; n: only cloze n) and "side"
 # ("front": hide clozes, "back": mark them).
 
@@ -163,7 +164,7 @@ def _heading_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
 ) -> str:
     level = min(int(tokens[idx].tag[1:]) + env.get("shift", 0), 6)
-    section = next(env["headings"], None) if "headings" in env else None
+    section = heading_section(tokens[idx]) if "lesson" in env else None
     ident = (
         f' id="{escapeHtml(heading_id(env["lesson"], section))}" tabindex="-1"' if section else ""
     )
@@ -180,8 +181,8 @@ def _heading_close(
 def _card_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
 ) -> str:
-    meta = tokens[idx].meta
-    kind = escapeHtml(meta["kind"])
+    meta = card_meta(tokens[idx])
+    kind = escapeHtml(meta["kind"].value)
     label = escapeHtml(env["t"]("check_yourself"))
     if meta["id"] is None:  # no identity yet: readable, but never reviewed or linked
         return f'<div class="card card-{kind}">\n<p class="card-label">{label}</p>\n'
@@ -200,12 +201,21 @@ def _card_close(
     start = idx
     while tokens[start].type != "card_open":
         start -= 1
-    if tokens[start].meta["kind"] != CardKind.CLOZE.value:
+    if card_meta(tokens[start])["kind"] is not CardKind.CLOZE:
         return "</div>\n"
     begin = next(i for i in range(start, idx) if tokens[i].type == "card_question_open")
     end = next(i for i in range(begin, idx) if tokens[i].type == "card_question_close")
     back = self.render(tokens[begin + 1 : end], options, {**env, "side": "back", "cloze": None})
-    return _answer_open(env) + back + "</div></details>\n</div>\n"
+    explanation = _explanation(self, tokens[idx - 1], options, env)
+    return _answer_open(env) + back + explanation + "</div></details>\n</div>\n"
+
+
+def _explanation(self: RendererHTML, token: Token, options: OptionsDict, env: Any) -> str:
+    """A card's explanation (a block quote under it), shown under the answer."""
+    if token.type != "card_explanation" or not token.children:
+        return ""
+    body = self.render(token.children, options, env)
+    return f'<div class="card-explanation">\n{body}</div>\n'
 
 
 def _answer_open(env: Any) -> str:
@@ -222,7 +232,7 @@ def _card_answer_open(
 def _card_answer_close(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
 ) -> str:
-    return "</div></details>\n"
+    return _explanation(self, tokens[idx + 1], options, env) + "</div></details>\n"
 
 
 def _card_question_open(
@@ -240,7 +250,7 @@ def _div_close(
 def _cloze_mode(token: Token, env: Any) -> str:
     """'gap' (hidden), 'mark' (revealed) or 'plain' (another cloze of the same note)."""
     wanted = env.get("cloze")
-    if wanted is not None and token.meta["n"] != wanted:
+    if wanted is not None and cloze_meta(token)["n"] != wanted:
         return "plain"
     return "mark" if env.get("side") == "back" else "gap"
 
@@ -254,7 +264,7 @@ def _cloze_open(
         return '<span class="cloze-other">'
     if mode == "mark":
         return '<mark class="cloze">'
-    gap = escapeHtml(f"[{token.meta.get('hint') or '…'}]")
+    gap = escapeHtml(f"[{cloze_meta(token)['hint'] or '…'}]")
     return f'<span class="cloze-gap">{gap}</span><span class="cloze-text" hidden>'
 
 
@@ -333,13 +343,14 @@ def _text(tokens: Iterable[Token]) -> str:
 
 def search_records(lesson: Lesson) -> list[dict[str, str | bool]]:
     """What search looks through: each section's prose (without its cards) and each card."""
-    heads = iter(s for s in lesson.sections if s.id)
+    titles = {s.id: s.title for s in lesson.sections}
     sections: list[tuple[str, str, list[str]]] = [(lesson_anchor(lesson.id), lesson.title, [])]
     depth = 0
     for i, token in enumerate(lesson.tokens):
         if token.type == "heading_open":
-            section = next(heads)
-            sections.append((heading_id(lesson.id, section.id), section.title, []))
+            section = heading_section(token)
+            if section is not None:
+                sections.append((heading_id(lesson.id, section), titles[section], []))
         elif token.type == "card_open":
             depth += 1
         elif token.type == "card_close":
@@ -412,7 +423,6 @@ def _lesson_page(
         "media_prefix": "../media/",
         "t": t,
         "lesson": lesson.id,
-        "headings": iter([s.id for s in lesson.sections if s.id]),
         "shift": shift,
     }
     body = markdown.render(out, lesson.tokens, env)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from markdown_it import MarkdownIt
 
 from course import anki, markdown
-from course.lessons import Report, collect
+from course.cards import collect
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -37,12 +40,13 @@ def read_fixtures(path: Path) -> list[tuple[str, str, str]]:
 CASES = read_fixtures(FIXTURES / "cards.md")
 
 
-def cards_of(source: str) -> list[dict[str, Any]]:
+def parse(source: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The cards of `source`, rendered as Anki shows them, and its warnings as 'line: message'."""
     env: dict[str, Any] = {}
     tokens = markdown.parser().parse(source, env)
-    report = Report()
-    _sections, cards = collect(Path("lesson.md"), tokens, report)
-    assert not env.get("problems"), env["problems"]
+    _sections, cards = collect(Path("lesson.md"), tokens)
+    problems = env.get("problems", [])
+    assert not [p for p in problems if not p.warning], problems
     out = markdown.renderer(anki.ANKI_RULES)
     result = []
     for card in cards:
@@ -52,23 +56,106 @@ def cards_of(source: str) -> list[dict[str, Any]]:
                 "id": card.id,
                 "front": markdown.render(out, card.question, {}).strip(),
                 "back": markdown.render(out, card.answer, {}).strip(),
+                "explanation": markdown.render(out, card.explanation, {}).strip(),
                 "section": card.section.title,
                 "clozes": list(card.clozes),
+                "tags": list(card.tags),
                 "line": card.loc.line,
             }
         )
-    return result
+    return result, [f"{p.line0 + 1}: {p.message}" for p in problems]
+
+
+def cards_of(source: str) -> list[dict[str, Any]]:
+    return parse(source)[0]
 
 
 def test_fixture_file_has_cases() -> None:
-    assert len(CASES) >= 20
+    assert len(CASES) >= 50
 
 
 @pytest.mark.parametrize(("title", "source", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_cards(title: str, source: str, expected: str) -> None:
     want = json.loads(expected)
-    got = cards_of(source)
+    if isinstance(want, list):
+        want = {"cards": want, "warnings": []}
+    got, warnings = parse(source)
     # Compare only the keys the fixture names, so a case states what it is about.
-    trimmed = [{k: card[k] for k in w} for card, w in zip(got, want, strict=False)]
-    assert len(got) == len(want), got
-    assert trimmed == want
+    trimmed = [
+        {k: card[k] for k in w if k != "plugin"}
+        for card, w in zip(got, want["cards"], strict=False)
+    ]
+    assert len(got) == len(want["cards"]), got
+    assert trimmed == [{k: v for k, v in w.items() if k != "plugin"} for w in want["cards"]]
+    assert len(warnings) == len(want["warnings"]), warnings
+    for message, fragment in zip(warnings, want["warnings"], strict=True):
+        assert message.startswith(fragment)
+
+
+# -- parity with the Obsidian Spaced Repetition plugin -------------------------------------------
+#
+# A fixture card's "plugin" key lists the cards the plugin (default settings) makes from the same
+# note, as [front, back] text: from its tests (tests/unit/parser.test.ts) and documentation, with
+# `[...]` (or `[hint]`) where it hides a cloze. Both sides are compared as plain text: the plugin
+# keeps a list or quote marker on the front ("- Q"), which renders as the list it is.
+
+PARITY = [
+    (title, source, card)
+    for title, source, expected in CASES
+    for card in (json.loads(expected) if expected.startswith("[") else [])
+    if "plugin" in card
+]
+OBSIDIAN = MarkdownIt("commonmark")
+"""How Obsidian shows a side: plain Markdown, no card syntax (highlights: see `plugin_side`)."""
+ANKI_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::([^}]*))?\}\}", re.DOTALL)
+
+
+def plain(html_text: str) -> str:
+    text = html.unescape(re.sub(r"<[^>]+>", " ", html_text))
+    return " ".join(text.split())
+
+
+def plugin_side(markdown_text: str) -> str:
+    return plain(OBSIDIAN.render(re.sub(r"==(.+?)==", r"<mark>\1</mark>", markdown_text)))
+
+
+def our_sides(card: dict[str, Any]) -> list[list[str]]:
+    """The sides a learner sees, as Anki makes them from our note."""
+    front, back = card["front"], card["back"]
+    if card["kind"] == "basic":
+        return [[plain(front), plain(back)]]
+    if card["kind"] == "reversed":
+        return [[plain(front), plain(back)], [plain(back), plain(front)]]
+    answer = plain(ANKI_CLOZE.sub(lambda m: m.group(2), front))
+    return [
+        [
+            plain(
+                ANKI_CLOZE.sub(
+                    lambda m, n=n: (
+                        f"[{m.group(3) or '...'}]" if int(m.group(1)) == n else m.group(2)
+                    ),
+                    front,
+                )
+            ),
+            answer,
+        ]
+        for n in card["clozes"]
+    ]
+
+
+def test_parity_cases_cover_the_issue() -> None:
+    titles = " ".join(title for title, _source, _card in PARITY)
+    for rule in ("comment", "fence", "highlight", "Anki cloze", "list", "quote", "tag", "block ID"):
+        assert rule in titles, rule
+
+
+@pytest.mark.parametrize(("title", "source", "card"), PARITY, ids=[p[0] for p in PARITY])
+def test_same_cards_as_the_obsidian_plugin(title: str, source: str, card: dict[str, Any]) -> None:
+    got = cards_of(source)
+    ours = next(
+        c
+        for c in got
+        if c["front"] == card.get("front", c["front"]) and c["line"] == card.get("line", c["line"])
+    )
+    want = [[plugin_side(front), plugin_side(back)] for front, back in card["plugin"]]
+    assert our_sides(ours) == want

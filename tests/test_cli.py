@@ -117,7 +117,7 @@ def test_ids_adds_missing_ids_and_changes_no_other_byte(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(main, ["ids", "--lessons", str(lessons)])
     assert result.exit_code == 0, result.output
-    assert "5 IDs added" in result.output
+    assert "5 card IDs added; commit them" in result.output
     updated = path.read_bytes()
     pattern = rb" <!-- id: ([" + ALPHABET.encode() + rb"]{" + str(ID_LENGTH).encode() + rb"}) -->"
     new_ids = re.findall(pattern, updated)

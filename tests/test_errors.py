@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from course.cli import main
+from course.lessons import load_library
 
 GOOD = """---
 id: basics
@@ -120,6 +121,34 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
     "course file not yaml mapping": (
         {"el/course.yml": "- a\n", "el/01.md": GOOD},
         ["el/course.yml:1: expected keys"],
+    ),
+    "translated_from not a language code": (
+        {
+            "el/01.md": lesson(
+                "x\n", front="id: b\ntitle: T\nlang: el\norder: 1\ntranslated_from: Greek\n"
+            )
+        },
+        ["el/01.md:6: 'translated_from' must be a language code such as 'el'"],
+    ),
+    "translated_from the lesson's own language": (
+        {
+            "el/01.md": lesson(
+                "x\n", front="id: b\ntitle: T\nlang: el\norder: 1\ntranslated_from: el\n"
+            )
+        },
+        ["el/01.md:6: 'translated_from' is the own lang"],
+    ),
+    "mastery_score out of range": (
+        {"el/course.yml": "title: T\nmastery_score: 120\n", "el/01.md": GOOD},
+        ["el/course.yml:2: 'mastery_score' must be a whole number from 0 to 100"],
+    ),
+    "mastery_score not a number": (
+        {"el/course.yml": "mastery_score: high\n", "el/01.md": GOOD},
+        ["el/course.yml:1: 'mastery_score' must be a whole number from 0 to 100"],
+    ),
+    "a folder named like a lesson": (
+        {"el/01.md": GOOD, "el/02.md/readme.txt": "not a lesson"},
+        ["el/02.md: cannot read the file"],
     ),
     "every problem in one run": (
         {
@@ -252,3 +281,20 @@ def test_corrupt_mod_times_file_is_an_error_not_a_traceback(workdir: Path) -> No
     assert result.exit_code == 1
     assert result.output.startswith("lessons/el/anki-mod-times.json:1: unreadable")
     assert not (workdir / "decks" / "course-el.apkg").exists()
+
+
+def test_translated_from_and_mastery_score_reach_the_model(workdir: Path) -> None:
+    write_tree(
+        workdir / "lessons",
+        {
+            "el/01.md": GOOD.replace("order: 1\n", "order: 1\ntranslated_from: pl\n"),
+            "el/course.yml": "title: T\nmastery_score: 90\n",
+            "pl/01.md": GOOD.replace("lang: el", "lang: pl").replace("good1", "good2"),
+        },
+    )
+    library = load_library(workdir / "lessons")
+    assert not library.warnings, library.warnings  # both keys are known
+    el, pl = library.course("el"), library.course("pl")
+    assert el.lessons[0].translated_from == "pl"
+    assert pl.lessons[0].translated_from is None
+    assert (el.mastery_score, pl.mastery_score) == (90, 80)

@@ -1,0 +1,202 @@
+"""Load stage, YAML part: a lesson's front matter and the course files, read into typed records.
+
+Every problem is added to a `Report` with the file's line, so an author sees them all in one run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import Problem, Source, SourceLoc
+
+LANG_CODE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+LESSON_KEYS = {"id", "title", "lang", "order", "source", "tags", "description", "translated_from"}
+SOURCE_KEYS = {"title", "publisher", "url", "author"}
+COURSE_KEYS = {"id", "title", "description", "mastery_score"}
+DEFAULT_MASTERY_SCORE = 80
+
+
+def display_path(path: Path) -> Path:
+    """The path as an author would type it: relative to the working directory when below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+@dataclass
+class Report:
+    """Problems found so far: errors stop the build, warnings are logged (or fail with --strict)."""
+
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def error(self, path: Path, line: int, message: str) -> None:
+        self.errors.append(Problem(SourceLoc(display_path(path), line), message))
+
+    def warn(self, path: Path, line: int, message: str) -> None:
+        self.warnings.append(Problem(SourceLoc(display_path(path), line), message))
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    """A lesson's validated front matter."""
+
+    id: str
+    title: str
+    order: int
+    source: Source | None = None
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    translated_from: str | None = None
+    """The language code of the lesson this one translates (same `id`), if it is a translation."""
+
+
+@dataclass(frozen=True, slots=True)
+class CourseFile:
+    """`lessons/course.yml` or `lessons/<lang>/course.yml`: every key optional."""
+
+    id: str | None = None
+    title: str | None = None
+    description: str | None = None
+    mastery_score: int = DEFAULT_MASTERY_SCORE
+    """Share of a lesson's cards (percent, 0..100) a learner must know to master it."""
+
+
+def read_yaml(
+    path: Path, text: str, report: Report, first_line: int = 1
+) -> tuple[Any, dict[str, int]]:
+    """Parse YAML; return (data, {top-level key: line}). Errors carry the file's line."""
+    try:
+        loader = yaml.SafeLoader(text)
+        try:  # one parse gives both the values and the key lines
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first_line + (mark.line if mark is not None else 0)
+        problem = getattr(exc, "problem", None) or str(exc)
+        report.error(path, line, f"invalid YAML: {problem}")
+        return None, {}
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, _value in node.value:
+            lines[str(key.value)] = first_line + key.start_mark.line
+    return data, lines
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def read_course_yaml(path: Path, text: str, report: Report) -> CourseFile:
+    data, lines = read_yaml(path, text, report)
+    if data is None:
+        return CourseFile()
+    if not isinstance(data, dict):
+        report.error(path, 1, "expected keys such as 'title:' and 'description:'")
+        return CourseFile()
+    values: dict[str, Any] = {}
+    for key in ("id", "title", "description"):
+        if key in data and not isinstance(data[key], str):
+            report.error(path, lines.get(key, 1), f"'{key}' must be text")
+        elif key in data:
+            values[key] = data[key]
+    if "id" in values and not SLUG.match(values["id"]):
+        report.error(
+            path, lines.get("id", 1), "'id' must be a slug: lowercase letters, digits, '-', '_'"
+        )
+    if "mastery_score" in data:
+        score = data["mastery_score"]
+        if _is_int(score) and 0 <= score <= 100:
+            values["mastery_score"] = score
+        else:
+            message = "'mastery_score' must be a whole number from 0 to 100"
+            report.error(path, lines.get("mastery_score", 1), message)
+    for key in sorted(set(data) - COURSE_KEYS, key=str):
+        report.warn(path, lines.get(str(key), 1), f"unknown key '{key}' ignored")
+    return CourseFile(**values)
+
+
+def read_front_matter(path: Path, text: str, lang: str, report: Report) -> FrontMatter | None:
+    """The front matter block's YAML (it starts on the file's line 2); None after any error."""
+    before = len(report.errors)
+    data, lines = read_yaml(path, text, report, first_line=2)
+    if len(report.errors) > before:
+        return None
+    if not isinstance(data, dict):
+        report.error(path, 2, "front matter must be 'key: value' lines (id, title, lang, order)")
+        return None
+
+    def check(key: str, ok: bool, message: str) -> None:
+        if key in data and not ok:
+            report.error(path, lines.get(key, 1), message)
+
+    for key in ("id", "title", "lang", "order"):
+        if key not in data or data[key] in (None, ""):
+            report.error(path, 1, f"front matter has no '{key}'")
+    for key in sorted(set(data) - LESSON_KEYS, key=str):
+        report.warn(path, lines.get(str(key), 1), f"unknown front matter key '{key}' ignored")
+    slug = "'id' must be a slug: lowercase letters, digits, '-', '_'"
+    check("id", isinstance(data.get("id"), str) and bool(SLUG.match(data["id"])), slug)
+    check("title", isinstance(data.get("title"), str), "'title' must be text")
+    if data.get("lang") not in (None, "", lang):
+        report.error(
+            path, lines.get("lang", 1), f"lang '{data['lang']}' disagrees with the folder '{lang}'"
+        )
+    check("order", _is_int(data.get("order")), "'order' must be a whole number")
+    check("description", isinstance(data.get("description"), str), "'description' must be text")
+    translated = data.get("translated_from")
+    code = isinstance(translated, str) and bool(LANG_CODE.match(translated))
+    check("translated_from", code, "'translated_from' must be a language code such as 'el'")
+    check("translated_from", not code or translated != lang, "'translated_from' is the own lang")
+    tags = _read_tags(data.get("tags", []))
+    check("tags", tags is not None, "'tags' must be a list of words without spaces")
+    source = (
+        read_source(path, data["source"], lines.get("source", 1), report)
+        if ("source" in data)
+        else None
+    )
+    if len(report.errors) > before:
+        return None
+    return FrontMatter(
+        id=data["id"],
+        title=data["title"],
+        order=data["order"],
+        source=source,
+        tags=tags or (),
+        description=data.get("description", ""),
+        translated_from=translated,
+    )
+
+
+def _read_tags(value: Any) -> tuple[str, ...] | None:
+    tags = [value] if isinstance(value, str) else value
+    if not isinstance(tags, list) or not all(
+        isinstance(t, str) and t and not re.search(r"\s", t) for t in tags
+    ):
+        return None
+    return tuple(tags)
+
+
+def read_source(path: Path, value: Any, line: int, report: Report) -> Source | None:
+    if isinstance(value, str):
+        return Source(title=value)
+    if not isinstance(value, dict) or not isinstance(value.get("title"), str):
+        report.error(path, line, "'source' needs a 'title' (and optionally publisher, url, author)")
+        return None
+    for key in sorted(set(value) - SOURCE_KEYS, key=str):
+        report.warn(path, line, f"unknown source key '{key}' ignored")
+    fields = {k: value[k] for k in SOURCE_KEYS if k in value}
+    if not all(isinstance(v, str) for v in fields.values()):
+        report.error(path, line, "source fields must be text")
+        return None
+    return Source(**fields)

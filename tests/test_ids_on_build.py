@@ -1,0 +1,151 @@
+"""IDs on build: `build` gives new cards their IDs in place and builds them; a second build changes
+nothing; `check` writes nothing; `--frozen` turns a missing ID into an error; an unwritable lesson
+is a `path: message` error with nothing written."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from course import ids
+from course.cli import main
+
+FRONT = "---\nid: {id}\ntitle: T\nlang: el\norder: {order}\n---\n\n"
+FRESH = (
+    "## Section\n\n"
+    "What is empathy?::Understanding how the customer feels.\n\n"
+    "Active listening means ==full attention==.\n"
+    "> Why it matters.\n\n"
+    "Which three things?\n?\n- one\n- two ^block-1\n"
+)
+ADDED = re.compile(rb" <!-- id: [2-9a-z]{8} -->")
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project with one lesson of fresh cards (LF) and one with BOM and CRLF line endings."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    (tmp_path / "lessons" / "el").mkdir(parents=True)
+    (tmp_path / "lessons" / "el" / "01-x.md").write_text(
+        FRONT.format(id="first", order=1) + FRESH, encoding="utf-8"
+    )
+    crlf = "\ufeff" + (FRONT.format(id="second", order=2) + "Q?::A\n\nQ2?:::A2").replace(
+        "\n", "\r\n"
+    )
+    (tmp_path / "lessons" / "el" / "02-y.md").write_bytes(crlf.encode("utf-8"))
+    return tmp_path
+
+
+def test_build_gives_new_cards_ids_and_builds_every_one(project: Path) -> None:
+    before = {p.name: p.read_bytes() for p in (project / "lessons" / "el").glob("*.md")}
+    result = CliRunner().invoke(main, ["build", "--no-site"])
+    assert result.exit_code == 0, result.output
+    assert "lessons/el/01-x.md: 3 card IDs added; commit them" in result.output
+    assert "lessons/el/02-y.md: 2 card IDs added; commit them" in result.output
+    assert "el: 2 lessons, 5 notes, 6 cards" in result.output
+    assert "card has no ID" not in result.output
+    for name, original in before.items():
+        updated = (project / "lessons" / "el" / name).read_bytes()
+        assert len(ADDED.findall(updated)) == (3 if name == "01-x.md" else 2)
+        assert ADDED.sub(b"", updated) == original, "no other byte changed (BOM, CRLF kept)"
+    first = (project / "lessons" / "el" / "01-x.md").read_text(encoding="utf-8")
+    assert re.search(r"- two <!-- id: \w{8} --> \^block-1\n", first), "before the block ID"
+    assert re.search(r"==full attention==\. <!-- id: \w{8} -->\n> Why", first)
+
+
+def test_second_build_rewrites_nothing_and_gives_identical_decks(project: Path) -> None:
+    assert CliRunner().invoke(main, ["build", "--no-site"]).exit_code == 0
+    first = snapshot(project)
+    again = CliRunner().invoke(main, ["build", "--no-site"])
+    assert again.exit_code == 0, again.output
+    assert "added" not in again.output
+    second = snapshot(project)
+    assert second.keys() == first.keys()
+    for name, (data, mtime) in first.items():
+        assert second[name][0] == data, f"{name} changed"
+        if not name.startswith("decks/"):  # a deck is written again, byte for byte the same
+            assert second[name][1] == mtime, f"{name} rewritten"
+
+
+def test_build_without_a_command_gives_ids_too(project: Path) -> None:
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == 0, result.output
+    assert "3 card IDs added; commit them" in result.output
+    assert (project / "site" / "index.html").is_file()
+
+
+def test_check_writes_nothing_and_warns(project: Path) -> None:
+    before = snapshot(project)
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "lessons/el/01-x.md:10: card has no ID: `build` gives it one" in result.output
+    assert "5 warning(s)" in result.output
+    assert snapshot(project) == before
+    strict = CliRunner().invoke(main, ["check", "--strict"])
+    assert strict.exit_code == 1
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_frozen_makes_a_missing_id_an_error(project: Path, command: str) -> None:
+    before = snapshot(project)
+    result = CliRunner().invoke(main, [command, "--frozen"])
+    assert result.exit_code == 1
+    assert "lessons/el/01-x.md:10: card has no ID (--frozen)" in result.output
+    assert "lessons/el/02-y.md:8: card has no ID (--frozen)" in result.output
+    assert "nothing was written" in result.output
+    assert snapshot(project) == before
+
+
+def test_frozen_build_of_lessons_with_ids_builds(project: Path) -> None:
+    assert CliRunner().invoke(main, ["ids"]).exit_code == 0
+    result = CliRunner().invoke(main, ["build", "--frozen", "--no-site"])
+    assert result.exit_code == 0, result.output
+    assert "el: 2 lessons, 5 notes, 6 cards" in result.output
+
+
+def test_unwritable_lesson_is_an_error_and_nothing_is_written(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = project / "lessons" / "el" / "02-y.md"
+    os.chmod(locked, 0o444)  # what an author sees; as root the permission check is simulated
+    real_access = os.access
+    monkeypatch.setattr(
+        ids.os,
+        "access",
+        lambda p, mode: Path(p) != Path("lessons/el/02-y.md") and real_access(p, mode),
+    )
+    before = snapshot(project)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output.startswith(
+        "lessons/el/02-y.md: cannot write the file to add 2 card ID(s): permission denied"
+    )
+    assert snapshot(project) == before, "not even the writable lesson, no decks, no site"
+
+
+def test_write_failure_is_a_message_not_a_traceback(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ids, "atomic_write", refuse)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "lessons/el/01-x.md: cannot write card IDs: No space left on device" in result.output
+    assert not (project / "decks").exists()

@@ -1,0 +1,231 @@
+"""No input gives a traceback: random lessons made of card-syntax fragments either load or fail
+with `path:line: message` problems, `build` gives every card an ID without touching another byte,
+and the command line answers with an exit status and problems, never an exception.
+
+Hypothesis runs derandomized (a fixed seed: the same examples on every run and in CI) with a
+bounded number of examples, so these add a few seconds to the suite.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it.token import Token
+
+from course import markdown
+from course.cards import collect
+from course.cli import main
+from course.ids import add_missing_ids
+from course.lessons import load_library
+from course.model import CourseError
+
+FRONT = "---\nid: random\ntitle: Random\nlang: el\norder: 1\n---\n"
+FRAGMENTS = [
+    # card syntax
+    "Q::A",
+    "Q:::A",
+    "::",
+    ":::",
+    "?",
+    "??",
+    "Question",
+    "Answer",
+    "a::b:::c",
+    "==x==",
+    "====",
+    "==1;;x;;h==",
+    "{{c1::x}}",
+    "{{c2::x::hint}}",
+    "{{c1::}}",
+    "{{c1::x",
+    # comments, IDs, scheduling data, tags, block IDs
+    "<!--",
+    "-->",
+    "<!-- Q::A -->",
+    "<!--SR:!2021-08-11,4,270-->",
+    "<!-- id: ab12 -->",
+    "<!-- id: bad id -->",
+    "#tag ",
+    "#a/b Q::A",
+    " ^abc-1",
+    "^x",
+    # containers, fences, headings, other blocks
+    "- ",
+    "* ",
+    "1. ",
+    "> ",
+    "> [!sr|card-metadata]",
+    "# H",
+    "## ",
+    "```",
+    "~~~",
+    "```py",
+    "    ",
+    "---",
+    "===",
+    "|a|b|",
+    "|-|-|",
+    "[r]: javascript:x",
+    "<div>",
+    # inline Markdown, links the parser refuses, images
+    "`",
+    "`a::b`",
+    "*",
+    "_",
+    "[",
+    "]",
+    "[l](javascript:x)",
+    "![i](data:text/html,x)",
+    "![i](img/dot.png)",
+    "<https://example.org>",
+    "\\",
+    # odd Unicode and blanks
+    "\t",
+    " ",
+    "\u00a0",
+    "\u200b",
+    "\u0301",
+    "é",
+    "ς;",
+    "«»",
+    "„”",
+    "\u2028",
+    "\ufeff",
+    "\x00",
+]
+WHOLE_LINES = [
+    "",
+    "?",
+    "??",
+    "Q::A",
+    "Question",
+    "a ==b== c",
+    "x {{c1::y}}",
+    "```",
+    "~~~",
+    "<!--",
+    "-->",
+    "> why",
+    "- item",
+    "  ?",
+    "  answer",
+    "# Heading",
+    "#tag",
+]
+"""Lines as authors write them, so blocks, multi-line cards and fences form often."""
+line = st.one_of(
+    st.sampled_from(WHOLE_LINES),
+    st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=2), max_size=5).map("".join),
+)
+lines = st.lists(line, max_size=14)
+lessons = st.builds(
+    lambda body, newline, bom: (
+        ("\ufeff" if bom else "") + (FRONT + "\n".join(body)).replace("\n", newline)
+    ),
+    lines,
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+)
+PROBLEM = re.compile(r"lessons/el/01\.md:\d+: \S")
+FAST = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=200,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+SLOW = settings(FAST, max_examples=12)
+
+
+@contextmanager
+def lesson_folder(text: str) -> Iterator[Path]:
+    """A lessons folder holding `text` as el/01.md (a fresh one per example)."""
+    root = Path(tempfile.mkdtemp(prefix="prop-"))
+    try:
+        (root / "lessons" / "el" / "img").mkdir(parents=True)
+        (root / "lessons" / "el" / "img" / "dot.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+        (root / "lessons" / "el" / "01.md").write_bytes(text.encode("utf-8", "surrogatepass"))
+        yield root
+    finally:
+        shutil.rmtree(root)
+
+
+@FAST
+@given(lessons)
+def test_any_lesson_loads_or_reports_path_line_problems(text: str) -> None:
+    with lesson_folder(text) as root:
+        path = root / "lessons" / "el" / "01.md"
+        try:
+            library = load_library(root / "lessons")
+        except CourseError as exc:
+            for problem in exc.problems:
+                assert problem.loc.path.name == "01.md"
+                assert problem.loc.line >= 1, problem
+                assert problem.loc.line <= text.count("\n") + 1, problem
+            return
+        for problem in library.warnings:
+            assert problem.loc.line >= 1, problem
+        lesson = library.courses[0].lessons[0]
+        assert_cards_do_not_nest(lesson.tokens, len(lesson.cards))
+        original = path.read_bytes()
+        if any(card.id is None for card in library.courses[0].cards):
+            add_missing_ids(library)
+            again = load_library(root / "lessons")  # the IDs given parse back as IDs
+            assert all(card.id is not None for card in again.courses[0].cards)
+            assert len(again.courses[0].cards) == len(library.courses[0].cards)
+            added = re.compile(rb" <!-- id: [2-9a-z]{8} -->")
+            assert added.sub(b"", path.read_bytes()) == original  # no other byte changed
+            assert add_missing_ids(again) == []
+
+
+def assert_cards_do_not_nest(tokens: tuple[Token, ...], cards: int) -> None:
+    """Every card_open closes before the next opens, and each one became a Card."""
+    depth = opened = 0
+    for token in tokens:
+        if token.type in ("card_open", "card_close"):
+            depth += token.nesting
+            opened += token.nesting == 1
+            assert depth in (0, 1), "a card inside a card"
+    assert depth == 0
+    assert opened == cards
+
+
+@FAST
+@given(lessons)
+def test_parser_gives_well_formed_cards_whatever_it_reports(text: str) -> None:
+    env: dict[str, Any] = {}
+    tokens = markdown.parser().parse(text.removeprefix("\ufeff"), env)
+    _sections, cards = collect(Path("01.md"), tokens)
+    assert_cards_do_not_nest(tuple(tokens), len(cards))
+    for problem in env.get("problems", []):
+        assert 0 <= problem.line0 <= text.count("\n"), problem
+
+
+@SLOW
+@given(lessons)
+def test_check_and_build_answer_with_problems_never_a_traceback(text: str) -> None:
+    with lesson_folder(text) as root:
+        where = ["--lessons", str(root / "lessons")]
+        outputs = ["--decks", str(root / "decks"), "--site", str(root / "site")]
+        for args in (
+            ["check", *where],
+            ["build", "--frozen", *where, *outputs],
+            ["build", *where, *outputs],
+        ):
+            result = CliRunner().invoke(main, args)
+            assert result.exit_code in (0, 1), (args, result.output)
+            assert result.exception is None or isinstance(result.exception, SystemExit), (
+                args,
+                result.output,
+            )
+            if result.exit_code == 1:
+                assert PROBLEM.search(result.output), (args, result.output)
