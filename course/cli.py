@@ -55,8 +55,9 @@ frozen_option = click.option(
 
 def _load_checked(
     lessons: Path, langs: Sequence[str], strict: bool, *, frozen: bool, give_ids: bool
-) -> Library:
-    """Load and validate; cards without IDs get them (`give_ids`), fail (`frozen`) or warn."""
+) -> tuple[Library, list[Problem]]:
+    """Load and validate; cards without IDs get them (`give_ids`), fail (`frozen`) or warn.
+    Returns the library and the warnings printed."""
     library = pipeline.check(lessons, langs)
     if frozen and (missing := missing_ids(library, NO_ID_FROZEN)):
         raise CourseError(missing)
@@ -64,11 +65,15 @@ def _load_checked(
         for item in add_missing_ids(library):
             click.echo(str(item))
         library = pipeline.check(lessons, langs)  # read back what was written: it is what's built
-    warnings = [*library.warnings, *missing_ids(library, NO_ID)]
+    warnings = [
+        *library.warnings,
+        *missing_ids(library, NO_ID),
+        *pipeline.check_translations(library),
+    ]
     _warn(warnings)
     if strict and warnings:
         raise CourseError(warnings, "warning (--strict)")
-    return library
+    return library, warnings
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -148,7 +153,7 @@ def build_command(
     place. A build that changes anything for learners is a release (except with --draft): the
     manifest beside the lessons records it; commit it.
     """
-    library = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=True)
+    library, _ = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=True)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(
         library, None if no_decks else decks_dir, None if no_site else site_dir, options
@@ -190,14 +195,14 @@ def check_command(lessons: Path, langs: tuple[str, ...], strict: bool, frozen: b
     --strict). A card without an ID is a warning (`build` would give it one); with --frozen,
     an error.
     """
-    library = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=False)
+    library, warnings = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=False)
     pipeline.check_updates(library)
     for course in library.courses:
         cards = len(course.cards)
         n = len(course.lessons)
         click.echo(f"{course.lang}: {n} lesson{'s' if n != 1 else ''}, {cards} cards: ok")
-    if warnings := len(library.warnings) + len(missing_ids(library, NO_ID)):
-        click.echo(f"{warnings} warning(s)", err=True)
+    if warnings:
+        click.echo(f"{len(warnings)} warning(s)", err=True)
 
 
 @main.command("ids")

@@ -81,6 +81,11 @@ class DeckEntry:
     """The top deck's full name, or a lesson deck's name below it ('01 Lesson title')."""
     mod: int
     """When the name was published (or deliberately renamed)."""
+    source: str = ""
+    """For a translated lesson: the content hash of its original lesson's prose (title,
+    description, text outside cards) when the translation was last brought in line with it."""
+    synced: str = ""
+    """For a translated lesson: its own prose hash at that moment (see `CardEntry.synced`)."""
 
     @property
     def key(self) -> str:
@@ -114,8 +119,11 @@ class CardEntry:
     retired: int = 0
     """The release that retired it (0: it is in the lessons)."""
     source: str = ""
-    """For a translated card: the content hash of the original-language card it was translated
-    from (issue 11, staleness of translations). Kept as written; not yet used by the build."""
+    """For a translated card: the content hash of its original-language card when this
+    translation was last brought in line with it (`translations.py`)."""
+    synced: str = ""
+    """For a translated card: its own content hash at that moment. A translation whose hash still
+    equals `synced` while its original's hash differs from `source` is stale."""
 
     @property
     def key(self) -> str:
@@ -161,7 +169,7 @@ def _clozes(value: Any) -> tuple[int, ...]:
 _FIELDS: Mapping[type[Any], Mapping[str, Callable[[Any], Any]]] = {
     Release: {"release": _int, "time": _int},
     NoteTypeEntry: {"note_type": _str, "hash": _str, "mod": _int},
-    DeckEntry: {"deck": _str, "name": _str, "mod": _int},
+    DeckEntry: {"deck": _str, "name": _str, "mod": _int, "source": _str, "synced": _str},
     CardEntry: {
         "card": _str,
         "kind": _kind,
@@ -173,6 +181,7 @@ _FIELDS: Mapping[type[Any], Mapping[str, Callable[[Any], Any]]] = {
         "clozes": _clozes,
         "retired": _int,
         "source": _str,
+        "synced": _str,
     },
 }
 _BY_KEY = {next(iter(readers)): record for record, readers in _FIELDS.items()}

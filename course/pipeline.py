@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import anki, manifest, updates
+from . import anki, manifest, translations, updates
 from .lessons import display_path, load_library
 from .model import CourseError, Library, Problem
 
@@ -84,6 +84,21 @@ def check(lessons: Path, langs: Sequence[str] = ()) -> Library:
     return load_library(lessons, langs)
 
 
+def check_translations(library: Library) -> list[Problem]:
+    """Warnings for broken translation links and for translations whose original changed after
+    they were last brought in line (read from each translation's manifest)."""
+    found, problems = translations.links(library)
+    for lang, lang_links in translations.by_language(found).items():
+        root = library.course(lang).root
+        try:
+            recorded = manifest.read(root, display_path(root))
+        except CourseError:
+            continue  # an unreadable manifest is reported as an error by the update check
+        for link in lang_links:
+            problems += translations.stale(link, recorded)
+    return problems
+
+
 def check_updates(library: Library) -> list[anki.DeckPlan]:
     """What a build would give learners, recording nothing; raises CourseError for an unreadable
     manifest or a change Anki cannot apply (a published Q/A card turned cloze...)."""
@@ -153,8 +168,9 @@ def build(
         if site_dir is not None:
             _render_site(library, plans, deck_files, site_dir, outputs)
         if decks_dir is not None and not options.draft:
+            lang_links = translations.by_language(translations.links(library)[0])
             for plan in plans:
-                _render_manifest(plan, outputs)
+                _render_manifest(plan, lang_links.get(plan.course.lang, []), outputs)
         if options.report is not None:
             text = "".join(p.plan.report.markdown() + "\n" for p in plans)
             tmp = _temp_file(options.report.parent, options.report.name, text.encode())
@@ -211,10 +227,12 @@ def _render_site(
     write_site(library, tmp, deck_files, changes)
 
 
-def _render_manifest(plan: anki.DeckPlan, outputs: list[Output | Removal]) -> None:
+def _render_manifest(
+    plan: anki.DeckPlan, lang_links: Sequence[translations.Link], outputs: list[Output | Removal]
+) -> None:
     root = plan.course.root
     path = root / manifest.MANIFEST_FILE
-    text = plan.plan.manifest.dumps()
+    text = translations.record(plan.plan.manifest, lang_links).dumps()
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         outputs.append(Output(_temp_file(root, path.name, text.encode()), path))
     if (root / manifest.LEGACY_FILE).exists():

@@ -264,7 +264,7 @@ def _plan_card(state: _Draft, note: Shipped) -> None:
     state.mods[note.card] = mod
     entry = CardEntry(
         note.card, note.kind, note.lesson, note.digest, mod, state.release, state.release,
-        note.clozes, 0, old.source if old else "",
+        note.clozes, 0, old.source if old else "", old.synced if old else "",
     )  # fmt: skip
     item = Item(note.card, str(note.loc))
     if old is None:
@@ -376,7 +376,10 @@ def _plan_decks(state: _Draft, course: Course, rename: bool) -> tuple[str, dict[
         label = _label(leaves[lesson.id])
         previous = label if label is not None else previous
         if entry is None or entry.name != leaves[lesson.id]:
-            state.entries.append(DeckEntry(lesson.id, leaves[lesson.id], state.now))
+            renamed = DeckEntry(lesson.id, leaves[lesson.id], state.now)
+            if entry is not None:  # a rename keeps what the entry knows of its translation
+                renamed = replace(entry, name=renamed.name, mod=renamed.mod)
+            state.entries.append(renamed)
             state.visible = True
             full = f"{top}::{leaves[lesson.id]}"
             if entry is None:
