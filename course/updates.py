@@ -22,6 +22,8 @@ NOTE_TYPE: Mapping[CardKind, str] = MappingProxyType(
 )
 """The note type each card kind is written with (basic and reversed share one)."""
 LABEL = re.compile(r"(\d+(?:\.\d+)?) ")
+TERMINAL_ITEMS = 8
+"""Items a terminal report line names before it says how many more there are."""
 ONE = re.compile(r"^(\w+(?: type)?|retired card)s")
 
 
@@ -94,10 +96,14 @@ class Report:
         counts = ", ".join(_count(len(v), title) for title, v in self._sections())
         return f"{self.lang}: {what} {self.release}: {counts or 'note times only'}"
 
-    def text(self) -> str:
+    def text(self, limit: int = TERMINAL_ITEMS) -> str:
+        """The report for a terminal: at most `limit` items a line (`--report` has them all);
+        what Anki cannot update in place is always listed in full."""
         lines = [self.headline()]
         for title, values in self._sections():
-            lines.append(f"  {title}: " + "; ".join(map(str, values)))
+            shown = "; ".join(map(str, values[:limit]))
+            more = f"; and {len(values) - limit} more (--report FILE lists all)"
+            lines.append(f"  {title}: {shown}{more if len(values) > limit else ''}")
         if self.not_in_place:
             lines.append("  Anki cannot update these in place:")
             lines += [f"    {item}" for item in self.not_in_place]

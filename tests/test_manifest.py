@@ -208,3 +208,14 @@ def test_two_branches_adding_adjacent_cards_merge_cleanly(tmp_path: Path) -> Non
     text = (repo / "lessons" / "pl" / manifest.MANIFEST_FILE).read_text("utf-8")
     assert text == manifest.read(repo / "lessons" / "pl").dumps(), "sorted again, one per key"
     assert git(repo, "status", "--porcelain") in ("", " M lessons/pl/manifest.jsonl\n")
+
+
+def test_the_terminal_report_names_a_few_cards_and_the_markdown_all() -> None:
+    items = tuple(updates.Item(f"c{n:03d}", f"lessons/el/01.md:{n}") for n in range(1, 31))
+    report = updates.Report("el", 1, False, added=items)
+    line = report.text().splitlines()[1]
+    assert line.count("lessons/el/01.md:") == updates.TERMINAL_ITEMS
+    assert line.endswith(f"and {30 - updates.TERMINAL_ITEMS} more (--report FILE lists all)")
+    assert report.markdown().count("lessons/el/01.md:") == 30
+    few = updates.Report("el", 1, False, added=items[:3])
+    assert "more" not in few.text()
