@@ -1,8 +1,12 @@
-"""Run one command in a fresh process and measure its wall time and peak memory.
+"""Run one command in a fresh process and measure its wall time, CPU time and peak memory.
 
-Peak memory is the larger of two readings: `wait4`'s `ru_maxrss` (the largest single process of
-the tree: the child or any descendant it waited for) and the sum of the resident sets of the whole
-process tree, sampled every 20 ms from /proc (worker processes running at the same time add up).
+Peak memory is the larger of two readings: GNU time's maximum resident set (the largest single
+process of the tree) and the sum of the resident sets of the whole tree, sampled every 20 ms from
+/proc (worker processes running at the same time add up; pages they share count once per process,
+so the sum is an upper bound). `wait4`'s own `ru_maxrss` is not used: Linux carries the parent's
+resident set over fork and exec into the child's maximum, so a child of a big process would report
+the parent's size. CPU time (user + system of the whole tree) is much less disturbed than wall
+time by other processes competing for the cores.
 """
 
 from __future__ import annotations
@@ -20,10 +24,14 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 SAMPLE_SECONDS = 0.02
 
 
+GNU_TIME = Path("/usr/bin/time")
+
+
 @dataclass(frozen=True, slots=True)
 class Run:
-    seconds: float
+    seconds: float  # wall time
     peak_mb: float
+    cpu: float = 0.0  # user + system seconds of the process tree
 
 
 class RunFailed(RuntimeError):
@@ -47,9 +55,9 @@ def _rss(pid: int) -> int:
         return 0
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of `pid` and all its descendants, now."""
-    total, todo = 0, [pid]
+def tree_rss(pid: int, with_root: bool = True) -> int:
+    """Resident bytes of `pid` (unless not `with_root`) and all its descendants, now."""
+    total, todo = 0, [pid] if with_root else _children(pid)
     while todo:
         current = todo.pop()
         total += _rss(current)
@@ -58,29 +66,34 @@ def tree_rss(pid: int) -> int:
 
 
 class TreeSampler(threading.Thread):
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, with_root: bool) -> None:
         super().__init__(daemon=True)
         self.pid = pid
+        self.with_root = with_root
         self.peak = 0
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(SAMPLE_SECONDS):
-            self.peak = max(self.peak, tree_rss(self.pid))
+            self.peak = max(self.peak, tree_rss(self.pid, self.with_root))
 
 
 def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> Run:
     """Run `argv` in `cwd`; raise RunFailed (with its stderr's end) on a non-zero exit."""
-    with tempfile.TemporaryFile() as errors:
+    wrapped = GNU_TIME.exists()
+    with tempfile.TemporaryFile() as errors, tempfile.NamedTemporaryFile("r") as rss_file:
+        command = list(argv)
+        if wrapped:  # GNU time's child starts from time's small memory, not from ours
+            command = [str(GNU_TIME), "-q", "-f", "%M", "-o", rss_file.name, *command]
         start = time.perf_counter()
         proc = subprocess.Popen(
-            list(argv),
+            command,
             cwd=cwd,
             env=dict(env) if env is not None else None,
             stdout=subprocess.DEVNULL,
             stderr=errors,
         )
-        sampler = TreeSampler(proc.pid)
+        sampler = TreeSampler(proc.pid, with_root=not wrapped)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
@@ -91,5 +104,6 @@ def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) ->
             errors.seek(0)
             tail = errors.read().decode(errors="replace")[-2000:]
             raise RunFailed(f"{' '.join(argv)} (in {cwd}) exited {proc.returncode}:\n{tail}")
-    peak = max(usage.ru_maxrss * 1024, sampler.peak)
-    return Run(seconds, peak / 2**20)
+        largest = int(rss_file.read().split()[-1]) * 1024 if wrapped else 0
+    peak = max(largest, sampler.peak)
+    return Run(seconds, peak / 2**20, usage.ru_utime + usage.ru_stime)
