@@ -5,7 +5,9 @@
 Renders every `.md` file (front matter stripped, as this project's parser skips it) with both
 parsers, in two configurations: this project's (raw HTML off) and stock CommonMark (raw HTML on).
 Prints identical/total per configuration, the first differing files with the first differing line,
-and the render time of each parser over all files. Runs in bench/.peers, where both are installed.
+and the render time of each parser over all files; then the same for a table of tricky snippets
+(`SAMPLES`: where the two are known to differ, and constructs worth watching). Runs in
+bench/.peers, where both are installed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,28 @@ from peer_markdown import RS_RULES
 
 FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 Render = Callable[[str], str]
+SAMPLES = (
+    # Known differences (markdown-it-pyrs 0.4.0 vs markdown-it-py 4.3.0):
+    '[ref]\n\n[ref]: https://παράδειγμα.ελ/δοκιμή "τίτλος"\n',  # py punycodes an IDN host
+    "\u00a0lead no-break space\n",  # py strips a paragraph's leading U+00A0, rs keeps it
+    # Identical so far:
+    "<https://example.org/a_b> and https://example.org plain\n",
+    "a  \nb\\\nc\n",
+    "&copy; &#35; &#x22; &nosuch;\n",
+    "| a | b |\n|---|:-:|\n| `x\\|y` | ~~s~~ |\n",
+    "1. one\n   - two\n\n     para\n2) three\n",
+    "*a **b** c* _d_ __e__ ***f***\n",
+    "> quote\n> - list\n>\n> ```py\n> code\n> ```\n",
+    "Setext\n===\n\n    indented code\n\n---\n",
+    "![alt *x*](img/a.png \"t\") [link](</a b> 'q')\n",
+    "<div>raw</div>\n\n<!-- id: x -->\n\ntext <span>inline</span>\n",
+    "Ερώτηση;::απάντηση <!-- id: a1 -->\n\n==hidden== {{c1::x::hint}}\n",
+    "word\u00a0w\u00a0środku ‘quotes’ “x” „y” «z» — dash ...\n",
+    "[a](https://xn--hxajbheg2az3al.xn--jxalpdlp/) [b](HTTPS://EXAMPLE.ORG/%E2%82%AC)\n",
+    "- [ ] task\n- [x] done\n",
+    "Footnote[^1]\n\n[^1]: note\n",
+    "`` code with ` tick ``\n",
+)
 
 
 def configurations() -> dict[str, tuple[Render, Render]]:
@@ -70,6 +94,10 @@ def main() -> None:
         )
         for i in diffs[:5]:
             print(f"  {files[i][0]}: {first_difference(py_out[i], rs_out[i])}")
+        differ = [text for text in SAMPLES if py(text) != rs(text)]
+        print(f"  tricky snippets: {len(SAMPLES) - len(differ)}/{len(SAMPLES)} byte-identical")
+        for text in differ:
+            print(f"    {text[:50]!r}: py {py(text)[:90]!r} / rs {rs(text)[:90]!r}")
 
 
 if __name__ == "__main__":
