@@ -1,83 +1,569 @@
-"""Benchmark: build synthetic courses of growing size and report time and peak memory.
+"""Benchmark: this project beside its peers on one synthetic corpus, in interleaved rounds.
 
-    .venv/bin/python bench/bench.py               # 1,000 / 10,000 / 100,000 cards
-    .venv/bin/python bench/bench.py 10000 --lessons-per-1000 20
+    .venv/bin/python bench/bench.py                      # 10k (3 rounds) and 100k cards (1 round)
+    .venv/bin/python bench/bench.py --quick              # 10k cards, 2 rounds: under 2 minutes
+    .venv/bin/python bench/bench.py --sizes 10000 100000 --rounds 3 2 --verify
 
-The pipeline must stay linear in lessons and cards: the seconds-per-1,000-cards column should
-stay flat as the course grows. Not a test: timings depend on the machine.
+Each size gets a corpus (`corpus.py`: el/pl/lv lessons, 50 Q/A cards each, prose, lists, links)
+written in every tool's own syntax. Every round runs every tool once, each in a fresh process, in
+an order rotated from round to round; a ratio between two tools is the median of their per-round
+ratios, so both sides of a ratio ran under the same load. Reported: median wall time and peak
+memory (RSS of the process tree, see `measure.py`), this project's no-op and one-card-edit
+rebuilds, the bundled course's build beside a bare interpreter importing the dependencies, the
+growth from the smallest to the largest size, and the targets of issue 9.
+
+Peers (genanki, markdown-it-py, markdown-it-pyrs, ankdown, mkdocs; versions in `peers.txt`) are
+installed from PyPI into `bench/.peers`, a separate venv made on first use. This project runs
+through its command line only (`build.py build --lessons --decks --site [--no-site]`), so the
+benchmark measures whatever engine is checked out. Not a test: timings depend on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import hashlib
+import json
+import os
+import platform
+import re
 import shutil
+import statistics
+import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from course import pipeline
-from course.lessons import load_library
+import corpus
+import measure
+from measure import Run
 
-CARD_FORMS = (
-    "Ερώτηση {n} για την εξυπηρέτηση;::Απάντηση με *έμφαση* {n}. <!-- id: b{n} -->",
-    "Όρος {n}:::Ορισμός του όρου {n} <!-- id: r{n} -->",
-    "Η ==υπομονή {n}== βοηθά σε δύσκολες συζητήσεις. <!-- id: c{n} -->",
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PEERS = BENCH / ".peers"
+PEERS_FILE = BENCH / "peers.txt"
+PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
+EPOCH = "1700000000"  # SOURCE_DATE_EPOCH for every project run: rebuilds can be compared bytewise
+DEPS_IMPORT = "import click, genanki, markdown_it, yaml, jinja2, babel"
+
+FULL = "project: decks + site, cold"
+NOOP = "project: rebuild, nothing changed"
+EDIT = "project: rebuild, one card edited"
+DECKS = "project: decks only, cold"
+ANKDOWN = "ankdown (cards only)"
+GENANKI = "genanki, pre-parsed notes (floor)"
+MDIT = "markdown-it-py parse + render"
+PYRS = "markdown-it-pyrs parse + render"
+MKDOCS = "mkdocs build"
+BUNDLED = "bundled course: build"
+BARE = "bare interpreter importing the deps"
+
+# (numerator, denominator, the issue's bound on the ratio or None, what the bound is)
+RATIOS: tuple[tuple[str, str, float | None, str], ...] = (
+    (FULL, ANKDOWN, 1.0, "target 1: full build faster than ankdown"),
+    (DECKS, GENANKI, 2.0, "target 2: decks within 2x of genanki"),
+    (FULL, MDIT, None, ""),
+    (FULL, MKDOCS, None, ""),
+    (MDIT, ANKDOWN, None, ""),
+    (MDIT, PYRS, None, ""),
+    (NOOP, FULL, 0.05, "target 5: no-op rebuild at most 5%"),
+    (EDIT, FULL, 0.10, "target 5: one-edit rebuild at most 10%"),
 )
+PEAK_BOUND_MB = 300.0  # target 3, at 100k cards
+GROWTH_SLACK = 1.1  # target 4: 100k / 10k at most 11x, i.e. 1.1 x the size factor
+BUNDLED_BOUND = 2.0  # target 6
+HOME_BOUND_MB = 1.0  # target 7
 
 
-def write_course(root: Path, cards: int, lessons: int) -> None:
-    folder = root / "el"
-    folder.mkdir(parents=True)
-    per_lesson = max(1, cards // lessons)
-    n = 0
-    for index in range(lessons):
-        lines = [f"---\nid: l{index}\ntitle: Μάθημα {index}\nlang: el\norder: {index}\n---\n"]
-        for card in range(per_lesson):
-            if card % 10 == 0:
-                lines.append(
-                    f"## Ενότητα {card // 10}\n\nΚείμενο της ενότητας με **λίγη** μορφοποίηση.\n"
-                )
-            lines.append(CARD_FORMS[n % 3].format(n=n) + "\n")
-            n += 1
-        (folder / f"{index:05d}.md").write_text("\n".join(lines), encoding="utf-8")
+@dataclass
+class Rounds:
+    """Per label, one Run (or None when the tool was not run) per round."""
+
+    runs: dict[str, list[Run | None]] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def add(self, label: str, index: int, run: Run) -> None:
+        column = self.runs.setdefault(label, [])
+        column.extend([None] * (index + 1 - len(column)))
+        column[index] = run
+
+    def of(self, label: str) -> list[Run]:
+        return [r for r in self.runs.get(label, []) if r is not None]
+
+    def median(self, label: str) -> Run | None:
+        runs = self.of(label)
+        if not runs:
+            return None
+        return Run(
+            statistics.median(r.seconds for r in runs),
+            statistics.median(r.peak_mb for r in runs),
+            statistics.median(r.cpu for r in runs),
+        )
+
+    def ratio(self, top: str, bottom: str, cpu: bool = False) -> float | None:
+        """Median over rounds of top/bottom (wall or CPU time), both from the same round."""
+        pairs = zip(self.runs.get(top, []), self.runs.get(bottom, []), strict=False)
+        values = [
+            (a.cpu / b.cpu) if cpu else (a.seconds / b.seconds)
+            for a, b in pairs
+            if a is not None and b is not None and (b.cpu if cpu else b.seconds) > 0
+        ]
+        return statistics.median(values) if values else None
 
 
-def run(cards: int, lessons_per_1000: int, site: bool) -> None:
-    lessons = max(1, cards * lessons_per_1000 // 1000)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        write_course(root / "lessons", cards, lessons)
-        start = time.perf_counter()
-        library = load_library(root / "lessons")
-        loaded = time.perf_counter()
-        pipeline.build(library, root / "decks", root / "site" if site else None)
-        done = time.perf_counter()
-        size = sum(p.stat().st_size for p in (root / "decks").iterdir())
-        shutil.rmtree(root / "lessons")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    total = done - start
-    print(
-        f"{cards:>8} cards {lessons:>6} lessons  parse {loaded - start:6.2f} s"
-        f"  build {done - loaded:6.2f} s  total {total:6.2f} s"
-        f"  {1000 * total / cards:5.3f} s/1k cards  deck {size / 1e6:6.1f} MB"
-        f"  peak RSS {peak:6.0f} MB"
+# ---------------------------------------------------------------- environments
+
+
+def ensure_peers() -> Path:
+    """bench/.peers with the pinned peers; (re)made when peers.txt changed."""
+    stamp = PEERS / "peers.txt"
+    wanted = PEERS_FILE.read_text()
+    if stamp.is_file() and stamp.read_text() == wanted:
+        return PEERS / "bin"
+    log(f"installing peers into {PEERS} (from PyPI) ...")
+    shutil.rmtree(PEERS, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
+    pip = [
+        str(PEERS / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+    ]
+    subprocess.run([*pip, "-r", str(PEERS_FILE)], check=True)
+    stamp.write_text(wanted)
+    return PEERS / "bin"
+
+
+def project_python() -> str:
+    return str(PROJECT_PYTHON if PROJECT_PYTHON.exists() else Path(sys.executable))
+
+
+def project_env(scratch: Path) -> dict[str, str]:
+    """Fixed build time; user caches inside the scratch folder, so a cold run starts empty."""
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH, XDG_CACHE_HOME=str(scratch / ".xdg-cache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- the project's runs
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    lessons: Path  # pristine lessons of this size
+    extra: tuple[str, ...]  # --project-args
+
+    def argv(self, site: bool) -> list[str]:
+        args = ["--lessons", "lessons", "--decks", "decks", "--site", "site"]
+        return [
+            project_python(), str(ROOT / "build.py"), "build", *args,
+            *([] if site else ["--no-site"]), *self.extra,
+        ]  # fmt: skip
+
+    def fresh(self, scratch: Path) -> None:
+        """A cold start: no output, no cache, the pristine lessons."""
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        shutil.copytree(self.lessons, scratch / "lessons")
+
+    def build(self, scratch: Path, site: bool = True) -> Run:
+        return measure.run(self.argv(site), scratch, project_env(scratch))
+
+
+def _not_cache(folder: str, names: list[str]) -> list[str]:
+    return [n for n in names if n.startswith(".") or "cache" in n.lower()]
+
+
+def digests(folder: Path) -> dict[str, str]:
+    """Relative path -> content hash of every file, skipping caches and dot folders."""
+    found: dict[str, str] = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if path.is_file() and not any(p.startswith(".") or "cache" in p for p in rel.parts):
+            found[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def compare_trees(one: Path, two: Path) -> str:
+    """'identical' or the first difference between two build folders."""
+    for name in ("decks", "site", "lessons"):
+        left, right = digests(one / name), digests(two / name)
+        if left.keys() != right.keys():
+            extra = sorted(left.keys() ^ right.keys())[:3]
+            return f"different file lists in {name}/: {extra}"
+        for rel, digest in left.items():
+            if right[rel] != digest:
+                return f"{name}/{rel} differs"
+    return "identical"
+
+
+def project_slot(project: Project, work: Path, index: int, verify: bool, rounds: Rounds) -> None:
+    """Cold full build, no-op rebuild, one-card-edit rebuild (checked against a cold build)."""
+    scratch = work / "project"
+    project.fresh(scratch)
+    rounds.add(FULL, index, project.build(scratch))
+    if index == 0:
+        rounds.notes.update(site_sizes(scratch / "site"))
+    rounds.add(NOOP, index, project.build(scratch))
+    twin = work / "project-twin"
+    if verify and index == 0:
+        shutil.rmtree(twin, ignore_errors=True)
+        shutil.copytree(scratch / "lessons", twin / "lessons", ignore=_not_cache)
+        corpus.edit_one_card(twin / "lessons")
+    before = digests(scratch / "decks") if verify and index == 0 else {}
+    corpus.edit_one_card(scratch / "lessons")
+    rounds.add(EDIT, index, project.build(scratch))
+    if verify and index == 0:
+        changed = digests(scratch / "decks") != before
+        project.build(twin)
+        rounds.notes["one-edit rebuild vs cold build of the same sources"] = (
+            f"{compare_trees(scratch, twin)} (the edit changed the decks: {changed})"
+        )
+        shutil.rmtree(twin, ignore_errors=True)
+
+
+def site_sizes(site: Path) -> dict[str, str]:
+    """Target 7: the largest HTML file, and what opening a language's home page reads."""
+    pages = list(site.rglob("*.html"))
+    if not pages:
+        return {}
+    largest = max(pages, key=lambda p: p.stat().st_size)
+    homes = [p for p in site.glob("*/index.html")]
+    home = max((home_read_bytes(p) for p in homes), default=0)
+    return {
+        "site: largest HTML file": f"{largest.stat().st_size / 1e6:.2f} MB "
+        f"({largest.relative_to(site)})",
+        "site: opening a language's home reads": f"{home / 1e6:.2f} MB (HTML + scripts + CSS)",
+        "site: home read in MB": f"{home / 1e6:.4f}",
+    }
+
+
+ASSET = re.compile(r"""<(?:script[^>]*\bsrc|link[^>]*\bhref)=["']([^"'#?]+)["']""")
+
+
+def home_read_bytes(page: Path) -> int:
+    """The page plus the local scripts and stylesheets it names (what the browser reads first)."""
+    text = page.read_text(encoding="utf-8", errors="replace")
+    total = page.stat().st_size
+    for ref in set(ASSET.findall(text)):
+        target = (page.parent / ref).resolve()
+        if "://" not in ref and target.is_file():
+            total += target.stat().st_size
+    return total
+
+
+# ---------------------------------------------------------------- peers
+
+
+PEER_NAMES = {
+    "ankdown": ANKDOWN, "genanki": GENANKI, "markdown-it-py": MDIT, "markdown-it-pyrs": PYRS,
+    "mkdocs": MKDOCS,
+}  # fmt: skip
+
+
+def peer_runs(peers: Path, root: Path, out: Path) -> dict[str, list[str]]:
+    """Label -> command line of each peer's run over the corpus in `root`."""
+    py = str(peers / "python")
+    return {
+        ANKDOWN: [str(peers / "ankdown"), "-r", str(root / "ankdown"), "-p", str(out / "a.apkg")],
+        GENANKI: [py, str(BENCH / "peer_genanki.py"), str(root / "notes.json"), str(out)],
+        MDIT: [py, str(BENCH / "peer_markdown.py"), "py", str(root / "pages"), str(out)],
+        PYRS: [py, str(BENCH / "peer_markdown.py"), "rs", str(root / "pages"), str(out)],
+        MKDOCS: [
+            str(peers / "mkdocs"), "build", "-q",
+            "-f", str(root / "mkdocs" / "mkdocs.yml"), "-d", str(out / "site"),
+        ],
+    }  # fmt: skip
+
+
+Slot = Callable[[int], None]
+
+
+def rotated(slots: Sequence[tuple[str, Slot]], index: int) -> Iterator[tuple[str, Slot]]:
+    shift = index % len(slots)
+    yield from [*slots[shift:], *slots[:shift]]
+
+
+def corpus_rounds(size: int, rounds: int, args: argparse.Namespace, peers: Path) -> Rounds:
+    work = args.work / f"cards-{size}"
+    shutil.rmtree(work, ignore_errors=True)
+    started = time.perf_counter()
+    sizes = corpus.write_corpus(work / "corpus", size, args.cards_per_lesson)
+    log(
+        f"{size} cards: corpus written in {time.perf_counter() - started:.1f} s "
+        f"({sizes['project'] / 1e6:.1f} MB of lessons)"
+    )
+    result = Rounds()
+    result.notes["lessons (MB of Markdown)"] = f"{sizes['project'] / 1e6:.1f}"
+    project = Project(work / "corpus" / "project" / "lessons", tuple(args.project_args))
+    out = work / "out"
+
+    def peer(label: str, argv: list[str]) -> Slot:
+        def slot(index: int) -> None:
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            result.add(label, index, measure.run(argv, out))
+
+        return slot
+
+    def decks(index: int) -> None:
+        scratch = work / "project"
+        project.fresh(scratch)
+        result.add(DECKS, index, project.build(scratch, site=False))
+
+    slots: list[tuple[str, Slot]] = [
+        ("project", lambda i: project_slot(project, work, i, args.verify, result)),
+        ("project-decks", decks),
+    ]
+    wanted = {PEER_NAMES[name] for name in args.tools} if args.tools else set(PEER_NAMES.values())
+    for label, argv in peer_runs(peers, work / "corpus", out).items():
+        if label in wanted:
+            slots.append((label, peer(label, argv)))
+    load = os.getloadavg()[0]
+    for index in range(rounds):
+        for name, slot in rotated(slots, index):
+            slot(index)
+            log(f"  {size} cards, round {index + 1}: {name} done")
+    result.notes["load average (1 min) at start / end"] = f"{load:.1f} / {os.getloadavg()[0]:.1f}"
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def bundled_rounds(rounds: int, args: argparse.Namespace) -> Rounds:
+    """The bundled course's cold build beside `python -c 'import <deps>'`, interleaved."""
+    result = Rounds()
+    work = args.work / "bundled"
+    project = Project(ROOT / "lessons", tuple(args.project_args))
+    bare = [project_python(), "-c", DEPS_IMPORT]
+
+    def build(index: int) -> None:
+        project.fresh(work)
+        result.add(BUNDLED, index, project.build(work))
+
+    def imports(index: int) -> None:
+        result.add(BARE, index, measure.run(bare, ROOT))
+
+    for index in range(rounds):
+        for _, slot in rotated([("build", build), ("bare", imports)], index):
+            slot(index)
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+# ---------------------------------------------------------------- report
+
+
+def fmt_run(run: Run | None) -> str:
+    if run is None:
+        return "–"
+    return f"{run.seconds:.2f} s ({run.cpu:.2f} s CPU) / {run.peak_mb:.0f} MB"
+
+
+def fmt_ratio(value: float | None, bound: float | None, cpu: float | None = None) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:.2f}x" + ("" if cpu is None else f" ({cpu:.2f}x CPU)")
+    if bound is None:
+        return text
+    return f"{text} {'met' if value <= bound else 'not met'}"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GB RAM, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
     )
 
 
-def main() -> None:
+def report(by_size: dict[int, Rounds], bundled: Rounds | None, rounds: dict[int, int]) -> str:
+    sizes = sorted(by_size)
+    lines = [
+        f"Machine: {machine()}. Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        "",
+        "Median wall time (median CPU time, user + system) / median peak RSS of the process "
+        "tree; each run a fresh process; rounds interleaved (tool order rotated each round).",
+        "",
+        "| tool | "
+        + " | ".join(
+            f"{s:,} cards ({rounds[s]} round{'s' if rounds[s] > 1 else ''})" for s in sizes
+        )
+        + " |",
+        "|---" * (len(sizes) + 1) + "|",
+    ]
+    labels = [FULL, NOOP, EDIT, DECKS, ANKDOWN, GENANKI, MDIT, PYRS, MKDOCS]
+    for label in labels:
+        if any(by_size[s].of(label) for s in sizes):
+            cells = [fmt_run(by_size[s].median(label)) for s in sizes]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Ratios of wall time (and of CPU time), median of per-round ratios (same round, same "
+        "load); a bound is judged on wall time:",
+        "",
+    ]
+    lines += ["| ratio | " + " | ".join(f"{s:,}" for s in sizes) + " | bound |"]
+    lines += ["|---" * (len(sizes) + 2) + "|"]
+    for top, bottom, bound, what in RATIOS:
+        cells = [
+            fmt_ratio(by_size[s].ratio(top, bottom), bound, by_size[s].ratio(top, bottom, True))
+            for s in sizes
+        ]
+        lines.append(f"| {top} / {bottom} | " + " | ".join(cells) + f" | {what or '–'} |")
+    lines += growth_lines(by_size)
+    lines += target_lines(by_size, bundled)
+    lines += ["", "Notes:", ""]
+    for size in sizes:
+        for key, value in by_size[size].notes.items():
+            if not key.endswith("in MB"):
+                lines.append(f"- {size:,} cards, {key}: {value}")
+    return "\n".join(lines) + "\n"
+
+
+def growth_lines(by_size: dict[int, Rounds]) -> list[str]:
+    sizes = sorted(by_size)
+    if len(sizes) < 2:
+        return []
+    small, large = sizes[0], sizes[-1]
+    factor = large / small
+    lines = [
+        "",
+        f"Growth {large:,} / {small:,} cards (target 4: at most {GROWTH_SLACK * factor:.0f}x):",
+        "",
+        "| tool | wall time | CPU time | peak memory |",
+        "|---|---|---|---|",
+    ]
+    for label in (FULL, DECKS, NOOP, EDIT, ANKDOWN, GENANKI, MDIT, PYRS, MKDOCS):
+        a, b = by_size[small].median(label), by_size[large].median(label)
+        if a is not None and b is not None:
+            lines.append(
+                f"| {label} | {b.seconds / a.seconds:.1f}x | {b.cpu / a.cpu:.1f}x "
+                f"| {b.peak_mb / a.peak_mb:.1f}x |"
+            )
+    return lines
+
+
+def target_lines(by_size: dict[int, Rounds], bundled: Rounds | None) -> list[str]:
+    lines = ["", "Other targets of issue 9:", ""]
+    large = max(by_size)
+    peaks = [m.peak_mb for m in (by_size[large].median(x) for x in (FULL, DECKS)) if m]
+    if peaks and large >= 100_000:
+        peak = max(peaks)
+        verdict = "met" if peak < PEAK_BOUND_MB else "not met"
+        lines.append(f"- target 3, peak memory at {large:,} cards: {peak:.0f} MB ({verdict})")
+    if bundled is not None:
+        ratio = bundled.ratio(BUNDLED, BARE)
+        cpu = bundled.ratio(BUNDLED, BARE, cpu=True)
+        lines.append(
+            f"- target 6, bundled course: build {fmt_run(bundled.median(BUNDLED))}, bare "
+            f"imports {fmt_run(bundled.median(BARE))}: {fmt_ratio(ratio, BUNDLED_BOUND, cpu)}"
+        )
+    home = by_size[large].notes.get("site: home read in MB")
+    if home is not None:
+        verdict = "met" if float(home) < HOME_BOUND_MB else "not met"
+        lines.append(f"- target 7, opening a language's home at {large:,} cards reads "
+                     f"{float(home):.2f} MB ({verdict})")  # fmt: skip
+    return lines
+
+
+def raw(by_size: dict[int, Rounds], bundled: Rounds | None) -> dict[str, object]:
+    def dump(r: Rounds) -> dict[str, object]:
+        runs = {
+            k: [None if x is None else [x.seconds, x.cpu, x.peak_mb] for x in v]
+            for k, v in r.runs.items()
+        }
+        return {"runs": runs, "notes": r.notes}
+
+    data: dict[str, object] = {str(size): dump(r) for size, r in by_size.items()}
+    if bundled is not None:
+        data["bundled"] = dump(bundled)
+    return data
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("sizes", nargs="*", type=int, default=[1_000, 10_000, 100_000])
-    parser.add_argument("--lessons-per-1000", type=int, default=20, help="lessons per 1,000 cards")
-    parser.add_argument("--site", action="store_true", help="also build the HTML course")
-    args = parser.parse_args()
-    for size in args.sizes:
-        run(size, args.lessons_per_1000, args.site)
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        type=int,
+        default=[10_000, 100_000],
+        help="cards per corpus (default: 10000 100000)",
+    )
+    parser.add_argument(
+        "--rounds",
+        nargs="+",
+        type=int,
+        default=[3, 1],
+        help="rounds per size, in the order of --sizes; the last repeats",
+    )
+    parser.add_argument("--quick", action="store_true", help="10,000 cards, 2 rounds")
+    parser.add_argument("--cards-per-lesson", type=int, default=50)
+    parser.add_argument(
+        "--tools",
+        nargs="*",
+        default=[],
+        choices=sorted(PEER_NAMES),
+        help="only these peers (default: all); the project always runs",
+    )
+    parser.add_argument("--no-bundled", action="store_true", help="skip the bundled-course runs")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the one-edit rebuild against a cold build (first round)",
+    )
+    parser.add_argument(
+        "--project-args",
+        nargs="*",
+        default=[],
+        help="extra arguments for every `build.py build` run",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path("/tmp/course-bench"),
+        help="scratch folder (corpora and outputs)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the corpora and outputs")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=BENCH / "results.md",
+        help="where to write the Markdown table (and .json of every run)",
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.rounds = [10_000], [2]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    peers = ensure_peers()
+    rounds = {s: args.rounds[min(i, len(args.rounds) - 1)] for i, s in enumerate(args.sizes)}
+    by_size = {size: corpus_rounds(size, rounds[size], args, peers) for size in args.sizes}
+    bundled = None if args.no_bundled else bundled_rounds(max(3, max(rounds.values())), args)
+    text = report(by_size, bundled, rounds)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    args.out.with_suffix(".json").write_text(json.dumps(raw(by_size, bundled), indent=1) + "\n")
+    print(text)
 
 
 if __name__ == "__main__":

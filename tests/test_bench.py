@@ -1,0 +1,124 @@
+"""The benchmark's instruments (bench/): its corpus is what it claims, its measurements add up.
+
+No timing is asserted: speed is checked by running bench/bench.py, never by tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import sys
+import zipfile
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+
+import corpus  # noqa: E402
+import measure  # noqa: E402
+
+import bench  # noqa: E402
+
+CARDS = 300  # 6 lessons of 50 cards: 2 per language
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus") / "c"
+    corpus.write_corpus(root, CARDS)
+    return root
+
+
+def notes_in(apkg: Path, tmp: Path) -> int:
+    with zipfile.ZipFile(apkg) as archive:
+        db = tmp / f"{apkg.stem}.anki2"
+        names = set(archive.namelist())
+        db.write_bytes(
+            archive.read(next(n for n in ("collection.anki21", "collection.anki2") if n in names))
+        )
+    with closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute("select count(*) from notes").fetchone()[0])
+
+
+def test_project_builds_every_card_of_the_corpus(written: Path, tmp_path: Path) -> None:
+    """Through the bench's own command line: every card has a valid ID and becomes a note."""
+    project = bench.Project(written / "project" / "lessons", ())
+    project.fresh(tmp_path / "run")
+    project.build(tmp_path / "run", site=False)
+    decks = sorted((tmp_path / "run" / "decks").glob("*.apkg"))
+    assert len(decks) == len(corpus.LANGS)  # one deck per language
+    assert sum(notes_in(d, tmp_path) for d in decks) == CARDS
+
+
+def test_every_form_holds_the_same_cards(written: Path) -> None:
+    notes = json.loads((written / "notes.json").read_text(encoding="utf-8"))
+    assert sum(len(rows) for rows in notes.values()) == CARDS
+    ankdown = [p.read_text(encoding="utf-8") for p in (written / "ankdown").rglob("*.md")]
+    assert sum(text.count("\n---\n") + 1 for text in ankdown) == CARDS
+    assert all(text.count("\n%\n") == 2 * (text.count("\n---\n") + 1) for text in ankdown)
+    pages = [p.read_text(encoding="utf-8") for p in (written / "pages").glob("*/*.md")]
+    assert sum(len(re.findall(r"^\*\*.+\*\*$", t, re.M)) for t in pages) == CARDS
+    assert len(pages) == CARDS // 50
+    greek = next((written / "project" / "lessons" / "el").glob("*.md")).read_text("utf-8")
+    assert "\u037e::" in greek  # Greek questions end with the Greek question mark
+
+
+def test_edit_changes_one_card_line(written: Path, tmp_path: Path) -> None:
+    lessons = tmp_path / "run" / "lessons"
+    bench.Project(written / "project" / "lessons", ()).fresh(tmp_path / "run")
+    before = {p: p.read_text("utf-8") for p in lessons.rglob("*.md")}
+    edited = corpus.edit_one_card(lessons)
+    changed = [p for p, text in before.items() if p.read_text("utf-8") != text]
+    assert changed == [edited]
+    old, new = before[edited].splitlines(), edited.read_text("utf-8").splitlines()
+    changed_lines = [b for a, b in zip(old, new, strict=True) if a != b]
+    assert len(changed_lines) == 1
+    assert "::" in changed_lines[0]
+    assert "<!-- id: " in changed_lines[0]
+
+
+def test_peak_memory_adds_up_a_process_tree(tmp_path: Path) -> None:
+    """Two children holding 60 MB each at the same time: the tree's peak counts both."""
+    hold = (
+        "import time; b = bytearray(60 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(1)"
+    )
+    spawn = (
+        "import subprocess, sys; "
+        f"ps = [subprocess.Popen([sys.executable, '-c', {hold!r}]) for _ in range(2)]; "
+        "[p.wait() for p in ps]"
+    )
+    tree = measure.run([sys.executable, "-c", spawn], tmp_path)
+    single = measure.run([sys.executable, "-c", hold], tmp_path)
+    assert single.peak_mb > 60
+    assert tree.peak_mb > 120
+    assert tree.seconds >= 1
+
+
+def test_a_failing_run_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(measure.RunFailed, match="exited 3"):
+        measure.run([sys.executable, "-c", "import sys; sys.exit(3)"], tmp_path)
+
+
+def test_ratios_pair_runs_of_the_same_round() -> None:
+    rounds = bench.Rounds()
+    for index, (a, b) in enumerate([(2.0, 1.0), (9.0, 3.0), (4.0, 4.0)]):
+        rounds.add("a", index, measure.Run(a, 1))
+        rounds.add("b", index, measure.Run(b, 1))
+    assert rounds.ratio("a", "b") == 2.0  # median of 2, 3, 1; not median(a) / median(b) = 4/3
+    assert rounds.median("a") == measure.Run(4.0, 1)
+
+
+def test_compare_trees_finds_one_changed_byte(tmp_path: Path) -> None:
+    for side in ("one", "two"):
+        for name in ("decks", "site", "lessons"):
+            (tmp_path / side / name).mkdir(parents=True)
+            (tmp_path / side / name / "f.txt").write_text("same")
+        (tmp_path / side / "lessons" / ".cache").mkdir()
+        (tmp_path / side / "lessons" / ".cache" / "x").write_text(side)  # caches are ignored
+    assert bench.compare_trees(tmp_path / "one", tmp_path / "two") == "identical"
+    (tmp_path / "two" / "site" / "f.txt").write_text("samf")
+    assert bench.compare_trees(tmp_path / "one", tmp_path / "two") == "site/f.txt differs"
