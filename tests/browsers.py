@@ -89,6 +89,10 @@ class Page(ABC):
     @abstractmethod
     def click(self, selector: str) -> None: ...
     @abstractmethod
+    def click_at(self, x: float, y: float) -> None:
+        """A real mouse click at a point of the viewport, on whatever is there."""
+
+    @abstractmethod
     def set_files(self, selector: str, path: Path) -> None: ...
     def wait_for(self, source: str, arg: Any = None, timeout: float = 5000) -> None:
         """Wait until the function returns a true value (checked at once, then by polling)."""
@@ -234,6 +238,9 @@ class ChromiumPage(Page):
     def click(self, selector: str) -> None:
         self.page.locator(selector).first.click()
 
+    def click_at(self, x: float, y: float) -> None:
+        self.page.mouse.click(x, y)
+
     def set_files(self, selector: str, path: Path) -> None:
         self.page.locator(selector).set_input_files(str(path))
 
@@ -369,6 +376,9 @@ class FirefoxPage(Page):
 
     def click(self, selector: str) -> None:
         self._call("click", selector=selector)
+
+    def click_at(self, x: float, y: float) -> None:
+        self._call("clickAt", x=x, y=y)
 
     def set_files(self, selector: str, path: Path) -> None:
         self._call("setFiles", selector=selector, path=str(path))

@@ -68,6 +68,7 @@ const ops = {
   async press({ page, key }) { await pages.get(page).page.keyboard.press(KEYS[key] || key); },
   async type({ page, text }) { await pages.get(page).page.keyboard.type(text); },
   async click({ page, selector }) { await pages.get(page).page.click(selector); },
+  async clickAt({ page, x, y }) { await pages.get(page).page.mouse.click(x, y); },
   async setFiles({ page, selector, path }) {
     const handle = await pages.get(page).page.$(selector);
     await handle.uploadFile(path);

@@ -196,6 +196,7 @@ FRESH = {"due": NOW, "stability": None, "difficulty": None, "state": 0, "step": 
         ({**card(), "extra": 1}, True),
         (card(state=99), False),
         (card(state="2"), False),
+        (card(state="1", step=0), False),  # a string state would throw in FSRS.review
         (card(due="soon"), False),
         (card(due=None), False),
         (card(due=-1), False),

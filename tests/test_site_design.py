@@ -107,6 +107,10 @@ def test_lesson_menu_on_phones(browser: Browser, site: Path) -> None:
         assert page.evaluate("() => document.activeElement.closest('#sidebar') !== null")
         page.press("Escape")
         assert page.attr("[data-menu]", "aria-expanded") == "false"
+        assert page.evaluate("() => document.activeElement.hasAttribute('data-menu')")
+        page.click("[data-menu]")
+        page.click_at(370, 400)  # on the dimmed page beside the menu
+        assert page.attr("[data-menu]", "aria-expanded") == "false"
         page.click("[data-menu]")
         page.click('#sidebar a[href="#lesson/career"]')
         page.expect_view("lesson/career")

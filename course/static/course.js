@@ -616,12 +616,13 @@
     var results = $("[data-search-results]");
     var status = $("[data-search-status]");
     var inputs = $all("[data-search-form] input[type=search]");
-    var records = S.prepare(app.data.search);
+    var records = null; // folded on the first search, not at start: the page is ready sooner
     app.search = function (query) {
       inputs.forEach(function (input) { if (input !== document.activeElement) input.value = query; });
       var terms = S.terms(query);
       results.replaceChildren();
       if (!terms.length) { status.textContent = app.t("search_empty"); return; }
+      records = records || S.prepare(app.data.search);
       var found = S.match(records, terms);
       status.textContent = app.tn("results_count", found.length);
       found.slice(0, 100).forEach(function (rec) { results.append(result(app, rec, terms)); });
@@ -690,6 +691,11 @@
       menuButton.setAttribute("aria-expanded", String(open));
       document.documentElement.classList.toggle("menu-open", open);
       if (open) $("#sidebar a").focus();
+    });
+    // a click beside the open menu (on the dimmed page) closes it
+    document.addEventListener("click", function (event) {
+      if (menuButton.getAttribute("aria-expanded") !== "true") return;
+      if (!event.target.closest("#sidebar, [data-menu]")) closeMenu();
     });
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && menuButton.getAttribute("aria-expanded") === "true") {
