@@ -73,6 +73,9 @@ CSP = "; ".join(
 # -- rendering lesson tokens ----------------------------------------------------------------------
 
 
+Side = Literal["front", "back"]
+
+
 @dataclass(frozen=True, slots=True)
 class PageContext:
     """What the site's render rules know about the Markdown they render (markdown-it's `env`)."""
@@ -91,9 +94,6 @@ class PageContext:
     """None: every cloze of a card is asked; n: only cloze n, the others read as plain text."""
     side: Side = "front"
     """"front" hides the asked clozes, "back" marks them."""
-
-
-Side = Literal["front", "back"]
 
 
 def heading_id(lesson_id: str, section_id: str) -> str:

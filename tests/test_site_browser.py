@@ -539,3 +539,37 @@ def test_hooks_for_features(browser: Browser, site: Path) -> None:
         )
         assert (got["taken"], got["unknown"]) == (1, 1)
         assert "el-key:c1" in stored(page)["items"]
+
+
+def test_progress_that_cannot_be_saved_is_said_so(browser: Browser, site: Path) -> None:
+    with watched(browser, site) as page:
+        open_page(page, site, "pl/index.html#review")
+        page.expect_view("review")
+        page.evaluate(
+            "() => { Storage.prototype.setItem = () => {"
+            " throw new DOMException('full', 'QuotaExceededError'); }; }"
+        )
+        item = review_one(page)
+        assert page.visible("[data-notice]")
+        assert page.text("[data-notice-text]").startswith("Nie udało się zapisać postępów")
+        # the page goes on with the progress it holds
+        assert page.evaluate("() => Object.keys(Course.state().items)") == [item]
+        assert page.attr("[data-review-card]", "data-item-id") != item
+
+
+def test_damaged_progress_from_another_tab_is_kept_aside(browser: Browser, site: Path) -> None:
+    with watched(browser, site) as page:
+        open_page(page, site, "el/index.html")
+        page.expect_view("home")
+        page.evaluate(
+            "(key) => window.dispatchEvent(new StorageEvent('storage',"
+            " {key, newValue: '[1, 2', storageArea: localStorage}))",
+            STORAGE_KEY,
+        )
+        assert page.visible("[data-notice]")
+        backups = page.evaluate(
+            "(k) => Object.keys(localStorage).filter(n => n.startsWith(k + ':backup:'))"
+            ".map(n => localStorage.getItem(n))",
+            STORAGE_KEY,
+        )
+        assert backups == ["[1, 2"]

@@ -96,6 +96,7 @@
     app.setState = function (next, reason) {
       app.state = next;
       if (reason !== "storage") store.save(next);
+      if (store.failed) notify(app, [app.t("save_failed")], null);
       emit("progress", { state: next, reason: reason });
       refresh(app);
     };
@@ -122,7 +123,8 @@
     showDamage(app);
     window.addEventListener("storage", function (event) {
       if (event.key !== data.storageKey) return;
-      app.setState(P.parseStored(event.newValue).state, "storage");
+      app.setState(store.adopt(event.newValue), "storage");
+      showDamage(app);
     });
     window.addEventListener("pagehide", function () { emit("leave", {}); });
     app.route(false);
@@ -192,10 +194,13 @@
       storage = null;
     }
     var store = { available: !!storage, failed: false, damaged: null, backups: [] };
-    var raw = storage ? storage.getItem(key) : null;
-    var got = P.parseStored(raw);
-    store.state = got.state;
-    if (got.damaged) store.damaged = { dropped: got.dropped, backup: keepAside(storage, key, raw) };
+    /* The state in `raw` (what is valid of it); damaged text is first copied aside. */
+    store.adopt = function (raw) {
+      var got = P.parseStored(raw);
+      if (got.damaged) store.damaged = { dropped: got.dropped, backup: keepAside(storage, key, raw) };
+      return got.state;
+    };
+    store.state = store.adopt(storage ? storage.getItem(key) : null);
     store.backups = function () {
       if (!storage) return [];
       var prefix = key + ":backup:";
@@ -213,7 +218,7 @@
         storage.setItem(key, JSON.stringify(state)); // one key, one JSON: never half a change
         store.failed = false;
       } catch (e) {
-        store.failed = true;
+        store.failed = true; // full or blocked: the page keeps the progress and says so
       }
     };
     return store;
@@ -244,18 +249,24 @@
 
   function showDamage(app) {
     var damaged = app.store.damaged;
-    var notice = $("[data-notice]");
-    if (!damaged || !notice) return;
+    if (!damaged) return;
+    app.store.damaged = null;
     var lines = [app.t("progress_damaged")];
     if (damaged.dropped) lines.push(app.tn("entries_skipped", damaged.dropped));
+    notify(app, lines, damaged.backup);
+  }
+
+  /* The notice above every view: what happened to the learner's progress, and the damaged copy
+     (a backup key) to download when there is one. */
+  function notify(app, lines, backup) {
+    var notice = $("[data-notice]");
     $("[data-notice-text]", notice).textContent = lines.join(" ");
     var get = $("[data-notice-download]", notice);
-    get.hidden = !damaged.backup;
-    get.addEventListener("click", function () {
-      download(app.data.course + "-" + app.data.lang + "-progress-damaged.json",
-               app.store.read(damaged.backup));
-    });
-    $("[data-notice-close]", notice).addEventListener("click", function () { notice.hidden = true; });
+    get.hidden = !backup;
+    get.onclick = function () {
+      download(app.data.course + "-" + app.data.lang + "-progress-damaged.json", app.store.read(backup));
+    };
+    $("[data-notice-close]", notice).onclick = function () { notice.hidden = true; };
     notice.hidden = false;
   }
 
