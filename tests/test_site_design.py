@@ -45,8 +45,11 @@ def test_header_is_one_compact_row(browser: Browser, site: Path, size: dict[str,
         )
         # the badge empties (nothing due) and fills again: the header keeps its height
         assert page.text("[data-due-badge]") == "4"
+        link = "() => document.querySelector('.review-link').getBoundingClientRect().width"
+        width = page.evaluate(link)
         page.evaluate("() => { document.querySelector('[data-due-badge]').textContent = ''; }")
         assert header_height(page) == before
+        assert page.evaluate(link) == width  # nothing moves sideways either
         # the first content starts right under the header
         top = page.evaluate("() => document.querySelector('#home h1').getBoundingClientRect().top")
         assert top < before + 48
