@@ -75,3 +75,20 @@ def last_download(page: Page) -> tuple[str, str]:
     )
     assert got, "nothing was offered for download"
     return got[0], got[1]
+
+
+def pdf_pages(path: Path) -> int:
+    """Pages of a PDF the browser printed: page objects, also inside compressed object streams
+    (Firefox's PDFs keep them there)."""
+    import re
+    import zlib
+
+    data = path.read_bytes()
+    page = re.compile(rb"/Type\s*/Page\b")
+    count = len(page.findall(data))
+    for stream in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            count += len(page.findall(zlib.decompress(stream.group(1))))
+        except zlib.error:
+            continue  # not a deflated stream (an image, a font)
+    return count

@@ -19,6 +19,7 @@ from sitekit import (
     STORAGE_KEY,
     capture_downloads,
     last_download,
+    pdf_pages,
     stored,
     url,
     watched,
@@ -488,6 +489,19 @@ def test_card_sheet(browser: Browser, site: Path, tmp_path: Path) -> None:
         pdf = tmp_path / "sheet.pdf"
         page.pdf(pdf)
         assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_printed_lessons_start_on_a_new_page(browser: Browser, site: Path, tmp_path: Path) -> None:
+    """Printed without JavaScript the whole course prints: the home, then each lesson and each
+    card sheet from the top of a new page (the fixture's lessons are short: without the page
+    breaks they would share pages)."""
+    with watched(browser, site, javascript=False) as page:
+        open_page(page, site, "el/index.html")
+        pdf = tmp_path / "course.pdf"
+        page.pdf(pdf)
+        lessons, sheets = page.count("article.lesson"), page.count("section.card-sheet")
+        assert (lessons, sheets) == (2, 2)
+        assert pdf_pages(pdf) >= 1 + lessons + sheets
 
 
 def test_readable_without_javascript(browser: Browser, site: Path) -> None:

@@ -185,8 +185,8 @@ def test_accessibility(browser: Browser, site: Path, scheme: str) -> None:
 
 
 def test_print_shows_the_text_not_the_controls(browser: Browser, site: Path) -> None:
-    """Chromium only: WebDriver BiDi cannot emulate print media in Firefox (its print to PDF is
-    checked by test_card_sheet)."""
+    """Chromium only: WebDriver BiDi cannot emulate print media in Firefox. Both browsers' own
+    print to PDF is checked by test_card_sheet and test_printed_lessons_start_on_a_new_page."""
     if browser.name != "chromium":
         pytest.skip("print media emulation needs Chromium (no BiDi command for it)")
     with watched(browser, site) as page:
