@@ -339,6 +339,22 @@ def test_merge(
     assert got["state"]["items"]["a"] == (theirs if kept == "theirs" else ours)["a"]
 
 
+def test_merge_takes_the_larger_review_count_of_each_day(page: Page) -> None:
+    mine = state(days={"2026-11-20": 5, "2026-11-21": 1})
+    imported = {"items": {}, "day": "", "days": {"2026-11-21": 4, "2026-11-22": 2}}
+    got = page.evaluate(
+        "([s, i, now]) => CourseProgress.merge(s, i, () => true, now).state.days",
+        [mine, imported, NOW],
+    )
+    assert got == {"2026-11-20": 5, "2026-11-21": 4, "2026-11-22": 2}
+
+
+def test_parse_import_keeps_valid_days(page: Page) -> None:
+    text = json.dumps(export(days={"2026-11-21": 4, "later": 2, "2026-11-22": -1}))
+    got = page.evaluate("(text) => CourseProgress.parseImport(text, 'c', 'el').days", text)
+    assert got == {"2026-11-21": 4}
+
+
 @pytest.mark.parametrize(
     ("ours", "theirs", "expected"),
     [

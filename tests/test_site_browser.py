@@ -587,3 +587,22 @@ def test_damaged_progress_from_another_tab_is_kept_aside(browser: Browser, site:
             STORAGE_KEY,
         )
         assert backups == ["[1, 2"]
+
+
+def test_a_card_fsrs_cannot_schedule_never_blocks_the_review(browser: Browser, site: Path) -> None:
+    """The last guard behind validation: should FSRS ever refuse a stored card, the learner
+    still sees the answer and rates it (as a new card) instead of being stuck."""
+    with watched(browser, site) as page:
+        open_page(page, site, "el/index.html")
+        page.set_storage(STORAGE_KEY, json.dumps({"v": 1, "items": {"el-empathy": _card()}}))
+        page.goto(url(site, "el/index.html#review"))
+        page.reload()
+        page.expect_view("review")
+        page.evaluate(
+            "() => { const review = FSRS.review; FSRS.review = (card, ...rest) => {"
+            " if (card.reps === 2) throw new RangeError('FSRS: unknown card state');"
+            " return review(card, ...rest); }; }"
+        )
+        assert review_one(page, "3") == "el-empathy"
+        assert stored(page)["items"]["el-empathy"]["reps"] == 1
+        assert page.attr("[data-review-card]", "data-item-id") == "el-listen"

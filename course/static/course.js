@@ -531,12 +531,24 @@
     $("[data-summary-streak]", r.summary).textContent = app.tn("streak_days", Q.streak(app.state, now));
   }
 
+  /* The card to schedule: the stored one, or a new card when there is none or when FSRS cannot
+     schedule it (validation keeps such cards out; this is the last guard: a review never blocks). */
+  function schedulable(card, now) {
+    if (!card) return FSRS.newCard(now);
+    try {
+      FSRS.review(card, 3, now);
+      return card;
+    } catch (e) {
+      return FSRS.newCard(now);
+    }
+  }
+
   function reveal(app) {
     var r = app.review;
     if (!r.item || r.shown) return;
     r.shown = true;
     var now = Date.now();
-    var due = FSRS.preview(app.state.items[r.item.id] || FSRS.newCard(now), now);
+    var due = FSRS.preview(schedulable(app.state.items[r.item.id], now), now);
     $all("[data-grade]", r.grades).forEach(function (button) {
       $("[data-interval]", button).textContent = app.interval(due[+button.getAttribute("data-grade")] - now);
     });
@@ -552,7 +564,7 @@
     if (!r.item || !r.shown) return;
     var now = Date.now();
     var id = r.item.id;
-    var card = FSRS.review(app.state.items[id] || FSRS.newCard(now), rating, now).card;
+    var card = FSRS.review(schedulable(app.state.items[id], now), rating, now).card;
     r.session.done++;
     r.session.ratings[rating]++;
     r.shown = false;

@@ -18,10 +18,11 @@
  *   cleanItems(value)                -> {items, dropped}: the valid FSRS cards of an id -> card map
  *   parseStored(text)                -> {state, dropped, damaged}: damaged when the text is not a
  *                                       state at all or when entries had to be dropped
- *   parseImport(text, course, lang)  -> {items, dropped, day, newToday}; throws if not this course's
+ *   parseImport(text, course, lang)  -> {items, dropped, day, newToday, days}; throws if not this
+ *                                       course's progress
  *   merge(state, imported, known, now) -> {state, taken, unknown}: entries of cards the course has
  *                                       (`known(id)`), each the side reviewed last; the day's count
- *                                       never goes down
+ *                                       never goes down; reviews per day: the larger of the two
  *   reset(state, now)                -> a state without progress that keeps the day's new count
  *   newUsed(state, now), newLeft(state, now, perDay)
  *   recordReview(state, id, card, now) -> the state after a review of item `id` (a new state)
@@ -90,6 +91,18 @@
     return { items: out, dropped: dropped };
   }
 
+  function cleanDays(value) {
+    var days = {};
+    var dropped = 0;
+    if (isObject(value)) {
+      Object.keys(value).forEach(function (day) {
+        if (DAY.test(day) && isCount(value[day])) days[day] = value[day];
+        else dropped++;
+      });
+    }
+    return { days: days, dropped: dropped };
+  }
+
   function clean(value) {
     var state = empty();
     if (!isObject(value) || value.v !== VERSION || !isObject(value.items)) {
@@ -104,12 +117,9 @@
     } else if (value.day !== undefined && value.day !== "") {
       dropped++;
     }
-    if (isObject(value.days)) {
-      Object.keys(value.days).forEach(function (day) {
-        if (DAY.test(day) && isCount(value.days[day])) state.days[day] = value.days[day];
-        else dropped++;
-      });
-    }
+    var days = cleanDays(value.days);
+    state.days = days.days;
+    dropped += days.dropped;
     if (isObject(value.ext)) state.ext = value.ext;
     return { state: state, dropped: dropped, whole: true };
   }
@@ -135,6 +145,7 @@
       dropped: items.dropped,
       day: today ? got.day : "",
       newToday: today ? got.newToday : 0,
+      days: cleanDays(got.days).days,
     };
   }
 
@@ -156,6 +167,10 @@
         next.items[id] = theirs;
         taken++;
       }
+    });
+    var days = imported.days || {};
+    Object.keys(days).forEach(function (day) {
+      next.days[day] = Math.max(next.days[day] || 0, days[day]);
     });
     var today = dayKey(now);
     if (imported.day === today) {
