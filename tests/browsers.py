@@ -96,7 +96,11 @@ class Page(ABC):
     def set_files(self, selector: str, path: Path) -> None: ...
     def wait_for(self, source: str, arg: Any = None, timeout: float = 5000) -> None:
         """Wait until the function returns a true value (checked at once, then by polling)."""
-        if not self.evaluate(source, arg):
+        try:
+            done = self.evaluate(source, arg)
+        except BrowserError:  # a document still loading (after a click that navigates)
+            done = False
+        if not done:
             self._wait(source, arg, timeout)
 
     @abstractmethod

@@ -121,7 +121,7 @@ def test_language_switcher_leads_to_the_same_lesson(browser: Browser, site: Path
         page.goto(url(site, "el/index.html#lesson/six-skills"))
         page.expect_view("lesson/six-skills")
         page.click("[data-switch=pl]")
-        page.wait_for("() => document.documentElement.lang === 'pl'")
+        page.wait_for("() => document.documentElement?.lang === 'pl'")
         assert page.url().endswith("/pl/index.html#lesson/six-skills")
         page.expect_view("lesson/six-skills")
         assert page.text(".view.is-current h1") == "Umiejętności komunikacyjne"
@@ -187,7 +187,7 @@ def test_review_with_the_keyboard_keeps_progress(browser: Browser, site: Path) -
         assert page.text('[data-stat="streak"] [data-stat-value]') == "1"
         # ...and another language does not
         page.goto(url(site, "pl/index.html"))
-        page.wait_for("() => document.documentElement.lang === 'pl'")
+        page.wait_for("() => document.documentElement?.lang === 'pl'")
         assert page.text("[data-progress-summary]").startswith("Przerobione: 0 z 4")
 
 
