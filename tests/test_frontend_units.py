@@ -393,6 +393,49 @@ def test_reset_keeps_the_days_count_and_features_data(page: Page) -> None:
     assert yesterday["newToday"] == 0
 
 
+@pytest.mark.parametrize(
+    ("local_time", "key"),
+    [
+        ((2026, 10, 27, 3, 59), "2026-11-26"),  # a learning day starts at 4 am, as in Anki
+        ((2026, 10, 27, 4, 0), "2026-11-27"),
+        ((2026, 10, 27, 23, 59), "2026-11-27"),
+        ((2027, 0, 1, 2, 0), "2026-12-31"),
+        ((2026, 2, 1, 4, 0), "2026-3-1"),
+    ],
+)
+def test_day_key(page: Page, local_time: tuple[int, ...], key: str) -> None:
+    got = page.evaluate(
+        "(t) => CourseProgress.dayKey(new Date(t[0], t[1], t[2], t[3], t[4]).getTime())",
+        list(local_time),
+    )
+    assert got == key
+
+
+@pytest.mark.parametrize(
+    ("items", "kept", "dropped"),
+    [
+        ({"a": card(), "b": card(state=7), "": card()}, ["a"], 2),
+        ({}, [], 0),
+        ([card()], [], 0),
+        (None, [], 0),
+    ],
+)
+def test_clean_items(page: Page, items: Any, kept: list[str], dropped: int) -> None:
+    got = call(page, "CourseProgress.cleanItems", items)
+    assert (sorted(got["items"]), got["dropped"]) == (kept, dropped)
+
+
+def test_export_body_reads_back_as_an_import(page: Page) -> None:
+    s = state(items={"a": card()}, day=today(page), newToday=3, days={today(page): 5})
+    text = call(page, "CourseProgress.exportBody", s, "c", "el", NOW)
+    body = json.loads(text)
+    assert (body["format"], body["course"], body["lang"]) == ("course-progress", "c", "el")
+    assert body["exported"] == "2026-11-27T12:00:00.000Z"
+    back = call(page, "CourseProgress.parseImport", text, "c", "el")
+    assert back == {"items": {"a": card()}, "dropped": 0, "day": today(page), "newToday": 3,
+                    "days": {today(page): 5}}  # fmt: skip
+
+
 def test_record_review(page: Page) -> None:
     s = state(day=today(page), newToday=2, items={"a": card()})
     new = call(page, "CourseProgress.recordReview", s, "b", card(), NOW)
