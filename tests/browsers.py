@@ -295,6 +295,11 @@ class ChromiumBrowser(Browser):
         )
         return ChromiumPage(context)
 
+    @property
+    def playwright_browser(self) -> Any:
+        """Playwright's Browser, for the few tests that need Playwright's own API."""
+        return self._browser
+
     def close(self) -> None:
         self._browser.close()
         self._playwright.stop()

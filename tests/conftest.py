@@ -72,3 +72,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(FIXTURES / "site-course", root / "lessons")
     pipeline.build(load_library(root / "lessons"), root / "decks", root / "site")
     return root / "site"
+
+
+@pytest.fixture(scope="session")
+def playwright_chromium() -> Iterator[Any]:
+    """Playwright's own Browser object for Chromium, for a test that needs Playwright's API
+    itself (routes, frames, a server origin) rather than the two-browser page driver."""
+    reason = browsers.missing("chromium")
+    if reason:
+        if _in_ci():
+            pytest.fail(f"chromium: {reason}; CI needs it (bash setup.sh installs it)")
+        pytest.skip(reason)
+    launched = browsers.ChromiumBrowser()
+    try:
+        yield launched.playwright_browser
+    finally:
+        launched.close()
