@@ -103,9 +103,14 @@ def test_follow_a_lesson_and_reveal_a_card(browser: Browser, site: Path) -> None
         assert page.evaluate("() => window.scrollY") == 0
         page.goto(url(site, "el/index.html#lesson/six-skills/σαφήνεια"))
         page.expect_view("lesson/six-skills")
-        # the sidebar shows the current lesson open, with its sections
+        # the sidebar shows the current lesson open, with its sections, the one asked for marked
         assert page.attr('[data-nav-lesson="six-skills"] > a', "aria-current") == "page"
         assert page.visible('[data-nav-lesson="six-skills"] .nav-sections')
+        here = '#sidebar .nav-sections a[aria-current="location"]'
+        assert page.texts(here) == ["Σαφήνεια"]
+        # scrolled back to the top, no section has been reached yet
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.wait_for(f"() => !document.querySelector('{here}')")
         page.click('[data-nav-lesson="six-skills"] .nav-sections a')
         page.expect_view("lesson/six-skills")
 

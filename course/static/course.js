@@ -119,6 +119,7 @@
     setupTools(app);
     setupSearch(app);
     setupMenu(app);
+    setupSpy(app);
     setupPrint();
     showDamage(app);
     window.addEventListener("storage", function (event) {
@@ -308,6 +309,8 @@
       if (moveFocus && !typing) (where.target || heading).focus({ preventScroll: true });
       if (where.target) where.target.scrollIntoView({ behavior: "instant" });
       else window.scrollTo({ top: 0, behavior: "instant" });
+      app.asked = where.target ? { y: window.scrollY } : null;
+      markSection(app, where.target);
       emit("view", { view: name, id: view.id, lesson: lesson });
     };
     window.addEventListener("hashchange", function () { app.route(true); });
@@ -331,6 +334,41 @@
       item.classList.toggle("is-open", here);
       var link = $("a", item);
       if (here && name === "lesson") link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    });
+  }
+
+  /* The sidebar marks the section being read: the one asked for by the address, then, while the
+     learner scrolls, the last section whose heading has passed under the header. */
+  function setupSpy(app) {
+    var pending = false;
+    window.addEventListener("scroll", function () {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(function () {
+        pending = false;
+        // the scroll the address itself caused keeps the section it asked for
+        var asked = app.asked;
+        if (asked && Math.abs(window.scrollY - asked.y) < 8) return;
+        app.asked = null;
+        markSection(app, null);
+      });
+    }, { passive: true });
+  }
+
+  function markSection(app, target) {
+    var links = $all(".nav-lessons .is-open .nav-sections a");
+    var line = $(".site-header").getBoundingClientRect().bottom + 24;
+    var asked = null, passed = null;
+    links.forEach(function (link) {
+      var heading = document.getElementById(link.getAttribute("href").slice(1));
+      if (!heading) return;
+      if (heading === target) asked = link;
+      if (heading.getBoundingClientRect().top <= line) passed = link;
+    });
+    var here = asked || passed;
+    links.forEach(function (link) {
+      if (link === here) link.setAttribute("aria-current", "location");
       else link.removeAttribute("aria-current");
     });
   }
