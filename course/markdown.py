@@ -6,10 +6,10 @@ own small table of rules (`{token type: function}`) for the tokens it shows diff
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from functools import cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
@@ -40,14 +40,21 @@ def parser() -> MarkdownIt:
 def _image(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
 ) -> str:
-    """Images point at their content-hash name under `env["media_prefix"]`."""
+    """Images point at their content-hash name under the env's `media_prefix`."""
     token = tokens[idx]
     name = token.meta.get("media")
-    src = f"{env.get('media_prefix', '')}{name}" if name else str(token.attrGet("src") or "")
+    src = f"{_media_prefix(env)}{name}" if name else str(token.attrGet("src") or "")
     alt = self.renderInlineAsText(token.children or [], options, env)
     title = token.attrGet("title")
     title_attr = f' title="{escapeHtml(str(title))}"' if title else ""
     return f'<img src="{escapeHtml(src)}" alt="{escapeHtml(alt)}"{title_attr}>'
+
+
+def _media_prefix(env: Any) -> str:
+    """An output's env is a mapping (decks) or a typed context record (site)."""
+    if isinstance(env, Mapping):
+        return str(env.get("media_prefix", ""))
+    return str(getattr(env, "media_prefix", ""))
 
 
 def _nothing(
@@ -70,8 +77,11 @@ def renderer(rules: Mapping[str, Rule]) -> RendererHTML:
     return result
 
 
-def render(out: RendererHTML, tokens: Sequence[Token], env: Mapping[str, Any]) -> str:
-    return out.render(tokens, parser().options, dict(env))
+def render(out: RendererHTML, tokens: Sequence[Token], env: object) -> str:
+    """Render with `env`: a mapping is copied (rules may add to it), a typed record passes as is."""
+    # markdown-it only hands env on to the rules, so a record is safe where it types a mapping.
+    given = dict(env) if isinstance(env, Mapping) else env
+    return out.render(tokens, parser().options, cast("MutableMapping[str, Any]", given))
 
 
 def walk(tokens: Sequence[Token]) -> Iterator[Token]:

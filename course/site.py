@@ -20,20 +20,16 @@ The data the scripts need (messages, review items, search records) comes in a
 from __future__ import annotations
 
 import json
-import logging
-import re
+import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import asdict, dataclass, replace
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Literal
 
 import jinja2
-from babel import Locale, UnknownLocaleError
-from babel.numbers import format_decimal
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
@@ -42,17 +38,21 @@ from markdown_it.utils import OptionsDict
 
 from . import anki, markdown
 from .cards import card_meta, cloze_meta, heading_section
+from .messages import FALLBACK_LANG, Messages, messages
 from .model import CardKind, Course, Lesson, Library
 from .updates import ReleaseNotes
 
-log = logging.getLogger(__name__)
-
-FALLBACK_LANG = "en"
-"""The catalogue used for missing messages, and the language of the landing page."""
 NEW_PER_DAY = 20
 """New cards introduced per day in the browser review: Anki's default."""
-STATIC_FILES = ("course.css", "fsrs.js", "course.js")
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+SCRIPTS = ("fsrs.js", "search.js", "progress.js", "queue.js", "course.js")
+"""The course page's scripts, in load order: the pure modules, then the DOM layer (course.js).
+A feature (SCORM, a lesson check) adds its file here, after course.js, and plugs into the hooks
+course.js documents (`Course.on("progress" | "view" | "leave", ...)`)."""
+STATIC_FILES = ("course.css", *SCRIPTS)
+DIR_MODE = 0o755
+FILE_MODE = 0o644
+"""The site is for anyone to read: a web server that is not its owner must be able to serve it."""
 
 # 'self' lets the pages load their own scripts, styles and images when hosted, and from file:// in
 # Chromium (checked by the browser tests). `file:` is listed too because Firefox gives each file://
@@ -73,79 +73,29 @@ CSP = "; ".join(
 )
 
 
-# -- messages -------------------------------------------------------------------------------------
+# -- rendering lesson tokens ----------------------------------------------------------------------
 
 
-Message = str | Mapping[str, str]
-
-
-@cache
-def catalogue(lang: str) -> Mapping[str, Message]:
-    """`course/locales/<lang>.json` over the English fallback (a missing file is only a warning)."""
-    folder = files("course").joinpath("locales")
-    table: dict[str, Message] = json.loads(
-        folder.joinpath(f"{FALLBACK_LANG}.json").read_text("utf-8")
-    )
-    own = folder.joinpath(f"{lang}.json")
-    if lang != FALLBACK_LANG:
-        if own.is_file():
-            table.update(json.loads(own.read_text("utf-8")))
-        else:
-            log.warning(
-                "no message catalogue course/locales/%s.json: the interface will be in English",
-                lang,
-            )
-    return MappingProxyType(table)
-
-
-@cache
-def _locale(lang: str) -> Locale:
-    try:
-        return Locale.parse(lang.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse(FALLBACK_LANG)
-
-
-def plural_category(lang: str, n: int) -> str:
-    """CLDR plural category of `n` in `lang` (zero, one, two, few, many, other): the same rules
-    the browser's Intl.PluralRules applies to the counts the scripts show."""
-    return str(_locale(lang).plural_form(n))
+Side = Literal["front", "back"]
 
 
 @dataclass(frozen=True, slots=True)
-class Messages:
-    """The interface text of one language: `t(key, name=value)` and `t.n(key, count)`."""
+class PageContext:
+    """What the site's render rules know about the Markdown they render (markdown-it's `env`)."""
 
-    lang: str
-    table: Mapping[str, Message]
-
-    def __call__(self, key: str, **args: object) -> str:
-        text = self.table[key]
-        if not isinstance(text, str):
-            raise TypeError(f"message {key!r} has plural forms: use t.n()")
-        return _fill(text, args)
-
-    def n(self, key: str, count: int, **args: object) -> str:
-        forms = self.table[key]
-        if isinstance(forms, str):
-            raise TypeError(f"message {key!r} has no plural forms")
-        text = forms.get(plural_category(self.lang, count), forms["other"])
-        return _fill(text, {**args, "n": format_decimal(count, locale=_locale(self.lang))})
-
-
-def _fill(text: str, args: Mapping[str, object]) -> str:
-    return PLACEHOLDER.sub(lambda m: str(args.get(m.group(1), m.group(0))), text)
-
-
-def messages(lang: str) -> Messages:
-    return Messages(lang, catalogue(lang))
-
-
-# -- rendering lesson tokens ----------------------------------------------------------------------
-#
-# env keys: "t" (Messages), "lesson" (lesson id),
-# "shift" (heading level offset), "cloze" (None: every cloze; n: only cloze n) and "side"
-# ("front": hide clozes, "back": mark them).
+    t: Messages
+    """The page's interface text (card labels, "Show answer")."""
+    media_prefix: str = "../media/"
+    """Where images are, relative to the page."""
+    lesson: str = ""
+    """The ID of the lesson being rendered: its section headings get `lesson/<lesson>/<section>`
+    IDs (the parser gives each heading its section); '' renders headings without IDs."""
+    shift: int = 0
+    """Added to every heading level (a lesson with its own `#` headings sits under the page h1)."""
+    cloze: int | None = None
+    """None: every cloze of a card is asked; n: only cloze n, the others read as plain text."""
+    side: Side = "front"
+    """"front" hides the asked clozes, "back" marks them."""
 
 
 def heading_id(lesson_id: str, section_id: str) -> str:
@@ -160,30 +110,33 @@ def card_anchor(card_id: str) -> str:
     return f"card-{card_id}"
 
 
+def sheet_anchor(lesson_id: str) -> str:
+    """The printable card sheet of a lesson (a view of its own, not a section of the lesson)."""
+    return f"cards/{lesson_id}"
+
+
 def _heading_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
 ) -> str:
-    level = min(int(tokens[idx].tag[1:]) + env.get("shift", 0), 6)
-    section = heading_section(tokens[idx]) if "lesson" in env else None
-    ident = (
-        f' id="{escapeHtml(heading_id(env["lesson"], section))}" tabindex="-1"' if section else ""
-    )
+    level = min(int(tokens[idx].tag[1:]) + ctx.shift, 6)
+    section = heading_section(tokens[idx]) if ctx.lesson else None
+    ident = f' id="{escapeHtml(heading_id(ctx.lesson, section))}" tabindex="-1"' if section else ""
     return f"<h{level}{ident}>"
 
 
 def _heading_close(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
 ) -> str:
-    level = min(int(tokens[idx].tag[1:]) + env.get("shift", 0), 6)
+    level = min(int(tokens[idx].tag[1:]) + ctx.shift, 6)
     return f"</h{level}>\n"
 
 
 def _card_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
 ) -> str:
     meta = card_meta(tokens[idx])
     kind = escapeHtml(meta["kind"].value)
-    label = escapeHtml(env["t"]("check_yourself"))
+    label = escapeHtml(ctx.t("check_yourself"))
     if meta["id"] is None:  # no identity yet: readable, but never reviewed or linked
         return f'<div class="card card-{kind}">\n<p class="card-label">{label}</p>\n'
     card_id = escapeHtml(meta["id"])
@@ -195,7 +148,7 @@ def _card_open(
 
 
 def _card_close(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
 ) -> str:
     """A cloze card has no answer tokens: its answer is its own text with the clozes marked."""
     start = idx
@@ -205,61 +158,62 @@ def _card_close(
         return "</div>\n"
     begin = next(i for i in range(start, idx) if tokens[i].type == "card_question_open")
     end = next(i for i in range(begin, idx) if tokens[i].type == "card_question_close")
-    back = self.render(tokens[begin + 1 : end], options, {**env, "side": "back", "cloze": None})
-    explanation = _explanation(self, tokens[idx - 1], options, env)
-    return _answer_open(env) + back + explanation + "</div></details>\n</div>\n"
+    back = markdown.render(self, tokens[begin + 1 : end], replace(ctx, side="back", cloze=None))
+    explanation = _explanation(self, tokens[idx - 1], options, ctx)
+    return _answer_open(ctx) + back + explanation + "</div></details>\n</div>\n"
 
 
-def _explanation(self: RendererHTML, token: Token, options: OptionsDict, env: Any) -> str:
+def _explanation(
+    self: RendererHTML, token: Token, options: OptionsDict, ctx: PageContext
+) -> str:
     """A card's explanation (a block quote under it), shown under the answer."""
     if token.type != "card_explanation" or not token.children:
         return ""
-    body = self.render(token.children, options, env)
+    body = markdown.render(self, token.children, ctx)
     return f'<div class="card-explanation">\n{body}</div>\n'
 
 
-def _answer_open(env: Any) -> str:
-    show = escapeHtml(env["t"]("show_answer"))
+def _answer_open(ctx: PageContext) -> str:
+    show = escapeHtml(ctx.t("show_answer"))
     return f'<details class="card-a"><summary>{show}</summary><div class="card-a-body">\n'
 
 
 def _card_answer_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
 ) -> str:
-    return _answer_open(env)
+    return _answer_open(ctx)
 
 
 def _card_answer_close(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
 ) -> str:
-    return _explanation(self, tokens[idx + 1], options, env) + "</div></details>\n"
+    return _explanation(self, tokens[idx + 1], options, ctx) + "</div></details>\n"
 
 
 def _card_question_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
 ) -> str:
     return '<div class="card-q">\n'
 
 
 def _div_close(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
 ) -> str:
     return "</div>\n"
 
 
-def _cloze_mode(token: Token, env: Any) -> str:
+def _cloze_mode(token: Token, ctx: PageContext) -> str:
     """'gap' (hidden), 'mark' (revealed) or 'plain' (another cloze of the same note)."""
-    wanted = env.get("cloze")
-    if wanted is not None and cloze_meta(token)["n"] != wanted:
+    if ctx.cloze is not None and cloze_meta(token)["n"] != ctx.cloze:
         return "plain"
-    return "mark" if env.get("side") == "back" else "gap"
+    return "mark" if ctx.side == "back" else "gap"
 
 
 def _cloze_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
 ) -> str:
     token = tokens[idx]
-    mode = _cloze_mode(token, env)
+    mode = _cloze_mode(token, ctx)
     if mode == "plain":
         return '<span class="cloze-other">'
     if mode == "mark":
@@ -269,10 +223,10 @@ def _cloze_open(
 
 
 def _cloze_close(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
 ) -> str:
     # The plugin gives a close token its open token's meta, so it knows what was opened.
-    return "</mark>" if _cloze_mode(tokens[idx], env) == "mark" else "</span>"
+    return "</mark>" if _cloze_mode(tokens[idx], ctx) == "mark" else "</span>"
 
 
 SITE_RULES: Mapping[str, markdown.Rule] = MappingProxyType(
@@ -306,21 +260,21 @@ class ReviewItem:
     back: str
 
 
-def review_items(lesson: Lesson, out: RendererHTML, env: Mapping[str, Any]) -> list[ReviewItem]:
+def review_items(lesson: Lesson, out: RendererHTML, ctx: PageContext) -> list[ReviewItem]:
     items: list[ReviewItem] = []
     for card in lesson.cards:
         if card.id is None:
             continue
         if card.kind is CardKind.CLOZE:
             for n in card.clozes:
-                front = markdown.render(out, card.question, {**env, "cloze": n, "side": "front"})
-                back = markdown.render(out, card.question, {**env, "cloze": n, "side": "back"})
+                front = markdown.render(out, card.question, replace(ctx, cloze=n, side="front"))
+                back = markdown.render(out, card.question, replace(ctx, cloze=n, side="back"))
                 items.append(
                     ReviewItem(f"{card.id}:c{n}", card.id, lesson.id, "cloze", front, back)
                 )
             continue
-        question = markdown.render(out, card.question, env)
-        answer = markdown.render(out, card.answer, env)
+        question = markdown.render(out, card.question, ctx)
+        answer = markdown.render(out, card.answer, ctx)
         items.append(ReviewItem(card.id, card.id, lesson.id, "basic", question, answer))
         if card.kind is CardKind.REVERSED:
             items.append(ReviewItem(f"{card.id}:r", card.id, lesson.id, "basic", answer, question))
@@ -341,8 +295,19 @@ def _text(tokens: Iterable[Token]) -> str:
     return " ".join(markdown.plain_text([t]) for t in tokens if t.type == "inline").strip()
 
 
-def search_records(lesson: Lesson) -> list[dict[str, str | bool]]:
-    """What search looks through: each section's prose (without its cards) and each card."""
+@dataclass(frozen=True, slots=True)
+class SearchRecord:
+    """One thing search can find: a lesson's introduction, a section (prose without its cards) or
+    a card (question as title, answer as text)."""
+
+    href: str
+    title: str
+    text: str
+    lesson: str
+    card: bool = False
+
+
+def search_records(lesson: Lesson) -> list[SearchRecord]:
     titles = {s.id: s.title for s in lesson.sections}
     sections: list[tuple[str, str, list[str]]] = [(lesson_anchor(lesson.id), lesson.title, [])]
     depth = 0
@@ -357,22 +322,17 @@ def search_records(lesson: Lesson) -> list[dict[str, str | bool]]:
             depth -= 1
         elif token.type == "inline" and not depth and lesson.tokens[i - 1].type != "heading_open":
             sections[-1][2].append(markdown.plain_text([token]))
-    records: list[dict[str, str | bool]] = [
-        {"href": anchor, "title": title, "text": " ".join(texts), "lesson": lesson.title}
+    records = [
+        SearchRecord(anchor, title, " ".join(texts), lesson.title)
         for anchor, title, texts in sections
     ]
     for card in lesson.cards:
         where = (
             heading_id(lesson.id, card.section.id) if card.section.id else lesson_anchor(lesson.id)
         )
+        href = card_anchor(card.id) if card.id else where
         records.append(
-            {
-                "href": card_anchor(card.id) if card.id else where,
-                "title": _text(card.question),
-                "text": _text(card.answer),
-                "lesson": lesson.title,
-                "card": True,
-            }
+            SearchRecord(href, _text(card.question), _text(card.answer), lesson.title, card=True)
         )
     return records
 
@@ -383,12 +343,16 @@ class LessonPage:
     number: int
     anchor: str
     body: str
-    items: int
-    """Review items (Anki cards) of the lesson."""
+    items: tuple[ReviewItem, ...]
+    """Review items (Anki cards) of the lesson: its card sheet, and what the review asks."""
     toc: tuple[tuple[str, str], ...]
     """(heading id, title) of the lesson's top-level sections."""
     translations: tuple[tuple[str, str, str], ...]
     """(lang, language name, href) of the same lesson in the other languages."""
+
+    @property
+    def sheet(self) -> str:
+        return sheet_anchor(self.lesson.id)
 
 
 def _json_for_html(data: object) -> str:
@@ -407,6 +371,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.globals["csp"] = CSP
+    env.globals["scripts"] = SCRIPTS
     return env
 
 
@@ -417,16 +382,15 @@ def _lesson_page(
     t: Messages,
     languages_of: Mapping[str, Sequence[str]],
     out: RendererHTML,
-) -> tuple[LessonPage, list[ReviewItem]]:
+) -> LessonPage:
     shift = 1 if any(s.level == 1 for s in lesson.sections) else 0
-    env = {
-        "media_prefix": "../media/",
-        "t": t,
-        "lesson": lesson.id,
-        "shift": shift,
-    }
-    body = markdown.render(out, lesson.tokens, env)
-    items = review_items(lesson, out, {"media_prefix": "../media/", "t": t})
+    ctx = PageContext(
+        t=t,
+        lesson=lesson.id,
+        shift=shift,
+    )
+    body = markdown.render(out, lesson.tokens, ctx)
+    items = review_items(lesson, out, PageContext(t=t))
     top = min((s.level for s in lesson.sections if s.id), default=0)
     toc = tuple(
         (heading_id(lesson.id, s.id), s.title) for s in lesson.sections if s.id and s.level == top
@@ -440,23 +404,18 @@ def _lesson_page(
         for other in languages_of[lesson.id]
         if other != course.lang
     )
-    page = LessonPage(lesson, number, lesson_anchor(lesson.id), body, len(items), toc, translations)
-    return page, items
+    return LessonPage(
+        lesson, number, lesson_anchor(lesson.id), body, tuple(items), toc, translations
+    )
 
 
-def _languages(library: Library) -> list[dict[str, str]]:
-    return [{"lang": c.lang, "name": messages(c.lang)("language_name")} for c in library.courses]
+def _languages(library: Library) -> list[tuple[str, str]]:
+    """(lang, language name) of every course of the library."""
+    return [(c.lang, messages(c.lang)("language_name")) for c in library.courses]
 
 
-def write_site(
-    library: Library,
-    out: Path,
-    decks: Mapping[str, Path],
-    changes: Mapping[str, ReleaseNotes] = MappingProxyType({}),
-) -> None:
-    """Write the whole course into the empty folder `out`; `changes` is each language's latest
-    release, for the course home's "what changed" list."""
-    templates = _environment()
+def _copy_files(library: Library, out: Path, decks: Mapping[str, Path]) -> dict[str, str]:
+    """Assets, lesson images and decks into `out`; returns each language's deck link."""
     assets = out / "assets"
     assets.mkdir(parents=True)
     static = files("course").joinpath("static")
@@ -475,8 +434,29 @@ def write_site(
             (out / "decks").mkdir(exist_ok=True)
             shutil.copyfile(decks[course.lang], out / "decks" / anki.deck_file_name(course))
             deck_links[course.lang] = f"decks/{anki.deck_file_name(course)}"
+    return deck_links
 
-    languages = _languages(library)
+
+def make_readable(root: Path) -> None:
+    """Directories 0755 and files 0644 from `root` down, whatever the umask or mkdtemp gave."""
+    root.chmod(DIR_MODE)
+    for folder, dirs, names in os.walk(root):
+        for name in dirs:
+            (Path(folder) / name).chmod(DIR_MODE)
+        for name in names:
+            (Path(folder) / name).chmod(FILE_MODE)
+
+
+def write_site(
+    library: Library,
+    out: Path,
+    decks: Mapping[str, Path],
+    changes: Mapping[str, ReleaseNotes] = MappingProxyType({}),
+) -> None:
+    """Write the whole course into the empty folder `out`, readable by anyone (0755/0644);
+    `changes` is each language's latest release, for the course home's "what changed" list."""
+    templates = _environment()
+    deck_links = _copy_files(library, out, decks)
     landing = templates.get_template("landing.html").render(
         t=messages(FALLBACK_LANG),
         lang=FALLBACK_LANG,
@@ -492,83 +472,68 @@ def write_site(
         for lesson in course.lessons:
             languages_of.setdefault(lesson.id, []).append(course.lang)
     for course in library.courses:
-        _write_course(
-            library,
-            course,
-            templates,
-            out,
-            deck_links.get(course.lang),
-            languages,
-            languages_of,
-            changes,
-        )
+        site = CourseSite(library, course, _languages(library), languages_of)
+        folder = out / course.lang
+        folder.mkdir()
+        html = site.render(templates, deck_links.get(course.lang), changes.get(course.lang))
+        (folder / "index.html").write_text(html, encoding="utf-8")
         _write_guide(course, templates, out)
+    make_readable(out)
 
 
-def _write_course(
-    library: Library,
-    course: Course,
-    templates: jinja2.Environment,
-    out: Path,
-    deck: str | None,
-    languages: list[dict[str, str]],
-    languages_of: Mapping[str, Sequence[str]],
-    changes: Mapping[str, ReleaseNotes] = MappingProxyType({}),
-) -> None:
-    t = messages(course.lang)
-    renderer = markdown.renderer(SITE_RULES)
-    pages: list[LessonPage] = []
-    items: list[ReviewItem] = []
-    records: list[dict[str, str | bool]] = []
-    for number, lesson in enumerate(course.lessons, start=1):
-        page, lesson_items = _lesson_page(course, number, lesson, t, languages_of, renderer)
-        pages.append(page)
-        items += lesson_items
-        records += search_records(lesson)
-    data = {
-        "course": library.id,
-        "lang": course.lang,
-        "title": course.title,
-        "storageKey": f"course-progress:{library.id}:{course.lang}",
-        "newPerDay": NEW_PER_DAY,
-        "messages": dict(t.table),
-        "lessons": [
-            {"id": p.lesson.id, "title": p.lesson.title, "anchor": p.anchor} for p in pages
-        ],
-        "items": [
-            {
-                "id": i.id,
-                "card": i.card,
-                "lesson": i.lesson,
-                "kind": i.kind,
-                "front": i.front,
-                "back": i.back,
-            }
-            for i in items
-        ],
-        "search": records,
-        "switch": {
-            p.lesson.id: {lang: href for lang, _name, href in p.translations}
-            for p in pages
-            if p.translations
-        },
-    }
-    html = templates.get_template("course.html").render(
-        t=t,
-        lang=course.lang,
-        root="../",
-        library=library,
-        course=course,
-        pages=pages,
-        total_items=len(items),
-        deck=f"../{deck}" if deck else None,
-        languages=languages,
-        data=_json_for_html(data),
-        updates=updates_view(course, changes.get(course.lang)),
-    )
-    folder = out / course.lang
-    folder.mkdir()
-    (folder / "index.html").write_text(html, encoding="utf-8")
+@dataclass(frozen=True, slots=True)
+class CourseSite:
+    """One language's course page: its lessons rendered, and the data its scripts read."""
+
+    library: Library
+    course: Course
+    languages: list[tuple[str, str]]
+    languages_of: Mapping[str, Sequence[str]]
+
+    def render(
+        self, templates: jinja2.Environment, deck: str | None, changes: ReleaseNotes | None = None
+    ) -> str:
+        t = messages(self.course.lang)
+        renderer = markdown.renderer(SITE_RULES)
+        pages = [
+            _lesson_page(self.course, number, lesson, t, self.languages_of, renderer)
+            for number, lesson in enumerate(self.course.lessons, start=1)
+        ]
+        return templates.get_template("course.html").render(
+            t=t,
+            lang=self.course.lang,
+            root="../",
+            library=self.library,
+            course=self.course,
+            pages=pages,
+            total_items=sum(len(p.items) for p in pages),
+            deck=f"../{deck}" if deck else None,
+            languages=self.languages,
+            data=_json_for_html(self.data(t, pages)),
+            updates=updates_view(self.course, changes),
+        )
+
+    def data(self, t: Messages, pages: Sequence[LessonPage]) -> dict[str, object]:
+        """What the page's scripts read from its `course-data` block (see course.js)."""
+        course = self.course
+        return {
+            "course": self.library.id,
+            "lang": course.lang,
+            "title": course.title,
+            "storageKey": f"course-progress:{self.library.id}:{course.lang}",
+            "newPerDay": NEW_PER_DAY,
+            "messages": dict(t.table),
+            "lessons": [
+                {"id": p.lesson.id, "title": p.lesson.title, "anchor": p.anchor} for p in pages
+            ],
+            "items": [asdict(item) for p in pages for item in p.items],
+            "search": [asdict(r) for lesson in course.lessons for r in search_records(lesson)],
+            "switch": {
+                p.lesson.id: {lang: href for lang, _name, href in p.translations}
+                for p in pages
+                if p.translations
+            },
+        }
 
 
 # -- updates: the "what changed" list and the learner guide ---------------------------------------
@@ -615,7 +580,7 @@ GUIDE_FILE = "guide.html"
 
 def _write_guide(course: Course, templates: jinja2.Environment, out: Path) -> None:
     """`<lang>/guide.html`: importing the deck, what updates do, retired cards, FSRS."""
-    folder = files("course").joinpath("templates", "updates")
+    folder = files("course") / "templates" / "updates"
     source = folder.joinpath(f"guide-{course.lang}.md")
     if not source.is_file():
         source = folder.joinpath(f"guide-{FALLBACK_LANG}.md")

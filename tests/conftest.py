@@ -1,7 +1,8 @@
-"""Shared fixtures: copies of the sample course, a build helper, and a fresh Anki collection."""
+"""Shared fixtures: copies of the sample course, a fresh Anki collection, and the browsers."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,17 +10,10 @@ from typing import Any
 
 import pytest
 
+import browsers
+from browsers import Browser
+
 FIXTURES = Path(__file__).parent / "fixtures"
-CHROMIUM = Path("/usr/bin/chromium")
-# Headless Debian Chromium with nothing that phones home: this machine's network is closed.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -42,16 +36,55 @@ def anki_collection(tmp_path: Path) -> Iterator[Any]:
         col.close()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole run (Debian's package; Playwright downloads nothing)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
+BROWSERS = ("chromium", "firefox")
 
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session", params=BROWSERS)
+def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """Each browser test runs in Chromium and in Firefox, one browser process each for the whole
+    run (tests/browsers.py). A missing browser skips, except in CI (CI=true), where it fails."""
+    name: str = request.param
+    reason = browsers.missing(name)
+    if reason:
+        if _in_ci():
+            pytest.fail(f"{name}: {reason}; CI needs both browsers (bash setup.sh installs them)")
+        pytest.skip(reason)
+    launched = browsers.launch(name)
+    try:
+        yield launched
+    finally:
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/fixtures/site-course built with decks, once per run (in a copy: a deck build writes
+    mod times beside the lessons). Browser tests open it from file://, as a learner opens an
+    unzipped folder."""
+    from course import pipeline
+    from course.lessons import load_library
+
+    root = tmp_path_factory.mktemp("site-course")
+    shutil.copytree(FIXTURES / "site-course", root / "lessons")
+    pipeline.build(load_library(root / "lessons"), root / "decks", root / "site")
+    return root / "site"
+
+
+@pytest.fixture(scope="session")
+def playwright_chromium() -> Iterator[Any]:
+    """Playwright's own Browser object for Chromium, for a test that needs Playwright's API
+    itself (routes, frames, a server origin) rather than the two-browser page driver."""
+    reason = browsers.missing("chromium")
+    if reason:
+        if _in_ci():
+            pytest.fail(f"chromium: {reason}; CI needs it (bash setup.sh installs it)")
+        pytest.skip(reason)
+    launched = browsers.ChromiumBrowser()
+    try:
+        yield launched.playwright_browser
+    finally:
+        launched.close()

@@ -1,7 +1,6 @@
 """Cross-check course/static/fsrs.js against the reference py-fsrs scheduler.
 
-fsrs.js runs inside real headless Chromium (Debian's /usr/bin/chromium, driven by
-Playwright). Random review sequences go through both schedulers and every step must
+fsrs.js runs inside real headless Chromium and Firefox (tests/browsers.py). Random review sequences go through both schedulers and every step must
 agree: state, step and due time exactly, stability/difficulty/retrievability to ~1e-6.
 """
 
@@ -22,6 +21,8 @@ from fsrs.scheduler import (
     LOWER_BOUNDS_PARAMETERS,
     UPPER_BOUNDS_PARAMETERS,
 )
+
+from browsers import Browser, Page
 
 pytestmark = pytest.mark.browser
 
@@ -46,11 +47,14 @@ def to_ms(dt: datetime) -> int:
 
 
 @pytest.fixture(scope="module")
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    """A blank page with fsrs.js loaded as the course loads it: a classic script from file://."""
+    harness = tmp_path_factory.mktemp("fsrs") / "fsrs.html"
+    harness.write_text(f'<!doctype html><script src="{FSRS_JS.as_uri()}"></script>', "utf-8")
     pg = browser.new_page()
     try:
-        pg.goto("about:blank")
-        pg.add_script_tag(path=str(FSRS_JS))
+        pg.goto(harness.as_uri())
+        pg.wait_for("() => typeof window.FSRS === 'object'")
         yield pg
     finally:
         pg.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from babel import Locale
 
-from course import anki, site
+from course import anki, messages, site
 from course.lessons import load_library
 from course.model import Library
 
@@ -55,6 +55,9 @@ def test_site_files(built: Path) -> None:
         "assets/course.css",
         "assets/course.js",
         "assets/fsrs.js",
+        "assets/progress.js",
+        "assets/queue.js",
+        "assets/search.js",
         "decks/site-fixture-el.apkg",
         "decks/site-fixture-lv.apkg",
         "decks/site-fixture-pl.apkg",
@@ -67,9 +70,8 @@ def test_site_files(built: Path) -> None:
         "pl/guide.html",
         "pl/index.html",
     ]
-    assert (built / "assets" / "fsrs.js").read_bytes() == (
-        PACKAGE / "static" / "fsrs.js"
-    ).read_bytes()
+    for name in site.STATIC_FILES:
+        assert (built / "assets" / name).read_bytes() == (PACKAGE / "static" / name).read_bytes()
 
 
 @pytest.mark.parametrize("page", ["index.html", "el/index.html", "pl/index.html", "lv/index.html"])
@@ -97,7 +99,7 @@ def test_no_deck_no_download_link(library: Library, tmp_path: Path) -> None:
     site.write_site(library, tmp_path, {"el": tmp_path / "missing.apkg"})
     assert not (tmp_path / "decks").exists()
     for page in ("index.html", "el/index.html", "pl/index.html"):
-        assert "download>" not in (tmp_path / page).read_text("utf-8")
+        assert '" download>' not in (tmp_path / page).read_text("utf-8")
 
 
 class Attributes(HTMLParser):
@@ -187,8 +189,11 @@ def test_headings_have_ids_and_lessons_their_own_h1(built: Path) -> None:
         "title-home",
         "title-lesson/six-skills",
         "title-lesson/career",
+        "title-cards/six-skills",
+        "title-cards/career",
         "title-review",
         "title-search",
+        "title-not-found",
     ]
 
 
@@ -207,7 +212,7 @@ def used_keys() -> set[str]:
     for path in sources:
         text = path.read_text("utf-8")
         keys |= set(re.findall(r"""\b(?:t|m)(?:\.n)?\(\s*["'](\w+)["']""", text))
-        keys |= set(re.findall(r"""\(\d, "(\w+)"\)""", text))  # the grade buttons' table
+        keys |= set(re.findall(r"""\((?:\d|"\w+"), "(\w+)"\)""", text))  # (grade|name, key) tables
         keys |= set(re.findall(r"""\["t"\]\("(\w+)"\)""", text))  # the site's render rules
     script = (PACKAGE / "static" / "course.js").read_text("utf-8")
     keys |= set(re.findall(r"""\btn?\(\s*"(\w+)\"""", script))
@@ -261,12 +266,12 @@ def test_catalogue_matches_english(lang: str) -> None:
     ],
 )  # fmt: skip
 def test_plural_forms(lang: str, counts: dict[int, str]) -> None:
-    t = site.messages(lang)
+    t = messages.messages(lang)
     assert {n: t.n("cards_count", n) for n in counts} == counts
 
 
 def test_messages_fill_placeholders() -> None:
-    t = site.messages("lv")
+    t = messages.messages("lv")
     assert t("lesson_number", n=3) == "3. nodarbība"
     assert t.n("results_count", 21) == "21 rezultāts"
     with pytest.raises(TypeError):
@@ -295,3 +300,47 @@ def test_a_language_without_catalogue_falls_back_to_english(
     assert 'href="../xx/index.html#lesson/six-skills"' in (out / "el" / "index.html").read_text(
         "utf-8"
     )
+
+
+# -- hosting, print, scripts ----------------------------------------------------------------------
+
+
+def test_the_site_is_readable_by_anyone(tmp_path: Path) -> None:
+    """A web server that does not own the files must be able to serve them, whatever the umask
+    and mkdtemp's 0700 (the build puts the site in place from a temporary folder)."""
+    from course import pipeline
+
+    lessons = tmp_path / "lessons"
+    shutil.copytree(FIXTURE, lessons)
+    old = os.umask(0o077)
+    try:
+        pipeline.build(load_library(lessons), tmp_path / "decks", tmp_path / "site")
+    finally:
+        os.umask(old)
+    out = tmp_path / "site"
+    modes = {p: p.stat().st_mode & 0o777 for p in [out, *out.rglob("*")]}
+    assert {oct(m) for p, m in modes.items() if p.is_dir()} == {"0o755"}
+    assert {oct(m) for p, m in modes.items() if p.is_file()} == {"0o644"}
+    assert len([p for p in modes if p.is_file()]) > 10
+
+
+def test_print_style() -> None:
+    """Paper: margins on every page, a new page for each lesson and card sheet."""
+    css = (PACKAGE / "static" / "course.css").read_text("utf-8")
+    page_rule = re.search(r"@page\s*\{([^}]*)\}", css)
+    assert page_rule, "no @page rule"
+    margins = re.search(r"margin:\s*([^;]+);", page_rule.group(1))
+    assert margins
+    assert all(float(re.sub(r"[a-z]+$", "", v)) >= 10 for v in margins.group(1).split())
+    print_css = "".join(re.findall(r"@media print \{(.*?)\n\}", css, flags=re.S))
+    assert re.search(r"\.lesson, \.card-sheet \{ break-before: page; \}", print_css)
+
+
+def test_scripts_load_in_the_order_site_lists_them(built: Path) -> None:
+    page = parse(built / "pl" / "index.html")
+    tags = [a["src"] for tag, a in page.tags if tag == "script" and a.get("src")]
+    assert tags == [f"../assets/{name}" for name in site.SCRIPTS]
+    pure = ("fsrs.js", "search.js", "progress.js", "queue.js")
+    assert all(site.SCRIPTS.index(name) < site.SCRIPTS.index("course.js") for name in pure)
+    for name in site.SCRIPTS:
+        assert (PACKAGE / "static" / name).is_file()

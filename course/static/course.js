@@ -1,18 +1,38 @@
 /*
- * course.js - the views, review and search of one language's course page.
+ * course.js - the DOM layer of one language's course page: views, review, search box, progress
+ * display, export/import/reset. What can be computed without the DOM lives in pure modules loaded
+ * before it: fsrs.js (scheduler), search.js (folding, matching), progress.js (validation, merge,
+ * the day's new cards), queue.js (review queue, lesson progress, forecast, streak).
  *
- * The page (<lang>/index.html) holds the course home, every lesson, the review and the search as
- * views, switched by the URL hash: #home, #lesson/<id>, #lesson/<id>/<section>, #card-<id>,
- * #review, #search?q=<words>. One document per language, because Firefox gives each file://
- * document its own localStorage: progress must stay in one place.
+ * The page (<lang>/index.html) holds the course home, every lesson, each lesson's card sheet, the
+ * review, the search and a not-found view, switched by the URL hash: #home, #lesson/<id>,
+ * #lesson/<id>/<section>, #card-<id>, #cards/<lesson id>, #review, #search?q=<words>. One document
+ * per language, because Firefox gives each file:// document its own localStorage.
  *
- * Classic script (ES modules are blocked on file://), loaded in <head> after fsrs.js: it marks
- * <html class="js"> at once (so the CSS shows one view without a flash of the others) and starts
- * when the document is parsed. Data comes from <script type="application/json" id="course-data">.
+ * Classic script (ES modules are blocked on file://), loaded in <head>: it marks <html class="js">
+ * at once (so the CSS shows one view without a flash of the others) and starts when the document
+ * is parsed. Data comes from <script type="application/json" id="course-data">.
  *
- * Progress: localStorage[data.storageKey] = {v: 1, items: {<item id>: FSRS card}, day, newToday}.
- * Item ids: "<card id>" (basic), "<card id>:r" (reversed side), "<card id>:c<n>" (cloze n), so a
- * content update keeps every card's history. Exposes window.Course.fold for the tests.
+ * Progress: localStorage[data.storageKey] holds one JSON state (progress.js), written whole by one
+ * setItem per change. Stored data that is not valid is never lost: the original text is copied to
+ * "<storageKey>:backup:<time>" (never overwritten) before anything else is written, the learner is
+ * told, and the review page offers it for download.
+ *
+ * Hooks for features that plug in (scripts listed after this one in site.SCRIPTS):
+ *   Course.on(name, fn)   fn(detail) on each event; also a DOM CustomEvent "course:<name>" on
+ *                         document, with the same detail
+ *     "ready"     {data}                 the page has started (progress loaded, first view shown)
+ *     "progress"  {state, reason}        progress changed: "review", "import", "reset", "storage",
+ *                                        "extension", "merge"
+ *     "view"      {view, id, lesson}     the view changed (view: home, lesson, cards, review,
+ *                                        search, not-found; lesson: its id or null)
+ *     "leave"     {}                     the page is being left (pagehide): finish synchronously
+ *   Course.data              the course-data block
+ *   Course.state()           the current progress state (read only: copy before changing)
+ *   Course.merge(items)      merge FSRS cards by item id as an import does (each validated; only
+ *                            the course's items; the later review wins) -> {taken, unknown, dropped}
+ *   Course.extension(name[, value])  read, or write and save, a feature's own JSON in state.ext
+ *   Course.fold(s)           search folding (CourseSearch.fold)
  */
 (function () {
   "use strict";
@@ -20,42 +40,28 @@
   document.documentElement.classList.add("js");
 
   var DAY_MS = 24 * 60 * 60 * 1000;
-  var DAY_START_HOURS = 4; // Anki's next day starts at 4 am
-  var LEARN_AHEAD_MS = 20 * 60 * 1000; // Anki's learn-ahead limit
+  var FORECAST_DAYS = 7;
+  var P = window.CourseProgress;
+  var Q = window.CourseQueue;
+  var S = window.CourseSearch;
 
-  // -- search folding: case, accents, Greek final sigma, Polish ł ----------------------------------
+  // -- hooks ----------------------------------------------------------------------------------------
 
-  var MARKS = /\p{M}/gu;
-  var SPECIAL = { "ς": "σ", "ł": "l", "ß": "ss" };
+  var listeners = {};
 
-  function foldChar(ch) {
-    var f = ch.normalize("NFD").replace(MARKS, "").toLowerCase();
-    return f.replace(/[ςłß]/g, function (c) { return SPECIAL[c]; });
+  function emit(name, detail) {
+    (listeners[name] || []).forEach(function (fn) {
+      try { fn(detail); } catch (e) { window.console.error(e); } // a feature never breaks the course
+    });
+    document.dispatchEvent(new CustomEvent("course:" + name, { detail: detail }));
   }
 
-  /* Returns {text, map}: map[i] is the index in `s` of the character folded into text[i]. */
-  function foldIndexed(s) {
-    var out = "";
-    var map = [];
-    for (var i = 0; i < s.length; ) {
-      var cp = s.codePointAt(i);
-      var ch = String.fromCodePoint(cp);
-      var f = foldChar(ch);
-      for (var k = 0; k < f.length; k++) map.push(i);
-      out += f;
-      i += ch.length;
-    }
-    map.push(s.length);
-    return { text: out, map: map };
-  }
+  window.Course = {
+    fold: S.fold,
+    on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); },
+  };
 
-  function fold(s) {
-    return foldIndexed(s).text;
-  }
-
-  window.Course = { fold: fold };
-
-  // -- small helpers ------------------------------------------------------------------------------
+  // -- small helpers --------------------------------------------------------------------------------
 
   function $(selector, root) {
     return (root || document).querySelector(selector);
@@ -72,49 +78,89 @@
     return node;
   }
 
-  function dayKey(now) {
-    var d = new Date(now - DAY_START_HOURS * 3600 * 1000);
-    return d.getFullYear() + "-" + (d.getMonth() + 1) + "-" + d.getDate();
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     var source = document.getElementById("course-data");
     if (source) start(JSON.parse(source.textContent));
   });
 
   function start(data) {
-    var lang = data.lang;
-    var messages = data.messages;
+    var i18n = texts(data.lang, data.messages);
+    var store = openStore(data.storageKey);
+    var app = {
+      data: data, t: i18n.t, tn: i18n.tn, when: i18n.when, interval: i18n.interval,
+      numbers: i18n.numbers, store: store, state: store.state, current: null,
+      known: {}, lessons: {},
+    };
+    data.items.forEach(function (item) { app.known[item.id] = item; });
+    data.lessons.forEach(function (lesson) { app.lessons[lesson.id] = lesson; });
+    app.setState = function (next, reason) {
+      app.state = next;
+      if (reason !== "storage") store.save(next);
+      if (store.failed) notify(app, [app.t("save_failed")], null);
+      emit("progress", { state: next, reason: reason });
+      refresh(app);
+    };
+    window.Course.data = data;
+    window.Course.state = function () { return app.state; };
+    window.Course.merge = function (items) {
+      var valid = P.cleanItems(items);
+      var got = mergeItems(app, { items: valid.items, day: "" });
+      return { taken: got.taken, unknown: got.unknown, dropped: valid.dropped };
+    };
+    window.Course.extension = function (name, value) {
+      if (arguments.length < 2) return app.state.ext[name];
+      var next = Object.assign({}, app.state, { ext: Object.assign({}, app.state.ext) });
+      next.ext[name] = value;
+      app.setState(next, "extension");
+      return value;
+    };
+    setupRouter(app);
+    setupReview(app);
+    setupTools(app);
+    setupSearch(app);
+    setupMenu(app);
+    setupSpy(app);
+    setupPrint();
+    showDamage(app);
+    window.addEventListener("storage", function (event) {
+      if (event.key !== data.storageKey) return;
+      app.setState(store.adopt(event.newValue), "storage");
+      showDamage(app);
+    });
+    window.addEventListener("pagehide", function () { emit("leave", {}); });
+    app.route(false);
+    emit("ready", { data: data });
+    // The browser scrolls to a #lesson/<id> element itself once the page has loaded; a view
+    // starts at the top of the page, with the header in sight.
+    window.addEventListener("load", function () {
+      if (!app.where().target) window.scrollTo({ top: 0, behavior: "instant" });
+    }, { once: true });
+  }
+
+  // -- messages -------------------------------------------------------------------------------------
+
+  function texts(lang, messages) {
     var plurals = new Intl.PluralRules(lang);
     var numbers = new Intl.NumberFormat(lang);
     var relative = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
-    var itemsById = {};
-    var lessonsById = {};
-    data.items.forEach(function (item) { itemsById[item.id] = item; });
-    data.lessons.forEach(function (lesson) { lessonsById[lesson.id] = lesson; });
-
-    // -- messages ---------------------------------------------------------------------------------
-
     function fill(text, args) {
       return text.replace(/\{(\w+)\}/g, function (whole, name) {
         return name in args ? String(args[name]) : whole;
       });
     }
-
-    function t(key, args) {
-      return fill(messages[key], args || {});
-    }
-
+    function t(key, args) { return fill(messages[key], args || {}); }
     function tn(key, n, args) {
       var forms = messages[key];
-      var text = forms[plurals.select(n)] || forms.other;
-      return fill(text, Object.assign({}, args || {}, { n: numbers.format(n) }));
+      return fill(forms[plurals.select(n)] || forms.other,
+                  Object.assign({}, args || {}, { n: numbers.format(n) }));
     }
-
+    function startOfDay(ms) {
+      var d = new Date(ms);
+      return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+    }
     /* "in 3 days", "tomorrow", "in 10 minutes": the unit that reads best for the distance. */
     function when(ms, now) {
-      var diff = ms - now;
-      var abs = Math.abs(diff);
+      var diff = ms - now, abs = Math.abs(diff);
       if (abs < 3600 * 1000) return relative.format(Math.round(diff / 60000), "minute");
       if (abs < DAY_MS) return relative.format(Math.round(diff / 3600000), "hour");
       var days = Math.round((startOfDay(ms) - startOfDay(now)) / DAY_MS);
@@ -122,12 +168,6 @@
       if (Math.abs(days) < 365) return relative.format(Math.round(days / 30.4), "month");
       return relative.format(Math.round(days / 365), "year");
     }
-
-    function startOfDay(ms) {
-      var d = new Date(ms);
-      return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
-    }
-
     /* A short interval for a grade button: "1 min", "10 min", "3 days", "2.5 mths". */
     function interval(ms) {
       var unit, value;
@@ -140,489 +180,606 @@
         style: "unit", unit: unit, unitDisplay: "short", maximumFractionDigits: 1,
       }).format(value);
     }
+    return { t: t, tn: tn, when: when, interval: interval, numbers: numbers };
+  }
 
-    // -- progress storage -------------------------------------------------------------------------
+  // -- storage --------------------------------------------------------------------------------------
 
+  function openStore(key) {
     var storage = null;
     try {
       storage = window.localStorage;
-      storage.setItem(data.storageKey + ":probe", "1");
-      storage.removeItem(data.storageKey + ":probe");
+      storage.setItem(key + ":probe", "1");
+      storage.removeItem(key + ":probe");
     } catch (e) {
       storage = null;
     }
-
-    function emptyState() {
-      return { v: 1, items: {}, day: "", newToday: 0 };
-    }
-
-    function load() {
-      if (!storage) return emptyState();
-      try {
-        var saved = JSON.parse(storage.getItem(data.storageKey) || "null");
-        if (saved && saved.v === 1 && saved.items && typeof saved.items === "object") return saved;
-      } catch (e) { /* unreadable progress starts afresh */ }
-      return emptyState();
-    }
-
-    var state = load();
-
-    function save() {
-      if (storage) storage.setItem(data.storageKey, JSON.stringify(state));
-    }
-
-    function newLeft(now) {
-      var today = dayKey(now);
-      var used = state.day === today ? state.newToday : 0;
-      return Math.max(0, data.newPerDay - used);
-    }
-
-    // -- scheduling -------------------------------------------------------------------------------
-
-    /* Due reviews first (most overdue first), then new cards in course order up to the day's limit;
-       when nothing else is left, learning steps due within Anki's 20-minute learn-ahead limit. */
-    function queue(now) {
-      var due = [], ahead = [], fresh = [];
-      data.items.forEach(function (item) {
-        var card = state.items[item.id];
-        if (!card) fresh.push(item);
-        else if (card.due <= now) due.push(item);
-        else if (card.state !== FSRS.State.Review && card.due <= now + LEARN_AHEAD_MS) ahead.push(item);
-      });
-      var byDue = function (a, b) { return state.items[a.id].due - state.items[b.id].due; };
-      due.sort(byDue);
-      ahead.sort(byDue);
-      var allowed = fresh.slice(0, newLeft(now));
-      var list = due.concat(allowed);
-      return {
-        list: list.length ? list : ahead,
-        due: due.length,
-        fresh: allowed.length,
-        blockedNew: fresh.length - allowed.length,
-      };
-    }
-
-    function nextDue() {
-      var min = Infinity;
-      Object.keys(state.items).forEach(function (id) {
-        if (itemsById[id]) min = Math.min(min, state.items[id].due);
-      });
-      return min;
-    }
-
-    // -- views and routing ------------------------------------------------------------------------
-
-    var views = $all("[data-view]");
-    var current = null;
-
-    function parseHash() {
-      var raw = location.hash.slice(1);
-      try { raw = decodeURIComponent(raw); } catch (e) { /* keep it as it is */ }
-      if (!raw || raw === "home") return { view: document.getElementById("home") };
-      if (raw === "review") return { view: document.getElementById("review") };
-      if (raw === "search" || raw.indexOf("search?") === 0) {
-        var q = new URLSearchParams(raw.slice(7)).get("q") || "";
-        return { view: document.getElementById("search"), query: q };
+    var store = { available: !!storage, failed: false, damaged: null, backups: [] };
+    /* The state in `raw` (what is valid of it); damaged text is first copied aside. */
+    store.adopt = function (raw) {
+      var got = P.parseStored(raw);
+      if (got.damaged) store.damaged = { dropped: got.dropped, backup: keepAside(storage, key, raw) };
+      return got.state;
+    };
+    store.state = store.adopt(storage ? storage.getItem(key) : null);
+    store.backups = function () {
+      if (!storage) return [];
+      var prefix = key + ":backup:";
+      var found = [];
+      for (var i = 0; i < storage.length; i++) {
+        var name = storage.key(i);
+        if (name && name.indexOf(prefix) === 0) found.push(name);
       }
+      return found.sort();
+    };
+    store.read = function (name) { return storage ? storage.getItem(name) : null; };
+    store.save = function (state) {
+      if (!storage) return;
+      try {
+        storage.setItem(key, JSON.stringify(state)); // one key, one JSON: never half a change
+        store.failed = false;
+      } catch (e) {
+        store.failed = true; // full or blocked: the page keeps the progress and says so
+      }
+    };
+    return store;
+  }
+
+  /* Copy damaged stored progress to a key of its own, never overwriting an earlier copy. */
+  function keepAside(storage, key, raw) {
+    if (!storage || raw === null) return null;
+    var name = key + ":backup:" + new Date().toISOString();
+    for (var n = 2; storage.getItem(name) !== null; n++) name = name.replace(/(#\d+)?$/, "#" + n);
+    try {
+      storage.setItem(name, raw);
+      return name;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function download(name, text) {
+    var link = el("a");
+    link.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
+  }
+
+  function showDamage(app) {
+    var damaged = app.store.damaged;
+    if (!damaged) return;
+    app.store.damaged = null;
+    var lines = [app.t("progress_damaged")];
+    if (damaged.dropped) lines.push(app.tn("entries_skipped", damaged.dropped));
+    notify(app, lines, damaged.backup);
+  }
+
+  /* The notice above every view: what happened to the learner's progress, and the damaged copy
+     (a backup key) to download when there is one. */
+  function notify(app, lines, backup) {
+    var notice = $("[data-notice]");
+    $("[data-notice-text]", notice).textContent = lines.join(" ");
+    var get = $("[data-notice-download]", notice);
+    get.hidden = !backup;
+    get.onclick = function () {
+      download(app.data.course + "-" + app.data.lang + "-progress-damaged.json", app.store.read(backup));
+    };
+    $("[data-notice-close]", notice).onclick = function () { notice.hidden = true; };
+    notice.hidden = false;
+  }
+
+  // -- views and routing ----------------------------------------------------------------------------
+
+  function setupRouter(app) {
+    var views = $all("[data-view]");
+    app.where = function () {
+      var hash = location.hash;
+      var query = S.queryFromHash(hash);
+      if (query !== null) return { view: document.getElementById("search"), query: query };
+      var raw = hash.slice(1);
+      try { raw = decodeURIComponent(raw); } catch (e) { /* keep it as it is */ }
+      if (!raw || raw === "home" || raw === "main") return { view: document.getElementById("home") };
+      if (raw === "review") return { view: document.getElementById("review") };
       var target = document.getElementById(raw);
       var view = target && target.closest("[data-view]");
-      if (!view) return { view: document.getElementById("home") };
+      if (!view) return { view: document.getElementById("not-found"), missing: raw };
       return { view: view, target: target === view ? null : target };
-    }
-
-    function route(moveFocus) {
-      var where = parseHash();
+    };
+    app.route = function (moveFocus) {
+      var where = app.where();
       var view = where.view;
       views.forEach(function (v) { v.classList.toggle("is-current", v === view); });
-      current = view;
+      app.current = view;
       var name = view.getAttribute("data-view");
-      $all("[data-nav]").forEach(function (link) {
-        if (link.getAttribute("data-nav") === name) link.setAttribute("aria-current", "page");
-        else link.removeAttribute("aria-current");
-      });
-      updateSwitcher(view);
+      var lesson = view.getAttribute("data-lesson");
+      markNav(name, lesson);
+      updateSwitcher(app, view);
       var heading = $("h1", view);
-      document.title = view.id === "home" ? data.title : heading.textContent + " – " + data.title;
-      if (name === "review") showReview();
-      else updateBadge(queue(Date.now()));
-      if (name === "search") runSearch(where.query || "", false);
-      if (name === "home" || name === "lesson") showProgress();
+      document.title = view.id === "home" ? app.data.title : heading.textContent + " – " + app.data.title;
+      if (name === "not-found") $("[data-missing]", view).textContent = "#" + where.missing;
+      if (name === "search") app.search(where.query || "");
+      if (name === "review") app.showReview(true);
+      refresh(app);
+      closeMenu();
       if (where.target && !where.target.hasAttribute("tabindex")) where.target.setAttribute("tabindex", "-1");
-      if (moveFocus && !(name === "search" && document.activeElement === searchInput)) {
-        (where.target || heading).focus({ preventScroll: true });
-      }
+      var typing = name === "search" && document.activeElement && document.activeElement.type === "search";
+      if (moveFocus && !typing) (where.target || heading).focus({ preventScroll: true });
       if (where.target) where.target.scrollIntoView({ behavior: "instant" });
       else window.scrollTo({ top: 0, behavior: "instant" });
-    }
-
-    function updateSwitcher(view) {
-      var lessonId = view.getAttribute("data-lesson");
-      var same = lessonId && data.switch[lessonId];
-      $all("[data-switch]").forEach(function (link) {
-        var other = link.getAttribute("data-switch");
-        var href = "../" + other + "/index.html";
-        if (other === lang) href = view.id === "home" ? "#home" : "#" + view.id;
-        else if (same && same[other]) href = same[other];
-        link.setAttribute("href", href);
-      });
-    }
-
-    window.addEventListener("hashchange", function () { route(true); });
-
+      app.asked = where.target ? { y: window.scrollY } : null;
+      markSection(app, where.target);
+      emit("view", { view: name, id: view.id, lesson: lesson });
+    };
+    window.addEventListener("hashchange", function () { app.route(true); });
     // The skip link targets <main>: focus the current view's heading instead of changing the hash.
     var skip = $(".skip-link");
     if (skip) {
       skip.addEventListener("click", function (event) {
         event.preventDefault();
-        $("h1", current).focus();
+        $("h1", app.current).focus();
       });
     }
+  }
 
-    // -- progress on the home page and in lessons -------------------------------------------------
+  function markNav(name, lesson) {
+    $all("[data-nav]").forEach(function (link) {
+      if (link.getAttribute("data-nav") === name) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    });
+    $all("[data-nav-lesson]").forEach(function (item) {
+      var here = item.getAttribute("data-nav-lesson") === lesson;
+      item.classList.toggle("is-open", here);
+      var link = $("a", item);
+      if (here && name === "lesson") link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    });
+  }
 
-    function showProgress() {
-      var now = Date.now();
-      var q = queue(now);
-      var studied = data.items.filter(function (item) { return state.items[item.id]; }).length;
-      var summary = $("[data-progress-summary]");
-      if (summary) {
-        summary.textContent = data.items.length
-          ? [t("studied_of", { n: numbers.format(studied), total: numbers.format(data.items.length) }),
-             tn("due_count", q.due), tn("new_count", q.fresh)].join(" · ")
-          : t("no_cards");
-      }
-      data.lessons.forEach(function (lesson) {
-        var items = data.items.filter(function (item) { return item.lesson === lesson.id; });
-        var done = items.filter(function (item) { return state.items[item.id]; }).length;
-        $all('[data-progress-lesson="' + lesson.id + '"]').forEach(function (node) {
-          node.textContent = items.length
-            ? "· " + t("studied_of", { n: numbers.format(done), total: numbers.format(items.length) })
-            : "";
-        });
+  /* The sidebar marks the section being read: the one asked for by the address, then, while the
+     learner scrolls, the last section whose heading has passed under the header. */
+  function setupSpy(app) {
+    var pending = false;
+    window.addEventListener("scroll", function () {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(function () {
+        pending = false;
+        // the scroll the address itself caused keeps the section it asked for
+        var asked = app.asked;
+        if (asked && Math.abs(window.scrollY - asked.y) < 8) return;
+        app.asked = null;
+        markSection(app, null);
       });
-      $all(".card[data-card-id]").forEach(function (node) { cardStatus(node, now); });
+    }, { passive: true });
+  }
+
+  function markSection(app, target) {
+    var links = $all(".nav-lessons .is-open .nav-sections a");
+    var line = $(".site-header").getBoundingClientRect().bottom + 24;
+    var asked = null, passed = null;
+    links.forEach(function (link) {
+      var heading = document.getElementById(link.getAttribute("href").slice(1));
+      if (!heading) return;
+      if (heading === target) asked = link;
+      if (heading.getBoundingClientRect().top <= line) passed = link;
+    });
+    var here = asked || passed;
+    links.forEach(function (link) {
+      if (link === here) link.setAttribute("aria-current", "location");
+      else link.removeAttribute("aria-current");
+    });
+  }
+
+  function updateSwitcher(app, view) {
+    var lessonId = view.getAttribute("data-lesson");
+    var same = lessonId && app.data.switch[lessonId];
+    $all("[data-switch]").forEach(function (link) {
+      var other = link.getAttribute("data-switch");
+      var href = "../" + other + "/index.html";
+      if (other === app.data.lang) href = view.id === "home" ? "#home" : "#" + view.id;
+      else if (same && same[other]) href = same[other];
+      link.setAttribute("href", href);
+    });
+  }
+
+  // -- progress on the home page, in the navigation and in lessons ----------------------------------
+
+  function refresh(app) {
+    var now = Date.now();
+    var q = Q.build(app.data.items, app.state, now, P.newLeft(app.state, now, app.data.newPerDay));
+    updateBadge(app, q);
+    var name = app.current && app.current.getAttribute("data-view");
+    var perLesson = Q.lessons(app.data.items, app.data.lessons, app.state);
+    perLesson.forEach(function (lesson) { lessonBars(app, lesson); });
+    if (name === "home") homeStats(app, q, perLesson, now);
+    if (name === "lesson") {
+      $all(".card[data-card-id]", app.current).forEach(function (node) { cardStatus(app, node, now); });
     }
+    if (name === "review" && !app.review.shown) app.showReview(false);
+    var tools = $("[data-backups]");
+    if (tools) listBackups(app, tools);
+  }
 
-    function cardStatus(node, now) {
-      var id = node.getAttribute("data-card-id");
-      var cards = data.items
-        .filter(function (item) { return item.card === id; })
-        .map(function (item) { return state.items[item.id]; });
-      if (!cards.length) return;
-      var status = $(".card-status", node);
-      if (!status) {
-        status = el("p", "card-status");
-        node.insertBefore(status, $(".card-label", node));
-      }
-      var seen = cards.filter(Boolean);
-      var due = seen.map(function (c) { return c.due; });
-      var text;
-      if (seen.length < cards.length && !seen.length) text = t("status_new");
-      else if (seen.length < cards.length || Math.min.apply(null, due) <= now) text = t("status_due");
-      else text = t("status_next", { when: when(Math.min.apply(null, due), now) });
-      status.textContent = text;
-      status.setAttribute("data-state", !seen.length ? "new" : text === t("status_due") ? "due" : "scheduled");
+  function lessonBars(app, lesson) {
+    var label = lesson.total
+      ? app.t("studied_of", { n: app.numbers.format(lesson.studied), total: app.numbers.format(lesson.total) })
+      : "";
+    $all('[data-lesson-bar="' + lesson.id + '"]').forEach(function (bar) {
+      bar.max = Math.max(1, lesson.total);
+      bar.value = lesson.studied;
+      bar.setAttribute("aria-label", label);
+      bar.classList.toggle("is-done", lesson.done);
+    });
+    $all('[data-progress-lesson="' + lesson.id + '"]').forEach(function (node) {
+      node.textContent = label;
+    });
+  }
+
+  function homeStats(app, q, perLesson, now) {
+    var data = app.data;
+    var studied = data.items.filter(function (item) { return app.state.items[item.id]; }).length;
+    var done = perLesson.filter(function (l) { return l.done; }).length;
+    var n = app.numbers.format;
+    setStat("studied", n(studied), app.t("of_total", { total: n(data.items.length) }));
+    setStat("lessons", n(done), app.t("of_total", { total: n(perLesson.length) }));
+    setStat("due", n(q.due + q.fresh), "");
+    setStat("streak", n(Q.streak(app.state, now)), "");
+    var bar = $("[data-course-bar]");
+    bar.max = Math.max(1, data.items.length);
+    bar.value = studied;
+    var summary = $("[data-progress-summary]");
+    summary.textContent = data.items.length
+      ? [app.t("studied_of", { n: n(studied), total: n(data.items.length) }),
+         app.tn("due_count", q.due), app.tn("new_count", q.fresh)].join(" · ")
+      : app.t("no_cards");
+    drawForecast(app, Q.forecast(data.items, app.state, now, FORECAST_DAYS), now);
+  }
+
+  function setStat(name, value, note) {
+    var node = $('[data-stat="' + name + '"]');
+    $("[data-stat-value]", node).textContent = value;
+    $("[data-stat-note]", node).textContent = note;
+  }
+
+  function drawForecast(app, counts, now) {
+    var list = $("[data-forecast]");
+    var top = Math.max.apply(null, counts.concat([1]));
+    var weekday = new Intl.DateTimeFormat(app.data.lang, { weekday: "short" });
+    list.replaceChildren();
+    counts.forEach(function (count, i) {
+      var li = el("li", "day");
+      var bar = el("span", "day-bar");
+      bar.style.height = Math.round((count / top) * 100) + "%"; // CSSOM: allowed by the CSP
+      var label = i === 0 ? app.t("today") : weekday.format(new Date(now + i * DAY_MS));
+      li.append(el("span", "day-count", app.numbers.format(count)), el("span", "day-track"), el("span", "day-name", label));
+      $(".day-track", li).append(bar);
+      li.setAttribute("aria-label", label + ": " + app.tn("due_count", count));
+      list.append(li);
+    });
+  }
+
+  function cardStatus(app, node, now) {
+    var id = node.getAttribute("data-card-id");
+    var cards = app.data.items
+      .filter(function (item) { return item.card === id; })
+      .map(function (item) { return app.state.items[item.id]; });
+    if (!cards.length) return;
+    var status = $(".card-status", node);
+    if (!status) {
+      status = el("p", "card-status");
+      node.insertBefore(status, $(".card-label", node));
     }
+    var seen = cards.filter(Boolean);
+    var first = Math.min.apply(null, seen.map(function (c) { return c.due; }));
+    var state = !seen.length ? "new" : seen.length < cards.length || first <= now ? "due" : "scheduled";
+    status.textContent = state === "new" ? app.t("status_new")
+      : state === "due" ? app.t("status_due") : app.t("status_next", { when: app.when(first, now) });
+    status.setAttribute("data-state", state);
+  }
 
-    // -- review -----------------------------------------------------------------------------------
+  /* The badge keeps its box when empty, so the header never changes height. */
+  function updateBadge(app, q) {
+    var waiting = q.due + q.fresh;
+    $all("[data-due-badge]").forEach(function (badge) {
+      badge.textContent = waiting ? app.numbers.format(waiting) : "";
+      badge.title = waiting ? app.tn("due_count", q.due) + ", " + app.tn("new_count", q.fresh) : "";
+    });
+  }
 
-    var review = {
-      card: $("[data-review-card]"),
-      lesson: $("[data-review-lesson]"),
-      front: $("[data-review-front]"),
-      back: $("[data-review-back]"),
-      status: $("[data-review-status]"),
-      reveal: $("[data-reveal]"),
-      grades: $("[data-grades]"),
-      item: null,
-      shown: false,
+  // -- review ---------------------------------------------------------------------------------------
+
+  function setupReview(app) {
+    var r = {
+      card: $("[data-review-card]"), lesson: $("[data-review-lesson]"),
+      front: $("[data-review-front]"), back: $("[data-review-back]"),
+      status: $("[data-review-status]"), reveal: $("[data-reveal]"), grades: $("[data-grades]"),
+      bar: $("[data-session-bar]"), count: $("[data-session-text]"), summary: $("[data-review-summary]"),
+      item: null, shown: false, session: null,
     };
-
-    function showReview() {
-      var now = Date.now();
-      var q = queue(now);
-      review.item = q.list[0] || null;
-      review.shown = false;
-      review.back.replaceChildren();
-      review.grades.hidden = true;
-      if (!review.item) {
-        review.card.removeAttribute("data-card-id");
-        review.lesson.replaceChildren();
-        review.front.replaceChildren();
-        var next = nextDue();
-        var lines = [data.items.length ? t("review_done") : t("no_cards")];
-        if (q.blockedNew) lines.push(t("new_limit_reached"));
-        if (next < Infinity) lines.push(t("next_due", { when: when(next, now) }));
-        review.status.textContent = lines.join(" ");
-        review.reveal.hidden = true;
-        review.card.hidden = true;
-        updateBadge(q);
-        return;
-      }
-      var item = review.item;
-      review.status.textContent = [tn("due_count", q.due), tn("new_count", q.fresh)].join(" · ");
-      review.card.hidden = false;
-      review.card.setAttribute("data-card-id", item.card);
-      review.card.setAttribute("data-item-id", item.id);
-      var lesson = lessonsById[item.lesson];
-      var link = el("a", "", lesson.title);
-      link.href = "#card-" + item.card;
-      review.lesson.replaceChildren(t("from_lesson") + " ", link);
-      review.front.innerHTML = item.front; // rendered at build time from the escaped Markdown
-      review.front.hidden = false;
-      review.reveal.hidden = false;
-      updateBadge(q);
-    }
-
-    function updateBadge(q) {
-      var badge = $("[data-due-badge]");
-      var waiting = q.due + q.fresh;
-      badge.textContent = waiting ? numbers.format(waiting) : "";
-      badge.title = waiting ? tn("due_count", q.due) + ", " + tn("new_count", q.fresh) : "";
-    }
-
-    function reveal() {
-      if (!review.item || review.shown) return;
-      var item = review.item;
-      review.shown = true;
-      var now = Date.now();
-      var card = state.items[item.id] || FSRS.newCard(now);
-      var due = FSRS.preview(card, now);
-      $all("[data-grade]", review.grades).forEach(function (button) {
-        var grade = +button.getAttribute("data-grade");
-        $("[data-interval]", button).textContent = interval(due[grade] - now);
-      });
-      if (item.kind === "cloze") review.front.hidden = true; // the back is the whole text, revealed
-      review.back.innerHTML = item.back;
-      review.reveal.hidden = true;
-      review.grades.hidden = false;
-      review.card.focus();
-    }
-
-    function grade(rating) {
-      if (!review.item || !review.shown) return;
-      var now = Date.now();
-      var id = review.item.id;
-      var before = state.items[id];
-      state.items[id] = FSRS.review(before || FSRS.newCard(now), rating, now).card;
-      if (!before) {
-        var today = dayKey(now);
-        state.newToday = (state.day === today ? state.newToday : 0) + 1;
-        state.day = today;
-      }
-      save();
-      showReview();
-      (review.item ? review.card : $("h1", current)).focus();
-    }
-
-    review.reveal.addEventListener("click", reveal);
-    $all("[data-grade]", review.grades).forEach(function (button) {
-      button.addEventListener("click", function () { grade(+button.getAttribute("data-grade")); });
+    app.review = r;
+    app.showReview = function (fresh) { showReview(app, fresh); };
+    r.reveal.addEventListener("click", function () { reveal(app); });
+    $all("[data-grade]", r.grades).forEach(function (button) {
+      button.addEventListener("click", function () { grade(app, +button.getAttribute("data-grade")); });
     });
-
     document.addEventListener("keydown", function (event) {
-      if (!current || current.id !== "review" || event.altKey || event.ctrlKey || event.metaKey) return;
-      var target = event.target;
-      if (target.closest("input, textarea, select, a, button:not([data-reveal]):not([data-grade])")) return;
-      if ((event.key === " " || event.key === "Enter") && !review.shown && review.item) {
+      if (!app.current || app.current.id !== "review" || event.altKey || event.ctrlKey || event.metaKey) return;
+      if (event.target.closest("input, textarea, select, a, button:not([data-reveal]):not([data-grade])")) return;
+      if ((event.key === " " || event.key === "Enter") && !r.shown && r.item) {
         event.preventDefault();
-        reveal();
-      } else if (/^[1-4]$/.test(event.key) && review.shown) {
+        reveal(app);
+      } else if (/^[1-4]$/.test(event.key) && r.shown) {
         event.preventDefault();
-        grade(+event.key);
+        grade(app, +event.key);
       }
     });
+  }
 
-    // -- export, import, reset --------------------------------------------------------------------
+  function showReview(app, fresh) {
+    var r = app.review, now = Date.now();
+    var q = Q.build(app.data.items, app.state, now, P.newLeft(app.state, now, app.data.newPerDay));
+    if (fresh || !r.session) r.session = { done: 0, ratings: { 1: 0, 2: 0, 3: 0, 4: 0 } };
+    r.item = q.list[0] || null;
+    r.shown = false;
+    r.back.replaceChildren();
+    r.grades.hidden = true;
+    var total = r.session.done + q.list.length;
+    r.bar.max = Math.max(1, total);
+    r.bar.value = r.session.done;
+    r.count.textContent = app.t("session_of", { n: app.numbers.format(Math.min(total, r.session.done + 1)), total: app.numbers.format(total) });
+    r.bar.parentNode.hidden = !r.item;
+    if (!r.item) return reviewDone(app, q, now);
+    r.summary.hidden = true;
+    var item = r.item;
+    r.status.textContent = [app.tn("due_count", q.due), app.tn("new_count", q.fresh)].join(" · ");
+    r.card.hidden = false;
+    r.card.setAttribute("data-card-id", item.card);
+    r.card.setAttribute("data-item-id", item.id);
+    var link = el("a", "", app.lessons[item.lesson].title);
+    link.href = "#card-" + item.card;
+    r.lesson.replaceChildren(app.t("from_lesson") + " ", link);
+    r.front.innerHTML = item.front; // rendered at build time from the escaped Markdown
+    r.front.hidden = false;
+    r.reveal.hidden = false;
+  }
 
-    var toolsStatus = $("[data-tools-status]");
-    var importFile = $("[data-import-file]");
+  function reviewDone(app, q, now) {
+    var r = app.review;
+    r.card.removeAttribute("data-card-id");
+    r.card.removeAttribute("data-item-id");
+    r.lesson.replaceChildren();
+    r.front.replaceChildren();
+    r.card.hidden = true;
+    r.reveal.hidden = true;
+    var next = Q.nextDue(app.data.items, app.state);
+    var lines = [app.data.items.length ? app.t("review_done") : app.t("no_cards")];
+    if (q.blockedNew) lines.push(app.t("new_limit_reached"));
+    if (next < Infinity) lines.push(app.t("next_due", { when: app.when(next, now) }));
+    r.status.textContent = lines.join(" ");
+    var s = r.session;
+    r.summary.hidden = !s.done;
+    if (!s.done) return;
+    $("[data-summary-count]", r.summary).textContent = app.tn("session_reviewed", s.done);
+    $all("[data-summary-grade]", r.summary).forEach(function (node) {
+      node.textContent = app.numbers.format(s.ratings[node.getAttribute("data-summary-grade")]);
+    });
+    $("[data-summary-streak]", r.summary).textContent = app.tn("streak_days", Q.streak(app.state, now));
+  }
 
+  /* The card to schedule: the stored one, or a new card when there is none or when FSRS cannot
+     schedule it (validation keeps such cards out; this is the last guard: a review never blocks). */
+  function schedulable(card, now) {
+    if (!card) return FSRS.newCard(now);
+    try {
+      FSRS.review(card, 3, now);
+      return card;
+    } catch (e) {
+      return FSRS.newCard(now);
+    }
+  }
+
+  function reveal(app) {
+    var r = app.review;
+    if (!r.item || r.shown) return;
+    r.shown = true;
+    var now = Date.now();
+    var due = FSRS.preview(schedulable(app.state.items[r.item.id], now), now);
+    $all("[data-grade]", r.grades).forEach(function (button) {
+      $("[data-interval]", button).textContent = app.interval(due[+button.getAttribute("data-grade")] - now);
+    });
+    if (r.item.kind === "cloze") r.front.hidden = true; // the back is the whole text, revealed
+    r.back.innerHTML = r.item.back;
+    r.reveal.hidden = true;
+    r.grades.hidden = false;
+    r.card.focus();
+  }
+
+  function grade(app, rating) {
+    var r = app.review;
+    if (!r.item || !r.shown) return;
+    var now = Date.now();
+    var id = r.item.id;
+    var card = FSRS.review(schedulable(app.state.items[id], now), rating, now).card;
+    r.session.done++;
+    r.session.ratings[rating]++;
+    r.shown = false;
+    app.setState(P.recordReview(app.state, id, card, now), "review");
+    (r.item ? r.card : $("h1", app.current)).focus();
+  }
+
+  // -- export, import, reset ------------------------------------------------------------------------
+
+  function mergeItems(app, imported) {
+    var now = Date.now();
+    var got = P.merge(app.state, imported, function (id) { return !!app.known[id]; }, now);
+    app.setState(got.state, "merge");
+    return got;
+  }
+
+  function setupTools(app) {
+    var status = $("[data-tools-status]");
+    var file = $("[data-import-file]");
+    var data = app.data;
     $("[data-export]").addEventListener("click", function () {
-      var body = JSON.stringify({
-        format: "course-progress", version: 1, course: data.course, lang: lang,
-        exported: new Date().toISOString(), day: state.day, newToday: state.newToday, items: state.items,
-      }, null, 1);
-      var link = el("a");
-      link.href = URL.createObjectURL(new Blob([body], { type: "application/json" }));
-      link.download = data.course + "-" + lang + "-progress.json";
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
+      download(data.course + "-" + data.lang + "-progress.json",
+               P.exportBody(app.state, data.course, data.lang, Date.now()));
     });
-
-    $("[data-import]").addEventListener("click", function () { importFile.click(); });
-
-    importFile.addEventListener("change", function () {
-      var file = importFile.files[0];
-      if (!file) return;
-      file.text().then(function (text) {
-        var got = JSON.parse(text);
-        if (!got || got.format !== "course-progress" || got.course !== data.course || got.lang !== lang ||
-            typeof got.items !== "object") {
-          throw new Error("not this course's progress");
-        }
-        // Merge: for each item keep whichever side reviewed it last.
-        var taken = 0;
-        Object.keys(got.items).forEach(function (id) {
-          var theirs = got.items[id];
-          var ours = state.items[id];
-          if (theirs && typeof theirs.due === "number" && (!ours || (theirs.last_review || 0) > (ours.last_review || 0))) {
-            state.items[id] = theirs;
-            taken++;
-          }
-        });
-        save();
-        toolsStatus.textContent = tn("import_done", taken);
-        showReview();
+    $("[data-import]").addEventListener("click", function () { file.click(); });
+    file.addEventListener("change", function () {
+      var chosen = file.files[0];
+      if (!chosen) return;
+      chosen.text().then(function (text) {
+        var imported = P.parseImport(text, data.course, data.lang);
+        var now = Date.now();
+        var got = P.merge(app.state, imported, function (id) { return !!app.known[id]; }, now);
+        var lines = [app.tn("import_done", got.taken)];
+        if (imported.dropped) lines.push(app.tn("entries_skipped", imported.dropped));
+        if (got.unknown) lines.push(app.tn("entries_unknown", got.unknown));
+        app.setState(got.state, "import");
+        status.textContent = lines.join(" ");
       }).catch(function () {
-        toolsStatus.textContent = t("import_failed");
-      }).then(function () { importFile.value = ""; });
+        status.textContent = app.t("import_failed");
+      }).then(function () { file.value = ""; });
     });
-
     $("[data-reset]").addEventListener("click", function () {
-      if (!window.confirm(t("reset_confirm"))) return;
-      state = emptyState();
-      if (storage) storage.removeItem(data.storageKey);
-      toolsStatus.textContent = t("reset_done");
-      showReview();
+      if (!window.confirm(app.t("reset_confirm"))) return;
+      app.setState(P.reset(app.state, Date.now()), "reset");
+      status.textContent = app.t("reset_done");
     });
+    if (!app.store.available) status.textContent = app.t("storage_off");
+  }
 
-    if (!storage) toolsStatus.textContent = t("storage_off");
-
-    // Another tab of the same course saved progress: show it here too.
-    window.addEventListener("storage", function (event) {
-      if (event.key !== data.storageKey) return;
-      state = load();
-      if (current.id === "review" && !review.shown) showReview();
-      else showProgress();
+  function listBackups(app, list) {
+    var names = app.store.backups();
+    list.parentNode.hidden = !names.length;
+    if (list.childElementCount === names.length) return;
+    list.replaceChildren();
+    names.forEach(function (name, i) {
+      var button = el("button", "button", app.t("download_backup") + " " + (i + 1));
+      button.type = "button";
+      button.setAttribute("data-backup", name);
+      button.addEventListener("click", function () {
+        download(app.data.course + "-" + app.data.lang + "-progress-damaged-" + (i + 1) + ".json",
+                 app.store.read(name));
+      });
+      var li = el("li");
+      li.append(button);
+      list.append(li);
     });
+  }
 
-    // -- search -----------------------------------------------------------------------------------
+  // -- search ---------------------------------------------------------------------------------------
 
-    var searchForm = $("[data-search-form]");
-    var searchInput = $("#search-q");
+  function setupSearch(app) {
     var results = $("[data-search-results]");
-    var searchStatus = $("[data-search-status]");
-    var records = data.search.map(function (r) {
-      return { r: r, title: foldIndexed(r.title), text: foldIndexed(r.text) };
-    });
-
-    function words(query) {
-      return fold(query).split(/[\s\p{P}]+/u).filter(Boolean);
-    }
-
-    /* The original text with the first match of each word in <mark>, as DOM nodes. */
-    function highlighted(source, folded, terms, from, to) {
-      var start = 0;
-      while (start < folded.text.length && folded.map[start] < from) start++;
-      var ranges = [];
-      terms.forEach(function (w) {
-        var at = folded.text.indexOf(w, start);
-        if (at >= 0) ranges.push([folded.map[at], folded.map[at + w.length]]);
-      });
-      ranges.sort(function (a, b) { return a[0] - b[0]; });
-      var nodes = [];
-      var pos = from;
-      ranges.forEach(function (range) {
-        var a = Math.max(range[0], pos), b = Math.min(range[1], to);
-        if (a >= b) return;
-        nodes.push(source.slice(pos, a));
-        nodes.push(el("mark", "", source.slice(a, b)));
-        pos = b;
-      });
-      nodes.push(source.slice(pos, to));
-      return nodes;
-    }
-
-    function snippet(record, terms) {
-      var text = record.r.text;
-      if (!text) return null;
-      var first = Infinity;
-      terms.forEach(function (w) {
-        var at = record.text.text.indexOf(w);
-        if (at >= 0) first = Math.min(first, record.text.map[at]);
-      });
-      if (first === Infinity) first = 0;
-      var from = Math.max(0, first - 60);
-      var to = Math.min(text.length, first + 140);
-      var nodes = highlighted(text, record.text, terms, from, to);
-      if (from > 0) nodes.unshift("…");
-      if (to < text.length) nodes.push("…");
-      return nodes;
-    }
-
-    function runSearch(query, fromInput) {
-      if (!fromInput && searchInput.value !== query) searchInput.value = query;
-      var terms = words(query);
+    var status = $("[data-search-status]");
+    var inputs = $all("[data-search-form] input[type=search]");
+    var records = null; // folded on the first search, not at start: the page is ready sooner
+    app.search = function (query) {
+      inputs.forEach(function (input) { if (input !== document.activeElement) input.value = query; });
+      var terms = S.terms(query);
       results.replaceChildren();
-      if (!terms.length) {
-        searchStatus.textContent = t("search_empty");
-        return;
+      if (!terms.length) { status.textContent = app.t("search_empty"); return; }
+      records = records || S.prepare(app.data.search);
+      var found = S.match(records, terms);
+      status.textContent = app.tn("results_count", found.length);
+      found.slice(0, 100).forEach(function (rec) { results.append(result(app, rec, terms)); });
+    };
+    $all("[data-search-form]").forEach(function (form) {
+      var input = $("input[type=search]", form);
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var hash = S.hashFor(input.value.trim());
+        if (location.hash === hash) app.route(true);
+        else location.hash = hash;
+      });
+      input.addEventListener("input", function () {
+        if (!app.current || app.current.id !== "search") return;
+        history.replaceState(null, "", S.hashFor(input.value.trim()));
+        app.search(input.value);
+      });
+    });
+  }
+
+  function marked(text, folded, terms, from, to) {
+    var nodes = [], pos = from;
+    S.ranges(folded, terms, from, to).forEach(function (range) {
+      nodes.push(text.slice(pos, range[0]), el("mark", "", text.slice(range[0], range[1])));
+      pos = range[1];
+    });
+    nodes.push(text.slice(pos, to));
+    return nodes;
+  }
+
+  function result(app, rec, terms) {
+    var li = el("li", rec.r.card ? "result result-card" : "result");
+    var link = el("a");
+    link.href = "#" + rec.r.href;
+    link.append.apply(link, marked(rec.r.title, rec.title, terms, 0, rec.r.title.length));
+    li.append(link);
+    if (rec.r.card || rec.r.lesson !== rec.r.title) {
+      li.append(el("p", "meta", (rec.r.card ? app.t("card") + " · " : "") + rec.r.lesson));
+    }
+    if (rec.r.text) {
+      var span = S.snippet(rec, terms);
+      var p = el("p", "snippet");
+      p.append.apply(p, marked(rec.r.text, rec.text, terms, span.from, span.to));
+      if (span.from > 0) p.prepend("…");
+      if (span.to < rec.r.text.length) p.append("…");
+      li.append(p);
+    }
+    return li;
+  }
+
+  // -- the lesson menu on narrow screens ------------------------------------------------------------
+
+  var menuButton = null;
+
+  function closeMenu() {
+    if (!menuButton) return;
+    menuButton.setAttribute("aria-expanded", "false");
+    document.documentElement.classList.remove("menu-open");
+  }
+
+  function setupMenu() {
+    menuButton = $("[data-menu]");
+    if (!menuButton) return;
+    menuButton.addEventListener("click", function () {
+      var open = menuButton.getAttribute("aria-expanded") !== "true";
+      menuButton.setAttribute("aria-expanded", String(open));
+      document.documentElement.classList.toggle("menu-open", open);
+      if (open) $("#sidebar a").focus();
+    });
+    // a click beside the open menu (on the dimmed page) closes it
+    document.addEventListener("click", function (event) {
+      if (menuButton.getAttribute("aria-expanded") !== "true") return;
+      if (!event.target.closest("#sidebar, [data-menu]")) closeMenu();
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menuButton.getAttribute("aria-expanded") === "true") {
+        closeMenu();
+        menuButton.focus();
       }
-      var found = records.filter(function (rec) {
-        var all = rec.title.text + " " + rec.text.text;
-        return terms.every(function (w) { return all.indexOf(w) >= 0; });
-      });
-      var score = function (rec) {
-        return terms.filter(function (w) { return rec.title.text.indexOf(w) >= 0; }).length;
-      };
-      found.sort(function (a, b) { return score(b) - score(a); }); // stable: course order otherwise
-      searchStatus.textContent = tn("results_count", found.length);
-      found.slice(0, 100).forEach(function (rec) {
-        var li = el("li", rec.r.card ? "result result-card" : "result");
-        var link = el("a");
-        link.href = "#" + rec.r.href;
-        link.append.apply(link, highlighted(rec.r.title, rec.title, terms, 0, rec.r.title.length));
-        li.append(link);
-        if (rec.r.card || rec.r.lesson !== rec.r.title) {
-          li.append(el("p", "meta", (rec.r.card ? t("card") + " · " : "") + rec.r.lesson));
-        }
-        var nodes = snippet(rec, terms);
-        if (nodes) {
-          var p = el("p", "snippet");
-          p.append.apply(p, nodes);
-          li.append(p);
-        }
-        results.append(li);
-      });
-    }
-
-    function searchHash(query) {
-      return "#search?q=" + encodeURIComponent(query);
-    }
-
-    searchForm.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var hash = searchHash(searchInput.value.trim());
-      if (location.hash === hash) route(true);
-      else location.hash = hash;
     });
+  }
 
-    searchInput.addEventListener("input", function () {
-      if (!current || current.id !== "search") return;
-      history.replaceState(null, "", searchHash(searchInput.value.trim()));
-      runSearch(searchInput.value, true);
-    });
+  // -- print: a lesson prints with its answers ------------------------------------------------------
 
-    // -- print: a lesson prints with its answers --------------------------------------------------
-
-    var closedForPrint = [];
+  function setupPrint() {
+    var closed = [];
     window.addEventListener("beforeprint", function () {
-      closedForPrint = $all("details:not([open])");
-      closedForPrint.forEach(function (d) { d.open = true; });
+      closed = $all("details:not([open])");
+      closed.forEach(function (d) { d.open = true; });
     });
     window.addEventListener("afterprint", function () {
-      closedForPrint.forEach(function (d) { d.open = false; });
-      closedForPrint = [];
+      closed.forEach(function (d) { d.open = false; });
+      closed = [];
     });
-
-    route(false);
-    // The browser scrolls to a #lesson/<id> element itself once the page has loaded; a view
-    // starts at the top of the page, with the header in sight.
-    window.addEventListener("load", function () {
-      if (!parseHash().target) window.scrollTo({ top: 0, behavior: "instant" });
-    }, { once: true });
+    $all("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
   }
 })();
