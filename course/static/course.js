@@ -32,6 +32,8 @@
  *   Course.merge(items)      merge FSRS cards by item id as an import does (each validated; only
  *                            the course's items; the later review wins) -> {taken, unknown, dropped}
  *   Course.extension(name[, value])  read, or write and save, a feature's own JSON in state.ext
+ *   Course.t(key[, args]), Course.tn(key, n[, args])  the page's messages (data.messages), with
+ *                            {name} placeholders filled; tn picks the plural form for n
  *   Course.fold(s)           search folding (CourseSearch.fold)
  */
 (function () {
@@ -101,6 +103,8 @@
       refresh(app);
     };
     window.Course.data = data;
+    window.Course.t = i18n.t;
+    window.Course.tn = i18n.tn;
     window.Course.state = function () { return app.state; };
     window.Course.merge = function (items) {
       var valid = P.cleanItems(items);
