@@ -31,6 +31,7 @@ from course.lessons import load_library
 from course.site import package_files
 
 from browsers import Browser, Page
+from sitekit import STORAGE_KEY, stored, url, watched
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "site-course"
@@ -126,14 +127,19 @@ def test_the_page_links_to_nothing_outside_the_package(built: Path, lang: str) -
     with zipfile.ZipFile(package(built, lang)) as archive:
         names = set(archive.namelist())
         page = archive.read(f"{lang}/index.html").decode()
+        guide = archive.read(f"{lang}/guide.html").decode()
+    for html in (page, guide):  # the learner guide ships in the package: the page links to it
+        links = Links()
+        links.feed(html)
+        local = [u for u in links.found if not u.startswith(("#", "https:", "http:", "mailto:"))]
+        assert local, "the page has its assets"
+        for link in local:
+            target = (Path(lang) / link.split("#")[0]).as_posix()
+            resolved = "/".join(_normalise(target.split("/")))
+            assert resolved in names, f"{link} leads out of the package"
+    assert 'href="guide.html"' in page
     links = Links()
     links.feed(page)
-    local = [u for u in links.found if not u.startswith(("#", "https:", "http:", "mailto:"))]
-    assert local, "the page has its assets"
-    for url in local:
-        target = (Path(lang) / url.split("#")[0]).as_posix()
-        resolved = "/".join(_normalise(target.split("/")))
-        assert resolved in names, f"{url} leads out of the package"
     # what the plain site's page has and the package's must not: nothing else is missing
     site_page = (built / "site" / lang / "index.html").read_text("utf-8")
     assert 'href="../index.html"' in site_page
@@ -452,11 +458,11 @@ def test_without_an_api_the_page_works_standalone(playwright_chromium: Any, serv
         page.on(
             "console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None
         )
-        for url in (
+        for address in (
             f"{server}/sco/el/el/index.html",
             (built / "site" / "el" / "index.html").as_uri(),
         ):
-            page.goto(url + "#lesson/career")
+            page.goto(address + "#lesson/career")
             page.locator('[data-check="career"] button').click()
             page.locator('[data-check="career"] input').first.fill("AGENT")
             page.locator('[data-check="career"] button[type=submit]').click()
@@ -905,3 +911,69 @@ def test_the_lms_mastery_score_overrides_the_course(playwright_chromium: Any, se
     )
     lms.leave()
     lms.close()
+
+
+# -- the check in the plain course, through course.js's hooks (both browsers) ---------------------
+
+ANSWERS = """(lesson) => {
+  const data = JSON.parse(document.getElementById('course-data').textContent);
+  const stored = JSON.parse(localStorage.getItem(data.storageKey) || '{}');
+  const attempt = ((((stored.ext || {}).checks || {})[lesson] || {}).n || 0) + 1;
+  return CourseCheck.draw(CourseCheck.records(data.items, document), lesson, attempt, Course.fold)
+    .map(q => q.answer);
+}"""
+
+
+def test_check_results_live_in_the_progress_extension(browser: Browser, site: Path) -> None:
+    """A check's result is kept through Course.extension (state.ext.checks, no field of its own),
+    so a reset of the cards keeps it and a stored value that is not valid is ignored, never
+    shown or trusted."""
+    with watched(browser, site) as page:
+        page.goto(url(site, "el/index.html#lesson/career"))
+        page.wait_for("() => document.querySelector('[data-check=\"career\"] > button')")
+        assert page.text('[data-check="career"] .check-best') == "Δεν έχεις κάνει ακόμη αυτό το τεστ."
+        answers = page.evaluate(ANSWERS, "career")
+        page.click('[data-check="career"] > button')
+        for i, answer in enumerate(answers):
+            page.fill(f'[data-check="career"] .check-question:nth-child({i + 1}) input', answer)
+        page.click('[data-check="career"] button[type=submit]')
+        page.wait_for("() => document.querySelector('[data-check=\"career\"] .check-result').textContent")
+        state = stored(page)
+        assert state["ext"] == {"checks": {"career": {"best": 100, "n": 1}}}
+        assert "checks" not in state
+        assert "100" in page.text('[data-check="career"] .check-best')
+
+        page.goto(url(site, "el/index.html#review"))
+        page.click("[data-reset]")  # the confirmation dialog is accepted
+        page.wait_for("() => document.querySelector('[data-tools-status]').textContent !== ''")
+        assert stored(page)["ext"]["checks"]["career"] == {"best": 100, "n": 1}
+
+        state = stored(page)
+        state["ext"]["checks"] = {"career": {"best": "all", "n": 1}, "six-skills": {"best": 40, "n": 2}}
+        page.set_storage(STORAGE_KEY, json.dumps(state))
+        page.goto(url(site, "el/index.html#lesson/career"))
+        page.reload()
+        page.wait_for("() => document.querySelector('[data-check=\"career\"] .check-best')")
+        assert page.text('[data-check="career"] .check-best') == "Δεν έχεις κάνει ακόμη αυτό το τεστ."
+        assert "40" in page.text('[data-check="six-skills"] .check-best')
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ({"a": {"best": 80, "n": 2}}, {"a": {"best": 80, "n": 2}}),
+        ({"a": {"best": 0, "n": 1}, "b": {"best": 100, "n": 9}}, {"a": {"best": 0, "n": 1}, "b": {"best": 100, "n": 9}}),
+        ({"a": {"best": 101, "n": 1}}, {}),
+        ({"a": {"best": -1, "n": 1}}, {}),
+        ({"a": {"best": 50.5, "n": 1}}, {}),
+        ({"a": {"best": "80", "n": 1}}, {}),
+        ({"a": {"best": 80, "n": 0}}, {}),
+        ({"a": {"best": 80}}, {}),
+        ({"a": None, "b": {"best": 70, "n": 1}}, {"b": {"best": 70, "n": 1}}),
+        ([{"best": 80, "n": 1}], {}),
+        ("checks", {}),
+        (None, {}),
+    ],
+)
+def test_stored_check_results_are_validated(pure: Page, value: Any, kept: Any) -> None:
+    assert pure.evaluate("(v) => CourseCheck.clean(v)", value) == kept
