@@ -31,7 +31,7 @@ from course.lessons import load_library
 from course.site import package_files
 
 from browsers import Browser, Page
-from sitekit import STORAGE_KEY, stored, url, watched
+from sitekit import STORAGE_KEY, capture_downloads, last_download, stored, url, watched
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "site-course"
@@ -599,8 +599,8 @@ def test_resume_hands_the_lms_copy_over_and_keeps_the_best_check(pure: Page) -> 
           const remote = { items: { b: recent }, seen: ['a', 'c'], checks: {} };
           return {
             items: CourseSCORM.resumeItems(local, remote, 100),
-            checks: CourseSCORM.mergeChecks({ x: { best: 60, n: 3 }, y: { best: 50, n: 1 } },
-                                            { x: { best: 80, n: 1 }, z: { best: 10, n: 2 } }),
+            checks: CourseCheck.merge({ x: { best: 60, n: 3 }, y: { best: 50, n: 1 }, w: { best: 90, n: 1 } },
+                                      { x: { best: 80, n: 1 }, z: { best: 10, n: 2 }, w: { best: 30, n: 4 } }),
           };
         }"""
     )
@@ -612,6 +612,7 @@ def test_resume_hands_the_lms_copy_over_and_keeps_the_best_check(pure: Page) -> 
         "x": {"best": 80, "n": 3},
         "y": {"best": 50, "n": 1},
         "z": {"best": 10, "n": 2},
+        "w": {"best": 90, "n": 4},
     }
 
 
@@ -924,10 +925,12 @@ ANSWERS = """(lesson) => {
 }"""
 
 
-def test_check_results_live_in_the_progress_extension(browser: Browser, site: Path) -> None:
+def test_check_results_live_in_the_progress_extension(
+    browser: Browser, site: Path, tmp_path: Path
+) -> None:
     """A check's result is kept through Course.extension (state.ext.checks, no field of its own),
-    so a reset of the cards keeps it and a stored value that is not valid is ignored, never
-    shown or trusted."""
+    so a reset of the cards keeps it, the progress export carries it and an import merges it
+    (the best of both), and a stored value that is not valid is ignored, never shown or trusted."""
     with watched(browser, site) as page:
         page.goto(url(site, "el/index.html#lesson/career"))
         page.wait_for("() => document.querySelector('[data-check=\"career\"] > button')")
@@ -944,6 +947,12 @@ def test_check_results_live_in_the_progress_extension(browser: Browser, site: Pa
         assert "100" in page.text('[data-check="career"] .check-best')
 
         page.goto(url(site, "el/index.html#review"))
+        capture_downloads(page)
+        page.click("[data-export]")
+        _, exported = last_download(page)
+        assert json.loads(exported)["ext"] == {"checks": {"career": {"best": 100, "n": 1}}}
+        saved = tmp_path / "progress.json"
+        saved.write_text(exported, encoding="utf-8")
         page.click("[data-reset]")  # the confirmation dialog is accepted
         page.wait_for("() => document.querySelector('[data-tools-status]').textContent !== ''")
         assert stored(page)["ext"]["checks"]["career"] == {"best": 100, "n": 1}
@@ -956,6 +965,16 @@ def test_check_results_live_in_the_progress_extension(browser: Browser, site: Pa
         page.wait_for("() => document.querySelector('[data-check=\"career\"] .check-best')")
         assert page.text('[data-check="career"] .check-best') == "Δεν έχεις κάνει ακόμη αυτό το τεστ."
         assert "40" in page.text('[data-check="six-skills"] .check-best')
+
+        page.goto(url(site, "el/index.html#review"))
+        page.set_files("[data-import-file]", saved)
+        page.wait_for("() => document.querySelector('[data-tools-status]').textContent.includes('Εισήχθη')")
+        assert stored(page)["ext"]["checks"] == {
+            "career": {"best": 100, "n": 1},
+            "six-skills": {"best": 40, "n": 2},
+        }
+        page.goto(url(site, "el/index.html#lesson/career"))
+        assert "100" in page.text('[data-check="career"] .check-best')
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@
  * course.js's hooks: on Course.on("ready") it fills every section[data-check] (course_page.html's
  * `lesson_end` block), texts from Course.t/Course.tn; results are kept with
  * Course.extension("checks", ...), so progress validation, import and reset keep them; on
- * Course.on("progress") (another tab, the LMS's copy merged in) the views show the new results.
+ * Course.on("progress") (another tab, the LMS's copy merged in) the views show the new results,
+ * and an imported progress file's results are merged in (the best of both per lesson).
  *
  * Records (one per reviewable item, made from the page's data by `records()`):
  *   {id, card, lesson, kind, prompt (HTML), answer (text), answerHtml}
@@ -154,6 +155,21 @@
       if (c && Number.isInteger(c.best) && c.best >= 0 && c.best <= 100 && Number.isInteger(c.n) && c.n >= 1) {
         out[lesson] = { best: c.best, n: c.n };
       }
+    });
+    return out;
+  }
+
+  /* Results of two copies (this browser's and an import's or the LMS's), both clean: for each
+     lesson the better result and the more attempts. */
+  function merge(local, other) {
+    var out = Object.assign({}, local);
+    Object.keys(other).forEach(function (id) {
+      var ours = out[id];
+      var theirs = other[id];
+      out[id] = {
+        best: Math.max(theirs.best, ours ? ours.best : 0),
+        n: Math.max(theirs.n, ours ? ours.n : 0),
+      };
     });
     return out;
   }
@@ -393,6 +409,7 @@
     gradedLessons: gradedLessons,
     records: records,
     clean: clean,
+    merge: merge,
     mount: mount,
   };
   if (typeof module === "object" && module.exports) {
@@ -402,6 +419,13 @@
     if (root.Course && root.document) {
       root.Course.on("ready", function (detail) {
         mount(pageEnv(root.Course, detail.data, root.document));
+      });
+      // An imported progress file brings its check results: the best of both is kept.
+      root.Course.on("progress", function (detail) {
+        if (detail.reason !== "import" || !detail.imported || !detail.imported.ext) return;
+        var theirs = clean(detail.imported.ext[EXTENSION]);
+        if (!Object.keys(theirs).length) return;
+        root.Course.extension(EXTENSION, merge(clean(root.Course.extension(EXTENSION)), theirs));
       });
     }
   }

@@ -8,7 +8,8 @@
  *   as the script loads   find the API, LMSInitialize, read the view left (cmi.core.lesson_location:
  *                         the first view shown, unless the link names one) and the saved progress
  *   Course.on("ready")    merge the LMS's progress: cards through Course.merge (validated, the later
- *                         review wins), check results through Course.extension("checks"); report
+ *                         review wins), check results (CourseCheck.merge) through
+ *                         Course.extension("checks"); report
  *   Course.on("progress") report status, score, exit and suspend_data; commit
  *   Course.on("view")     cmi.core.lesson_location
  *   Course.on("leave")    commit, then LMSFinish once
@@ -237,20 +238,6 @@
     return items;
   }
 
-  /* Check results of both copies: for each lesson the better result and the more attempts. */
-  function mergeChecks(local, remote) {
-    var out = Object.assign({}, local);
-    Object.keys(remote).forEach(function (id) {
-      var ours = out[id];
-      var theirs = remote[id];
-      out[id] = {
-        best: Math.max(theirs.best, ours ? ours.best : 0),
-        n: Math.max(theirs.n, ours ? ours.n : 0),
-      };
-    });
-    return out;
-  }
-
   // -- status, score, time ------------------------------------------------------------------------
 
   /*
@@ -467,9 +454,12 @@
     if (saved) {
       var items = resumeItems(Course.state().items, saved, Date.now());
       if (Object.keys(items).length) Course.merge(items);
-      var checks = Course.extension(CHECKS) || {};
-      var merged = mergeChecks(checks, saved.checks);
-      if (JSON.stringify(merged) !== JSON.stringify(checks)) Course.extension(CHECKS, merged);
+      var check = root.CourseCheck; // the check results are check.js's data: it merges them
+      if (check) {
+        var checks = check.clean(Course.extension(CHECKS));
+        var merged = check.merge(checks, saved.checks);
+        if (JSON.stringify(merged) !== JSON.stringify(checks)) Course.extension(CHECKS, merged);
+      }
     }
     session.report(Course.state(), course, true);
   }
@@ -502,7 +492,6 @@
     encode: encode,
     decode: decode,
     resumeItems: resumeItems,
-    mergeChecks: mergeChecks,
     status: status,
     sessionTime: sessionTime,
     findAPI: findAPI,
