@@ -1,7 +1,6 @@
 """The whole build, in two phases: decide and render every output to temporary files, then commit
 them (replace the decks and SCORM packages, swap the site, write the manifests and the report), so
-a failed build
-leaves the previous output as it was."""
+a failed build leaves the previous output as it was."""
 
 from __future__ import annotations
 

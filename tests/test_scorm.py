@@ -188,6 +188,24 @@ def test_cli_scorm_folder_and_no_scorm(sample: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+def test_a_failed_build_leaves_the_packages_as_they_were(sample: Path, tmp_path: Path) -> None:
+    """The zips are outputs of the build like the decks: rendered to temporary files, put in place
+    only when everything rendered; a build that fails later leaves the previous zips and no
+    temporary file."""
+    lms = tmp_path / "lms"
+    args = ["build", "--lessons", str(sample), "--no-decks", "--scorm", str(lms)]
+    first = CliRunner().invoke(main, [*args, "--site", str(tmp_path / "site")])
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in lms.iterdir()}
+    assert sorted(before) == [f"sample-course-{lang}-scorm12.zip" for lang in ("el", "lv", "pl")]
+    (sample / "lv" / "course.yml").write_text("title: Cits nosaukums\n", "utf-8")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", "utf-8")
+    failed = CliRunner().invoke(main, [*args, "--site", str(blocker / "site")])
+    assert failed.exit_code != 0
+    assert {p.name: p.read_bytes() for p in lms.iterdir()} == before
+
+
 # -- the runtime ----------------------------------------------------------------------------------
 
 PARENT = """<!doctype html>
