@@ -16,6 +16,7 @@ from .model import CourseError, Library, Problem
 DEFAULT_LESSONS = Path("lessons")
 DEFAULT_DECKS = Path("decks")
 DEFAULT_SITE = Path("site")
+DEFAULT_SCORM = Path("scorm")
 
 try:
     VERSION = version("course-generator")
@@ -107,8 +108,17 @@ def main(ctx: click.Context) -> None:
     show_default=True,
     help="Where the HTML course is written.",
 )
+@click.option(
+    "--scorm",
+    "scorm_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_SCORM,
+    show_default=True,
+    help="Where the SCORM 1.2 packages (one .zip per language, for an LMS) are written.",
+)
 @click.option("--no-decks", is_flag=True, help="Do not write decks.")
 @click.option("--no-site", is_flag=True, help="Do not write the HTML course.")
+@click.option("--no-scorm", is_flag=True, help="Do not write SCORM packages.")
 @lang_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
@@ -133,8 +143,10 @@ def build_command(
     lessons: Path = DEFAULT_LESSONS,
     decks_dir: Path = DEFAULT_DECKS,
     site_dir: Path = DEFAULT_SITE,
+    scorm_dir: Path = DEFAULT_SCORM,
     no_decks: bool = False,
     no_site: bool = False,
+    no_scorm: bool = False,
     langs: tuple[str, ...] = (),
     strict: bool = False,
     draft: bool = False,
@@ -142,7 +154,7 @@ def build_command(
     rename_decks: bool = False,
     frozen: bool = False,
 ) -> None:
-    """Build the Anki decks and the HTML course.
+    """Build the Anki decks, the HTML course and a SCORM 1.2 package per language.
 
     Everything is read and checked first; if anything is wrong, every problem is listed as
     `path:line: message` and nothing is written. A card without an ID first gets one, in place,
@@ -156,7 +168,11 @@ def build_command(
     library, _ = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=True)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(
-        library, None if no_decks else decks_dir, None if no_site else site_dir, options
+        library,
+        None if no_decks else decks_dir,
+        None if no_site else site_dir,
+        options,
+        scorm_dir=None if no_scorm else scorm_dir,
     )
     _warn(result.update_warnings)
     for update in result.updates:
@@ -171,7 +187,8 @@ def build_command(
     if report_file is not None:
         click.echo(f"report: {report_file}")
     for lang in result.languages:
-        built = f" -> {lang.deck}" if lang.deck else ""
+        outputs = [str(path) for path in (lang.deck, lang.scorm) if path]
+        built = f" -> {', '.join(outputs)}" if outputs else ""
         click.echo(
             f"{lang.lang}: {lang.lessons} lesson{'s' if lang.lessons != 1 else ''}, "
             f"{lang.notes} notes, {lang.cards} cards{built}"

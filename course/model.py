@@ -165,7 +165,8 @@ class Course:
     root: Path
     """The `lessons/<lang>/` folder."""
     mastery_score: int = 80
-    """`mastery_score` of `lessons/<lang>/course.yml`: percent of a lesson's cards to master it."""
+    """`mastery_score` of `lessons/<lang>/course.yml`: the pass mark, in percent, of the graded
+    lesson checks (the mean of their best results); the SCORM manifest gives it to the LMS."""
 
     @property
     def cards(self) -> tuple[Card, ...]:

@@ -1,6 +1,6 @@
 """The whole build, in two phases: decide and render every output to temporary files, then commit
-them (replace the decks, swap the site, write the manifests and the report), so a failed build
-leaves the previous output as it was."""
+them (replace the decks and SCORM packages, swap the site, write the manifests and the report), so
+a failed build leaves the previous output as it was."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import anki, manifest, translations, updates
@@ -33,6 +33,8 @@ class LanguageResult:
     notes: int
     cards: int
     deck: Path | None
+    scorm: Path | None = None
+    """Where the language's SCORM 1.2 package goes (None: not asked for)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,16 +159,25 @@ def build(
     decks_dir: Path | None,
     site_dir: Path | None,
     options: BuildOptions | None = None,
+    *,
+    scorm_dir: Path | None = None,
 ) -> BuildResult:
-    """Build decks (into `decks_dir`) and the HTML course (into `site_dir`) from a loaded library;
-    None skips an output. Raises CourseError, having written nothing."""
+    """Build decks (into `decks_dir`), the HTML course (into `site_dir`) and a SCORM 1.2 package
+    per language (into `scorm_dir`) from a loaded library; None skips an output. Raises
+    CourseError, having written nothing."""
     options = options or BuildOptions()
     plans = plan_decks(library, anki.build_time(), options)
     outputs: list[Output | Removal] = []
     try:
         results, deck_files = _render_decks(plans, decks_dir, outputs)
+        packages = _render_packages(library, plans, scorm_dir, outputs) if scorm_dir else {}
+        results = [
+            replace(r, scorm=packages[r.lang].target) if r.lang in packages else r
+            for r in results
+        ]
         if site_dir is not None:
-            _render_site(library, plans, deck_files, site_dir, outputs)
+            zips = {lang: package.rendered for lang, package in packages.items()}
+            _render_site(library, plans, deck_files, zips, site_dir, outputs)
         if decks_dir is not None and not options.draft:
             lang_links = translations.by_language(translations.links(library)[0])
             for plan in plans:
@@ -207,10 +218,40 @@ def _render_decks(
     return results, files
 
 
+def _changes(plans: Sequence[anki.DeckPlan]) -> dict[str, updates.ReleaseNotes]:
+    """Each language's latest release, for the course page's "what changed" list."""
+    return {
+        p.course.lang: notes
+        for p in plans
+        if (notes := updates.release_notes(p.plan.manifest)) is not None
+    }
+
+
+def _render_packages(
+    library: Library,
+    plans: Sequence[anki.DeckPlan],
+    scorm_dir: Path,
+    outputs: list[Output | Removal],
+) -> dict[str, Output]:
+    """Each language's SCORM zip rendered to a temporary file in `scorm_dir`; by language."""
+    from . import scorm  # the site's template engine loads only when asked for
+
+    changes = _changes(plans)
+    packages: dict[str, Output] = {}
+    for course in library.courses:
+        name = scorm.package_file_name(course)
+        package = Output(_temp_file(scorm_dir, name), scorm_dir / name)
+        outputs.append(package)
+        scorm.write_package(library, course, package.rendered, changes.get(course.lang))
+        packages[course.lang] = package
+    return packages
+
+
 def _render_site(
     library: Library,
     plans: Sequence[anki.DeckPlan],
     deck_files: dict[str, Path],
+    packages: dict[str, Path],
     site_dir: Path,
     outputs: list[Output | Removal],
 ) -> None:
@@ -219,12 +260,7 @@ def _render_site(
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}.tmp-"))
     outputs.append(Output(tmp, site_dir))
-    changes = {
-        p.course.lang: notes
-        for p in plans
-        if (notes := updates.release_notes(p.plan.manifest)) is not None
-    }
-    write_site(library, tmp, deck_files, changes)
+    write_site(library, tmp, deck_files, _changes(plans), packages)
 
 
 def _render_manifest(

@@ -2,11 +2,12 @@
 
 Layout of the output (every link relative, so the folder works from file:// and from any host):
 
-    index.html              landing page: choose a language, download its deck
+    index.html              landing page: choose a language, download its deck or its SCORM zip
     <lang>/index.html       ONE document per language: course home, every lesson, review, search
     assets/                 CSS and JS shipped in this package (course/static/)
     media/<hash name>       lesson images
     decks/<course>-<lang>.apkg
+    scorm/<course>-<lang>-scorm12.zip   (when the build made the packages)
 
 Why one document per language: Firefox gives every file:// document its own localStorage, so
 progress shared between lessons must live in one document. Its views are switched by the URL hash
@@ -22,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from importlib.resources import files
 from pathlib import Path
@@ -45,11 +46,23 @@ from .updates import ReleaseNotes
 NEW_PER_DAY = 20
 """New cards introduced per day in the browser review: Anki's default."""
 
-SCRIPTS = ("fsrs.js", "search.js", "progress.js", "queue.js", "course.js")
-"""The course page's scripts, in load order: the pure modules, then the DOM layer (course.js).
-A feature (SCORM, a lesson check) adds its file here, after course.js, and plugs into the hooks
-course.js documents (`Course.on("progress" | "view" | "leave", ...)`)."""
+SCRIPTS = (
+    "fsrs.js",
+    "search.js",
+    "progress.js",
+    "queue.js",
+    "course.js",
+    "scorm.js",
+    "check.js",
+)
+"""The course page's scripts, in load order: the pure modules, then the DOM layer (course.js),
+then the features that plug into the hooks course.js documents (`Course.on(...)`): the SCORM 1.2
+adapter (scorm.js) and the graded lesson check (check.js)."""
 STATIC_FILES = ("course.css", *SCRIPTS)
+SITE_TEMPLATE = "course_page.html"
+"""The course page: `course.html` with the features' blocks filled (the lesson check)."""
+PACKAGE_TEMPLATE = "package.html"
+"""The same page inside a SCORM package: no links out of it (no language switch)."""
 DIR_MODE = 0o755
 FILE_MODE = 0o644
 """The site is for anyone to read: a web server that is not its owner must be able to serve it."""
@@ -428,13 +441,26 @@ def _copy_files(library: Library, out: Path, decks: Mapping[str, Path]) -> dict[
         (out / "media").mkdir()
         for name in sorted(media):
             shutil.copyfile(media[name].path, out / "media" / name)
-    deck_links: dict[str, str] = {}
+    return _copy_downloads(library, out / "decks", decks, anki.deck_file_name)
+
+
+def _copy_downloads(
+    library: Library, folder: Path, made: Mapping[str, Path], name: Callable[[Course], str]
+) -> dict[str, str]:
+    """Copy each language's file of `made` (a deck, a SCORM zip) into `folder` as `name(course)`;
+    returns its link from the landing page, by language."""
+    links: dict[str, str] = {}
     for course in library.courses:
-        if course.lang in decks and decks[course.lang].is_file():
-            (out / "decks").mkdir(exist_ok=True)
-            shutil.copyfile(decks[course.lang], out / "decks" / anki.deck_file_name(course))
-            deck_links[course.lang] = f"decks/{anki.deck_file_name(course)}"
-    return deck_links
+        if course.lang in made and made[course.lang].is_file():
+            folder.mkdir(exist_ok=True)
+            shutil.copyfile(made[course.lang], folder / name(course))
+            links[course.lang] = f"{folder.name}/{name(course)}"
+    return links
+
+
+def scorm_file_name(course: Course) -> str:
+    """`<course id>-<lang>-scorm12.zip`: the language's SCORM 1.2 package."""
+    return f"{course.id}-{course.lang}-scorm12.zip"
 
 
 def make_readable(root: Path) -> None:
@@ -452,11 +478,14 @@ def write_site(
     out: Path,
     decks: Mapping[str, Path],
     changes: Mapping[str, ReleaseNotes] = MappingProxyType({}),
+    packages: Mapping[str, Path] = MappingProxyType({}),
 ) -> None:
     """Write the whole course into the empty folder `out`, readable by anyone (0755/0644);
-    `changes` is each language's latest release, for the course home's "what changed" list."""
+    `changes` is each language's latest release, for the course home's "what changed" list;
+    `packages` each language's SCORM zip, offered on the landing page beside its deck."""
     templates = _environment()
     deck_links = _copy_files(library, out, decks)
+    package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name)
     landing = templates.get_template("landing.html").render(
         t=messages(FALLBACK_LANG),
         lang=FALLBACK_LANG,
@@ -464,6 +493,7 @@ def write_site(
         library=library,
         courses=[(c, messages(c.lang), item_count(c)) for c in library.courses],
         decks=deck_links,
+        packages=package_links,
     )
     (out / "index.html").write_text(landing, encoding="utf-8")
 
@@ -477,8 +507,28 @@ def write_site(
         folder.mkdir()
         html = site.render(templates, deck_links.get(course.lang), changes.get(course.lang))
         (folder / "index.html").write_text(html, encoding="utf-8")
-        _write_guide(course, templates, out)
+        (folder / GUIDE_FILE).write_text(render_guide(course, templates), encoding="utf-8")
     make_readable(out)
+
+
+def package_files(
+    library: Library, course: Course, changes: ReleaseNotes | None = None
+) -> dict[str, bytes]:
+    """One language's course as a self-contained package (the SCORM zip's content), by path from
+    the package's root: `<lang>/index.html` without the links that lead out of the package (other
+    languages, landing page, deck), `<lang>/guide.html`, the assets and the media its lessons
+    use. Unzipped, it is the plain HTML course of that language."""
+    static = files("course").joinpath("static")
+    found = {f"assets/{name}": static.joinpath(name).read_bytes() for name in STATIC_FILES}
+    for lesson in course.lessons:
+        for media in lesson.media:
+            found[f"media/{media.name}"] = media.path.read_bytes()
+    templates = _environment()
+    only_here = {lesson.id: [course.lang] for lesson in course.lessons}
+    page = CourseSite(library, course, [], only_here, template=PACKAGE_TEMPLATE)
+    found[f"{course.lang}/index.html"] = page.render(templates, None, changes).encode()
+    found[f"{course.lang}/{GUIDE_FILE}"] = render_guide(course, templates).encode()
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,6 +539,8 @@ class CourseSite:
     course: Course
     languages: list[tuple[str, str]]
     languages_of: Mapping[str, Sequence[str]]
+    template: str = SITE_TEMPLATE
+    """`course_page.html` on the site; `package.html` in a SCORM package (no language switch)."""
 
     def render(
         self, templates: jinja2.Environment, deck: str | None, changes: ReleaseNotes | None = None
@@ -499,7 +551,7 @@ class CourseSite:
             _lesson_page(self.course, number, lesson, t, self.languages_of, renderer)
             for number, lesson in enumerate(self.course.lessons, start=1)
         ]
-        return templates.get_template("course.html").render(
+        return templates.get_template(self.template).render(
             t=t,
             lang=self.course.lang,
             root="../",
@@ -522,6 +574,7 @@ class CourseSite:
             "title": course.title,
             "storageKey": f"course-progress:{self.library.id}:{course.lang}",
             "newPerDay": NEW_PER_DAY,
+            "masteryScore": course.mastery_score,
             "messages": dict(t.table),
             "lessons": [
                 {"id": p.lesson.id, "title": p.lesson.title, "anchor": p.anchor} for p in pages
@@ -578,7 +631,7 @@ def updates_view(course: Course, notes: ReleaseNotes | None) -> UpdatesView:
 GUIDE_FILE = "guide.html"
 
 
-def _write_guide(course: Course, templates: jinja2.Environment, out: Path) -> None:
+def render_guide(course: Course, templates: jinja2.Environment) -> str:
     """`<lang>/guide.html`: importing the deck, what updates do, retired cards, FSRS."""
     folder = files("course") / "templates" / "updates"
     source = folder.joinpath(f"guide-{course.lang}.md")
@@ -587,7 +640,7 @@ def _write_guide(course: Course, templates: jinja2.Environment, out: Path) -> No
     tag = anki.retired_tag(course)
     text = source.read_text("utf-8").replace("{tag}", tag).replace("{search}", f"tag:{tag}")
     body = MarkdownIt("commonmark").render(text)
-    html = templates.get_template("guide.html").render(
+    return templates.get_template("guide.html").render(
         t=messages(course.lang),
         lang=course.lang,
         root="../",
@@ -595,4 +648,3 @@ def _write_guide(course: Course, templates: jinja2.Environment, out: Path) -> No
         body=body,
         back=anki.update_text(course.lang, "guide_back"),
     )
-    (out / course.lang / GUIDE_FILE).write_text(html, encoding="utf-8")

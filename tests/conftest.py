@@ -43,16 +43,36 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
-@pytest.fixture(scope="session", params=BROWSERS)
-def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
-    """Each browser test runs in Chromium and in Firefox, one browser process each for the whole
-    run (tests/browsers.py). A missing browser skips, except in CI (CI=true), where it fails."""
-    name: str = request.param
+def _require(name: str) -> None:
+    """Skip when the browser cannot run here, except in CI (CI=true), where it fails."""
     reason = browsers.missing(name)
     if reason:
         if _in_ci():
             pytest.fail(f"{name}: {reason}; CI needs both browsers (bash setup.sh installs them)")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[browsers.ChromiumBrowser]:
+    """The one Chromium of the run: Playwright's sync API allows one instance per thread, so the
+    `browser` fixture and `playwright_chromium` share it."""
+    _require("chromium")
+    launched = browsers.ChromiumBrowser()
+    try:
+        yield launched
+    finally:
+        launched.close()
+
+
+@pytest.fixture(scope="session", params=BROWSERS)
+def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """Each browser test runs in Chromium and in Firefox, one browser process each for the whole
+    run (tests/browsers.py). A missing browser skips, except in CI (CI=true), where it fails."""
+    name: str = request.param
+    if name == "chromium":
+        yield request.getfixturevalue("chromium_browser")
+        return
+    _require(name)
     launched = browsers.launch(name)
     try:
         yield launched
@@ -75,16 +95,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def playwright_chromium() -> Iterator[Any]:
+def playwright_chromium(chromium_browser: browsers.ChromiumBrowser) -> Any:
     """Playwright's own Browser object for Chromium, for a test that needs Playwright's API
     itself (routes, frames, a server origin) rather than the two-browser page driver."""
-    reason = browsers.missing("chromium")
-    if reason:
-        if _in_ci():
-            pytest.fail(f"chromium: {reason}; CI needs it (bash setup.sh installs it)")
-        pytest.skip(reason)
-    launched = browsers.ChromiumBrowser()
-    try:
-        yield launched.playwright_browser
-    finally:
-        launched.close()
+    return chromium_browser.playwright_browser

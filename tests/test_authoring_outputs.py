@@ -60,6 +60,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
             str(root / "decks"),
             "--site",
             str(root / "site"),
+            "--scorm",
+            str(root / "scorm"),
         ],
     )
     assert result.exit_code == 0, result.output

@@ -48,6 +48,7 @@ def test_build_options_and_summary(sample: Path, tmp_path: Path) -> None:
             "--decks",
             str(tmp_path / "d"),
             "--no-site",
+            "--no-scorm",
             "--lang",
             "pl",
             "--lang",
@@ -197,6 +198,7 @@ def test_build_prints_the_change_report_and_writes_it_as_markdown(
     sample: Path, tmp_path: Path
 ) -> None:
     args = ["build", "--lessons", str(sample), "--decks", str(tmp_path / "d"), "--no-site"]
+    args.append("--no-scorm")
     first = CliRunner().invoke(main, [*args, "--lang", "pl"])
     assert first.exit_code == 0, first.output
     assert "pl: release 1: 3 cards added, 2 decks added" in first.output
@@ -217,6 +219,7 @@ def test_build_prints_the_change_report_and_writes_it_as_markdown(
 
 def test_rename_decks_warns_that_learners_keep_the_old_decks(sample: Path, tmp_path: Path) -> None:
     args = ["build", "--lessons", str(sample), "--decks", str(tmp_path / "d"), "--no-site"]
+    args.append("--no-scorm")
     CliRunner().invoke(main, [*args, "--lang", "lv"])
     course_file = sample / "lv" / "course.yml"
     course_file.write_text("title: Jauns nosaukums\n", "utf-8")

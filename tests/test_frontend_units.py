@@ -426,14 +426,19 @@ def test_clean_items(page: Page, items: Any, kept: list[str], dropped: int) -> N
 
 
 def test_export_body_reads_back_as_an_import(page: Page) -> None:
-    s = state(items={"a": card()}, day=today(page), newToday=3, days={today(page): 5})
+    ext = {"checks": {"six": {"best": 80, "n": 2}}}
+    s = state(items={"a": card()}, day=today(page), newToday=3, days={today(page): 5}, ext=ext)
     text = call(page, "CourseProgress.exportBody", s, "c", "el", NOW)
     body = json.loads(text)
     assert (body["format"], body["course"], body["lang"]) == ("course-progress", "c", "el")
     assert body["exported"] == "2026-11-27T12:00:00.000Z"
     back = call(page, "CourseProgress.parseImport", text, "c", "el")
     assert back == {"items": {"a": card()}, "dropped": 0, "day": today(page), "newToday": 3,
-                    "days": {today(page): 5}}  # fmt: skip
+                    "days": {today(page): 5}, "ext": ext}  # fmt: skip
+    older = {k: v for k, v in body.items() if k != "ext"}  # a file exported before features
+    assert call(page, "CourseProgress.parseImport", json.dumps(older), "c", "el")["ext"] == {}
+    bad = {**body, "ext": ["not", "an", "object"]}
+    assert call(page, "CourseProgress.parseImport", json.dumps(bad), "c", "el")["ext"] == {}
 
 
 def test_record_review(page: Page) -> None:

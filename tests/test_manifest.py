@@ -159,7 +159,7 @@ def git(repo: Path, *args: str) -> str:
 def build_in(repo: Path, epoch: str) -> None:
     env = {**os.environ, "SOURCE_DATE_EPOCH": epoch, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "build", "--no-site"],
+        [sys.executable, str(ROOT / "build.py"), "build", "--no-site", "--no-scorm"],
         cwd=repo,
         capture_output=True,
         text=True,

@@ -216,6 +216,7 @@ def test_check_and_build_answer_with_problems_never_a_traceback(text: str) -> No
     with lesson_folder(text) as root:
         where = ["--lessons", str(root / "lessons")]
         outputs = ["--decks", str(root / "decks"), "--site", str(root / "site")]
+        outputs += ["--scorm", str(root / "scorm")]
         for args in (
             ["check", *where],
             ["build", "--frozen", *where, *outputs],

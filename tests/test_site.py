@@ -52,11 +52,13 @@ def built(library: Library, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_site_files(built: Path) -> None:
     files = sorted(str(p.relative_to(built)) for p in built.rglob("*") if p.is_file())
     assert files == [
+        "assets/check.js",
         "assets/course.css",
         "assets/course.js",
         "assets/fsrs.js",
         "assets/progress.js",
         "assets/queue.js",
+        "assets/scorm.js",
         "assets/search.js",
         "decks/site-fixture-el.apkg",
         "decks/site-fixture-lv.apkg",
@@ -160,8 +162,9 @@ def test_nothing_is_loaded_from_elsewhere(built: Path) -> None:
         )
         assert "content=\"default-src 'none'" in text.replace("&#39;", "'")
     assert not re.search(r"url\(|@import", (built / "assets" / "course.css").read_text("utf-8"))
-    script = (built / "assets" / "course.js").read_text("utf-8")
-    assert not re.search(r"fetch\(|XMLHttpRequest|import\(|https?:", script)
+    for name in site.SCRIPTS:
+        script = (built / "assets" / name).read_text("utf-8")
+        assert not re.search(r"fetch\(|XMLHttpRequest|import\(|https?:", script), name
 
 
 def test_json_block_cannot_close_its_script() -> None:
@@ -206,7 +209,7 @@ def load(lang: str) -> dict[str, object]:
 
 
 def used_keys() -> set[str]:
-    """Message keys the templates, site.py and course.js ask for."""
+    """Message keys the templates, site.py and the page's scripts ask for."""
     keys: set[str] = set()
     sources = [*(PACKAGE / "templates" / "site").glob("*.html"), PACKAGE / "site.py"]
     for path in sources:
@@ -214,8 +217,9 @@ def used_keys() -> set[str]:
         keys |= set(re.findall(r"""\b(?:t|m)(?:\.n)?\(\s*["'](\w+)["']""", text))
         keys |= set(re.findall(r"""\((?:\d|"\w+"), "(\w+)"\)""", text))  # (grade|name, key) tables
         keys |= set(re.findall(r"""\["t"\]\("(\w+)"\)""", text))  # the site's render rules
-    script = (PACKAGE / "static" / "course.js").read_text("utf-8")
-    keys |= set(re.findall(r"""\btn?\(\s*"(\w+)\"""", script))
+    for name in site.SCRIPTS:
+        script = (PACKAGE / "static" / name).read_text("utf-8")
+        keys |= set(re.findall(r"""\btn?\(\s*"(\w+)\"""", script))
     return keys
 
 

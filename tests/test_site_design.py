@@ -115,6 +115,11 @@ def test_lesson_menu_on_phones(browser: Browser, site: Path) -> None:
         page.click_at(370, 400)  # on the dimmed page beside the menu
         assert page.attr("[data-menu]", "aria-expanded") == "false"
         page.click("[data-menu]")
+        # the menu slides in (0.2 s): Firefox refuses a click on a link that is still moving
+        page.wait_for(
+            "() => { const s = document.querySelector('#sidebar');"
+            " return s.checkVisibility({visibilityProperty: true}) && !s.getAnimations().length; }"
+        )
         page.click('#sidebar a[href="#lesson/career"]')
         page.expect_view("lesson/career")
         assert page.attr("[data-menu]", "aria-expanded") == "false"  # following a link closes it

@@ -22,8 +22,10 @@
  *   Course.on(name, fn)   fn(detail) on each event; also a DOM CustomEvent "course:<name>" on
  *                         document, with the same detail
  *     "ready"     {data}                 the page has started (progress loaded, first view shown)
- *     "progress"  {state, reason}        progress changed: "review", "import", "reset", "storage",
- *                                        "extension", "merge"
+ *     "progress"  {state, reason[, imported]}  progress changed: "review", "import", "reset",
+ *                                        "storage", "extension", "merge"; on "import", `imported`
+ *                                        is the file read (its `ext` holds the features' data,
+ *                                        which each feature merges into its own)
  *     "view"      {view, id, lesson}     the view changed (view: home, lesson, cards, review,
  *                                        search, not-found; lesson: its id or null)
  *     "leave"     {}                     the page is being left (pagehide): finish synchronously
@@ -32,6 +34,8 @@
  *   Course.merge(items)      merge FSRS cards by item id as an import does (each validated; only
  *                            the course's items; the later review wins) -> {taken, unknown, dropped}
  *   Course.extension(name[, value])  read, or write and save, a feature's own JSON in state.ext
+ *   Course.t(key[, args]), Course.tn(key, n[, args])  the page's messages (data.messages), with
+ *                            {name} placeholders filled; tn picks the plural form for n
  *   Course.fold(s)           search folding (CourseSearch.fold)
  */
 (function () {
@@ -93,14 +97,18 @@
     };
     data.items.forEach(function (item) { app.known[item.id] = item; });
     data.lessons.forEach(function (lesson) { app.lessons[lesson.id] = lesson; });
-    app.setState = function (next, reason) {
+    app.setState = function (next, reason, imported) {
       app.state = next;
       if (reason !== "storage") store.save(next);
       if (store.failed) notify(app, [app.t("save_failed")], null);
-      emit("progress", { state: next, reason: reason });
+      var detail = { state: next, reason: reason };
+      if (imported) detail.imported = imported;
+      emit("progress", detail);
       refresh(app);
     };
     window.Course.data = data;
+    window.Course.t = i18n.t;
+    window.Course.tn = i18n.tn;
     window.Course.state = function () { return app.state; };
     window.Course.merge = function (items) {
       var valid = P.cleanItems(items);
@@ -638,7 +646,7 @@
         var lines = [app.tn("import_done", got.taken)];
         if (imported.dropped) lines.push(app.tn("entries_skipped", imported.dropped));
         if (got.unknown) lines.push(app.tn("entries_unknown", got.unknown));
-        app.setState(got.state, "import");
+        app.setState(got.state, "import", imported);
         status.textContent = lines.join(" ");
       }).catch(function () {
         status.textContent = app.t("import_failed");

@@ -18,8 +18,9 @@
  *   cleanItems(value)                -> {items, dropped}: the valid FSRS cards of an id -> card map
  *   parseStored(text)                -> {state, dropped, damaged}: damaged when the text is not a
  *                                       state at all or when entries had to be dropped
- *   parseImport(text, course, lang)  -> {items, dropped, day, newToday, days}; throws if not this
- *                                       course's progress
+ *   parseImport(text, course, lang)  -> {items, dropped, day, newToday, days, ext}; throws if not
+ *                                       this course's progress (ext: the features' data, as given:
+ *                                       each feature validates and merges its own)
  *   merge(state, imported, known, now) -> {state, taken, unknown}: entries of cards the course has
  *                                       (`known(id)`), each the side reviewed last; the day's count
  *                                       never goes down; reviews per day: the larger of the two
@@ -146,6 +147,7 @@
       day: today ? got.day : "",
       newToday: today ? got.newToday : 0,
       days: cleanDays(got.days).days,
+      ext: isObject(got.ext) ? got.ext : {},
     };
   }
 
@@ -212,7 +214,7 @@
     return JSON.stringify({
       format: "course-progress", version: VERSION, course: course, lang: lang,
       exported: new Date(now).toISOString(), day: state.day, newToday: state.newToday,
-      days: state.days, items: state.items,
+      days: state.days, items: state.items, ext: state.ext,
     }, null, 1);
   }
 
