@@ -10,10 +10,26 @@ from typing import Any
 
 import pytest
 
+from course.cache import ENV as CACHE_ENV
+
 import browsers
 from browsers import Browser
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def parse_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One parse cache for the whole run, outside the folders tests compare: tests that build a
+    lesson again (or another test's copy of it) exercise the cached path as authors do."""
+    folder = tmp_path_factory.mktemp("parse-cache")
+    old = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if old is None:
+        del os.environ[CACHE_ENV]
+    else:
+        os.environ[CACHE_ENV] = old
 
 
 @pytest.fixture
