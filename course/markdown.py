@@ -22,6 +22,8 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from .cards import card_plugin, plain_text
 
+OPTIONAL_OFF = ("strikethrough_single_tilde", "store_labels")
+"""Options markdown-it-py reads as off when missing: set to that same value."""
 Rule = Callable[[RendererHTML, Sequence[Token], int, OptionsDict, Any], str]
 
 
@@ -37,6 +39,10 @@ def parser() -> MarkdownIt:
         .use(front_matter_plugin)
         .use(card_plugin)
     )
+    # Options some rules read with `.get(name, default)`: present, they spare a raised and caught
+    # KeyError in every inline run (markdown-it's OptionsDict is a pure-Python mapping).
+    for name in OPTIONAL_OFF:
+        md.options[name] = md.options.get(name, False)
     _quiet_block_rules()
     return md
 
