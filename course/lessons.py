@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import multiprocessing
 import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,16 +228,21 @@ def _cached(store: cache.Store, job: LessonJob, key: bytes) -> Parsed | None:
 
 
 def _run(tasks: list[_Task]) -> list[Parsed]:
-    workers = _cores()
-    if len(tasks) <= POOL_THRESHOLD or workers < 2:
+    cores = _cores()
+    if len(tasks) <= POOL_THRESHOLD or cores < 2:
         return [_parse(task) for task in tasks]
+    # Imported here: a small course never starts a pool and does not pay for the import.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        # Results are unpickled once every worker is done: unpickling while they run keeps the
-        # pool's result thread from the GIL, and workers wait on a full pipe.
-        sent = list(pool.map(_parse_in_worker, tasks, chunksize=CHUNK))
-    return [_loaded(data) for data in sent]
+    # This process parses a share too (the last lessons): that share is never pickled.
+    shared = len(tasks) * (cores - 1) // cores
+    with ProcessPoolExecutor(cores - 1, mp_context=context) as pool:
+        sent = pool.map(_parse_in_worker, tasks[:shared], chunksize=CHUNK)
+        own = [_parse(task) for task in tasks[shared:]]
+        return [*(_loaded(data) for data in sent), *own]
 
 
 def _loaded(data: bytes) -> Parsed:
