@@ -44,6 +44,9 @@ COURSE_FILE = "course.yml"
 POOL_THRESHOLD = 20
 """Lessons to parse above which worker processes parse them (a small course does not pay for
 starting them)."""
+FREEZE_THRESHOLD = 100
+"""Lessons above which the loaded library is moved out of the cyclic collector's reach
+(`gc.freeze()`): a large build, in a process that ends with it."""
 CHUNK = 4
 """Lessons a worker parses per task: fewer round trips, still an even share at the end."""
 __all__ = ["Report", "collect", "display_path", "load_library", "slugify"]
@@ -92,10 +95,16 @@ def load_library(root: Path, langs: Sequence[str] = ()) -> Library:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load_library(root, langs)
+        library = _load_library(root, langs)
     finally:
         if was_enabled:
             gc.enable()
+    if was_enabled and sum(len(c.lessons) for c in library.courses) > FREEZE_THRESHOLD:
+        # The library lives as long as the build: leave it out of every later collection
+        # (a fifth of a 100,000-card build's CPU went into walking it again). It holds no
+        # reference cycles, so reference counting still frees it.
+        gc.freeze()
+    return library
 
 
 def _load_library(root: Path, langs: Sequence[str]) -> Library:

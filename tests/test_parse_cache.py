@@ -3,6 +3,7 @@ the same Library, and byte for byte the same decks and site. A bad cache never f
 
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 from typing import Any
@@ -224,3 +225,32 @@ def test_errors_are_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         with pytest.raises(lessons.CourseError, match="no question"):
             load_library(root)
     assert not list((tmp_path / "cache").rglob("*.pickle"))
+
+
+def tiny_course(root: Path, count: int) -> Path:
+    (root / "en").mkdir(parents=True)
+    for n in range(count):
+        text = (
+            f"---\nid: l{n}\ntitle: L{n}\nlang: en\norder: {n}\n---\n\nQ{n}::A <!-- id: c{n} -->\n"
+        )
+        (root / "en" / f"{n:02d}.md").write_text(text)
+    return root
+
+
+@pytest.mark.parametrize(("threshold", "frozen"), [(2, True), (3, False)])
+def test_only_a_large_library_is_left_out_of_garbage_collection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, frozen: bool
+) -> None:
+    """Above FREEZE_THRESHOLD lessons the loaded library is frozen (a build's process ends with
+    it); a small one (tests, the bundled course) is not."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(lessons, "FREEZE_THRESHOLD", threshold)
+    root = tiny_course(tmp_path / "lessons", 3)
+    gc.unfreeze()
+    try:
+        library = load_library(root)
+        assert (gc.get_freeze_count() > 0) is frozen
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+    assert len(library.courses[0].lessons) == 3
