@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,16 +19,24 @@ from browsers import Browser
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def parse_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One parse cache for the whole run, outside the folders tests compare: tests that build a
-    lesson again (or another test's copy of it) exercise the cached path as authors do."""
-    folder = tmp_path_factory.mktemp("parse-cache")
-    old = os.environ.get(CACHE_ENV)
-    os.environ[CACHE_ENV] = str(folder)
-    yield folder
+PARSE_CACHE: dict[str, str | None] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One parse cache for the whole run (collection included: some test modules load the
+    bundled course on import), outside the repository and the folders tests compare: tests that
+    load a lesson again exercise the cached path as authors do."""
+    PARSE_CACHE["old"] = os.environ.get(CACHE_ENV)
+    PARSE_CACHE["folder"] = tempfile.mkdtemp(prefix="course-parse-cache-")
+    os.environ[CACHE_ENV] = PARSE_CACHE["folder"]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder, old = PARSE_CACHE.get("folder"), PARSE_CACHE.get("old")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
     if old is None:
-        del os.environ[CACHE_ENV]
+        os.environ.pop(CACHE_ENV, None)
     else:
         os.environ[CACHE_ENV] = old
 
