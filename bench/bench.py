@@ -58,7 +58,10 @@ GENANKI = "genanki, pre-parsed notes (floor)"
 MDIT = "markdown-it-py parse + render"
 PYRS = "markdown-it-pyrs parse + render"
 MKDOCS = "mkdocs build"
+BASE_FULL = "baseline engine: decks + site, cold"
+BASE_NOOP = "baseline engine: rebuild, nothing changed"
 BUNDLED = "bundled course: build"
+BASE_BUNDLED = "bundled course: baseline engine's build"
 BARE = "bare interpreter importing the deps"
 
 # (numerator, denominator, the bound on the ratio or None, what the bound is)
@@ -69,6 +72,8 @@ RATIOS: tuple[tuple[str, str, float | None, str], ...] = (
     (FULL, MKDOCS, None, ""),
     (MDIT, ANKDOWN, None, ""),
     (MDIT, PYRS, None, ""),
+    (FULL, BASE_FULL, None, "this engine / the --baseline engine"),
+    (NOOP, BASE_NOOP, None, "this engine / the --baseline engine"),
     (NOOP, FULL, 0.05, "target 5: no-op rebuild at most 5%"),
     (EDIT, FULL, 0.10, "target 5: one-edit rebuild at most 10%"),
 )
@@ -161,12 +166,13 @@ def log(message: str) -> None:
 class Project:
     lessons: Path  # pristine lessons of this size
     extra: tuple[str, ...]  # --project-args
+    script: Path = ROOT / "build.py"  # another checkout's build.py for --baseline
 
     def argv(self, site: bool) -> list[str]:
         # --no-scorm: the decks and the site are what the targets and the peers measure
         args = ["--lessons", "lessons", "--decks", "decks", "--site", "site", "--no-scorm"]
         return [
-            project_python(), str(ROOT / "build.py"), "build", *args,
+            project_python(), str(self.script), "build", *args,
             *([] if site else ["--no-site"]), *self.extra,
         ]  # fmt: skip
 
@@ -325,6 +331,16 @@ def corpus_rounds(size: int, rounds: int, args: argparse.Namespace, peers: Path)
         ("project", lambda i: project_slot(project, work, i, args.verify, result)),
         ("project-decks", decks),
     ]
+    if args.baseline:
+        base = Project(project.lessons, project.extra, args.baseline / "build.py")
+
+        def baseline(index: int) -> None:
+            scratch = work / "baseline"
+            base.fresh(scratch)
+            result.add(BASE_FULL, index, base.build(scratch))
+            result.add(BASE_NOOP, index, base.build(scratch))
+
+        slots.append(("baseline engine", baseline))
     wanted = {PEER_NAMES[name] for name in args.tools} if args.tools else set(PEER_NAMES.values())
     for label, argv in peer_runs(peers, work / "corpus", out).items():
         if label in wanted:
@@ -354,8 +370,17 @@ def bundled_rounds(rounds: int, args: argparse.Namespace) -> Rounds:
     def imports(index: int) -> None:
         result.add(BARE, index, measure.run(bare, ROOT))
 
+    slots: list[tuple[str, Slot]] = [("build", build), ("bare", imports)]
+    if args.baseline:
+        base = Project(ROOT / "lessons", tuple(args.project_args), args.baseline / "build.py")
+
+        def baseline(index: int) -> None:
+            base.fresh(work)
+            result.add(BASE_BUNDLED, index, base.build(work))
+
+        slots.append(("baseline", baseline))
     for index in range(rounds):
-        for _, slot in rotated([("build", build), ("bare", imports)], index):
+        for _, slot in rotated(slots, index):
             slot(index)
     shutil.rmtree(work, ignore_errors=True)
     return result
@@ -407,7 +432,7 @@ def report(by_size: dict[int, Rounds], bundled: Rounds | None, rounds: dict[int,
         + " |",
         "|---" * (len(sizes) + 1) + "|",
     ]
-    labels = [FULL, NOOP, EDIT, DECKS, ANKDOWN, GENANKI, MDIT, PYRS, MKDOCS]
+    labels = [FULL, NOOP, EDIT, DECKS, BASE_FULL, BASE_NOOP, ANKDOWN, GENANKI, MDIT, PYRS, MKDOCS]
     for label in labels:
         if any(by_size[s].of(label) for s in sizes):
             cells = [fmt_run(by_size[s].median(label)) for s in sizes]
@@ -421,6 +446,8 @@ def report(by_size: dict[int, Rounds], bundled: Rounds | None, rounds: dict[int,
     lines += ["| ratio | " + " | ".join(f"{s:,}" for s in sizes) + " | bound |"]
     lines += ["|---" * (len(sizes) + 2) + "|"]
     for top, bottom, bound, what in RATIOS:
+        if not any(by_size[s].of(top) and by_size[s].of(bottom) for s in sizes):
+            continue  # e.g. the baseline rows without --baseline
         cells = [
             fmt_ratio(by_size[s].ratio(top, bottom), bound, by_size[s].ratio(top, bottom, True))
             for s in sizes
@@ -474,6 +501,13 @@ def target_lines(by_size: dict[int, Rounds], bundled: Rounds | None) -> list[str
             f"- target 6, bundled course: build {fmt_run(bundled.median(BUNDLED))}, bare "
             f"imports {fmt_run(bundled.median(BARE))}: {fmt_ratio(ratio, BUNDLED_BOUND, cpu)}"
         )
+        if bundled.of(BASE_BUNDLED):
+            base = fmt_ratio(bundled.ratio(BASE_BUNDLED, BARE), BUNDLED_BOUND,
+                             bundled.ratio(BASE_BUNDLED, BARE, cpu=True))  # fmt: skip
+            lines.append(
+                f"  (baseline engine: {fmt_run(bundled.median(BASE_BUNDLED))}: {base}; this "
+                f"engine / baseline {fmt_ratio(bundled.ratio(BUNDLED, BASE_BUNDLED), None)})"
+            )
     home = by_size[large].notes.get("site: home read in MB")
     if home is not None:
         verdict = "met" if float(home) < HOME_BOUND_MB else "not met"
@@ -540,6 +574,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=Path,
         default=Path("/tmp/course-bench"),
         help="scratch folder (corpora and outputs)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a folder with another checkout's build.py and course/ (e.g. `git archive` of an"
+        " older commit): its cold and no-op builds run in the same rounds, for before/after ratios",
     )
     parser.add_argument("--keep", action="store_true", help="keep the corpora and outputs")
     parser.add_argument(

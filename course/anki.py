@@ -388,6 +388,9 @@ def write_deck(deck: DeckPlan, out: Path) -> DeckResult:
     try:
         conn = sqlite3.connect(db_name)
         cursor = conn.cursor()
+        # A scratch file, zipped and deleted below: no fsync per commit (the file's bytes are the
+        # same; a crash leaves only a temporary file). journal_mode=MEMORY would change them.
+        cursor.execute("PRAGMA synchronous = OFF")
         cursor.executescript(APKG_SCHEMA)
         cursor.executescript(APKG_COL)
         _write_decks_and_models(cursor, deck)

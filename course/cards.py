@@ -50,6 +50,11 @@ EMPTY_CLOZE = re.compile(r"====|\{\{c\d+::\s*(?:::[^}]*)?\}\}")
 SEPARATORS = {"?": CardKind.BASIC, "??": CardKind.REVERSED}
 """A line holding only `?` (basic) or `??` (reversed) splits a multi-line card."""
 HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
+BLANK_LINE = re.compile(r"\n[ \t]*(?:\n|\Z)")
+SEPARATOR_LINE = re.compile(r"(?:^|[\s>])\?\??[ \t]*$", re.MULTILINE)
+"""A raw line that may hold only `?` or `??` once its prefix (quote mark, list marker) is gone."""
+HIDING_MARKS = ("`", "~", "<!--")
+"""Where a fence or a comment may stand, a block may run past a blank line: no cheap answer."""
 DEPTH = "card_depth"
 """`env` key: >0 while a card's own lines are tokenized (cards do not nest)."""
 SCAN = "card_scan"
@@ -277,6 +282,20 @@ class _Block:
     """First line opening a block quote before any separator (where a cloze card's text ends)."""
 
 
+def _cloze_marks(text: str) -> bool:
+    return "==" in text or "{{c" in text
+
+
+def _may_hold(state: StateBlock, start: int, test: Callable[[str], object]) -> bool:
+    """A cheap test before `_scan`: False only when the raw text from `start` to the next blank
+    line (a superset of the block `_scan` reads, unless a fence or a comment may stretch it past
+    that line) fails `test`, so the card rule cannot match there."""
+    begin = state.bMarks[start]
+    blank = BLANK_LINE.search(state.src, begin)
+    window = state.src[begin : blank.start() if blank else len(state.src)]
+    return any(mark in window for mark in HIDING_MARKS) or bool(test(window))
+
+
 def _scan_once(state: StateBlock, start: int, end_line: int) -> _Block:
     """`_scan`, done once for the multi-line and the cloze rule that both look at a block."""
     key = (id(state), start, end_line, state.blkIndent)
@@ -310,7 +329,7 @@ def _scan(state: StateBlock, start: int, end_line: int) -> _Block:
         elif not code and (skip := _comment_end(state, line, end_line)) is not None:
             block.id_lines.extend([line] if skip == line + 1 else [])
         else:
-            if line > start and split_inline_card(text) is not None:
+            if line > start and "::" in text and split_inline_card(text) is not None:
                 block.end = line
                 return block
             if text.startswith(">") and line > start and block.quote is None:
@@ -418,9 +437,9 @@ def _push_side(state: StateBlock, side: str, fill: Callable[[], None]) -> None:
 
 def line_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bool:
     """`Question::Answer` or `Question:::Answer` on one line."""
-    if state.is_code_block(start):
-        return False
     text = _line(state, start)
+    if "::" not in text or state.is_code_block(start):
+        return False  # most lines: no separator, so no card (and no regex work)
     tags, skip = obsidian_tags(text)
     card = split_inline_card(text[skip:])
     if card is None:
@@ -446,7 +465,9 @@ def line_card(state: StateBlock, start: int, end_line: int, silent: bool) -> boo
 
 def multiline_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bool:
     """Question lines, a line holding only `?` or `??`, answer lines, up to a blank line."""
-    if silent or state.is_code_block(start) or _in_card(state):
+    if silent or _in_card(state) or not _may_hold(state, start, SEPARATOR_LINE.search):
+        return False
+    if state.is_code_block(start):
         return False
     block = _scan_once(state, start, end_line)
     sep = block.separator
@@ -469,7 +490,9 @@ def multiline_card(state: StateBlock, start: int, end_line: int, silent: bool) -
 
 def cloze_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bool:
     """A paragraph with `==hidden==` or `{{c1::hidden}}` text: the paragraph is the card."""
-    if silent or state.is_code_block(start) or _in_card(state):
+    if silent or _in_card(state) or not _may_hold(state, start, _cloze_marks):
+        return False
+    if state.is_code_block(start):
         return False
     block = _scan_once(state, start, end_line)
     end = block.quote if block.quote is not None else block.end

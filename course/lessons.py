@@ -6,16 +6,20 @@ them, so an author sees the whole list in one run and nothing downstream runs on
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
+from . import cache
 from .cards import ParseProblem, collect, slugify
 from .frontmatter import (
     CourseFile,
@@ -37,16 +41,32 @@ from .model import (
 
 LANG_DIR = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 COURSE_FILE = "course.yml"
+POOL_THRESHOLD = 20
+"""Lessons to parse above which worker processes parse them (a small course does not pay for
+starting them)."""
+FREEZE_THRESHOLD = 100
+"""Lessons above which the loaded library is moved out of the cyclic collector's reach
+(`gc.freeze()`): a large build, in a process that ends with it."""
+CHUNK = 4
+"""Lessons a worker parses per task: fewer round trips, still an even share at the end."""
 __all__ = ["Report", "collect", "display_path", "load_library", "slugify"]
 
 
 def read_text(path: Path, report: Report) -> str | None:
     """UTF-8 text without BOM; None (and an error) if the file is not UTF-8 or is empty."""
+    data = read_bytes(path, report)
+    return None if data is None else decode_text(path, data, report)
+
+
+def read_bytes(path: Path, report: Report) -> bytes | None:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         report.error(path, 0, f"cannot read the file: {exc.strerror or exc}")
         return None
+
+
+def decode_text(path: Path, data: bytes, report: Report) -> str | None:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -70,6 +90,24 @@ def read_course_file(path: Path, report: Report) -> CourseFile:
 
 def load_library(root: Path, langs: Sequence[str] = ()) -> Library:
     """Read every language under `root` (or only `langs`). Raises CourseError on any error."""
+    # Loading makes millions of tokens and frees almost none: the cyclic collector would walk
+    # them again and again (a quarter of the CPU at 100,000 cards). It runs again afterwards.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        library = _load_library(root, langs)
+    finally:
+        if was_enabled:
+            gc.enable()
+    if was_enabled and sum(len(c.lessons) for c in library.courses) > FREEZE_THRESHOLD:
+        # The library lives as long as the build: leave it out of every later collection
+        # (a fifth of a 100,000-card build's CPU went into walking it again). It holds no
+        # reference cycles, so reference counting still frees it.
+        gc.freeze()
+    return library
+
+
+def _load_library(root: Path, langs: Sequence[str]) -> Library:
     report = Report()
     if not root.is_dir():
         raise CourseError([Problem(SourceLoc(display_path(root), 0), "lessons folder not found")])
@@ -80,10 +118,22 @@ def load_library(root: Path, langs: Sequence[str] = ()) -> Library:
     for lang in langs:
         if lang not in found:
             report.error(root / lang, 0, f"no lessons for language '{lang}'")
+    chosen = [lang for lang in found if not langs or lang in langs]
+    jobs = [
+        LessonJob(path, lang, root)
+        for lang in chosen
+        for path in sorted((root / lang).glob("*.md"))
+    ]
+    parsed = dict(zip(jobs, parse_lessons(root, jobs), strict=True))
     courses = [
-        load_course(root / lang, course_id, title, report)
-        for lang in found
-        if not langs or lang in langs
+        load_course(
+            root / lang,
+            course_id,
+            title,
+            report,
+            [result for job, result in parsed.items() if job.lang == lang],
+        )
+        for lang in chosen
     ]
     if not courses and not report.errors:
         report.error(root, 0, "no language folders (such as lessons/el/) with lessons")
@@ -92,14 +142,18 @@ def load_library(root: Path, langs: Sequence[str] = ()) -> Library:
     return Library(course_id, title, root, tuple(courses), tuple(report.warnings))
 
 
-def load_course(folder: Path, course_id: str, default_title: str, report: Report) -> Course:
+def load_course(
+    folder: Path, course_id: str, default_title: str, report: Report, parsed: Sequence[Parsed]
+) -> Course:
+    """One language's course from its lessons' parse results (in file order)."""
     lang = folder.name
     meta = read_course_file(folder / COURSE_FILE, report)
-    lessons = [
-        lesson
-        for path in sorted(folder.glob("*.md"))
-        if (lesson := load_lesson(path, lang, folder.parent, report)) is not None
-    ]
+    lessons: list[Lesson] = []
+    for result in parsed:
+        report.errors.extend(result.errors)
+        report.warnings.extend(result.warnings)
+        if result.lesson is not None:
+            lessons.append(result.lesson)
     if not lessons:
         report.warn(folder, 0, "no lessons (*.md) in this language folder")
     check_unique(
@@ -122,6 +176,118 @@ def load_course(folder: Path, course_id: str, default_title: str, report: Report
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LessonJob:
+    """One lesson file to parse."""
+
+    path: Path
+    lang: str
+    root: Path
+    """The lessons folder (images must stay inside it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What parsing one lesson gave: the lesson (None if it could not be read) and its problems,
+    in the order they were found. What the cache stores and worker processes send back."""
+
+    lesson: Lesson | None
+    errors: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+
+    def media_ok(self) -> bool:
+        """Every image still has the content its name was made from (a cached parse is stale
+        when one changed, though the lesson did not)."""
+        return self.lesson is None or all(_media_name(m.path) == m.name for m in self.lesson.media)
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    job: LessonJob
+    data: bytes
+    key: bytes
+    store: cache.Store
+
+
+def parse_lessons(root: Path, jobs: Sequence[LessonJob]) -> list[Parsed]:
+    """Parse every job, in order: from the cache where a lesson is unchanged, the rest in worker
+    processes when there are more than POOL_THRESHOLD of them. Any order of work gives the same
+    results as a serial, uncached parse."""
+    store = cache.Store.beside(root)
+    results: list[Parsed | None] = []
+    tasks: dict[int, _Task] = {}
+    for i, job in enumerate(jobs):
+        report = Report()
+        data = read_bytes(job.path, report)
+        if data is None:
+            results.append(Parsed(None, tuple(report.errors), tuple(report.warnings)))
+            continue
+        key = store.key(job.path, job.lang, display_path(job.path), data)
+        results.append(_cached(store, job, key))
+        if results[-1] is None:
+            tasks[i] = _Task(job, data, key, store)
+    for i, parsed in zip(tasks, _run(list(tasks.values())), strict=True):
+        results[i] = parsed
+    return [result for result in results if result is not None]
+
+
+def _cached(store: cache.Store, job: LessonJob, key: bytes) -> Parsed | None:
+    value = store.get(job.path, job.lang, key)
+    return value if isinstance(value, Parsed) and value.media_ok() else None
+
+
+def _run(tasks: list[_Task]) -> list[Parsed]:
+    cores = _cores()
+    if len(tasks) <= POOL_THRESHOLD or cores < 2:
+        return [_parse(task) for task in tasks]
+    # Imported here: a small course never starts a pool and does not pay for the import.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # This process parses a share too (the last lessons): that share is never pickled.
+    shared = len(tasks) * (cores - 1) // cores
+    with ProcessPoolExecutor(cores - 1, mp_context=context) as pool:
+        sent = pool.map(_parse_in_worker, tasks[:shared], chunksize=CHUNK)
+        own = [_parse(task) for task in tasks[shared:]]
+        return [*(_loaded(data) for data in sent), *own]
+
+
+def _loaded(data: bytes) -> Parsed:
+    parsed = cache.loads(data)
+    assert isinstance(parsed, Parsed)
+    return parsed
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _parse(task: _Task) -> Parsed:
+    """Parse one lesson and store the result in the cache when it has no errors."""
+    return _parse_and_store(task, send=False)[0]
+
+
+def _parse_in_worker(task: _Task) -> bytes:
+    """In a worker process: the result pickled once, for the cache and for the parent."""
+    return _parse_and_store(task, send=True)[1]
+
+
+def _parse_and_store(task: _Task, send: bool) -> tuple[Parsed, bytes]:
+    report = Report()
+    job = task.job
+    lesson = load_lesson(job.path, job.lang, job.root, report, task.data)
+    parsed = Parsed(lesson, tuple(report.errors), tuple(report.warnings))
+    data = cache.dumps(parsed) if send or task.store.folder is not None else b""
+    if not parsed.errors and data:
+        task.store.put(job.path, job.lang, task.key, data)
+    return parsed, data
+
+
 def check_unique(report: Report, items: Iterable[tuple[str, SourceLoc]], what: str) -> None:
     seen: dict[str, list[SourceLoc]] = defaultdict(list)
     for key, loc in items:
@@ -133,8 +299,11 @@ def check_unique(report: Report, items: Iterable[tuple[str, SourceLoc]], what: s
             )
 
 
-def load_lesson(path: Path, lang: str, root: Path, report: Report) -> Lesson | None:
-    text = read_text(path, report)
+def load_lesson(
+    path: Path, lang: str, root: Path, report: Report, data: bytes | None = None
+) -> Lesson | None:
+    """Parse one lesson file (or its `data`, already read); problems go to `report`."""
+    text = read_text(path, report) if data is None else decode_text(path, data, report)
     if text is None:
         return None
     env: dict[str, Any] = {}
@@ -196,8 +365,16 @@ def resolve_images(
             if not target.is_file():
                 report.error(path, line, f"image '{src}' not found")
                 continue
-            digest = hashlib.sha256(target.read_bytes()).hexdigest()[:20]
-            name = f"{digest}{target.suffix.lower()}"
+            name = _media_name(target)
             token.meta["media"] = name
             media[name] = MediaFile(target, name)
     return tuple(media[name] for name in sorted(media))
+
+
+def _media_name(path: Path) -> str:
+    """An image's name in decks and site: a prefix of its content hash, and its suffix."""
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:20]
+    except OSError:
+        return ""
+    return f"{digest}{path.suffix.lower()}"

@@ -6,6 +6,8 @@ own small table of rules (`{token type: function}`) for the tokens it shows diff
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from functools import cache
 from types import MappingProxyType
@@ -20,6 +22,8 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from .cards import card_plugin, plain_text
 
+OPTIONAL_OFF = ("strikethrough_single_tilde", "store_labels")
+"""Options markdown-it-py reads as off when missing: set to that same value."""
 Rule = Callable[[RendererHTML, Sequence[Token], int, OptionsDict, Any], str]
 
 
@@ -29,12 +33,36 @@ def parser() -> MarkdownIt:
 
     Raw HTML is off: a lesson's `<script>` is shown as text, never run, on every output.
     """
-    return (
+    md = (
         MarkdownIt("commonmark", {"html": False, "typographer": False})
         .enable(["table", "strikethrough"])
         .use(front_matter_plugin)
         .use(card_plugin)
     )
+    # Options some rules read with `.get(name, default)`: present, they spare a raised and caught
+    # KeyError in every inline run (markdown-it's OptionsDict is a pure-Python mapping).
+    for name in OPTIONAL_OFF:
+        md.options[name] = md.options.get(name, False)
+    _quiet_block_rules()
+    return md
+
+
+class _QuietLogger:
+    """Stands in for a markdown-it rule module's logger while debug logging is off."""
+
+    debug = staticmethod("".format)  # a C function that takes any arguments and does nothing
+
+
+def _quiet_block_rules() -> None:
+    """markdown-it's block rules call `LOGGER.debug(...)` on every attempt (about 60 calls per
+    card, 6% of a build): when nobody listens at debug level, give them a logger that costs one
+    C call. A build that turns on debug logging for markdown_it first keeps the real loggers."""
+    if logging.getLogger("markdown_it").isEnabledFor(logging.DEBUG):
+        return
+    prefix = "markdown_it.rules_block."
+    for name, module in list(sys.modules.items()):
+        if name.startswith(prefix) and isinstance(getattr(module, "LOGGER", None), logging.Logger):
+            vars(module)["LOGGER"] = _QuietLogger()
 
 
 def _image(

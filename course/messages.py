@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal
+from babel.plural import PluralRule
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,47 @@ def locale(lang: str) -> Locale:
         return Locale.parse(FALLBACK_LANG)
 
 
+PLURAL_RULES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "en": {"one": "i in 1 and v in 0"},
+        "el": {"one": "n in 1"},
+        "pl": {
+            "few": "v in 0 and i mod 10 in 2..4 and i mod 100 not in 12..14",
+            "many": "v in 0 and i not in 1 and i mod 10 in 0..1"
+            " or v in 0 and i mod 10 in 5..9 or v in 0 and i mod 100 in 12..14",
+            "one": "i in 1 and v in 0",
+        },
+        "lv": {
+            "one": "n mod 10 in 1 and n mod 100 not in 11"
+            " or v in 2 and f mod 10 in 1 and f mod 100 not in 11 or v not in 2 and f mod 10 in 1",
+            "zero": "n mod 10 in 0 or n mod 100 in 11..19 or v in 2 and f mod 100 in 11..19",
+        },
+    }
+)
+"""CLDR plural rules of the course's languages, as Babel has them (a test keeps them equal):
+compiling one is much cheaper than loading Babel's whole locale data for it."""
+
+
+@cache
+def plural_rule(lang: str) -> Callable[[int], str]:
+    rules = PLURAL_RULES.get(lang)
+    return locale(lang).plural_form if rules is None else PluralRule(rules)
+
+
 def plural_category(lang: str, n: int) -> str:
     """CLDR plural category of `n` in `lang` (zero, one, two, few, many, other): the same rules
     the browser's Intl.PluralRules applies to the counts the scripts show."""
-    return str(locale(lang).plural_form(n))
+    return str(plural_rule(lang)(n))
+
+
+def format_count(lang: str, n: int) -> str:
+    """`n` as `lang` writes it (Babel's decimal format, Latin digits). In the languages of
+    PLURAL_RULES nothing below 1,000 is grouped (a test checks each number against Babel): the
+    plain number, without loading Babel's locale data. (Not in every language: Toki Pona writes
+    `1 00`.)"""
+    if 0 <= n < 1000 and lang in PLURAL_RULES:
+        return str(n)
+    return format_decimal(n, locale=locale(lang))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +120,7 @@ class Messages:
         if isinstance(forms, str):
             raise TypeError(f"message {key!r} has no plural forms")
         text = forms.get(plural_category(self.lang, count), forms["other"])
-        return fill(text, {**args, "n": format_decimal(count, locale=locale(self.lang))})
+        return fill(text, {**args, "n": format_count(self.lang, count)})
 
 
 def fill(text: str, args: Mapping[str, object]) -> str:

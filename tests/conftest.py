@@ -4,16 +4,41 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from course.cache import ENV as CACHE_ENV
+
 import browsers
 from browsers import Browser
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+PARSE_CACHE: dict[str, str | None] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One parse cache for the whole run (collection included: some test modules load the
+    bundled course on import), outside the repository and the folders tests compare: tests that
+    load a lesson again exercise the cached path as authors do."""
+    PARSE_CACHE["old"] = os.environ.get(CACHE_ENV)
+    PARSE_CACHE["folder"] = tempfile.mkdtemp(prefix="course-parse-cache-")
+    os.environ[CACHE_ENV] = PARSE_CACHE["folder"]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder, old = PARSE_CACHE.get("folder"), PARSE_CACHE.get("old")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+    if old is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = old
 
 
 @pytest.fixture

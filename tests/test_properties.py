@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it.token import Token
 
-from course import markdown
+from course import cards, markdown
 from course.cards import collect
 from course.cli import main
 from course.ids import add_missing_ids
@@ -120,6 +120,10 @@ WHOLE_LINES = [
     "  answer",
     "# Heading",
     "#tag",
+    "> ?",
+    "- ??",
+    "> - ?",
+    "? <!-- x -->",
 ]
 """Lines as authors write them, so blocks, multi-line cards and fences form often."""
 line = st.one_of(
@@ -230,3 +234,23 @@ def test_check_and_build_answer_with_problems_never_a_traceback(text: str) -> No
             )
             if result.exit_code == 1:
                 assert PROBLEM.search(result.output), (args, result.output)
+
+
+@FAST
+@given(lessons)
+def test_the_cheap_pre_checks_never_change_a_parse(text: str) -> None:
+    """The multi-line and cloze rules skip a block whose raw text cannot hold their syntax
+    (`cards._may_hold`): parsing with that test always passing gives the very same tokens and
+    problems."""
+    source = text.removeprefix("\ufeff")
+    fast_env: dict[str, Any] = {}
+    fast = markdown.parser().parse(source, fast_env)
+    original = cards._may_hold
+    cards._may_hold = lambda *args: True
+    try:
+        slow_env: dict[str, Any] = {}
+        slow = markdown.parser().parse(source, slow_env)
+    finally:
+        cards._may_hold = original
+    assert fast == slow
+    assert fast_env.get("problems", []) == slow_env.get("problems", [])

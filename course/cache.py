@@ -1,0 +1,151 @@
+"""A content-hash cache of each lesson's parse: a rebuild re-parses only the lessons that changed.
+
+One entry per lesson file, in a folder that is always safe to delete: `.course-cache/` beside the
+lessons folder, or `$COURSE_CACHE_DIR` when set (an empty value turns the cache off). An entry is
+named after the lesson's path and holds the key it was made under and the pickled parse result;
+it is used only when the key matches: a hash of the lesson's bytes, its path and language, the
+tool's version, the package's own files (code, templates, assets, catalogues), the parser's
+versions and the Python version (the caller checks again, on every hit, the other files a value
+was made from: a lesson's images). A missing, unreadable, corrupt or stale entry is a
+miss and is rewritten; writing is atomic (temporary file, then rename) and a failure to write
+(read-only folder, full disk) only costs the speed-up.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata, resources
+from pathlib import Path
+from types import MappingProxyType
+
+import markdown_it
+import yaml
+from markdown_it.token import Token
+
+FOLDER = ".course-cache"
+"""The cache folder's name, beside the lessons folder (`.gitignore`d)."""
+ENV = "COURSE_CACHE_DIR"
+"""Environment variable: another cache folder, or empty for no cache."""
+FORMAT = b"course-cache 1\n"
+"""The first line of every entry: bump it when an entry's layout changes."""
+
+
+@cache
+def tool_digest() -> str:
+    """Everything a parse depends on besides the lesson: versions and the package's own files."""
+    digest = hashlib.sha256()
+    try:
+        version = metadata.version("course-generator")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    for part in (version, sys.version, markdown_it.__version__, yaml.__version__):
+        digest.update(part.encode() + b"\0")
+    package = resources.files("course")
+    root = Path(str(package))
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _token(token: Token) -> tuple[type[Token], tuple[object, ...]]:
+    """A token as its constructor's arguments: pickled in half the time and size of the
+    dataclass's own (per-object `__getstate__`) form."""
+    fields = (token.type, token.tag, token.nesting, token.attrs, token.map, token.level)
+    more = (token.children, token.content, token.markup, token.info, token.meta)
+    return Token, (*fields, *more, token.block, token.hidden)
+
+
+REDUCERS = MappingProxyType({**copyreg.dispatch_table, Token: _token})
+
+
+def dumps(value: object) -> bytes:
+    """`value` pickled (tokens in their compact form): what an entry holds, and what a worker
+    process sends back."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = REDUCERS
+    pickler.dump(value)
+    return out.getvalue()
+
+
+def loads(data: bytes) -> object:
+    return pickle.loads(data)
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """The cache folder; `None` folder means the cache is off (every lookup misses)."""
+
+    folder: Path | None
+
+    @classmethod
+    def beside(cls, lessons: Path) -> Store:
+        given = os.environ.get(ENV)
+        if given is not None:
+            return cls(Path(given) if given else None)
+        return cls(lessons.resolve().parent / FOLDER)
+
+    def _entry(self, path: Path, lang: str) -> Path | None:
+        if self.folder is None:
+            return None
+        name = hashlib.sha256(f"{path.resolve()}\0{lang}".encode()).hexdigest()[:32]
+        return self.folder / "lessons" / f"{name}.pickle"
+
+    @staticmethod
+    def key(path: Path, lang: str, display: Path, data: bytes) -> bytes:
+        digest = hashlib.sha256(tool_digest().encode())
+        for part in (str(path.resolve()), str(display), lang):
+            digest.update(part.encode() + b"\0")
+        digest.update(data)
+        return digest.hexdigest().encode()
+
+    def get(self, path: Path, lang: str, key: bytes) -> object | None:
+        """The value stored under `key` for this lesson, or None (miss, stale or unreadable).
+        The caller checks what it got (its type, the other files it was made from)."""
+        entry = self._entry(path, lang)
+        if entry is None:
+            return None
+        try:
+            data = entry.read_bytes()
+        except OSError:
+            return None
+        head = FORMAT + key + b"\n"
+        if not data.startswith(head):
+            return None
+        try:
+            value = loads(data[len(head) :])
+        except Exception:  # a corrupt entry (truncated, from another version): a miss
+            return None
+        return value
+
+    def put(self, path: Path, lang: str, key: bytes, data: bytes) -> None:
+        """Store a value (`dumps` gave `data`) for this lesson, atomically; any failure leaves
+        the cache as it was."""
+        entry = self._entry(path, lang)
+        if entry is None:
+            return
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(FORMAT + key + b"\n" + data)
+                os.replace(temp, entry)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            return
+
+
+__all__ = ["ENV", "FOLDER", "Store", "dumps", "loads", "tool_digest"]

@@ -1,0 +1,256 @@
+"""Parsing in worker processes and from the parse cache gives what a serial, uncached parse gives:
+the same Library, and byte for byte the same decks and site. A bad cache never fails a build."""
+
+from __future__ import annotations
+
+import gc
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from course import cache, lessons, pipeline
+from course.lessons import load_library
+from course.model import Library
+
+BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def fingerprint(library: Library) -> list[Any]:
+    """Everything a Library holds that outputs read, as comparable values (tokens compare by
+    value: type, content, attributes, meta, children)."""
+    courses = [
+        (course.lang, course.title, course.description, course.mastery_score, lesson_parts)
+        for course in library.courses
+        for lesson_parts in [[lesson_fingerprint(lesson) for lesson in course.lessons]]
+    ]
+    return [library.id, library.title, courses, library.warnings]
+
+
+def lesson_fingerprint(lesson: lessons.Lesson) -> list[Any]:
+    sections = [(s.id, s.title, s.level, s.loc) for s in lesson.sections]
+    cards = [
+        (c.id, c.kind, c.question, c.answer, c.text, c.section.id, c.loc, c.id_line, c.clozes)
+        for c in lesson.cards
+    ]
+    more_cards = [(c.explanation, c.tags, lesson.sections.index(c.section)) for c in lesson.cards]
+    head = [lesson.id, lesson.title, lesson.lang, lesson.order, lesson.path, lesson.media]
+    more = [lesson.source, lesson.tags, lesson.description, lesson.translated_from]
+    return [*head, *more, lesson.tokens, sections, cards, more_cards]
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture
+def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the bundled course (15 lessons), built at a fixed time."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    shutil.copytree(BUNDLED, tmp_path / "lessons")
+    return tmp_path / "lessons"
+
+
+def serial_uncached(root: Path, monkeypatch: pytest.MonkeyPatch) -> Library:
+    with monkeypatch.context() as patch:
+        patch.setenv(cache.ENV, "")
+        patch.setattr(lessons, "POOL_THRESHOLD", 10**9)
+        return load_library(root)
+
+
+def forbid_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a lesson was parsed although the cache holds it")
+
+    monkeypatch.setattr(lessons, "load_lesson", fail)
+
+
+def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    parsed: list[Path] = []
+    original = lessons.load_lesson
+
+    def counting(path: Path, *args: Any) -> Any:
+        parsed.append(path)
+        return original(path, *args)
+
+    monkeypatch.setattr(lessons, "load_lesson", counting)
+    return parsed
+
+
+def build(library: Library, out: Path) -> dict[str, bytes]:
+    pipeline.build(library, out / "decks", out / "site", pipeline.BuildOptions(draft=True))
+    return tree(out)
+
+
+def test_workers_and_cache_give_the_serial_library_and_outputs(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = serial_uncached(course, monkeypatch)
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(lessons, "POOL_THRESHOLD", 0)  # 15 lessons: workers all the same
+    parallel = load_library(course)
+    assert len(list((tmp_path / "cache").rglob("*.pickle"))) == 15
+    forbid_parsing(monkeypatch)
+    cached = load_library(course)
+    assert fingerprint(parallel) == fingerprint(serial)
+    assert fingerprint(cached) == fingerprint(serial)
+    outputs = build(serial, tmp_path / "serial")
+    assert outputs
+    assert build(parallel, tmp_path / "parallel") == outputs
+    assert build(cached, tmp_path / "cached") == outputs
+
+
+def test_an_edit_reparses_that_lesson_only(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    load_library(course)
+    lesson = sorted((course / "pl").glob("*.md"))[1]
+    text = lesson.read_text("utf-8")
+    lesson.write_text(text.replace("::", ":: zmienione", 1), "utf-8")
+    parsed = count_parses(monkeypatch)
+    edited = load_library(course)
+    assert parsed == [lesson]
+    assert fingerprint(edited) == fingerprint(serial_uncached(course, monkeypatch))
+    assert "zmienione" in str(fingerprint(edited))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"",
+        lambda data: data[: len(data) // 2],  # truncated pickle
+        lambda data: data.replace(b"course-cache 1", b"course-cache 0", 1),  # older layout
+        lambda data: data[:-40] + b"\x00" * 40,  # corrupt tail
+    ],
+    ids=["empty", "truncated", "other-format", "corrupt"],
+)
+def test_a_damaged_entry_is_parsed_again_and_rewritten(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: Any
+) -> None:
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    expected = fingerprint(load_library(course))
+    entries = sorted((tmp_path / "cache").rglob("*.pickle"))
+    for entry in entries:
+        entry.write_bytes(damage(entry.read_bytes()))
+    parsed = count_parses(monkeypatch)
+    assert fingerprint(load_library(course)) == expected
+    assert len(parsed) == len(entries)
+    forbid_parsing(monkeypatch)  # rewritten: the next load reads them all
+    assert fingerprint(load_library(course)) == expected
+
+
+def test_a_new_tool_version_or_template_invalidates_every_entry(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    load_library(course)
+    monkeypatch.setattr(cache, "tool_digest", lambda: "another version")
+    parsed = count_parses(monkeypatch)
+    load_library(course)
+    assert len(parsed) == 15
+
+
+def test_the_tool_digest_covers_templates_and_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The digest reads the package's files: templates and code are in it (change one byte of a
+    copy of the package and the digest changes)."""
+    before = cache.tool_digest()
+    cache.tool_digest.cache_clear()
+    read = Path.read_bytes
+    template = "course.html"
+
+    def edited(path: Path) -> bytes:
+        data = read(path)
+        return data + b"<!-- edited -->" if path.name == template else data
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    try:
+        assert cache.tool_digest() != before
+    finally:
+        cache.tool_digest.cache_clear()
+
+
+def test_a_changed_image_invalidates_the_lesson(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    root = tmp_path / "lessons"
+    (root / "en").mkdir(parents=True)
+    (root / "en" / "a.md").write_text(
+        "---\nid: a\ntitle: A\nlang: en\norder: 1\n---\n\n![dot](dot.png)\n\nQ::A <!-- id: c1 -->\n"
+    )
+    (root / "en" / "dot.png").write_bytes(PNG)
+    first = load_library(root).courses[0].lessons[0].media
+    (root / "en" / "dot.png").write_bytes(PNG + b"\x00")
+    second = load_library(root).courses[0].lessons[0].media
+    assert first != second
+    assert fingerprint(load_library(root)) == fingerprint(serial_uncached(root, monkeypatch))
+
+
+def test_a_cache_that_cannot_be_written_costs_nothing_but_time(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv(cache.ENV, str(blocker))
+    assert fingerprint(load_library(course)) == fingerprint(serial_uncached(course, monkeypatch))
+
+
+def test_the_default_cache_folder_is_beside_the_lessons(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(cache.ENV, raising=False)
+    load_library(course)
+    entries = list((course.parent / ".course-cache").rglob("*.pickle"))
+    assert len(entries) == 15
+
+
+def test_errors_are_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lesson with an error is parsed (and reported) on every build."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    root = tmp_path / "lessons"
+    (root / "en").mkdir(parents=True)
+    (root / "en" / "a.md").write_text("---\nid: a\ntitle: A\nlang: en\norder: 1\n---\n\n::A\n")
+    for _ in range(2):
+        with pytest.raises(lessons.CourseError, match="no question"):
+            load_library(root)
+    assert not list((tmp_path / "cache").rglob("*.pickle"))
+
+
+def tiny_course(root: Path, count: int) -> Path:
+    (root / "en").mkdir(parents=True)
+    for n in range(count):
+        text = (
+            f"---\nid: l{n}\ntitle: L{n}\nlang: en\norder: {n}\n---\n\nQ{n}::A <!-- id: c{n} -->\n"
+        )
+        (root / "en" / f"{n:02d}.md").write_text(text)
+    return root
+
+
+@pytest.mark.parametrize(("threshold", "frozen"), [(2, True), (3, False)])
+def test_only_a_large_library_is_left_out_of_garbage_collection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, frozen: bool
+) -> None:
+    """Above FREEZE_THRESHOLD lessons the loaded library is frozen (a build's process ends with
+    it); a small one (tests, the bundled course) is not."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(lessons, "FREEZE_THRESHOLD", threshold)
+    root = tiny_course(tmp_path / "lessons", 3)
+    gc.unfreeze()
+    try:
+        library = load_library(root)
+        assert (gc.get_freeze_count() > 0) is frozen
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+    assert len(library.courses[0].lessons) == 3
