@@ -20,11 +20,12 @@ The data the scripts need (messages, review items, search records) comes in a
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
@@ -272,6 +273,17 @@ class ReviewItem:
     front: str
     back: str
 
+    def record(self) -> dict[str, str]:
+        """The item as the page's scripts read it (a dict literal: `asdict` copies deeply)."""
+        return {
+            "id": self.id,
+            "card": self.card,
+            "lesson": self.lesson,
+            "kind": self.kind,
+            "front": self.front,
+            "back": self.back,
+        }
+
 
 def review_items(lesson: Lesson, out: RendererHTML, ctx: PageContext) -> list[ReviewItem]:
     items: list[ReviewItem] = []
@@ -318,6 +330,16 @@ class SearchRecord:
     text: str
     lesson: str
     card: bool = False
+
+    def record(self) -> dict[str, str | bool]:
+        """The record as search.js reads it."""
+        return {
+            "href": self.href,
+            "title": self.title,
+            "text": self.text,
+            "lesson": self.lesson,
+            "card": self.card,
+        }
 
 
 def search_records(lesson: Lesson) -> list[SearchRecord]:
@@ -374,7 +396,10 @@ def _json_for_html(data: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
+    """One environment per process: its templates are compiled once, not once per write_site
+    and again per SCORM package (the globals never change; Jinja's own cache is thread safe)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("course", "templates/site"),
         autoescape=True,
@@ -579,8 +604,8 @@ class CourseSite:
             "lessons": [
                 {"id": p.lesson.id, "title": p.lesson.title, "anchor": p.anchor} for p in pages
             ],
-            "items": [asdict(item) for p in pages for item in p.items],
-            "search": [asdict(r) for lesson in course.lessons for r in search_records(lesson)],
+            "items": [item.record() for p in pages for item in p.items],
+            "search": [r.record() for lesson in course.lessons for r in search_records(lesson)],
             "switch": {
                 p.lesson.id: {lang: href for lang, _name, href in p.translations}
                 for p in pages
