@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
@@ -64,6 +64,13 @@ SITE_TEMPLATE = "course_page.html"
 """The course page: `course.html` with the features' blocks filled (the lesson check)."""
 PACKAGE_TEMPLATE = "package.html"
 """The same page inside a SCORM package: no links out of it (no language switch)."""
+SPLIT_BYTES = 1_000_000
+"""Above this many bytes of rendered lessons (bodies and review items) a language's page keeps
+only the course's outline: each lesson's content goes to `lessons/<id>.js`, loaded when the lesson
+is opened, and the search records to `search.js`, loaded on the first search. Below it, and in
+SCORM packages, the page holds everything (one file, as small courses always had)."""
+LESSONS_DIR = "lessons"
+SEARCH_SCRIPT = "search-data.js"
 DIR_MODE = 0o755
 FILE_MODE = 0o644
 """The site is for anyone to read: a web server that is not its owner must be able to serve it."""
@@ -396,6 +403,16 @@ def _json_for_html(data: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def static_page(page: LessonPage) -> str:
+    """The lesson as a plain page beside the split course page (its path without JavaScript)."""
+    return f"lesson-{page.lesson.id}.html"
+
+
+def _json_for_script(data: object) -> str:
+    """JSON as a JavaScript expression in a script file of its own (nothing can end it early)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 @functools.cache
 def _environment() -> jinja2.Environment:
     """One environment per process: its templates are compiled once, not once per write_site
@@ -410,6 +427,7 @@ def _environment() -> jinja2.Environment:
     )
     env.globals["csp"] = CSP
     env.globals["scripts"] = SCRIPTS
+    env.globals["static_page"] = static_page
     return env
 
 
@@ -527,11 +545,16 @@ def write_site(
         for lesson in course.lessons:
             languages_of.setdefault(lesson.id, []).append(course.lang)
     for course in library.courses:
-        site = CourseSite(library, course, _languages(library), languages_of)
+        site = CourseSite(
+            library, course, _languages(library), languages_of, split_bytes=SPLIT_BYTES
+        )
         folder = out / course.lang
         folder.mkdir()
         html = site.render(templates, deck_links.get(course.lang), changes.get(course.lang))
         (folder / "index.html").write_text(html, encoding="utf-8")
+        for name, text in site.parts.items():
+            (folder / name).parent.mkdir(exist_ok=True)
+            (folder / name).write_text(text, encoding="utf-8")
         (folder / GUIDE_FILE).write_text(render_guide(course, templates), encoding="utf-8")
     make_readable(out)
 
@@ -550,7 +573,7 @@ def package_files(
             found[f"media/{media.name}"] = media.path.read_bytes()
     templates = _environment()
     only_here = {lesson.id: [course.lang] for lesson in course.lessons}
-    page = CourseSite(library, course, [], only_here, template=PACKAGE_TEMPLATE)
+    page = CourseSite(library, course, [], only_here, template=PACKAGE_TEMPLATE, split_bytes=None)
     found[f"{course.lang}/index.html"] = page.render(templates, None, changes).encode()
     found[f"{course.lang}/{GUIDE_FILE}"] = render_guide(course, templates).encode()
     return found
@@ -566,6 +589,11 @@ class CourseSite:
     languages_of: Mapping[str, Sequence[str]]
     template: str = SITE_TEMPLATE
     """`course_page.html` on the site; `package.html` in a SCORM package (no language switch)."""
+    split_bytes: int | None = SPLIT_BYTES
+    """See SPLIT_BYTES; None never splits (SCORM packages)."""
+    parts: dict[str, str] = field(default_factory=dict)
+    """After render(): the split page's other files (lesson scripts and pages, search data), by
+    path from the language's folder; empty when the page holds everything."""
 
     def render(
         self, templates: jinja2.Environment, deck: str | None, changes: ReleaseNotes | None = None
@@ -576,6 +604,13 @@ class CourseSite:
             _lesson_page(self.course, number, lesson, t, self.languages_of, renderer)
             for number, lesson in enumerate(self.course.lessons, start=1)
         ]
+        size = sum(
+            len(p.body) + sum(len(i.front) + len(i.back) for i in p.items) for p in pages
+        )
+        split = self.split_bytes is not None and size > self.split_bytes
+        data = self.data(t, pages, split)
+        if split:
+            self.parts.update(self.split_parts(templates, t, pages, data))
         return templates.get_template(self.template).render(
             t=t,
             lang=self.course.lang,
@@ -583,17 +618,55 @@ class CourseSite:
             library=self.library,
             course=self.course,
             pages=pages,
+            split=split,
+            lessons_dir=LESSONS_DIR,
             total_items=sum(len(p.items) for p in pages),
             deck=f"../{deck}" if deck else None,
             languages=self.languages,
-            data=_json_for_html(self.data(t, pages)),
+            data=_json_for_html(data),
             updates=updates_view(self.course, changes),
         )
 
-    def data(self, t: Messages, pages: Sequence[LessonPage]) -> dict[str, object]:
-        """What the page's scripts read from its `course-data` block (see course.js)."""
+    def split_parts(
+        self,
+        templates: jinja2.Environment,
+        t: Messages,
+        pages: Sequence[LessonPage],
+        data: dict[str, object],
+    ) -> dict[str, str]:
+        """Per lesson: `lessons/<id>.js` (registers its content with the page: `Course.lesson`)
+        and `lesson-<id>.html` (the same content as a plain page, the path without JavaScript);
+        `search-data.js` (`Course.searchData`), loaded on the first search."""
+        parts: dict[str, str] = {}
+        content = templates.get_template("lesson_content.html")
+        static = templates.get_template("lesson_static.html")
+        for page in pages:
+            args = {"t": t, "page": page, "lang": self.course.lang, "course": self.course}
+            html = content.render(**args, part="body")
+            sheet = content.render(**args, part="sheet")
+            payload = {
+                "id": page.lesson.id,
+                "html": html,
+                "sheet": sheet,
+                "items": {i.id: [i.front, i.back] for i in page.items},
+            }
+            base = f"{LESSONS_DIR}/{page.lesson.id}"
+            parts[f"{base}.js"] = f"Course.lesson({_json_for_script(payload)});\n"
+            parts[static_page(page)] = static.render(**args, root="../", body=html, sheet=sheet)
+        search = data.pop("searchRecords")
+        parts[SEARCH_SCRIPT] = f"Course.searchData({_json_for_script(search)});\n"
+        return parts
+
+    def data(
+        self, t: Messages, pages: Sequence[LessonPage], split: bool = False
+    ) -> dict[str, object]:
+        """What the page's scripts read from its `course-data` block (see course.js). Split, the
+        review items are an index (`cards`: each lesson's item IDs, from which course.js makes
+        the items: their sides come with the lesson's script) and search has a script of its own
+        (`searchScript`; the records are returned under `searchRecords` for it)."""
         course = self.course
-        return {
+        search = [r.record() for lesson in course.lessons for r in search_records(lesson)]
+        data: dict[str, object] = {
             "course": self.library.id,
             "lang": course.lang,
             "title": course.title,
@@ -604,14 +677,20 @@ class CourseSite:
             "lessons": [
                 {"id": p.lesson.id, "title": p.lesson.title, "anchor": p.anchor} for p in pages
             ],
-            "items": [item.record() for p in pages for item in p.items],
-            "search": [r.record() for lesson in course.lessons for r in search_records(lesson)],
+            "items": [] if split else [item.record() for p in pages for item in p.items],
+            "search": [] if split else search,
             "switch": {
                 p.lesson.id: {lang: href for lang, _name, href in p.translations}
                 for p in pages
                 if p.translations
             },
         }
+        if split:
+            data["cards"] = {p.lesson.id: [i.id for i in p.items] for p in pages}
+            data["lessonsDir"] = LESSONS_DIR
+            data["searchScript"] = SEARCH_SCRIPT
+            data["searchRecords"] = search
+        return data
 
 
 # -- updates: the "what changed" list and the learner guide ---------------------------------------
