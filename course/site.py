@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
+from markupsafe import Markup
 
 from . import anki, markdown
 from .cards import card_meta, cloze_meta, heading_section
@@ -403,9 +405,34 @@ def _json_for_html(data: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _compact(ids: Sequence[str]) -> str:
+    """A lesson's item IDs as `<common prefix>|<rest> <rest> ...` (course.js `indexItems`): at
+    100k cards the index of every item is on the course home, so it must be small. IDs never hold
+    a space or a `|` (ids.py: letters, digits, `-`; items add `:r` or `:c<n>`)."""
+    prefix = os.path.commonprefix(list(ids)) if ids else ""  # noqa: RUF071 (characters meant)
+    return prefix + "|" + " ".join(i[len(prefix) :] for i in ids)
+
+
 def static_page(page: LessonPage) -> str:
     """The lesson as a plain page beside the split course page (its path without JavaScript)."""
-    return f"lesson-{page.lesson.id}.html"
+    return static_page_name(page.lesson.id)
+
+
+def static_page_name(lesson_id: str) -> str:
+    return f"lesson-{lesson_id}.html"
+
+
+PART = re.compile(r"<!--part:(\w+):([\w-]+)-->\n?(.*?)<!--/part-->\n?", re.DOTALL)
+"""A part of a split page (course.html marks them): kind, lesson ID, content. Lesson text cannot
+contain the end mark: raw HTML is off, so every `<` of it is escaped."""
+
+
+def lesson_link(page: LessonPage, split: bool) -> Markup:
+    """A link to a lesson: its plain page on a split course page (course.js makes it a
+    #lesson/<id> link), else its anchor."""
+    if split:
+        return Markup('href="{}" data-lesson-link="{}"').format(static_page(page), page.lesson.id)
+    return Markup('href="#{}"').format(page.anchor)
 
 
 def _json_for_script(data: object) -> str:
@@ -427,7 +454,7 @@ def _environment() -> jinja2.Environment:
     )
     env.globals["csp"] = CSP
     env.globals["scripts"] = SCRIPTS
-    env.globals["static_page"] = static_page
+    env.globals["lesson_link"] = lesson_link
     return env
 
 
@@ -609,9 +636,7 @@ class CourseSite:
         )
         split = self.split_bytes is not None and size > self.split_bytes
         data = self.data(t, pages, split)
-        if split:
-            self.parts.update(self.split_parts(templates, t, pages, data))
-        return templates.get_template(self.template).render(
+        html = templates.get_template(self.template).render(
             t=t,
             lang=self.course.lang,
             root="../",
@@ -623,39 +648,50 @@ class CourseSite:
             total_items=sum(len(p.items) for p in pages),
             deck=f"../{deck}" if deck else None,
             languages=self.languages,
-            data=_json_for_html(data),
+            data=_json_for_html({k: v for k, v in data.items() if k != "searchRecords"}),
             updates=updates_view(self.course, changes),
         )
+        if not split:
+            return html
+        home, parts = self.split_parts(html, pages, templates, t, data)
+        self.parts.update(parts)
+        return home
 
     def split_parts(
-        self,
-        templates: jinja2.Environment,
-        t: Messages,
-        pages: Sequence[LessonPage],
-        data: dict[str, object],
-    ) -> dict[str, str]:
-        """Per lesson: `lessons/<id>.js` (registers its content with the page: `Course.lesson`)
-        and `lesson-<id>.html` (the same content as a plain page, the path without JavaScript);
-        `search-data.js` (`Course.searchData`), loaded on the first search."""
+        self, page: str, pages: Sequence[LessonPage], templates: jinja2.Environment,
+        t: Messages, data: dict[str, object],
+    ) -> tuple[str, dict[str, str]]:
+        """The page rendered split, without its marked parts; and its other files: per lesson
+        `lessons/<id>.js` (registers the lesson's article, card sheet, sidebar sections and the
+        sides of its items with the page: `Course.lesson`) and `lesson-<id>.html` (the article
+        and sheet as a plain page, the path without JavaScript); `search-data.js`
+        (`Course.searchData`), loaded on the first search."""
+        found: dict[tuple[str, str], str] = {}
+
+        def cut(match: re.Match[str]) -> str:
+            found[(match[1], match[2])] = match[3]
+            return ""
+
+        home = PART.sub(cut, page)
         parts: dict[str, str] = {}
-        content = templates.get_template("lesson_content.html")
         static = templates.get_template("lesson_static.html")
-        for page in pages:
-            args = {"t": t, "page": page, "lang": self.course.lang, "course": self.course}
-            html = content.render(**args, part="body")
-            sheet = content.render(**args, part="sheet")
+        for p in pages:
+            key = p.lesson.id
             payload = {
-                "id": page.lesson.id,
-                "html": html,
-                "sheet": sheet,
-                "items": {i.id: [i.front, i.back] for i in page.items},
+                "id": key,
+                "article": found[("article", key)],
+                "sheet": found.get(("sheet", key), ""),
+                "nav": found[("nav", key)],
+                "items": {i.id: [i.front, i.back] for i in p.items},
             }
-            base = f"{LESSONS_DIR}/{page.lesson.id}"
-            parts[f"{base}.js"] = f"Course.lesson({_json_for_script(payload)});\n"
-            parts[static_page(page)] = static.render(**args, root="../", body=html, sheet=sheet)
-        search = data.pop("searchRecords")
+            parts[f"{LESSONS_DIR}/{key}.js"] = f"Course.lesson({_json_for_script(payload)});\n"
+            parts[static_page(p)] = static.render(
+                t=t, lang=self.course.lang, root="../", course=self.course, page=p,
+                article=payload["article"], sheet=payload["sheet"],
+            )
+        search = data["searchRecords"]
         parts[SEARCH_SCRIPT] = f"Course.searchData({_json_for_script(search)});\n"
-        return parts
+        return home, parts
 
     def data(
         self, t: Messages, pages: Sequence[LessonPage], split: bool = False
@@ -686,7 +722,7 @@ class CourseSite:
             },
         }
         if split:
-            data["cards"] = {p.lesson.id: [i.id for i in p.items] for p in pages}
+            data["cards"] = {p.lesson.id: _compact([i.id for i in p.items]) for p in pages}
             data["lessonsDir"] = LESSONS_DIR
             data["searchScript"] = SEARCH_SCRIPT
             data["searchRecords"] = search

@@ -44,7 +44,11 @@
  * full `items`, and `searchScript` instead of `search`. A lesson's content (text, card sheet, the
  * sides of its items) comes from `<lessonsDir>/<id>.js`, added as a <script> element when the
  * lesson, one of its sections or cards, or one of its items in the review is first needed
- * (file:// allows scripts, not fetch); it calls Course.lesson(payload). The search records come
+ * (file:// allows scripts, not fetch); it calls Course.lesson(payload): {id, article (the lesson's
+ * view), sheet (its card sheet view), nav (its sections for the sidebar), items (the sides of its
+ * items: {<item id>: [front, back]})}. Its links on the page lead to its plain page
+ * (lesson-<id>.html, for readers without JavaScript) until this script makes them
+ * #lesson/<id> links. The search records come
  * from `searchScript` on the first search (Course.searchData(records)).
  */
 (function () {
@@ -163,11 +167,15 @@
 
   // -- a split page: lessons and search records loaded when first needed --------------------------
 
-  /* The items of a split page from its `cards` index: "<card>", "<card>:r", "<card>:c<n>". */
+  /* The items of a split page from its `cards` index: per lesson "<common prefix>|<rest> <rest>"
+     (site._compact); an item ID is "<card>", "<card>:r" or "<card>:c<n>". */
   function indexItems(data) {
     var items = [];
     data.lessons.forEach(function (lesson) {
-      (data.cards[lesson.id] || []).forEach(function (id) {
+      var packed = (data.cards[lesson.id] || "|").split("|");
+      var rests = packed[0] || packed[1] ? packed[1].split(" ") : [];
+      rests.forEach(function (rest) {
+        var id = packed[0] + rest;
         var m = /^(.*?)(?::(r|c\d+))?$/.exec(id);
         var cloze = !!m[2] && m[2].charAt(0) === "c";
         items.push({ id: id, card: m[1], lesson: lesson.id, kind: cloze ? "cloze" : "basic" });
@@ -189,6 +197,9 @@
 
   function setupLoading(app) {
     var loaded = {}, waiting = {};
+    $all("a[data-lesson-link]").forEach(function (link) {
+      link.setAttribute("href", "#lesson/" + link.getAttribute("data-lesson-link"));
+    });
     /* Runs done() once the lesson's content is on the page (at once when it is already). */
     app.loadLesson = function (id, done) {
       if (!app.data.cards || loaded[id] || !app.lessons[id]) return done();
@@ -221,10 +232,10 @@
   }
 
   function install(app, payload) {
-    var content = $('[data-lesson-content="' + payload.id + '"]');
-    if (content) content.innerHTML = payload.html; // rendered at build time from escaped Markdown
-    var sheet = $('[data-sheet-content="' + payload.id + '"]');
-    if (sheet) sheet.innerHTML = payload.sheet;
+    // rendered at build time from the escaped Markdown, as the one-page course's views are
+    document.getElementById("review").insertAdjacentHTML("beforebegin", payload.article + payload.sheet);
+    var nav = $('[data-nav-lesson="' + payload.id + '"]');
+    if (nav) nav.insertAdjacentHTML("beforeend", payload.nav);
     Object.keys(payload.items).forEach(function (id) {
       var item = app.known[id];
       if (item) { item.front = payload.items[id][0]; item.back = payload.items[id][1]; }
@@ -377,7 +388,6 @@
   // -- views and routing ----------------------------------------------------------------------------
 
   function setupRouter(app) {
-    var views = $all("[data-view]");
     app.where = function () {
       var hash = location.hash;
       var query = S.queryFromHash(hash);
@@ -401,7 +411,8 @@
       }
       var where = app.where();
       var view = where.view;
-      views.forEach(function (v) { v.classList.toggle("is-current", v === view); });
+      // a split page adds card sheet views as its lessons arrive
+      $all("[data-view]").forEach(function (v) { v.classList.toggle("is-current", v === view); });
       app.current = view;
       var name = view.getAttribute("data-view");
       var lesson = view.getAttribute("data-lesson");
