@@ -4,6 +4,9 @@ Layout of the output (every link relative, so the folder works from file:// and 
 
     index.html              landing page: choose a language, download its deck or its SCORM zip
     <lang>/index.html       ONE document per language: course home, every lesson, review, search
+    <lang>/lessons/<id>.js  a large course (SPLIT_BYTES): each lesson's content, loaded by the page
+    <lang>/search-data.js   ... and the search records, loaded on the first search
+    <lang>/lesson-<id>.html ... and each lesson as a plain page, for readers without JavaScript
     assets/                 CSS and JS shipped in this package (course/static/)
     media/<hash name>       lesson images
     decks/<course>-<lang>.apkg
@@ -16,6 +19,8 @@ long page, and every anchor still scrolls to its place.
 
 The data the scripts need (messages, review items, search records) comes in a
 `<script type="application/json">` block, never fetch(): browsers refuse fetch() of file:// URLs.
+A split page's lesson content and search records come from script files the page adds as
+<script> elements when it needs them (course.js), for the same reason.
 """
 
 from __future__ import annotations
@@ -69,8 +74,8 @@ PACKAGE_TEMPLATE = "package.html"
 SPLIT_BYTES = 1_000_000
 """Above this many bytes of rendered lessons (bodies and review items) a language's page keeps
 only the course's outline: each lesson's content goes to `lessons/<id>.js`, loaded when the lesson
-is opened, and the search records to `search.js`, loaded on the first search. Below it, and in
-SCORM packages, the page holds everything (one file, as small courses always had)."""
+is opened, and the search records to `search-data.js`, loaded on the first search. Below it, and
+in SCORM packages, the page holds everything (one file, as small courses always had)."""
 LESSONS_DIR = "lessons"
 SEARCH_SCRIPT = "search-data.js"
 DIR_MODE = 0o755
@@ -644,7 +649,6 @@ class CourseSite:
             course=self.course,
             pages=pages,
             split=split,
-            lessons_dir=LESSONS_DIR,
             total_items=sum(len(p.items) for p in pages),
             deck=f"../{deck}" if deck else None,
             languages=self.languages,
