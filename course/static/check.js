@@ -233,8 +233,8 @@
     var all = records(env.data.items, doc);
     Array.prototype.forEach.call(doc.querySelectorAll("[data-check]"), function (section) {
       var lesson = section.getAttribute("data-check");
-      // a split page (env.data.cards) mounts each lesson's check when its content has come
-      if (only ? lesson !== only : env.data.cards) return;
+      // on a split page each lesson's check is mounted when its content has come, only once
+      if (only && lesson !== only) return;
       if (!draw(all, lesson, 1, env.fold).length) {
         section.remove();
         return;
