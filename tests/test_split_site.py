@@ -123,3 +123,40 @@ def test_split_lessons_readable_without_javascript(browser: Browser, split_site:
         assert page.text(".lesson h1") == "Καριέρα"
         assert page.count(".lesson-body .card") >= 1
         assert page.count("table.sheet tbody tr") >= 1
+
+
+def test_lessons_with_no_card_or_one_card(browser: Browser, tmp_path: Path) -> None:
+    """The packed item index (site._compact, course.js indexItems) at its edges: a lesson with no
+    review item, and one whose only item is its IDs' whole common prefix."""
+    from course import site
+    from course.lessons import load_library
+
+    lessons = tmp_path / "lessons"
+    (lessons / "lv").mkdir(parents=True)
+    (lessons / "course.yml").write_text("id: edges\ntitle: Edges\n")
+    (lessons / "lv" / "course.yml").write_text("title: Malas\n")
+    (lessons / "lv" / "01-none.md").write_text(
+        "---\nid: none\ntitle: Bez kartītēm\nlang: lv\norder: 1\n---\n\nTikai teksts.\n"
+    )
+    (lessons / "lv" / "02-one.md").write_text(
+        "---\nid: one\ntitle: Viena kartīte\nlang: lv\norder: 2\n---\n\n"
+        "Kas ir pacietība?::Spēja mierīgi gaidīt. <!-- id: lv-only -->\n"
+    )
+    saved = site.SPLIT_BYTES
+    site.SPLIT_BYTES = 0
+    try:
+        site.write_site(load_library(lessons), tmp_path / "site", {})
+    finally:
+        site.SPLIT_BYTES = saved
+    out = tmp_path / "site"
+    assert '"cards":{"none":"|","one":"lv-only|"}' in (out / "lv" / "index.html").read_text("utf-8")
+    with watched(browser, out) as page:
+        page.goto(url(out, "lv/index.html#review"))
+        page.expect_view("review")
+        page.wait_for("() => document.querySelector('[data-review-card]').getAttribute('data-item-id') === 'lv-only'")
+        assert page.evaluate("() => Course.data.items.map(i => [i.id, i.card, i.lesson, i.kind])") == [
+            ["lv-only", "lv-only", "one", "basic"]
+        ]
+        page.goto(url(out, "lv/index.html#lesson/none"))
+        page.expect_view("lesson/none")
+        page.wait_for("() => !!document.querySelector('.view.is-current .lesson-body')")
