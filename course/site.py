@@ -4,6 +4,9 @@ Layout of the output (every link relative, so the folder works from file:// and 
 
     index.html              landing page: choose a language, download its deck or its SCORM zip
     <lang>/index.html       ONE document per language: course home, every lesson, review, search
+    <lang>/lessons/<id>.js  a large course (SPLIT_BYTES): each lesson's content, loaded by the page
+    <lang>/search-data.js   ... and the search records, loaded on the first search
+    <lang>/lesson-<id>.html ... and each lesson as a plain page, for readers without JavaScript
     assets/                 CSS and JS shipped in this package (course/static/)
     media/<hash name>       lesson images
     decks/<course>-<lang>.apkg
@@ -16,15 +19,19 @@ long page, and every anchor still scrolls to its place.
 
 The data the scripts need (messages, review items, search records) comes in a
 `<script type="application/json">` block, never fetch(): browsers refuse fetch() of file:// URLs.
+A split page's lesson content and search records come from script files the page adds as
+<script> elements when it needs them (course.js), for the same reason.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
@@ -36,6 +43,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
+from markupsafe import Markup
 
 from . import anki, markdown
 from .cards import card_meta, cloze_meta, heading_section
@@ -63,6 +71,13 @@ SITE_TEMPLATE = "course_page.html"
 """The course page: `course.html` with the features' blocks filled (the lesson check)."""
 PACKAGE_TEMPLATE = "package.html"
 """The same page inside a SCORM package: no links out of it (no language switch)."""
+SPLIT_BYTES = 1_000_000
+"""Above this many bytes of rendered lessons (bodies and review items) a language's page keeps
+only the course's outline: each lesson's content goes to `lessons/<id>.js`, loaded when the lesson
+is opened, and the search records to `search-data.js`, loaded on the first search. Below it, and
+in SCORM packages, the page holds everything (one file, as small courses always had)."""
+LESSONS_DIR = "lessons"
+SEARCH_SCRIPT = "search-data.js"
 DIR_MODE = 0o755
 FILE_MODE = 0o644
 """The site is for anyone to read: a web server that is not its owner must be able to serve it."""
@@ -272,6 +287,17 @@ class ReviewItem:
     front: str
     back: str
 
+    def record(self) -> dict[str, str]:
+        """The item as the page's scripts read it (a dict literal: `asdict` copies deeply)."""
+        return {
+            "id": self.id,
+            "card": self.card,
+            "lesson": self.lesson,
+            "kind": self.kind,
+            "front": self.front,
+            "back": self.back,
+        }
+
 
 def review_items(lesson: Lesson, out: RendererHTML, ctx: PageContext) -> list[ReviewItem]:
     items: list[ReviewItem] = []
@@ -318,6 +344,16 @@ class SearchRecord:
     text: str
     lesson: str
     card: bool = False
+
+    def record(self) -> dict[str, str | bool]:
+        """The record as search.js reads it."""
+        return {
+            "href": self.href,
+            "title": self.title,
+            "text": self.text,
+            "lesson": self.lesson,
+            "card": self.card,
+        }
 
 
 def search_records(lesson: Lesson) -> list[SearchRecord]:
@@ -374,7 +410,45 @@ def _json_for_html(data: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _compact(ids: Sequence[str]) -> str:
+    """A lesson's item IDs as `<common prefix>|<rest> <rest> ...` (course.js `indexItems`): at
+    100k cards the index of every item is on the course home, so it must be small. IDs never hold
+    a space or a `|` (ids.py: letters, digits, `-`; items add `:r` or `:c<n>`)."""
+    prefix = os.path.commonprefix(list(ids)) if ids else ""  # noqa: RUF071 (characters meant)
+    return prefix + "|" + " ".join(i[len(prefix) :] for i in ids)
+
+
+def static_page(page: LessonPage) -> str:
+    """The lesson as a plain page beside the split course page (its path without JavaScript)."""
+    return static_page_name(page.lesson.id)
+
+
+def static_page_name(lesson_id: str) -> str:
+    return f"lesson-{lesson_id}.html"
+
+
+PART = re.compile(r"<!--part:(\w+):([\w-]+)-->\n?(.*?)<!--/part-->\n?", re.DOTALL)
+"""A part of a split page (course.html marks them): kind, lesson ID, content. Lesson text cannot
+contain the end mark: raw HTML is off, so every `<` of it is escaped."""
+
+
+def lesson_link(page: LessonPage, split: bool) -> Markup:
+    """A link to a lesson: its plain page on a split course page (course.js makes it a
+    #lesson/<id> link), else its anchor."""
+    if split:
+        return Markup('href="{}" data-lesson-link="{}"').format(static_page(page), page.lesson.id)
+    return Markup('href="#{}"').format(page.anchor)
+
+
+def _json_for_script(data: object) -> str:
+    """JSON as a JavaScript expression in a script file of its own (nothing can end it early)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+@functools.cache
 def _environment() -> jinja2.Environment:
+    """One environment per process: its templates are compiled once, not once per write_site
+    and again per SCORM package (the globals never change; Jinja's own cache is thread safe)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("course", "templates/site"),
         autoescape=True,
@@ -385,6 +459,7 @@ def _environment() -> jinja2.Environment:
     )
     env.globals["csp"] = CSP
     env.globals["scripts"] = SCRIPTS
+    env.globals["lesson_link"] = lesson_link
     return env
 
 
@@ -502,11 +577,16 @@ def write_site(
         for lesson in course.lessons:
             languages_of.setdefault(lesson.id, []).append(course.lang)
     for course in library.courses:
-        site = CourseSite(library, course, _languages(library), languages_of)
+        site = CourseSite(
+            library, course, _languages(library), languages_of, split_bytes=SPLIT_BYTES
+        )
         folder = out / course.lang
         folder.mkdir()
         html = site.render(templates, deck_links.get(course.lang), changes.get(course.lang))
         (folder / "index.html").write_text(html, encoding="utf-8")
+        for name, text in site.parts.items():
+            (folder / name).parent.mkdir(exist_ok=True)
+            (folder / name).write_text(text, encoding="utf-8")
         (folder / GUIDE_FILE).write_text(render_guide(course, templates), encoding="utf-8")
     make_readable(out)
 
@@ -525,7 +605,7 @@ def package_files(
             found[f"media/{media.name}"] = media.path.read_bytes()
     templates = _environment()
     only_here = {lesson.id: [course.lang] for lesson in course.lessons}
-    page = CourseSite(library, course, [], only_here, template=PACKAGE_TEMPLATE)
+    page = CourseSite(library, course, [], only_here, template=PACKAGE_TEMPLATE, split_bytes=None)
     found[f"{course.lang}/index.html"] = page.render(templates, None, changes).encode()
     found[f"{course.lang}/{GUIDE_FILE}"] = render_guide(course, templates).encode()
     return found
@@ -541,6 +621,11 @@ class CourseSite:
     languages_of: Mapping[str, Sequence[str]]
     template: str = SITE_TEMPLATE
     """`course_page.html` on the site; `package.html` in a SCORM package (no language switch)."""
+    split_bytes: int | None = SPLIT_BYTES
+    """See SPLIT_BYTES; None never splits (SCORM packages)."""
+    parts: dict[str, str] = field(default_factory=dict)
+    """After render(): the split page's other files (lesson scripts and pages, search data), by
+    path from the language's folder; empty when the page holds everything."""
 
     def render(
         self, templates: jinja2.Environment, deck: str | None, changes: ReleaseNotes | None = None
@@ -551,24 +636,77 @@ class CourseSite:
             _lesson_page(self.course, number, lesson, t, self.languages_of, renderer)
             for number, lesson in enumerate(self.course.lessons, start=1)
         ]
-        return templates.get_template(self.template).render(
+        size = sum(
+            len(p.body) + sum(len(i.front) + len(i.back) for i in p.items) for p in pages
+        )
+        split = self.split_bytes is not None and size > self.split_bytes
+        data = self.data(t, pages, split)
+        html = templates.get_template(self.template).render(
             t=t,
             lang=self.course.lang,
             root="../",
             library=self.library,
             course=self.course,
             pages=pages,
+            split=split,
             total_items=sum(len(p.items) for p in pages),
             deck=f"../{deck}" if deck else None,
             languages=self.languages,
-            data=_json_for_html(self.data(t, pages)),
+            data=_json_for_html({k: v for k, v in data.items() if k != "searchRecords"}),
             updates=updates_view(self.course, changes),
         )
+        if not split:
+            return html
+        home, parts = self.split_parts(html, pages, templates, t, data)
+        self.parts.update(parts)
+        return home
 
-    def data(self, t: Messages, pages: Sequence[LessonPage]) -> dict[str, object]:
-        """What the page's scripts read from its `course-data` block (see course.js)."""
+    def split_parts(
+        self, page: str, pages: Sequence[LessonPage], templates: jinja2.Environment,
+        t: Messages, data: dict[str, object],
+    ) -> tuple[str, dict[str, str]]:
+        """The page rendered split, without its marked parts; and its other files: per lesson
+        `lessons/<id>.js` (registers the lesson's article, card sheet, sidebar sections and the
+        sides of its items with the page: `Course.lesson`) and `lesson-<id>.html` (the article
+        and sheet as a plain page, the path without JavaScript); `search-data.js`
+        (`Course.searchData`), loaded on the first search."""
+        found: dict[tuple[str, str], str] = {}
+
+        def cut(match: re.Match[str]) -> str:
+            found[(match[1], match[2])] = match[3]
+            return ""
+
+        home = PART.sub(cut, page)
+        parts: dict[str, str] = {}
+        static = templates.get_template("lesson_static.html")
+        for p in pages:
+            key = p.lesson.id
+            payload = {
+                "id": key,
+                "article": found[("article", key)],
+                "sheet": found.get(("sheet", key), ""),
+                "nav": found[("nav", key)],
+                "items": {i.id: [i.front, i.back] for i in p.items},
+            }
+            parts[f"{LESSONS_DIR}/{key}.js"] = f"Course.lesson({_json_for_script(payload)});\n"
+            parts[static_page(p)] = static.render(
+                t=t, lang=self.course.lang, root="../", course=self.course, page=p,
+                article=payload["article"], sheet=payload["sheet"],
+            )
+        search = data["searchRecords"]
+        parts[SEARCH_SCRIPT] = f"Course.searchData({_json_for_script(search)});\n"
+        return home, parts
+
+    def data(
+        self, t: Messages, pages: Sequence[LessonPage], split: bool = False
+    ) -> dict[str, object]:
+        """What the page's scripts read from its `course-data` block (see course.js). Split, the
+        review items are an index (`cards`: each lesson's item IDs, from which course.js makes
+        the items: their sides come with the lesson's script) and search has a script of its own
+        (`searchScript`; the records are returned under `searchRecords` for it)."""
         course = self.course
-        return {
+        search = [r.record() for lesson in course.lessons for r in search_records(lesson)]
+        data: dict[str, object] = {
             "course": self.library.id,
             "lang": course.lang,
             "title": course.title,
@@ -579,14 +717,20 @@ class CourseSite:
             "lessons": [
                 {"id": p.lesson.id, "title": p.lesson.title, "anchor": p.anchor} for p in pages
             ],
-            "items": [asdict(item) for p in pages for item in p.items],
-            "search": [asdict(r) for lesson in course.lessons for r in search_records(lesson)],
+            "items": [] if split else [item.record() for p in pages for item in p.items],
+            "search": [] if split else search,
             "switch": {
                 p.lesson.id: {lang: href for lang, _name, href in p.translations}
                 for p in pages
                 if p.translations
             },
         }
+        if split:
+            data["cards"] = {p.lesson.id: _compact([i.id for i in p.items]) for p in pages}
+            data["lessonsDir"] = LESSONS_DIR
+            data["searchScript"] = SEARCH_SCRIPT
+            data["searchRecords"] = search
+        return data
 
 
 # -- updates: the "what changed" list and the learner guide ---------------------------------------

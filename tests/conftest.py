@@ -120,6 +120,24 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def split_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same course with every language's page split (site.SPLIT_BYTES = 0): an outline page,
+    each lesson's content in `lessons/<id>.js`, the search records in their own script."""
+    from course import pipeline, site
+    from course.lessons import load_library
+
+    root = tmp_path_factory.mktemp("split-course")
+    shutil.copytree(FIXTURES / "site-course", root / "lessons")
+    saved = site.SPLIT_BYTES
+    site.SPLIT_BYTES = 0
+    try:
+        pipeline.build(load_library(root / "lessons"), root / "decks", root / "site")
+    finally:
+        site.SPLIT_BYTES = saved
+    return root / "site"
+
+
+@pytest.fixture(scope="session")
 def playwright_chromium(chromium_browser: browsers.ChromiumBrowser) -> Any:
     """Playwright's own Browser object for Chromium, for a test that needs Playwright's API
     itself (routes, frames, a server origin) rather than the two-browser page driver."""

@@ -7,7 +7,8 @@
  * `window.CourseCheck` (and `module.exports` under CommonJS): pure functions over plain records,
  * tested through page.evaluate tables, and `mount()`, the small DOM view, which plugs into
  * course.js's hooks: on Course.on("ready") it fills every section[data-check] (course_page.html's
- * `lesson_end` block), texts from Course.t/Course.tn; results are kept with
+ * `lesson_end` block; on a split page, each lesson's when Course.on("lesson") says its content
+ * came), texts from Course.t/Course.tn; results are kept with
  * Course.extension("checks", ...), so progress validation, import and reset keep them; on
  * Course.on("progress") (another tab, the LMS's copy merged in) the views show the new results,
  * and an imported progress file's results are merged in (the best of both per lesson).
@@ -194,7 +195,8 @@
   /* data.items (rendered HTML) -> records: a cloze's answer is its hidden text, its prompt the
      text with the gap. */
   function records(items, doc) {
-    return items.map(function (item) {
+    // a split page's items have no sides until their lesson's script has come (course.js)
+    return items.filter(function (item) { return item.front !== undefined; }).map(function (item) {
       if (item.kind === "cloze") {
         var front = fragment(item.front, doc);
         var hidden = Array.prototype.slice.call(front.querySelectorAll(".cloze-text"));
@@ -226,11 +228,13 @@
    * results() -> {<lesson>: {best, n}}, keep(lesson, result), on(name, fn)}: keep() stores a
    * lesson's result in the progress (which reaches the LMS), on() is Course.on.
    */
-  function mount(env) {
+  function mount(env, only) {
     var doc = env.doc;
     var all = records(env.data.items, doc);
     Array.prototype.forEach.call(doc.querySelectorAll("[data-check]"), function (section) {
       var lesson = section.getAttribute("data-check");
+      // on a split page each lesson's check is mounted when its content has come, only once
+      if (only && lesson !== only) return;
       if (!draw(all, lesson, 1, env.fold).length) {
         section.remove();
         return;
@@ -419,6 +423,9 @@
     if (root.Course && root.document) {
       root.Course.on("ready", function (detail) {
         mount(pageEnv(root.Course, detail.data, root.document));
+      });
+      root.Course.on("lesson", function (detail) {
+        mount(pageEnv(root.Course, root.Course.data, root.document), detail.id);
       });
       // An imported progress file brings its check results: the best of both is kept.
       root.Course.on("progress", function (detail) {

@@ -37,6 +37,19 @@
  *   Course.t(key[, args]), Course.tn(key, n[, args])  the page's messages (data.messages), with
  *                            {name} placeholders filled; tn picks the plural form for n
  *   Course.fold(s)           search folding (CourseSearch.fold)
+ *     "lesson"    {id}                   a split page's lesson content has arrived (see below)
+ *
+ * A split page (site.SPLIT_BYTES: a large course) holds the course's outline only. Its data has
+ * `cards` (each lesson's item IDs: the items are made from them, without their sides) instead of
+ * full `items`, and `searchScript` instead of `search`. A lesson's content (text, card sheet, the
+ * sides of its items) comes from `<lessonsDir>/<id>.js`, added as a <script> element when the
+ * lesson, one of its sections or cards, or one of its items in the review is first needed
+ * (file:// allows scripts, not fetch); it calls Course.lesson(payload): {id, article (the lesson's
+ * view), sheet (its card sheet view), nav (its sections for the sidebar), items (the sides of its
+ * items: {<item id>: [front, back]})}. Its links on the page lead to its plain page
+ * (lesson-<id>.html, for readers without JavaScript) until this script makes them
+ * #lesson/<id> links. The search records come
+ * from `searchScript` on the first search (Course.searchData(records)).
  */
 (function () {
   "use strict";
@@ -60,9 +73,12 @@
     document.dispatchEvent(new CustomEvent("course:" + name, { detail: detail }));
   }
 
+  var arrived = {}; // a split page's lesson payloads, by lesson id, as their scripts deliver them
+
   window.Course = {
     fold: S.fold,
     on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); },
+    lesson: function (payload) { arrived[payload.id] = payload; },
   };
 
   // -- small helpers --------------------------------------------------------------------------------
@@ -95,7 +111,11 @@
       numbers: i18n.numbers, store: store, state: store.state, current: null,
       known: {}, lessons: {},
     };
+    if (data.cards) data.items = indexItems(data);
     data.items.forEach(function (item) { app.known[item.id] = item; });
+    app.cardLesson = {};
+    data.items.forEach(function (item) { app.cardLesson[item.card] = item.lesson; });
+    setupLoading(app);
     data.lessons.forEach(function (lesson) { app.lessons[lesson.id] = lesson; });
     app.setState = function (next, reason, imported) {
       app.state = next;
@@ -143,6 +163,92 @@
     window.addEventListener("load", function () {
       if (!app.where().target) window.scrollTo({ top: 0, behavior: "instant" });
     }, { once: true });
+  }
+
+  // -- a split page: lessons and search records loaded when first needed --------------------------
+
+  /* The items of a split page from its `cards` index: per lesson "<common prefix>|<rest> <rest>"
+     (site._compact); an item ID is "<card>", "<card>:r" or "<card>:c<n>". */
+  function indexItems(data) {
+    var items = [];
+    data.lessons.forEach(function (lesson) {
+      var packed = (data.cards[lesson.id] || "|").split("|");
+      var rests = packed[0] || packed[1] ? packed[1].split(" ") : [];
+      rests.forEach(function (rest) {
+        var id = packed[0] + rest;
+        var m = /^(.*?)(?::(r|c\d+))?$/.exec(id);
+        var cloze = !!m[2] && m[2].charAt(0) === "c";
+        items.push({ id: id, card: m[1], lesson: lesson.id, kind: cloze ? "cloze" : "basic" });
+      });
+    });
+    return items;
+  }
+
+  function addScript(src, done) {
+    var script = el("script");
+    script.src = src;
+    script.onload = done;
+    script.onerror = function () {
+      window.console.error("course: could not load " + src);
+      done();
+    };
+    document.head.appendChild(script);
+  }
+
+  function setupLoading(app) {
+    var loaded = {}, waiting = {};
+    $all("a[data-lesson-link]").forEach(function (link) {
+      link.setAttribute("href", "#lesson/" + link.getAttribute("data-lesson-link"));
+    });
+    /* Runs done() once the lesson's content is on the page (at once when it is already). */
+    app.loadLesson = function (id, done) {
+      if (!app.data.cards || loaded[id] || !app.lessons[id]) return done();
+      if (waiting[id]) return waiting[id].push(done);
+      waiting[id] = [done];
+      addScript(app.data.lessonsDir + "/" + encodeURIComponent(id) + ".js", function () {
+        loaded[id] = true;
+        if (arrived[id]) install(app, arrived[id]);
+        delete arrived[id];
+        var calls = waiting[id];
+        delete waiting[id];
+        calls.forEach(function (fn) { fn(); });
+      });
+    };
+    app.isLoaded = function (id) { return !app.data.cards || !!loaded[id]; };
+    var searchWaiting = null;
+    /* Runs done() once data.search holds every record of the course. */
+    app.loadSearch = function (done) {
+      if (!app.data.searchScript) return done();
+      if (searchWaiting) return searchWaiting.push(done);
+      searchWaiting = [done];
+      window.Course.searchData = function (records) { app.data.search = records; };
+      addScript(app.data.searchScript, function () {
+        app.data.searchScript = null;
+        var calls = searchWaiting;
+        searchWaiting = null;
+        calls.forEach(function (fn) { fn(); });
+      });
+    };
+  }
+
+  function install(app, payload) {
+    // rendered at build time from the escaped Markdown, as the one-page course's views are
+    document.getElementById("review").insertAdjacentHTML("beforebegin", payload.article + payload.sheet);
+    var nav = $('[data-nav-lesson="' + payload.id + '"]');
+    if (nav) nav.insertAdjacentHTML("beforeend", payload.nav);
+    Object.keys(payload.items).forEach(function (id) {
+      var item = app.known[id];
+      if (item) { item.front = payload.items[id][0]; item.back = payload.items[id][1]; }
+    });
+    emit("lesson", { id: payload.id });
+  }
+
+  /* The lesson whose content the address needs: #lesson/<id>[/...], #cards/<id>, #card-<id>. */
+  function lessonOfHash(app, raw) {
+    var m = /^(?:lesson|cards)\/([^/]+)/.exec(raw);
+    if (m) return m[1];
+    m = /^card-(.+)$/.exec(raw);
+    return m ? app.cardLesson[m[1]] || null : null;
   }
 
   // -- messages -------------------------------------------------------------------------------------
@@ -282,7 +388,6 @@
   // -- views and routing ----------------------------------------------------------------------------
 
   function setupRouter(app) {
-    var views = $all("[data-view]");
     app.where = function () {
       var hash = location.hash;
       var query = S.queryFromHash(hash);
@@ -297,9 +402,17 @@
       return { view: view, target: target === view ? null : target };
     };
     app.route = function (moveFocus) {
+      var raw = location.hash.slice(1);
+      try { raw = decodeURIComponent(raw); } catch (e) { /* keep it as it is */ }
+      var needed = lessonOfHash(app, raw);
+      if (needed && !app.isLoaded(needed)) {
+        app.loadLesson(needed, function () { app.route(moveFocus); });
+        return;
+      }
       var where = app.where();
       var view = where.view;
-      views.forEach(function (v) { v.classList.toggle("is-current", v === view); });
+      // a split page adds card sheet views as its lessons arrive
+      $all("[data-view]").forEach(function (v) { v.classList.toggle("is-current", v === view); });
       app.current = view;
       var name = view.getAttribute("data-view");
       var lesson = view.getAttribute("data-lesson");
@@ -532,6 +645,14 @@
     if (fresh || !r.session) r.session = { done: 0, ratings: { 1: 0, 2: 0, 3: 0, 4: 0 } };
     r.item = q.list[0] || null;
     r.shown = false;
+    if (r.item && r.item.front === undefined) { // a split page: the item's lesson is not here yet
+      var lesson = r.item.lesson;
+      r.item = null;
+      app.loadLesson(lesson, function () {
+        if (app.current && app.current.id === "review") showReview(app, false);
+      });
+      return;
+    }
     r.back.replaceChildren();
     r.grades.hidden = true;
     var total = r.session.done + q.list.length;
@@ -686,11 +807,17 @@
     var status = $("[data-search-status]");
     var inputs = $all("[data-search-form] input[type=search]");
     var records = null; // folded on the first search, not at start: the page is ready sooner
+    var latest = null; // the last query asked for (a split page runs it once its records came)
     app.search = function (query) {
       inputs.forEach(function (input) { if (input !== document.activeElement) input.value = query; });
       var terms = S.terms(query);
       results.replaceChildren();
       if (!terms.length) { status.textContent = app.t("search_empty"); return; }
+      latest = query;
+      if (app.data.searchScript) { // a split page: the records come on the first search
+        app.loadSearch(function () { if (latest === query) app.search(query); });
+        return;
+      }
       records = records || S.prepare(app.data.search);
       var found = S.match(records, terms);
       status.textContent = app.tn("results_count", found.length);
