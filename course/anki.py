@@ -366,16 +366,28 @@ def deck_file_name(course: Course) -> str:
     return f"{course.id}-{course.lang}.apkg"
 
 
-class _Note(genanki.Note):  # type: ignore[misc]
-    """A genanki note whose cards are the ones given: none for a retired note."""
+NOTE_SQL = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+CARD_SQL = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
-    def __init__(self, ords: Sequence[int], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._ords = tuple(ords)
 
-    @property
-    def cards(self) -> list[genanki.Card]:
-        return [genanki.Card(ord_) for ord_ in self._ords]
+def _rows(deck: DeckPlan, ids: Iterator[int]) -> Iterator[tuple[str, tuple[object, ...]]]:
+    """The notes and cards tables' rows, as genanki's `Note.write_to_db` writes them (ids taken
+    in the same order: a note's, then each of its cards'), without a genanki object per note:
+    (statement, row), a note followed by its cards."""
+    course, mods = deck.course, deck.plan.note_mods
+    model_ids = {key: model.model_id for key, model in deck.models.items()}
+    deck_ids = {lesson.id: _deck_id(course, lesson.id) for lesson in course.lessons}
+    top = _deck_id(course, "")
+    for note in deck.notes:
+        mod, note_id = int(mods[note.card_id]), next(ids)
+        tags = " " + " ".join(note.tags) + " "
+        fields = "\x1f".join(note.fields)
+        mid = model_ids[note.note_type]
+        yield NOTE_SQL, (note_id, note.guid, mid, mod, -1, tags, fields, note.fields[0], 0, 0, "")
+        deck_id = deck_ids.get(note.lesson, top)
+        for ord_ in note.ords:
+            card = (next(ids), note_id, deck_id, ord_, mod, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            yield CARD_SQL, (*card, 0, "")
 
 
 def write_deck(deck: DeckPlan, out: Path) -> DeckResult:
@@ -394,19 +406,13 @@ def write_deck(deck: DeckPlan, out: Path) -> DeckResult:
         cursor.executescript(APKG_SCHEMA)
         cursor.executescript(APKG_COL)
         _write_decks_and_models(cursor, deck)
-        ids = itertools.count(stamp * 1000)
-        deck_ids = {lesson.id: _deck_id(deck.course, lesson.id) for lesson in deck.course.lessons}
-        for note in deck.notes:
-            gnote = _Note(
-                note.ords,
-                model=deck.models[note.note_type],
-                fields=list(note.fields),
-                tags=list(note.tags),
-                guid=note.guid,
-            )
-            deck_id = deck_ids.get(note.lesson, _deck_id(deck.course, ""))
-            gnote.write_to_db(cursor, plan.note_mods[note.card_id], deck_id, ids)
-            cards += len(note.ords)
+        # One row at a time, a note then its cards, as genanki does: SQLite allocates the
+        # tables' pages in insertion order, so all notes before all cards (`executemany` per
+        # table) would give other file bytes than earlier builds for the same content.
+        execute = cursor.execute
+        for statement, row in _rows(deck, itertools.count(stamp * 1000)):
+            execute(statement, row)
+            cards += statement is CARD_SQL
         conn.commit()
         conn.close()
         _write_zip(out, Path(db_name), _card_media(deck), stamp)
