@@ -1,0 +1,154 @@
+"""Rebuilds render only what changed: each output (a language's deck and SCORM zip, the site) is
+rendered again only when its inputs changed or the output on disk is not the one the last build
+wrote, and whatever a rebuild gives is byte for byte what a cold build of the same sources gives.
+
+Nothing here is timed: the tests assert on what a build rendered and which files it wrote."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from course import pipeline
+from course.cache import ENV as CACHE_ENV
+from course.lessons import load_library
+
+LANGS = ("el", "lv", "pl")
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache folder of this test's own, and a fixed clock (a cold build in another folder must
+    give the same mod times)."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+
+
+def build(lessons: Path, out: Path) -> pipeline.BuildResult:
+    return pipeline.build(
+        load_library(lessons), out / "decks", out / "site", scorm_dir=out / "scorm"
+    )
+
+
+def outputs(out: Path) -> dict[Path, Path]:
+    """Every output of a build in `out`, by kind: each deck, each zip, the site folder."""
+    found = {p.relative_to(out): p for p in sorted((out / "decks").glob("*.apkg"))}
+    found |= {p.relative_to(out): p for p in sorted((out / "scorm").glob("*.zip"))}
+    found[Path("site")] = out / "site"
+    return found
+
+
+def files(out: Path) -> dict[str, bytes]:
+    """Every file under `out`, by relative path."""
+    return {
+        str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+    }
+
+
+def stamps(out: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(out)): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
+
+
+def cold(lessons: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """What a cold build of `lessons` gives: fresh cache, fresh output folders."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cold-cache"))
+    shutil.rmtree(tmp_path / "cold", ignore_errors=True)
+    result = build(lessons, tmp_path / "cold")
+    assert result.unchanged == ()
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    return files(tmp_path / "cold")
+
+
+def test_a_second_build_renders_and_writes_nothing(sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = build(sample, out)
+    assert set(first.rendered) == {p.resolve() for p in outputs(out).values()}
+    assert len(first.rendered) == 2 * len(LANGS) + 1
+    before, written = stamps(out), files(out)
+    second = build(sample, out)
+    assert second.rendered == ()
+    assert set(second.unchanged) == set(first.rendered)
+    assert stamps(out) == before  # no file rewritten, not even with the same bytes
+    assert files(out) == written
+    assert [r.notes for r in second.languages] == [r.notes for r in first.languages]
+
+
+@pytest.mark.parametrize("kind", ["deck", "zip", "site"])
+@pytest.mark.parametrize("how", ["deleted", "edited"])
+def test_an_output_changed_on_disk_comes_back(
+    sample: Path, tmp_path: Path, kind: str, how: str
+) -> None:
+    out = tmp_path / "out"
+    build(sample, out)
+    written = files(out)
+    target = {
+        "deck": next((out / "decks").glob("*-pl.apkg")),
+        "zip": next((out / "scorm").glob("*-pl-*.zip")),
+        "site": out / "site" / "index.html",
+    }[kind]
+    if how == "deleted":
+        target.unlink()
+    else:
+        with target.open("ab") as edit:
+            edit.write(b"\n")
+    again = build(sample, out)
+    back = out / "site" if kind == "site" else target
+    assert again.rendered == (back.resolve(),)
+    assert files(out) == written
+
+
+def test_an_edited_card_renders_only_its_language(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(sample, out)
+    before = stamps(out)
+    lesson = sample / "el" / "01-basics.md"
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace("Η *καλή* επικοινωνία.", "Η *σαφής* επικοινωνία."), "utf-8")
+    again = build(sample, out)
+    outs = outputs(out)
+    el = {p.resolve() for name, p in outs.items() if "-el" in name.name}
+    assert set(again.rendered) == el | {(out / "site").resolve()}
+    assert len(el) == 2
+    after = stamps(out)
+    for name in before:
+        unchanged = not name.startswith("site") and "-el" not in name
+        assert (after.get(name) == before[name]) is unchanged, name
+    assert files(out) == cold(sample, tmp_path, monkeypatch)
+
+
+def test_changed_options_and_missing_record_render_again(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(sample, out)
+    (tmp_path / "cache" / "outputs.json").unlink()
+    assert len(build(sample, out).rendered) == 2 * len(LANGS) + 1
+    draft = pipeline.build(
+        load_library(sample), out / "decks", None, pipeline.BuildOptions(draft=True)
+    )
+    assert draft.rendered == ()  # nothing new since the release: a draft deck is the same deck
+    monkeypatch.setenv(CACHE_ENV, "")  # no cache folder: every output is rendered
+    assert len(build(sample, out).rendered) == 2 * len(LANGS) + 1
+
+
+def test_edited_prose_renders_the_page_outputs_but_no_deck(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text outside cards is on the site and in the zip, never in the deck."""
+    out = tmp_path / "out"
+    build(sample, out)
+    lesson = sample / "el" / "01-basics.md"
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace("Εισαγωγή στο μάθημα.", "Εισαγωγή στο νέο μάθημα."), "utf-8")
+    again = build(sample, out)
+    zip_el = next((out / "scorm").glob("*-el-*.zip"))
+    assert set(again.rendered) == {zip_el.resolve(), (out / "site").resolve()}
+    assert files(out) == cold(sample, tmp_path, monkeypatch)
