@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import click
@@ -18,10 +17,24 @@ DEFAULT_DECKS = Path("decks")
 DEFAULT_SITE = Path("site")
 DEFAULT_SCORM = Path("scorm")
 
-try:
-    VERSION = version("course-generator")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    VERSION = "0.0.0+unknown"
+
+
+def _version() -> str:
+    """The installed version; read only for --version (importlib.metadata costs every build
+    about 15 ms of imports otherwise)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("course-generator")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0.0.0+unknown"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"course-build, version {_version()}")
+        ctx.exit()
+
 
 lessons_option = click.option(
     "--lessons",
@@ -78,7 +91,14 @@ def _load_checked(
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(VERSION, prog_name="course-build")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Turn Markdown lessons into Anki decks and a static HTML course, one per language.
