@@ -94,11 +94,11 @@ class Store:
             return cls(Path(given) if given else None)
         return cls(lessons.resolve().parent / FOLDER)
 
-    def _entry(self, path: Path, lang: str) -> Path | None:
+    def _entry(self, path: Path, lang: str, kind: str) -> Path | None:
         if self.folder is None:
             return None
         name = hashlib.sha256(f"{path.resolve()}\0{lang}".encode()).hexdigest()[:32]
-        return self.folder / "lessons" / f"{name}.pickle"
+        return self.folder / kind / f"{name}.pickle"
 
     @staticmethod
     def key(path: Path, lang: str, display: Path, data: bytes) -> bytes:
@@ -108,10 +108,11 @@ class Store:
         digest.update(data)
         return digest.hexdigest().encode()
 
-    def get(self, path: Path, lang: str, key: bytes) -> object | None:
+    def get(self, path: Path, lang: str, key: bytes, kind: str = "lessons") -> object | None:
         """The value stored under `key` for this lesson, or None (miss, stale or unreadable).
-        The caller checks what it got (its type, the other files it was made from)."""
-        entry = self._entry(path, lang)
+        The caller checks what it got (its type, the other files it was made from). `kind`: what
+        the entry holds (a folder of its own: "lessons" for the parse, "notes" for the notes)."""
+        entry = self._entry(path, lang, kind)
         if entry is None:
             return None
         try:
@@ -127,10 +128,10 @@ class Store:
             return None
         return value
 
-    def put(self, path: Path, lang: str, key: bytes, data: bytes) -> None:
+    def put(self, path: Path, lang: str, key: bytes, data: bytes, kind: str = "lessons") -> None:
         """Store a value (`dumps` gave `data`) for this lesson, atomically; any failure leaves
         the cache as it was."""
-        entry = self._entry(path, lang)
+        entry = self._entry(path, lang, kind)
         if entry is None:
             return
         try:

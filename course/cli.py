@@ -18,7 +18,6 @@ DEFAULT_SITE = Path("site")
 DEFAULT_SCORM = Path("scorm")
 
 
-
 def _version() -> str:
     """The installed version; read only for --version (importlib.metadata costs every build
     about 15 ms of imports otherwise)."""

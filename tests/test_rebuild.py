@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from course import pipeline
+from course import anki, pipeline
 from course.cache import ENV as CACHE_ENV
+from course.cache import Store
 from course.lessons import load_library
+from course.model import Course, Lesson
 
 LANGS = ("el", "lv", "pl")
 
@@ -42,9 +45,7 @@ def outputs(out: Path) -> dict[Path, Path]:
 
 def files(out: Path) -> dict[str, bytes]:
     """Every file under `out`, by relative path."""
-    return {
-        str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
-    }
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
 def stamps(out: Path) -> dict[str, tuple[int, int]]:
@@ -152,3 +153,34 @@ def test_edited_prose_renders_the_page_outputs_but_no_deck(
     zip_el = next((out / "scorm").glob("*-el-*.zip"))
     assert set(again.rendered) == {zip_el.resolve(), (out / "site").resolve()}
     assert files(out) == cold(sample, tmp_path, monkeypatch)
+
+
+def test_notes_come_from_the_cache_as_rendered(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lesson's rendered notes are stored by the hash of what they are made from and read back
+    equal; an edited lesson's notes are rendered again (the other lessons' are not)."""
+    store = Store(tmp_path / "notes-cache")
+    library = load_library(sample)
+    fresh = {c.lang: list(anki.notes_for(c)) for c in library.courses}
+    for course in library.courses:
+        assert list(anki.notes_for(course, store)) == fresh[course.lang]
+    rendered: list[str] = []
+    real = anki._lesson_notes
+
+    def counting(course: Course, lesson: Lesson, out: Any) -> Any:
+        rendered.append(lesson.id)
+        return real(course, lesson, out)
+
+    monkeypatch.setattr(anki, "_lesson_notes", counting)
+    for course in library.courses:
+        assert list(anki.notes_for(course, store)) == fresh[course.lang]
+    assert rendered == []
+    lesson = sample / "el" / "01-basics.md"
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace("Η *καλή* επικοινωνία.", "Η *σαφής* επικοινωνία."), "utf-8")
+    edited = load_library(sample)
+    from_store = {c.lang: list(anki.notes_for(c, store)) for c in edited.courses}
+    assert rendered == ["basics"]  # the el lesson only
+    assert from_store == {c.lang: list(anki.notes_for(c)) for c in edited.courses}
+    assert from_store["el"] != fresh["el"]
