@@ -6,6 +6,7 @@ Nothing here is timed: the tests assert on what a build rendered and which files
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -184,3 +185,53 @@ def test_notes_come_from_the_cache_as_rendered(
     assert rendered == ["basics"]  # the el lesson only
     assert from_store == {c.lang: list(anki.notes_for(c)) for c in edited.courses}
     assert from_store["el"] != fresh["el"]
+
+
+def test_a_changed_deck_renders_the_site_that_offers_it(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Notes stamped with other mod times (the manifest lost, another build time) change the deck
+    but no lesson: the site, which ships a copy of every deck, is rendered again with it."""
+    out = tmp_path / "out"
+    build(sample, out)
+    (sample / "el" / "manifest.jsonl").unlink()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790086400")
+    again = build(sample, out)
+    deck = next((out / "decks").glob("*-el.apkg"))
+    assert deck.resolve() in again.rendered
+    assert (out / "site").resolve() in again.rendered
+    copies = list((out / "site").rglob(deck.name))
+    assert copies
+    assert all(p.read_bytes() == deck.read_bytes() for p in copies)
+
+
+def _edit_manifest(lessons: Path, card: str, **values: int) -> None:
+    """Set fields of one card's line in the el manifest (as a merge of branches may)."""
+    path = lessons / "el" / "manifest.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        entry = json.loads(line)
+        if entry.get("card") == card:
+            lines[i] = json.dumps({**entry, **values}, ensure_ascii=False)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_note_mod_time_from_the_manifest_renders_the_deck(sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(sample, out)
+    _edit_manifest(sample, "el-key", mod=1790000001)
+    again = build(sample, out)
+    deck = next((out / "decks").glob("*-el.apkg"))
+    assert set(again.rendered) == {deck.resolve(), (out / "site").resolve()}
+
+
+def test_release_notes_from_the_manifest_render_the_zip(sample: Path, tmp_path: Path) -> None:
+    """The course page lists the latest release's changes: the zip and the site show them."""
+    out = tmp_path / "out"
+    build(sample, out)
+    path = sample / "el" / "manifest.jsonl"
+    path.write_text(path.read_text("utf-8") + '{"release": 2, "time": 1790000500}\n', "utf-8")
+    _edit_manifest(sample, "el-key", changed=2)
+    again = build(sample, out)
+    zip_el = next((out / "scorm").glob("*-el-*.zip"))
+    assert set(again.rendered) == {zip_el.resolve(), (out / "site").resolve()}
