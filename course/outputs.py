@@ -16,19 +16,20 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cache import Store, tool_digest
 from .model import Course, Library
-from .updates import ReleaseNotes
 
 if TYPE_CHECKING:
     from .anki import DeckPlan
+    from .updates import ReleaseNotes
 
 RECORD_FILE = "outputs.json"
+LAST_BUILD_FILE = "last-build.json"
 FORMAT = 1
 """Bump when the record's layout or what an inputs hash covers changes."""
 
@@ -146,16 +147,91 @@ class Record:
             return
         for target, entry in self.written.items():
             self.entries[target] = [entry[0], _signature(Path(target))]
-        text = json.dumps({"format": FORMAT, "outputs": self.entries}, sort_keys=True)
+        _write(self.file, json.dumps({"format": FORMAT, "outputs": self.entries}, sort_keys=True))
+
+
+def _folder_key(lessons: Path, settings: Sequence[object]) -> str | None:
+    """Every file under the lessons folder (path and bytes: lessons, images, course files,
+    manifests), the build's options and the working directory; None if a file cannot be read."""
+    parts = [str(Path.cwd()), repr(list(settings))]
+    try:
+        for path in sorted(lessons.rglob("*")):
+            if path.is_file():
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                parts += [str(path.relative_to(lessons)), digest]
+    except OSError:
+        return None
+    return _hash(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class LastBuild:
+    """The last build from a lessons folder, when it changed nothing there (no release recorded,
+    no ID written): the next build with the same options, the lessons folder byte for byte the
+    same and every output still on disk as written, would render the same bytes and print the
+    same lines, so it prints them (`replay`) and does nothing else."""
+
+    file: Path
+    lessons: Path
+    settings: tuple[object, ...]
+    key: str
+
+    @classmethod
+    def of(cls, lessons: Path, settings: Sequence[object], replayable: bool) -> LastBuild | None:
+        folder = Store.beside(lessons).folder
+        if folder is None or not replayable or not lessons.is_dir():
+            return None
+        key = _folder_key(lessons, settings)
+        if key is None:
+            return None
+        return cls(folder / LAST_BUILD_FILE, lessons.resolve(), tuple(settings), key)
+
+    def _read(self) -> dict[str, object]:
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.file.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    out.write(text)
-                os.replace(temp, self.file)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            return
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return {}
+        builds = data.get("builds")
+        return builds if isinstance(builds, dict) else {}
+
+    def replay(self) -> list[tuple[bool, str]] | None:
+        """The lines the last build printed, if this build would be the same; else None."""
+        entry = self._read().get(str(self.lessons))
+        if not isinstance(entry, dict) or entry.get("key") != self.key:
+            return None
+        made, lines = entry.get("outputs"), entry.get("lines")
+        if not isinstance(made, dict) or not made or not isinstance(lines, list):
+            return None
+        for target, signature in made.items():
+            if signature is None or _signature(Path(target)) != signature:
+                return None
+        return [(bool(err), str(text)) for err, text in lines]
+
+    def remember(self, targets: Sequence[Path], lines: Sequence[tuple[bool, str]]) -> None:
+        """After a successful build: record it if it left the lessons folder as it found it."""
+        builds = self._read()
+        if _folder_key(self.lessons, self.settings) == self.key:
+            made = {str(t.resolve()): _signature(t) for t in targets}
+            builds[str(self.lessons)] = {"key": self.key, "outputs": made, "lines": lines}
+        else:
+            builds.pop(str(self.lessons), None)
+        text = json.dumps({"format": FORMAT, "builds": builds}, sort_keys=True)
+        _write(self.file, text)
+
+
+def _write(file: Path, text: str) -> None:
+    """Atomically; a failure (read-only or full disk) only costs the speed-up."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(temp, file)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from course import anki, pipeline
 from course.cache import ENV as CACHE_ENV
 from course.cache import Store
+from course.cli import main
 from course.lessons import load_library
 from course.model import Course, Lesson
 
@@ -235,3 +237,48 @@ def test_release_notes_from_the_manifest_render_the_zip(sample: Path, tmp_path: 
     again = build(sample, out)
     zip_el = next((out / "scorm").glob("*-el-*.zip"))
     assert set(again.rendered) == {zip_el.resolve(), (out / "site").resolve()}
+
+
+def cli_build(sample: Path, out: Path) -> str:
+    args = ["build", "--lessons", str(sample), "--decks", str(out / "decks")]
+    args += ["--site", str(out / "site"), "--scorm", str(out / "scorm")]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_build_that_changed_nothing_is_replayed(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a build left the lessons folder as it found it, the next identical build prints the
+    same lines without loading a lesson; any change to a lesson, a manifest or an output on disk
+    makes it a real build again."""
+    out = tmp_path / "out"
+    builds: list[object] = []
+    real = pipeline.build
+
+    def counting(*args: Any, **kwargs: Any) -> pipeline.BuildResult:
+        builds.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "build", counting)
+    released = cli_build(sample, out)  # records a release in the manifests: never replayed
+    for path in sample.glob("*/manifest.jsonl"):
+        path.unlink()  # back to the state that build started from
+    assert cli_build(sample, out) == released
+    assert len(builds) == 2
+    assert len(list(sample.glob("*/manifest.jsonl"))) == len(LANGS)
+    quiet = cli_build(sample, out)
+    assert len(builds) == 3
+    assert quiet != released
+    written = stamps(out)
+    assert cli_build(sample, out) == quiet
+    assert len(builds) == 3  # replayed
+    assert stamps(out) == written
+    next((out / "scorm").glob("*-pl-*.zip")).unlink()
+    assert cli_build(sample, out) == quiet
+    assert len(builds) == 4
+    lesson = sample / "lv" / "01-strengths.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\nMore text.\n", "utf-8")
+    assert cli_build(sample, out) == quiet
+    assert len(builds) == 5
