@@ -7,10 +7,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from . import anki, manifest, outputs, translations, updates
 from .lessons import display_path, load_library
@@ -220,7 +219,11 @@ class Made:
 
 
 def _output(
-    target: Path, inputs: str, record: outputs.Record, made: list[Output | Removal], render: Any
+    target: Path,
+    inputs: str,
+    record: outputs.Record,
+    made: list[Output | Removal],
+    render: Callable[[], Path],
 ) -> Made:
     """`target`, rendered by `render(temporary path)` unless it is up to date."""
     record.done(target, inputs)
@@ -284,7 +287,9 @@ def _render_packages(
         name = scorm.package_file_name(course)
         notes = changes.get(course.lang)
 
-        def render(course: Course = course, name: str = name, notes: Any = notes) -> Path:
+        def render(
+            course: Course = course, name: str = name, notes: updates.ReleaseNotes | None = notes
+        ) -> Path:
             tmp = _temp_file(scorm_dir, name)
             scorm.write_package(library, course, tmp, notes)
             return tmp
