@@ -51,6 +51,7 @@ DEPS_IMPORT = "import click, genanki, markdown_it, yaml, jinja2, babel"
 
 FULL = "project: decks + site, cold"
 NOOP = "project: rebuild, nothing changed"
+NOOP_AGAIN = "project: rebuild, nothing changed, again"
 EDIT = "project: rebuild, one card edited"
 DECKS = "project: decks only, cold"
 ANKDOWN = "ankdown (cards only)"
@@ -75,6 +76,7 @@ RATIOS: tuple[tuple[str, str, float | None, str], ...] = (
     (FULL, BASE_FULL, None, "this engine / the --baseline engine"),
     (NOOP, BASE_NOOP, None, "this engine / the --baseline engine"),
     (NOOP, FULL, 0.05, "target 5: no-op rebuild at most 5%"),
+    (NOOP_AGAIN, FULL, 0.05, "target 5, a second no-op (the first recorded a release)"),
     (EDIT, FULL, 0.10, "target 5: one-edit rebuild at most 10%"),
 )
 PEAK_BOUND_MB = 300.0  # target 3, at 100k cards
@@ -221,6 +223,9 @@ def project_slot(project: Project, work: Path, index: int, verify: bool, rounds:
     if index == 0:
         rounds.notes.update(site_sizes(scratch / "site"))
     rounds.add(NOOP, index, project.build(scratch))
+    # The cold build recorded a release (it wrote the manifests); the first rebuild changed
+    # nothing in the lessons folder, so this one may be replayed from it.
+    rounds.add(NOOP_AGAIN, index, project.build(scratch))
     twin = work / "project-twin"
     if verify and index == 0:
         shutil.rmtree(twin, ignore_errors=True)
@@ -432,7 +437,8 @@ def report(by_size: dict[int, Rounds], bundled: Rounds | None, rounds: dict[int,
         + " |",
         "|---" * (len(sizes) + 1) + "|",
     ]
-    labels = [FULL, NOOP, EDIT, DECKS, BASE_FULL, BASE_NOOP, ANKDOWN, GENANKI, MDIT, PYRS, MKDOCS]
+    labels = [FULL, NOOP, NOOP_AGAIN, EDIT, DECKS, BASE_FULL, BASE_NOOP]
+    labels += [ANKDOWN, GENANKI, MDIT, PYRS, MKDOCS]
     for label in labels:
         if any(by_size[s].of(label) for s in sizes):
             cells = [fmt_run(by_size[s].median(label)) for s in sizes]

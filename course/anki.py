@@ -35,8 +35,9 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from . import manifest, markdown, updates
+from .cache import Store, dumps, tool_digest
 from .cards import cloze_meta
-from .model import Card, CardKind, Course, MediaFile, Source, SourceLoc
+from .model import Card, CardKind, Course, Lesson, MediaFile, Source, SourceLoc
 
 # Fields are forever once decks are out: adding one makes Anki import a copy of the note type, so
 # the list is decided once, with room for what later versions need (README: "Decks and updates").
@@ -189,50 +190,79 @@ def _ords(card: Card) -> tuple[int, ...]:
     return (0, 1) if card.kind is CardKind.REVERSED else (0,)
 
 
-def notes_for(course: Course) -> Iterator[NoteData]:
-    out = markdown.renderer(ANKI_RULES)
-    env = {"media_prefix": ""}
+def notes_for(course: Course, store: Store | None = None) -> Iterator[NoteData]:
+    """Every live note of the course, in lesson order; each lesson's notes from `store` when the
+    lesson file, its images, the course ID and the tool are those they were rendered from."""
+    out = None
     for lesson in course.lessons:
-        source = source_html(lesson.source)
-        for card in lesson.cards:
-            if card.id is None:
-                continue  # reported as a warning: a card without identity never reaches a learner
-            context = (
-                escapeHtml(lesson.title),
-                escapeHtml(card.section.title),
-                source,
-                course.lang,
-                escapeHtml(card.id),
-                "",  # Link: reserved for the card's page when the course has a public address
-                "",  # Retired
-            )
-            explanation = (
-                markdown.render(out, card.explanation, env).strip() if card.explanation else ""
-            )
-            first = markdown.render(out, card.question, env).strip()
-            if card.kind is CardKind.CLOZE:
-                fields: tuple[str, ...] = (first, explanation, *context)
-            else:
-                second = markdown.render(out, card.answer, env).strip()
-                reverse = REVERSE_ON if card.kind is CardKind.REVERSED else ""
-                fields = (first, second, reverse, explanation, *context)
-            tags = [lesson.id]
-            if card.section.id:
-                tags.append(f"{lesson.id}::{card.section.id}")
-            tags += lesson.tags
-            tags += card.tags
-            yield NoteData(
-                card_id=card.id,
-                kind=card.kind,
-                fields=fields,
-                tags=tuple(dict.fromkeys(tags)),
-                guid=note_guid(course.id, course.lang, card.id),
-                lesson=lesson.id,
-                ords=_ords(card),
-                loc=card.loc,
-                clozes=card.clozes,
-                media=_media(card),
-            )
+        key = _notes_key(course, lesson) if store is not None else b""
+        found = store.get(lesson.path, course.lang, key, "notes") if store is not None else None
+        if isinstance(found, tuple) and all(isinstance(note, NoteData) for note in found):
+            yield from found
+            continue
+        out = out or markdown.renderer(ANKI_RULES)
+        notes = tuple(_lesson_notes(course, lesson, out))
+        if store is not None:
+            store.put(lesson.path, course.lang, key, dumps(notes), "notes")
+        yield from notes
+
+
+def _notes_key(course: Course, lesson: Lesson) -> bytes:
+    """What a lesson's notes are made from: its file (front matter, cards), its images (by their
+    content-hash names), the course's ID and language, and the tool's own files."""
+    digest = hashlib.sha256(tool_digest().encode())
+    try:
+        data = lesson.path.read_bytes()
+    except OSError:
+        return b""  # never matches a stored key: rendered again
+    for part in (course.id, course.lang, str(lesson.path), *(m.name for m in lesson.media)):
+        digest.update(part.encode() + b"\0")
+    digest.update(data)
+    return digest.hexdigest().encode()
+
+
+def _lesson_notes(course: Course, lesson: Lesson, out: RendererHTML) -> Iterator[NoteData]:
+    env = {"media_prefix": ""}
+    source = source_html(lesson.source)
+    for card in lesson.cards:
+        if card.id is None:
+            continue  # reported as a warning: a card without identity never reaches a learner
+        context = (
+            escapeHtml(lesson.title),
+            escapeHtml(card.section.title),
+            source,
+            course.lang,
+            escapeHtml(card.id),
+            "",  # Link: reserved for the card's page when the course has a public address
+            "",  # Retired
+        )
+        explanation = (
+            markdown.render(out, card.explanation, env).strip() if card.explanation else ""
+        )
+        first = markdown.render(out, card.question, env).strip()
+        if card.kind is CardKind.CLOZE:
+            fields: tuple[str, ...] = (first, explanation, *context)
+        else:
+            second = markdown.render(out, card.answer, env).strip()
+            reverse = REVERSE_ON if card.kind is CardKind.REVERSED else ""
+            fields = (first, second, reverse, explanation, *context)
+        tags = [lesson.id]
+        if card.section.id:
+            tags.append(f"{lesson.id}::{card.section.id}")
+        tags += lesson.tags
+        tags += card.tags
+        yield NoteData(
+            card_id=card.id,
+            kind=card.kind,
+            fields=fields,
+            tags=tuple(dict.fromkeys(tags)),
+            guid=note_guid(course.id, course.lang, card.id),
+            lesson=lesson.id,
+            ords=_ords(card),
+            loc=card.loc,
+            clozes=card.clozes,
+            media=_media(card),
+        )
 
 
 def _media(card: Card) -> tuple[str, ...]:
@@ -332,7 +362,7 @@ def prepare(
 ) -> DeckPlan:
     """Render every note and decide what learners get (see `updates.plan`)."""
     models = note_types(course)
-    live = list(notes_for(course))
+    live = list(notes_for(course, Store.beside(course.root.parent)))
     present = {n.card_id for n in live}
     loc = SourceLoc(manifest_path, 0)
     retired = {
@@ -366,16 +396,28 @@ def deck_file_name(course: Course) -> str:
     return f"{course.id}-{course.lang}.apkg"
 
 
-class _Note(genanki.Note):  # type: ignore[misc]
-    """A genanki note whose cards are the ones given: none for a retired note."""
+NOTE_SQL = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+CARD_SQL = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
-    def __init__(self, ords: Sequence[int], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._ords = tuple(ords)
 
-    @property
-    def cards(self) -> list[genanki.Card]:
-        return [genanki.Card(ord_) for ord_ in self._ords]
+def _rows(deck: DeckPlan, ids: Iterator[int]) -> Iterator[tuple[str, tuple[object, ...]]]:
+    """The notes and cards tables' rows, as genanki's `Note.write_to_db` writes them (ids taken
+    in the same order: a note's, then each of its cards'), without a genanki object per note:
+    (statement, row), a note followed by its cards."""
+    course, mods = deck.course, deck.plan.note_mods
+    model_ids = {key: model.model_id for key, model in deck.models.items()}
+    deck_ids = {lesson.id: _deck_id(course, lesson.id) for lesson in course.lessons}
+    top = _deck_id(course, "")
+    for note in deck.notes:
+        mod, note_id = int(mods[note.card_id]), next(ids)
+        tags = " " + " ".join(note.tags) + " "
+        fields = "\x1f".join(note.fields)
+        mid = model_ids[note.note_type]
+        yield NOTE_SQL, (note_id, note.guid, mid, mod, -1, tags, fields, note.fields[0], 0, 0, "")
+        deck_id = deck_ids.get(note.lesson, top)
+        for ord_ in note.ords:
+            card = (next(ids), note_id, deck_id, ord_, mod, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            yield CARD_SQL, (*card, 0, "")
 
 
 def write_deck(deck: DeckPlan, out: Path) -> DeckResult:
@@ -394,19 +436,13 @@ def write_deck(deck: DeckPlan, out: Path) -> DeckResult:
         cursor.executescript(APKG_SCHEMA)
         cursor.executescript(APKG_COL)
         _write_decks_and_models(cursor, deck)
-        ids = itertools.count(stamp * 1000)
-        deck_ids = {lesson.id: _deck_id(deck.course, lesson.id) for lesson in deck.course.lessons}
-        for note in deck.notes:
-            gnote = _Note(
-                note.ords,
-                model=deck.models[note.note_type],
-                fields=list(note.fields),
-                tags=list(note.tags),
-                guid=note.guid,
-            )
-            deck_id = deck_ids.get(note.lesson, _deck_id(deck.course, ""))
-            gnote.write_to_db(cursor, plan.note_mods[note.card_id], deck_id, ids)
-            cards += len(note.ords)
+        # One row at a time, a note then its cards, as genanki does: SQLite allocates the
+        # tables' pages in insertion order, so all notes before all cards (`executemany` per
+        # table) would give other file bytes than earlier builds for the same content.
+        execute = cursor.execute
+        for statement, row in _rows(deck, itertools.count(stamp * 1000)):
+            execute(statement, row)
+            cards += statement is CARD_SQL
         conn.commit()
         conn.close()
         _write_zip(out, Path(db_name), _card_media(deck), stamp)

@@ -3,8 +3,8 @@
 One entry per lesson file, in a folder that is always safe to delete: `.course-cache/` beside the
 lessons folder, or `$COURSE_CACHE_DIR` when set (an empty value turns the cache off). An entry is
 named after the lesson's path and holds the key it was made under and the pickled parse result;
-it is used only when the key matches: a hash of the lesson's bytes, its path and language, the
-tool's version, the package's own files (code, templates, assets, catalogues), the parser's
+it is used only when the key matches: a hash of the lesson's bytes, its path and language, every
+file of the package (code, templates, assets, catalogues: any new version of the tool), the parsers'
 versions and the Python version (the caller checks again, on every hit, the other files a value
 was made from: a lesson's images). A missing, unreadable, corrupt or stale entry is a
 miss and is rewritten; writing is atomic (temporary file, then rename) and a failure to write
@@ -22,7 +22,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
@@ -40,13 +40,12 @@ FORMAT = b"course-cache 1\n"
 
 @cache
 def tool_digest() -> str:
-    """Everything a parse depends on besides the lesson: versions and the package's own files."""
+    """Everything a parse depends on besides the lesson: the package's own files (every file of
+    it, so any new version of the tool, released or not, is a new digest: the version number
+    itself is not read, which keeps `importlib.metadata` off the build path) and the versions of
+    Python and the parsers."""
     digest = hashlib.sha256()
-    try:
-        version = metadata.version("course-generator")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    for part in (version, sys.version, markdown_it.__version__, yaml.__version__):
+    for part in (sys.version, markdown_it.__version__, yaml.__version__):
         digest.update(part.encode() + b"\0")
     package = resources.files("course")
     root = Path(str(package))
@@ -95,11 +94,11 @@ class Store:
             return cls(Path(given) if given else None)
         return cls(lessons.resolve().parent / FOLDER)
 
-    def _entry(self, path: Path, lang: str) -> Path | None:
+    def _entry(self, path: Path, lang: str, kind: str) -> Path | None:
         if self.folder is None:
             return None
         name = hashlib.sha256(f"{path.resolve()}\0{lang}".encode()).hexdigest()[:32]
-        return self.folder / "lessons" / f"{name}.pickle"
+        return self.folder / kind / f"{name}.pickle"
 
     @staticmethod
     def key(path: Path, lang: str, display: Path, data: bytes) -> bytes:
@@ -109,10 +108,11 @@ class Store:
         digest.update(data)
         return digest.hexdigest().encode()
 
-    def get(self, path: Path, lang: str, key: bytes) -> object | None:
+    def get(self, path: Path, lang: str, key: bytes, kind: str = "lessons") -> object | None:
         """The value stored under `key` for this lesson, or None (miss, stale or unreadable).
-        The caller checks what it got (its type, the other files it was made from)."""
-        entry = self._entry(path, lang)
+        The caller checks what it got (its type, the other files it was made from). `kind`: what
+        the entry holds (a folder of its own: "lessons" for the parse, "notes" for the notes)."""
+        entry = self._entry(path, lang, kind)
         if entry is None:
             return None
         try:
@@ -128,10 +128,10 @@ class Store:
             return None
         return value
 
-    def put(self, path: Path, lang: str, key: bytes, data: bytes) -> None:
+    def put(self, path: Path, lang: str, key: bytes, data: bytes, kind: str = "lessons") -> None:
         """Store a value (`dumps` gave `data`) for this lesson, atomically; any failure leaves
         the cache as it was."""
-        entry = self._entry(path, lang)
+        entry = self._entry(path, lang, kind)
         if entry is None:
             return
         try:

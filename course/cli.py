@@ -3,25 +3,40 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from . import pipeline
 from .ids import add_missing_ids, missing_ids
 from .model import CourseError, Library, Problem
+
+if TYPE_CHECKING:
+    from .pipeline import BuildResult
 
 DEFAULT_LESSONS = Path("lessons")
 DEFAULT_DECKS = Path("decks")
 DEFAULT_SITE = Path("site")
 DEFAULT_SCORM = Path("scorm")
 
-try:
-    VERSION = version("course-generator")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    VERSION = "0.0.0+unknown"
+
+def _version() -> str:
+    """The installed version; read only for --version (importlib.metadata costs every build
+    about 15 ms of imports otherwise)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("course-generator")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0.0.0+unknown"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"course-build, version {_version()}")
+        ctx.exit()
+
 
 lessons_option = click.option(
     "--lessons",
@@ -39,9 +54,24 @@ lang_option = click.option(
 )
 
 
-def _warn(warnings: Sequence[Problem]) -> None:
+Echo = Callable[..., None]
+
+
+class Transcript:
+    """`click.echo` that also keeps what it printed: a build that changed nothing is replayed
+    from it (`outputs.LastBuild`)."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[bool, str]] = []
+
+    def __call__(self, text: str, err: bool = False) -> None:
+        click.echo(text, err=err)
+        self.lines.append((err, text))
+
+
+def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
     for problem in warnings:
-        click.echo(f"{problem} (warning)", err=True)
+        echo(f"{problem} (warning)", err=True)
 
 
 NO_ID = "card has no ID: `build` gives it one (or run `python build.py ids`)"
@@ -55,30 +85,45 @@ frozen_option = click.option(
 
 
 def _load_checked(
-    lessons: Path, langs: Sequence[str], strict: bool, *, frozen: bool, give_ids: bool
+    lessons: Path,
+    langs: Sequence[str],
+    strict: bool,
+    *,
+    frozen: bool,
+    give_ids: bool,
+    echo: Echo = click.echo,
 ) -> tuple[Library, list[Problem]]:
     """Load and validate; cards without IDs get them (`give_ids`), fail (`frozen`) or warn.
     Returns the library and the warnings printed."""
+    from . import pipeline
+
     library = pipeline.check(lessons, langs)
     if frozen and (missing := missing_ids(library, NO_ID_FROZEN)):
         raise CourseError(missing)
     if give_ids and not frozen and missing_ids(library, NO_ID):
         for item in add_missing_ids(library):
-            click.echo(str(item))
+            echo(str(item))
         library = pipeline.check(lessons, langs)  # read back what was written: it is what's built
     warnings = [
         *library.warnings,
         *missing_ids(library, NO_ID),
         *pipeline.check_translations(library),
     ]
-    _warn(warnings)
+    _warn(warnings, echo)
     if strict and warnings:
         raise CourseError(warnings, "warning (--strict)")
     return library, warnings
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(VERSION, prog_name="course-build")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Turn Markdown lessons into Anki decks and a static HTML course, one per language.
@@ -165,7 +210,19 @@ def build_command(
     place. A build that changes anything for learners is a release (except with --draft): the
     manifest beside the lessons records it; commit it.
     """
-    library, _ = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=True)
+    from . import outputs, pipeline
+
+    settings = [decks_dir, site_dir, scorm_dir, no_decks, no_site, no_scorm, langs, strict]
+    # A draft, a build without decks (no release is recorded: changes get this build's time)
+    # and a report file are always built.
+    replayable = not (draft or no_decks or report_file is not None)
+    last = outputs.LastBuild.of(lessons, [*settings, rename_decks, frozen], replayable)
+    if last is not None and (lines := last.replay()) is not None:
+        for err, text in lines:
+            click.echo(text, err=err)
+        return
+    say = Transcript()
+    library, _ = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=True, echo=say)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(
         library,
@@ -174,29 +231,37 @@ def build_command(
         options,
         scorm_dir=None if no_scorm else scorm_dir,
     )
-    _warn(result.update_warnings)
+    _report(result, report_file, say)
+    if last is not None:
+        targets = [p for lang in result.languages for p in (lang.deck, lang.scorm) if p]
+        last.remember([*targets, *([result.site] if result.site else [])], say.lines)
+
+
+def _report(result: BuildResult, report_file: Path | None, say: Echo) -> None:
+    """What the build gives learners, and where the outputs are."""
+    _warn(result.update_warnings, say)
     for update in result.updates:
-        click.echo(update.text())
+        say(update.text())
         if update.decks_renamed:
-            click.echo(
+            say(
                 f"{update.lang}: warning: decks renamed (--rename-decks): learners who imported "
                 "the course keep their cards in the old decks; only new cards go to the renamed "
                 "ones, so their lessons split across two decks",
                 err=True,
             )
     if report_file is not None:
-        click.echo(f"report: {report_file}")
+        say(f"report: {report_file}")
     for lang in result.languages:
-        outputs = [str(path) for path in (lang.deck, lang.scorm) if path]
-        built = f" -> {', '.join(outputs)}" if outputs else ""
-        click.echo(
+        paths = [str(path) for path in (lang.deck, lang.scorm) if path]
+        built = f" -> {', '.join(paths)}" if paths else ""
+        say(
             f"{lang.lang}: {lang.lessons} lesson{'s' if lang.lessons != 1 else ''}, "
             f"{lang.notes} notes, {lang.cards} cards{built}"
         )
     if result.site is not None:
-        click.echo(f"site: {result.site / 'index.html'}")
+        say(f"site: {result.site / 'index.html'}")
     if result.warnings:
-        click.echo(f"{len(result.warnings)} warning(s)", err=True)
+        say(f"{len(result.warnings)} warning(s)", err=True)
 
 
 @main.command("check")
@@ -212,6 +277,8 @@ def check_command(lessons: Path, langs: tuple[str, ...], strict: bool, frozen: b
     --strict). A card without an ID is a warning (`build` would give it one); with --frozen,
     an error.
     """
+    from . import pipeline
+
     library, warnings = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=False)
     pipeline.check_updates(library)
     for course in library.courses:
@@ -231,6 +298,8 @@ def ids_command(lessons: Path, langs: tuple[str, ...]) -> None:
     Appends `<!-- id: xxxxxxxx -->` to the card's last line and changes no other byte of the
     file. Commit the result: the IDs are what keep learners' progress when cards change.
     """
+    from . import pipeline
+
     library = pipeline.check(lessons, langs)
     added = add_missing_ids(library)
     for item in added:

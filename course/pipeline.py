@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import anki, manifest, translations, updates
+from . import anki, manifest, outputs, translations, updates
 from .lessons import display_path, load_library
-from .model import CourseError, Library, Problem
+from .model import Course, CourseError, Library, Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,10 @@ class BuildResult:
     updates: tuple[updates.Report, ...] = ()
     """Per language: what learners get from this build."""
     update_warnings: tuple[Problem, ...] = ()
+    rendered: tuple[Path, ...] = ()
+    """The decks, SCORM zips and site this build rendered and put in place."""
+    unchanged: tuple[Path, ...] = ()
+    """Those it left alone: on disk as the last build wrote them, from the same inputs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,53 +171,93 @@ def build(
     CourseError, having written nothing."""
     options = options or BuildOptions()
     plans = plan_decks(library, anki.build_time(), options)
-    outputs: list[Output | Removal] = []
+    record = outputs.Record.load(library.root)
+    made: list[Output | Removal] = []
     try:
-        results, deck_files = _render_decks(plans, decks_dir, outputs)
-        packages = _render_packages(library, plans, scorm_dir, outputs) if scorm_dir else {}
+        results, decks = _render_decks(plans, decks_dir, made, record)
+        packages = _render_packages(library, plans, scorm_dir, made, record) if scorm_dir else {}
         results = [
             replace(r, scorm=packages[r.lang].target) if r.lang in packages else r
             for r in results
         ]
         if site_dir is not None:
-            zips = {lang: package.rendered for lang, package in packages.items()}
-            _render_site(library, plans, deck_files, zips, site_dir, outputs)
+            _render_site(library, plans, decks, packages, site_dir, made, record)
         if decks_dir is not None and not options.draft:
             lang_links = translations.by_language(translations.links(library)[0])
             for plan in plans:
-                _render_manifest(plan, lang_links.get(plan.course.lang, []), outputs)
+                _render_manifest(plan, lang_links.get(plan.course.lang, []), made)
         if options.report is not None:
             text = "".join(p.plan.report.markdown() + "\n" for p in plans)
             tmp = _temp_file(options.report.parent, options.report.name, text.encode())
-            outputs.append(Output(tmp, options.report))
-        for output in outputs:  # everything rendered: now put it in place
+            made.append(Output(tmp, options.report))
+        for output in made:  # everything rendered: now put it in place
             output.commit()
+        record.save()
     finally:
-        for output in outputs:
+        for output in made:
             output.discard()
+    rendered = [Path(t) for t in record.written if Path(t) not in record.skipped]
     return BuildResult(
         tuple(results),
         site_dir,
         library.warnings,
         tuple(p.plan.report for p in plans),
         tuple(w for p in plans for w in p.plan.warnings),
+        tuple(rendered),
+        tuple(record.skipped),
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Made:
+    """An output of this build: where its content is now (a temporary file, or the target itself
+    when it was up to date) and its inputs hash."""
+
+    source: Path
+    target: Path
+    inputs: str
+
+
+def _output(
+    target: Path,
+    inputs: str,
+    record: outputs.Record,
+    made: list[Output | Removal],
+    render: Callable[[], Path],
+) -> Made:
+    """`target`, rendered by `render(temporary path)` unless it is up to date."""
+    record.done(target, inputs)
+    if record.unchanged(target, inputs):
+        record.skipped.append(target.resolve())
+        return Made(target, target, inputs)
+    tmp = render()
+    made.append(Output(tmp, target))
+    return Made(tmp, target, inputs)
+
+
 def _render_decks(
-    plans: Sequence[anki.DeckPlan], decks_dir: Path | None, outputs: list[Output | Removal]
-) -> tuple[list[LanguageResult], dict[str, Path]]:
+    plans: Sequence[anki.DeckPlan],
+    decks_dir: Path | None,
+    made: list[Output | Removal],
+    record: outputs.Record,
+) -> tuple[list[LanguageResult], dict[str, Made]]:
     results, files = [], {}
     for plan in plans:
         course = plan.course
         deck_path, notes, cards = None, 0, 0
         if decks_dir is not None:
             name = anki.deck_file_name(course)
-            tmp = _temp_file(decks_dir, name)
-            outputs.append(Output(tmp, decks_dir / name))
-            written = anki.write_deck(plan, tmp)
-            files[course.lang] = tmp
-            deck_path, notes, cards = decks_dir / name, written.notes, written.cards
+
+            def render(plan: anki.DeckPlan = plan, name: str = name) -> Path:
+                tmp = _temp_file(decks_dir, name)
+                anki.write_deck(plan, tmp)
+                return tmp
+
+            deck_path = decks_dir / name
+            files[course.lang] = _output(
+                deck_path, outputs.deck_inputs(plan), record, made, render
+            )
+            notes, cards = len(plan.notes), sum(len(n.ords) for n in plan.notes)
         results.append(LanguageResult(course.lang, len(course.lessons), notes, cards, deck_path))
     return results, files
 
@@ -231,36 +275,62 @@ def _render_packages(
     library: Library,
     plans: Sequence[anki.DeckPlan],
     scorm_dir: Path,
-    outputs: list[Output | Removal],
-) -> dict[str, Output]:
+    made: list[Output | Removal],
+    record: outputs.Record,
+) -> dict[str, Made]:
     """Each language's SCORM zip rendered to a temporary file in `scorm_dir`; by language."""
     from . import scorm  # the site's template engine loads only when asked for
 
     changes = _changes(plans)
-    packages: dict[str, Output] = {}
+    packages: dict[str, Made] = {}
     for course in library.courses:
         name = scorm.package_file_name(course)
-        package = Output(_temp_file(scorm_dir, name), scorm_dir / name)
-        outputs.append(package)
-        scorm.write_package(library, course, package.rendered, changes.get(course.lang))
-        packages[course.lang] = package
+        notes = changes.get(course.lang)
+
+        def render(
+            course: Course = course, name: str = name, notes: updates.ReleaseNotes | None = notes
+        ) -> Path:
+            tmp = _temp_file(scorm_dir, name)
+            scorm.write_package(library, course, tmp, notes)
+            return tmp
+
+        inputs = outputs.package_inputs(library, course, notes)
+        packages[course.lang] = _output(scorm_dir / name, inputs, record, made, render)
     return packages
 
 
 def _render_site(
     library: Library,
     plans: Sequence[anki.DeckPlan],
-    deck_files: dict[str, Path],
-    packages: dict[str, Path],
+    decks: dict[str, Made],
+    packages: dict[str, Made],
     site_dir: Path,
-    outputs: list[Output | Removal],
+    made: list[Output | Removal],
+    record: outputs.Record,
 ) -> None:
-    from .site import write_site  # the site's template engine loads only when asked for
+    changes = _changes(plans)
+    inputs = outputs.site_inputs(
+        library,
+        changes,
+        {lang: deck.inputs for lang, deck in decks.items()},
+        {lang: package.inputs for lang, package in packages.items()},
+    )
 
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}.tmp-"))
-    outputs.append(Output(tmp, site_dir))
-    write_site(library, tmp, deck_files, _changes(plans), packages)
+    def render() -> Path:
+        from .site import write_site  # the site's template engine loads only when asked for
+
+        site_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}.tmp-"))
+        try:
+            deck_files = {lang: deck.source for lang, deck in decks.items()}
+            zips = {lang: package.source for lang, package in packages.items()}
+            write_site(library, tmp, deck_files, changes, zips)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return tmp
+
+    _output(site_dir, inputs, record, made, render)
 
 
 def _render_manifest(

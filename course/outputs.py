@@ -1,0 +1,237 @@
+"""Which outputs are up to date: a build renders a deck, a SCORM zip or the site only when what it
+is made from changed, or when the output on disk is not the one the last build wrote.
+
+Each output's inputs are hashed (`deck_inputs`, `package_inputs`, `site_inputs`): the tool's
+version and own files, the lessons' bytes, the images' names (content hashes), the course files'
+settings, the manifest's state as the deck plan gives it (every note's mod time and content) and
+the build's options. Equal inputs give equal bytes, so an output whose inputs hash is the one
+recorded for it, and whose file (or folder) on disk still has the size and modification time the
+build recorded after writing it, is left alone. The record is one file in the cache folder
+(`outputs.json`), safe to delete: without it every output is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .cache import Store, tool_digest
+from .model import Course, Library
+
+if TYPE_CHECKING:
+    from .anki import DeckPlan
+    from .updates import ReleaseNotes
+
+RECORD_FILE = "outputs.json"
+LAST_BUILD_FILE = "last-build.json"
+FORMAT = 1
+"""Bump when the record's layout or what an inputs hash covers changes."""
+
+
+def _hash(parts: Iterable[str]) -> str:
+    digest = hashlib.sha256(tool_digest().encode())
+    for part in parts:
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def course_inputs(library: Library, course: Course) -> str:
+    """What one language's content was made from: its settings and every lesson's bytes."""
+    parts = [library.id, library.title, course.id, course.lang, course.title, course.description]
+    parts += [str(course.mastery_score), str(course.root)]
+    for lesson in course.lessons:
+        parts += [str(lesson.path), _file_digest(lesson.path)]
+        parts += [m.name for m in lesson.media]
+    return _hash(parts)
+
+
+def deck_inputs(plan: DeckPlan) -> str:
+    """A deck's inputs: its notes as written (fields, tags, ids, mod times) and its deck tree."""
+    course, decks = plan.course, plan.plan
+    parts = [course.id, course.lang, course.title, course.description, decks.top_deck]
+    parts += [f"{k}={v}" for k, v in sorted(decks.note_type_mods.items())]
+    for lesson in course.lessons:
+        parts += [lesson.id, lesson.description, decks.lesson_decks.get(lesson.id, "")]
+        parts += [f"{m.name}={m.path}" for m in lesson.media]
+    for note in plan.notes:
+        parts += [note.guid, note.note_type, note.lesson, str(decks.note_mods[note.card_id])]
+        parts += ["\x1f".join(note.fields), " ".join(note.tags), repr(note.ords)]
+        parts += note.media
+    return _hash(parts)
+
+
+def package_inputs(library: Library, course: Course, changes: ReleaseNotes | None) -> str:
+    return _hash(["scorm", course_inputs(library, course), repr(changes)])
+
+
+def site_inputs(
+    library: Library,
+    changes: Mapping[str, ReleaseNotes],
+    decks: Mapping[str, str],
+    packages: Mapping[str, str],
+) -> str:
+    """The site: every language's content and release notes, and the decks and zips it offers
+    (by their own inputs hashes)."""
+    parts = ["site"]
+    for course in library.courses:
+        lang = course.lang
+        parts += [lang, course_inputs(library, course), repr(changes.get(lang))]
+        parts += [decks.get(lang, "-"), packages.get(lang, "-")]
+    return _hash(parts)
+
+
+def _signature(path: Path) -> list[object] | None:
+    """Size and modification time of a file, or of every file of a folder: what tells an output
+    the build wrote from one deleted or edited since."""
+    try:
+        if not path.is_dir():
+            st = path.stat()
+            return [st.st_size, st.st_mtime_ns, st.st_ino]
+        found: list[object] = []
+        for folder, _dirs, names in os.walk(path):
+            for name in names:
+                item = Path(folder, name)
+                st = item.stat()
+                found.append([str(item.relative_to(path)), st.st_size, st.st_mtime_ns])
+        return sorted(found, key=str)
+    except OSError:
+        return None
+
+
+@dataclass(slots=True)
+class Record:
+    """Each output's inputs hash and signature on disk, as the last successful build left them."""
+
+    file: Path | None
+    entries: dict[str, list[object]] = field(default_factory=dict)
+    written: dict[str, list[object]] = field(default_factory=dict)
+    skipped: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, lessons: Path) -> Record:
+        folder = Store.beside(lessons).folder
+        if folder is None:
+            return cls(None)
+        file = folder / RECORD_FILE
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls(file)
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return cls(file)
+        entries = data.get("outputs")
+        return cls(file, entries if isinstance(entries, dict) else {})
+
+    def unchanged(self, target: Path, inputs: str) -> bool:
+        """The output at `target` is the one these inputs give: nothing to render."""
+        entry = self.entries.get(str(target.resolve()))
+        return entry == [inputs, _signature(target)] and entry[1] is not None
+
+    def done(self, target: Path, inputs: str) -> None:
+        """`target` holds (or, once committed, will hold) what `inputs` give."""
+        self.written[str(target.resolve())] = [inputs]
+
+    def save(self) -> None:
+        """After the commit: record every output's signature; any failure only costs speed."""
+        if self.file is None or not self.written:
+            return
+        for target, entry in self.written.items():
+            self.entries[target] = [entry[0], _signature(Path(target))]
+        _write(self.file, json.dumps({"format": FORMAT, "outputs": self.entries}, sort_keys=True))
+
+
+def _folder_key(lessons: Path, settings: Sequence[object]) -> str | None:
+    """Every file under the lessons folder (path and bytes: lessons, images, course files,
+    manifests), the build's options and the working directory; None if a file cannot be read."""
+    parts = [str(Path.cwd()), repr(list(settings))]
+    try:
+        for path in sorted(lessons.rglob("*")):
+            if path.is_file():
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                parts += [str(path.relative_to(lessons)), digest]
+    except OSError:
+        return None
+    return _hash(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class LastBuild:
+    """The last build from a lessons folder, when it changed nothing there (no release recorded,
+    no ID written): the next build with the same options, the lessons folder byte for byte the
+    same and every output still on disk as written, would render the same bytes and print the
+    same lines, so it prints them (`replay`) and does nothing else."""
+
+    file: Path
+    lessons: Path
+    settings: tuple[object, ...]
+    key: str
+
+    @classmethod
+    def of(cls, lessons: Path, settings: Sequence[object], replayable: bool) -> LastBuild | None:
+        folder = Store.beside(lessons).folder
+        if folder is None or not replayable or not lessons.is_dir():
+            return None
+        key = _folder_key(lessons, settings)
+        if key is None:
+            return None
+        return cls(folder / LAST_BUILD_FILE, lessons.resolve(), tuple(settings), key)
+
+    def _read(self) -> dict[str, object]:
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return {}
+        builds = data.get("builds")
+        return builds if isinstance(builds, dict) else {}
+
+    def replay(self) -> list[tuple[bool, str]] | None:
+        """The lines the last build printed, if this build would be the same; else None."""
+        entry = self._read().get(str(self.lessons))
+        if not isinstance(entry, dict) or entry.get("key") != self.key:
+            return None
+        made, lines = entry.get("outputs"), entry.get("lines")
+        if not isinstance(made, dict) or not made or not isinstance(lines, list):
+            return None
+        for target, signature in made.items():
+            if signature is None or _signature(Path(target)) != signature:
+                return None
+        return [(bool(err), str(text)) for err, text in lines]
+
+    def remember(self, targets: Sequence[Path], lines: Sequence[tuple[bool, str]]) -> None:
+        """After a successful build: record it if it left the lessons folder as it found it."""
+        builds = self._read()
+        if _folder_key(self.lessons, self.settings) == self.key:
+            made = {str(t.resolve()): _signature(t) for t in targets}
+            builds[str(self.lessons)] = {"key": self.key, "outputs": made, "lines": lines}
+        else:
+            builds.pop(str(self.lessons), None)
+        text = json.dumps({"format": FORMAT, "builds": builds}, sort_keys=True)
+        _write(self.file, text)
+
+
+def _write(file: Path, text: str) -> None:
+    """Atomically; a failure (read-only or full disk) only costs the speed-up."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(temp, file)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return

@@ -1,0 +1,104 @@
+"""The deck writer's rows equal what genanki's own `Note.write_to_db` writes, byte for byte.
+
+`anki.write_deck` inserts the notes and cards tables with `executemany` (no genanki object per
+note); the reference below is the writer it replaced, one `genanki.Note` per note."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Sequence
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import genanki
+import pytest
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
+
+from course import anki, pipeline
+from course.lessons import load_library
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+
+import corpus  # noqa: E402
+
+BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
+NOW = 1_790_000_000
+
+
+class _Note(genanki.Note):  # type: ignore[misc]
+    def __init__(self, ords: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._ords = tuple(ords)
+
+    @property
+    def cards(self) -> list[genanki.Card]:
+        return [genanki.Card(ord_) for ord_ in self._ords]
+
+
+def genanki_deck(deck: anki.DeckPlan, out: Path) -> None:
+    """The previous writer: one genanki Note per note, `write_to_db` each."""
+    plan = deck.plan
+    stamp = max([*plan.note_mods.values(), *plan.note_type_mods.values()], default=0)
+    db_fd, db_name = tempfile.mkstemp(suffix=".anki2")
+    os.close(db_fd)
+    try:
+        with closing(sqlite3.connect(db_name)) as conn:
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA synchronous = OFF")
+            cursor.executescript(APKG_SCHEMA)
+            cursor.executescript(APKG_COL)
+            anki._write_decks_and_models(cursor, deck)
+            ids = itertools.count(stamp * 1000)
+            lessons = deck.course.lessons
+            deck_ids = {lesson.id: anki._deck_id(deck.course, lesson.id) for lesson in lessons}
+            for note in deck.notes:
+                gnote = _Note(
+                    note.ords,
+                    model=deck.models[note.note_type],
+                    fields=list(note.fields),
+                    tags=list(note.tags),
+                    guid=note.guid,
+                )
+                deck_id = deck_ids.get(note.lesson, anki._deck_id(deck.course, ""))
+                gnote.write_to_db(cursor, plan.note_mods[note.card_id], deck_id, ids)
+            conn.commit()
+        anki._write_zip(out, Path(db_name), anki._card_media(deck), stamp)
+    finally:
+        Path(db_name).unlink(missing_ok=True)
+
+
+def assert_same_decks(lessons: Path, tmp_path: Path) -> int:
+    plans = pipeline.plan_decks(load_library(lessons), NOW, pipeline.BuildOptions(draft=True))
+    notes = 0
+    for deck in plans:
+        rows, reference = tmp_path / f"rows-{deck.course.lang}", tmp_path / "genanki"
+        written = anki.write_deck(deck, rows)
+        genanki_deck(deck, reference)
+        assert rows.read_bytes() == reference.read_bytes(), deck.course.lang
+        notes += written.notes
+    return notes
+
+
+def test_rows_equal_genanki_on_the_bundled_course(tmp_path: Path) -> None:
+    assert assert_same_decks(BUNDLED, tmp_path) > 50
+
+
+def test_rows_equal_genanki_on_a_generated_course(tmp_path: Path) -> None:
+    corpus.write_corpus(tmp_path / "corpus", 600, cards_per_lesson=50)
+    assert assert_same_decks(tmp_path / "corpus" / "project" / "lessons", tmp_path) == 600
+
+
+def test_retired_notes_have_no_card_rows(sample: Path, tmp_path: Path) -> None:
+    pytest.importorskip("genanki")
+    first = sample.parent / "first"
+    pipeline.build(load_library(sample), first, None)
+    lesson = next((sample / "el").glob("*.md"))
+    lesson.write_text(lesson.read_text(encoding="utf-8").split("\n## ")[0] + "\n", "utf-8")
+    assert assert_same_decks(sample, tmp_path) > 0

@@ -1,0 +1,284 @@
+"""Rebuilds render only what changed: each output (a language's deck and SCORM zip, the site) is
+rendered again only when its inputs changed or the output on disk is not the one the last build
+wrote, and whatever a rebuild gives is byte for byte what a cold build of the same sources gives.
+
+Nothing here is timed: the tests assert on what a build rendered and which files it wrote."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from course import anki, pipeline
+from course.cache import ENV as CACHE_ENV
+from course.cache import Store
+from course.cli import main
+from course.lessons import load_library
+from course.model import Course, Lesson
+
+LANGS = ("el", "lv", "pl")
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache folder of this test's own, and a fixed clock (a cold build in another folder must
+    give the same mod times)."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+
+
+def build(lessons: Path, out: Path) -> pipeline.BuildResult:
+    return pipeline.build(
+        load_library(lessons), out / "decks", out / "site", scorm_dir=out / "scorm"
+    )
+
+
+def outputs(out: Path) -> dict[Path, Path]:
+    """Every output of a build in `out`, by kind: each deck, each zip, the site folder."""
+    found = {p.relative_to(out): p for p in sorted((out / "decks").glob("*.apkg"))}
+    found |= {p.relative_to(out): p for p in sorted((out / "scorm").glob("*.zip"))}
+    found[Path("site")] = out / "site"
+    return found
+
+
+def files(out: Path) -> dict[str, bytes]:
+    """Every file under `out`, by relative path."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def stamps(out: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(out)): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
+
+
+def cold(lessons: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """What a cold build of `lessons` gives: fresh cache, fresh output folders."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cold-cache"))
+    shutil.rmtree(tmp_path / "cold", ignore_errors=True)
+    result = build(lessons, tmp_path / "cold")
+    assert result.unchanged == ()
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    return files(tmp_path / "cold")
+
+
+def test_a_second_build_renders_and_writes_nothing(sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = build(sample, out)
+    assert set(first.rendered) == {p.resolve() for p in outputs(out).values()}
+    assert len(first.rendered) == 2 * len(LANGS) + 1
+    before, written = stamps(out), files(out)
+    second = build(sample, out)
+    assert second.rendered == ()
+    assert set(second.unchanged) == set(first.rendered)
+    assert stamps(out) == before  # no file rewritten, not even with the same bytes
+    assert files(out) == written
+    assert [r.notes for r in second.languages] == [r.notes for r in first.languages]
+
+
+@pytest.mark.parametrize("kind", ["deck", "zip", "site"])
+@pytest.mark.parametrize("how", ["deleted", "edited"])
+def test_an_output_changed_on_disk_comes_back(
+    sample: Path, tmp_path: Path, kind: str, how: str
+) -> None:
+    out = tmp_path / "out"
+    build(sample, out)
+    written = files(out)
+    target = {
+        "deck": next((out / "decks").glob("*-pl.apkg")),
+        "zip": next((out / "scorm").glob("*-pl-*.zip")),
+        "site": out / "site" / "index.html",
+    }[kind]
+    if how == "deleted":
+        target.unlink()
+    else:
+        with target.open("ab") as edit:
+            edit.write(b"\n")
+    again = build(sample, out)
+    back = out / "site" if kind == "site" else target
+    assert again.rendered == (back.resolve(),)
+    assert files(out) == written
+
+
+def test_an_edited_card_renders_only_its_language(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(sample, out)
+    before = stamps(out)
+    lesson = sample / "el" / "01-basics.md"
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace("Η *καλή* επικοινωνία.", "Η *σαφής* επικοινωνία."), "utf-8")
+    again = build(sample, out)
+    outs = outputs(out)
+    el = {p.resolve() for name, p in outs.items() if "-el" in name.name}
+    assert set(again.rendered) == el | {(out / "site").resolve()}
+    assert len(el) == 2
+    after = stamps(out)
+    for name in before:
+        unchanged = not name.startswith("site") and "-el" not in name
+        assert (after.get(name) == before[name]) is unchanged, name
+    assert files(out) == cold(sample, tmp_path, monkeypatch)
+
+
+def test_changed_options_and_missing_record_render_again(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(sample, out)
+    (tmp_path / "cache" / "outputs.json").unlink()
+    assert len(build(sample, out).rendered) == 2 * len(LANGS) + 1
+    draft = pipeline.build(
+        load_library(sample), out / "decks", None, pipeline.BuildOptions(draft=True)
+    )
+    assert draft.rendered == ()  # nothing new since the release: a draft deck is the same deck
+    monkeypatch.setenv(CACHE_ENV, "")  # no cache folder: every output is rendered
+    assert len(build(sample, out).rendered) == 2 * len(LANGS) + 1
+
+
+def test_edited_prose_renders_the_page_outputs_but_no_deck(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text outside cards is on the site and in the zip, never in the deck."""
+    out = tmp_path / "out"
+    build(sample, out)
+    lesson = sample / "el" / "01-basics.md"
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace("Εισαγωγή στο μάθημα.", "Εισαγωγή στο νέο μάθημα."), "utf-8")
+    again = build(sample, out)
+    zip_el = next((out / "scorm").glob("*-el-*.zip"))
+    assert set(again.rendered) == {zip_el.resolve(), (out / "site").resolve()}
+    assert files(out) == cold(sample, tmp_path, monkeypatch)
+
+
+def test_notes_come_from_the_cache_as_rendered(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lesson's rendered notes are stored by the hash of what they are made from and read back
+    equal; an edited lesson's notes are rendered again (the other lessons' are not)."""
+    store = Store(tmp_path / "notes-cache")
+    library = load_library(sample)
+    fresh = {c.lang: list(anki.notes_for(c)) for c in library.courses}
+    for course in library.courses:
+        assert list(anki.notes_for(course, store)) == fresh[course.lang]
+    rendered: list[str] = []
+    real = anki._lesson_notes
+
+    def counting(course: Course, lesson: Lesson, out: Any) -> Any:
+        rendered.append(lesson.id)
+        return real(course, lesson, out)
+
+    monkeypatch.setattr(anki, "_lesson_notes", counting)
+    for course in library.courses:
+        assert list(anki.notes_for(course, store)) == fresh[course.lang]
+    assert rendered == []
+    lesson = sample / "el" / "01-basics.md"
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace("Η *καλή* επικοινωνία.", "Η *σαφής* επικοινωνία."), "utf-8")
+    edited = load_library(sample)
+    from_store = {c.lang: list(anki.notes_for(c, store)) for c in edited.courses}
+    assert rendered == ["basics"]  # the el lesson only
+    assert from_store == {c.lang: list(anki.notes_for(c)) for c in edited.courses}
+    assert from_store["el"] != fresh["el"]
+
+
+def test_a_changed_deck_renders_the_site_that_offers_it(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Notes stamped with other mod times (the manifest lost, another build time) change the deck
+    but no lesson: the site, which ships a copy of every deck, is rendered again with it."""
+    out = tmp_path / "out"
+    build(sample, out)
+    (sample / "el" / "manifest.jsonl").unlink()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790086400")
+    again = build(sample, out)
+    deck = next((out / "decks").glob("*-el.apkg"))
+    assert deck.resolve() in again.rendered
+    assert (out / "site").resolve() in again.rendered
+    copies = list((out / "site").rglob(deck.name))
+    assert copies
+    assert all(p.read_bytes() == deck.read_bytes() for p in copies)
+
+
+def _edit_manifest(lessons: Path, card: str, **values: int) -> None:
+    """Set fields of one card's line in the el manifest (as a merge of branches may)."""
+    path = lessons / "el" / "manifest.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        entry = json.loads(line)
+        if entry.get("card") == card:
+            lines[i] = json.dumps({**entry, **values}, ensure_ascii=False)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_note_mod_time_from_the_manifest_renders_the_deck(sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(sample, out)
+    _edit_manifest(sample, "el-key", mod=1790000001)
+    again = build(sample, out)
+    deck = next((out / "decks").glob("*-el.apkg"))
+    assert set(again.rendered) == {deck.resolve(), (out / "site").resolve()}
+
+
+def test_release_notes_from_the_manifest_render_the_zip(sample: Path, tmp_path: Path) -> None:
+    """The course page lists the latest release's changes: the zip and the site show them."""
+    out = tmp_path / "out"
+    build(sample, out)
+    path = sample / "el" / "manifest.jsonl"
+    path.write_text(path.read_text("utf-8") + '{"release": 2, "time": 1790000500}\n', "utf-8")
+    _edit_manifest(sample, "el-key", changed=2)
+    again = build(sample, out)
+    zip_el = next((out / "scorm").glob("*-el-*.zip"))
+    assert set(again.rendered) == {zip_el.resolve(), (out / "site").resolve()}
+
+
+def cli_build(sample: Path, out: Path) -> str:
+    args = ["build", "--lessons", str(sample), "--decks", str(out / "decks")]
+    args += ["--site", str(out / "site"), "--scorm", str(out / "scorm")]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_build_that_changed_nothing_is_replayed(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a build left the lessons folder as it found it, the next identical build prints the
+    same lines without loading a lesson; any change to a lesson, a manifest or an output on disk
+    makes it a real build again."""
+    out = tmp_path / "out"
+    builds: list[object] = []
+    real = pipeline.build
+
+    def counting(*args: Any, **kwargs: Any) -> pipeline.BuildResult:
+        builds.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "build", counting)
+    released = cli_build(sample, out)  # records a release in the manifests: never replayed
+    for path in sample.glob("*/manifest.jsonl"):
+        path.unlink()  # back to the state that build started from
+    assert cli_build(sample, out) == released
+    assert len(builds) == 2
+    assert len(list(sample.glob("*/manifest.jsonl"))) == len(LANGS)
+    quiet = cli_build(sample, out)
+    assert len(builds) == 3
+    assert quiet != released
+    written = stamps(out)
+    assert cli_build(sample, out) == quiet
+    assert len(builds) == 3  # replayed
+    assert stamps(out) == written
+    next((out / "scorm").glob("*-pl-*.zip")).unlink()
+    assert cli_build(sample, out) == quiet
+    assert len(builds) == 4
+    lesson = sample / "lv" / "01-strengths.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\nMore text.\n", "utf-8")
+    assert cli_build(sample, out) == quiet
+    assert len(builds) == 5
