@@ -19,7 +19,6 @@ import io
 import os
 import pickle
 import sys
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -29,6 +28,8 @@ from types import MappingProxyType
 import markdown_it
 import yaml
 from markdown_it.token import Token
+
+from .files import atomic_write
 
 FOLDER = ".course-cache"
 """The cache folder's name, beside the lessons folder (`.gitignore`d)."""
@@ -136,14 +137,7 @@ class Store:
             return
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(FORMAT + key + b"\n" + data)
-                os.replace(temp, entry)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            atomic_write(entry, FORMAT + key + b"\n" + data)
         except OSError:
             return
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cache import Store, tool_digest
+from .files import atomic_write
 from .model import Course, Library
 
 if TYPE_CHECKING:
@@ -225,13 +225,6 @@ def _write(file: Path, text: str) -> None:
     """Atomically; a failure (read-only or full disk) only costs the speed-up."""
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(temp, file)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        atomic_write(file, text.encode())
     except OSError:
         return
