@@ -219,3 +219,5 @@ def test_the_terminal_report_names_a_few_cards_and_the_markdown_all() -> None:
     assert report.markdown().count("lessons/el/01.md:") == 30
     few = updates.Report("el", 1, False, added=items[:3])
     assert "more" not in few.text()
+    exactly = updates.Report("el", 1, False, added=items[: updates.TERMINAL_ITEMS])
+    assert "more" not in exactly.text()

@@ -193,3 +193,32 @@ def test_the_language_switcher_leads_to_the_same_lesson(tmp_path: Path) -> None:
         for other in {"el", "pl", "lv"} - {lang}:
             for lesson_id in ("six-skills", "career", "soft-skills"):
                 assert f"../{other}/index.html#lesson/{lesson_id}" in page, (lang, other)
+
+
+def test_staleness_survives_changes_that_are_not_the_translation_brought_in_line(
+    built: Path,
+) -> None:
+    """A build that re-records a translated card or deck for another reason (a new lesson title
+    in its note, a deliberate deck rename) keeps what it was last in line with."""
+    original = built / "el" / "01-six-skills.md"
+    card = "w8u3m936"
+    line = next(x for x in original.read_text(encoding="utf-8").splitlines() if card in x)
+    replace_line(original, line, line.replace("::", "::Κυρίως: ", 1))
+    lv_original = built / "lv" / "01-strengths-weaknesses.md"
+    body = lv_original.read_text(encoding="utf-8").split("---\n", 2)[2]
+    first = next(x for x in body.splitlines() if x and not x.startswith("#"))
+    replace_line(lv_original, first, first + " Papildu teikums.")
+
+    pl = built / "pl" / "02-six-skills.md"  # its lesson title is in every card's note
+    title = next(x for x in pl.read_text(encoding="utf-8").splitlines() if x.startswith("title:"))
+    replace_line(pl, title, title.rstrip() + " (wydanie 2)" if not title.endswith('"')
+                 else title[:-1] + ' (wydanie 2)"')  # fmt: skip
+    pl_sw = built / "pl" / "04-strengths-weaknesses.md"  # a deck renamed on purpose
+    replace_line(pl_sw, "order: 4", "order: 6")
+    code, output = run("build", "--lessons", str(built), "--decks", str(built.parent / "d"),
+                       "--no-site", "--no-scorm", "--rename-decks")  # fmt: skip
+    assert code == 0, output
+    code, output = run("check", "--lessons", str(built))
+    stale = [x for x in output.splitlines() if "out of date" in x]
+    assert any("pl/02-six-skills.md" in x and f"card {card}" in x for x in stale), output
+    assert any("pl/04-strengths-weaknesses.md:1: the lesson's text" in x for x in stale), output
