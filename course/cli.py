@@ -13,6 +13,7 @@ from .ids import add_missing_ids, missing_ids
 from .model import CourseError, Library, Problem
 
 if TYPE_CHECKING:
+    from . import pipeline
     from .pipeline import BuildResult
 
 DEFAULT_LESSONS = Path("lessons")
@@ -61,11 +62,14 @@ class Transcript:
     """`click.echo` that also keeps what it printed: a build that changed nothing is replayed
     from it (`outputs.LastBuild`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, echo: bool = True) -> None:
         self.lines: list[tuple[bool, str]] = []
+        self.echo = echo
+        """False: keep the lines without printing them."""
 
     def __call__(self, text: str, err: bool = False) -> None:
-        click.echo(text, err=err)
+        if self.echo:
+            click.echo(text, err=err)
         self.lines.append((err, text))
 
 
@@ -234,7 +238,28 @@ def build_command(
     _report(result, report_file, say)
     if last is not None:
         targets = [p for lang in result.languages for p in (lang.deck, lang.scorm) if p]
-        last.remember([*targets, *([result.site] if result.site else [])], say.lines)
+
+        def next_lines() -> list[tuple[bool, str]] | None:
+            return _next_transcript(library, result, options, strict)
+
+        last.remember([*targets, *([result.site] if result.site else [])], say.lines, next_lines)
+
+
+def _next_transcript(
+    library: Library, result: BuildResult, options: pipeline.BuildOptions, strict: bool
+) -> list[tuple[bool, str]] | None:
+    """What the same build prints when run again on what this one wrote (its release recorded,
+    its IDs given), if it would change nothing; else None."""
+    from . import pipeline
+
+    warnings = [*library.warnings, *pipeline.check_translations(library)]
+    settled = pipeline.settled(library, result, options)
+    if settled is None or (strict and warnings) or missing_ids(library, NO_ID):
+        return None
+    say = Transcript(echo=False)
+    _warn(warnings, say)
+    _report(settled, None, say)
+    return say.lines
 
 
 def _report(result: BuildResult, report_file: Path | None, say: Echo) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -166,10 +166,10 @@ def _folder_key(lessons: Path, settings: Sequence[object]) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class LastBuild:
-    """The last build from a lessons folder, when it changed nothing there (no release recorded,
-    no ID written): the next build with the same options, the lessons folder byte for byte the
-    same and every output still on disk as written, would render the same bytes and print the
-    same lines, so it prints them (`replay`) and does nothing else."""
+    """The last build from a lessons folder, and what the same build run again would print: the
+    next build with the same options, the lessons folder byte for byte as the last build left it
+    and every output still on disk as written renders the same bytes and prints the same lines,
+    so it prints them (`replay`) and does nothing else."""
 
     file: Path
     lessons: Path
@@ -209,14 +209,24 @@ class LastBuild:
                 return None
         return [(bool(err), str(text)) for err, text in lines]
 
-    def remember(self, targets: Sequence[Path], lines: Sequence[tuple[bool, str]]) -> None:
-        """After a successful build: record it if it left the lessons folder as it found it."""
+    def remember(
+        self,
+        targets: Sequence[Path],
+        lines: Sequence[tuple[bool, str]],
+        next_lines: Callable[[], Sequence[tuple[bool, str]] | None],
+    ) -> None:
+        """After a successful build: record what the same build, run again, prints. That is
+        `lines` when this build left the lessons folder as it found it; when it wrote there (a
+        release recorded in a manifest, IDs given), `next_lines()` tells what the next build
+        would print, or None when it would not be a no-op (then nothing is recorded)."""
         builds = self._read()
-        if _folder_key(self.lessons, self.settings) == self.key:
-            made = {str(t.resolve()): _signature(t) for t in targets}
-            builds[str(self.lessons)] = {"key": self.key, "outputs": made, "lines": lines}
-        else:
+        key = _folder_key(self.lessons, self.settings)
+        shown = lines if key == self.key else next_lines() if key is not None else None
+        if shown is None:
             builds.pop(str(self.lessons), None)
+        else:
+            made = {str(t.resolve()): _signature(t) for t in targets}
+            builds[str(self.lessons)] = {"key": key, "outputs": made, "lines": list(shown)}
         text = json.dumps({"format": FORMAT, "builds": builds}, sort_keys=True)
         _write(self.file, text)
 

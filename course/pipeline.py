@@ -208,6 +208,34 @@ def build(
     )
 
 
+def settled(library: Library, result: BuildResult, options: BuildOptions) -> BuildResult | None:
+    """What the same build, run again now on what this one left, would report, if it would
+    change nothing: no release (every manifest as this build wrote it) and every deck made from
+    the same notes (so the site and the SCORM zips too). None when it would change something."""
+    if options.draft or options.report is not None:
+        return None
+    try:
+        plans = plan_decks(library, anki.build_time(), options)
+    except CourseError:
+        return None
+    record = outputs.Record.load(library.root)
+    lang_links = translations.by_language(translations.links(library)[0])
+    for plan, language in zip(plans, result.languages, strict=True):
+        if plan.plan.report.release:
+            return None
+        path = plan.course.root / manifest.MANIFEST_FILE
+        text = translations.record(plan.plan.manifest, lang_links.get(language.lang, [])).dumps()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            return None
+        if language.deck and not record.unchanged(language.deck, outputs.deck_inputs(plan)):
+            return None
+    return replace(
+        result,
+        updates=tuple(p.plan.report for p in plans),
+        update_warnings=tuple(w for p in plans for w in p.plan.warnings),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Made:
     """An output of this build: where its content is now (a temporary file, or the target itself

@@ -247,30 +247,43 @@ def cli_build(sample: Path, out: Path) -> str:
     return result.output
 
 
-def test_a_build_that_changed_nothing_is_replayed(
-    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Once a build left the lessons folder as it found it, the next identical build prints the
-    same lines without loading a lesson; any change to a lesson, a manifest or an output on disk
-    makes it a real build again."""
-    out = tmp_path / "out"
-    builds: list[object] = []
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every real build the command line runs (a replayed one runs none)."""
+    found: list[object] = []
     real = pipeline.build
 
     def counting(*args: Any, **kwargs: Any) -> pipeline.BuildResult:
-        builds.append(args)
+        found.append(args)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "build", counting)
-    released = cli_build(sample, out)  # records a release in the manifests: never replayed
-    for path in sample.glob("*/manifest.jsonl"):
-        path.unlink()  # back to the state that build started from
-    assert cli_build(sample, out) == released
-    assert len(builds) == 2
-    assert len(list(sample.glob("*/manifest.jsonl"))) == len(LANGS)
+    return found
+
+
+def forget_last_build(tmp_path: Path) -> None:
+    (tmp_path / "cache" / "last-build.json").unlink()
+
+
+def test_a_build_that_changed_nothing_is_replayed(
+    sample: Path, tmp_path: Path, builds: list[object]
+) -> None:
+    """The next identical build prints the same lines as a real one, without loading a lesson,
+    also after a build that recorded a release; any change to a lesson, a manifest or an output
+    on disk makes it a real build again."""
+    out = tmp_path / "out"
+    released = cli_build(sample, out)  # records a release in the manifests
     quiet = cli_build(sample, out)
-    assert len(builds) == 3
+    assert len(builds) == 1  # replayed: what it prints was worked out by the first build
     assert quiet != released
+    forget_last_build(tmp_path)
+    assert cli_build(sample, out) == quiet  # a real rebuild prints the same
+    assert len(builds) == 2
+    for path in sample.glob("*/manifest.jsonl"):
+        path.unlink()  # back to the state the first build started from
+    assert cli_build(sample, out) == released
+    assert len(builds) == 3
+    assert len(list(sample.glob("*/manifest.jsonl"))) == len(LANGS)
     written = stamps(out)
     assert cli_build(sample, out) == quiet
     assert len(builds) == 3  # replayed
@@ -282,3 +295,71 @@ def test_a_build_that_changed_nothing_is_replayed(
     lesson.write_text(lesson.read_text(encoding="utf-8") + "\nMore text.\n", "utf-8")
     assert cli_build(sample, out) == quiet
     assert len(builds) == 5
+
+
+def test_the_build_after_one_that_gave_ids_is_replayed_as_a_real_one_prints(
+    sample: Path, tmp_path: Path, builds: list[object]
+) -> None:
+    """A build that wrote IDs into a lesson and recorded a release: the next build replays what a
+    real rebuild prints (no "IDs added", no warning about a missing ID)."""
+    out = tmp_path / "out"
+    lesson = sample / "pl" / "01-traits.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\nNowe pytanie::Odpowiedź\n", "utf-8")
+    first = cli_build(sample, out)
+    assert "card IDs added" in first or "card ID added" in first
+    replayed = cli_build(sample, out)
+    assert len(builds) == 1
+    forget_last_build(tmp_path)
+    assert cli_build(sample, out) == replayed
+    assert "ID" not in replayed
+    assert len(builds) == 2
+
+
+def test_after_an_edit_to_an_original_the_replay_prints_the_stale_translations(
+    tmp_path: Path, builds: list[object]
+) -> None:
+    """The bundled course: an original's card edited makes its translations stale; the build
+    records a release of the original's language and warns. The next build, replayed, prints
+    what a real one prints: the same warnings (the translations' manifests are unchanged)."""
+    lessons = tmp_path / "lessons"
+    shutil.copytree(Path(__file__).parent.parent / "lessons", lessons)
+    out = tmp_path / "out"
+    cli_build(lessons, out)
+    original = lessons / "el" / "01-six-skills.md"
+    text = original.read_text(encoding="utf-8")
+    assert "::Με όρους που καταλαβαίνουν εύκολα." in text
+    edited = text.replace("::Με όρους που καταλαβαίνουν εύκολα.", "::Με όρους που καταλαβαίνουν.")
+    original.write_text(edited, "utf-8")
+    released = cli_build(lessons, out)
+    assert "el: release 2" in released
+    assert "stale" in released or "changed" in released
+    replayed = cli_build(lessons, out)
+    count = len(builds)
+    forget_last_build(tmp_path)
+    assert cli_build(lessons, out) == replayed
+    assert len(builds) == count + 1
+    assert "el: nothing changes for learners" in replayed
+    warned = [line for line in released.splitlines() if "(warning)" in line]
+    assert warned
+    assert all(line in replayed for line in warned)
+
+
+def test_settled_is_none_when_the_next_build_would_write_something(
+    sample: Path, tmp_path: Path
+) -> None:
+    """`pipeline.settled` tells a replayable state only when the next build would write nothing:
+    not when a manifest on disk is not the text the build writes (hand-reordered: the next build
+    rewrites it), nor when a deck's recorded inputs are gone (the next build renders it again)."""
+    out = tmp_path / "out"
+    result = build(sample, out)
+    again = load_library(sample)
+    assert pipeline.settled(again, result, pipeline.BuildOptions()) is not None
+    assert pipeline.settled(again, result, pipeline.BuildOptions(draft=True)) is None
+    path = sample / "el" / "manifest.jsonl"
+    text = path.read_text(encoding="utf-8")
+    path.write_text("".join(reversed(text.splitlines(keepends=True))), "utf-8")
+    assert pipeline.settled(again, result, pipeline.BuildOptions()) is None
+    path.write_text(text, "utf-8")
+    assert pipeline.settled(again, result, pipeline.BuildOptions()) is not None
+    (tmp_path / "cache" / "outputs.json").unlink()
+    assert pipeline.settled(again, result, pipeline.BuildOptions()) is None
