@@ -210,7 +210,7 @@ def build_command(
     place. A build that changes anything for learners is a release (except with --draft): the
     manifest beside the lessons records it; commit it.
     """
-    from . import outputs, pipeline
+    from . import outputs
 
     settings = [decks_dir, site_dir, scorm_dir, no_decks, no_site, no_scorm, langs, strict]
     # A draft, a build without decks (no release is recorded: changes get this build's time)
@@ -221,6 +221,8 @@ def build_command(
         for err, text in lines:
             click.echo(text, err=err)
         return
+    from . import pipeline  # not before: a replayed build loads nothing of the build itself
+
     say = Transcript()
     library, _ = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=True, echo=say)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
