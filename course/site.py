@@ -553,13 +553,20 @@ def _languages(library: Library) -> list[tuple[str, str]]:
     return [(c.lang, messages(c.lang)("language_name")) for c in library.courses]
 
 
+@functools.cache
+def static_files() -> Mapping[str, bytes]:
+    """The assets every page uses (course/static/), by name: read once per process, for the site
+    and every SCORM zip."""
+    static = files("course").joinpath("static")
+    return MappingProxyType({name: static.joinpath(name).read_bytes() for name in STATIC_FILES})
+
+
 def _copy_files(library: Library, out: Path, decks: Mapping[str, Path]) -> dict[str, str]:
     """Assets, lesson images and decks into `out`; returns each language's deck link."""
     assets = out / "assets"
     assets.mkdir(parents=True)
-    static = files("course").joinpath("static")
-    for name in STATIC_FILES:
-        (assets / name).write_bytes(static.joinpath(name).read_bytes())
+    for name, data in static_files().items():
+        (assets / name).write_bytes(data)
     media = {
         m.name: m for course in library.courses for lesson in course.lessons for m in lesson.media
     }
@@ -649,8 +656,7 @@ def package_files(
     the package's root: `<lang>/index.html` without the links that lead out of the package (other
     languages, landing page, deck), `<lang>/guide.html`, the assets and the media its lessons
     use. Unzipped, it is the plain HTML course of that language."""
-    static = files("course").joinpath("static")
-    found = {f"assets/{name}": static.joinpath(name).read_bytes() for name in STATIC_FILES}
+    found = {f"assets/{name}": data for name, data in static_files().items()}
     for lesson in course.lessons:
         for media in lesson.media:
             found[f"media/{media.name}"] = media.path.read_bytes()
@@ -828,18 +834,23 @@ GUIDE_FILE = "guide.html"
 
 def render_guide(course: Course, templates: jinja2.Environment) -> str:
     """`<lang>/guide.html`: importing the deck, what updates do, retired cards, FSRS."""
-    folder = files("course") / "templates" / "updates"
-    source = folder.joinpath(f"guide-{course.lang}.md")
-    if not source.is_file():
-        source = folder.joinpath(f"guide-{FALLBACK_LANG}.md")
-    tag = anki.retired_tag(course)
-    text = source.read_text("utf-8").replace("{tag}", tag).replace("{search}", f"tag:{tag}")
-    body = MarkdownIt("commonmark").render(text)
     return templates.get_template("guide.html").render(
         t=messages(course.lang),
         lang=course.lang,
         root="../",
         course=course,
-        body=body,
+        body=_guide_body(course.lang, anki.retired_tag(course)),
         back=anki.update_text(course.lang, "guide_back"),
     )
+
+
+@functools.cache
+def _guide_body(lang: str, tag: str) -> str:
+    """The guide's text as HTML: rendered once per process, for the site and the SCORM zip."""
+    folder = files("course") / "templates" / "updates"
+    source = folder.joinpath(f"guide-{lang}.md")
+    if not source.is_file():
+        source = folder.joinpath(f"guide-{FALLBACK_LANG}.md")
+    text = source.read_text("utf-8").replace("{tag}", tag).replace("{search}", f"tag:{tag}")
+    body: str = MarkdownIt("commonmark").render(text)
+    return body

@@ -171,3 +171,22 @@ def test_builds_keep_the_site_templates_in_the_cache_folder(
     entries = list((tmp_path / "cache" / site.TEMPLATE_CACHE).glob("*.jinja"))
     assert len(entries) == len(compiled[0])
     assert built[0] == built[1] == built[2]
+
+
+def test_the_guide_of_each_course_names_its_own_retired_tag(tmp_path: Path) -> None:
+    """The guide's text is rendered once per process: two courses in one language (the same
+    process builds both) still each get their own retired tag."""
+    shutil.copytree(BUNDLED, tmp_path / "one")
+    shutil.copytree(BUNDLED, tmp_path / "two")
+    course_file = tmp_path / "two" / "course.yml"
+    course_file.write_text(
+        course_file.read_text("utf-8").replace("customer-service", "second-course"), "utf-8"
+    )
+    env = site._environment(None)
+    guides = [
+        site.render_guide(pipeline.check(tmp_path / name).course("pl"), env)
+        for name in ("one", "two")
+    ]
+    assert "tag:customer-service::retired" in guides[0]
+    assert "tag:second-course::retired" in guides[1]
+    assert "customer-service::retired" not in guides[1]
