@@ -73,13 +73,14 @@ class Transcript:
 
 
 @contextmanager
-def _loading() -> Iterator[None]:
-    """Import the build's modules without the cyclic garbage collector, then move everything
-    loaded so far out of its sight (`gc.freeze`): imports make no garbage, yet the collector ran
+def _loading(fresh: bool) -> Iterator[None]:
+    """In a `fresh` process (its first build), import the build's modules and load the library
+    without the cyclic garbage collector, then move everything loaded so far out of its sight
+    (`gc.freeze`): neither makes garbage, both live as long as the build, yet the collector ran
     about 60 times over the new modules while they loaded, and every later collection of the
-    build went through them again (10-15 ms of the bundled course's 0.35 s). Only the first
-    build of a process does it: it is the process's work, which ends with it."""
-    if "course.pipeline" in sys.modules:
+    build walked the modules and the library's tokens again. A process that runs the command
+    line ends with its build; one that already built (tests) is left as it is."""
+    if not fresh:
         yield
         return
     enabled = gc.isenabled()
@@ -244,11 +245,11 @@ def build_command(
         for err, text in lines:
             click.echo(text, err=err)
         return
-    with _loading():
+    say = Transcript()
+    with _loading(fresh="course.pipeline" not in sys.modules):
         from . import pipeline  # not before: a replayed build loads nothing of the build itself
 
-    say = Transcript()
-    library, _ = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=True, echo=say)
+        library, _ = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=True, echo=say)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(
         library,

@@ -4,12 +4,18 @@ timed: the tests look at which modules a fresh interpreter imported."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from course import cli
+from course.model import CourseError
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("course.pipeline", "course.anki", "course.site", "genanki", "jinja2", "babel")
@@ -60,3 +66,21 @@ def test_the_build_modules_load_out_of_the_collectors_way(tmp_path: Path) -> Non
     _, collecting, frozen = build(tmp_path, "build", "--draft", "--no-scorm")
     assert collecting
     assert frozen > 10_000
+
+
+def test_loading_pauses_the_collector_and_always_turns_it_back_on() -> None:
+    assert gc.isenabled()
+    before = gc.get_freeze_count()
+    with cli._loading(fresh=False):  # a process that built before: left as it is
+        assert gc.isenabled()
+    assert gc.get_freeze_count() == before
+    try:
+        with cli._loading(fresh=True):
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > before
+        with pytest.raises(CourseError), cli._loading(fresh=True):
+            raise CourseError([])  # a lesson with errors: the build stops here
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()  # the test process goes on: its objects go back to the collector
