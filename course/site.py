@@ -26,6 +26,7 @@ A split page's lesson content and search records come from script files the page
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -34,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
-from types import MappingProxyType
+from types import CodeType, MappingProxyType
 from typing import Literal
 
 import jinja2
@@ -46,6 +47,7 @@ from markdown_it.utils import OptionsDict
 from markupsafe import Markup
 
 from . import anki, markdown
+from .cache import Store, tool_digest
 from .cards import card_meta, cloze_meta, heading_section
 from .messages import FALLBACK_LANG, Messages, messages
 from .model import CardKind, Course, Lesson, Library
@@ -445,22 +447,71 @@ def _json_for_script(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    """One environment per process: its templates are compiled once, not once per write_site
-    and again per SCORM package (the globals never change; Jinja's own cache is thread safe)."""
+TEMPLATE_CACHE = "templates"
+"""The compiled templates' folder in the cache folder (`cache.Store`)."""
+
+
+class TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept in the cache folder, so that a build in a new process does not
+    compile them again (a quarter of the bundled course's site and SCORM rendering). One entry per
+    template, used only when its checksum matches: a hash of the tool (`tool_digest`: every file
+    of the package, so the environment's options too), Jinja's version and the template's source.
+    A changed template or a new tool is compiled again and its entry rewritten; an unreadable or
+    corrupt entry is compiled again; a failure to write only costs the speed-up."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(str(folder), "%s.jinja")
+
+    def get_source_checksum(self, source: str) -> str:
+        digest = hashlib.sha256(f"{tool_digest()}\0{jinja2.__version__}\0".encode())
+        digest.update(source.encode("utf-8"))
+        return digest.hexdigest()
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # truncated or foreign bytes (Jinja catches only marshal's errors)
+            bucket.reset()
+        if bucket.code is not None and not isinstance(bucket.code, CodeType):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            Path(self.directory).mkdir(parents=True, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def template_cache(library: Library) -> Path | None:
+    """Where the library's builds keep compiled templates; None when the cache is off."""
+    folder = Store.beside(library.root).folder
+    return None if folder is None else folder / TEMPLATE_CACHE
+
+
+def environment(loader: jinja2.BaseLoader, cache: Path | None) -> jinja2.Environment:
+    """The site's template environment over `loader`, compiled templates kept in `cache`."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("course", "templates/site"),
+        loader=loader,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=None if cache is None else TemplateCache(cache),
     )
     env.globals["csp"] = CSP
     env.globals["scripts"] = SCRIPTS
     env.globals["lesson_link"] = lesson_link
     return env
+
+
+@functools.cache
+def _environment(cache: Path | None = None) -> jinja2.Environment:
+    """One environment per process (and cache folder): its templates are compiled once, not
+    once per write_site and again per SCORM package (the globals never change; Jinja's own
+    cache is thread safe), and not at all when `cache` holds them from an earlier build."""
+    return environment(jinja2.PackageLoader("course", "templates/site"), cache)
 
 
 def _lesson_page(
@@ -502,13 +553,20 @@ def _languages(library: Library) -> list[tuple[str, str]]:
     return [(c.lang, messages(c.lang)("language_name")) for c in library.courses]
 
 
+@functools.cache
+def static_files() -> Mapping[str, bytes]:
+    """The assets every page uses (course/static/), by name: read once per process, for the site
+    and every SCORM zip."""
+    static = files("course").joinpath("static")
+    return MappingProxyType({name: static.joinpath(name).read_bytes() for name in STATIC_FILES})
+
+
 def _copy_files(library: Library, out: Path, decks: Mapping[str, Path]) -> dict[str, str]:
     """Assets, lesson images and decks into `out`; returns each language's deck link."""
     assets = out / "assets"
     assets.mkdir(parents=True)
-    static = files("course").joinpath("static")
-    for name in STATIC_FILES:
-        (assets / name).write_bytes(static.joinpath(name).read_bytes())
+    for name, data in static_files().items():
+        (assets / name).write_bytes(data)
     media = {
         m.name: m for course in library.courses for lesson in course.lessons for m in lesson.media
     }
@@ -558,7 +616,7 @@ def write_site(
     """Write the whole course into the empty folder `out`, readable by anyone (0755/0644);
     `changes` is each language's latest release, for the course home's "what changed" list;
     `packages` each language's SCORM zip, offered on the landing page beside its deck."""
-    templates = _environment()
+    templates = _environment(template_cache(library))
     deck_links = _copy_files(library, out, decks)
     package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name)
     landing = templates.get_template("landing.html").render(
@@ -598,12 +656,11 @@ def package_files(
     the package's root: `<lang>/index.html` without the links that lead out of the package (other
     languages, landing page, deck), `<lang>/guide.html`, the assets and the media its lessons
     use. Unzipped, it is the plain HTML course of that language."""
-    static = files("course").joinpath("static")
-    found = {f"assets/{name}": static.joinpath(name).read_bytes() for name in STATIC_FILES}
+    found = {f"assets/{name}": data for name, data in static_files().items()}
     for lesson in course.lessons:
         for media in lesson.media:
             found[f"media/{media.name}"] = media.path.read_bytes()
-    templates = _environment()
+    templates = _environment(template_cache(library))
     only_here = {lesson.id: [course.lang] for lesson in course.lessons}
     page = CourseSite(library, course, [], only_here, template=PACKAGE_TEMPLATE, split_bytes=None)
     found[f"{course.lang}/index.html"] = page.render(templates, None, changes).encode()
@@ -777,18 +834,23 @@ GUIDE_FILE = "guide.html"
 
 def render_guide(course: Course, templates: jinja2.Environment) -> str:
     """`<lang>/guide.html`: importing the deck, what updates do, retired cards, FSRS."""
-    folder = files("course") / "templates" / "updates"
-    source = folder.joinpath(f"guide-{course.lang}.md")
-    if not source.is_file():
-        source = folder.joinpath(f"guide-{FALLBACK_LANG}.md")
-    tag = anki.retired_tag(course)
-    text = source.read_text("utf-8").replace("{tag}", tag).replace("{search}", f"tag:{tag}")
-    body = MarkdownIt("commonmark").render(text)
     return templates.get_template("guide.html").render(
         t=messages(course.lang),
         lang=course.lang,
         root="../",
         course=course,
-        body=body,
+        body=_guide_body(course.lang, anki.retired_tag(course)),
         back=anki.update_text(course.lang, "guide_back"),
     )
+
+
+@functools.cache
+def _guide_body(lang: str, tag: str) -> str:
+    """The guide's text as HTML: rendered once per process, for the site and the SCORM zip."""
+    folder = files("course") / "templates" / "updates"
+    source = folder.joinpath(f"guide-{lang}.md")
+    if not source.is_file():
+        source = folder.joinpath(f"guide-{FALLBACK_LANG}.md")
+    text = source.read_text("utf-8").replace("{tag}", tag).replace("{search}", f"tag:{tag}")
+    body: str = MarkdownIt("commonmark").render(text)
+    return body

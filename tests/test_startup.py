@@ -1,0 +1,86 @@
+"""What a build process loads: a replayed build (nothing changed since the last one) prints its
+lines without importing the build itself (the pipeline, genanki, Jinja, Babel). Nothing here is
+timed: the tests look at which modules a fresh interpreter imported."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course import cli
+from course.model import CourseError
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("course.pipeline", "course.anki", "course.site", "genanki", "jinja2", "babel")
+PROBE = """
+import gc, json, sys
+from course.cli import main
+try:
+    main.main(sys.argv[1:], prog_name="course-build")
+except SystemExit as exit:
+    assert not exit.code, exit.code
+modules = sorted(m for m in sys.modules if m.split(".")[0] in {0})
+print(json.dumps([modules, gc.isenabled(), gc.get_freeze_count()]))
+"""
+
+
+def build(folder: Path, *args: str) -> tuple[list[str], bool, int]:
+    """What a fresh `build` in `folder` imported of HEAVY's top-level packages, whether the
+    garbage collector was on at its end, and how many objects it had frozen."""
+    tops = sorted({name.split(".")[0] for name in HEAVY})
+    code = PROBE.replace("{0}", repr(set(tops)))
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", COURSE_CACHE_DIR=str(folder / "cache"))
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names, collecting, frozen = json.loads(done.stdout.splitlines()[-1])
+    return names, collecting, frozen
+
+
+def test_a_replayed_build_imports_nothing_of_the_build(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    args = ("build", "--decks", "decks", "--site", "site", "--scorm", "scorm")
+    first, _, _ = build(tmp_path, *args)
+    assert all(any(m == h or m.startswith(h + ".") for m in first) for h in HEAVY)
+    again, _, _ = build(tmp_path, *args)  # the bundled course's manifests are up to date: replayed
+    assert not [m for m in again if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+
+
+def test_the_build_modules_load_out_of_the_collectors_way(tmp_path: Path) -> None:
+    """The first build of a process freezes what it imported (no collection walks the modules
+    again) and leaves the collector on: garbage the build makes is collected as before."""
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    _, collecting, frozen = build(tmp_path, "build", "--draft", "--no-scorm")
+    assert collecting
+    assert frozen > 10_000
+
+
+def test_loading_pauses_the_collector_and_always_turns_it_back_on() -> None:
+    assert gc.isenabled()
+    before = gc.get_freeze_count()
+    with cli._loading(fresh=False):  # a process that built before: left as it is
+        assert gc.isenabled()
+    assert gc.get_freeze_count() == before
+    try:
+        with cli._loading(fresh=True):
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > before
+        with pytest.raises(CourseError), cli._loading(fresh=True):
+            raise CourseError([])  # a lesson with errors: the build stops here
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()  # the test process goes on: its objects go back to the collector

@@ -1,0 +1,192 @@
+"""Compiled site templates kept in the cache folder: a later process uses them instead of compiling
+again, but a changed template is always compiled again, and a damaged entry never fails a build."""
+
+from __future__ import annotations
+
+import io
+import marshal
+import pickle
+import shutil
+from pathlib import Path
+
+import jinja2
+import pytest
+from jinja2.bccache import bc_magic
+
+from course import pipeline, site
+
+BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
+
+
+def fresh(templates: Path, cache: Path | None) -> jinja2.Environment:
+    """An environment as a new build process makes it (nothing compiled in memory yet)."""
+    return site.environment(jinja2.FileSystemLoader(templates), cache)
+
+
+def compiles(env: jinja2.Environment, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the templates `env` compiles from now on."""
+    compiled: list[str] = []
+    real = env.compile
+
+    def counting(source: str, name: str | None = None, *args: object, **kw: object) -> object:
+        compiled.append(str(name))
+        return real(source, name, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(env, "compile", counting)
+    return compiled
+
+
+@pytest.fixture
+def templates(tmp_path: Path) -> Path:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "base.html").write_text("<p>{% block body %}{% endblock %}</p>\n")
+    (folder / "page.html").write_text(
+        '{% extends "base.html" %}{% block body %}Hello {{ name }}{% endblock %}'
+    )
+    return folder
+
+
+def test_a_later_process_uses_the_compiled_templates(
+    templates: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    first = fresh(templates, cache)
+    assert first.get_template("page.html").render(name="<a>") == "<p>Hello &lt;a&gt;</p>\n"
+    assert len(list(cache.glob("*.jinja"))) == 2  # the page and the template it extends
+
+    later = fresh(templates, cache)
+    compiled = compiles(later, monkeypatch)
+    assert later.get_template("page.html").render(name="<a>") == "<p>Hello &lt;a&gt;</p>\n"
+    assert compiled == []
+
+
+def test_a_changed_template_is_compiled_again(
+    templates: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    fresh(templates, cache).get_template("page.html").render(name="x")
+    (templates / "base.html").write_text("<div>{% block body %}{% endblock %}</div>\n")
+
+    later = fresh(templates, cache)
+    compiled = compiles(later, monkeypatch)
+    assert later.get_template("page.html").render(name="x") == "<div>Hello x</div>\n"
+    assert compiled == ["base.html"]  # the unchanged page comes from the cache
+
+    again = fresh(templates, cache)  # ... and the changed one too, from now on
+    compiled = compiles(again, monkeypatch)
+    assert again.get_template("page.html").render(name="x") == "<div>Hello x</div>\n"
+    assert compiled == []
+
+
+def test_a_new_tool_compiles_again(
+    templates: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tool's digest is part of an entry's checksum: new environment options (in site.py)
+    never meet code compiled under the old ones."""
+    cache = tmp_path / "cache"
+    fresh(templates, cache).get_template("page.html").render(name="x")
+    monkeypatch.setattr(site, "tool_digest", lambda: "another version")
+    later = fresh(templates, cache)
+    compiled = compiles(later, monkeypatch)
+    assert later.get_template("page.html").render(name="x") == "<p>Hello x</p>\n"
+    assert sorted(compiled) == ["base.html", "page.html"]
+
+
+def not_code(data: bytes) -> bytes:
+    """The entry's own header and checksum, then a marshalled value that is not code."""
+    checksum = pickle.load(io.BytesIO(data[len(bc_magic) :]))
+    return bc_magic + pickle.dumps(checksum, 2) + marshal.dumps(42)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"",
+        lambda data: data[: len(data) // 2],  # truncated in the code
+        lambda data: data[:12],  # truncated in the checksum
+        lambda data: b"\x00" * len(data),
+        lambda data: data[:-40] + b"\xff" * 40,
+        not_code,
+    ],
+)
+def test_a_damaged_entry_is_compiled_again(
+    templates: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: object
+) -> None:
+    cache = tmp_path / "cache"
+    fresh(templates, cache).get_template("page.html").render(name="x")
+    for entry in cache.glob("*.jinja"):
+        entry.write_bytes(damage(entry.read_bytes()))  # type: ignore[operator]
+    later = fresh(templates, cache)
+    compiled = compiles(later, monkeypatch)
+    assert later.get_template("page.html").render(name="x") == "<p>Hello x</p>\n"
+    assert sorted(compiled) == ["base.html", "page.html"]
+
+
+def test_an_unwritable_cache_only_costs_the_speed_up(templates: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the folder should be")
+    env = fresh(templates, blocker / "templates")
+    assert env.get_template("page.html").render(name="x") == "<p>Hello x</p>\n"
+
+
+def test_builds_keep_the_site_templates_in_the_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site and the SCORM packages built with compiled templates from an earlier build are
+    byte for byte those built without; with the cache off nothing is kept."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    shutil.copytree(BUNDLED, tmp_path / "lessons")
+    built: list[dict[str, bytes]] = []
+    compiled: list[list[str]] = []
+    real = jinja2.Environment.compile
+
+    def counting(
+        env: jinja2.Environment, source: str, name: str | None = None, *a: object
+    ) -> object:
+        compiled[-1].append(str(name))
+        return real(env, source, name, *a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    for cache in ("", str(tmp_path / "cache"), str(tmp_path / "cache")):
+        monkeypatch.setenv("COURSE_CACHE_DIR", cache)
+        site._environment.cache_clear()  # a new process: nothing compiled in memory
+        compiled.append([])
+        out = tmp_path / f"out-{len(built)}"
+        library = pipeline.check(tmp_path / "lessons")
+        pipeline.build(
+            library, None, out / "site", pipeline.BuildOptions(draft=True), scorm_dir=out / "scorm"
+        )
+        built.append(
+            {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        )
+        if not cache:
+            assert not (tmp_path / "cache").exists()
+    site._environment.cache_clear()
+    assert "course_page.html" in compiled[0]
+    assert "package.html" in compiled[0]
+    assert sorted(compiled[1]) == sorted(compiled[0])  # the first build with the cache fills it
+    assert compiled[2] == []
+    entries = list((tmp_path / "cache" / site.TEMPLATE_CACHE).glob("*.jinja"))
+    assert len(entries) == len(compiled[0])
+    assert built[0] == built[1] == built[2]
+
+
+def test_the_guide_of_each_course_names_its_own_retired_tag(tmp_path: Path) -> None:
+    """The guide's text is rendered once per process: two courses in one language (the same
+    process builds both) still each get their own retired tag."""
+    shutil.copytree(BUNDLED, tmp_path / "one")
+    shutil.copytree(BUNDLED, tmp_path / "two")
+    course_file = tmp_path / "two" / "course.yml"
+    course_file.write_text(
+        course_file.read_text("utf-8").replace("customer-service", "second-course"), "utf-8"
+    )
+    env = site._environment(None)
+    guides = [
+        site.render_guide(pipeline.check(tmp_path / name).course("pl"), env)
+        for name in ("one", "two")
+    ]
+    assert "tag:customer-service::retired" in guides[0]
+    assert "tag:second-course::retired" in guides[1]
+    assert "customer-service::retired" not in guides[1]
