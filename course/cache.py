@@ -2,20 +2,18 @@
 
 One entry per lesson file, in a folder that is always safe to delete: `.course-cache/` beside the
 lessons folder, or `$COURSE_CACHE_DIR` when set (an empty value turns the cache off). An entry is
-named after the lesson's path and holds the key it was made under and the pickled parse result;
-it is used only when the key matches: a hash of the lesson's bytes, its path and language, every
-file of the package (code, templates, assets, catalogues: any new version of the tool), the parsers'
-versions and the Python version (the caller checks again, on every hit, the other files a value
-was made from: a lesson's images). A missing, unreadable, corrupt or stale entry is a
-miss and is rewritten; writing is atomic (temporary file, then rename) and a failure to write
-(read-only folder, full disk) only costs the speed-up.
+named after the lesson's path and holds the key it was made under and the pickled parse result
+(the lesson's rendered strings: render.py); it is used only when the key matches: a hash of the
+lesson's bytes, its path and language, every file of the package (code, templates, assets,
+catalogues: any new version of the tool), the parsers' versions and the Python version (the caller
+checks again, on every hit, the other files a value was made from: a lesson's images). A missing,
+unreadable, corrupt or stale entry is a miss and is rewritten; writing is atomic (temporary file,
+then rename) and a failure to write (read-only folder, full disk) only costs the speed-up.
 """
 
 from __future__ import annotations
 
-import copyreg
 import hashlib
-import io
 import os
 import pickle
 import sys
@@ -23,11 +21,9 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 
 import markdown_it
 import yaml
-from markdown_it.token import Token
 
 from .files import atomic_write
 
@@ -35,7 +31,7 @@ FOLDER = ".course-cache"
 """The cache folder's name, beside the lessons folder (`.gitignore`d)."""
 ENV = "COURSE_CACHE_DIR"
 """Environment variable: another cache folder, or empty for no cache."""
-FORMAT = b"course-cache 1\n"
+FORMAT = b"course-cache 2\n"
 """The first line of every entry: bump it when an entry's layout changes."""
 
 
@@ -57,25 +53,10 @@ def tool_digest() -> str:
     return digest.hexdigest()
 
 
-def _token(token: Token) -> tuple[type[Token], tuple[object, ...]]:
-    """A token as its constructor's arguments: pickled in half the time and size of the
-    dataclass's own (per-object `__getstate__`) form."""
-    fields = (token.type, token.tag, token.nesting, token.attrs, token.map, token.level)
-    more = (token.children, token.content, token.markup, token.info, token.meta)
-    return Token, (*fields, *more, token.block, token.hidden)
-
-
-REDUCERS = MappingProxyType({**copyreg.dispatch_table, Token: _token})
-
-
 def dumps(value: object) -> bytes:
-    """`value` pickled (tokens in their compact form): what an entry holds, and what a worker
-    process sends back."""
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = REDUCERS
-    pickler.dump(value)
-    return out.getvalue()
+    """`value` pickled: what an entry holds, and what a worker process sends back (a lesson's
+    strings: render.py; no token leaves the process that parsed it)."""
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def loads(data: bytes) -> object:
@@ -112,7 +93,7 @@ class Store:
     def get(self, path: Path, lang: str, key: bytes, kind: str = "lessons") -> object | None:
         """The value stored under `key` for this lesson, or None (miss, stale or unreadable).
         The caller checks what it got (its type, the other files it was made from). `kind`: what
-        the entry holds (a folder of its own: "lessons" for the parse, "notes" for the notes)."""
+        the entry holds (a folder of its own: "lessons" for a lesson's parse and render)."""
         entry = self._entry(path, lang, kind)
         if entry is None:
             return None

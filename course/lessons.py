@@ -13,13 +13,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
-from . import cache
+from . import cache, render
 from .cards import ParseProblem, collect, slugify
 from .frontmatter import (
     CourseFile,
@@ -90,8 +91,9 @@ def read_course_file(path: Path, report: Report) -> CourseFile:
 
 def load_library(root: Path, langs: Sequence[str] = ()) -> Library:
     """Read every language under `root` (or only `langs`). Raises CourseError on any error."""
-    # Loading makes millions of tokens and frees almost none: the cyclic collector would walk
-    # them again and again (a quarter of the CPU at 100,000 cards). It runs again afterwards.
+    # Loading makes millions of objects (tokens while a lesson is parsed, then its strings and
+    # records) and frees few: the cyclic collector would walk them again and again (a quarter of
+    # the CPU at 100,000 cards). It runs again afterwards.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -302,7 +304,8 @@ def check_unique(report: Report, items: Iterable[tuple[str, SourceLoc]], what: s
 def load_lesson(
     path: Path, lang: str, root: Path, report: Report, data: bytes | None = None
 ) -> Lesson | None:
-    """Parse one lesson file (or its `data`, already read); problems go to `report`."""
+    """Parse one lesson file (or its `data`, already read) and render it (render.py): the lesson
+    holds strings, its tokens end here. Problems go to `report`."""
     text = read_text(path, report) if data is None else decode_text(path, data, report)
     if text is None:
         return None
@@ -323,14 +326,15 @@ def load_lesson(
     if front is None:
         return None
     media = resolve_images(path, root, tokens, report)
-    sections, cards = collect(display_path(path), tokens)
+    sections, cards = collect(display_path(path), tokens, partial(render.card_text, lang=lang))
+    info = render.LessonInfo(front.id, front.title, front.description, lang, sections)
     return Lesson(
         id=front.id,
         title=front.title,
         lang=lang,
         order=front.order,
         path=display_path(path),
-        tokens=tuple(tokens),
+        rendered=render.lesson_text(tokens, info, cards),
         sections=sections,
         cards=cards,
         media=media,

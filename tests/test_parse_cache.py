@@ -22,8 +22,8 @@ PNG = bytes.fromhex(
 
 
 def fingerprint(library: Library) -> list[Any]:
-    """Everything a Library holds that outputs read, as comparable values (tokens compare by
-    value: type, content, attributes, meta, children)."""
+    """Everything a Library holds that outputs read, as comparable values (rendered strings are
+    frozen records: they compare by value)."""
     courses = [
         (course.lang, course.title, course.description, course.mastery_score, lesson_parts)
         for course in library.courses
@@ -35,13 +35,13 @@ def fingerprint(library: Library) -> list[Any]:
 def lesson_fingerprint(lesson: lessons.Lesson) -> list[Any]:
     sections = [(s.id, s.title, s.level, s.loc) for s in lesson.sections]
     cards = [
-        (c.id, c.kind, c.question, c.answer, c.text, c.section.id, c.loc, c.id_line, c.clozes)
+        (c.id, c.kind, c.rendered, c.text, c.section.id, c.loc, c.id_line, c.clozes)
         for c in lesson.cards
     ]
-    more_cards = [(c.explanation, c.tags, lesson.sections.index(c.section)) for c in lesson.cards]
+    more_cards = [(c.tags, lesson.sections.index(c.section)) for c in lesson.cards]
     head = [lesson.id, lesson.title, lesson.lang, lesson.order, lesson.path, lesson.media]
     more = [lesson.source, lesson.tags, lesson.description, lesson.translated_from]
-    return [*head, *more, lesson.tokens, sections, cards, more_cards]
+    return [*head, *more, lesson.rendered, sections, cards, more_cards]
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -128,7 +128,7 @@ def test_an_edit_reparses_that_lesson_only(
     [
         lambda data: b"",
         lambda data: data[: len(data) // 2],  # truncated pickle
-        lambda data: data.replace(b"course-cache 1", b"course-cache 0", 1),  # older layout
+        lambda data: data.replace(cache.FORMAT, b"course-cache 0\n", 1),  # older layout
         lambda data: data[:-40] + b"\x00" * 40,  # corrupt tail
     ],
     ids=["empty", "truncated", "other-format", "corrupt"],
