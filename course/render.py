@@ -229,17 +229,24 @@ def card_text(part: CardTokens, lang: str) -> CardText:
     """A card's strings (its side tokens already final: `cards.hide_single_paragraph` applied)."""
     meta = card_meta(part.open)
     question, answer, explanation = part.question, part.answer, part.explanation
-    inline = [t for t in explanation if t.type == "inline"]
-    texts = (_text(question), _text(answer), plain_text(inline))
     out = anki_renderer()
     cloze = meta["kind"] is CardKind.CLOZE
-    fields = (
-        markdown.render(out, question, ANKI_ENV).strip(),
-        "" if cloze else markdown.render(out, answer, ANKI_ENV).strip(),
-        markdown.render(out, explanation, ANKI_ENV).strip() if explanation else "",
-    )
+    front = markdown.render(out, question, ANKI_ENV).strip()
+    back = "" if cloze else markdown.render(out, answer, ANKI_ENV).strip()
+    note = markdown.render(out, explanation, ANKI_ENV).strip() if explanation else ""
+    sides = _sides(part, meta["kind"], meta["clozes"], lang)
+    if not cloze:  # a plain card's sides are often its fields: one string for both
+        ((site_front, site_back),) = sides
+        sides = ((_same(site_front, front), _same(site_back, back)),)
+    inline = [t for t in explanation if t.type == "inline"]
+    texts = (_same(_text(question), front), _same(_text(answer), back), plain_text(inline))
     media = _media((*question, *answer, *explanation))
-    return CardText(*fields, _sides(part, meta["kind"], meta["clozes"], lang), *texts, media)
+    return CardText(front, back, note, sides, *texts, media)
+
+
+def _same(value: str, other: str) -> str:
+    """`other` when it is equal: the parent (and the cache) then hold one string, not two."""
+    return other if value == other else value
 
 
 def _sides(
