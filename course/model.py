@@ -104,7 +104,7 @@ class CardText:
     """The site's review sides (front, back): one pair for a Q/A card (question, answer; a
     reversed card's reverse swaps them), one per cloze number (in `Card.clozes` order)."""
     question_text: str
-    """The question without markup (search, "what changed" list)."""
+    """The question without markup (search, "what changed" list; '' without site strings)."""
     answer_text: str
     explanation_text: str
     """The explanation without markup (a translation's card hash)."""
@@ -144,6 +144,9 @@ class LessonText:
     """Its search records: the introduction and each section's prose, then each card."""
     prose_digest: str
     """The hash of its prose (title, description, text outside cards): translations.py."""
+    site: bool = True
+    """Whether the site's strings were rendered (`body`, `search`, each card's `sides` and plain
+    question and answer): not for a build without site and SCORM packages (decks only)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -85,9 +85,9 @@ class Removal:
         pass
 
 
-def check(lessons: Path, langs: Sequence[str] = ()) -> Library:
-    """Validate only; raises CourseError with every problem found."""
-    return load_library(lessons, langs)
+def check(lessons: Path, langs: Sequence[str] = (), site: bool = True) -> Library:
+    """Validate only; raises CourseError with every problem found. `site`: see `load_library`."""
+    return load_library(lessons, langs, site)
 
 
 def check_translations(library: Library) -> list[Problem]:

@@ -225,8 +225,9 @@ def anki_renderer() -> RendererHTML:
 # -- one lesson's strings -------------------------------------------------------------------------
 
 
-def card_text(part: CardTokens, lang: str) -> CardText:
-    """A card's strings (its side tokens already final: `cards.hide_single_paragraph` applied)."""
+def card_text(part: CardTokens, lang: str, site: bool = True) -> CardText:
+    """A card's strings (its side tokens already final: `cards.hide_single_paragraph` applied);
+    without `site`, only what decks and translation checks read."""
     meta = card_meta(part.open)
     question, answer, explanation = part.question, part.answer, part.explanation
     out = anki_renderer()
@@ -234,13 +235,15 @@ def card_text(part: CardTokens, lang: str) -> CardText:
     front = markdown.render(out, question, ANKI_ENV).strip()
     back = "" if cloze else markdown.render(out, answer, ANKI_ENV).strip()
     note = markdown.render(out, explanation, ANKI_ENV).strip() if explanation else ""
+    inline = [t for t in explanation if t.type == "inline"]
+    media = _media((*question, *answer, *explanation))
+    if not site:
+        return CardText(front, back, note, (), "", "", plain_text(inline), media)
     sides = _sides(part, meta["kind"], meta["clozes"], lang)
     if not cloze:  # a plain card's sides are often its fields: one string for both
         ((site_front, site_back),) = sides
         sides = ((_same(site_front, front), _same(site_back, back)),)
-    inline = [t for t in explanation if t.type == "inline"]
     texts = (_same(_text(question), front), _same(_text(answer), back), plain_text(inline))
-    media = _media((*question, *answer, *explanation))
     return CardText(front, back, note, sides, *texts, media)
 
 
@@ -302,8 +305,13 @@ class LessonInfo:
     sections: tuple[Section, ...]
 
 
-def lesson_text(tokens: Sequence[Token], info: LessonInfo, cards: Sequence[Card]) -> LessonText:
-    """The lesson's page body, search records and prose digest (`cards`: its cards, rendered)."""
+def lesson_text(
+    tokens: Sequence[Token], info: LessonInfo, cards: Sequence[Card], site: bool = True
+) -> LessonText:
+    """The lesson's page body, search records and prose digest (`cards`: its cards, rendered);
+    without `site`, the digest only."""
+    if not site:
+        return LessonText("", (), _prose_digest(tokens, info), site=False)
     shift = 1 if any(s.level == 1 for s in info.sections) else 0
     ctx = PageContext(t=_labels(info.lang), lesson=info.id, shift=shift)
     body = markdown.render(site_renderer(), tokens, ctx)

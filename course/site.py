@@ -240,6 +240,8 @@ def _lesson_page(
     t: Messages,
     languages_of: Mapping[str, Sequence[str]],
 ) -> LessonPage:
+    if not lesson.rendered.site:
+        raise ValueError(f"{lesson.path}: loaded for the decks only (load_library(site=False))")
     body = lesson.rendered.body
     items = review_items(lesson)
     top = min((s.level for s in lesson.sections if s.id), default=0)
