@@ -175,6 +175,9 @@ def build(
     made: list[Output | Removal] = []
     try:
         results, decks = _render_decks(plans, decks_dir, made, record)
+        # The decks are written: their notes (every card's fields again) are not needed any more
+        # while the site renders; the plans keep what the manifests and the report read.
+        plans = [replace(plan, notes=()) for plan in plans]
         packages = _render_packages(library, plans, scorm_dir, made, record) if scorm_dir else {}
         results = [
             replace(r, scorm=packages[r.lang].target) if r.lang in packages else r
