@@ -30,13 +30,8 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 from markdown_it.common.utils import escapeHtml
-from markdown_it.renderer import RendererHTML
-from markdown_it.token import Token
-from markdown_it.utils import OptionsDict
 
-from . import manifest, markdown, updates
-from .cache import Store, dumps, tool_digest
-from .cards import cloze_meta
+from . import manifest, updates
 from .model import Card, CardKind, Course, Lesson, MediaFile, Source, SourceLoc
 
 # Fields are forever once decks are out: adding one makes Anki import a copy of the note type, so
@@ -123,24 +118,6 @@ def note_guid(course_id: str, lang: str, card_id: str) -> str:
 # -- rendering the fields -------------------------------------------------------------------------
 
 
-def _cloze_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
-) -> str:
-    return f"{{{{c{cloze_meta(tokens[idx])['n']}::"
-
-
-def _cloze_close(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
-) -> str:
-    hint = cloze_meta(tokens[idx])["hint"]  # the plugin gives open and close one meta
-    return f"::{escapeHtml(hint)}}}}}" if hint else "}}"
-
-
-ANKI_RULES: Mapping[str, markdown.Rule] = MappingProxyType(
-    {"cloze_open": _cloze_open, "cloze_close": _cloze_close}
-)
-
-
 def source_html(source: Source | None) -> str:
     if source is None:
         return ""
@@ -190,67 +167,39 @@ def _ords(card: Card) -> tuple[int, ...]:
     return (0, 1) if card.kind is CardKind.REVERSED else (0,)
 
 
-def notes_for(course: Course, store: Store | None = None) -> Iterator[NoteData]:
-    """Every live note of the course, in lesson order; each lesson's notes from `store` when the
-    lesson file, its images, the course ID and the tool are those they were rendered from."""
-    out = None
+def notes_for(course: Course) -> Iterator[NoteData]:
+    """Every live note of the course, in lesson order, from its cards' rendered fields."""
     for lesson in course.lessons:
-        key = _notes_key(course, lesson) if store is not None else b""
-        found = store.get(lesson.path, course.lang, key, "notes") if store is not None else None
-        if isinstance(found, tuple) and all(isinstance(note, NoteData) for note in found):
-            yield from found
-            continue
-        out = out or markdown.renderer(ANKI_RULES)
-        notes = tuple(_lesson_notes(course, lesson, out))
-        if store is not None:
-            store.put(lesson.path, course.lang, key, dumps(notes), "notes")
-        yield from notes
+        yield from _lesson_notes(course, lesson)
 
 
-def _notes_key(course: Course, lesson: Lesson) -> bytes:
-    """What a lesson's notes are made from: its file (front matter, cards), its images (by their
-    content-hash names), the course's ID and language, and the tool's own files."""
-    digest = hashlib.sha256(tool_digest().encode())
-    try:
-        data = lesson.path.read_bytes()
-    except OSError:
-        return b""  # never matches a stored key: rendered again
-    for part in (course.id, course.lang, str(lesson.path), *(m.name for m in lesson.media)):
-        digest.update(part.encode() + b"\0")
-    digest.update(data)
-    return digest.hexdigest().encode()
-
-
-def _lesson_notes(course: Course, lesson: Lesson, out: RendererHTML) -> Iterator[NoteData]:
-    env = {"media_prefix": ""}
-    source = source_html(lesson.source)
+def _lesson_notes(course: Course, lesson: Lesson) -> Iterator[NoteData]:
+    source, title = source_html(lesson.source), escapeHtml(lesson.title)
+    # One string per section for what its cards share (not one per note: 100,000 notes).
+    sections = {
+        s.id: (escapeHtml(s.title), (lesson.id, f"{lesson.id}::{s.id}") if s.id else (lesson.id,))
+        for s in lesson.sections
+    }
     for card in lesson.cards:
         if card.id is None:
             continue  # reported as a warning: a card without identity never reaches a learner
+        section, section_tags = sections[card.section.id]
         context = (
-            escapeHtml(lesson.title),
-            escapeHtml(card.section.title),
+            title,
+            section,
             source,
             course.lang,
             escapeHtml(card.id),
             "",  # Link: reserved for the card's page when the course has a public address
             "",  # Retired
         )
-        explanation = (
-            markdown.render(out, card.explanation, env).strip() if card.explanation else ""
-        )
-        first = markdown.render(out, card.question, env).strip()
+        text = card.rendered
         if card.kind is CardKind.CLOZE:
-            fields: tuple[str, ...] = (first, explanation, *context)
+            fields: tuple[str, ...] = (text.front, text.explanation, *context)
         else:
-            second = markdown.render(out, card.answer, env).strip()
             reverse = REVERSE_ON if card.kind is CardKind.REVERSED else ""
-            fields = (first, second, reverse, explanation, *context)
-        tags = [lesson.id]
-        if card.section.id:
-            tags.append(f"{lesson.id}::{card.section.id}")
-        tags += lesson.tags
-        tags += card.tags
+            fields = (text.front, text.back, reverse, text.explanation, *context)
+        tags = (*section_tags, *lesson.tags, *card.tags)
         yield NoteData(
             card_id=card.id,
             kind=card.kind,
@@ -261,21 +210,8 @@ def _lesson_notes(course: Course, lesson: Lesson, out: RendererHTML) -> Iterator
             ords=_ords(card),
             loc=card.loc,
             clozes=card.clozes,
-            media=_media(card),
+            media=text.media,
         )
-
-
-def _media(card: Card) -> tuple[str, ...]:
-    return tuple(
-        sorted(
-            {
-                token.meta["media"]
-                for block in (*card.question, *card.answer, *card.explanation)
-                for token in markdown.walk(block.children or [])
-                if token.type == "image" and "media" in token.meta
-            }
-        )
-    )
 
 
 # -- retired notes --------------------------------------------------------------------------------
@@ -362,7 +298,7 @@ def prepare(
 ) -> DeckPlan:
     """Render every note and decide what learners get (see `updates.plan`)."""
     models = note_types(course)
-    live = list(notes_for(course, Store.beside(course.root.parent)))
+    live = list(notes_for(course))
     present = {n.card_id for n in live}
     loc = SourceLoc(manifest_path, 0)
     retired = {

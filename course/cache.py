@@ -2,18 +2,19 @@
 
 One entry per lesson file, in a folder that is always safe to delete: `.course-cache/` beside the
 lessons folder, or `$COURSE_CACHE_DIR` when set (an empty value turns the cache off). An entry is
-named after the lesson's path and holds the key it was made under and the pickled parse result;
-it is used only when the key matches: a hash of the lesson's bytes, its path and language, every
-file of the package (code, templates, assets, catalogues: any new version of the tool), the parsers'
-versions and the Python version (the caller checks again, on every hit, the other files a value
-was made from: a lesson's images). A missing, unreadable, corrupt or stale entry is a
-miss and is rewritten; writing is atomic (temporary file, then rename) and a failure to write
-(read-only folder, full disk) only costs the speed-up.
+named after the lesson's path and holds the key it was made under and the pickled parse result
+(the lesson's rendered strings: render.py); it is used only when the key matches: a hash of the
+lesson's bytes, its path and language, every file of the package (code, templates, assets,
+catalogues: any new version of the tool), the parsers' versions and the Python version (the caller
+checks again, on every hit, the other files a value was made from: a lesson's images). A missing,
+unreadable, corrupt or stale entry is a miss and is rewritten; writing is atomic (temporary file,
+then rename) and a failure to write (read-only folder, full disk) only costs the speed-up.
 """
 
 from __future__ import annotations
 
 import copyreg
+import dataclasses
 import hashlib
 import io
 import os
@@ -23,19 +24,18 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 
 import markdown_it
 import yaml
-from markdown_it.token import Token
 
+from . import model
 from .files import atomic_write
 
 FOLDER = ".course-cache"
 """The cache folder's name, beside the lessons folder (`.gitignore`d)."""
 ENV = "COURSE_CACHE_DIR"
 """Environment variable: another cache folder, or empty for no cache."""
-FORMAT = b"course-cache 1\n"
+FORMAT = b"course-cache 2\n"
 """The first line of every entry: bump it when an entry's layout changes."""
 
 
@@ -57,20 +57,36 @@ def tool_digest() -> str:
     return digest.hexdigest()
 
 
-def _token(token: Token) -> tuple[type[Token], tuple[object, ...]]:
-    """A token as its constructor's arguments: pickled in half the time and size of the
-    dataclass's own (per-object `__getstate__`) form."""
-    fields = (token.type, token.tag, token.nesting, token.attrs, token.map, token.level)
-    more = (token.children, token.content, token.markup, token.info, token.meta)
-    return Token, (*fields, *more, token.block, token.hidden)
+RECORDS = (
+    model.SourceLoc,
+    model.Problem,
+    model.Source,
+    model.MediaFile,
+    model.CardText,
+    model.SearchRecord,
+    model.LessonText,
+    model.Card,
+    model.Section,
+    model.Lesson,
+)
+"""The records of a lesson's parse: thousands per lesson, so their pickled form matters."""
+_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls) if f.init) for cls in RECORDS
+}
 
 
-REDUCERS = MappingProxyType({**copyreg.dispatch_table, Token: _token})
+def _record(value: object) -> tuple[type, tuple[object, ...]]:
+    """A record as its constructor's arguments: unpickled through `__init__`, about twice as fast
+    as a slotted dataclass's own `__setstate__` (which looks its fields up again per object)."""
+    return type(value), tuple(getattr(value, name) for name in _FIELDS[type(value)])
+
+
+REDUCERS = {**copyreg.dispatch_table, **dict.fromkeys(RECORDS, _record)}
 
 
 def dumps(value: object) -> bytes:
-    """`value` pickled (tokens in their compact form): what an entry holds, and what a worker
-    process sends back."""
+    """`value` pickled: what an entry holds, and what a worker process sends back (a lesson's
+    strings: render.py; no token leaves the process that parsed it)."""
     out = io.BytesIO()
     pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = REDUCERS
@@ -112,7 +128,7 @@ class Store:
     def get(self, path: Path, lang: str, key: bytes, kind: str = "lessons") -> object | None:
         """The value stored under `key` for this lesson, or None (miss, stale or unreadable).
         The caller checks what it got (its type, the other files it was made from). `kind`: what
-        the entry holds (a folder of its own: "lessons" for the parse, "notes" for the notes)."""
+        the entry holds (a folder of its own: "lessons" for a lesson's parse and render)."""
         entry = self._entry(path, lang, kind)
         if entry is None:
             return None

@@ -31,7 +31,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from .model import Card, CardKind, Section, SourceLoc
+from .model import Card, CardKind, CardText, Section, SourceLoc
 
 ID_COMMENT = re.compile(r"<!--\s*id:\s*([^\s>]*)\s*-->")
 """The author-owned card ID, `<!-- id: k3m9qz2a -->`."""
@@ -827,8 +827,11 @@ def hide_single_paragraph(tokens: list[Token]) -> None:
         tokens[0].hidden = tokens[-1].hidden = True
 
 
-def collect(path: Path, tokens: Sequence[Token]) -> tuple[tuple[Section, ...], tuple[Card, ...]]:
-    """Sections from headings, cards from card tokens, each card in the section above it."""
+def collect(
+    path: Path, tokens: Sequence[Token], render: Callable[[CardTokens], CardText]
+) -> tuple[tuple[Section, ...], tuple[Card, ...]]:
+    """Sections from headings, cards from card tokens, each card in the section above it; each
+    card's strings from `render` (render.py), given its tokens once they are final."""
     intro = Section("", "", 0, SourceLoc(path, 1))
     sections: dict[str, Section] = {}
     for i, token in enumerate(tokens):
@@ -838,14 +841,16 @@ def collect(path: Path, tokens: Sequence[Token]) -> tuple[tuple[Section, ...], t
             title = plain_text([tokens[i + 1]])
             sections[slug] = Section(slug, title, int(token.tag[1:]), SourceLoc(path, line))
     cards = tuple(
-        _card(path, part, sections.get(card_meta(part.open)["section"], intro))
+        _card(path, part, sections.get(card_meta(part.open)["section"], intro), render)
         for part in iter_cards(tokens)
     )
     used_intro = any(card.section is intro for card in cards)
     return ((intro,) if used_intro else ()) + tuple(sections.values()), cards
 
 
-def _card(path: Path, part: CardTokens, section: Section) -> Card:
+def _card(
+    path: Path, part: CardTokens, section: Section, render: Callable[[CardTokens], CardText]
+) -> Card:
     meta = card_meta(part.open)
     hide_single_paragraph(part.question)
     hide_single_paragraph(part.answer)
@@ -853,13 +858,11 @@ def _card(path: Path, part: CardTokens, section: Section) -> Card:
     return Card(
         id=meta["id"],
         kind=meta["kind"],
-        question=tuple(part.question),
-        answer=tuple(part.answer),
+        rendered=render(part),
         text=strip_comments("\n".join(inline)),
         section=section,
         loc=SourceLoc(path, (part.open.map or [0])[0] + 1),
         id_line=meta["id_line"],
         clozes=meta["clozes"],
-        explanation=tuple(part.explanation),
         tags=meta["tags"],
     )

@@ -120,18 +120,20 @@ def _load_checked(
     frozen: bool,
     give_ids: bool,
     echo: Echo = click.echo,
+    site: bool = True,
 ) -> tuple[Library, list[Problem]]:
     """Load and validate; cards without IDs get them (`give_ids`), fail (`frozen`) or warn.
     Returns the library and the warnings printed."""
     from . import pipeline
 
-    library = pipeline.check(lessons, langs)
+    library = pipeline.check(lessons, langs, site)
     if frozen and (missing := missing_ids(library, NO_ID_FROZEN)):
         raise CourseError(missing)
     if give_ids and not frozen and missing_ids(library, NO_ID):
         for item in add_missing_ids(library):
             echo(str(item))
-        library = pipeline.check(lessons, langs)  # read back what was written: it is what's built
+        # Read back what was written: it is what's built.
+        library = pipeline.check(lessons, langs, site)
     warnings = [
         *library.warnings,
         *missing_ids(library, NO_ID),
@@ -253,7 +255,15 @@ def build_command(
     with _loading(fresh="course.pipeline" not in sys.modules):
         from . import pipeline  # not before: a replayed build loads nothing of the build itself
 
-        library, _ = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=True, echo=say)
+        library, _ = _load_checked(
+            lessons,
+            langs,
+            strict,
+            frozen=frozen,
+            give_ids=True,
+            echo=say,
+            site=not (no_site and no_scorm),  # decks only: no site strings to render
+        )
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(
         library,

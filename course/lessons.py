@@ -13,13 +13,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
-from . import cache
+from . import cache, render
 from .cards import ParseProblem, collect, slugify
 from .frontmatter import (
     CourseFile,
@@ -88,14 +89,16 @@ def read_course_file(path: Path, report: Report) -> CourseFile:
     return CourseFile() if text is None else read_course_yaml(path, text, report)
 
 
-def load_library(root: Path, langs: Sequence[str] = ()) -> Library:
-    """Read every language under `root` (or only `langs`). Raises CourseError on any error."""
-    # Loading makes millions of tokens and frees almost none: the cyclic collector would walk
-    # them again and again (a quarter of the CPU at 100,000 cards). It runs again afterwards.
+def load_library(root: Path, langs: Sequence[str] = (), site: bool = True) -> Library:
+    """Read every language under `root` (or only `langs`). Raises CourseError on any error.
+    `site`: render the strings of the site (and SCORM packages) too, not only the decks'."""
+    # Loading makes millions of objects (tokens while a lesson is parsed, then its strings and
+    # records) and frees few: the cyclic collector would walk them again and again (a quarter of
+    # the CPU at 100,000 cards). It runs again afterwards.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        library = _load_library(root, langs)
+        library = _load_library(root, langs, site)
     finally:
         if was_enabled:
             gc.enable()
@@ -107,7 +110,7 @@ def load_library(root: Path, langs: Sequence[str] = ()) -> Library:
     return library
 
 
-def _load_library(root: Path, langs: Sequence[str]) -> Library:
+def _load_library(root: Path, langs: Sequence[str], site: bool) -> Library:
     report = Report()
     if not root.is_dir():
         raise CourseError([Problem(SourceLoc(display_path(root), 0), "lessons folder not found")])
@@ -120,7 +123,7 @@ def _load_library(root: Path, langs: Sequence[str]) -> Library:
             report.error(root / lang, 0, f"no lessons for language '{lang}'")
     chosen = [lang for lang in found if not langs or lang in langs]
     jobs = [
-        LessonJob(path, lang, root)
+        LessonJob(path, lang, root, site)
         for lang in chosen
         for path in sorted((root / lang).glob("*.md"))
     ]
@@ -184,6 +187,13 @@ class LessonJob:
     lang: str
     root: Path
     """The lessons folder (images must stay inside it)."""
+    site: bool = True
+    """Render the site's strings too (see `render.card_text`)."""
+
+    @property
+    def kind(self) -> str:
+        """Its cache folder: a lesson rendered for every output, or for the decks only."""
+        return "lessons" if self.site else "lessons-decks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +204,10 @@ class Parsed:
     lesson: Lesson | None
     errors: tuple[Problem, ...] = ()
     warnings: tuple[Problem, ...] = ()
+
+    def serves(self, job: LessonJob) -> bool:
+        """It holds every string the job asks for (the site's, when it asks for them)."""
+        return self.lesson is None or self.lesson.rendered.site or not job.site
 
     def media_ok(self) -> bool:
         """Every image still has the content its name was made from (a cached parse is stale
@@ -232,8 +246,13 @@ def parse_lessons(root: Path, jobs: Sequence[LessonJob]) -> list[Parsed]:
 
 
 def _cached(store: cache.Store, job: LessonJob, key: bytes) -> Parsed | None:
-    value = store.get(job.path, job.lang, key)
-    return value if isinstance(value, Parsed) and value.media_ok() else None
+    """The stored result; for the decks only, a result rendered for every output serves too."""
+    kinds = ("lessons",) if job.site else ("lessons", job.kind)
+    for kind in kinds:
+        value = store.get(job.path, job.lang, key, kind)
+        if isinstance(value, Parsed) and value.media_ok() and value.serves(job):
+            return value
+    return None
 
 
 def _run(tasks: list[_Task]) -> list[Parsed]:
@@ -280,11 +299,11 @@ def _parse_in_worker(task: _Task) -> bytes:
 def _parse_and_store(task: _Task, send: bool) -> tuple[Parsed, bytes]:
     report = Report()
     job = task.job
-    lesson = load_lesson(job.path, job.lang, job.root, report, task.data)
+    lesson = load_lesson(job.path, job.lang, job.root, report, task.data, site=job.site)
     parsed = Parsed(lesson, tuple(report.errors), tuple(report.warnings))
     data = cache.dumps(parsed) if send or task.store.folder is not None else b""
     if not parsed.errors and data:
-        task.store.put(job.path, job.lang, task.key, data)
+        task.store.put(job.path, job.lang, task.key, data, job.kind)
     return parsed, data
 
 
@@ -300,9 +319,16 @@ def check_unique(report: Report, items: Iterable[tuple[str, SourceLoc]], what: s
 
 
 def load_lesson(
-    path: Path, lang: str, root: Path, report: Report, data: bytes | None = None
+    path: Path,
+    lang: str,
+    root: Path,
+    report: Report,
+    data: bytes | None = None,
+    *,
+    site: bool = True,
 ) -> Lesson | None:
-    """Parse one lesson file (or its `data`, already read); problems go to `report`."""
+    """Parse one lesson file (or its `data`, already read) and render it (render.py): the lesson
+    holds strings, its tokens end here. Problems go to `report`."""
     text = read_text(path, report) if data is None else decode_text(path, data, report)
     if text is None:
         return None
@@ -323,14 +349,16 @@ def load_lesson(
     if front is None:
         return None
     media = resolve_images(path, root, tokens, report)
-    sections, cards = collect(display_path(path), tokens)
+    card_text = partial(render.card_text, lang=lang, site=site)
+    sections, cards = collect(display_path(path), tokens, card_text)
+    info = render.LessonInfo(front.id, front.title, front.description, lang, sections)
     return Lesson(
         id=front.id,
         title=front.title,
         lang=lang,
         order=front.order,
         path=display_path(path),
-        tokens=tuple(tokens),
+        rendered=render.lesson_text(tokens, info, cards, site),
         sections=sections,
         cards=cards,
         media=media,

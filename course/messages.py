@@ -34,20 +34,26 @@ Message = str | Mapping[str, str]
 @cache
 def catalogue(lang: str) -> Mapping[str, Message]:
     """`course/locales/<lang>.json` over the English fallback (a missing file is only a warning)."""
+    table, found = _catalogue(lang)
+    if not found:
+        log.warning(
+            "no message catalogue course/locales/%s.json: the interface will be in English", lang
+        )
+    return table
+
+
+@cache
+def _catalogue(lang: str) -> tuple[Mapping[str, Message], bool]:
+    """The catalogue, and whether the language has one of its own (English always has)."""
     folder = files("course").joinpath("locales")
     table: dict[str, Message] = json.loads(
         folder.joinpath(f"{FALLBACK_LANG}.json").read_text("utf-8")
     )
     own = folder.joinpath(f"{lang}.json")
-    if lang != FALLBACK_LANG:
-        if own.is_file():
-            table.update(json.loads(own.read_text("utf-8")))
-        else:
-            log.warning(
-                "no message catalogue course/locales/%s.json: the interface will be in English",
-                lang,
-            )
-    return MappingProxyType(table)
+    found = lang == FALLBACK_LANG or own.is_file()
+    if lang != FALLBACK_LANG and found:
+        table.update(json.loads(own.read_text("utf-8")))
+    return MappingProxyType(table), found
 
 
 @cache
@@ -128,5 +134,7 @@ def fill(text: str, args: Mapping[str, object]) -> str:
     return PLACEHOLDER.sub(lambda m: str(args.get(m.group(1), m.group(0))), text)
 
 
-def messages(lang: str) -> Messages:
-    return Messages(lang, catalogue(lang))
+def messages(lang: str, quiet: bool = False) -> Messages:
+    """`lang`'s interface text; `quiet`: without the warning when `lang` has no catalogue (for
+    the text rendered into lessons: the site stage warns, where the site is built)."""
+    return Messages(lang, _catalogue(lang)[0] if quiet else catalogue(lang))

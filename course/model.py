@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from markdown_it.token import Token
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -90,6 +89,66 @@ class MediaFile:
     """`<sha256 prefix><suffix>`: unique across lessons, stable across builds."""
 
 
+@dataclass(frozen=True, slots=True)
+class CardText:
+    """A card as every output shows it: strings rendered from its tokens in the process that
+    parsed the lesson (render.py), so that no token outlives its lesson's parse."""
+
+    front: str
+    """Anki's first field (`Front`; a cloze's `Text`): the question, clozes as `{{cN::...}}`."""
+    back: str
+    """Anki's `Back`: the answer ('' for a cloze)."""
+    explanation: str
+    """Anki's `Explanation`: the block quote under the card ('' when there is none)."""
+    sides: tuple[tuple[str, str], ...]
+    """The site's review sides (front, back): one pair for a Q/A card (question, answer; a
+    reversed card's reverse swaps them), one per cloze number (in `Card.clozes` order)."""
+    question_text: str
+    """The question without markup (search, "what changed" list; '' without site strings)."""
+    answer_text: str
+    explanation_text: str
+    """The explanation without markup (a translation's card hash)."""
+    media: tuple[str, ...] = ()
+    """Image names the card shows (the deck packs them), sorted."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRecord:
+    """One thing search can find: a lesson's introduction, a section (prose without its cards) or
+    a card (question as title, answer as text)."""
+
+    href: str
+    title: str
+    text: str
+    lesson: str
+    card: bool = False
+
+    def record(self) -> dict[str, str | bool]:
+        """The record as search.js reads it."""
+        return {
+            "href": self.href,
+            "title": self.title,
+            "text": self.text,
+            "lesson": self.lesson,
+            "card": self.card,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LessonText:
+    """A lesson's strings for the outputs (render.py), beside its cards' `CardText`."""
+
+    body: str
+    """The lesson's article on the course page (HTML, cards included)."""
+    search: tuple[SearchRecord, ...]
+    """Its search records: the introduction and each section's prose, then each card."""
+    prose_digest: str
+    """The hash of its prose (title, description, text outside cards): translations.py."""
+    site: bool = True
+    """Whether the site's strings were rendered (`body`, `search`, each card's `sides` and plain
+    question and answer): not for a build without site and SCORM packages (decks only)."""
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Card:
     """One card (one Anki note) as the author wrote it."""
@@ -97,10 +156,8 @@ class Card:
     id: str | None
     """The author-owned ID from the `<!-- id: ... -->` comment; None while missing."""
     kind: CardKind
-    question: tuple[Token, ...]
-    """Rendered block tokens of the question (for a cloze: the whole text)."""
-    answer: tuple[Token, ...]
-    """Rendered block tokens of the answer (empty for a cloze)."""
+    rendered: CardText
+    """What every output shows of the card, rendered where the lesson was parsed."""
     text: str
     """The card's Markdown source without its ID comment: for search and plain-text uses."""
     section: Section
@@ -110,9 +167,6 @@ class Card:
     """0-based line (in the file) where a missing ID would be appended."""
     clozes: tuple[int, ...] = ()
     """Cloze numbers used by a cloze card, in ascending order."""
-    explanation: tuple[Token, ...] = ()
-    """Block tokens of the card's optional explanation (a block quote directly under the card's
-    last line), shown under the answer on every card kind; empty when there is none."""
     tags: tuple[str, ...] = ()
     """Anki tags from the Obsidian plugin's deck tag at the card's start (`#a/b` -> `a::b`)."""
 
@@ -137,8 +191,8 @@ class Lesson:
     lang: str
     order: int
     path: Path
-    tokens: tuple[Token, ...]
-    """Every block token of the body, card tokens included: the page is rendered from these."""
+    rendered: LessonText
+    """The lesson's page body, search records and prose digest, rendered where it was parsed."""
     sections: tuple[Section, ...]
     cards: tuple[Card, ...]
     media: tuple[MediaFile, ...]

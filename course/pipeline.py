@@ -85,9 +85,9 @@ class Removal:
         pass
 
 
-def check(lessons: Path, langs: Sequence[str] = ()) -> Library:
-    """Validate only; raises CourseError with every problem found."""
-    return load_library(lessons, langs)
+def check(lessons: Path, langs: Sequence[str] = (), site: bool = True) -> Library:
+    """Validate only; raises CourseError with every problem found. `site`: see `load_library`."""
+    return load_library(lessons, langs, site)
 
 
 def check_translations(library: Library) -> list[Problem]:
@@ -175,6 +175,9 @@ def build(
     made: list[Output | Removal] = []
     try:
         results, decks = _render_decks(plans, decks_dir, made, record)
+        # The decks are written: their notes (every card's fields again) are not needed any more
+        # while the site renders; the plans keep what the manifests and the report read.
+        plans = [replace(plan, notes=()) for plan in plans]
         packages = _render_packages(library, plans, scorm_dir, made, record) if scorm_dir else {}
         results = [
             replace(r, scorm=packages[r.lang].target) if r.lang in packages else r

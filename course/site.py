@@ -31,26 +31,21 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from types import CodeType, MappingProxyType
-from typing import Literal
 
 import jinja2
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.renderer import RendererHTML
-from markdown_it.token import Token
-from markdown_it.utils import OptionsDict
 from markupsafe import Markup
 
-from . import anki, markdown
+from . import anki
 from .cache import Store, tool_digest
-from .cards import card_meta, cloze_meta, heading_section
 from .messages import FALLBACK_LANG, Messages, messages
-from .model import CardKind, Course, Lesson, Library
+from .model import CardKind, Course, Lesson, Library, SearchRecord
+from .render import card_anchor, heading_id, lesson_anchor, sheet_anchor
 from .updates import ReleaseNotes
 
 NEW_PER_DAY = 20
@@ -103,178 +98,6 @@ CSP = "; ".join(
 )
 
 
-# -- rendering lesson tokens ----------------------------------------------------------------------
-
-
-Side = Literal["front", "back"]
-
-
-@dataclass(frozen=True, slots=True)
-class PageContext:
-    """What the site's render rules know about the Markdown they render (markdown-it's `env`)."""
-
-    t: Messages
-    """The page's interface text (card labels, "Show answer")."""
-    media_prefix: str = "../media/"
-    """Where images are, relative to the page."""
-    lesson: str = ""
-    """The ID of the lesson being rendered: its section headings get `lesson/<lesson>/<section>`
-    IDs (the parser gives each heading its section); '' renders headings without IDs."""
-    shift: int = 0
-    """Added to every heading level (a lesson with its own `#` headings sits under the page h1)."""
-    cloze: int | None = None
-    """None: every cloze of a card is asked; n: only cloze n, the others read as plain text."""
-    side: Side = "front"
-    """"front" hides the asked clozes, "back" marks them."""
-
-
-def heading_id(lesson_id: str, section_id: str) -> str:
-    return f"lesson/{lesson_id}/{section_id}"
-
-
-def lesson_anchor(lesson_id: str) -> str:
-    return f"lesson/{lesson_id}"
-
-
-def card_anchor(card_id: str) -> str:
-    return f"card-{card_id}"
-
-
-def sheet_anchor(lesson_id: str) -> str:
-    """The printable card sheet of a lesson (a view of its own, not a section of the lesson)."""
-    return f"cards/{lesson_id}"
-
-
-def _heading_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
-) -> str:
-    level = min(int(tokens[idx].tag[1:]) + ctx.shift, 6)
-    section = heading_section(tokens[idx]) if ctx.lesson else None
-    ident = f' id="{escapeHtml(heading_id(ctx.lesson, section))}" tabindex="-1"' if section else ""
-    return f"<h{level}{ident}>"
-
-
-def _heading_close(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
-) -> str:
-    level = min(int(tokens[idx].tag[1:]) + ctx.shift, 6)
-    return f"</h{level}>\n"
-
-
-def _card_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
-) -> str:
-    meta = card_meta(tokens[idx])
-    kind = escapeHtml(meta["kind"].value)
-    label = escapeHtml(ctx.t("check_yourself"))
-    if meta["id"] is None:  # no identity yet: readable, but never reviewed or linked
-        return f'<div class="card card-{kind}">\n<p class="card-label">{label}</p>\n'
-    card_id = escapeHtml(meta["id"])
-    return (
-        f'<div class="card card-{kind}" id="{escapeHtml(card_anchor(meta["id"]))}"'
-        f' data-card-id="{card_id}">\n'
-        f'<p class="card-label">{label}</p>\n'
-    )
-
-
-def _card_close(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
-) -> str:
-    """A cloze card has no answer tokens: its answer is its own text with the clozes marked."""
-    start = idx
-    while tokens[start].type != "card_open":
-        start -= 1
-    if card_meta(tokens[start])["kind"] is not CardKind.CLOZE:
-        return "</div>\n"
-    begin = next(i for i in range(start, idx) if tokens[i].type == "card_question_open")
-    end = next(i for i in range(begin, idx) if tokens[i].type == "card_question_close")
-    back = markdown.render(self, tokens[begin + 1 : end], replace(ctx, side="back", cloze=None))
-    explanation = _explanation(self, tokens[idx - 1], options, ctx)
-    return _answer_open(ctx) + back + explanation + "</div></details>\n</div>\n"
-
-
-def _explanation(
-    self: RendererHTML, token: Token, options: OptionsDict, ctx: PageContext
-) -> str:
-    """A card's explanation (a block quote under it), shown under the answer."""
-    if token.type != "card_explanation" or not token.children:
-        return ""
-    body = markdown.render(self, token.children, ctx)
-    return f'<div class="card-explanation">\n{body}</div>\n'
-
-
-def _answer_open(ctx: PageContext) -> str:
-    show = escapeHtml(ctx.t("show_answer"))
-    return f'<details class="card-a"><summary>{show}</summary><div class="card-a-body">\n'
-
-
-def _card_answer_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
-) -> str:
-    return _answer_open(ctx)
-
-
-def _card_answer_close(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
-) -> str:
-    return _explanation(self, tokens[idx + 1], options, ctx) + "</div></details>\n"
-
-
-def _card_question_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
-) -> str:
-    return '<div class="card-q">\n'
-
-
-def _div_close(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
-) -> str:
-    return "</div>\n"
-
-
-def _cloze_mode(token: Token, ctx: PageContext) -> str:
-    """'gap' (hidden), 'mark' (revealed) or 'plain' (another cloze of the same note)."""
-    if ctx.cloze is not None and cloze_meta(token)["n"] != ctx.cloze:
-        return "plain"
-    return "mark" if ctx.side == "back" else "gap"
-
-
-def _cloze_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
-) -> str:
-    token = tokens[idx]
-    mode = _cloze_mode(token, ctx)
-    if mode == "plain":
-        return '<span class="cloze-other">'
-    if mode == "mark":
-        return '<mark class="cloze">'
-    gap = escapeHtml(f"[{cloze_meta(token)['hint'] or '…'}]")
-    return f'<span class="cloze-gap">{gap}</span><span class="cloze-text" hidden>'
-
-
-def _cloze_close(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
-) -> str:
-    # The plugin gives a close token its open token's meta, so it knows what was opened.
-    return "</mark>" if _cloze_mode(tokens[idx], ctx) == "mark" else "</span>"
-
-
-SITE_RULES: Mapping[str, markdown.Rule] = MappingProxyType(
-    {
-        "heading_open": _heading_open,
-        "heading_close": _heading_close,
-        "card_open": _card_open,
-        "card_close": _card_close,
-        "card_question_open": _card_question_open,
-        "card_question_close": _div_close,
-        "card_answer_open": _card_answer_open,
-        "card_answer_close": _card_answer_close,
-        "cloze_open": _cloze_open,
-        "cloze_close": _cloze_close,
-    }
-)
-
-
 # -- the model the templates see ------------------------------------------------------------------
 
 
@@ -301,21 +124,20 @@ class ReviewItem:
         }
 
 
-def review_items(lesson: Lesson, out: RendererHTML, ctx: PageContext) -> list[ReviewItem]:
+def review_items(lesson: Lesson) -> list[ReviewItem]:
+    """The lesson's review items, from its cards' rendered sides (render.py)."""
     items: list[ReviewItem] = []
     for card in lesson.cards:
         if card.id is None:
             continue
+        sides = card.rendered.sides
         if card.kind is CardKind.CLOZE:
-            for n in card.clozes:
-                front = markdown.render(out, card.question, replace(ctx, cloze=n, side="front"))
-                back = markdown.render(out, card.question, replace(ctx, cloze=n, side="back"))
+            for n, (front, back) in zip(card.clozes, sides, strict=True):
                 items.append(
                     ReviewItem(f"{card.id}:c{n}", card.id, lesson.id, "cloze", front, back)
                 )
             continue
-        question = markdown.render(out, card.question, ctx)
-        answer = markdown.render(out, card.answer, ctx)
+        ((question, answer),) = sides
         items.append(ReviewItem(card.id, card.id, lesson.id, "basic", question, answer))
         if card.kind is CardKind.REVERSED:
             items.append(ReviewItem(f"{card.id}:r", card.id, lesson.id, "basic", answer, question))
@@ -332,60 +154,8 @@ def item_count(course: Course) -> int:
     )
 
 
-def _text(tokens: Iterable[Token]) -> str:
-    return " ".join(markdown.plain_text([t]) for t in tokens if t.type == "inline").strip()
-
-
-@dataclass(frozen=True, slots=True)
-class SearchRecord:
-    """One thing search can find: a lesson's introduction, a section (prose without its cards) or
-    a card (question as title, answer as text)."""
-
-    href: str
-    title: str
-    text: str
-    lesson: str
-    card: bool = False
-
-    def record(self) -> dict[str, str | bool]:
-        """The record as search.js reads it."""
-        return {
-            "href": self.href,
-            "title": self.title,
-            "text": self.text,
-            "lesson": self.lesson,
-            "card": self.card,
-        }
-
-
-def search_records(lesson: Lesson) -> list[SearchRecord]:
-    titles = {s.id: s.title for s in lesson.sections}
-    sections: list[tuple[str, str, list[str]]] = [(lesson_anchor(lesson.id), lesson.title, [])]
-    depth = 0
-    for i, token in enumerate(lesson.tokens):
-        if token.type == "heading_open":
-            section = heading_section(token)
-            if section is not None:
-                sections.append((heading_id(lesson.id, section), titles[section], []))
-        elif token.type == "card_open":
-            depth += 1
-        elif token.type == "card_close":
-            depth -= 1
-        elif token.type == "inline" and not depth and lesson.tokens[i - 1].type != "heading_open":
-            sections[-1][2].append(markdown.plain_text([token]))
-    records = [
-        SearchRecord(anchor, title, " ".join(texts), lesson.title)
-        for anchor, title, texts in sections
-    ]
-    for card in lesson.cards:
-        where = (
-            heading_id(lesson.id, card.section.id) if card.section.id else lesson_anchor(lesson.id)
-        )
-        href = card_anchor(card.id) if card.id else where
-        records.append(
-            SearchRecord(href, _text(card.question), _text(card.answer), lesson.title, card=True)
-        )
-    return records
+def search_records(lesson: Lesson) -> tuple[SearchRecord, ...]:
+    return lesson.rendered.search
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,16 +290,11 @@ def _lesson_page(
     lesson: Lesson,
     t: Messages,
     languages_of: Mapping[str, Sequence[str]],
-    out: RendererHTML,
 ) -> LessonPage:
-    shift = 1 if any(s.level == 1 for s in lesson.sections) else 0
-    ctx = PageContext(
-        t=t,
-        lesson=lesson.id,
-        shift=shift,
-    )
-    body = markdown.render(out, lesson.tokens, ctx)
-    items = review_items(lesson, out, PageContext(t=t))
+    if not lesson.rendered.site:
+        raise ValueError(f"{lesson.path}: loaded for the decks only (load_library(site=False))")
+    body = lesson.rendered.body
+    items = review_items(lesson)
     top = min((s.level for s in lesson.sections if s.id), default=0)
     toc = tuple(
         (heading_id(lesson.id, s.id), s.title) for s in lesson.sections if s.id and s.level == top
@@ -688,9 +453,8 @@ class CourseSite:
         self, templates: jinja2.Environment, deck: str | None, changes: ReleaseNotes | None = None
     ) -> str:
         t = messages(self.course.lang)
-        renderer = markdown.renderer(SITE_RULES)
         pages = [
-            _lesson_page(self.course, number, lesson, t, self.languages_of, renderer)
+            _lesson_page(self.course, number, lesson, t, self.languages_of)
             for number, lesson in enumerate(self.course.lessons, start=1)
         ]
         size = sum(
@@ -814,7 +578,9 @@ def updates_view(course: Course, notes: ReleaseNotes | None) -> UpdatesView:
     cards = {card.id: card for card in course.cards if card.id}
 
     def links(ids: Sequence[str]) -> tuple[tuple[str, str], ...]:
-        return tuple((_text(cards[i].question), f"#{card_anchor(i)}") for i in ids if i in cards)
+        return tuple(
+            (cards[i].rendered.question_text, f"#{card_anchor(i)}") for i in ids if i in cards
+        )
 
     keys = ("changes_title", "changes_added", "changes_changed", "changes_none", "guide_link")
     if notes is None or notes.release < 2:  # the first release is the course itself

@@ -14,7 +14,6 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
-from .cards import plain_text
 from .manifest import CardEntry, DeckEntry, Manifest, with_entries
 from .model import Card, Lesson, Library, Problem, SourceLoc
 
@@ -31,27 +30,21 @@ class Link:
         return {card.id: card for card in self.original.cards if card.id is not None}
 
 
-def _digest(*parts: str) -> str:
+def digest(*parts: str) -> str:
+    """The hash recorded in manifests (`source`, `synced`): it must never change for the same
+    parts, or every translation would read as out of date."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]  # detects change only
 
 
 def card_hash(card: Card) -> str:
     """What a translator translates of a card: its kind, its text and its explanation."""
-    explanation = plain_text([t for t in card.explanation if t.type == "inline"])
-    return _digest(card.kind.value, card.text, explanation)
+    return digest(card.kind.value, card.text, card.rendered.explanation_text)
 
 
 def lesson_hash(lesson: Lesson) -> str:
-    """A lesson's prose: title, description and every text outside its cards."""
-    parts, depth = [lesson.title, lesson.description], 0
-    for token in lesson.tokens:
-        if token.type == "card_open":
-            depth += 1
-        elif token.type == "card_close":
-            depth -= 1
-        elif depth == 0 and token.type == "inline":
-            parts.append(token.content)
-    return _digest(*parts)
+    """A lesson's prose: title, description and every text outside its cards (hashed where it
+    was parsed: render.py)."""
+    return lesson.rendered.prose_digest
 
 
 def links(library: Library) -> tuple[list[Link], list[Problem]]:

@@ -150,12 +150,15 @@ def test_round_trip_rendering_of_every_note_type(
 
 def with_explanation(lessons: Path, lang: str, card_ids: set[str], markdown: str) -> Any:
     """The library, with an explanation (parsed from `markdown`) on the given cards: the i7
-    parser fills `Card.explanation` from a block quote; this stage only has to show it."""
+    parser fills the card's explanation from a block quote; this stage only has to show it."""
     from dataclasses import replace
 
+    from course import render
     from course.markdown import parser
+    from course.markdown import render as render_tokens
 
-    tokens = tuple(parser().parse(markdown))
+    tokens = parser().parse(markdown)
+    html = render_tokens(render.anki_renderer(), tokens, render.ANKI_ENV).strip()
     library = load_library(lessons)
     courses = []
     for course in library.courses:
@@ -163,7 +166,10 @@ def with_explanation(lessons: Path, lang: str, card_ids: set[str], markdown: str
             replace(
                 lesson,
                 cards=tuple(
-                    replace(c, explanation=tokens) if c.id in card_ids else c for c in lesson.cards
+                    replace(c, rendered=replace(c.rendered, explanation=html))
+                    if c.id in card_ids
+                    else c
+                    for c in lesson.cards
                 ),
             )
             for lesson in course.lessons

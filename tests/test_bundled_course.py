@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from course import anki, markdown
+from course.cards import CardTokens, card_meta, iter_cards
 from course.lessons import load_library
-from course.model import Card, CardKind, Lesson
+from course.model import CardKind, Lesson
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 LIBRARY = load_library(LESSONS)
@@ -25,12 +26,17 @@ def words(text: str) -> list[str]:
     return re.findall(r"\w+(?:[-’']\w+)*", text)
 
 
-def text_of(card: Card, side: str) -> str:
+def card_tokens(lesson: Lesson) -> list[CardTokens]:
+    """The lesson's cards as the parser gives them (the model holds only rendered strings)."""
+    return list(iter_cards(markdown.parser().parse(lesson.path.read_text(encoding="utf-8"))))
+
+
+def text_of(card: CardTokens, side: str) -> str:
     tokens = card.question if side == "question" else card.answer
     return markdown.plain_text([t for t in tokens if t.type == "inline"])
 
 
-def cloze_parts(card: Card) -> list[str]:
+def cloze_parts(card: CardTokens) -> list[str]:
     """The hidden text of each cloze deletion."""
     parts, depth, current = [], 0, ""
     for block in card.question:
@@ -96,23 +102,25 @@ def test_the_ten_skills_lesson_is_richer() -> None:
 
 @pytest.mark.parametrize("lesson", ALL, ids=lesson_ids)
 def test_answers_are_short(lesson: Lesson) -> None:
-    for card in lesson.cards:
-        if card.kind is CardKind.CLOZE:
+    cards = card_tokens(lesson)
+    assert [card_meta(c.open)["id"] for c in cards] == [c.id for c in lesson.cards]
+    for card, parsed in zip(cards, lesson.cards, strict=True):
+        if parsed.kind is CardKind.CLOZE:
             sentence = len(words(text_of(card, "question")))
             for part in cloze_parts(card):
                 assert 0 < len(words(part)) <= MAX_CLOZE_WORDS, (
-                    f"{card.loc}: cloze {part!r} too long"
+                    f"{parsed.loc}: cloze {part!r} too long"
                 )
                 assert len(words(part)) * 2 <= sentence, (
-                    f"{card.loc}: cloze hides half the sentence"
+                    f"{parsed.loc}: cloze hides half the sentence"
                 )
         else:
             answer = text_of(card, "answer")
             assert len(words(answer)) <= MAX_ANSWER_WORDS, (
-                f"{card.loc}: answer too long: {answer!r}"
+                f"{parsed.loc}: answer too long: {answer!r}"
             )
             assert len(re.findall(r"[.!?;;]\s+\S", answer)) == 0, (
-                f"{card.loc}: more than one sentence"
+                f"{parsed.loc}: more than one sentence"
             )
 
 
@@ -122,7 +130,7 @@ def test_questions_and_typography(lesson: Lesson) -> None:
     assert '"' not in source.split("---", 2)[2], "straight quotes: use the language's own"
     for card in lesson.cards:
         if card.kind is CardKind.BASIC:
-            question = text_of(card, "question").strip()
+            question = card.rendered.question_text
             mark = "\u037e" if lesson.lang == "el" else "?"
             assert question.endswith(mark), f"{card.loc}: question should end with {mark!r}"
             yes_no = {"pl": ("Czy ",), "lv": ("Vai ",), "el": ()}[lesson.lang]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from course import anki, markdown
+from course import markdown, render
 from course.cards import collect
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -44,19 +44,18 @@ def parse(source: str) -> tuple[list[dict[str, Any]], list[str]]:
     """The cards of `source`, rendered as Anki shows them, and its warnings as 'line: message'."""
     env: dict[str, Any] = {}
     tokens = markdown.parser().parse(source, env)
-    _sections, cards = collect(Path("lesson.md"), tokens)
+    _sections, cards = collect(Path("lesson.md"), tokens, lambda part: render.card_text(part, "el"))
     problems = env.get("problems", [])
     assert not [p for p in problems if not p.warning], problems
-    out = markdown.renderer(anki.ANKI_RULES)
     result = []
     for card in cards:
         result.append(
             {
                 "kind": card.kind.value,
                 "id": card.id,
-                "front": markdown.render(out, card.question, {}).strip(),
-                "back": markdown.render(out, card.answer, {}).strip(),
-                "explanation": markdown.render(out, card.explanation, {}).strip(),
+                "front": card.rendered.front,
+                "back": card.rendered.back,
+                "explanation": card.rendered.explanation,
                 "section": card.section.title,
                 "clozes": list(card.clozes),
                 "tags": list(card.tags),

@@ -22,8 +22,8 @@ PNG = bytes.fromhex(
 
 
 def fingerprint(library: Library) -> list[Any]:
-    """Everything a Library holds that outputs read, as comparable values (tokens compare by
-    value: type, content, attributes, meta, children)."""
+    """Everything a Library holds that outputs read, as comparable values (rendered strings are
+    frozen records: they compare by value)."""
     courses = [
         (course.lang, course.title, course.description, course.mastery_score, lesson_parts)
         for course in library.courses
@@ -35,13 +35,13 @@ def fingerprint(library: Library) -> list[Any]:
 def lesson_fingerprint(lesson: lessons.Lesson) -> list[Any]:
     sections = [(s.id, s.title, s.level, s.loc) for s in lesson.sections]
     cards = [
-        (c.id, c.kind, c.question, c.answer, c.text, c.section.id, c.loc, c.id_line, c.clozes)
+        (c.id, c.kind, c.rendered, c.text, c.section.id, c.loc, c.id_line, c.clozes)
         for c in lesson.cards
     ]
-    more_cards = [(c.explanation, c.tags, lesson.sections.index(c.section)) for c in lesson.cards]
+    more_cards = [(c.tags, lesson.sections.index(c.section)) for c in lesson.cards]
     head = [lesson.id, lesson.title, lesson.lang, lesson.order, lesson.path, lesson.media]
     more = [lesson.source, lesson.tags, lesson.description, lesson.translated_from]
-    return [*head, *more, lesson.tokens, sections, cards, more_cards]
+    return [*head, *more, lesson.rendered, sections, cards, more_cards]
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -77,9 +77,9 @@ def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     parsed: list[Path] = []
     original = lessons.load_lesson
 
-    def counting(path: Path, *args: Any) -> Any:
+    def counting(path: Path, *args: Any, **options: Any) -> Any:
         parsed.append(path)
-        return original(path, *args)
+        return original(path, *args, **options)
 
     monkeypatch.setattr(lessons, "load_lesson", counting)
     return parsed
@@ -128,7 +128,7 @@ def test_an_edit_reparses_that_lesson_only(
     [
         lambda data: b"",
         lambda data: data[: len(data) // 2],  # truncated pickle
-        lambda data: data.replace(b"course-cache 1", b"course-cache 0", 1),  # older layout
+        lambda data: data.replace(cache.FORMAT, b"course-cache 0\n", 1),  # older layout
         lambda data: data[:-40] + b"\x00" * 40,  # corrupt tail
     ],
     ids=["empty", "truncated", "other-format", "corrupt"],
@@ -254,3 +254,32 @@ def test_only_a_large_library_is_left_out_of_garbage_collection(
     finally:
         gc.unfreeze()
     assert len(library.courses[0].lessons) == 3
+
+
+def decks_of(library: Library, out: Path) -> dict[str, bytes]:
+    pipeline.build(library, out, None, pipeline.BuildOptions(draft=True))
+    return tree(out)
+
+
+def test_decks_only_renders_no_site_strings_and_never_serves_the_site(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decks-only load renders none of the site's strings and gives the same decks; its cache
+    entries are never used for a site (the next full load parses again, and gives the site a
+    serial load gives), while a full load's entries serve a decks-only load."""
+    serial = serial_uncached(course, monkeypatch)
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    decks = load_library(course, site=False)
+    lesson = decks.courses[0].lessons[0]
+    assert lesson.rendered.body == ""
+    assert all(card.rendered.sides == () for card in lesson.cards)
+    assert decks_of(decks, tmp_path / "decks-only") == decks_of(serial, tmp_path / "serial")
+    with pytest.raises(ValueError, match="decks only"):
+        pipeline.build(decks, None, tmp_path / "site", pipeline.BuildOptions(draft=True))
+    parsed = count_parses(monkeypatch)
+    full = load_library(course)
+    assert len(parsed) == 15, "entries without the site's strings do not serve a full load"
+    assert fingerprint(full) == fingerprint(serial)
+    parsed.clear()
+    assert fingerprint(load_library(course, site=False)) == fingerprint(full)
+    assert parsed == [], "a full load's entries serve a decks-only load"

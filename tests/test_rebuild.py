@@ -14,12 +14,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from course import anki, pipeline
+from course import pipeline
 from course.cache import ENV as CACHE_ENV
-from course.cache import Store
 from course.cli import main
 from course.lessons import load_library
-from course.model import Course, Lesson
 
 LANGS = ("el", "lv", "pl")
 
@@ -156,37 +154,6 @@ def test_edited_prose_renders_the_page_outputs_but_no_deck(
     zip_el = next((out / "scorm").glob("*-el-*.zip"))
     assert set(again.rendered) == {zip_el.resolve(), (out / "site").resolve()}
     assert files(out) == cold(sample, tmp_path, monkeypatch)
-
-
-def test_notes_come_from_the_cache_as_rendered(
-    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A lesson's rendered notes are stored by the hash of what they are made from and read back
-    equal; an edited lesson's notes are rendered again (the other lessons' are not)."""
-    store = Store(tmp_path / "notes-cache")
-    library = load_library(sample)
-    fresh = {c.lang: list(anki.notes_for(c)) for c in library.courses}
-    for course in library.courses:
-        assert list(anki.notes_for(course, store)) == fresh[course.lang]
-    rendered: list[str] = []
-    real = anki._lesson_notes
-
-    def counting(course: Course, lesson: Lesson, out: Any) -> Any:
-        rendered.append(lesson.id)
-        return real(course, lesson, out)
-
-    monkeypatch.setattr(anki, "_lesson_notes", counting)
-    for course in library.courses:
-        assert list(anki.notes_for(course, store)) == fresh[course.lang]
-    assert rendered == []
-    lesson = sample / "el" / "01-basics.md"
-    text = lesson.read_text(encoding="utf-8")
-    lesson.write_text(text.replace("Η *καλή* επικοινωνία.", "Η *σαφής* επικοινωνία."), "utf-8")
-    edited = load_library(sample)
-    from_store = {c.lang: list(anki.notes_for(c, store)) for c in edited.courses}
-    assert rendered == ["basics"]  # the el lesson only
-    assert from_store == {c.lang: list(anki.notes_for(c)) for c in edited.courses}
-    assert from_store["el"] != fresh["el"]
 
 
 def test_a_changed_deck_renders_the_site_that_offers_it(

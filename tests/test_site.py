@@ -209,9 +209,10 @@ def load(lang: str) -> dict[str, object]:
 
 
 def used_keys() -> set[str]:
-    """Message keys the templates, site.py and the page's scripts ask for."""
+    """Message keys the templates, site.py, render.py and the page's scripts ask for."""
     keys: set[str] = set()
     sources = [*(PACKAGE / "templates" / "site").glob("*.html"), PACKAGE / "site.py"]
+    sources.append(PACKAGE / "render.py")
     for path in sources:
         text = path.read_text("utf-8")
         keys |= set(re.findall(r"""\b(?:t|m)(?:\.n)?\(\s*["'](\w+)["']""", text))

@@ -1,0 +1,367 @@
+"""Render stage: one lesson's tokens -> the strings every output shows (`CardText`, `LessonText`).
+
+Runs where the lesson is parsed (a worker process in a large build): the tokens never leave it,
+the parse cache stores the strings, and site.py, anki.py, translations.py and scorm.py read only
+strings. Each output's differences are tables of markdown-it renderer rules (`SITE_RULES`,
+`ANKI_RULES`, over markdown.py's common rules): a new token type needs only a rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from types import MappingProxyType
+from typing import Literal
+
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
+
+from . import markdown
+from .cards import CardTokens, card_meta, cloze_meta, heading_section, plain_text
+from .messages import Messages, messages
+from .model import Card, CardKind, CardText, LessonText, SearchRecord, Section
+from .translations import digest
+
+Side = Literal["front", "back"]
+
+
+@dataclass(frozen=True, slots=True)
+class PageContext:
+    """What the site's render rules know about the Markdown they render (markdown-it's `env`)."""
+
+    t: Messages
+    """The page's interface text (card labels, "Show answer")."""
+    media_prefix: str = "../media/"
+    """Where images are, relative to the page."""
+    lesson: str = ""
+    """The ID of the lesson being rendered: its section headings get `lesson/<lesson>/<section>`
+    IDs (the parser gives each heading its section); '' renders headings without IDs."""
+    shift: int = 0
+    """Added to every heading level (a lesson with its own `#` headings sits under the page h1)."""
+    cloze: int | None = None
+    """None: every cloze of a card is asked; n: only cloze n, the others read as plain text."""
+    side: Side = "front"
+    """"front" hides the asked clozes, "back" marks them."""
+
+
+def heading_id(lesson_id: str, section_id: str) -> str:
+    return f"lesson/{lesson_id}/{section_id}"
+
+
+def lesson_anchor(lesson_id: str) -> str:
+    return f"lesson/{lesson_id}"
+
+
+def card_anchor(card_id: str) -> str:
+    return f"card-{card_id}"
+
+
+def sheet_anchor(lesson_id: str) -> str:
+    """The printable card sheet of a lesson (a view of its own, not a section of the lesson)."""
+    return f"cards/{lesson_id}"
+
+
+def _heading_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
+) -> str:
+    level = min(int(tokens[idx].tag[1:]) + ctx.shift, 6)
+    section = heading_section(tokens[idx]) if ctx.lesson else None
+    ident = f' id="{escapeHtml(heading_id(ctx.lesson, section))}" tabindex="-1"' if section else ""
+    return f"<h{level}{ident}>"
+
+
+def _heading_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
+) -> str:
+    level = min(int(tokens[idx].tag[1:]) + ctx.shift, 6)
+    return f"</h{level}>\n"
+
+
+def _card_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
+) -> str:
+    meta = card_meta(tokens[idx])
+    kind = escapeHtml(meta["kind"].value)
+    label = escapeHtml(ctx.t("check_yourself"))
+    if meta["id"] is None:  # no identity yet: readable, but never reviewed or linked
+        return f'<div class="card card-{kind}">\n<p class="card-label">{label}</p>\n'
+    card_id = escapeHtml(meta["id"])
+    return (
+        f'<div class="card card-{kind}" id="{escapeHtml(card_anchor(meta["id"]))}"'
+        f' data-card-id="{card_id}">\n'
+        f'<p class="card-label">{label}</p>\n'
+    )
+
+
+def _card_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
+) -> str:
+    """A cloze card has no answer tokens: its answer is its own text with the clozes marked."""
+    start = idx
+    while tokens[start].type != "card_open":
+        start -= 1
+    if card_meta(tokens[start])["kind"] is not CardKind.CLOZE:
+        return "</div>\n"
+    begin = next(i for i in range(start, idx) if tokens[i].type == "card_question_open")
+    end = next(i for i in range(begin, idx) if tokens[i].type == "card_question_close")
+    back = markdown.render(self, tokens[begin + 1 : end], replace(ctx, side="back", cloze=None))
+    explanation = _explanation(self, tokens[idx - 1], options, ctx)
+    return _answer_open(ctx) + back + explanation + "</div></details>\n</div>\n"
+
+
+def _explanation(self: RendererHTML, token: Token, options: OptionsDict, ctx: PageContext) -> str:
+    """A card's explanation (a block quote under it), shown under the answer."""
+    if token.type != "card_explanation" or not token.children:
+        return ""
+    body = markdown.render(self, token.children, ctx)
+    return f'<div class="card-explanation">\n{body}</div>\n'
+
+
+def _answer_open(ctx: PageContext) -> str:
+    show = escapeHtml(ctx.t("show_answer"))
+    return f'<details class="card-a"><summary>{show}</summary><div class="card-a-body">\n'
+
+
+def _card_answer_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
+) -> str:
+    return _answer_open(ctx)
+
+
+def _card_answer_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
+) -> str:
+    return _explanation(self, tokens[idx + 1], options, ctx) + "</div></details>\n"
+
+
+def _card_question_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
+) -> str:
+    return '<div class="card-q">\n'
+
+
+def _div_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
+) -> str:
+    return "</div>\n"
+
+
+def _cloze_mode(token: Token, ctx: PageContext) -> str:
+    """'gap' (hidden), 'mark' (revealed) or 'plain' (another cloze of the same note)."""
+    if ctx.cloze is not None and cloze_meta(token)["n"] != ctx.cloze:
+        return "plain"
+    return "mark" if ctx.side == "back" else "gap"
+
+
+def _cloze_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
+) -> str:
+    token = tokens[idx]
+    mode = _cloze_mode(token, ctx)
+    if mode == "plain":
+        return '<span class="cloze-other">'
+    if mode == "mark":
+        return '<mark class="cloze">'
+    gap = escapeHtml(f"[{cloze_meta(token)['hint'] or '…'}]")
+    return f'<span class="cloze-gap">{gap}</span><span class="cloze-text" hidden>'
+
+
+def _cloze_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
+) -> str:
+    # The plugin gives a close token its open token's meta, so it knows what was opened.
+    return "</mark>" if _cloze_mode(tokens[idx], ctx) == "mark" else "</span>"
+
+
+SITE_RULES: Mapping[str, markdown.Rule] = MappingProxyType(
+    {
+        "heading_open": _heading_open,
+        "heading_close": _heading_close,
+        "card_open": _card_open,
+        "card_close": _card_close,
+        "card_question_open": _card_question_open,
+        "card_question_close": _div_close,
+        "card_answer_open": _card_answer_open,
+        "card_answer_close": _card_answer_close,
+        "cloze_open": _cloze_open,
+        "cloze_close": _cloze_close,
+    }
+)
+
+
+def _anki_cloze_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: object
+) -> str:
+    return f"{{{{c{cloze_meta(tokens[idx])['n']}::"
+
+
+def _anki_cloze_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: object
+) -> str:
+    hint = cloze_meta(tokens[idx])["hint"]  # the plugin gives open and close one meta
+    return f"::{escapeHtml(hint)}}}}}" if hint else "}}"
+
+
+ANKI_RULES: Mapping[str, markdown.Rule] = MappingProxyType(
+    {"cloze_open": _anki_cloze_open, "cloze_close": _anki_cloze_close}
+)
+ANKI_ENV: Mapping[str, str] = MappingProxyType({"media_prefix": ""})
+"""Deck fields name their images without a folder (Anki keeps media beside the collection)."""
+
+
+@cache
+def site_renderer() -> RendererHTML:
+    return markdown.renderer(SITE_RULES)
+
+
+@cache
+def anki_renderer() -> RendererHTML:
+    return markdown.renderer(ANKI_RULES)
+
+
+# -- one lesson's strings -------------------------------------------------------------------------
+
+
+def card_text(part: CardTokens, lang: str, site: bool = True) -> CardText:
+    """A card's strings (its side tokens already final: `cards.hide_single_paragraph` applied);
+    without `site`, only what decks and translation checks read."""
+    meta = card_meta(part.open)
+    question, answer, explanation = part.question, part.answer, part.explanation
+    out = anki_renderer()
+    cloze = meta["kind"] is CardKind.CLOZE
+    front = markdown.render(out, question, ANKI_ENV).strip()
+    back = "" if cloze else markdown.render(out, answer, ANKI_ENV).strip()
+    note = markdown.render(out, explanation, ANKI_ENV).strip() if explanation else ""
+    inline = [t for t in explanation if t.type == "inline"]
+    media = _media((*question, *answer, *explanation))
+    if not site:
+        return CardText(front, back, note, (), "", "", plain_text(inline), media)
+    sides = _sides(part, meta["kind"], meta["clozes"], lang)
+    if not cloze:  # a plain card's sides are often its fields: one string for both
+        ((site_front, site_back),) = sides
+        sides = ((_same(site_front, front), _same(site_back, back)),)
+    texts = (_same(_text(question), front), _same(_text(answer), back), plain_text(inline))
+    return CardText(front, back, note, sides, *texts, media)
+
+
+def _same(value: str, other: str) -> str:
+    """`other` when it is equal: the parent (and the cache) then hold one string, not two."""
+    return other if value == other else value
+
+
+def _sides(
+    part: CardTokens, kind: CardKind, clozes: Sequence[int], lang: str
+) -> tuple[tuple[str, str], ...]:
+    """The site's review sides of a card (see `CardText.sides`)."""
+    out, ctx = site_renderer(), PageContext(t=_labels(lang))
+    if kind is not CardKind.CLOZE:
+        return ((markdown.render(out, part.question, ctx), markdown.render(out, part.answer, ctx)),)
+    return tuple(
+        (
+            markdown.render(out, part.question, replace(ctx, cloze=n, side="front")),
+            markdown.render(out, part.question, replace(ctx, cloze=n, side="back")),
+        )
+        for n in clozes
+    )
+
+
+def _text(tokens: Sequence[Token]) -> str:
+    """A card side's text without markup: its paragraphs' text, joined by spaces."""
+    return " ".join(plain_text([t]) for t in tokens if t.type == "inline").strip()
+
+
+def _media(tokens: Sequence[Token]) -> tuple[str, ...]:
+    """The content-hash names of the images among `tokens` (lessons.resolve_images gave them)."""
+    return tuple(
+        sorted(
+            {
+                token.meta["media"]
+                for block in tokens
+                for token in markdown.walk(block.children or [])
+                if token.type == "image" and "media" in token.meta
+            }
+        )
+    )
+
+
+@cache
+def _labels(lang: str) -> Messages:
+    """The interface text rendered into lessons (card labels), read without the missing
+    catalogue's warning: the site stage gives that one, once, where the site is built."""
+    return messages(lang, quiet=True)
+
+
+@dataclass(frozen=True, slots=True)
+class LessonInfo:
+    """What a lesson's strings need besides its tokens (its front matter and sections)."""
+
+    id: str
+    title: str
+    description: str
+    lang: str
+    sections: tuple[Section, ...]
+
+
+def lesson_text(
+    tokens: Sequence[Token], info: LessonInfo, cards: Sequence[Card], site: bool = True
+) -> LessonText:
+    """The lesson's page body, search records and prose digest (`cards`: its cards, rendered);
+    without `site`, the digest only."""
+    if not site:
+        return LessonText("", (), _prose_digest(tokens, info), site=False)
+    shift = 1 if any(s.level == 1 for s in info.sections) else 0
+    ctx = PageContext(t=_labels(info.lang), lesson=info.id, shift=shift)
+    body = markdown.render(site_renderer(), tokens, ctx)
+    search = (*_prose_records(tokens, info), *_card_records(info, cards))
+    return LessonText(body, search, _prose_digest(tokens, info))
+
+
+def _card_records(info: LessonInfo, cards: Sequence[Card]) -> list[SearchRecord]:
+    """A search record per card: its question as title, its answer as text."""
+    records = []
+    for card in cards:
+        section = card.section.id
+        where = heading_id(info.id, section) if section else lesson_anchor(info.id)
+        href = card_anchor(card.id) if card.id else where
+        text = card.rendered
+        records.append(
+            SearchRecord(href, text.question_text, text.answer_text, info.title, card=True)
+        )
+    return records
+
+
+def _prose_records(tokens: Sequence[Token], info: LessonInfo) -> list[SearchRecord]:
+    """A search record for the lesson's introduction and one per section: its prose, cards left
+    out (they have records of their own: `card_records`)."""
+    titles = {s.id: s.title for s in info.sections}
+    sections: list[tuple[str, str, list[str]]] = [(lesson_anchor(info.id), info.title, [])]
+    depth = 0
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            section = heading_section(token)
+            if section is not None:
+                sections.append((heading_id(info.id, section), titles[section], []))
+        elif token.type == "card_open":
+            depth += 1
+        elif token.type == "card_close":
+            depth -= 1
+        elif token.type == "inline" and not depth and tokens[i - 1].type != "heading_open":
+            sections[-1][2].append(plain_text([token]))
+    lesson = info.title
+    return [SearchRecord(where, title, " ".join(texts), lesson) for where, title, texts in sections]
+
+
+def _prose_digest(tokens: Sequence[Token], info: LessonInfo) -> str:
+    """A lesson's prose, hashed: title, description and every text outside its cards."""
+    parts, depth = [info.title, info.description], 0
+    for token in tokens:
+        if token.type == "card_open":
+            depth += 1
+        elif token.type == "card_close":
+            depth -= 1
+        elif depth == 0 and token.type == "inline":
+            parts.append(token.content)
+    return digest(*parts)
