@@ -19,6 +19,8 @@ import genanki
 import pytest
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from course import anki, pipeline
 from course.lessons import load_library
@@ -102,3 +104,9 @@ def test_retired_notes_have_no_card_rows(sample: Path, tmp_path: Path) -> None:
     lesson = next((sample / "el").glob("*.md"))
     lesson.write_text(lesson.read_text(encoding="utf-8").split("\n## ")[0] + "\n", "utf-8")
     assert assert_same_decks(sample, tmp_path) > 0
+
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=500)
+@given(st.text(max_size=8), st.text(max_size=3), st.text(max_size=12))
+def test_note_guids_are_genankis(course_id: str, lang: str, card_id: str) -> None:
+    assert anki.note_guid(course_id, lang, card_id) == genanki.guid_for(course_id, lang, card_id)
