@@ -21,6 +21,7 @@ would otherwise drop it).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -319,11 +320,31 @@ def read(folder: Path, shown: Path | None = None) -> Manifest:
     return Manifest(found=False)
 
 
+_LAST_READ: dict[Path, tuple[bytes, Manifest]] = {}
+"""The last manifest read from each file, by the file's hash: a build reads each language's
+manifest twice (the translations check, then the deck plan) and parses it once."""
+_LAST_READ_MAX = 16
+
+
 def _read_lines(path: Path, shown: Path) -> Manifest:
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).digest()
+    last = _LAST_READ.get(path)
+    if last is not None and last[0] == digest:
+        return last[1]
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise _error(shown, 0, "not UTF-8 text; restore it from version control") from None
+    read = _parse_lines(text, shown)
+    _LAST_READ.pop(path, None)
+    if len(_LAST_READ) >= _LAST_READ_MAX:
+        del _LAST_READ[next(iter(_LAST_READ))]
+    _LAST_READ[path] = (digest, read)
+    return read
+
+
+def _parse_lines(text: str, shown: Path) -> Manifest:
     problems: list[Problem] = []
     entries: list[Entry] = []
     for number, line in enumerate(text.splitlines(), start=1):

@@ -118,6 +118,18 @@ def test_duplicate_keys_after_a_merge_keep_the_newest(tmp_path: Path) -> None:
     assert manifest.read(tmp_path).cards["a1"].hash == "h2"
 
 
+def test_a_manifest_is_parsed_once_until_its_text_changes(tmp_path: Path) -> None:
+    path = tmp_path / manifest.MANIFEST_FILE
+    path.write_text(f"{GOOD_CARD}\n", "utf-8")
+    first = manifest.read(tmp_path)
+    assert manifest.read(tmp_path) is first, "the translations check and the plan share it"
+    path.write_text(GOOD_CARD.replace('"mod": 5', '"mod": 6') + "\n", "utf-8")
+    assert manifest.read(tmp_path).cards["a1"].mod == 6, "same size, same second: read again"
+    path.write_text(f"{GOOD_CARD}\n{{oops\n", "utf-8")
+    with pytest.raises(CourseError):
+        manifest.read(tmp_path)
+
+
 @pytest.mark.parametrize(
     ("low", "high", "label"),
     [
