@@ -4,11 +4,13 @@ a failed build leaves the previous output as it was."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -133,27 +135,42 @@ def _temp_file(folder: Path, name: str, data: bytes | None = None) -> Path:
     return Path(tmp)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Planning and writing decks make a few objects per note and free none of them until the
+    build ends: the cyclic collector would walk the growing heap again and again (40% of the
+    plan's CPU at 100,000 cards). It holds no reference cycles; reference counting frees it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def plan_decks(library: Library, now: int, options: BuildOptions) -> list[anki.DeckPlan]:
     """Decide every language's package against its manifest. Raises CourseError listing every
     change Anki cannot apply (and every unreadable manifest)."""
     plans: list[anki.DeckPlan] = []
     problems: list[Problem] = []
-    for course in library.courses:
-        try:
-            old = manifest.read(course.root, display_path(course.root))
-        except CourseError as exc:
-            problems += exc.problems
-            continue
-        plan = anki.prepare(
-            course,
-            old,
-            now,
-            draft=options.draft,
-            rename_decks=options.rename_decks,
-            manifest_path=display_path(course.root / manifest.MANIFEST_FILE),
-        )
-        problems += plan.plan.errors
-        plans.append(plan)
+    with _collector_paused():
+        for course in library.courses:
+            try:
+                old = manifest.read(course.root, display_path(course.root))
+            except CourseError as exc:
+                problems += exc.problems
+                continue
+            plan = anki.prepare(
+                course,
+                old,
+                now,
+                draft=options.draft,
+                rename_decks=options.rename_decks,
+                manifest_path=display_path(course.root / manifest.MANIFEST_FILE),
+            )
+            problems += plan.plan.errors
+            plans.append(plan)
     if problems:
         raise CourseError(problems)
     return plans
@@ -245,7 +262,7 @@ def _render_decks(
     results, files = [], {}
     # Each deck is zipped (zlib, which runs outside the GIL) in a thread while the next deck's
     # rows are written: the same bytes, in less time on two cores.
-    with ThreadPoolExecutor(max_workers=1) as zipper:
+    with _collector_paused(), ThreadPoolExecutor(max_workers=1) as zipper:
         packed: list[Future[anki.DeckResult]] = []
         for plan in plans:
             course = plan.course
@@ -347,7 +364,8 @@ def _render_manifest(
 ) -> None:
     root = plan.course.root
     path = root / manifest.MANIFEST_FILE
-    text = translations.record(plan.plan.manifest, lang_links).dumps()
+    with _collector_paused():
+        text = translations.record(plan.plan.manifest, lang_links).dumps()
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         outputs.append(Output(_temp_file(root, path.name, text.encode()), path))
     if (root / manifest.LEGACY_FILE).exists():

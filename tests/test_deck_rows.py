@@ -5,6 +5,7 @@ note); the reference below is the writer it replaced, one `genanki.Note` per not
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import sqlite3
@@ -110,3 +111,28 @@ def test_retired_notes_have_no_card_rows(sample: Path, tmp_path: Path) -> None:
 @given(st.text(max_size=8), st.text(max_size=3), st.text(max_size=12))
 def test_note_guids_are_genankis(course_id: str, lang: str, card_id: str) -> None:
     assert anki.note_guid(course_id, lang, card_id) == genanki.guid_for(course_id, lang, card_id)
+
+
+def test_the_collector_runs_again_after_planning_and_writing(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = load_library(sample)
+    seen: list[bool] = []
+    prepare = anki.prepare
+
+    def watched(*args: Any, **kwargs: Any) -> anki.DeckPlan:
+        seen.append(gc.isenabled())
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(anki, "prepare", watched)
+    pipeline.build(library, tmp_path / "decks", None)
+    assert seen == [False, False, False], "paused while planning"
+    assert gc.isenabled()
+
+    def broken(*args: Any, **kwargs: Any) -> anki.DeckPlan:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(anki, "prepare", broken)
+    with pytest.raises(RuntimeError):
+        pipeline.build(library, tmp_path / "decks", None)
+    assert gc.isenabled(), "and after a plan that fails"
