@@ -152,10 +152,13 @@ def _str(value: Any) -> str:
     return value
 
 
+_KINDS = {kind.value: kind for kind in CardKind}
+
+
 def _kind(value: Any) -> CardKind:
     try:
-        return CardKind(value)
-    except ValueError:
+        return _KINDS[value]
+    except (KeyError, TypeError):  # (TypeError: a list or an object is no kind either)
         raise ValueError(" or ".join(repr(k.value) for k in CardKind)) from None
 
 

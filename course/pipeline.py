@@ -100,7 +100,8 @@ def check_translations(library: Library) -> list[Problem]:
     for lang, lang_links in translations.by_language(found).items():
         root = library.course(lang).root
         try:
-            recorded = manifest.read(root, display_path(root))
+            with _collector_paused():  # parsed once: the deck plan reads the same manifest
+                recorded = manifest.read(root, display_path(root))
         except CourseError:
             continue  # an unreadable manifest is reported as an error by the update check
         for link in lang_links:
