@@ -55,6 +55,7 @@ CORRUPTIONS = {
         "'mod' must be a whole",
     ),
     "unknown kind": (GOOD_CARD.replace('"basic"', '"fancy"') + "\n", 1, "'kind' must be 'basic'"),
+    "kind as a list": (GOOD_CARD.replace('"basic"', '["basic"]') + "\n", 1, "'kind' must be"),
     "unknown key": (GOOD_CARD[:-1] + ', "colour": "red"}\n', 1, "unknown key 'colour'"),
     "bad clozes": (GOOD_CARD[:-1] + ', "clozes": [0]}\n', 1, "'clozes' must be a list"),
     "release without time": ('{"release": 1, "time": 9}\n\n{"release": 2}\n', 3, "release entry"),
