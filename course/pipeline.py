@@ -273,7 +273,11 @@ def _render_decks(
 
                 def render(plan: anki.DeckPlan = plan, name: str = name) -> Path:
                     tmp = _temp_file(decks_dir, name)
-                    packed.append(zipper.submit(anki.collection(plan).pack, tmp))
+                    try:
+                        packed.append(zipper.submit(anki.collection(plan).pack, tmp))
+                    except BaseException:
+                        tmp.unlink()  # not in the build's outputs yet: nobody else removes it
+                        raise
                     return tmp
 
                 deck_path = decks_dir / name

@@ -136,3 +136,31 @@ def test_the_collector_runs_again_after_planning_and_writing(
     with pytest.raises(RuntimeError):
         pipeline.build(library, tmp_path / "decks", None)
     assert gc.isenabled(), "and after a plan that fails"
+
+
+@pytest.mark.parametrize("stage", ["collection", "pack"])
+def test_a_deck_that_fails_leaves_no_file_behind(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    library = load_library(sample)
+    decks = tmp_path / "decks"
+    pipeline.build(library, decks, None)
+    before = {p.name: p.read_bytes() for p in decks.iterdir()}
+    (sample / "pl" / "new.md").write_text(
+        "---\nid: new\ntitle: Nowa\nlang: pl\norder: 9\n---\n\n## A\n\nPytanie?::Tak. <!-- id: pl-new -->\n",
+        "utf-8",
+    )
+    real = anki.collection if stage == "collection" else anki.Collection.pack
+
+    def failing(*args: Any) -> Any:
+        deck = args[0] if stage == "collection" else args[0].deck
+        if deck.course.lang == "pl":
+            raise OSError("disk full")
+        return real(*args)
+
+    monkeypatch.setattr(
+        *((anki, "collection") if stage == "collection" else (anki.Collection, "pack")), failing
+    )
+    with pytest.raises(OSError, match="disk full"):
+        pipeline.build(load_library(sample), decks, None)
+    assert {p.name: p.read_bytes() for p in decks.iterdir()} == before
