@@ -444,7 +444,9 @@ def collection(deck: DeckPlan) -> Collection:
         with closing(sqlite3.connect(db_name)) as conn:
             cursor = conn.cursor()
             # A scratch file, deleted below: no fsync per commit (the file's bytes are the
-            # same; a crash leaves only a temporary file). journal_mode=MEMORY would change them.
+            # same; a crash leaves only a temporary file). journal_mode=OFF or MEMORY, a
+            # ":memory:" database (serialize or backup) change the header's change counter;
+            # a larger page cache changes nothing at 100,000 cards (measured).
             cursor.execute("PRAGMA synchronous = OFF")
             cursor.executescript(APKG_SCHEMA)
             cursor.executescript(APKG_COL)
@@ -462,7 +464,10 @@ def _write_rows(cursor: sqlite3.Cursor, deck: DeckPlan, first_id: int) -> int:
     in the same order: a note's, then each of its cards'), without a genanki object per note.
     One row at a time, a note then its cards, as genanki does: SQLite allocates the tables'
     pages in insertion order, so all notes before all cards (`executemany` per table) would give
-    other file bytes than earlier builds for the same content. Returns the number of cards."""
+    other file bytes than earlier builds for the same content. (One `executemany` through a
+    temporary view whose INSTEAD OF triggers insert the rows keeps the bytes but is slower: 31
+    against 23 ms for 3,350 notes; SQLite's own work is most of the time.) Returns the number
+    of cards."""
     course, mods = deck.course, deck.plan.note_mods
     model_ids = {kind: deck.models[key].model_id for kind, key in NOTE_TYPE.items()}
     deck_ids = {lesson.id: _deck_id(course, lesson.id) for lesson in course.lessons}
