@@ -21,9 +21,11 @@ would otherwise drop it).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -150,10 +152,13 @@ def _str(value: Any) -> str:
     return value
 
 
+_KINDS = {kind.value: kind for kind in CardKind}
+
+
 def _kind(value: Any) -> CardKind:
     try:
-        return CardKind(value)
-    except ValueError:
+        return _KINDS[value]
+    except (KeyError, TypeError):  # (TypeError: a list or an object is no kind either)
         raise ValueError(" or ".join(repr(k.value) for k in CardKind)) from None
 
 
@@ -187,6 +192,11 @@ _FIELDS: Mapping[type[Any], Mapping[str, Callable[[Any], Any]]] = {
 _BY_KEY = {next(iter(readers)): record for record, readers in _FIELDS.items()}
 
 
+_REQUIRED = {
+    record: frozenset(f.name for f in fields(record) if f.default is MISSING) for record in _FIELDS
+}
+
+
 def parse_line(obj: Any) -> Entry:
     """One decoded line -> its record; ValueError with a message an author can act on."""
     if not isinstance(obj, dict):
@@ -196,41 +206,67 @@ def parse_line(obj: Any) -> Entry:
         raise ValueError(f"expected exactly one of {', '.join(map(repr, _BY_KEY))}")
     record = _BY_KEY[kinds[0]]
     readers = _FIELDS[record]
+    try:  # the usual line, read in one pass: every key known, every value well-formed
+        entry: Entry = record(**{key: readers[key](value) for key, value in obj.items()})
+    except (KeyError, TypeError, ValueError):
+        entry = _read_checked(record, kinds[0], obj)  # raises, naming the first problem
+    return entry
+
+
+def _read_checked(record: type[Any], kind: str, obj: dict[str, Any]) -> Any:
+    """`obj` read key by key in the record's order: ValueError for the first problem."""
+    readers = _FIELDS[record]
     unknown = sorted(set(obj) - set(readers))
     if unknown:
         raise ValueError(f"unknown key {unknown[0]!r} (written by a newer version?)")
-    required = {f.name for f in fields(record) if f.default is MISSING}
     values: dict[str, Any] = {}
     for key, read in readers.items():
         if key not in obj:
-            if key in required:
-                raise ValueError(f"{kinds[0]} entry without {key!r}")
+            if key in _REQUIRED[record]:
+                raise ValueError(f"{kind} entry without {key!r}")
             continue
         try:
             values[key] = read(obj[key])
         except ValueError as exc:
             raise ValueError(f"{key!r} must be {exc}") from None
-    entry: Entry = record(**values)
-    return entry
+    return record(**values)
 
 
-_LAYOUT = {record: tuple((f.name, f.default) for f in fields(record)) for record in _FIELDS}
-"""Record type -> (field name, default or MISSING) of each field, in order."""
+def _json_list(value: tuple[int, ...]) -> str:
+    return f"[{', '.join(map(str, value))}]"
+
+
+def _json_kind(value: CardKind) -> str:
+    return encode_basestring(value.value)
+
+
+_ENCODERS: Mapping[Callable[[Any], Any], Callable[[Any], str]] = {
+    _int: str,
+    _str: encode_basestring,
+    _kind: _json_kind,
+    _clozes: _json_list,
+}
+"""How a value of each kind is written: as `json.dumps(value, ensure_ascii=False)` writes it."""
+_LAYOUT = {
+    record: tuple(
+        (f.name, f.default, f'"{f.name}": ', _ENCODERS[_FIELDS[record][f.name]])
+        for f in fields(record)
+    )
+    for record in _FIELDS
+}
+"""Record type -> (field name, default or MISSING, its JSON key, its JSON writer) of each field."""
 
 
 def to_line(entry: Entry) -> str:
-    """The entry as one JSON line, keys in the record's order, defaults left out."""
-    obj: dict[str, Any] = {}
-    for name, default in _LAYOUT[type(entry)]:
+    """The entry as one JSON line, keys in the record's order, defaults left out: what
+    `json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))` writes, without its per-call
+    set-up (a manifest has a line per card)."""
+    parts = []
+    for name, default, key, write in _LAYOUT[type(entry)]:
         value = getattr(entry, name)
-        if default is not MISSING and value == default:
-            continue
-        if isinstance(value, CardKind):
-            value = value.value
-        elif isinstance(value, tuple):
-            value = list(value)
-        obj[name] = value
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+        if default is MISSING or value != default:
+            parts.append(key + write(value))
+    return "{" + ", ".join(parts) + "}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,18 +323,38 @@ def read(folder: Path, shown: Path | None = None) -> Manifest:
     return Manifest(found=False)
 
 
+_LAST_READ: dict[Path, tuple[bytes, Manifest]] = {}
+"""The last manifest read from each file, by the file's hash: a build reads each language's
+manifest twice (the translations check, then the deck plan) and parses it once."""
+_LAST_READ_MAX = 16
+
+
 def _read_lines(path: Path, shown: Path) -> Manifest:
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).digest()
+    last = _LAST_READ.get(path)
+    if last is not None and last[0] == digest:
+        return last[1]
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise _error(shown, 0, "not UTF-8 text; restore it from version control") from None
+    read = _parse_lines(text, shown)
+    _LAST_READ.pop(path, None)
+    if len(_LAST_READ) >= _LAST_READ_MAX:
+        del _LAST_READ[next(iter(_LAST_READ))]
+    _LAST_READ[path] = (digest, read)
+    return read
+
+
+def _parse_lines(text: str, shown: Path) -> Manifest:
     problems: list[Problem] = []
     entries: list[Entry] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            entries.append(parse_line(json.loads(line)))
+            entries.append(parse_line(_decode(line)))
         except json.JSONDecodeError as exc:
             problems.append(Problem(SourceLoc(shown, number), f"not a JSON line ({exc.msg})"))
         except ValueError as exc:
@@ -306,6 +362,19 @@ def _read_lines(path: Path, shown: Path) -> Manifest:
     if problems:
         raise CourseError(problems)
     return Manifest.of(entries)
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _decode(line: str) -> Any:
+    """`json.loads(line)`: in one call of the decoder when the line is one JSON value and nothing
+    else, as the build writes them; anything else goes through `json.loads` (its exact error)."""
+    try:
+        value, end = _DECODER.raw_decode(line)
+    except json.JSONDecodeError:
+        return json.loads(line)
+    return value if end == len(line) else json.loads(line)
 
 
 def read_legacy(path: Path, shown: Path) -> Manifest:

@@ -4,10 +4,13 @@ a failed build leaves the previous output as it was."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -85,11 +88,27 @@ class Removal:
         pass
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """For the deck stages (reading manifests, planning, writing decks and manifests): they make a
+    few objects per note and free none of them until the build ends, so the cyclic collector
+    would walk the growing heap again and again (40% of the plan's CPU at 100,000 cards). They
+    make no reference cycles; reference counting frees what they drop. A decorator too."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def check(lessons: Path, langs: Sequence[str] = (), site: bool = True) -> Library:
     """Validate only; raises CourseError with every problem found. `site`: see `load_library`."""
     return load_library(lessons, langs, site)
 
 
+@_collector_paused()
 def check_translations(library: Library) -> list[Problem]:
     """Warnings for broken translation links and for translations whose original changed after
     they were last brought in line (read from each translation's manifest)."""
@@ -97,7 +116,7 @@ def check_translations(library: Library) -> list[Problem]:
     for lang, lang_links in translations.by_language(found).items():
         root = library.course(lang).root
         try:
-            recorded = manifest.read(root, display_path(root))
+            recorded = manifest.read(root, display_path(root))  # parsed once: the plan reuses it
         except CourseError:
             continue  # an unreadable manifest is reported as an error by the update check
         for link in lang_links:
@@ -132,6 +151,7 @@ def _temp_file(folder: Path, name: str, data: bytes | None = None) -> Path:
     return Path(tmp)
 
 
+@_collector_paused()
 def plan_decks(library: Library, now: int, options: BuildOptions) -> list[anki.DeckPlan]:
     """Decide every language's package against its manifest. Raises CourseError listing every
     change Anki cannot apply (and every unreadable manifest)."""
@@ -266,6 +286,7 @@ def _output(
     return Made(tmp, target, inputs)
 
 
+@_collector_paused()
 def _render_decks(
     plans: Sequence[anki.DeckPlan],
     decks_dir: Path | None,
@@ -273,23 +294,35 @@ def _render_decks(
     record: outputs.Record,
 ) -> tuple[list[LanguageResult], dict[str, Made]]:
     results, files = [], {}
-    for plan in plans:
-        course = plan.course
-        deck_path, notes, cards = None, 0, 0
-        if decks_dir is not None:
-            name = anki.deck_file_name(course)
+    # Each deck is zipped (zlib, which runs outside the GIL) in a thread while the next deck's
+    # rows are written: the same bytes, in less time on two cores.
+    with ThreadPoolExecutor(max_workers=1) as zipper:
+        packed: list[Future[anki.DeckResult]] = []
+        for plan in plans:
+            course = plan.course
+            deck_path, notes, cards = None, 0, 0
+            if decks_dir is not None:
+                name = anki.deck_file_name(course)
 
-            def render(plan: anki.DeckPlan = plan, name: str = name) -> Path:
-                tmp = _temp_file(decks_dir, name)
-                anki.write_deck(plan, tmp)
-                return tmp
+                def render(plan: anki.DeckPlan = plan, name: str = name) -> Path:
+                    tmp = _temp_file(decks_dir, name)
+                    try:
+                        packed.append(zipper.submit(anki.collection(plan).pack, tmp))
+                    except BaseException:
+                        tmp.unlink()  # not in the build's outputs yet: nobody else removes it
+                        raise
+                    return tmp
 
-            deck_path = decks_dir / name
-            files[course.lang] = _output(
-                deck_path, outputs.deck_inputs(plan), record, made, render
+                deck_path = decks_dir / name
+                files[course.lang] = _output(
+                    deck_path, outputs.deck_inputs(plan), record, made, render
+                )
+                notes, cards = len(plan.notes), sum(len(n.ords) for n in plan.notes)
+            results.append(
+                LanguageResult(course.lang, len(course.lessons), notes, cards, deck_path)
             )
-            notes, cards = len(plan.notes), sum(len(n.ords) for n in plan.notes)
-        results.append(LanguageResult(course.lang, len(course.lessons), notes, cards, deck_path))
+        for job in packed:
+            job.result()  # raises what zipping raised: the build then discards every output
     return results, files
 
 
@@ -364,6 +397,7 @@ def _render_site(
     _output(site_dir, inputs, record, made, render)
 
 
+@_collector_paused()
 def _render_manifest(
     plan: anki.DeckPlan, lang_links: Sequence[translations.Link], outputs: list[Output | Removal]
 ) -> None:

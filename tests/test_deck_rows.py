@@ -1,10 +1,11 @@
 """The deck writer's rows equal what genanki's own `Note.write_to_db` writes, byte for byte.
 
-`anki.write_deck` inserts the notes and cards tables with `executemany` (no genanki object per
+`anki.write_deck` inserts the notes and cards rows itself (no genanki object per
 note); the reference below is the writer it replaced, one `genanki.Note` per note."""
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import sqlite3
@@ -19,6 +20,8 @@ import genanki
 import pytest
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from course import anki, pipeline
 from course.lessons import load_library
@@ -69,7 +72,7 @@ def genanki_deck(deck: anki.DeckPlan, out: Path) -> None:
                 deck_id = deck_ids.get(note.lesson, anki._deck_id(deck.course, ""))
                 gnote.write_to_db(cursor, plan.note_mods[note.card_id], deck_id, ids)
             conn.commit()
-        anki._write_zip(out, Path(db_name), anki._card_media(deck), stamp)
+        anki._write_zip(out, Path(db_name).read_bytes(), anki._card_media(deck), stamp)
     finally:
         Path(db_name).unlink(missing_ok=True)
 
@@ -102,3 +105,62 @@ def test_retired_notes_have_no_card_rows(sample: Path, tmp_path: Path) -> None:
     lesson = next((sample / "el").glob("*.md"))
     lesson.write_text(lesson.read_text(encoding="utf-8").split("\n## ")[0] + "\n", "utf-8")
     assert assert_same_decks(sample, tmp_path) > 0
+
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=500)
+@given(st.text(max_size=8), st.text(max_size=3), st.text(max_size=12))
+def test_note_guids_are_genankis(course_id: str, lang: str, card_id: str) -> None:
+    assert anki.note_guid(course_id, lang, card_id) == genanki.guid_for(course_id, lang, card_id)
+
+
+def test_the_collector_runs_again_after_planning_and_writing(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = load_library(sample)
+    seen: list[bool] = []
+    prepare = anki.prepare
+
+    def watched(*args: Any, **kwargs: Any) -> anki.DeckPlan:
+        seen.append(gc.isenabled())
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(anki, "prepare", watched)
+    pipeline.build(library, tmp_path / "decks", None)
+    assert seen == [False, False, False], "paused while planning"
+    assert gc.isenabled()
+
+    def broken(*args: Any, **kwargs: Any) -> anki.DeckPlan:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(anki, "prepare", broken)
+    with pytest.raises(RuntimeError):
+        pipeline.build(library, tmp_path / "decks", None)
+    assert gc.isenabled(), "and after a plan that fails"
+
+
+@pytest.mark.parametrize("stage", ["collection", "pack"])
+def test_a_deck_that_fails_leaves_no_file_behind(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    library = load_library(sample)
+    decks = tmp_path / "decks"
+    pipeline.build(library, decks, None)
+    before = {p.name: p.read_bytes() for p in decks.iterdir()}
+    (sample / "pl" / "new.md").write_text(
+        "---\nid: new\ntitle: Nowa\nlang: pl\norder: 9\n---\n\n## A\n\nPytanie?::Tak. <!-- id: pl-new -->\n",
+        "utf-8",
+    )
+    real = anki.collection if stage == "collection" else anki.Collection.pack
+
+    def failing(*args: Any) -> Any:
+        deck = args[0] if stage == "collection" else args[0].deck
+        if deck.course.lang == "pl":
+            raise OSError("disk full")
+        return real(*args)
+
+    monkeypatch.setattr(
+        *((anki, "collection") if stage == "collection" else (anki.Collection, "pack")), failing
+    )
+    with pytest.raises(OSError, match="disk full"):
+        pipeline.build(load_library(sample), decks, None)
+    assert {p.name: p.read_bytes() for p in decks.iterdir()} == before

@@ -3,6 +3,7 @@ of two branches go through git with the shipped `.gitattributes`, duplicates kee
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from course import manifest, updates
 from course.cli import main
@@ -52,6 +55,7 @@ CORRUPTIONS = {
         "'mod' must be a whole",
     ),
     "unknown kind": (GOOD_CARD.replace('"basic"', '"fancy"') + "\n", 1, "'kind' must be 'basic'"),
+    "kind as a list": (GOOD_CARD.replace('"basic"', '["basic"]') + "\n", 1, "'kind' must be"),
     "unknown key": (GOOD_CARD[:-1] + ', "colour": "red"}\n', 1, "unknown key 'colour'"),
     "bad clozes": (GOOD_CARD[:-1] + ', "clozes": [0]}\n', 1, "'clozes' must be a list"),
     "release without time": ('{"release": 1, "time": 9}\n\n{"release": 2}\n', 3, "release entry"),
@@ -113,6 +117,18 @@ def test_duplicate_keys_after_a_merge_keep_the_newest(tmp_path: Path) -> None:
     assert manifest.read(tmp_path).cards["a1"].hash == "h2"
     (tmp_path / manifest.MANIFEST_FILE).write_text(f"{older}\n{newer}\n", "utf-8")
     assert manifest.read(tmp_path).cards["a1"].hash == "h2"
+
+
+def test_a_manifest_is_parsed_once_until_its_text_changes(tmp_path: Path) -> None:
+    path = tmp_path / manifest.MANIFEST_FILE
+    path.write_text(f"{GOOD_CARD}\n", "utf-8")
+    first = manifest.read(tmp_path)
+    assert manifest.read(tmp_path) is first, "the translations check and the plan share it"
+    path.write_text(GOOD_CARD.replace('"mod": 5', '"mod": 6') + "\n", "utf-8")
+    assert manifest.read(tmp_path).cards["a1"].mod == 6, "same size, same second: read again"
+    path.write_text(f"{GOOD_CARD}\n{{oops\n", "utf-8")
+    with pytest.raises(CourseError):
+        manifest.read(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -221,3 +237,115 @@ def test_the_terminal_report_names_a_few_cards_and_the_markdown_all() -> None:
     assert "more" not in few.text()
     exactly = updates.Report("el", 1, False, added=items[: updates.TERMINAL_ITEMS])
     assert "more" not in exactly.text()
+
+
+# -- the fast reader and writer against the plain `json` ones -------------------------------------
+
+TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=12)
+COUNT = st.integers(min_value=0, max_value=2**53)
+ENTRIES = st.one_of(
+    st.builds(Release, COUNT, COUNT),
+    st.builds(manifest.NoteTypeEntry, TEXT, TEXT, COUNT),
+    st.builds(manifest.DeckEntry, TEXT, TEXT, COUNT, TEXT, TEXT),
+    st.builds(
+        CardEntry,
+        TEXT,
+        st.sampled_from(CardKind),
+        TEXT,
+        TEXT,
+        COUNT,
+        COUNT,
+        COUNT,
+        st.lists(st.integers(1, 500), max_size=4).map(tuple),
+        COUNT,
+        TEXT,
+        TEXT,
+    ),
+)
+PROPERTIES = settings(derandomize=True, database=None, deadline=None, max_examples=300)
+
+
+def plain_line(entry: manifest.Entry) -> str:
+    """The line as `json.dumps` writes the entry's non-default fields (the writer it replaced)."""
+    obj: dict[str, object] = {}
+    for f in dataclasses.fields(entry):
+        value = getattr(entry, f.name)
+        if f.default is not dataclasses.MISSING and value == f.default:
+            continue
+        obj[f.name] = value.value if isinstance(value, CardKind) else (
+            list(value) if isinstance(value, tuple) else value
+        )  # fmt: skip
+    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+
+
+@PROPERTIES
+@given(ENTRIES)
+def test_a_line_is_what_json_dumps_writes_and_reads_back(entry: manifest.Entry) -> None:
+    line = manifest.to_line(entry)
+    assert line == plain_line(entry)
+    assert manifest.parse_line(json.loads(line)) == entry
+
+
+def plain_parse(obj: dict[str, object]) -> manifest.Entry:
+    """The checks one at a time, in their order: the reader's first message names the problem."""
+    [kind] = [key for key in ("release", "note_type", "deck", "card") if key in obj]
+    record = next(r for r in (Release, manifest.NoteTypeEntry, manifest.DeckEntry, CardEntry)
+                  if dataclasses.fields(r)[0].name == kind)  # fmt: skip
+    names = [f.name for f in dataclasses.fields(record)]
+    unknown = sorted(set(obj) - set(names))
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} (written by a newer version?)")
+    for f in dataclasses.fields(record):
+        if f.name not in obj and f.default is dataclasses.MISSING:
+            raise ValueError(f"{kind} entry without {f.name!r}")
+        if f.name in obj:
+            try:
+                manifest._FIELDS[record][f.name](obj[f.name])
+            except ValueError as exc:
+                raise ValueError(f"{f.name!r} must be {exc}") from None
+    return manifest.parse_line(obj)
+
+
+JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), TEXT, st.lists(st.integers(-1, 3)))
+
+
+@PROPERTIES
+@given(ENTRIES, st.data())
+def test_a_spoilt_line_gets_the_message_of_its_first_problem(
+    entry: manifest.Entry, data: st.DataObject
+) -> None:
+    obj = json.loads(manifest.to_line(entry))
+    names = [f.name for f in dataclasses.fields(entry)]
+    for name in data.draw(st.lists(st.sampled_from([*names[1:], "colour"]), max_size=3)):
+        if data.draw(st.booleans()):
+            obj.pop(name, None)
+        else:
+            obj[name] = data.draw(JUNK)
+    try:
+        expected: object = plain_parse(obj)
+    except ValueError as exc:
+        expected = str(exc)
+    try:
+        got: object = manifest.parse_line(obj)
+    except ValueError as exc:
+        got = str(exc)
+    assert got == expected
+
+
+@PROPERTIES
+@given(
+    st.one_of(ENTRIES.map(manifest.to_line), TEXT),
+    st.text(" \t\r\x0b\xa0", min_size=1, max_size=3),
+    st.booleans(),
+)
+def test_lines_decode_as_json_loads_decodes_them(line: str, space: str, before: bool) -> None:
+    for text in (line, space + line if before else line + space):
+        try:
+            expected: object = json.loads(text)
+        except json.JSONDecodeError as exc:
+            expected = (exc.msg, exc.pos)
+        try:
+            got: object = manifest._decode(text)
+        except json.JSONDecodeError as exc:
+            got = (exc.msg, exc.pos)
+        assert got == expected
