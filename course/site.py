@@ -44,7 +44,7 @@ from markupsafe import Markup
 from . import anki
 from .cache import Store, tool_digest
 from .messages import FALLBACK_LANG, Messages, messages
-from .model import Card, CardKind, Course, Lesson, Library, SearchRecord
+from .model import Card, CardKind, CardText, Course, Lesson, LessonText, Library, SearchRecord
 from .render import card_anchor, heading_id, lesson_anchor, sheet_anchor
 from .updates import ReleaseNotes
 
@@ -131,21 +131,36 @@ class ReviewItem:
         }
 
 
+# The site reads the rendered strings (render.py) through these two functions only: where the
+# library keeps them (in the records, or loaded on demand) is their business alone.
+
+
+def card_text(card: Card) -> CardText:
+    """The card's rendered strings: its review sides, its question as text."""
+    return card.rendered
+
+
+def lesson_text(lesson: Lesson) -> LessonText:
+    """The lesson's rendered strings: its page text and search records. Raises ValueError for a
+    lesson loaded for the decks only (`load_library(site=False)`)."""
+    text = lesson.rendered
+    if not text.site:
+        raise ValueError(f"{lesson.path}: loaded for the decks only (load_library(site=False))")
+    return text
+
+
 def card_sides(card: Card) -> tuple[tuple[str, str], ...]:
-    """The card's rendered (front, back) sides: the one place the site reads them (render.py)."""
-    return card.rendered.sides
+    """The card's rendered (front, back) sides, one pair per review side."""
+    return card_text(card).sides
 
 
 def lesson_body(lesson: Lesson) -> str:
-    """The lesson's rendered page text: the one place the site reads it (render.py)."""
-    if not lesson.rendered.site:
-        raise ValueError(f"{lesson.path}: loaded for the decks only (load_library(site=False))")
-    return lesson.rendered.body
+    """The lesson's rendered page text."""
+    return lesson_text(lesson).body
 
 
 def search_records(lesson: Lesson) -> tuple[SearchRecord, ...]:
-    """The lesson's search records: the one place the site reads them (render.py)."""
-    return lesson.rendered.search
+    return lesson_text(lesson).search
 
 
 def _item_ids(card: Card) -> list[str]:
@@ -754,7 +769,7 @@ def updates_view(course: Course, notes: ReleaseNotes | None) -> UpdatesView:
 
     def links(ids: Sequence[str]) -> tuple[tuple[str, str], ...]:
         return tuple(
-            (cards[i].rendered.question_text, f"#{card_anchor(i)}") for i in ids if i in cards
+            (card_text(cards[i]).question_text, f"#{card_anchor(i)}") for i in ids if i in cards
         )
 
     keys = ("changes_title", "changes_added", "changes_changed", "changes_none", "guide_link")
