@@ -93,6 +93,14 @@ def site_inputs(
     return _hash(parts)
 
 
+def language_inputs(
+    library: Library, course: Course, changes: ReleaseNotes | None, site: Sequence[str]
+) -> str:
+    """One language's folder of the site: its content and release notes, and what else the site
+    stage says the folder shows (`site`: other languages, the deck link, the page's split)."""
+    return _hash(["site-language", course_inputs(library, course), repr(changes), *site])
+
+
 def _signature(path: Path) -> list[object] | None:
     """Size and modification time of a file, or of every file of a folder: what tells an output
     the build wrote from one deleted or edited since."""
@@ -119,6 +127,9 @@ class Record:
     entries: dict[str, list[object]] = field(default_factory=dict)
     written: dict[str, list[object]] = field(default_factory=dict)
     skipped: list[Path] = field(default_factory=list)
+    parts: dict[str, list[object]] = field(default_factory=dict)
+    """Parts of an output (a language's folder of the site), recorded like outputs so that a
+    later build can take them over unrendered; not outputs of their own (`written`)."""
 
     @classmethod
     def load(cls, lessons: Path) -> Record:
@@ -144,11 +155,15 @@ class Record:
         """`target` holds (or, once committed, will hold) what `inputs` give."""
         self.written[str(target.resolve())] = [inputs]
 
+    def part(self, target: Path, inputs: str) -> None:
+        """`target`, a part of an output, holds (once committed) what `inputs` give."""
+        self.parts[str(target.resolve())] = [inputs]
+
     def save(self) -> None:
         """After the commit: record every output's signature; any failure only costs speed."""
         if self.file is None or not self.written:
             return
-        for target, entry in self.written.items():
+        for target, entry in (*self.written.items(), *self.parts.items()):
             self.entries[target] = [entry[0], _signature(Path(target))]
         _write(self.file, json.dumps({"format": FORMAT, "outputs": self.entries}, sort_keys=True))
 

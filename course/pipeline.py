@@ -141,6 +141,27 @@ def _swap_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _link_tree(source: Path, folder: Path) -> bool:
+    """Hard-link (or, where links fail, copy) every file of `source` into the empty `folder`:
+    the new output shares the files, which the commit's swap does not touch. False, with
+    `folder` empty again, when a file could not be taken over."""
+    try:
+        for parent, dirs, names in os.walk(source):
+            into = folder / Path(parent).relative_to(source)
+            for name in dirs:
+                (into / name).mkdir()
+            for name in names:
+                try:
+                    os.link(Path(parent, name), into / name)
+                except OSError:
+                    shutil.copy2(Path(parent, name), into / name)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        return False
+    return True
+
+
 def _temp_file(folder: Path, name: str, data: bytes | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
@@ -381,14 +402,23 @@ def _render_site(
     )
 
     def render() -> Path:
-        from .site import write_site  # the site's template engine loads only when asked for
+        from . import site  # the site's template engine loads only when asked for
+
+        def reuse(course: Course, deck: str | None, folder: Path) -> bool:
+            """A language whose folder the current site holds as the last build wrote it, from
+            the same inputs, is linked into the new site, not rendered."""
+            target = site_dir / course.lang
+            shown = [*site.language_inputs(library, course), f"deck={deck}"]
+            inputs = outputs.language_inputs(library, course, changes.get(course.lang), shown)
+            record.part(target, inputs)
+            return record.unchanged(target, inputs) and _link_tree(target, folder)
 
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}.tmp-"))
         try:
             deck_files = {lang: deck.source for lang, deck in decks.items()}
             zips = {lang: package.source for lang, package in packages.items()}
-            write_site(library, tmp, deck_files, changes, zips)
+            site.write_site(library, tmp, deck_files, changes, zips, reuse)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -1,10 +1,11 @@
 """SCORM stage: one language's course -> a SCORM 1.2 package (imsmanifest.xml + the page) in a zip.
 
 The package holds ONE SCO, the language's course page rendered without the links that lead out of
-the package (other languages, landing page, deck: `site.package_files`), with the learner guide,
-the assets and the media it uses; `imsmanifest.xml` at the root lists every file. The page's own
-scripts (`scorm.js`) find the LMS's API, report status, score and progress; unzipped and opened by
-double-click, the same page is the plain HTML course.
+the package (other languages, landing page, deck: `site.package_site`), with the learner guide,
+the assets and the media it uses (a large course's page is split as on the site: its lessons'
+scripts and plain pages come with it); `imsmanifest.xml` at the root lists every file. The
+page's own scripts (`scorm.js`) find the LMS's API, report status, score and progress; unzipped
+and opened by double-click, the same page is the plain HTML course.
 
 Deterministic: the same course gives a byte-identical zip (fixed entry dates, sorted entries).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -89,24 +90,23 @@ def manifest(course: Course, file_names: list[str]) -> bytes:
     return text + b"\n"
 
 
-def package_entries(
-    library: Library, course: Course, changes: ReleaseNotes | None = None
-) -> Mapping[str, bytes]:
-    """Every file of the package by its path in the zip: the manifest first, then the SCO's page
-    and the rest in name order. `changes`: the latest release, for the page's "what changed"."""
-    content = site.package_files(library, course, changes)
-    page = sco_href(course)
-    names = [page, *sorted(n for n in content if n != page)]
-    return {MANIFEST: manifest(course, names), **{name: content[name] for name in names}}
-
-
 def write_package(
     library: Library, course: Course, path: Path, changes: ReleaseNotes | None = None
 ) -> None:
-    """Write the language's SCORM 1.2 zip to `path`."""
+    """Write the language's SCORM 1.2 zip to `path`, entry by entry as each file is rendered:
+    the manifest first, then the SCO's page, its lessons' files when the page is split, and the
+    rest in name order. `changes`: the latest release, for the page's "what changed"."""
+    page = site.package_site(library, course)
+    split = page.is_split()
     with zipfile.ZipFile(path, "w") as archive:
-        for name, data in package_entries(library, course, changes).items():
+
+        def entry(name: str, chunks: Iterable[bytes]) -> None:
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
+            with archive.open(info, "w") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+
+        entry(MANIFEST, [manifest(course, site.package_names(page, split))])
+        site.write_package_files(page, entry, split, changes)

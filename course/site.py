@@ -29,13 +29,13 @@ import functools
 import hashlib
 import json
 import os
-import re
 import shutil
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from types import CodeType, MappingProxyType
+from typing import NamedTuple
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -44,7 +44,7 @@ from markupsafe import Markup
 from . import anki
 from .cache import Store, tool_digest
 from .messages import FALLBACK_LANG, Messages, messages
-from .model import CardKind, Course, Lesson, Library, SearchRecord
+from .model import Card, CardKind, CardText, Course, Lesson, LessonText, Library, SearchRecord
 from .render import card_anchor, heading_id, lesson_anchor, sheet_anchor
 from .updates import ReleaseNotes
 
@@ -64,15 +64,22 @@ SCRIPTS = (
 then the features that plug into the hooks course.js documents (`Course.on(...)`): the SCORM 1.2
 adapter (scorm.js) and the graded lesson check (check.js)."""
 STATIC_FILES = ("course.css", *SCRIPTS)
-SITE_TEMPLATE = "course_page.html"
-"""The course page: `course.html` with the features' blocks filled (the lesson check)."""
+SITE_TEMPLATE = "course.html"
+"""The course page."""
+PAGE_FILE = "index.html"
+ARTICLE_TEMPLATE = "lesson_check.html"
+"""A lesson's article: `lesson.html` with the features' blocks filled (the lesson check)."""
+SHEET_TEMPLATE = "lesson_sheet.html"
+SECTIONS_TEMPLATE = "lesson_sections.html"
+"""A lesson's sections in the sidebar."""
 PACKAGE_TEMPLATE = "package.html"
 """The same page inside a SCORM package: no links out of it (no language switch)."""
 SPLIT_BYTES = 1_000_000
 """Above this many bytes of rendered lessons (bodies and review items) a language's page keeps
 only the course's outline: each lesson's content goes to `lessons/<id>.js`, loaded when the lesson
-is opened, and the search records to `search-data.js`, loaded on the first search. Below it, and
-in SCORM packages, the page holds everything (one file, as small courses always had)."""
+is opened, and the search records to `search-data.js`, loaded on the first search; the site and
+the SCORM packages alike. Below it the page holds everything (one file, as small courses always
+had)."""
 LESSONS_DIR = "lessons"
 SEARCH_SCRIPT = "search-data.js"
 DIR_MODE = 0o755
@@ -124,13 +131,60 @@ class ReviewItem:
         }
 
 
+# The site reads the rendered strings (render.py) through these two functions only: where the
+# library keeps them (in the records, or loaded on demand) is their business alone.
+
+
+def card_text(card: Card) -> CardText:
+    """The card's rendered strings: its review sides, its question as text."""
+    return card.rendered
+
+
+def lesson_text(lesson: Lesson) -> LessonText:
+    """The lesson's rendered strings: its page text and search records. Raises ValueError for a
+    lesson loaded for the decks only (`load_library(site=False)`)."""
+    text = lesson.rendered
+    if not text.site:
+        raise ValueError(f"{lesson.path}: loaded for the decks only (load_library(site=False))")
+    return text
+
+
+def card_sides(card: Card) -> tuple[tuple[str, str], ...]:
+    """The card's rendered (front, back) sides, one pair per review side."""
+    return card_text(card).sides
+
+
+def lesson_body(lesson: Lesson) -> str:
+    """The lesson's rendered page text."""
+    return lesson_text(lesson).body
+
+
+def search_records(lesson: Lesson) -> tuple[SearchRecord, ...]:
+    return lesson_text(lesson).search
+
+
+def _item_ids(card: Card) -> list[str]:
+    """The IDs of a card's review items, in `review_items` order, without reading its sides."""
+    assert card.id is not None
+    if card.kind is CardKind.CLOZE:
+        return [f"{card.id}:c{n}" for n in card.clozes]
+    if card.kind is CardKind.REVERSED:
+        return [card.id, f"{card.id}:r"]
+    return [card.id]
+
+
+def item_ids(lesson: Lesson) -> list[str]:
+    """The lesson's review item IDs, as `review_items` gives them."""
+    return [i for card in lesson.cards if card.id is not None for i in _item_ids(card)]
+
+
 def review_items(lesson: Lesson) -> list[ReviewItem]:
     """The lesson's review items, from its cards' rendered sides (render.py)."""
     items: list[ReviewItem] = []
     for card in lesson.cards:
         if card.id is None:
             continue
-        sides = card.rendered.sides
+        sides = card_sides(card)
         if card.kind is CardKind.CLOZE:
             for n, (front, back) in zip(card.clozes, sides, strict=True):
                 items.append(
@@ -146,16 +200,20 @@ def review_items(lesson: Lesson) -> list[ReviewItem]:
 
 def item_count(course: Course) -> int:
     """Review items (Anki cards) of a course: as `review_items` makes them, without rendering."""
-    sizes = {CardKind.BASIC: 1, CardKind.REVERSED: 2}
-    return sum(
-        len(card.clozes) if card.kind is CardKind.CLOZE else sizes[card.kind]
-        for card in course.cards
-        if card.id is not None
-    )
+    return sum(len(_item_ids(card)) for card in course.cards if card.id is not None)
 
 
-def search_records(lesson: Lesson) -> tuple[SearchRecord, ...]:
-    return lesson.rendered.search
+def lesson_size(lesson: Lesson) -> int:
+    """What a lesson adds to its page (SPLIT_BYTES): its text and its items' sides."""
+    body = lesson_body(lesson)  # first: it refuses a lesson loaded for the decks only
+    return len(body) + sum(len(i.front) + len(i.back) for i in review_items(lesson))
+
+
+class Link(NamedTuple):
+    """A lesson's neighbour in the pager: its anchor and title."""
+
+    anchor: str
+    title: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,12 +222,18 @@ class LessonPage:
     number: int
     anchor: str
     body: str
+    """The lesson's text; empty in the outline of a split page (`outline`)."""
     items: tuple[ReviewItem, ...]
-    """Review items (Anki cards) of the lesson: its card sheet, and what the review asks."""
+    """Review items (Anki cards) of the lesson: its card sheet, and what the review asks (empty
+    in the outline of a split page)."""
+    count: int
+    """How many review items the lesson has."""
     toc: tuple[tuple[str, str], ...]
     """(heading id, title) of the lesson's top-level sections."""
     translations: tuple[tuple[str, str, str], ...]
     """(lang, language name, href) of the same lesson in the other languages."""
+    prev: Link | None = None
+    next: Link | None = None
 
     @property
     def sheet(self) -> str:
@@ -197,11 +261,6 @@ def static_page(page: LessonPage) -> str:
 
 def static_page_name(lesson_id: str) -> str:
     return f"lesson-{lesson_id}.html"
-
-
-PART = re.compile(r"<!--part:(\w+):([\w-]+)-->\n?(.*?)<!--/part-->\n?", re.DOTALL)
-"""A part of a split page (course.html marks them): kind, lesson ID, content. Lesson text cannot
-contain the end mark: raw HTML is off, so every `<` of it is escaped."""
 
 
 def lesson_link(page: LessonPage, split: bool) -> Markup:
@@ -284,17 +343,20 @@ def _environment(cache: Path | None = None) -> jinja2.Environment:
     return environment(jinja2.PackageLoader("course", "templates/site"), cache)
 
 
+def _link(lesson: Lesson) -> Link:
+    return Link(lesson_anchor(lesson.id), lesson.title)
+
+
 def _lesson_page(
-    course: Course,
-    number: int,
-    lesson: Lesson,
-    t: Messages,
-    languages_of: Mapping[str, Sequence[str]],
+    course: Course, number: int, languages_of: Mapping[str, Sequence[str]], full: bool = True
 ) -> LessonPage:
-    if not lesson.rendered.site:
-        raise ValueError(f"{lesson.path}: loaded for the decks only (load_library(site=False))")
-    body = lesson.rendered.body
-    items = review_items(lesson)
+    """The `number`th lesson of the course (from 1) as its page shows it; `full` False leaves out
+    its text and items (the outline of a split page needs neither)."""
+    lessons = course.lessons
+    lesson = lessons[number - 1]
+    body = lesson_body(lesson) if full else ""
+    items = tuple(review_items(lesson)) if full else ()
+    count = len(items) if full else len(item_ids(lesson))
     top = min((s.level for s in lesson.sections if s.id), default=0)
     toc = tuple(
         (heading_id(lesson.id, s.id), s.title) for s in lesson.sections if s.id and s.level == top
@@ -309,7 +371,16 @@ def _lesson_page(
         if other != course.lang
     )
     return LessonPage(
-        lesson, number, lesson_anchor(lesson.id), body, tuple(items), toc, translations
+        lesson,
+        number,
+        lesson_anchor(lesson.id),
+        body,
+        items,
+        count,
+        toc,
+        translations,
+        _link(lessons[number - 2]) if number > 1 else None,
+        _link(lessons[number]) if number < len(lessons) else None,
     )
 
 
@@ -371,16 +442,40 @@ def make_readable(root: Path) -> None:
             (Path(folder) / name).chmod(FILE_MODE)
 
 
+Emit = Callable[[str, Iterable[str]], None]
+"""Where a course page's files go, one by one as they are made: `emit(path, chunks)` writes the
+text of the file at `path` (from the language's folder) from its chunks, and keeps nothing."""
+EmitBytes = Callable[[str, Iterable[bytes]], None]
+"""The same for a package's files (assets, images and pages), by path from the package root."""
+
+
+def file_writer(folder: Path) -> Emit:
+    """An `Emit` that writes each file into `folder`, creating its subfolder."""
+
+    def emit(name: str, chunks: Iterable[str]) -> None:
+        path = folder / name
+        path.parent.mkdir(exist_ok=True)
+        with path.open("w", encoding="utf-8") as out:
+            for chunk in chunks:
+                out.write(chunk)
+
+    return emit
+
+
 def write_site(
     library: Library,
     out: Path,
     decks: Mapping[str, Path],
     changes: Mapping[str, ReleaseNotes] = MappingProxyType({}),
     packages: Mapping[str, Path] = MappingProxyType({}),
+    reuse: Callable[[Course, str | None, Path], bool] = lambda course, deck, folder: False,
 ) -> None:
     """Write the whole course into the empty folder `out`, readable by anyone (0755/0644);
     `changes` is each language's latest release, for the course home's "what changed" list;
-    `packages` each language's SCORM zip, offered on the landing page beside its deck."""
+    `packages` each language's SCORM zip, offered on the landing page beside its deck.
+    `reuse(course, deck link, out/<lang>)` may fill a language's empty folder itself, from an
+    earlier build of the same inputs (`language_inputs`), and return True; else the language is
+    rendered."""
     templates = _environment(template_cache(library))
     deck_links = _copy_files(library, out, decks)
     package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name)
@@ -394,42 +489,101 @@ def write_site(
         packages=package_links,
     )
     (out / "index.html").write_text(landing, encoding="utf-8")
-
-    languages_of: dict[str, list[str]] = {}  # lesson ID -> languages that have it
+    languages_of = lesson_languages(library)
     for course in library.courses:
-        for lesson in course.lessons:
-            languages_of.setdefault(lesson.id, []).append(course.lang)
-    for course in library.courses:
-        site = CourseSite(
-            library, course, _languages(library), languages_of, split_bytes=SPLIT_BYTES
-        )
         folder = out / course.lang
         folder.mkdir()
-        html = site.render(templates, deck_links.get(course.lang), changes.get(course.lang))
-        (folder / "index.html").write_text(html, encoding="utf-8")
-        for name, text in site.parts.items():
-            (folder / name).parent.mkdir(exist_ok=True)
-            (folder / name).write_text(text, encoding="utf-8")
+        if reuse(course, deck_links.get(course.lang), folder):
+            continue
+        site = CourseSite(library, course, _languages(library), languages_of)
+        site.write(
+            templates, file_writer(folder), deck_links.get(course.lang), changes.get(course.lang)
+        )
         (folder / GUIDE_FILE).write_text(render_guide(course, templates), encoding="utf-8")
     make_readable(out)
+
+
+def lesson_languages(library: Library) -> dict[str, list[str]]:
+    """Lesson ID -> the languages that have it, in the library's order."""
+    found: dict[str, list[str]] = {}
+    for course in library.courses:
+        for lesson in course.lessons:
+            found.setdefault(lesson.id, []).append(course.lang)
+    return found
+
+
+def language_inputs(library: Library, course: Course) -> list[str]:
+    """What a language's folder of the site depends on besides its own lessons and settings,
+    release notes and deck link (outputs.py hashes these with them): the library's languages,
+    which of them have each of its lessons (the language switch and the "also in" links), and
+    the split threshold."""
+    languages_of = lesson_languages(library)
+    parts = [f"{lang}={name}" for lang, name in _languages(library)]
+    parts += [f"{lesson.id}={','.join(languages_of[lesson.id])}" for lesson in course.lessons]
+    return [*parts, f"split={SPLIT_BYTES}"]
+
+
+def package_site(library: Library, course: Course) -> CourseSite:
+    """The language's page as a SCORM package shows it: no links out of the package (other
+    languages, landing page, deck)."""
+    only_here = {lesson.id: [course.lang] for lesson in course.lessons}
+    return CourseSite(library, course, [], only_here, template=PACKAGE_TEMPLATE)
+
+
+def _package_rest(page: CourseSite) -> dict[str, Callable[[], Iterable[bytes]]]:
+    """A package's files besides the course page's own (`CourseSite.file_names`), by path:
+    the learner guide, the assets and the images its lessons show, each read when written."""
+    course = page.course
+    templates = _environment(template_cache(page.library))
+    rest: dict[str, Callable[[], Iterable[bytes]]] = {
+        f"{course.lang}/{GUIDE_FILE}": lambda: [render_guide(course, templates).encode()]
+    }
+    for name, data in static_files().items():
+        rest[f"assets/{name}"] = lambda data=data: [data]  # type: ignore[misc]
+    for lesson in course.lessons:
+        for media in lesson.media:
+            rest[f"media/{media.name}"] = lambda path=media.path: [path.read_bytes()]  # type: ignore[misc]
+    return rest
+
+
+def package_names(page: CourseSite, split: bool) -> list[str]:
+    """Every file of the language's package by its path from the package's root: the course
+    page first, then the others in name order."""
+    lang = page.course.lang
+    first, *own = (f"{lang}/{name}" for name in page.file_names(split))
+    return [first, *sorted([*own, *_package_rest(page)])]
+
+
+def write_package_files(
+    page: CourseSite, emit: EmitBytes, split: bool, changes: ReleaseNotes | None = None
+) -> None:
+    """One language's course as a self-contained package (`package_site`), file by file into
+    `emit`: the course page (split above SPLIT_BYTES as on the site), then the learner guide,
+    the assets and the images in name order. Unzipped, it is the plain HTML course of that
+    language."""
+    lang = page.course.lang
+    templates = _environment(template_cache(page.library))
+
+    def emit_page(name: str, chunks: Iterable[str]) -> None:
+        emit(f"{lang}/{name}", (chunk.encode() for chunk in chunks))
+
+    page.write(templates, emit_page, None, changes, split)
+    rest = _package_rest(page)
+    for name in sorted(rest):
+        emit(name, rest[name]())
 
 
 def package_files(
     library: Library, course: Course, changes: ReleaseNotes | None = None
 ) -> dict[str, bytes]:
-    """One language's course as a self-contained package (the SCORM zip's content), by path from
-    the package's root: `<lang>/index.html` without the links that lead out of the package (other
-    languages, landing page, deck), `<lang>/guide.html`, the assets and the media its lessons
-    use. Unzipped, it is the plain HTML course of that language."""
-    found = {f"assets/{name}": data for name, data in static_files().items()}
-    for lesson in course.lessons:
-        for media in lesson.media:
-            found[f"media/{media.name}"] = media.path.read_bytes()
-    templates = _environment(template_cache(library))
-    only_here = {lesson.id: [course.lang] for lesson in course.lessons}
-    page = CourseSite(library, course, [], only_here, template=PACKAGE_TEMPLATE, split_bytes=None)
-    found[f"{course.lang}/index.html"] = page.render(templates, None, changes).encode()
-    found[f"{course.lang}/{GUIDE_FILE}"] = render_guide(course, templates).encode()
+    """The package's files (`write_package_files`) in memory, by path: for a small course."""
+    page = package_site(library, course)
+    found: dict[str, bytes] = {}
+
+    def keep(name: str, chunks: Iterable[bytes]) -> None:
+        found[name] = b"".join(chunks)
+
+    write_package_files(page, keep, page.is_split(), changes)
     return found
 
 
@@ -442,27 +596,68 @@ class CourseSite:
     languages: list[tuple[str, str]]
     languages_of: Mapping[str, Sequence[str]]
     template: str = SITE_TEMPLATE
-    """`course_page.html` on the site; `package.html` in a SCORM package (no language switch)."""
-    split_bytes: int | None = SPLIT_BYTES
-    """See SPLIT_BYTES; None never splits (SCORM packages)."""
-    parts: dict[str, str] = field(default_factory=dict)
-    """After render(): the split page's other files (lesson scripts and pages, search data), by
-    path from the language's folder; empty when the page holds everything."""
+    """`course.html` on the site; `package.html` in a SCORM package (no language switch)."""
+    split_bytes: int | None = None
+    """See SPLIT_BYTES (None: the module's value when the page is written); a negative number
+    never splits."""
+
+    def is_split(self) -> bool:
+        """Whether the page keeps the outline only (SPLIT_BYTES)."""
+        limit = SPLIT_BYTES if self.split_bytes is None else self.split_bytes
+        if limit < 0:
+            return False
+        total = 0
+        for lesson in self.course.lessons:
+            total += lesson_size(lesson)
+            if total > limit:
+                return True
+        return False
+
+    def file_names(self, split: bool) -> list[str]:
+        """The page's files by path from the language's folder, the course page first."""
+        names = [PAGE_FILE]
+        if split:
+            for lesson in self.course.lessons:
+                names += [f"{LESSONS_DIR}/{lesson.id}.js", static_page_name(lesson.id)]
+            names.append(SEARCH_SCRIPT)
+        return names
+
+    def write(
+        self,
+        templates: jinja2.Environment,
+        emit: Emit,
+        deck: str | None,
+        changes: ReleaseNotes | None = None,
+        split: bool | None = None,
+    ) -> None:
+        """The page's files into `emit`, one by one. Split, the course page holds the outline
+        and each lesson's files are rendered and written in turn; only one lesson's strings are
+        alive at a time."""
+        split = self.is_split() if split is None else split
+        t = messages(self.course.lang)
+        numbers = range(1, len(self.course.lessons) + 1)
+        pages = [_lesson_page(self.course, n, self.languages_of, not split) for n in numbers]
+        emit(PAGE_FILE, [self.render(templates, t, pages, split, deck, changes)])
+        if not split:
+            return
+        del pages
+        for number in numbers:
+            page = _lesson_page(self.course, number, self.languages_of)
+            for name, text in self.lesson_files(templates, t, page):
+                emit(name, [text])
+        emit(SEARCH_SCRIPT, self.search_script())
 
     def render(
-        self, templates: jinja2.Environment, deck: str | None, changes: ReleaseNotes | None = None
+        self,
+        templates: jinja2.Environment,
+        t: Messages,
+        pages: Sequence[LessonPage],
+        split: bool,
+        deck: str | None,
+        changes: ReleaseNotes | None,
     ) -> str:
-        t = messages(self.course.lang)
-        pages = [
-            _lesson_page(self.course, number, lesson, t, self.languages_of)
-            for number, lesson in enumerate(self.course.lessons, start=1)
-        ]
-        size = sum(
-            len(p.body) + sum(len(i.front) + len(i.back) for i in p.items) for p in pages
-        )
-        split = self.split_bytes is not None and size > self.split_bytes
-        data = self.data(t, pages, split)
-        html = templates.get_template(self.template).render(
+        """The course page: the whole course, or (split) its outline."""
+        return templates.get_template(self.template).render(
             t=t,
             lang=self.course.lang,
             root="../",
@@ -470,53 +665,48 @@ class CourseSite:
             course=self.course,
             pages=pages,
             split=split,
-            total_items=sum(len(p.items) for p in pages),
+            article=ARTICLE_TEMPLATE,
+            total_items=sum(p.count for p in pages),
             deck=f"../{deck}" if deck else None,
             languages=self.languages,
-            data=_json_for_html({k: v for k, v in data.items() if k != "searchRecords"}),
+            data=_json_for_html(self.data(t, pages, split)),
             updates=updates_view(self.course, changes),
         )
-        if not split:
-            return html
-        home, parts = self.split_parts(html, pages, templates, t, data)
-        self.parts.update(parts)
-        return home
 
-    def split_parts(
-        self, page: str, pages: Sequence[LessonPage], templates: jinja2.Environment,
-        t: Messages, data: dict[str, object],
-    ) -> tuple[str, dict[str, str]]:
-        """The page rendered split, without its marked parts; and its other files: per lesson
-        `lessons/<id>.js` (registers the lesson's article, card sheet, sidebar sections and the
-        sides of its items with the page: `Course.lesson`) and `lesson-<id>.html` (the article
-        and sheet as a plain page, the path without JavaScript); `search-data.js`
-        (`Course.searchData`), loaded on the first search."""
-        found: dict[tuple[str, str], str] = {}
+    def lesson_files(
+        self, templates: jinja2.Environment, t: Messages, page: LessonPage
+    ) -> Iterator[tuple[str, str]]:
+        """A lesson's files beside a split page: `lessons/<id>.js` (registers the lesson's
+        article, card sheet, sidebar sections and the sides of its items with the page:
+        `Course.lesson`) and `lesson-<id>.html` (the article and sheet as a plain page, the
+        path without JavaScript)."""
+        context = {"t": t, "lang": self.course.lang, "root": "../", "page": page, "split": True}
+        article = templates.get_template(ARTICLE_TEMPLATE).render(context)
+        sheet = templates.get_template(SHEET_TEMPLATE).render(context) if page.items else ""
+        payload = {
+            "id": page.lesson.id,
+            "article": article,
+            "sheet": sheet,
+            "nav": templates.get_template(SECTIONS_TEMPLATE).render(context),
+            "items": {i.id: [i.front, i.back] for i in page.items},
+        }
+        yield f"{LESSONS_DIR}/{page.lesson.id}.js", f"Course.lesson({_json_for_script(payload)});\n"
+        yield static_page(page), templates.get_template("lesson_static.html").render(
+            context, course=self.course, article=article, sheet=sheet
+        )
 
-        def cut(match: re.Match[str]) -> str:
-            found[(match[1], match[2])] = match[3]
-            return ""
-
-        home = PART.sub(cut, page)
-        parts: dict[str, str] = {}
-        static = templates.get_template("lesson_static.html")
-        for p in pages:
-            key = p.lesson.id
-            payload = {
-                "id": key,
-                "article": found[("article", key)],
-                "sheet": found.get(("sheet", key), ""),
-                "nav": found[("nav", key)],
-                "items": {i.id: [i.front, i.back] for i in p.items},
-            }
-            parts[f"{LESSONS_DIR}/{key}.js"] = f"Course.lesson({_json_for_script(payload)});\n"
-            parts[static_page(p)] = static.render(
-                t=t, lang=self.course.lang, root="../", course=self.course, page=p,
-                article=payload["article"], sheet=payload["sheet"],
-            )
-        search = data["searchRecords"]
-        parts[SEARCH_SCRIPT] = f"Course.searchData({_json_for_script(search)});\n"
-        return home, parts
+    def search_script(self) -> Iterator[str]:
+        """`search-data.js` (`Course.searchData`), loaded on the first search, lesson by lesson:
+        the same text as the records' list in one JSON array."""
+        yield "Course.searchData(["
+        first = True
+        for lesson in self.course.lessons:
+            records = search_records(lesson)
+            if records:
+                text = _json_for_script([r.record() for r in records])[1:-1]
+                yield text if first else "," + text
+                first = False
+        yield "]);\n"
 
     def data(
         self, t: Messages, pages: Sequence[LessonPage], split: bool = False
@@ -524,9 +714,8 @@ class CourseSite:
         """What the page's scripts read from its `course-data` block (see course.js). Split, the
         review items are an index (`cards`: each lesson's item IDs, from which course.js makes
         the items: their sides come with the lesson's script) and search has a script of its own
-        (`searchScript`; the records are returned under `searchRecords` for it)."""
+        (`searchScript`)."""
         course = self.course
-        search = [r.record() for lesson in course.lessons for r in search_records(lesson)]
         data: dict[str, object] = {
             "course": self.library.id,
             "lang": course.lang,
@@ -539,7 +728,9 @@ class CourseSite:
                 {"id": p.lesson.id, "title": p.lesson.title, "anchor": p.anchor} for p in pages
             ],
             "items": [] if split else [item.record() for p in pages for item in p.items],
-            "search": [] if split else search,
+            "search": [] if split else [
+                r.record() for lesson in course.lessons for r in search_records(lesson)
+            ],
             "switch": {
                 p.lesson.id: {lang: href for lang, _name, href in p.translations}
                 for p in pages
@@ -547,10 +738,9 @@ class CourseSite:
             },
         }
         if split:
-            data["cards"] = {p.lesson.id: _compact([i.id for i in p.items]) for p in pages}
+            data["cards"] = {p.lesson.id: _compact(item_ids(p.lesson)) for p in pages}
             data["lessonsDir"] = LESSONS_DIR
             data["searchScript"] = SEARCH_SCRIPT
-            data["searchRecords"] = search
         return data
 
 
@@ -579,7 +769,7 @@ def updates_view(course: Course, notes: ReleaseNotes | None) -> UpdatesView:
 
     def links(ids: Sequence[str]) -> tuple[tuple[str, str], ...]:
         return tuple(
-            (cards[i].rendered.question_text, f"#{card_anchor(i)}") for i in ids if i in cards
+            (card_text(cards[i]).question_text, f"#{card_anchor(i)}") for i in ids if i in cards
         )
 
     keys = ("changes_title", "changes_added", "changes_changed", "changes_none", "guide_link")

@@ -121,8 +121,38 @@ def test_an_edited_card_renders_only_its_language(
     assert len(el) == 2
     after = stamps(out)
     for name in before:
-        unchanged = not name.startswith("site") and "-el" not in name
+        # the other languages' folders of the site are the same files, linked into the new site
+        unchanged = name.startswith(("site/lv/", "site/pl/")) or (
+            not name.startswith("site") and "-el" not in name
+        )
         assert (after.get(name) == before[name]) is unchanged, name
+    assert files(out) == cold(sample, tmp_path, monkeypatch)
+
+
+def test_a_language_folder_is_taken_over_only_as_written_and_from_the_same_inputs(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A language folder of the site is linked into a rebuilt site only when the files on disk
+    are the ones the last build wrote and what they show is unchanged: an edited file, another
+    language's new lesson (its "also in" links) render the folder again."""
+    out = tmp_path / "out"
+    build(sample, out)
+    written = files(out)
+    edited = out / "site" / "pl" / "index.html"
+    with edited.open("ab") as edit:
+        edit.write(b"\n")
+    (out / "site" / "index.html").unlink()  # the site is rendered again: pl must not be linked
+    again = build(sample, out)
+    assert again.rendered == ((out / "site").resolve(),)
+    assert files(out) == written
+    before = stamps(out)
+    lesson = sample / "pl" / "02-strengths.md"
+    source = (sample / "lv" / "01-strengths.md").read_text("utf-8")
+    lesson.write_text(source.replace("lang: lv", "lang: pl").replace("lv-", "pl-new-"), "utf-8")
+    build(sample, out)
+    after = stamps(out)
+    assert all(after[n] != before[n] for n in before if n.startswith("site/lv/")), "also in pl"
+    assert all(after[n] == before[n] for n in before if n.startswith("site/el/"))
     assert files(out) == cold(sample, tmp_path, monkeypatch)
 
 

@@ -25,7 +25,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from course import pipeline, scorm
+from course import pipeline, scorm, site
 from course.cli import main
 from course.lessons import load_library
 from course.site import package_files
@@ -40,6 +40,7 @@ CP = "{http://www.imsproject.org/xsd/imscp_rootv1p1p2}"
 ADLCP = "{http://www.adlnet.org/xsd/adlcp_rootv1p2}"
 LANGS = ("el", "lv", "pl")
 LIMIT = 4096
+MANIFEST = scorm.MANIFEST
 TIMESPAN = re.compile(r"\d{4}:[0-5]\d:[0-5]\d\.\d\d\Z")
 
 
@@ -55,11 +56,22 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     # the bundled course: packages only (no decks, so its manifests are not written)
     pipeline.build(load_library(ROOT / "lessons"), None, None, scorm_dir=root / "bundled")
+    # the fixture's packages split as a large course's are (site.SPLIT_BYTES)
+    saved = site.SPLIT_BYTES
+    site.SPLIT_BYTES = 0
+    try:
+        pipeline.build(load_library(root / "lessons"), None, None, scorm_dir=root / "split")
+    finally:
+        site.SPLIT_BYTES = saved
     return root
 
 
 def package(built: Path, lang: str) -> Path:
     return built / "scorm" / f"site-fixture-{lang}-scorm12.zip"
+
+
+def split_package(built: Path, lang: str) -> Path:
+    return built / "split" / f"site-fixture-{lang}-scorm12.zip"
 
 
 # -- the package ----------------------------------------------------------------------------------
@@ -258,6 +270,8 @@ def server(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
             archive.extractall(root / "sco" / lang)
         with zipfile.ZipFile(built / "bundled" / f"customer-service-{lang}-scorm12.zip") as archive:
             archive.extractall(root / "bundled" / lang)
+        with zipfile.ZipFile(split_package(built, lang)) as archive:
+            archive.extractall(root / "split" / lang)
     handler = functools.partial(Quiet, directory=str(root))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -326,7 +340,7 @@ ANSWER_CHECK = """([lesson, wrong]) => {
   const state = JSON.parse(localStorage.getItem(JSON.parse(
     document.getElementById('course-data').textContent).storageKey) || '{}');
   const attempt = ((((state.ext || {}).checks || {})[lesson] || {}).n || 0) + 1;
-  const data = JSON.parse(document.getElementById('course-data').textContent);
+  const data = Course.data; // a split page's items have their sides once their lesson has come
   const qs = CourseCheck.draw(CourseCheck.records(data.items, document), lesson, attempt, Course.fold);
   section.querySelector('button').click();
   const items = section.querySelectorAll('.check-question');
@@ -492,6 +506,111 @@ def test_without_an_api_the_page_works_standalone(
         with zipfile.ZipFile(package(built, "lv")) as archive:
             archive.extractall(tmp_path / "unzipped")
         page.goto((tmp_path / "unzipped" / "lv" / "index.html").as_uri() + "#review")
+        page.wait_for("() => !document.querySelector('[data-reveal]').hidden")
+        page.click("[data-reveal]")
+        page.click('[data-grade="3"]')
+        assert page.text("[data-review-status]")
+        page.drain()
+        assert not page.errors, page.errors
+    finally:
+        page.close()
+
+
+# -- a split package (a large course: site.SPLIT_BYTES) -------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_split_package_lists_and_holds_every_lesson_file(built: Path, lang: str) -> None:
+    """Above SPLIT_BYTES the package's page is split as the site's: the page holds the outline,
+    each lesson its script and plain page, the search records their script; the manifest lists
+    every file, and the package has every file the whole-page package has."""
+    course = load_library(built / "lessons").course(lang)
+    with zipfile.ZipFile(split_package(built, lang)) as archive:
+        names = archive.namelist()
+        listed = [
+            f.get("href") for f in ET.fromstring(archive.read(MANIFEST)).iter(f"{CP}file")
+        ]
+        page = archive.read(f"{lang}/index.html").decode()
+        scripts = {
+            lesson.id: archive.read(f"{lang}/lessons/{lesson.id}.js").decode()
+            for lesson in course.lessons
+        }
+        plain = archive.read(f"{lang}/lesson-{course.lessons[0].id}.html").decode()
+        search = archive.read(f"{lang}/search-data.js").decode()
+    assert names[:2] == [MANIFEST, f"{lang}/index.html"]
+    assert sorted(listed) == sorted(names[1:])
+    assert listed[0] == f"{lang}/index.html"
+    assert len(names) == len(set(names))
+    with zipfile.ZipFile(package(built, lang)) as whole:
+        assert set(whole.namelist()) < set(names)
+    assert "<article" not in page
+    assert '"lessonsDir":"lessons"' in page
+    for lesson in course.lessons:
+        assert scripts[lesson.id].startswith('Course.lesson({"id":"' + lesson.id + '"')
+        assert f'data-check=\\"{lesson.id}\\"' in scripts[lesson.id]
+    assert "<article" in plain
+    assert search.startswith("Course.searchData([{")
+
+
+@pytest.mark.browser
+def test_a_split_package_in_the_runtime(playwright_chromium: Any, server: str) -> None:
+    """The split package served as an LMS serves it: the page starts the session from its
+    outline; the status waits for every lesson's script (which lessons have a check decides what
+    passing means), then each check taken reports its score and the last one passes; the review
+    spans the course, and the session ends as the whole page's does."""
+    lms = Session(playwright_chromium, server, "el", "split")
+    assert len(lms.calls("LMSInitialize")) == 1
+    lms.page.wait_for_function(
+        "calls.some(c => c[0] === 'LMSSetValue' && c[1][0] === 'cmi.core.lesson_status')",
+        timeout=5000,
+    )
+    lessons = lms.frame_eval("Course.data.lessons.map(l => l.id)")
+    for lesson in lessons:
+        assert any(u.endswith(f"/split/el/el/lessons/{lesson}.js") for u in lms.requests)
+    assert lms.last("cmi.core.lesson_status") == "incomplete"
+    assert lms.last("cmi.core.score.raw") is None
+    answers = {"six-skills": 0, "career": 1}
+    for lesson in lessons:
+        lms.frame_eval(f"location.hash = '#lesson/{lesson}'")
+        expected = take_check(lms, lesson, answers[lesson])
+        lms.page.wait_for_function(
+            "(n) => calls.filter(c => c[0] === 'LMSSetValue' && c[1][0] === 'cmi.core.score.raw')"
+            ".length === n",
+            arg=lessons.index(lesson) + 1,
+            timeout=5000,
+        )
+        assert expected == (100 if lesson == "six-skills" else 50)
+    assert lms.last("cmi.core.score.raw") == "75"
+    assert lms.last("cmi.core.lesson_status") == "failed", "75 < mastery 80, every check taken"
+    review_one(lms)
+    suspend = lms.last("cmi.suspend_data")
+    assert suspend
+    assert len(suspend) <= LIMIT
+    lms.leave()
+    assert len(lms.calls("LMSFinish")) == 1
+    refused = [c for c in lms.calls() if c[0] in ("LMSSetValue", "LMSCommit") and c[2] != "true"]
+    assert not refused, refused
+    lms.close()
+
+
+@pytest.mark.browser
+def test_a_split_package_works_standalone(browser: Browser, built: Path, tmp_path: Path) -> None:
+    """The split package unzipped and opened from file://, in Chromium and Firefox: lessons come
+    from their scripts (no fetch), the check and the review work, nothing complains."""
+    with zipfile.ZipFile(split_package(built, "el")) as archive:
+        archive.extractall(tmp_path / "unzipped")
+    page = browser.new_page()
+    try:
+        page.goto((tmp_path / "unzipped" / "el" / "index.html").as_uri() + "#lesson/career")
+        page.wait_for("() => document.querySelector('[data-check=\"career\"] > button')")
+        page.click('[data-check="career"] > button')
+        page.fill('[data-check="career"] input', "AGENT")
+        page.click('[data-check="career"] button[type=submit]')
+        page.wait_for(
+            "() => document.querySelector('[data-check=\"career\"] .check-result').textContent"
+        )
+        assert "%" in page.text('[data-check="career"] .check-result')
+        page.goto((tmp_path / "unzipped" / "el" / "index.html").as_uri() + "#review")
         page.wait_for("() => !document.querySelector('[data-reveal]').hidden")
         page.click("[data-reveal]")
         page.click('[data-grade="3"]')

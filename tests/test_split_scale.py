@@ -7,6 +7,7 @@ the real sizes at 10k and 100k cards). Sizes are compared, never timed.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -73,3 +74,45 @@ def test_the_index_lists_every_review_item(large: tuple[Library, Path]) -> None:
     ids = [prefix + rest for prefix, rests in packed for rest in rests.split(" ")]
     assert len(ids) == site.item_count(course)
     assert ids[0] == course.lessons[0].cards[0].id
+
+
+def _call(text: str, name: str) -> object:
+    """The JSON argument of a lesson or search script (`Course.<name>(<json>);`)."""
+    assert text.startswith(f"Course.{name}(")
+    assert text.endswith(");\n")
+    return json.loads(text[len(f"Course.{name}(") : -3])
+
+
+def test_a_split_page_holds_what_the_whole_page_holds(
+    large: tuple[Library, Path], tmp_path: Path
+) -> None:
+    """Split or not, learners get the same course: each lesson's script holds the article, card
+    sheet and sidebar sections the whole page shows, and its items' sides; the search script
+    holds the whole page's search records, in order."""
+    library, out = large
+    saved = site.SPLIT_BYTES
+    site.SPLIT_BYTES = 10**12
+    try:
+        site.write_site(library, tmp_path / "whole", {})
+    finally:
+        site.SPLIT_BYTES = saved
+    course = library.courses[1]
+    whole = (tmp_path / "whole" / course.lang / "index.html").read_text("utf-8")
+    found = re.search(r'id="course-data">(.*?)</script>', whole)
+    assert found
+    data = json.loads(found[1])
+    items: dict[str, list[str]] = {}
+    for lesson in course.lessons:
+        text = (out / course.lang / "lessons" / f"{lesson.id}.js").read_text("utf-8")
+        payload = _call(text, "lesson")
+        assert isinstance(payload, dict)
+        assert payload["id"] == lesson.id
+        assert payload["article"].startswith("<article")
+        assert payload["article"] in whole
+        assert payload["nav"] in whole
+        assert bool(payload["sheet"]) == bool(lesson.cards)
+        assert payload["sheet"] in whole
+        items |= payload["items"]
+    assert items == {i["id"]: [i["front"], i["back"]] for i in data["items"]}
+    search = (out / course.lang / site.SEARCH_SCRIPT).read_text("utf-8")
+    assert _call(search, "searchData") == data["search"]

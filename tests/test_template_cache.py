@@ -164,7 +164,8 @@ def test_builds_keep_the_site_templates_in_the_cache_folder(
         if not cache:
             assert not (tmp_path / "cache").exists()
     site._environment.cache_clear()
-    assert "course_page.html" in compiled[0]
+    assert "course.html" in compiled[0]
+    assert "lesson_check.html" in compiled[0]
     assert "package.html" in compiled[0]
     assert sorted(compiled[1]) == sorted(compiled[0])  # the first build with the cache fills it
     assert compiled[2] == []

@@ -34,6 +34,8 @@
  *   Course.merge(items)      merge FSRS cards by item id as an import does (each validated; only
  *                            the course's items; the later review wins) -> {taken, unknown, dropped}
  *   Course.extension(name[, value])  read, or write and save, a feature's own JSON in state.ext
+ *   Course.loadLesson(id, done)  run done() once the lesson's content is on the page (at once
+ *                            unless a split page has yet to load its script)
  *   Course.t(key[, args]), Course.tn(key, n[, args])  the page's messages (data.messages), with
  *                            {name} placeholders filled; tn picks the plural form for n
  *   Course.fold(s)           search folding (CourseSearch.fold)
@@ -130,6 +132,8 @@
     window.Course.t = i18n.t;
     window.Course.tn = i18n.tn;
     window.Course.state = function () { return app.state; };
+    /* Runs done() once the lesson's content is on the page (a split page loads its script). */
+    window.Course.loadLesson = function (id, done) { app.loadLesson(id, done); };
     window.Course.merge = function (items) {
       var valid = P.cleanItems(items);
       var got = mergeItems(app, { items: valid.items, day: "" });

@@ -9,7 +9,8 @@
  *                         the first view shown, unless the link names one) and the saved progress
  *   Course.on("ready")    merge the LMS's progress: cards through Course.merge (validated, the later
  *                         review wins), check results (CourseCheck.merge) through
- *                         Course.extension("checks"); report
+ *                         Course.extension("checks"); report (a split page: once every lesson's
+ *                         script has come, Course.loadLesson, so that every check is known)
  *   Course.on("progress") report status, score, exit and suspend_data; commit
  *   Course.on("view")     cmi.core.lesson_location
  *   Course.on("leave")    commit, then LMSFinish once
@@ -447,7 +448,7 @@
     };
   }
 
-  /* The LMS's copy merged into the page's progress through the hooks, then reported at once. */
+  /* The LMS's copy merged into the page's progress through the hooks. */
   function resume(session, Course, course) {
     var saved = null;
     try { saved = decode(session.saved, course.shape); } catch (e) { saved = null; }
@@ -461,15 +462,32 @@
         if (JSON.stringify(merged) !== JSON.stringify(checks)) Course.extension(CHECKS, merged);
       }
     }
-    session.report(Course.state(), course, true);
+  }
+
+  /* Runs done() once every lesson's content is on the page. A split page (a large course: its
+     outline only, each lesson's items and check from the lesson's script) knows which lessons
+     have a check, and so what passing means, only then: the scripts are loaded one after the
+     other, in the background. */
+  function loadAll(Course, lessons, win, done) {
+    var i = 0;
+    (function next() {
+      if (i >= lessons.length) return done();
+      Course.loadLesson(lessons[i++].id, function () { win.setTimeout(next, 0); });
+    })();
   }
 
   /* Plugs a session into course.js's hooks (see the top of this file). */
   function attach(session, Course, win) {
     var course = null;
     Course.on("ready", function (detail) {
-      course = courseOf(detail.data, win.document, session.lmsMastery);
-      resume(session, Course, course);
+      var found = courseOf(detail.data, win.document, session.lmsMastery);
+      resume(session, Course, found);
+      var report = function () { // the status, at once: the page's or the LMS's copy may be ahead
+        course = detail.data.cards ? courseOf(detail.data, win.document, session.lmsMastery) : found;
+        session.report(Course.state(), course, true);
+      };
+      if (detail.data.cards && Course.loadLesson) loadAll(Course, detail.data.lessons, win, report);
+      else report();
     });
     Course.on("progress", function (detail) {
       if (course) session.report(detail.state, course, false);
