@@ -291,6 +291,17 @@ def build_time() -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """What the planner compares with a manifest: small records of every live note and the note
+    types, kept after the notes themselves are dropped (to decide again: `replan`)."""
+
+    shipped: tuple[updates.Shipped, ...]
+    note_types: Mapping[str, tuple[str, str]]
+    """Note type key -> (name, digest)."""
+    manifest_path: Path
+
+
+@dataclass(frozen=True, slots=True)
 class DeckPlan:
     """One language's package, decided: the notes (live and retired) and the update plan."""
 
@@ -298,6 +309,7 @@ class DeckPlan:
     models: Mapping[str, genanki.Model]
     notes: tuple[NoteData, ...]
     plan: updates.Plan
+    inputs: PlanInputs
 
 
 def prepare(
@@ -312,23 +324,49 @@ def prepare(
     """Render every note and decide what learners get (see `updates.plan`)."""
     models = note_types(course)
     live = list(notes_for(course))
-    present = {n.card_id for n in live}
-    loc = SourceLoc(manifest_path, 0)
+    inputs = PlanInputs(
+        tuple(n.shipped() for n in live),
+        {key: (model.name, note_type_digest(model)) for key, model in models.items()},
+        manifest_path,
+    )
+    plan, retired = _decide(course, inputs, old, now, draft=draft, rename_decks=rename_decks)
+    return DeckPlan(course, models, (*live, *(retired[e.card] for e in plan.retired)), plan, inputs)
+
+
+def replan(
+    deck: DeckPlan, old: manifest.Manifest, now: int, *, rename_decks: bool = False
+) -> updates.Plan:
+    """`deck`'s notes decided again against another manifest (what the next build would plan
+    against the manifest this one wrote), without rendering them again."""
+    return _decide(deck.course, deck.inputs, old, now, rename_decks=rename_decks)[0]
+
+
+def _decide(
+    course: Course,
+    inputs: PlanInputs,
+    old: manifest.Manifest,
+    now: int,
+    *,
+    draft: bool = False,
+    rename_decks: bool = False,
+) -> tuple[updates.Plan, dict[str, NoteData]]:
+    present = {n.card for n in inputs.shipped}
+    loc = SourceLoc(inputs.manifest_path, 0)
     retired = {
         e.card: retired_note(course, e, loc) for e in old.cards.values() if e.card not in present
     }
     plan = updates.plan(
         course,
-        [n.shipped() for n in live],
+        inputs.shipped,
         {card_id: note.digest for card_id, note in retired.items()},
-        {key: (model.name, note_type_digest(model)) for key, model in models.items()},
+        inputs.note_types,
         old,
         now,
         draft=draft,
         rename_decks=rename_decks,
-        manifest_path=manifest_path,
+        manifest_path=inputs.manifest_path,
     )
-    return DeckPlan(course, models, (*live, *(retired[e.card] for e in plan.retired)), plan)
+    return plan, retired
 
 
 # -- writing the package --------------------------------------------------------------------------

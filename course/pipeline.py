@@ -52,6 +52,8 @@ class BuildResult:
     """The decks, SCORM zips and site this build rendered and put in place."""
     unchanged: tuple[Path, ...] = ()
     """Those it left alone: on disk as the last build wrote them, from the same inputs."""
+    plans: tuple[anki.DeckPlan, ...] = ()
+    """Each language's deck plan, without its notes: what `settled` decides again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,34 +251,49 @@ def build(
         tuple(w for p in plans for w in p.plan.warnings),
         tuple(rendered),
         tuple(record.skipped),
+        tuple(plans),
     )
 
 
 def settled(library: Library, result: BuildResult, options: BuildOptions) -> BuildResult | None:
     """What the same build, run again now on what this one left, would report, if it would
-    change nothing: no release (every manifest as this build wrote it) and every deck made from
-    the same notes (so the site and the SCORM zips too). None when it would change something."""
-    if options.draft or options.report is not None:
+    change nothing: each language's notes decided again against the manifest this build wrote
+    (not rendered again) give no release, the same manifest text and the same deck (mod times,
+    deck names, retired notes), so the site and the SCORM zips are the same too. None when it
+    would change something."""
+    if options.draft or options.report is not None or not result.plans:
         return None
-    try:
-        plans = plan_decks(library, anki.build_time(), options)
-    except CourseError:
-        return None
-    record = outputs.Record.load(library.root)
     lang_links = translations.by_language(translations.links(library)[0])
-    for plan, language in zip(plans, result.languages, strict=True):
-        if plan.plan.report.release:
+    plans = []
+    for deck in result.plans:
+        root = deck.course.root
+        try:
+            written = manifest.read(root, display_path(root))
+        except CourseError:
             return None
-        path = plan.course.root / manifest.MANIFEST_FILE
-        text = translations.record(plan.plan.manifest, lang_links.get(language.lang, [])).dumps()
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        again = anki.replan(deck, written, anki.build_time(), rename_decks=options.rename_decks)
+        links = lang_links.get(deck.course.lang, [])
+        if not _same_deck(deck.plan, again) or translations.record(
+            again.manifest, links
+        ).dumps() != (root / manifest.MANIFEST_FILE).read_text(encoding="utf-8"):
             return None
-        if language.deck and not record.unchanged(language.deck, outputs.deck_inputs(plan)):
-            return None
+        plans.append(again)
     return replace(
         result,
-        updates=tuple(p.plan.report for p in plans),
-        update_warnings=tuple(w for p in plans for w in p.plan.warnings),
+        updates=tuple(p.report for p in plans),
+        update_warnings=tuple(w for p in plans for w in p.warnings),
+    )
+
+
+def _same_deck(plan: updates.Plan, again: updates.Plan) -> bool:
+    """`again` (the next build's plan) is a no-op that writes the deck `plan` wrote."""
+    # A release would stamp its changes with a new time: note_mods cover it.
+    return (
+        not again.errors
+        and again.note_mods == plan.note_mods
+        and again.note_type_mods == plan.note_type_mods
+        and (again.top_deck, again.lesson_decks) == (plan.top_deck, plan.lesson_decks)
+        and again.retired == plan.retired
     )
 
 

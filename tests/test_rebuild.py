@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -346,7 +347,8 @@ def test_settled_is_none_when_the_next_build_would_write_something(
 ) -> None:
     """`pipeline.settled` tells a replayable state only when the next build would write nothing:
     not when a manifest on disk is not the text the build writes (hand-reordered: the next build
-    rewrites it), nor when a deck's recorded inputs are gone (the next build renders it again)."""
+    rewrites it), nor when the next plan would stamp a note with another time than the deck
+    this build wrote."""
     out = tmp_path / "out"
     result = build(sample, out)
     again = load_library(sample)
@@ -358,5 +360,8 @@ def test_settled_is_none_when_the_next_build_would_write_something(
     assert pipeline.settled(again, result, pipeline.BuildOptions()) is None
     path.write_text(text, "utf-8")
     assert pipeline.settled(again, result, pipeline.BuildOptions()) is not None
-    (tmp_path / "cache" / "outputs.json").unlink()
-    assert pipeline.settled(again, result, pipeline.BuildOptions()) is None
+    deck = result.plans[0]
+    first = next(iter(deck.plan.note_mods))
+    older = replace(deck.plan, note_mods={**deck.plan.note_mods, first: 1})
+    other = replace(result, plans=(replace(deck, plan=older), *result.plans[1:]))
+    assert pipeline.settled(again, other, pipeline.BuildOptions()) is None
