@@ -127,10 +127,10 @@ class ReviewItem:
 def review_items(lesson: Lesson) -> list[ReviewItem]:
     """The lesson's review items, from its cards' rendered sides (render.py)."""
     items: list[ReviewItem] = []
-    for card in lesson.cards:
+    for card, site in zip(lesson.cards, lesson.site_text().cards, strict=True):
         if card.id is None:
             continue
-        sides = card.rendered.sides
+        sides = site.sides
         if card.kind is CardKind.CLOZE:
             for n, (front, back) in zip(card.clozes, sides, strict=True):
                 items.append(
@@ -155,7 +155,7 @@ def item_count(course: Course) -> int:
 
 
 def search_records(lesson: Lesson) -> tuple[SearchRecord, ...]:
-    return lesson.rendered.search
+    return lesson.site_text().search
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,9 +291,7 @@ def _lesson_page(
     t: Messages,
     languages_of: Mapping[str, Sequence[str]],
 ) -> LessonPage:
-    if not lesson.rendered.site:
-        raise ValueError(f"{lesson.path}: loaded for the decks only (load_library(site=False))")
-    body = lesson.rendered.body
+    body = lesson.site_text().body
     items = review_items(lesson)
     top = min((s.level for s in lesson.sections if s.id), default=0)
     toc = tuple(
@@ -575,11 +573,16 @@ def updates_view(course: Course, notes: ReleaseNotes | None) -> UpdatesView:
     def text(key: str, **args: str) -> str:
         return anki.update_text(course.lang, key, **args)
 
-    cards = {card.id: card for card in course.cards if card.id}
+    cards = {
+        card.id: (lesson, n)
+        for lesson in course.lessons
+        for n, card in enumerate(lesson.cards)
+        if card.id
+    }
 
     def links(ids: Sequence[str]) -> tuple[tuple[str, str], ...]:
         return tuple(
-            (cards[i].rendered.question_text, f"#{card_anchor(i)}") for i in ids if i in cards
+            (_question_text(*cards[i]), f"#{card_anchor(i)}") for i in ids if i in cards
         )
 
     keys = ("changes_title", "changes_added", "changes_changed", "changes_none", "guide_link")
@@ -593,6 +596,11 @@ def updates_view(course: Course, notes: ReleaseNotes | None) -> UpdatesView:
         links(notes.changed),
         text("changes_retired", n=str(notes.retired)) if notes.retired else "",
     )
+
+
+def _question_text(lesson: Lesson, n: int) -> str:
+    """The question, without markup, of the lesson's card number `n`."""
+    return lesson.site_text().cards[n].question_text
 
 
 GUIDE_FILE = "guide.html"
