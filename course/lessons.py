@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -248,8 +248,9 @@ def parse_lessons(root: Path, jobs: Sequence[LessonJob]) -> list[Parsed]:
         results.append(None if hit is None else _attach(hit, out))
         if hit is None:
             tasks[i] = _Task(job, data, key, store)
-    for i, result in zip(tasks, _run(list(tasks.values())), strict=True):
-        results[i] = _attach(result, out)
+    where = list(tasks)
+    for n, result in _run(list(tasks.values())):
+        results[where[n]] = _attach(result, out)
     return [result for result in results if result is not None]
 
 
@@ -296,13 +297,16 @@ def _split(parsed: Parsed) -> tuple[Parsed, SiteText | None]:
     return replace(parsed, lesson=lesson), site
 
 
-def _run(tasks: list[_Task]) -> list[Result]:
+def _run(tasks: list[_Task]) -> Iterator[tuple[int, Result]]:
+    """Each task's result (by its index) as soon as it is ready: a worker's waits in the pool
+    only until this process's next lesson is parsed, then goes to the spill file."""
     cores = _cores()
     if len(tasks) <= POOL_THRESHOLD or cores < 2:
-        return [_parse(task) for task in tasks]
+        yield from enumerate(map(_parse, tasks))
+        return
     # Imported here: a small course never starts a pool and does not pay for the import.
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
@@ -310,9 +314,20 @@ def _run(tasks: list[_Task]) -> list[Result]:
     # pickled (its site strings are: for the spill file).
     shared = len(tasks) * (cores - 1) // cores
     with ProcessPoolExecutor(cores - 1, mp_context=context) as pool:
-        sent = pool.map(_parse_in_worker, tasks[:shared], chunksize=CHUNK)
-        own = [_parse(task) for task in tasks[shared:]]
-        return [*(_loaded(data) for data in sent), *own]
+        pending: dict[int, Future[list[bytes]]] = {
+            start: pool.submit(_parse_in_worker, tasks[start : min(start + CHUNK, shared)])
+            for start in range(0, shared, CHUNK)
+        }
+
+        def received(wait: bool) -> Iterator[tuple[int, Result]]:
+            for start in [s for s, f in pending.items() if wait or f.done()]:
+                for i, data in enumerate(pending.pop(start).result(), start):
+                    yield i, _loaded(data)
+
+        for i in range(shared, len(tasks)):
+            yield i, _parse(tasks[i])
+            yield from received(wait=False)
+        yield from received(wait=True)
 
 
 def _loaded(data: bytes) -> Result:
@@ -335,9 +350,9 @@ def _parse(task: _Task) -> Result:
     return parsed, site
 
 
-def _parse_in_worker(task: _Task) -> bytes:
-    """In a worker process: the result pickled once, for the cache and for the parent."""
-    return _parse_and_store(task, send=True)[2]
+def _parse_in_worker(tasks: Sequence[_Task]) -> list[bytes]:
+    """In a worker process: each result pickled once, for the cache and for the parent."""
+    return [_parse_and_store(task, send=True)[2] for task in tasks]
 
 
 def _parse_and_store(task: _Task, send: bool) -> tuple[Parsed, bytes, bytes]:

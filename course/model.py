@@ -102,8 +102,6 @@ class CardText:
     """Anki's `Back`: the answer ('' for a cloze)."""
     explanation: str
     """Anki's `Explanation`: the block quote under the card ('' when there is none)."""
-    explanation_text: str
-    """The explanation without markup (a translation's card hash)."""
     media: tuple[str, ...] = ()
     """Image names the card shows (the deck packs them), sorted."""
 
@@ -195,17 +193,24 @@ class Card:
     kind: CardKind
     rendered: CardText
     """What every output shows of the card, rendered where the lesson was parsed."""
-    text: str
-    """The card's Markdown source without its ID comment: for search and plain-text uses."""
+    source_hash: str
+    """What a translator translates of the card, hashed (translations.card_hash): its kind, its
+    Markdown source without the ID comment and its explanation's text (the source itself is not
+    kept: a library of 100,000 cards would hold it for this hash only)."""
     section: Section
-    loc: SourceLoc
-    """The card's first line."""
+    line: int
+    """The card's first line (1-based; its file is its section's)."""
     id_line: int
     """0-based line (in the file) where a missing ID would be appended."""
     clozes: tuple[int, ...] = ()
     """Cloze numbers used by a cloze card, in ascending order."""
     tags: tuple[str, ...] = ()
     """Anki tags from the Obsidian plugin's deck tag at the card's start (`#a/b` -> `a::b`)."""
+
+    @property
+    def loc(self) -> SourceLoc:
+        """The card's first line, for messages (made when asked: not one record per card)."""
+        return SourceLoc(self.section.loc.path, self.line)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

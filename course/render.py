@@ -245,11 +245,10 @@ def card_text(part: CardTokens, lang: str, sites: list[CardSite] | None = None) 
     front = markdown.render(out, question, ANKI_ENV).strip()
     back = "" if cloze else markdown.render(out, answer, ANKI_ENV).strip()
     note = markdown.render(out, explanation, ANKI_ENV).strip() if explanation else ""
-    inline = [t for t in explanation if t.type == "inline"]
     media = _media((*question, *answer, *explanation))
     if sites is not None:
         sites.append(_card_site(part, meta["kind"], meta["clozes"], lang))
-    return CardText(front, back, note, plain_text(inline), media)
+    return CardText(front, back, note, media)
 
 
 def _card_site(part: CardTokens, kind: CardKind, clozes: Sequence[int], lang: str) -> CardSite:

@@ -36,7 +36,7 @@ def fingerprint(library: Library, site: bool = True) -> list[Any]:
 def lesson_fingerprint(lesson: lessons.Lesson, site: bool = True) -> list[Any]:
     sections = [(s.id, s.title, s.level, s.loc) for s in lesson.sections]
     cards = [
-        (c.id, c.kind, c.rendered, c.text, c.section.id, c.loc, c.id_line, c.clozes)
+        (c.id, c.kind, c.rendered, c.source_hash, c.section.id, c.loc, c.id_line, c.clozes)
         for c in lesson.cards
     ]
     more_cards = [(c.tags, lesson.sections.index(c.section)) for c in lesson.cards]
