@@ -2,8 +2,10 @@
 
 One entry per lesson file, in a folder that is always safe to delete: `.course-cache/` beside the
 lessons folder, or `$COURSE_CACHE_DIR` when set (an empty value turns the cache off). An entry is
-named after the lesson's path and holds the key it was made under and the pickled parse result
-(the lesson's rendered strings: render.py); it is used only when the key matches: a hash of the
+named after the lesson's path and holds the key it was made under, a checksum, and the pickled
+parse result in two parts (`pack`): the lesson's records and decks' strings, then its site strings
+(render.py), which a build copies to its spill file without unpickling them (lessons.py); it is
+used only when the key and the checksum match: a hash of the
 lesson's bytes, its path and language, every file of the package (code, templates, assets,
 catalogues: any new version of the tool), the parsers' versions and the Python version (the caller
 checks again, on every hit, the other files a value was made from: a lesson's images). A missing,
@@ -20,6 +22,7 @@ import io
 import os
 import pickle
 import sys
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -35,8 +38,10 @@ FOLDER = ".course-cache"
 """The cache folder's name, beside the lessons folder (`.gitignore`d)."""
 ENV = "COURSE_CACHE_DIR"
 """Environment variable: another cache folder, or empty for no cache."""
-FORMAT = b"course-cache 2\n"
+FORMAT = b"course-cache 3\n"
 """The first line of every entry: bump it when an entry's layout changes."""
+CRC = 4
+"""Bytes of the checksum (CRC-32 of the value) after the key's line."""
 
 
 @cache
@@ -63,7 +68,10 @@ RECORDS = (
     model.Source,
     model.MediaFile,
     model.CardText,
+    model.CardSite,
     model.SearchRecord,
+    model.SiteText,
+    model.Held,
     model.LessonText,
     model.Card,
     model.Section,
@@ -94,8 +102,31 @@ def dumps(value: object) -> bytes:
     return out.getvalue()
 
 
-def loads(data: bytes) -> object:
+def loads(data: bytes | memoryview) -> object:
     return pickle.loads(data)
+
+
+SIZE = 8
+"""Bytes of the length that starts a packed value."""
+
+
+def pack(first: bytes, second: bytes) -> bytes:
+    """Two pickles as one value (an entry's, a worker's answer): `unpack` splits them again."""
+    return len(first).to_bytes(SIZE, "little") + first + second
+
+
+def unpack(data: bytes) -> tuple[memoryview, memoryview]:
+    """The two parts `pack` joined (views of `data`, not copies); ValueError when `data` is too
+    short to be a packed value."""
+    view = memoryview(data)
+    size = int.from_bytes(view[:SIZE], "little")
+    if len(view) < SIZE + size:
+        raise ValueError("truncated")
+    return view[SIZE : SIZE + size], view[SIZE + size :]
+
+
+def checksum(data: bytes | memoryview) -> int:
+    return zlib.crc32(data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +156,11 @@ class Store:
         digest.update(data)
         return digest.hexdigest().encode()
 
-    def get(self, path: Path, lang: str, key: bytes, kind: str = "lessons") -> object | None:
-        """The value stored under `key` for this lesson, or None (miss, stale or unreadable).
-        The caller checks what it got (its type, the other files it was made from). `kind`: what
-        the entry holds (a folder of its own: "lessons" for a lesson's parse and render)."""
+    def get(self, path: Path, lang: str, key: bytes, kind: str = "lessons") -> bytes | None:
+        """The value (`put`'s `data`) stored under `key` for this lesson, or None (miss, stale,
+        unreadable, or its checksum does not match: corrupt). The caller checks what it
+        unpickles (its type, the other files it was made from). `kind`: what the entry holds
+        (a folder of its own: "lessons" for a lesson's parse and render)."""
         entry = self._entry(path, lang, kind)
         if entry is None:
             return None
@@ -137,25 +169,26 @@ class Store:
         except OSError:
             return None
         head = FORMAT + key + b"\n"
-        if not data.startswith(head):
+        start = len(head) + CRC
+        if not data.startswith(head) or len(data) < start:
             return None
-        try:
-            value = loads(data[len(head) :])
-        except Exception:  # a corrupt entry (truncated, from another version): a miss
+        value = data[start:]
+        if checksum(value) != int.from_bytes(data[len(head) : start], "little"):
             return None
         return value
 
     def put(self, path: Path, lang: str, key: bytes, data: bytes, kind: str = "lessons") -> None:
-        """Store a value (`dumps` gave `data`) for this lesson, atomically; any failure leaves
+        """Store a value (`pack`ed pickles: `dumps`) for this lesson, atomically; any failure leaves
         the cache as it was."""
         entry = self._entry(path, lang, kind)
         if entry is None:
             return
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(entry, FORMAT + key + b"\n" + data)
+            crc = checksum(data).to_bytes(CRC, "little")
+            atomic_write(entry, FORMAT + key + b"\n" + crc + data)
         except OSError:
             return
 
 
-__all__ = ["ENV", "FOLDER", "Store", "dumps", "loads", "tool_digest"]
+__all__ = ["ENV", "FOLDER", "Store", "dumps", "loads", "pack", "tool_digest", "unpack"]

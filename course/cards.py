@@ -32,6 +32,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from .model import Card, CardKind, CardText, Section, SourceLoc
+from .translations import digest
 
 ID_COMMENT = re.compile(r"<!--\s*id:\s*([^\s>]*)\s*-->")
 """The author-owned card ID, `<!-- id: k3m9qz2a -->`."""
@@ -855,13 +856,15 @@ def _card(
     hide_single_paragraph(part.question)
     hide_single_paragraph(part.answer)
     inline = [t.content for t in (*part.question, *part.answer) if t.type == "inline"]
+    text = strip_comments("\n".join(inline))
+    explanation = plain_text([t for t in part.explanation if t.type == "inline"])
     return Card(
         id=meta["id"],
         kind=meta["kind"],
         rendered=render(part),
-        text=strip_comments("\n".join(inline)),
+        source_hash=digest(meta["kind"].value, text, explanation),
         section=section,
-        loc=SourceLoc(path, (part.open.map or [0])[0] + 1),
+        line=(part.open.map or [0])[0] + 1,
         id_line=meta["id_line"],
         clozes=meta["clozes"],
         tags=meta["tags"],

@@ -11,8 +11,8 @@ import hashlib
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,14 +31,18 @@ from .frontmatter import (
 )
 from .markdown import parser, walk
 from .model import (
+    CardSite,
     Course,
     CourseError,
     Lesson,
+    LessonText,
     Library,
     MediaFile,
     Problem,
+    SiteText,
     SourceLoc,
 )
+from .spill import Spill
 
 LANG_DIR = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 COURSE_FILE = "course.yml"
@@ -199,20 +203,21 @@ class LessonJob:
 @dataclass(frozen=True, slots=True)
 class Parsed:
     """What parsing one lesson gave: the lesson (None if it could not be read) and its problems,
-    in the order they were found. What the cache stores and worker processes send back."""
+    in the order they were found. What the cache stores and worker processes send back, with the
+    lesson's site strings apart (`_split`): the parent spills them to disk unread."""
 
     lesson: Lesson | None
     errors: tuple[Problem, ...] = ()
     warnings: tuple[Problem, ...] = ()
 
-    def serves(self, job: LessonJob) -> bool:
-        """It holds every string the job asks for (the site's, when it asks for them)."""
-        return self.lesson is None or self.lesson.rendered.site or not job.site
-
     def media_ok(self) -> bool:
         """Every image still has the content its name was made from (a cached parse is stale
         when one changed, though the lesson did not)."""
         return self.lesson is None or all(_media_name(m.path) == m.name for m in self.lesson.media)
+
+
+Result = tuple[Parsed, bytes | memoryview]
+"""A parse without its lesson's site strings, and those strings pickled (b'' when none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,10 +231,12 @@ class _Task:
 def parse_lessons(root: Path, jobs: Sequence[LessonJob]) -> list[Parsed]:
     """Parse every job, in order: from the cache where a lesson is unchanged, the rest in worker
     processes when there are more than POOL_THRESHOLD of them. Any order of work gives the same
-    results as a serial, uncached parse."""
+    results as a serial, uncached parse. Each lesson's site strings go to one spill file as
+    they arrive (spill.py): the library holds a handle on them."""
     store = cache.Store.beside(root)
     results: list[Parsed | None] = []
     tasks: dict[int, _Task] = {}
+    out = Spill()
     for i, job in enumerate(jobs):
         report = Report()
         data = read_bytes(job.path, report)
@@ -237,46 +244,97 @@ def parse_lessons(root: Path, jobs: Sequence[LessonJob]) -> list[Parsed]:
             results.append(Parsed(None, tuple(report.errors), tuple(report.warnings)))
             continue
         key = store.key(job.path, job.lang, display_path(job.path), data)
-        results.append(_cached(store, job, key))
-        if results[-1] is None:
+        hit = _cached(store, job, key)
+        results.append(None if hit is None else _attach(hit, out))
+        if hit is None:
             tasks[i] = _Task(job, data, key, store)
-    for i, parsed in zip(tasks, _run(list(tasks.values())), strict=True):
-        results[i] = parsed
+    where = list(tasks)
+    for n, result in _run(list(tasks.values())):
+        results[where[n]] = _attach(result, out)
     return [result for result in results if result is not None]
 
 
-def _cached(store: cache.Store, job: LessonJob, key: bytes) -> Parsed | None:
-    """The stored result; for the decks only, a result rendered for every output serves too."""
+def _cached(store: cache.Store, job: LessonJob, key: bytes) -> Result | None:
+    """The stored result; for the decks only, a result rendered for every output serves too
+    (its site strings left unread)."""
     kinds = ("lessons",) if job.site else ("lessons", job.kind)
     for kind in kinds:
-        value = store.get(job.path, job.lang, key, kind)
-        if isinstance(value, Parsed) and value.media_ok() and value.serves(job):
-            return value
+        data = store.get(job.path, job.lang, key, kind)
+        if data is None:
+            continue
+        try:
+            first, site = cache.unpack(data)
+            value = cache.loads(first)
+        except Exception:  # a corrupt entry (truncated, from another version): a miss
+            continue
+        if not isinstance(value, Parsed) or not value.media_ok():
+            continue
+        if value.lesson is None or not job.site:
+            return value, b""
+        if site:
+            return value, site
     return None
 
 
-def _run(tasks: list[_Task]) -> list[Parsed]:
+def _attach(result: Result, out: Spill) -> Parsed:
+    """The parse with its lesson's site strings, if any, in the spill file."""
+    parsed, site = result
+    if not site or parsed.lesson is None:
+        return parsed
+    lesson = parsed.lesson
+    handle = out.add(site, lesson.path)
+    rendered = LessonText(lesson.rendered.prose_digest, handle)
+    return replace(parsed, lesson=replace(lesson, rendered=rendered))
+
+
+def _split(parsed: Parsed) -> tuple[Parsed, SiteText | None]:
+    """The parse without its lesson's site strings, and those strings."""
+    lesson = parsed.lesson
+    if lesson is None or lesson.rendered.site is None:
+        return parsed, None
+    site = lesson.rendered.site.load()
+    lesson = replace(lesson, rendered=LessonText(lesson.rendered.prose_digest))
+    return replace(parsed, lesson=lesson), site
+
+
+def _run(tasks: list[_Task]) -> Iterator[tuple[int, Result]]:
+    """Each task's result (by its index) as soon as it is ready: a worker's waits in the pool
+    only until this process's next lesson is parsed, then goes to the spill file."""
     cores = _cores()
     if len(tasks) <= POOL_THRESHOLD or cores < 2:
-        return [_parse(task) for task in tasks]
+        yield from enumerate(map(_parse, tasks))
+        return
     # Imported here: a small course never starts a pool and does not pay for the import.
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    # This process parses a share too (the last lessons): that share is never pickled.
+    # This process parses a share too (the last lessons): that share's records are never
+    # pickled (its site strings are: for the spill file).
     shared = len(tasks) * (cores - 1) // cores
     with ProcessPoolExecutor(cores - 1, mp_context=context) as pool:
-        sent = pool.map(_parse_in_worker, tasks[:shared], chunksize=CHUNK)
-        own = [_parse(task) for task in tasks[shared:]]
-        return [*(_loaded(data) for data in sent), *own]
+        pending: dict[int, Future[list[bytes]]] = {
+            start: pool.submit(_parse_in_worker, tasks[start : min(start + CHUNK, shared)])
+            for start in range(0, shared, CHUNK)
+        }
+
+        def received(wait: bool) -> Iterator[tuple[int, Result]]:
+            for start in [s for s, f in pending.items() if wait or f.done()]:
+                for i, data in enumerate(pending.pop(start).result(), start):
+                    yield i, _loaded(data)
+
+        for i in range(shared, len(tasks)):
+            yield i, _parse(tasks[i])
+            yield from received(wait=False)
+        yield from received(wait=True)
 
 
-def _loaded(data: bytes) -> Parsed:
-    parsed = cache.loads(data)
+def _loaded(data: bytes) -> Result:
+    first, site = cache.unpack(data)
+    parsed = cache.loads(first)
     assert isinstance(parsed, Parsed)
-    return parsed
+    return parsed, site
 
 
 def _cores() -> int:
@@ -286,25 +344,30 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _parse(task: _Task) -> Parsed:
+def _parse(task: _Task) -> Result:
     """Parse one lesson and store the result in the cache when it has no errors."""
-    return _parse_and_store(task, send=False)[0]
+    parsed, site, _ = _parse_and_store(task, send=False)
+    return parsed, site
 
 
-def _parse_in_worker(task: _Task) -> bytes:
-    """In a worker process: the result pickled once, for the cache and for the parent."""
-    return _parse_and_store(task, send=True)[1]
+def _parse_in_worker(tasks: Sequence[_Task]) -> list[bytes]:
+    """In a worker process: each result pickled once, for the cache and for the parent."""
+    return [_parse_and_store(task, send=True)[2] for task in tasks]
 
 
-def _parse_and_store(task: _Task, send: bool) -> tuple[Parsed, bytes]:
+def _parse_and_store(task: _Task, send: bool) -> tuple[Parsed, bytes, bytes]:
+    """The parse (without its site strings), the site strings pickled, and both packed (b''
+    unless sent or stored)."""
     report = Report()
     job = task.job
     lesson = load_lesson(job.path, job.lang, job.root, report, task.data, site=job.site)
-    parsed = Parsed(lesson, tuple(report.errors), tuple(report.warnings))
-    data = cache.dumps(parsed) if send or task.store.folder is not None else b""
-    if not parsed.errors and data:
+    parsed, site = _split(Parsed(lesson, tuple(report.errors), tuple(report.warnings)))
+    site_data = b"" if site is None else cache.dumps(site)
+    store = task.store.folder is not None and not parsed.errors
+    data = cache.pack(cache.dumps(parsed), site_data) if send or store else b""
+    if store:
         task.store.put(job.path, job.lang, task.key, data, job.kind)
-    return parsed, data
+    return parsed, site_data, data
 
 
 def check_unique(report: Report, items: Iterable[tuple[str, SourceLoc]], what: str) -> None:
@@ -349,7 +412,8 @@ def load_lesson(
     if front is None:
         return None
     media = resolve_images(path, root, tokens, report)
-    card_text = partial(render.card_text, lang=lang, site=site)
+    sites: list[CardSite] | None = [] if site else None
+    card_text = partial(render.card_text, lang=lang, sites=sites)
     sections, cards = collect(display_path(path), tokens, card_text)
     info = render.LessonInfo(front.id, front.title, front.description, lang, sections)
     return Lesson(
@@ -358,7 +422,7 @@ def load_lesson(
         lang=lang,
         order=front.order,
         path=display_path(path),
-        rendered=render.lesson_text(tokens, info, cards, site),
+        rendered=render.lesson_text(tokens, info, cards, sites),
         sections=sections,
         cards=cards,
         media=media,

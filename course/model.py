@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,8 +92,9 @@ class MediaFile:
 
 @dataclass(frozen=True, slots=True)
 class CardText:
-    """A card as every output shows it: strings rendered from its tokens in the process that
-    parsed the lesson (render.py), so that no token outlives its lesson's parse."""
+    """A card as the decks (and translation checks) show it: strings rendered from its tokens in
+    the process that parsed the lesson (render.py), so that no token outlives its lesson's parse.
+    What the site shows of it is in its lesson's `SiteText` (`CardSite`), loaded when needed."""
 
     front: str
     """Anki's first field (`Front`; a cloze's `Text`): the question, clozes as `{{cN::...}}`."""
@@ -100,16 +102,20 @@ class CardText:
     """Anki's `Back`: the answer ('' for a cloze)."""
     explanation: str
     """Anki's `Explanation`: the block quote under the card ('' when there is none)."""
+    media: tuple[str, ...] = ()
+    """Image names the card shows (the deck packs them), sorted."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardSite:
+    """A card as the site (and SCORM packages) show it: part of its lesson's `SiteText`."""
+
     sides: tuple[tuple[str, str], ...]
     """The site's review sides (front, back): one pair for a Q/A card (question, answer; a
     reversed card's reverse swaps them), one per cloze number (in `Card.clozes` order)."""
     question_text: str
-    """The question without markup (search, "what changed" list; '' without site strings)."""
+    """The question without markup (search, "what changed" list)."""
     answer_text: str
-    explanation_text: str
-    """The explanation without markup (a translation's card hash)."""
-    media: tuple[str, ...] = ()
-    """Image names the card shows (the deck packs them), sorted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,18 +141,47 @@ class SearchRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class LessonText:
-    """A lesson's strings for the outputs (render.py), beside its cards' `CardText`."""
+class SiteText:
+    """A lesson's strings for the site and SCORM packages (render.py): most of what a loaded
+    library would weigh, so a large build keeps them out of memory (lessons.py spills them to a
+    temporary file) and the writers load them one lesson at a time: `Lesson.site_text()`."""
 
     body: str
     """The lesson's article on the course page (HTML, cards included)."""
     search: tuple[SearchRecord, ...]
     """Its search records: the introduction and each section's prose, then each card."""
+    cards: tuple[CardSite, ...]
+    """Each card's site strings, in `Lesson.cards` order."""
+
+
+class SiteRef(abc.ABC):
+    """Where a lesson's `SiteText` is: in memory (`Held`) or in a build's spill file."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def load(self) -> SiteText: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Held(SiteRef):
+    """A `SiteText` in memory: what a lesson's parse makes, before the loader spills it."""
+
+    value: SiteText
+
+    def load(self) -> SiteText:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class LessonText:
+    """A lesson's strings for the outputs (render.py), beside its cards' `CardText`."""
+
     prose_digest: str
     """The hash of its prose (title, description, text outside cards): translations.py."""
-    site: bool = True
-    """Whether the site's strings were rendered (`body`, `search`, each card's `sides` and plain
-    question and answer): not for a build without site and SCORM packages (decks only)."""
+    site: SiteRef | None = None
+    """Where its site strings are; None when they were not rendered (a build without site and
+    SCORM packages: decks only)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -158,17 +193,24 @@ class Card:
     kind: CardKind
     rendered: CardText
     """What every output shows of the card, rendered where the lesson was parsed."""
-    text: str
-    """The card's Markdown source without its ID comment: for search and plain-text uses."""
+    source_hash: str
+    """What a translator translates of the card, hashed (translations.card_hash): its kind, its
+    Markdown source without the ID comment and its explanation's text (the source itself is not
+    kept: a library of 100,000 cards would hold it for this hash only)."""
     section: Section
-    loc: SourceLoc
-    """The card's first line."""
+    line: int
+    """The card's first line (1-based; its file is its section's)."""
     id_line: int
     """0-based line (in the file) where a missing ID would be appended."""
     clozes: tuple[int, ...] = ()
     """Cloze numbers used by a cloze card, in ascending order."""
     tags: tuple[str, ...] = ()
     """Anki tags from the Obsidian plugin's deck tag at the card's start (`#a/b` -> `a::b`)."""
+
+    @property
+    def loc(self) -> SourceLoc:
+        """The card's first line, for messages (made when asked: not one record per card)."""
+        return SourceLoc(self.section.loc.path, self.line)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -201,6 +243,13 @@ class Lesson:
     description: str = ""
     translated_from: str | None = None
     """Front matter `translated_from`: the language of the lesson (same id) this one translates."""
+
+    def site_text(self) -> SiteText:
+        """The lesson's site strings (page body, search records, each card's sides), loaded
+        from where the loader put them: the site and SCORM writers ask one lesson at a time."""
+        if self.rendered.site is None:
+            raise ValueError(f"{self.path}: loaded for the decks only (load_library(site=False))")
+        return self.rendered.site.load()
 
     def cards_in(self, section: Section) -> tuple[Card, ...]:
         return tuple(c for c in self.cards if c.section is section)

@@ -22,7 +22,17 @@ from markdown_it.utils import OptionsDict
 from . import markdown
 from .cards import CardTokens, card_meta, cloze_meta, heading_section, plain_text
 from .messages import Messages, messages
-from .model import Card, CardKind, CardText, LessonText, SearchRecord, Section
+from .model import (
+    Card,
+    CardKind,
+    CardSite,
+    CardText,
+    Held,
+    LessonText,
+    SearchRecord,
+    Section,
+    SiteText,
+)
 from .translations import digest
 
 Side = Literal["front", "back"]
@@ -225,9 +235,9 @@ def anki_renderer() -> RendererHTML:
 # -- one lesson's strings -------------------------------------------------------------------------
 
 
-def card_text(part: CardTokens, lang: str, site: bool = True) -> CardText:
-    """A card's strings (its side tokens already final: `cards.hide_single_paragraph` applied);
-    without `site`, only what decks and translation checks read."""
+def card_text(part: CardTokens, lang: str, sites: list[CardSite] | None = None) -> CardText:
+    """A card's strings for the decks (its side tokens already final:
+    `cards.hide_single_paragraph` applied); its site strings appended to `sites`, when given."""
     meta = card_meta(part.open)
     question, answer, explanation = part.question, part.answer, part.explanation
     out = anki_renderer()
@@ -235,16 +245,21 @@ def card_text(part: CardTokens, lang: str, site: bool = True) -> CardText:
     front = markdown.render(out, question, ANKI_ENV).strip()
     back = "" if cloze else markdown.render(out, answer, ANKI_ENV).strip()
     note = markdown.render(out, explanation, ANKI_ENV).strip() if explanation else ""
-    inline = [t for t in explanation if t.type == "inline"]
     media = _media((*question, *answer, *explanation))
-    if not site:
-        return CardText(front, back, note, (), "", "", plain_text(inline), media)
-    sides = _sides(part, meta["kind"], meta["clozes"], lang)
-    if not cloze:  # a plain card's sides are often its fields: one string for both
+    if sites is not None:
+        sites.append(_card_site(part, meta["kind"], meta["clozes"], lang))
+    return CardText(front, back, note, media)
+
+
+def _card_site(part: CardTokens, kind: CardKind, clozes: Sequence[int], lang: str) -> CardSite:
+    """A card's site strings; a plain text equal to a side is that side's string (one string in
+    the pickle, where the same object is written once)."""
+    sides = _sides(part, kind, clozes, lang)
+    question, answer = _text(part.question), _text(part.answer)
+    if kind is not CardKind.CLOZE:
         ((site_front, site_back),) = sides
-        sides = ((_same(site_front, front), _same(site_back, back)),)
-    texts = (_same(_text(question), front), _same(_text(answer), back), plain_text(inline))
-    return CardText(front, back, note, sides, *texts, media)
+        question, answer = _same(question, site_front), _same(answer, site_back)
+    return CardSite(sides, question, answer)
 
 
 def _same(value: str, other: str) -> str:
@@ -306,27 +321,32 @@ class LessonInfo:
 
 
 def lesson_text(
-    tokens: Sequence[Token], info: LessonInfo, cards: Sequence[Card], site: bool = True
+    tokens: Sequence[Token],
+    info: LessonInfo,
+    cards: Sequence[Card],
+    sites: Sequence[CardSite] | None = None,
 ) -> LessonText:
-    """The lesson's page body, search records and prose digest (`cards`: its cards, rendered);
-    without `site`, the digest only."""
-    if not site:
-        return LessonText("", (), _prose_digest(tokens, info), site=False)
+    """The lesson's prose digest and, given its cards' site strings (`card_text`'s `sites`), its
+    site strings: page body, search records (`cards`: its cards, rendered)."""
+    digest = _prose_digest(tokens, info)
+    if sites is None:
+        return LessonText(digest)
     shift = 1 if any(s.level == 1 for s in info.sections) else 0
     ctx = PageContext(t=_labels(info.lang), lesson=info.id, shift=shift)
     body = markdown.render(site_renderer(), tokens, ctx)
-    search = (*_prose_records(tokens, info), *_card_records(info, cards))
-    return LessonText(body, search, _prose_digest(tokens, info))
+    search = (*_prose_records(tokens, info), *_card_records(info, cards, sites))
+    return LessonText(digest, Held(SiteText(body, search, tuple(sites))))
 
 
-def _card_records(info: LessonInfo, cards: Sequence[Card]) -> list[SearchRecord]:
+def _card_records(
+    info: LessonInfo, cards: Sequence[Card], sites: Sequence[CardSite]
+) -> list[SearchRecord]:
     """A search record per card: its question as title, its answer as text."""
     records = []
-    for card in cards:
+    for card, text in zip(cards, sites, strict=True):
         section = card.section.id
         where = heading_id(info.id, section) if section else lesson_anchor(info.id)
         href = card_anchor(card.id) if card.id else where
-        text = card.rendered
         records.append(
             SearchRecord(href, text.question_text, text.answer_text, info.title, card=True)
         )

@@ -44,7 +44,7 @@ from markupsafe import Markup
 from . import anki
 from .cache import Store, tool_digest
 from .messages import FALLBACK_LANG, Messages, messages
-from .model import Card, CardKind, CardText, Course, Lesson, LessonText, Library, SearchRecord
+from .model import Card, CardKind, Course, Lesson, Library, SearchRecord
 from .render import card_anchor, heading_id, lesson_anchor, sheet_anchor
 from .updates import ReleaseNotes
 
@@ -131,36 +131,18 @@ class ReviewItem:
         }
 
 
-# The site reads the rendered strings (render.py) through these two functions only: where the
-# library keeps them (in the records, or loaded on demand) is their business alone.
-
-
-def card_text(card: Card) -> CardText:
-    """The card's rendered strings: its review sides, its question as text."""
-    return card.rendered
-
-
-def lesson_text(lesson: Lesson) -> LessonText:
-    """The lesson's rendered strings: its page text and search records. Raises ValueError for a
-    lesson loaded for the decks only (`load_library(site=False)`)."""
-    text = lesson.rendered
-    if not text.site:
-        raise ValueError(f"{lesson.path}: loaded for the decks only (load_library(site=False))")
-    return text
-
-
-def card_sides(card: Card) -> tuple[tuple[str, str], ...]:
-    """The card's rendered (front, back) sides, one pair per review side."""
-    return card_text(card).sides
+# The site reads a lesson's rendered strings (render.py) through `Lesson.site_text()` only: the
+# library keeps them on disk until asked (spill.py), one lesson at a time.
 
 
 def lesson_body(lesson: Lesson) -> str:
-    """The lesson's rendered page text."""
-    return lesson_text(lesson).body
+    """The lesson's rendered page text. Raises ValueError for a lesson loaded for the decks only
+    (`load_library(site=False)`)."""
+    return lesson.site_text().body
 
 
 def search_records(lesson: Lesson) -> tuple[SearchRecord, ...]:
-    return lesson_text(lesson).search
+    return lesson.site_text().search
 
 
 def _item_ids(card: Card) -> list[str]:
@@ -181,10 +163,10 @@ def item_ids(lesson: Lesson) -> list[str]:
 def review_items(lesson: Lesson) -> list[ReviewItem]:
     """The lesson's review items, from its cards' rendered sides (render.py)."""
     items: list[ReviewItem] = []
-    for card in lesson.cards:
+    for card, site in zip(lesson.cards, lesson.site_text().cards, strict=True):
         if card.id is None:
             continue
-        sides = card_sides(card)
+        sides = site.sides
         if card.kind is CardKind.CLOZE:
             for n, (front, back) in zip(card.clozes, sides, strict=True):
                 items.append(
@@ -765,11 +747,16 @@ def updates_view(course: Course, notes: ReleaseNotes | None) -> UpdatesView:
     def text(key: str, **args: str) -> str:
         return anki.update_text(course.lang, key, **args)
 
-    cards = {card.id: card for card in course.cards if card.id}
+    cards = {
+        card.id: (lesson, n)
+        for lesson in course.lessons
+        for n, card in enumerate(lesson.cards)
+        if card.id
+    }
 
     def links(ids: Sequence[str]) -> tuple[tuple[str, str], ...]:
         return tuple(
-            (card_text(cards[i]).question_text, f"#{card_anchor(i)}") for i in ids if i in cards
+            (_question_text(*cards[i]), f"#{card_anchor(i)}") for i in ids if i in cards
         )
 
     keys = ("changes_title", "changes_added", "changes_changed", "changes_none", "guide_link")
@@ -783,6 +770,11 @@ def updates_view(course: Course, notes: ReleaseNotes | None) -> UpdatesView:
         links(notes.changed),
         text("changes_retired", n=str(notes.retired)) if notes.retired else "",
     )
+
+
+def _question_text(lesson: Lesson, n: int) -> str:
+    """The question, without markup, of the lesson's card number `n`."""
+    return lesson.site_text().cards[n].question_text
 
 
 GUIDE_FILE = "guide.html"

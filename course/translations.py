@@ -37,8 +37,9 @@ def digest(*parts: str) -> str:
 
 
 def card_hash(card: Card) -> str:
-    """What a translator translates of a card: its kind, its text and its explanation."""
-    return digest(card.kind.value, card.text, card.rendered.explanation_text)
+    """What a translator translates of a card: its kind, its text and its explanation (hashed
+    where it was parsed: cards.py)."""
+    return card.source_hash
 
 
 def lesson_hash(lesson: Lesson) -> str:

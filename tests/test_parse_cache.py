@@ -21,27 +21,29 @@ PNG = bytes.fromhex(
 )
 
 
-def fingerprint(library: Library) -> list[Any]:
+def fingerprint(library: Library, site: bool = True) -> list[Any]:
     """Everything a Library holds that outputs read, as comparable values (rendered strings are
-    frozen records: they compare by value)."""
+    frozen records: they compare by value; the site's strings as `site_text()` loads them, or
+    left out without `site`)."""
     courses = [
         (course.lang, course.title, course.description, course.mastery_score, lesson_parts)
         for course in library.courses
-        for lesson_parts in [[lesson_fingerprint(lesson) for lesson in course.lessons]]
+        for lesson_parts in [[lesson_fingerprint(lesson, site) for lesson in course.lessons]]
     ]
     return [library.id, library.title, courses, library.warnings]
 
 
-def lesson_fingerprint(lesson: lessons.Lesson) -> list[Any]:
+def lesson_fingerprint(lesson: lessons.Lesson, site: bool = True) -> list[Any]:
     sections = [(s.id, s.title, s.level, s.loc) for s in lesson.sections]
     cards = [
-        (c.id, c.kind, c.rendered, c.text, c.section.id, c.loc, c.id_line, c.clozes)
+        (c.id, c.kind, c.rendered, c.source_hash, c.section.id, c.loc, c.id_line, c.clozes)
         for c in lesson.cards
     ]
     more_cards = [(c.tags, lesson.sections.index(c.section)) for c in lesson.cards]
     head = [lesson.id, lesson.title, lesson.lang, lesson.order, lesson.path, lesson.media]
     more = [lesson.source, lesson.tags, lesson.description, lesson.translated_from]
-    return [*head, *more, lesson.rendered, sections, cards, more_cards]
+    strings = [lesson.rendered.prose_digest, lesson.site_text() if site else None]
+    return [*head, *more, *strings, sections, cards, more_cards]
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -270,9 +272,7 @@ def test_decks_only_renders_no_site_strings_and_never_serves_the_site(
     serial = serial_uncached(course, monkeypatch)
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
     decks = load_library(course, site=False)
-    lesson = decks.courses[0].lessons[0]
-    assert lesson.rendered.body == ""
-    assert all(card.rendered.sides == () for card in lesson.cards)
+    assert all(lesson.rendered.site is None for c in decks.courses for lesson in c.lessons)
     assert decks_of(decks, tmp_path / "decks-only") == decks_of(serial, tmp_path / "serial")
     with pytest.raises(ValueError, match="decks only"):
         pipeline.build(decks, None, tmp_path / "site", pipeline.BuildOptions(draft=True))
@@ -281,5 +281,7 @@ def test_decks_only_renders_no_site_strings_and_never_serves_the_site(
     assert len(parsed) == 15, "entries without the site's strings do not serve a full load"
     assert fingerprint(full) == fingerprint(serial)
     parsed.clear()
-    assert fingerprint(load_library(course, site=False)) == fingerprint(full)
+    decks = load_library(course, site=False)
+    assert fingerprint(decks, site=False) == fingerprint(full, site=False)
     assert parsed == [], "a full load's entries serve a decks-only load"
+    assert all(lesson.rendered.site is None for c in decks.courses for lesson in c.lessons)

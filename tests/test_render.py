@@ -63,23 +63,23 @@ def load(tmp_path: Path, text: str = LESSON) -> Lesson:
 
 def test_card_strings_are_each_outputs_rendering(tmp_path: Path) -> None:
     lesson = load(tmp_path)
-    basic, reversed_, cloze, no_id = (card.rendered for card in lesson.cards)
+    basic, reversed_, cloze, _ = (card.rendered for card in lesson.cards)
+    site_basic, site_reversed, site_cloze, site_no_id = lesson.site_text().cards
     (image,) = lesson.media
     img = f'<img src="{image.name}" alt="kropka">'
     assert basic.front == f"Pytanie {img}"  # a deck's image: its name, beside the collection
     assert basic.back == "Odpowiedź <strong>ważna</strong>"
     assert basic.explanation == "<p>Bo <em>tak</em>.</p>"
     site_img = f'<img src="../media/{image.name}" alt="kropka">'
-    assert basic.sides == ((f"Pytanie {site_img}", "Odpowiedź <strong>ważna</strong>"),)
-    assert (basic.question_text, basic.answer_text) == ("Pytanie kropka", "Odpowiedź ważna")
-    assert basic.explanation_text == "Bo tak."
+    assert site_basic.sides == ((f"Pytanie {site_img}", "Odpowiedź <strong>ważna</strong>"),)
+    assert (site_basic.question_text, site_basic.answer_text) == ("Pytanie kropka", "Odpowiedź ważna")
     assert basic.media == (image.name,)
-    assert reversed_.sides == (("Jeden", "Dwa"),)
+    assert site_reversed.sides == (("Jeden", "Dwa"),)
     assert reversed_.media == ()
     assert cloze.front == "Słowo {{c1::pierwsze}} i {{c2::drugie::wskazówka}}."
     assert cloze.back == ""
     gap, other = '<span class="cloze-gap">[…]</span>', '<span class="cloze-other">'
-    assert cloze.sides == (
+    assert site_cloze.sides == (
         (
             f'Słowo {gap}<span class="cloze-text" hidden>pierwsze</span> i {other}drugie</span>.',
             f'Słowo <mark class="cloze">pierwsze</mark> i {other}drugie</span>.',
@@ -90,12 +90,12 @@ def test_card_strings_are_each_outputs_rendering(tmp_path: Path) -> None:
             f'Słowo {other}pierwsze</span> i <mark class="cloze">drugie</mark>.',
         ),
     )
-    assert (no_id.question_text, no_id.answer_text) == ("Bez ID", "Nic")
+    assert (site_no_id.question_text, site_no_id.answer_text) == ("Bez ID", "Nic")
 
 
 def test_lesson_strings(tmp_path: Path) -> None:
     lesson = load(tmp_path)
-    body = lesson.rendered.body
+    body = lesson.site_text().body
     # A lesson with its own `#` headings sits under the page's h1: every level one lower.
     assert '<h2 id="lesson/demo/wstęp" tabindex="-1">Wstęp</h2>' in body
     assert '<h3 id="lesson/demo/dalej" tabindex="-1">Dalej</h3>' in body
@@ -104,7 +104,7 @@ def test_lesson_strings(tmp_path: Path) -> None:
     assert f'{card}<p class="card-label">{label}</p>' in body
     assert 'src="../media/' in body
     assert "{{c1::" not in body
-    records = [(r.href, r.title, r.text, r.card) for r in lesson.rendered.search]
+    records = [(r.href, r.title, r.text, r.card) for r in lesson.site_text().search]
     assert records == [
         ("lesson/demo", "Demo", "", False),
         ("lesson/demo/wstęp", "Wstęp", "Tekst lekcji z obrazem kropka.", False),
@@ -124,7 +124,9 @@ def test_translation_hashes_are_those_of_earlier_versions(tmp_path: Path) -> Non
     expected = translations.digest("Demo", "Krótko.", *prose)
     assert translations.lesson_hash(lesson) == expected
     card = lesson.cards[0]
-    assert translations.card_hash(card) == translations.digest("basic", card.text, "Bo tak.")
+    source = "Pytanie ![kropka](dot.png)\nOdpowiedź **ważna**"  # the ID comment left out
+    assert translations.card_hash(card) == translations.digest("basic", source, "Bo tak.")
+    assert translations.card_hash(card) == "8392b7ad4b0b29bb"  # what version 274ffd7 recorded
     edited = load(tmp_path, LESSON.replace("Odpowiedź", "Odpowiedzi"))
     assert translations.lesson_hash(edited) == expected, "a card is not prose"
     assert translations.lesson_hash(load(tmp_path, LESSON.replace("prozy", "tekstu"))) != expected
@@ -151,5 +153,5 @@ def test_labels_are_the_lessons_language_and_quiet(
     lesson = load_lesson(folder / "01.md", lang, tmp_path / "lessons", Report())
     assert lesson is not None
     label = messages("pl" if lang == "pl" else "en")("check_yourself")
-    assert f'<p class="card-label">{label}</p>' in lesson.rendered.body
+    assert f'<p class="card-label">{label}</p>' in lesson.site_text().body
     assert "no message catalogue" not in caplog.text

@@ -1,0 +1,103 @@
+"""The site strings of a loaded library, on disk until the site and SCORM writers ask for them.
+
+A lesson's `SiteText` (page body, search records, each card's sides: render.py) is most of what a
+loaded library weighs (two thirds at 100,000 cards). The loader writes each lesson's, pickled as
+the worker or the parse cache gave it, to one temporary file of the build (unlinked: nothing is
+left behind, nobody else writes it) and the lesson keeps a `Spilled` handle; `load()` reads it
+back, one lesson at a time. A failure to write keeps the strings in memory instead (the build
+only weighs more); a failure to read back is an error, never wrong output.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import click
+
+from . import cache
+from .model import Held, SiteRef, SiteText
+
+
+class SpillError(click.ClickException):
+    """A lesson's site strings could not be read back: the build stops, nothing is written."""
+
+
+class Spill:
+    """One build's spill file, made on the first lesson that needs it."""
+
+    __slots__ = ("_end", "_file", "_last")
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+        self._end = 0
+        self._last: tuple[int, SiteText] | None = None
+        """The last lesson read back (its offset): the page body and the review items of a
+        lesson are read one after the other."""
+
+    def __del__(self) -> None:
+        """The file goes with the last lesson that refers to it (unlinked: nothing remains)."""
+        if self._file is not None:
+            self._file.close()
+
+    def add(self, data: bytes | memoryview, path: Path) -> SiteRef:
+        """A handle on `data` (a pickled `SiteText`), written to the file."""
+        offset = self._end
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="course-site-", buffering=0)  # noqa: SIM115 (open as long as the library)
+            _write_all(self._file.fileno(), data, offset)
+        except OSError:  # a full or read-only temporary folder: keep the strings in memory
+            value = cache.loads(data)
+            assert isinstance(value, SiteText)
+            return Held(value)
+        self._end = offset + len(data)
+        return Spilled(self, offset, len(data), cache.checksum(data), path)
+
+    def read(self, ref: Spilled) -> SiteText:
+        if self._last is not None and self._last[0] == ref.offset:
+            return self._last[1]
+        try:
+            assert self._file is not None
+            data = os.pread(self._file.fileno(), ref.size, ref.offset)
+            if len(data) != ref.size or cache.checksum(data) != ref.crc:
+                raise ValueError("the data read back differs from what was written")
+            value = cache.loads(data)
+            if not isinstance(value, SiteText):
+                raise ValueError(f"not a lesson's site strings: {type(value).__name__}")
+        except Exception as exc:
+            raise SpillError(
+                f"{ref.path}: cannot read the lesson's site strings back from the build's"
+                f" temporary file ({exc}); nothing was written"
+            ) from exc
+        self._last = (ref.offset, value)
+        return value
+
+
+def _write_all(fd: int, data: bytes | memoryview, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        done = os.pwrite(fd, view, offset)
+        view, offset = view[done:], offset + done
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Spilled(SiteRef):
+    """A lesson's `SiteText` in a spill file: where it starts, its size and checksum."""
+
+    spill: Spill
+    offset: int
+    size: int
+    crc: int
+    path: Path
+    """The lesson, for the message when it cannot be read back."""
+
+    def load(self) -> SiteText:
+        return self.spill.read(self)
+
+    def __reduce__(self) -> tuple[type[Held], tuple[SiteText]]:
+        """Pickled (sent to another process), the handle carries the strings themselves."""
+        return Held, (self.load(),)

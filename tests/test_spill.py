@@ -1,0 +1,155 @@
+"""The site strings of a loaded library wait on disk (spill.py) until `Lesson.site_text()` asks.
+
+What a lesson loads must be what its parse rendered, whichever way the parse came (this process,
+a worker, the cache); a spill file that cannot be written costs memory only; one that reads back
+wrong stops the build with the lesson's name, never gives wrong output; and a cache entry without
+the site's strings (or with damaged ones) is parsed again.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from course import cache, lessons, pipeline
+from course.lessons import Report, load_lesson, load_library
+from course.model import Held, Library
+from course.spill import Spilled, SpillError
+
+BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
+
+
+@pytest.fixture
+def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    shutil.copytree(BUNDLED, tmp_path / "lessons")
+    return tmp_path / "lessons"
+
+
+def rendered_directly(library: Library) -> None:
+    """Every lesson's spilled site strings equal a fresh parse's, held in memory."""
+    for course in library.courses:
+        for lesson in course.lessons:
+            assert isinstance(lesson.rendered.site, Spilled)
+            fresh = load_lesson(lesson.path, lesson.lang, library.root, Report())
+            assert fresh is not None
+            assert isinstance(fresh.rendered.site, Held)
+            assert lesson.site_text() == fresh.site_text()
+            assert len(lesson.site_text().cards) == len(lesson.cards)
+
+
+@pytest.mark.parametrize("pool", [False, True], ids=["this-process", "workers"])
+def test_site_text_loads_what_the_parse_rendered(
+    course: Path, monkeypatch: pytest.MonkeyPatch, pool: bool
+) -> None:
+    monkeypatch.setattr(lessons, "POOL_THRESHOLD", 0 if pool else 10**9)
+    monkeypatch.setattr(lessons, "_cores", lambda: 2)
+    rendered_directly(load_library(course))  # parsed
+    rendered_directly(load_library(course))  # from the cache
+
+
+def test_lessons_load_in_any_order_and_again(course: Path) -> None:
+    library = load_library(course)
+    ordered = [lesson for c in library.courses for lesson in c.lessons]
+    first = {lesson.id + lesson.lang: lesson.site_text() for lesson in ordered}
+    for lesson in reversed(ordered):
+        assert lesson.site_text() == first[lesson.id + lesson.lang]
+        assert lesson.site_text().body  # the same again (the last one read is kept)
+
+
+def test_a_lesson_sent_to_another_process_carries_its_strings(course: Path) -> None:
+    lesson = load_library(course).courses[0].lessons[0]
+    copy = pickle.loads(pickle.dumps(lesson))
+    assert isinstance(copy.rendered.site, Held)
+    assert copy.site_text() == lesson.site_text()
+
+
+def test_a_spill_that_cannot_be_written_keeps_the_strings_in_memory(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = load_library(course)
+    outputs = tmp_path / "expected"
+    pipeline.build(expected, outputs / "decks", outputs / "site", pipeline.BuildOptions())
+
+    def full(fd: int, data: object, offset: int) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    library = load_library(course)
+    held = [lesson.rendered.site for c in library.courses for lesson in c.lessons]
+    assert all(isinstance(site, Held) for site in held)
+    got = tmp_path / "got"
+    pipeline.build(library, got / "decks", got / "site", pipeline.BuildOptions())
+    for name in ("decks", "site"):
+        files = sorted(p for p in (outputs / name).rglob("*") if p.is_file())
+        assert files
+        for path in files:
+            assert (got / name / path.relative_to(outputs / name)).read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:-1],  # short read
+        lambda data: data[:10] + bytes([data[10] ^ 1]) + data[11:],  # a flipped bit
+        lambda data: data.replace(b"<p>", b"<q>", 1),  # still a pickle: other strings
+    ],
+    ids=["short", "flipped", "changed"],
+)
+def test_a_spill_that_reads_back_wrong_is_an_error_naming_the_lesson(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: object
+) -> None:
+    library = load_library(course)
+    lesson = library.courses[0].lessons[3]
+    ref = lesson.rendered.site
+    assert isinstance(ref, Spilled)
+    real = os.pread
+
+    def damaged(fd: int, size: int, offset: int) -> bytes:
+        data = real(fd, size, offset)
+        return damage(data) if offset == ref.offset else data  # type: ignore[operator]
+
+    monkeypatch.setattr(os, "pread", damaged)
+    library.courses[0].lessons[0].site_text()  # another lesson reads back right
+    with pytest.raises(SpillError, match=f"{lesson.path}: cannot read"):
+        lesson.site_text()
+    site = tmp_path / "site"
+    with pytest.raises(SpillError):
+        pipeline.build(library, None, site, pipeline.BuildOptions(draft=True))
+    assert not site.exists(), "nothing written"
+
+
+def test_an_entry_without_the_site_strings_is_parsed_again(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry of the full cache whose site part is missing (well formed, checksum right) does
+    not serve a full load; it still serves a decks-only one."""
+    expected = [lesson.site_text() for c in load_library(course).courses for lesson in c.lessons]
+    for entry in (tmp_path / "cache" / "lessons").glob("*.pickle"):
+        data = entry.read_bytes()
+        head = data.index(b"\n", len(cache.FORMAT)) + 1
+        first, _ = cache.unpack(data[head + cache.CRC :])
+        value = cache.pack(bytes(first), b"")
+        crc = cache.checksum(value).to_bytes(cache.CRC, "little")
+        entry.write_bytes(data[:head] + crc + value)
+    parsed: list[Path] = []
+    original = lessons.load_lesson
+
+    def counting(path: Path, *args: object, **options: object) -> object:
+        parsed.append(path)
+        return original(path, *args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lessons, "load_lesson", counting)
+    decks = load_library(course, site=False)
+    assert parsed == []
+    assert decks.courses
+    library = load_library(course)
+    assert len(parsed) == 15
+    assert [lesson.site_text() for c in library.courses for lesson in c.lessons] == expected
