@@ -13,12 +13,13 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
 import tempfile
 import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -389,27 +390,30 @@ CARD_SQL = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
 @dataclass(frozen=True, slots=True)
 class Collection:
-    """One language's collection (the SQLite file's bytes), before it is zipped into its .apkg."""
+    """One language's collection (its SQLite scratch file), before it is zipped into its .apkg."""
 
     deck: DeckPlan
-    data: bytes
+    path: Path
     stamp: int
     """The newest mod time in it: the zip entries' date."""
     cards: int
 
     def pack(self, out: Path) -> DeckResult:
         """Write `out`, the .apkg: the collection and the images the notes show."""
-        _write_zip(out, self.data, _card_media(self.deck), self.stamp)
+        _write_zip(out, self.path, _card_media(self.deck), self.stamp)
         return DeckResult(out, len(self.deck.notes), self.cards)
 
 
 def write_deck(deck: DeckPlan, out: Path) -> DeckResult:
     """Write `out` (an .apkg) for one language."""
-    return collection(deck).pack(out)
+    with collection(deck) as made:
+        return made.pack(out)
 
 
-def collection(deck: DeckPlan) -> Collection:
-    """The collection's SQLite file, written to a scratch file and read back."""
+@contextmanager
+def collection(deck: DeckPlan) -> Iterator[Collection]:
+    """The collection's SQLite file, in a scratch file deleted on leaving (streamed into the zip
+    from there: a 100,000-card collection is never held in memory)."""
     plan = deck.plan
     stamp = max([*plan.note_mods.values(), *plan.note_type_mods.values()], default=0)
     db_fd, db_name = tempfile.mkstemp(suffix=".anki2")
@@ -427,10 +431,9 @@ def collection(deck: DeckPlan) -> Collection:
             _write_decks_and_models(cursor, deck)
             cards = _write_rows(cursor, deck, stamp * 1000)
             conn.commit()
-        data = Path(db_name).read_bytes()
+        yield Collection(deck, Path(db_name), stamp, cards)
     finally:
         Path(db_name).unlink(missing_ok=True)
-    return Collection(deck, data, stamp, cards)
 
 
 def _write_rows(cursor: sqlite3.Cursor, deck: DeckPlan, first_id: int) -> int:
@@ -502,7 +505,7 @@ def _card_media(deck: DeckPlan) -> list[MediaFile]:
     return [known[name] for name in sorted(used)]
 
 
-def _write_zip(out: Path, db: bytes, media: Sequence[MediaFile], stamp: int) -> None:
+def _write_zip(out: Path, db: Path, media: Sequence[MediaFile], stamp: int) -> None:
     """A zip whose bytes depend only on its content: fixed entry dates and order."""
     date = time.gmtime(max(stamp, 315_532_800))[:6]  # zip dates start in 1980
 
@@ -513,7 +516,10 @@ def _write_zip(out: Path, db: bytes, media: Sequence[MediaFile], stamp: int) -> 
         return info
 
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr(entry("collection.anki2"), db)
+        info = entry("collection.anki2")
+        info.file_size = db.stat().st_size  # as writestr sets it: the same header
+        with db.open("rb") as source, archive.open(info, "w") as target:
+            shutil.copyfileobj(source, target, 1 << 20)
         archive.writestr(entry("media"), json.dumps({str(i): m.name for i, m in enumerate(media)}))
         for i, item in enumerate(media):
             archive.writestr(entry(str(i)), item.path.read_bytes())

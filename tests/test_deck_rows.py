@@ -72,7 +72,7 @@ def genanki_deck(deck: anki.DeckPlan, out: Path) -> None:
                 deck_id = deck_ids.get(note.lesson, anki._deck_id(deck.course, ""))
                 gnote.write_to_db(cursor, plan.note_mods[note.card_id], deck_id, ids)
             conn.commit()
-        anki._write_zip(out, Path(db_name).read_bytes(), anki._card_media(deck), stamp)
+        anki._write_zip(out, Path(db_name), anki._card_media(deck), stamp)
     finally:
         Path(db_name).unlink(missing_ok=True)
 
