@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,13 +34,22 @@ FORMAT = 1
 """Bump when the record's layout or what an inputs hash covers changes."""
 
 
+HASH_BATCH = 4096
+"""Parts joined per hash update: few updates (a deck's inputs are some 70,000 parts at 10,000
+cards), never one string of a whole deck's text (60 MB of Greek at 100,000 cards)."""
+
+
 def _hash(parts: Iterable[str]) -> str:
-    """sha256 of the tool's digest, then each part followed by a NUL (one update: a deck's
-    inputs are some 70,000 parts at 10,000 cards)."""
+    """sha256 of the tool's digest, then each part followed by a NUL."""
     digest = hashlib.sha256(tool_digest().encode())
-    texts = list(parts)
-    if texts:
-        digest.update(("\0".join(texts) + "\0").encode())
+    batch: list[str] = []
+    for part in parts:
+        batch.append(part)
+        if len(batch) == HASH_BATCH:
+            digest.update(("\0".join(batch) + "\0").encode())
+            batch.clear()
+    if batch:
+        digest.update(("\0".join(batch) + "\0").encode())
     return digest.hexdigest()
 
 
@@ -60,17 +69,21 @@ def course_inputs(library: Library, course: Course) -> str:
 
 def deck_inputs(plan: DeckPlan) -> str:
     """A deck's inputs: its notes as written (fields, tags, ids, mod times) and its deck tree."""
+    return _hash(_deck_parts(plan))
+
+
+def _deck_parts(plan: DeckPlan) -> Iterator[str]:
+    """One part at a time: a deck's notes are never joined into one list."""
     course, decks = plan.course, plan.plan
-    parts = [course.id, course.lang, course.title, course.description, decks.top_deck]
-    parts += [f"{k}={v}" for k, v in sorted(decks.note_type_mods.items())]
+    yield from (course.id, course.lang, course.title, course.description, decks.top_deck)
+    yield from (f"{k}={v}" for k, v in sorted(decks.note_type_mods.items()))
     for lesson in course.lessons:
-        parts += [lesson.id, lesson.description, decks.lesson_decks.get(lesson.id, "")]
-        parts += [f"{m.name}={m.path}" for m in lesson.media]
+        yield from (lesson.id, lesson.description, decks.lesson_decks.get(lesson.id, ""))
+        yield from (f"{m.name}={m.path}" for m in lesson.media)
     for note in plan.notes:
-        parts += [note.guid, note.note_type, note.lesson, str(decks.note_mods[note.card_id])]
-        parts += ["\x1f".join(note.fields), " ".join(note.tags), repr(note.ords)]
-        parts += note.media
-    return _hash(parts)
+        yield from (note.guid, note.note_type, note.lesson, str(decks.note_mods[note.card_id]))
+        yield from ("\x1f".join(note.fields), " ".join(note.tags), repr(note.ords))
+        yield from note.media
 
 
 def package_inputs(library: Library, course: Course, changes: ReleaseNotes | None) -> str:
