@@ -17,6 +17,7 @@ from .model import CourseError, Library, Problem
 
 if TYPE_CHECKING:
     from . import pipeline
+    from .outputs import LastBuild
     from .pipeline import BuildResult
 
 DEFAULT_LESSONS = Path("lessons")
@@ -255,14 +256,9 @@ def build_command(
     with _loading(fresh="course.pipeline" not in sys.modules):
         from . import pipeline  # not before: a replayed build loads nothing of the build itself
 
+        site = not (no_site and no_scorm)  # decks only: no site strings to render
         library, _ = _load_checked(
-            lessons,
-            langs,
-            strict,
-            frozen=frozen,
-            give_ids=True,
-            echo=say,
-            site=not (no_site and no_scorm),  # decks only: no site strings to render
+            lessons, langs, strict, frozen=frozen, give_ids=True, echo=say, site=site
         )
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(
@@ -274,12 +270,22 @@ def build_command(
     )
     _report(result, report_file, say)
     if last is not None:
-        targets = [p for lang in result.languages for p in (lang.deck, lang.scorm) if p]
+        _remember(last, library, result, options, strict, say.lines)
 
-        def next_lines() -> list[tuple[bool, str]] | None:
-            return _next_transcript(library, result, options, strict)
 
-        last.remember([*targets, *([result.site] if result.site else [])], say.lines, next_lines)
+def _remember(
+    last: LastBuild,
+    library: Library,
+    result: BuildResult,
+    options: pipeline.BuildOptions,
+    strict: bool,
+    lines: list[tuple[bool, str]],
+) -> None:
+    """Record what the same build, run again, prints (see `outputs.LastBuild`)."""
+    targets = [p for lang in result.languages for p in (lang.deck, lang.scorm) if p]
+    if result.site:
+        targets.append(result.site)
+    last.remember(targets, lines, lambda: _next_transcript(library, result, options, strict))
 
 
 def _next_transcript(
