@@ -49,7 +49,7 @@ class Spill:
         try:
             if self._file is None:
                 self._file = tempfile.TemporaryFile(prefix="course-site-", buffering=0)  # noqa: SIM115 (open as long as the library)
-            _write_all(self._file.fileno(), data, offset)
+            _write_at(self._file, data, offset)
         except OSError:  # a full or read-only temporary folder: keep the strings in memory
             value = cache.loads(data)
             assert isinstance(value, SiteText)
@@ -62,7 +62,7 @@ class Spill:
             return self._last[1]
         try:
             assert self._file is not None
-            data = os.pread(self._file.fileno(), ref.size, ref.offset)
+            data = _read_at(self._file, ref.size, ref.offset)
             if len(data) != ref.size or cache.checksum(data) != ref.crc:
                 raise ValueError("the data read back differs from what was written")
             value = cache.loads(data)
@@ -77,11 +77,25 @@ class Spill:
         return value
 
 
-def _write_all(fd: int, data: bytes | memoryview, offset: int) -> None:
+def _write_at(file: IO[bytes], data: bytes | memoryview, offset: int) -> None:
+    """`data` at `offset`: `os.pwrite` where there is one (POSIX), else a seek and a write (only
+    this process reads or writes the file)."""
     view = memoryview(data)
+    pwrite = getattr(os, "pwrite", None)
+    if pwrite is None:
+        file.seek(offset)
     while view:
-        done = os.pwrite(fd, view, offset)
+        done = pwrite(file.fileno(), view, offset) if pwrite else file.write(view)
         view, offset = view[done:], offset + done
+
+
+def _read_at(file: IO[bytes], size: int, offset: int) -> bytes:
+    """`size` bytes from `offset` (fewer at the end of the file), as `_write_at` writes them."""
+    pread = getattr(os, "pread", None)
+    if pread is not None:
+        return bytes(pread(file.fileno(), size, offset))
+    file.seek(offset)
+    return file.read(size)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

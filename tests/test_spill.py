@@ -19,7 +19,7 @@ import pytest
 from course import cache, lessons, pipeline
 from course.lessons import Report, load_lesson, load_library
 from course.model import Held, Library
-from course.spill import Spilled, SpillError
+from course.spill import Spill, Spilled, SpillError
 
 BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
 
@@ -62,6 +62,28 @@ def test_lessons_load_in_any_order_and_again(course: Path) -> None:
     for lesson in reversed(ordered):
         assert lesson.site_text() == first[lesson.id + lesson.lang]
         assert lesson.site_text().body  # the same again (the last one read is kept)
+
+
+@pytest.mark.parametrize("missing", ["pread", "pwrite", "both"])
+def test_without_positional_io_the_spill_seeks(
+    course: Path, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    """Where `os.pread`/`os.pwrite` do not exist (Windows), the spill seeks, reads and writes:
+    every lesson, read in any order, still loads what its parse rendered."""
+    for name in ("pread", "pwrite") if missing == "both" else (missing,):
+        monkeypatch.delattr(os, name)
+    library = load_library(course)
+    rendered_directly(library)
+    ordered = [lesson for c in library.courses for lesson in c.lessons]
+    first = {lesson.path: lesson.site_text() for lesson in ordered}
+    for lesson in reversed(ordered):
+        assert lesson.site_text() == first[lesson.path]
+    spill = Spill()  # a write after a read (the read moved the file's position)
+    texts = list(first.values())[:3]
+    one, two = (spill.add(cache.dumps(t), Path(f"{i}.md")) for i, t in enumerate(texts[:2]))
+    assert one.load() == texts[0]
+    three = spill.add(cache.dumps(texts[2]), Path("2.md"))
+    assert [two.load(), three.load(), one.load()] == [texts[1], texts[2], texts[0]]
 
 
 def test_a_lesson_sent_to_another_process_carries_its_strings(course: Path) -> None:
