@@ -263,25 +263,31 @@ def settled(library: Library, result: BuildResult, options: BuildOptions) -> Bui
     if options.draft or options.report is not None or not result.plans:
         return None
     lang_links = translations.by_language(translations.links(library)[0])
-    plans = []
+    reports: list[updates.Report] = []
+    warnings: list[Problem] = []
     for deck in result.plans:
-        root = deck.course.root
-        try:
-            written = manifest.read(root, display_path(root))
-        except CourseError:
+        again = _replanned(deck, options, lang_links.get(deck.course.lang, []))
+        if again is None:
             return None
-        again = anki.replan(deck, written, anki.build_time(), rename_decks=options.rename_decks)
-        links = lang_links.get(deck.course.lang, [])
-        if not _same_deck(deck.plan, again) or translations.record(
-            again.manifest, links
-        ).dumps() != (root / manifest.MANIFEST_FILE).read_text(encoding="utf-8"):
-            return None
-        plans.append(again)
-    return replace(
-        result,
-        updates=tuple(p.report for p in plans),
-        update_warnings=tuple(w for p in plans for w in p.warnings),
-    )
+        reports.append(again.report)  # the rest of the plan goes: a language's whole manifest
+        warnings += again.warnings
+    return replace(result, updates=tuple(reports), update_warnings=tuple(warnings))
+
+
+def _replanned(
+    deck: anki.DeckPlan, options: BuildOptions, links: Sequence[translations.Link]
+) -> updates.Plan | None:
+    """The next build's plan of `deck`'s language, if it writes what this build wrote."""
+    root = deck.course.root
+    try:
+        written = manifest.read(root, display_path(root))
+    except CourseError:
+        return None
+    again = anki.replan(deck, written, anki.build_time(), rename_decks=options.rename_decks)
+    if not _same_deck(deck.plan, again):
+        return None
+    text = translations.record(again.manifest, links).dumps()
+    return again if text == (root / manifest.MANIFEST_FILE).read_text(encoding="utf-8") else None
 
 
 def _same_deck(plan: updates.Plan, again: updates.Plan) -> bool:
