@@ -701,8 +701,9 @@ class CourseSite:
     ) -> dict[str, object]:
         """What the page's scripts read from its `course-data` block (see course.js). Split, the
         review items are an index (`cards`: each lesson's item IDs, from which course.js makes
-        the items: their sides come with the lesson's script) and search has a script of its own
-        (`searchScript`)."""
+        the items: their sides come with the lesson's script), search has a script of its own
+        (`searchScript`), and `graded` lists the lessons with a check (check.py: scorm.js
+        reports a status without any lesson's script)."""
         course = self.course
         data: dict[str, object] = {
             "course": self.library.id,

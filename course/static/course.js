@@ -43,9 +43,8 @@
  *
  * A split page (site.SPLIT_BYTES: a large course) holds the course's outline only. Its data has
  * `cards` (each lesson's item IDs: the items are made from them, without their sides) instead of
- * full `items`, `searchScript` instead of `search`, and `graded` (the lessons with a graded check,
- * decided at build time as check.js decides: scorm.js reports without the lessons' scripts). A
- * lesson's content (text, card sheet, the sides of its items) comes from `<lessonsDir>/<id>.js`, added as a <script> element when the
+ * full `items`, and `searchScript` instead of `search`. A lesson's content (text, card sheet, the
+ * sides of its items) comes from `<lessonsDir>/<id>.js`, added as a <script> element when the
  * lesson, one of its sections or cards, or one of its items in the review is first needed
  * (file:// allows scripts, not fetch); it calls Course.lesson(payload): {id, article (the lesson's
  * view), sheet (its card sheet view), nav (its sections for the sidebar), items (the sides of its
