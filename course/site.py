@@ -187,7 +187,7 @@ def item_count(course: Course) -> int:
 
 def graded_lessons(course: Course) -> list[str]:
     """The IDs of the lessons with a graded check (check.py, as check.js decides), in order: a
-    split page's `graded`, so that scorm.js reports a status without every lesson's script."""
+    split package's `graded`, so that scorm.js reports a status without any lesson's script."""
     return [lesson.id for lesson in course.lessons if check.has_check(review_items(lesson))]
 
 
@@ -702,8 +702,9 @@ class CourseSite:
         """What the page's scripts read from its `course-data` block (see course.js). Split, the
         review items are an index (`cards`: each lesson's item IDs, from which course.js makes
         the items: their sides come with the lesson's script), search has a script of its own
-        (`searchScript`), and `graded` lists the lessons with a check (check.py: scorm.js
-        reports a status without any lesson's script)."""
+        (`searchScript`); a split package's page lists the lessons with a check (`graded`,
+        check.py: scorm.js reports a status without any lesson's script; the site's page does
+        without, as its copy is not launched by an LMS: scorm.js then loads every lesson)."""
         course = self.course
         data: dict[str, object] = {
             "course": self.library.id,
@@ -730,7 +731,8 @@ class CourseSite:
             data["cards"] = {p.lesson.id: _compact(item_ids(p.lesson)) for p in pages}
             data["lessonsDir"] = LESSONS_DIR
             data["searchScript"] = SEARCH_SCRIPT
-            data["graded"] = graded_lessons(course)
+            if self.template == PACKAGE_TEMPLATE:  # where an LMS runs scorm.js
+                data["graded"] = graded_lessons(course)
         return data
 
 
