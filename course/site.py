@@ -41,7 +41,7 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from . import anki
+from . import anki, check
 from .cache import Store, tool_digest
 from .messages import FALLBACK_LANG, Messages, messages
 from .model import Card, CardKind, Course, Lesson, Library, SearchRecord
@@ -183,6 +183,12 @@ def review_items(lesson: Lesson) -> list[ReviewItem]:
 def item_count(course: Course) -> int:
     """Review items (Anki cards) of a course: as `review_items` makes them, without rendering."""
     return sum(len(_item_ids(card)) for card in course.cards if card.id is not None)
+
+
+def graded_lessons(course: Course) -> list[str]:
+    """The IDs of the lessons with a graded check (check.py, as check.js decides), in order: a
+    split package's `graded`, so that scorm.js reports a status without any lesson's script."""
+    return [lesson.id for lesson in course.lessons if check.has_check(review_items(lesson))]
 
 
 def lesson_size(lesson: Lesson) -> int:
@@ -695,8 +701,10 @@ class CourseSite:
     ) -> dict[str, object]:
         """What the page's scripts read from its `course-data` block (see course.js). Split, the
         review items are an index (`cards`: each lesson's item IDs, from which course.js makes
-        the items: their sides come with the lesson's script) and search has a script of its own
-        (`searchScript`)."""
+        the items: their sides come with the lesson's script), search has a script of its own
+        (`searchScript`); a split package's page lists the lessons with a check (`graded`,
+        check.py: scorm.js reports a status without any lesson's script; the site's page does
+        without, as its copy is not launched by an LMS: scorm.js then loads every lesson)."""
         course = self.course
         data: dict[str, object] = {
             "course": self.library.id,
@@ -723,6 +731,8 @@ class CourseSite:
             data["cards"] = {p.lesson.id: _compact(item_ids(p.lesson)) for p in pages}
             data["lessonsDir"] = LESSONS_DIR
             data["searchScript"] = SEARCH_SCRIPT
+            if self.template == PACKAGE_TEMPLATE:  # where an LMS runs scorm.js
+                data["graded"] = graded_lessons(course)
         return data
 
 

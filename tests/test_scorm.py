@@ -272,6 +272,12 @@ def server(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
             archive.extractall(root / "bundled" / lang)
         with zipfile.ZipFile(split_package(built, lang)) as archive:
             archive.extractall(root / "split" / lang)
+    # a split package made before the page's data listed the lessons with a check
+    shutil.copytree(root / "split" / "el", root / "older" / "el")
+    older = root / "older" / "el" / "el" / "index.html"
+    text, found = re.subn(r',"graded":\[[^\]]*\]', "", older.read_text("utf-8"))
+    assert found == 1
+    older.write_text(text, "utf-8")
     handler = functools.partial(Quiet, directory=str(root))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -543,8 +549,12 @@ def test_a_split_package_lists_and_holds_every_lesson_file(built: Path, lang: st
     assert len(names) == len(set(names))
     with zipfile.ZipFile(package(built, lang)) as whole:
         assert set(whole.namelist()) < set(names)
+        assert '"graded":' not in whole.read(f"{lang}/index.html").decode(), "only where needed"
     assert "<article" not in page
     assert '"lessonsDir":"lessons"' in page
+    graded = json.dumps(site.graded_lessons(course), separators=(",", ":"), ensure_ascii=False)
+    assert f'"graded":{graded}' in page
+    assert len(site.graded_lessons(course)) == len(course.lessons), "each has a check"
     for lesson in course.lessons:
         assert scripts[lesson.id].startswith('Course.lesson({"id":"' + lesson.id + '"')
         assert f'data-check=\\"{lesson.id}\\"' in scripts[lesson.id]
@@ -555,18 +565,23 @@ def test_a_split_package_lists_and_holds_every_lesson_file(built: Path, lang: st
 @pytest.mark.browser
 def test_a_split_package_in_the_runtime(playwright_chromium: Any, server: str) -> None:
     """The split package served as an LMS serves it: the page starts the session from its
-    outline; the status waits for every lesson's script (which lessons have a check decides what
-    passing means), then each check taken reports its score and the last one passes; the review
-    spans the course, and the session ends as the whole page's does."""
+    outline and reports a status at once, from the lessons with a check its data lists
+    (`graded`), without loading any lesson's script (at 100,000 cards, all of them are 40 MB);
+    then each check taken reports its score (the first alone is not a pass: the other lesson's
+    check counts though its script has not come) and the last one decides; the review spans the
+    course, and the session ends as the whole page's does."""
     lms = Session(playwright_chromium, server, "el", "split")
     assert len(lms.calls("LMSInitialize")) == 1
     lms.page.wait_for_function(
         "calls.some(c => c[0] === 'LMSSetValue' && c[1][0] === 'cmi.core.lesson_status')",
         timeout=5000,
     )
+    loaded = lms.frame_eval(
+        "performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/lessons/'))"
+    )
+    assert loaded == [], "no lesson's script before the first status"
+    assert lms.frame_eval("Course.data.graded") == ["six-skills", "career"]
     lessons = lms.frame_eval("Course.data.lessons.map(l => l.id)")
-    for lesson in lessons:
-        assert any(u.endswith(f"/split/el/el/lessons/{lesson}.js") for u in lms.requests)
     assert lms.last("cmi.core.lesson_status") == "incomplete"
     assert lms.last("cmi.core.score.raw") is None
     answers = {"six-skills": 0, "career": 1}
@@ -580,6 +595,12 @@ def test_a_split_package_in_the_runtime(playwright_chromium: Any, server: str) -
             timeout=5000,
         )
         assert expected == (100 if lesson == "six-skills" else 50)
+        if lesson == lessons[0]:
+            assert lms.last("cmi.core.score.raw") == "100"
+            assert lms.last("cmi.core.lesson_status") == "incomplete", "career's check is due"
+            assert not any(u.endswith("/lessons/career.js") for u in lms.requests)
+    for lesson in lessons:
+        assert any(u.endswith(f"/split/el/el/lessons/{lesson}.js") for u in lms.requests)
     assert lms.last("cmi.core.score.raw") == "75"
     assert lms.last("cmi.core.lesson_status") == "failed", "75 < mastery 80, every check taken"
     review_one(lms)
@@ -590,6 +611,34 @@ def test_a_split_package_in_the_runtime(playwright_chromium: Any, server: str) -
     assert len(lms.calls("LMSFinish")) == 1
     refused = [c for c in lms.calls() if c[0] in ("LMSSetValue", "LMSCommit") and c[2] != "true"]
     assert not refused, refused
+    lms.close()
+
+
+@pytest.mark.browser
+def test_an_older_split_package_loads_every_lesson_first(
+    playwright_chromium: Any, server: str
+) -> None:
+    """A split page without `graded` (built before it) learns which lessons have a check from
+    their scripts: it loads every one of them before its first status, as it always did."""
+    lms = Session(playwright_chromium, server, "el", "older")
+    lms.page.wait_for_function(
+        "calls.some(c => c[0] === 'LMSSetValue' && c[1][0] === 'cmi.core.lesson_status')",
+        timeout=5000,
+    )
+    assert lms.frame_eval("Course.data.graded") is None
+    loaded = lms.frame_eval(
+        "performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/lessons/'))"
+    )
+    assert sorted(n.rsplit("/", 1)[1] for n in loaded) == ["career.js", "six-skills.js"]
+    assert lms.last("cmi.core.lesson_status") == "incomplete"
+    expected = take_check(lms, "six-skills")
+    assert expected == 100
+    lms.page.wait_for_function(
+        "calls.some(c => c[0] === 'LMSSetValue' && c[1][0] === 'cmi.core.score.raw')",
+        timeout=5000,
+    )
+    assert lms.last("cmi.core.score.raw") == "100"
+    assert lms.last("cmi.core.lesson_status") == "incomplete", "career's check is due"
     lms.close()
 
 

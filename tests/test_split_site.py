@@ -160,3 +160,12 @@ def test_lessons_with_no_card_or_one_card(browser: Browser, tmp_path: Path) -> N
         page.goto(url(out, "lv/index.html#lesson/none"))
         page.expect_view("lesson/none")
         page.wait_for("() => !!document.querySelector('.view.is-current .lesson-body')")
+
+
+def test_only_a_package_lists_the_lessons_with_a_check(split_site: Path) -> None:
+    """`graded` (which lessons have a check, for scorm.js's status in an LMS) is in a split
+    package's page only (tests/test_scorm.py): the site's split page is as it was without it."""
+    for lang in ("el", "lv", "pl"):
+        page = (split_site / lang / "index.html").read_text("utf-8")
+        assert '"lessonsDir":"lessons"' in page
+        assert '"graded":' not in page

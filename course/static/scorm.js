@@ -9,8 +9,9 @@
  *                         the first view shown, unless the link names one) and the saved progress
  *   Course.on("ready")    merge the LMS's progress: cards through Course.merge (validated, the later
  *                         review wins), check results (CourseCheck.merge) through
- *                         Course.extension("checks"); report (a split page: once every lesson's
- *                         script has come, Course.loadLesson, so that every check is known)
+ *                         Course.extension("checks"); report at once (a split page: its data's
+ *                         `graded` says which lessons have a check; an older split page without
+ *                         it reports once every lesson's script has come, Course.loadLesson)
  *   Course.on("progress") report status, score, exit and suspend_data; commit
  *   Course.on("view")     cmi.core.lesson_location
  *   Course.on("leave")    commit, then LMSFinish once
@@ -432,12 +433,15 @@
     return session;
   }
 
-  /* What the report needs of the course: its shape, the lessons with a check, the pass mark (the
-     LMS's own, cmi.student_data.mastery_score, before the course's). */
+  /* What the report needs of the course: its shape, the lessons with a check (a split page's
+     data lists them: site.py decides as check.js does, so that no lesson's script is needed),
+     the pass mark (the LMS's own, cmi.student_data.mastery_score, before the course's). */
   function courseOf(data, doc, lmsMastery) {
     var graded = [];
     var check = root.CourseCheck;
-    if (check) {
+    if (Array.isArray(data.graded)) {
+      graded = data.graded.slice();
+    } else if (check) {
       var lessons = data.lessons.map(function (lesson) { return lesson.id; });
       graded = check.gradedLessons(check.records(data.items, doc), lessons, root.Course.fold);
     }
@@ -464,10 +468,10 @@
     }
   }
 
-  /* Runs done() once every lesson's content is on the page. A split page (a large course: its
-     outline only, each lesson's items and check from the lesson's script) knows which lessons
-     have a check, and so what passing means, only then: the scripts are loaded one after the
-     other, in the background. */
+  /* Runs done() once every lesson's content is on the page. A split page without `graded` (made
+     before the data had it: its outline only, each lesson's items and check from the lesson's
+     script) knows which lessons have a check, and so what passing means, only then: the scripts
+     are loaded one after the other, in the background. */
   function loadAll(Course, lessons, win, done) {
     var i = 0;
     (function next() {
@@ -483,10 +487,11 @@
       var found = courseOf(detail.data, win.document, session.lmsMastery);
       resume(session, Course, found);
       var report = function () { // the status, at once: the page's or the LMS's copy may be ahead
-        course = detail.data.cards ? courseOf(detail.data, win.document, session.lmsMastery) : found;
+        course = later ? courseOf(detail.data, win.document, session.lmsMastery) : found;
         session.report(Course.state(), course, true);
       };
-      if (detail.data.cards && Course.loadLesson) loadAll(Course, detail.data.lessons, win, report);
+      var later = detail.data.cards && !Array.isArray(detail.data.graded) && Course.loadLesson;
+      if (later) loadAll(Course, detail.data.lessons, win, report);
       else report();
     });
     Course.on("progress", function (detail) {
