@@ -88,14 +88,13 @@ def _loading(fresh: bool) -> Iterator[None]:
     if not fresh:
         yield
         return
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
+    from . import collector
+
+    with collector.paused():
+        try:
+            yield
+        finally:
+            gc.freeze()
 
 
 def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
-from . import cache, render
+from . import cache, collector, render
 from .cards import ParseProblem, collect, slugify
 from .frontmatter import (
     CourseFile,
@@ -97,15 +97,10 @@ def load_library(root: Path, langs: Sequence[str] = (), site: bool = True) -> Li
     """Read every language under `root` (or only `langs`). Raises CourseError on any error.
     `site`: render the strings of the site (and SCORM packages) too, not only the decks'."""
     # Loading makes millions of objects (tokens while a lesson is parsed, then its strings and
-    # records) and frees few: the cyclic collector would walk them again and again (a quarter of
-    # the CPU at 100,000 cards). It runs again afterwards.
+    # records) and frees few (collector.py). The collector runs again afterwards.
     was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         library = _load_library(root, langs, site)
-    finally:
-        if was_enabled:
-            gc.enable()
     if was_enabled and sum(len(c.lessons) for c in library.courses) > FREEZE_THRESHOLD:
         # The library lives as long as the build: leave it out of every later collection
         # (a fifth of a 100,000-card build's CPU went into walking it again). It holds no

@@ -4,16 +4,14 @@ a failed build leaves the previous output as it was."""
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import anki, manifest, outputs, translations, updates
+from . import anki, collector, manifest, outputs, translations, updates
 from .lessons import display_path, load_library
 from .model import Course, CourseError, Library, Problem
 
@@ -89,27 +87,12 @@ class Removal:
         pass
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """For the deck stages (reading manifests, planning, writing decks and manifests): they make a
-    few objects per note and free none of them until the build ends, so the cyclic collector
-    would walk the growing heap again and again (40% of the plan's CPU at 100,000 cards). They
-    make no reference cycles; reference counting frees what they drop. A decorator too."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def check(lessons: Path, langs: Sequence[str] = (), site: bool = True) -> Library:
     """Validate only; raises CourseError with every problem found. `site`: see `load_library`."""
     return load_library(lessons, langs, site)
 
 
-@_collector_paused()
+@collector.paused()
 def check_translations(library: Library) -> list[Problem]:
     """Warnings for broken translation links and for translations whose original changed after
     they were last brought in line (read from each translation's manifest)."""
@@ -173,7 +156,7 @@ def _temp_file(folder: Path, name: str, data: bytes | None = None) -> Path:
     return Path(tmp)
 
 
-@_collector_paused()
+@collector.paused()
 def plan_decks(library: Library, now: int, options: BuildOptions) -> list[anki.DeckPlan]:
     """Decide every language's package against its manifest. Raises CourseError listing every
     change Anki cannot apply (and every unreadable manifest)."""
@@ -329,7 +312,7 @@ def _output(
     return Made(tmp, target, inputs)
 
 
-@_collector_paused()
+@collector.paused()
 def _render_decks(
     plans: Sequence[anki.DeckPlan],
     decks_dir: Path | None,
@@ -439,7 +422,7 @@ def _render_site(
     _output(site_dir, inputs, record, made, render)
 
 
-@_collector_paused()
+@collector.paused()
 def _render_manifest(
     plan: anki.DeckPlan, lang_links: Sequence[translations.Link], outputs: list[Output | Removal]
 ) -> None:
