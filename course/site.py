@@ -161,22 +161,19 @@ def item_ids(lesson: Lesson) -> list[str]:
 
 
 def review_items(lesson: Lesson) -> list[ReviewItem]:
-    """The lesson's review items, from its cards' rendered sides (render.py)."""
+    """The lesson's review items, from its cards' rendered sides (render.py), with the IDs
+    `_item_ids` gives: a cloze's side per cloze number, a reversed card's sides swapped."""
     items: list[ReviewItem] = []
     for card, site in zip(lesson.cards, lesson.site_text().cards, strict=True):
         if card.id is None:
             continue
-        sides = site.sides
-        if card.kind is CardKind.CLOZE:
-            for n, (front, back) in zip(card.clozes, sides, strict=True):
-                items.append(
-                    ReviewItem(f"{card.id}:c{n}", card.id, lesson.id, "cloze", front, back)
-                )
-            continue
-        ((question, answer),) = sides
-        items.append(ReviewItem(card.id, card.id, lesson.id, "basic", question, answer))
-        if card.kind is CardKind.REVERSED:
-            items.append(ReviewItem(f"{card.id}:r", card.id, lesson.id, "basic", answer, question))
+        ids, sides = _item_ids(card), site.sides
+        kind = "cloze" if card.kind is CardKind.CLOZE else "basic"
+        if kind == "basic":
+            ((question, answer),) = sides
+            sides = ((question, answer), (answer, question))[: len(ids)]
+        for item, (front, back) in zip(ids, sides, strict=True):
+            items.append(ReviewItem(item, card.id, lesson.id, kind, front, back))
     return items
 
 
