@@ -313,25 +313,75 @@ class Manifest:
 def read(folder: Path, shown: Path | None = None) -> Manifest:
     """The manifest of `folder` (a `lessons/<lang>/` folder); the legacy file when it is the only
     one; an empty manifest with `found=False` when there is neither. Raises CourseError."""
-    shown = shown or folder
-    path = folder / MANIFEST_FILE
-    if path.exists():
-        return _read_lines(path, shown / MANIFEST_FILE)
-    legacy = folder / LEGACY_FILE
-    if legacy.exists():
-        return read_legacy(legacy, shown / LEGACY_FILE)
-    return Manifest(found=False)
+    return File.read(folder, shown).parse()
 
 
-_LAST_READ: dict[Path, tuple[bytes, Manifest]] = {}
+@dataclass(frozen=True, slots=True)
+class File:
+    """A language's manifest file as read once: its bytes' hash (what a kept deck plan was
+    decided against: `decided.py`) and, when asked, its parse."""
+
+    path: Path
+    """`manifest.jsonl`, or the legacy file when it is the only one."""
+    shown: Path
+    data: bytes | None
+    """None: neither file exists."""
+    digest: str
+    """sha256 of which file it is and its bytes."""
+
+    @property
+    def lines(self) -> bool:
+        """It is a `manifest.jsonl` (not the legacy file, not missing)."""
+        return self.data is not None and self.path.name == MANIFEST_FILE
+
+    @classmethod
+    def read(cls, folder: Path, shown: Path | None = None) -> File:
+        shown = shown or folder
+        data = None
+        for name in (MANIFEST_FILE, LEGACY_FILE):
+            path = folder / name
+            if path.exists():
+                data = path.read_bytes()
+                break
+        return cls(path, shown / path.name, data, _digest(path, data or b""))
+
+    def parse(self) -> Manifest:
+        """Raises CourseError."""
+        if self.data is None:
+            return Manifest(found=False)
+        if not self.lines:
+            return read_legacy(self.path, self.shown)
+        return _read_lines(self.path, self.shown, self.data, self.digest)
+
+
+def _digest(path: Path, data: bytes) -> str:
+    return hashlib.sha256(path.name.encode() + b"\0" + data).hexdigest()
+
+
+_LAST_READ: dict[Path, tuple[str, Manifest]] = {}
 """The last manifest read from each file, by the file's hash: a build reads each language's
-manifest twice (the translations check, then the deck plan) and parses it once."""
+manifest twice (the translations check, then the deck plan) and parses it once; the one a build
+writes is not parsed when read back (`wrote`)."""
 _LAST_READ_MAX = 16
 
 
-def _read_lines(path: Path, shown: Path) -> Manifest:
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).digest()
+def _remember(path: Path, digest: str, read: Manifest) -> None:
+    _LAST_READ.pop(path, None)
+    if len(_LAST_READ) >= _LAST_READ_MAX:
+        del _LAST_READ[next(iter(_LAST_READ))]
+    _LAST_READ[path] = (digest, read)
+
+
+def wrote(path: Path, data: bytes, written: Manifest) -> str:
+    """`data`, the text of `written` (`written.dumps()`), goes to `path`: reading those bytes back
+    gives `written` without parsing them (the parse of `dumps` equals the manifest: tested).
+    Returns the file's `File.digest`."""
+    digest = _digest(path, data)
+    _remember(path, digest, written)
+    return digest
+
+
+def _read_lines(path: Path, shown: Path, data: bytes, digest: str) -> Manifest:
     last = _LAST_READ.get(path)
     if last is not None and last[0] == digest:
         return last[1]
@@ -340,17 +390,16 @@ def _read_lines(path: Path, shown: Path) -> Manifest:
     except UnicodeDecodeError:
         raise _error(shown, 0, "not UTF-8 text; restore it from version control") from None
     read = _parse_lines(text, shown)
-    _LAST_READ.pop(path, None)
-    if len(_LAST_READ) >= _LAST_READ_MAX:
-        del _LAST_READ[next(iter(_LAST_READ))]
-    _LAST_READ[path] = (digest, read)
+    _remember(path, digest, read)
     return read
 
 
 def _parse_lines(text: str, shown: Path) -> Manifest:
     problems: list[Problem] = []
     entries: list[Entry] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only: the writer leaves U+2028, U+0085... as they are inside strings (as
+    # `json.dumps(ensure_ascii=False)` does), and `splitlines` would cut a line there.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import anki, collector, manifest, outputs, translations, updates
+from . import anki, collector, decided, manifest, outputs, translations, updates
+from .decided import Decided
 from .lessons import display_path, load_library
 from .model import Course, CourseError, Library, Problem
 
@@ -49,7 +50,7 @@ class BuildResult:
     """The decks, SCORM zips and site this build rendered and put in place."""
     unchanged: tuple[Path, ...] = ()
     """Those it left alone: on disk as the last build wrote them, from the same inputs."""
-    plans: tuple[anki.DeckPlan, ...] = ()
+    plans: tuple[Decided, ...] = ()
     """Each language's deck plan, without its notes: what `settled` decides again."""
 
 
@@ -165,18 +166,50 @@ def plan_decks(library: Library, now: int, options: BuildOptions) -> list[anki.D
     for course in library.courses:
         try:
             old = manifest.read(course.root, display_path(course.root))
+            plan = _prepare(course, old, now, options)
         except CourseError as exc:
             problems += exc.problems
             continue
-        plan = anki.prepare(
-            course,
-            old,
-            now,
-            draft=options.draft,
-            rename_decks=options.rename_decks,
-            manifest_path=display_path(course.root / manifest.MANIFEST_FILE),
-        )
         problems += plan.plan.errors
+        plans.append(plan)
+    if problems:
+        raise CourseError(problems)
+    return plans
+
+
+def _prepare(
+    course: Course, old: manifest.Manifest, now: int, options: BuildOptions
+) -> anki.DeckPlan:
+    return anki.prepare(
+        course,
+        old,
+        now,
+        draft=options.draft,
+        rename_decks=options.rename_decks,
+        manifest_path=display_path(course.root / manifest.MANIFEST_FILE),
+    )
+
+
+@collector.paused()
+def decide(library: Library, now: int, options: BuildOptions) -> list[Decided]:
+    """`plan_decks` for a build: a language whose inputs are those of an outcome an earlier
+    build kept (`decided.py`) takes it and is not decided again. Raises as `plan_decks`."""
+    lang_links = translations.by_language(translations.links(library)[0])
+    plans: list[Decided] = []
+    problems: list[Problem] = []
+    for course in library.courses:
+        links = lang_links.get(course.lang, [])
+        inputs = decided.inputs(library, course, links, (options.draft, options.rename_decks))
+        try:
+            file = manifest.File.read(course.root, display_path(course.root))
+            plan = decided.load(course, inputs, file)
+            if plan is None:
+                deck = _prepare(course, file.parse(), now, options)
+                plan = Decided(course, decided.Outcome.of(deck), inputs, file.digest, deck)
+        except CourseError as exc:
+            problems += exc.problems
+            continue
+        problems += plan.errors
         plans.append(plan)
     if problems:
         raise CourseError(problems)
@@ -195,14 +228,13 @@ def build(
     per language (into `scorm_dir`) from a loaded library; None skips an output. Raises
     CourseError, having written nothing."""
     options = options or BuildOptions()
-    plans = plan_decks(library, anki.build_time(), options)
+    plans = decide(library, anki.build_time(), options)
     record = outputs.Record.load(library.root)
     made: list[Output | Removal] = []
     try:
-        results, decks = _render_decks(plans, decks_dir, made, record)
-        # The decks are written: their notes (every card's fields again) are not needed any more
-        # while the site renders; the plans keep what the manifests and the report read.
-        plans = [replace(plan, notes=()) for plan in plans]
+        # Once the decks are written, the plans drop their notes (every card's fields again)
+        # while the site renders; they keep what the manifests and the report read.
+        results, decks, plans = _render_decks(plans, decks_dir, made, record, options)
         packages = _render_packages(library, plans, scorm_dir, made, record) if scorm_dir else {}
         results = [
             replace(r, scorm=packages[r.lang].target) if r.lang in packages else r
@@ -211,16 +243,15 @@ def build(
         if site_dir is not None:
             _render_site(library, plans, decks, packages, site_dir, made, record)
         if decks_dir is not None and not options.draft:
-            lang_links = translations.by_language(translations.links(library)[0])
-            for plan in plans:
-                _render_manifest(plan, lang_links.get(plan.course.lang, []), made)
+            plans = _render_manifests(library, plans, made)
         if options.report is not None:
-            text = "".join(p.plan.report.markdown() + "\n" for p in plans)
+            text = "".join(p.outcome.report.markdown() + "\n" for p in plans)
             tmp = _temp_file(options.report.parent, options.report.name, text.encode())
             made.append(Output(tmp, options.report))
         for output in made:  # everything rendered: now put it in place
             output.commit()
         record.save()
+        _keep(plans)
     finally:
         for output in made:
             output.discard()
@@ -229,8 +260,8 @@ def build(
         tuple(results),
         site_dir,
         library.warnings,
-        tuple(p.plan.report for p in plans),
-        tuple(w for p in plans for w in p.plan.warnings),
+        tuple(p.outcome.report for p in plans),
+        tuple(w for p in plans for w in p.outcome.warnings),
         tuple(rendered),
         tuple(record.skipped),
         tuple(plans),
@@ -241,36 +272,56 @@ def settled(library: Library, result: BuildResult, options: BuildOptions) -> Bui
     """What the same build, run again now on what this one left, would report, if it would
     change nothing: each language's notes decided again against the manifest this build wrote
     (not rendered again) give no release, the same manifest text and the same deck (mod times,
-    deck names, retired notes), so the site and the SCORM zips are the same too. None when it
-    would change something."""
+    deck names, retired notes), so the site and the SCORM zips are the same too. A language
+    whose manifest this build left as it was decides as it did (same inputs). None when it
+    would change something. Keeps the outcome of each language that settled (`decided.py`)."""
     if options.draft or options.report is not None or not result.plans:
         return None
     lang_links = translations.by_language(translations.links(library)[0])
-    reports: list[updates.Report] = []
-    warnings: list[Problem] = []
-    for deck in result.plans:
-        again = _replanned(deck, options, lang_links.get(deck.course.lang, []))
-        if again is None:
-            return None
-        reports.append(again.report)  # the rest of the plan goes: a language's whole manifest
-        warnings += again.warnings
-    return replace(result, updates=tuple(reports), update_warnings=tuple(warnings))
+    again = [
+        _replanned(plan, options, lang_links.get(plan.course.lang, [])) for plan in result.plans
+    ]
+    if any(outcome is None for outcome in again):
+        return None
+    reports = tuple(outcome.report for outcome in again if outcome is not None)
+    warnings = tuple(w for outcome in again if outcome is not None for w in outcome.warnings)
+    return replace(result, updates=reports, update_warnings=warnings)
 
 
 def _replanned(
-    deck: anki.DeckPlan, options: BuildOptions, links: Sequence[translations.Link]
-) -> updates.Plan | None:
-    """The next build's plan of `deck`'s language, if it writes what this build wrote."""
-    root = deck.course.root
+    plan: Decided, options: BuildOptions, links: Sequence[translations.Link]
+) -> decided.Outcome | None:
+    """The next build's outcome for `plan`'s language, if it writes what this build wrote."""
+    root = plan.course.root
     try:
-        written = manifest.read(root, display_path(root))
+        file = manifest.File.read(root, display_path(root))
+        if plan.settled and file.digest == plan.manifest_digest:
+            return plan.outcome  # the same inputs as this build's: the same outcome
+        written = file.parse()
     except CourseError:
         return None
-    again = anki.replan(deck, written, anki.build_time(), rename_decks=options.rename_decks)
-    if not _same_deck(deck.plan, again):
+    if plan.deck is None:
+        return None  # kept, and its manifest changed since
+    again = anki.replan(plan.deck, written, anki.build_time(), rename_decks=options.rename_decks)
+    if not _same_deck(plan.deck.plan, again) or again.report.release:
         return None
-    text = translations.record(again.manifest, links).dumps()
-    return again if text == (root / manifest.MANIFEST_FILE).read_text(encoding="utf-8") else None
+    recorded = translations.record(again.manifest, links)
+    if not file.lines or not _same_text(plan.written, recorded, file):
+        return None
+    outcome = replace(plan.outcome, report=again.report, warnings=again.warnings)
+    outcome = replace(outcome, release_notes=updates.release_notes(again.manifest))
+    decided.save(plan.course, plan.inputs, file, outcome)
+    return outcome
+
+
+def _same_text(
+    written: decided.Written | None, recorded: manifest.Manifest, file: manifest.File
+) -> bool:
+    """`recorded.dumps()` is the manifest file's text (`read_text`'s: any line ends). When the
+    file is the one this build wrote (`written`), they are compared as records, not as texts."""
+    if written is not None and written.digest == file.digest and written.manifest == recorded:
+        return True
+    return recorded.dumps() == file.path.read_text(encoding="utf-8")
 
 
 def _same_deck(plan: updates.Plan, again: updates.Plan) -> bool:
@@ -314,46 +365,64 @@ def _output(
 
 @collector.paused()
 def _render_decks(
-    plans: Sequence[anki.DeckPlan],
+    plans: Sequence[Decided],
     decks_dir: Path | None,
     made: list[Output | Removal],
     record: outputs.Record,
-) -> tuple[list[LanguageResult], dict[str, Made]]:
-    results, files = [], {}
+    options: BuildOptions,
+) -> tuple[list[LanguageResult], dict[str, Made], list[Decided]]:
+    """Each language's deck; the plans back without their notes, with their decks' inputs."""
+    results, files, light = [], {}, []
     for plan in plans:
-        course = plan.course
-        deck_path, notes, cards = None, 0, 0
+        course, outcome = plan.course, plan.outcome
+        deck_path, inputs = None, None
         if decks_dir is not None:
             name = anki.deck_file_name(course)
 
-            def render(plan: anki.DeckPlan = plan, name: str = name) -> Path:
+            def render(plan: Decided = plan, name: str = name) -> Path:
+                deck = plan.deck or _prepare_again(plan.course, options)
                 tmp = _temp_file(decks_dir, name)
                 try:
-                    anki.write_deck(plan, tmp)
+                    anki.write_deck(deck, tmp)
                 except BaseException:
                     tmp.unlink()  # not in the build's outputs yet: nobody else removes it
                     raise
                 return tmp
 
             deck_path = decks_dir / name
-            files[course.lang] = _output(deck_path, outputs.deck_inputs(plan), record, made, render)
-            notes, cards = len(plan.notes), sum(len(n.ords) for n in plan.notes)
-        results.append(LanguageResult(course.lang, len(course.lessons), notes, cards, deck_path))
-    return results, files
+            inputs = outcome.deck_inputs or outputs.deck_inputs(_deck(plan))
+            files[course.lang] = _output(deck_path, inputs, record, made, render)
+        counts = (outcome.notes, outcome.cards) if decks_dir is not None else (0, 0)
+        results.append(LanguageResult(course.lang, len(course.lessons), *counts, deck_path))
+        light.append(plan.light(inputs))
+    return results, files, light
 
 
-def _changes(plans: Sequence[anki.DeckPlan]) -> dict[str, updates.ReleaseNotes]:
+def _deck(plan: Decided) -> anki.DeckPlan:
+    if plan.deck is None:
+        raise AssertionError("a kept plan has its deck's inputs hash")
+    return plan.deck
+
+
+def _prepare_again(course: Course, options: BuildOptions) -> anki.DeckPlan:
+    """A kept plan's deck, to write it again (deleted or edited since): decided again from the
+    same inputs. A kept plan records no release, so the build's time does not change it."""
+    root = course.root
+    return _prepare(course, manifest.read(root, display_path(root)), anki.build_time(), options)
+
+
+def _changes(plans: Sequence[Decided]) -> dict[str, updates.ReleaseNotes]:
     """Each language's latest release, for the course page's "what changed" list."""
     return {
-        p.course.lang: notes
+        p.course.lang: p.outcome.release_notes
         for p in plans
-        if (notes := updates.release_notes(p.plan.manifest)) is not None
+        if p.outcome.release_notes is not None
     }
 
 
 def _render_packages(
     library: Library,
-    plans: Sequence[anki.DeckPlan],
+    plans: Sequence[Decided],
     scorm_dir: Path,
     made: list[Output | Removal],
     record: outputs.Record,
@@ -381,7 +450,7 @@ def _render_packages(
 
 def _render_site(
     library: Library,
-    plans: Sequence[anki.DeckPlan],
+    plans: Sequence[Decided],
     decks: dict[str, Made],
     packages: dict[str, Made],
     site_dir: Path,
@@ -423,13 +492,39 @@ def _render_site(
 
 
 @collector.paused()
+def _render_manifests(
+    library: Library, plans: Sequence[Decided], made: list[Output | Removal]
+) -> list[Decided]:
+    lang_links = translations.by_language(translations.links(library)[0])
+    return [_render_manifest(plan, lang_links.get(plan.course.lang, []), made) for plan in plans]
+
+
 def _render_manifest(
-    plan: anki.DeckPlan, lang_links: Sequence[translations.Link], outputs: list[Output | Removal]
-) -> None:
+    plan: Decided, lang_links: Sequence[translations.Link], outputs: list[Output | Removal]
+) -> Decided:
+    """The language's manifest, when its text is not the file's; the plan, settled when the
+    build leaves its manifest (and the language's folder) as it was."""
     root = plan.course.root
     path = root / manifest.MANIFEST_FILE
-    text = translations.record(plan.plan.manifest, lang_links).dumps()
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        outputs.append(Output(_temp_file(root, path.name, text.encode()), path))
-    if (root / manifest.LEGACY_FILE).exists():
+    legacy = (root / manifest.LEGACY_FILE).exists()
+    if legacy:
         outputs.append(Removal(root / manifest.LEGACY_FILE))
+    if plan.deck is None:
+        return plan  # kept: its text is the file's
+    recorded = translations.record(plan.deck.plan.manifest, lang_links)
+    text = recorded.dumps()
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return replace(plan, settled=not legacy)
+    data = text.encode()
+    outputs.append(Output(_temp_file(root, path.name, data), path))
+    return replace(plan, written=decided.Written(recorded, manifest.wrote(path, data, recorded)))
+
+
+def _keep(plans: Sequence[Decided]) -> None:
+    """After the commit: keep the outcome of each language decided in this build that the next
+    build with the same inputs decides the same (`decided.py`)."""
+    for plan in plans:
+        if plan.deck is not None and plan.settled:
+            file = manifest.File.read(plan.course.root)
+            if file.digest == plan.manifest_digest:
+                decided.save(plan.course, plan.inputs, file, plan.outcome)

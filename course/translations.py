@@ -50,7 +50,21 @@ def lesson_hash(lesson: Lesson) -> str:
 
 def links(library: Library) -> tuple[list[Link], list[Problem]]:
     """Every translated lesson whose original is loaded, and warnings for broken links. An
-    original in a language left out with `--lang` is not compared (nothing to compare with)."""
+    original in a language left out with `--lang` is not compared (nothing to compare with).
+    Worked out once per library: a build asks four times (the translations check, the deck
+    plans, the manifests, what the next build prints); a library is never changed."""
+    last = _LAST[0] if _LAST else None
+    if last is None or last[0] is not library:
+        last = (library, *_links(library))
+        _LAST[:] = [last]
+    return list(last[1]), list(last[2])
+
+
+_LAST: list[tuple[Library, tuple[Link, ...], tuple[Problem, ...]]] = []
+"""The last library `links` was asked about (by identity), and its answer."""
+
+
+def _links(library: Library) -> tuple[tuple[Link, ...], tuple[Problem, ...]]:
     lessons = {c.lang: {lesson.id: lesson for lesson in c.lessons} for c in library.courses}
     found: list[Link] = []
     warnings: list[Problem] = []
@@ -73,7 +87,7 @@ def links(library: Library) -> tuple[list[Link], list[Problem]]:
             link = Link(lesson, original)
             found.append(link)
             warnings += _card_links(link)
-    return found, warnings
+    return tuple(found), tuple(warnings)
 
 
 def _card_links(link: Link) -> Iterator[Problem]:

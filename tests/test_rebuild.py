@@ -360,8 +360,10 @@ def test_settled_is_none_when_the_next_build_would_write_something(
     assert pipeline.settled(again, result, pipeline.BuildOptions()) is None
     path.write_text(text, "utf-8")
     assert pipeline.settled(again, result, pipeline.BuildOptions()) is not None
-    deck = result.plans[0]
-    first = next(iter(deck.plan.note_mods))
-    older = replace(deck.plan, note_mods={**deck.plan.note_mods, first: 1})
-    other = replace(result, plans=(replace(deck, plan=older), *result.plans[1:]))
+    plan = result.plans[0]
+    assert plan.deck is not None
+    first = next(iter(plan.deck.plan.note_mods))
+    older = replace(plan.deck.plan, note_mods={**plan.deck.plan.note_mods, first: 1})
+    deck = replace(plan.deck, plan=older)
+    other = replace(result, plans=(replace(plan, deck=deck), *result.plans[1:]))
     assert pipeline.settled(again, other, pipeline.BuildOptions()) is None

@@ -1,0 +1,137 @@
+"""A language's deck plan as the rest of the build reads it (`Decided`), and what it gives kept
+across builds by the hash of everything it was decided from (`Outcome`).
+
+What a plan gives the later stages is small: the report and warnings printed, the release notes
+the site and SCORM packages show, the deck's size and its inputs hash. A rebuild after editing one
+card of one language takes that from `.course-cache/plans/` for every other language instead of
+rendering their notes, hashing their GUIDs and parsing, dumping and comparing their manifests.
+
+An outcome is kept only for a plan that records nothing: no release (so it does not depend on the
+build's time) and a manifest whose text is the file's (nothing to write, no legacy file to
+remove); that is every language of a build the same build, run again, would leave alone. It is
+kept under a hash of: the tool (every file of it), the course's settings and every lesson's path
+and bytes (`outputs.course_inputs`), the manifest file's bytes, the originals of the language's
+translated lessons (their cards' and prose's hashes: a translation's manifest records them), the
+options that change a plan (--draft, --rename-decks) and the working directory (the paths the
+report prints). Equal inputs decide equally, so a build with the same inputs takes the outcome;
+a missing, unreadable or stale entry is decided again. Safe to delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import anki, cache, manifest, outputs, updates
+from .model import Course, Library, Problem
+from .translations import Link, card_hash, lesson_hash
+
+KIND = "plans"
+"""The cache folder's subfolder (`cache.Store`)."""
+FORMAT = "deck-plan 1"
+"""Bump when what an outcome holds or what its key covers changes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a language's deck plan gives the rest of the build (and the next one)."""
+
+    report: updates.Report
+    warnings: tuple[Problem, ...]
+    release_notes: updates.ReleaseNotes | None
+    """The course page's "what changed" list."""
+    notes: int
+    """Notes in the deck, retired ones included."""
+    cards: int
+    deck_inputs: str | None
+    """`outputs.deck_inputs` of the deck (None until hashed: a build without decks)."""
+
+    @classmethod
+    def of(cls, deck: anki.DeckPlan) -> Outcome:
+        plan = deck.plan
+        cards = sum(len(n.ords) for n in deck.notes)
+        changes = updates.release_notes(plan.manifest)
+        return cls(plan.report, plan.warnings, changes, len(deck.notes), cards, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """The manifest a build writes: the record and the hash of its file (`manifest.File`)."""
+
+    manifest: manifest.Manifest
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """One language's deck plan, decided in this build (`deck`) or kept from an earlier one."""
+
+    course: Course
+    outcome: Outcome
+    inputs: str
+    """The hash of what it was decided from, but the manifest (`inputs`)."""
+    manifest_digest: str
+    """The manifest file's hash (`manifest.File.digest`) when it was decided."""
+    deck: anki.DeckPlan | None = None
+    """The plan itself; None when kept (decided by an earlier build from the same inputs)."""
+    written: Written | None = None
+    """The manifest this build writes, if it writes one."""
+    settled: bool = False
+    """The next build decides the same: kept, or its manifest is the file's text as it was."""
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return self.deck.plan.errors if self.deck is not None else ()
+
+    def light(self, deck_inputs: str | None) -> Decided:
+        """Without the notes (the deck is written) and with the deck's inputs hash."""
+        outcome = self.outcome
+        if deck_inputs is not None:
+            outcome = replace(outcome, deck_inputs=deck_inputs)
+        deck = replace(self.deck, notes=()) if self.deck is not None else None
+        return replace(self, outcome=outcome, deck=deck)
+
+
+def inputs(
+    library: Library, course: Course, links: Sequence[Link], options: Sequence[object]
+) -> str:
+    """Everything a language's plan is decided from but its manifest and the build's time (see
+    the module's documentation); `options`: those that change a plan."""
+    parts = [FORMAT, str(Path.cwd()), repr(list(options)), outputs.course_inputs(library, course)]
+    for link in links:
+        original = link.original
+        parts += [str(link.translation.path), str(original.path), lesson_hash(original)]
+        parts += [f"{card.id}={card_hash(card)}" for card in original.cards]
+    return outputs.hash_parts(parts)
+
+
+def _key(inputs: str, file: manifest.File) -> bytes:
+    return outputs.hash_parts([inputs, file.digest]).encode()
+
+
+def load(course: Course, inputs: str, file: manifest.File) -> Decided | None:
+    """The language's kept outcome for these inputs and this manifest file, if there is one."""
+    store = cache.Store.beside(course.root.parent)
+    if store.folder is None or not file.lines:
+        return None
+    data = store.get(course.root, course.lang, _key(inputs, file), KIND)
+    if data is None:
+        return None
+    try:
+        outcome = cache.loads(data)
+    except Exception:  # an entry of another version of a record: decided again
+        return None
+    if not isinstance(outcome, Outcome) or outcome.deck_inputs is None:
+        return None
+    return Decided(course, outcome, inputs, file.digest, settled=True)
+
+
+def save(course: Course, inputs: str, file: manifest.File, outcome: Outcome) -> None:
+    """Keep `outcome`, the plan decided from `inputs` against `file`, which records nothing."""
+    store = cache.Store.beside(course.root.parent)
+    if store.folder is None or not file.lines or outcome.deck_inputs is None:
+        return
+    if outcome.report.release or (course.root / manifest.LEGACY_FILE).exists():
+        return  # a release depends on the build's time; a legacy file is removed by the build
+    store.put(course.root, course.lang, _key(inputs, file), cache.dumps(outcome), KIND)
