@@ -7,14 +7,15 @@ card of one language takes that from `.course-cache/plans/` for every other lang
 rendering their notes, hashing their GUIDs and parsing, dumping and comparing their manifests.
 
 An outcome is kept only for a plan that records nothing: no release (so it does not depend on the
-build's time) and a manifest whose text is the file's (nothing to write, no legacy file to
-remove); that is every language of a build the same build, run again, would leave alone. It is
-kept under a hash of: the tool (every file of it), the course's settings and every lesson's path
-and bytes (`outputs.course_inputs`), the manifest file's bytes, the originals of the language's
-translated lessons (their cards' and prose's hashes: a translation's manifest records them), the
-options that change a plan (--draft, --rename-decks) and the working directory (the paths the
-report prints). Equal inputs decide equally, so a build with the same inputs takes the outcome;
-a missing, unreadable or stale entry is decided again. Safe to delete.
+build's time) and a manifest whose text is the file's (nothing to write); that is every language
+of a build the same build, run again, would leave alone. It is kept under a hash of: the tool
+(every file of it), the course's settings and every lesson's path and bytes
+(`outputs.course_inputs`), the manifest file's bytes, the originals of the language's translated
+lessons (their cards' and prose's hashes: a translation's manifest records them), the options
+that change a plan (--draft, --rename-decks) and the working directory (the paths the report
+prints). Equal inputs decide equally, so a build with the same inputs takes the outcome; a
+missing, unreadable or stale entry is decided again. One entry per language (the last options'
+outcome). Safe to delete.
 """
 
 from __future__ import annotations
@@ -132,6 +133,6 @@ def save(course: Course, inputs: str, file: manifest.File, outcome: Outcome) -> 
     store = cache.Store.beside(course.root.parent)
     if store.folder is None or not file.lines or outcome.deck_inputs is None:
         return
-    if outcome.report.release or (course.root / manifest.LEGACY_FILE).exists():
-        return  # a release depends on the build's time; a legacy file is removed by the build
+    if outcome.report.release:
+        return  # (never asked: a release's outcome depends on the build's time)
     store.put(course.root, course.lang, _key(inputs, file), cache.dumps(outcome), KIND)

@@ -506,15 +506,14 @@ def _render_manifest(
     build leaves its manifest (and the language's folder) as it was."""
     root = plan.course.root
     path = root / manifest.MANIFEST_FILE
-    legacy = (root / manifest.LEGACY_FILE).exists()
-    if legacy:
+    if (root / manifest.LEGACY_FILE).exists():  # (a `manifest.jsonl` beside it is the one read)
         outputs.append(Removal(root / manifest.LEGACY_FILE))
     if plan.deck is None:
         return plan  # kept: its text is the file's
     recorded = translations.record(plan.deck.plan.manifest, lang_links)
     text = recorded.dumps()
     if path.exists() and path.read_text(encoding="utf-8") == text:
-        return replace(plan, settled=not legacy)
+        return replace(plan, settled=True)
     data = text.encode()
     outputs.append(Output(_temp_file(root, path.name, data), path))
     return replace(plan, written=decided.Written(recorded, manifest.wrote(path, data, recorded)))
