@@ -156,6 +156,8 @@ class NoteData:
     ords: tuple[int, ...]
     """The card ordinals the package holds (none for a retired note)."""
     loc: SourceLoc
+    digest: str
+    """sha256 of what Anki sees of the note (`note_digest`): the manifest's `hash`."""
     clozes: tuple[int, ...] = ()
     media: tuple[str, ...] = ()
     """Image names the fields show."""
@@ -164,15 +166,15 @@ class NoteData:
     def note_type(self) -> str:
         return NOTE_TYPE[self.kind]
 
-    @property
-    def digest(self) -> str:
-        blob = "\x1e".join((self.note_type, "\x1f".join(self.fields), " ".join(self.tags)))
-        return hashlib.sha256(blob.encode()).hexdigest()
-
     def shipped(self) -> updates.Shipped:
         return updates.Shipped(
             self.card_id, self.kind, self.lesson, self.digest, self.loc, self.clozes
         )
+
+
+def note_digest(kind: CardKind, fields: Sequence[str], tags: Sequence[str]) -> str:
+    blob = "\x1e".join((NOTE_TYPE[kind], "\x1f".join(fields), " ".join(tags)))
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def _ords(card: Card) -> tuple[int, ...]:
@@ -213,16 +215,17 @@ def _lesson_notes(course: Course, lesson: Lesson) -> Iterator[NoteData]:
         else:
             reverse = REVERSE_ON if card.kind is CardKind.REVERSED else ""
             fields = (text.front, text.back, reverse, text.explanation, *context)
-        tags = (*section_tags, *lesson.tags, *card.tags)
+        tags = tuple(dict.fromkeys((*section_tags, *lesson.tags, *card.tags)))
         yield NoteData(
             card_id=card.id,
             kind=card.kind,
             fields=fields,
-            tags=tuple(dict.fromkeys(tags)),
+            tags=tags,
             guid=note_guid(course.id, course.lang, card.id),
             lesson=lesson.id,
             ords=_ords(card),
             loc=card.loc,
+            digest=note_digest(card.kind, fields, tags),
             clozes=card.clozes,
             media=text.media,
         )
@@ -278,6 +281,7 @@ def retired_note(course: Course, entry: manifest.CardEntry, loc: SourceLoc) -> N
         lesson=entry.lesson,
         ords=(),
         loc=loc,
+        digest=note_digest(entry.kind, fields, tags),
         clozes=entry.clozes,
     )
 
