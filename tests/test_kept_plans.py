@@ -349,3 +349,25 @@ def test_a_manifest_changed_after_a_build_that_left_it_is_decided_again(
     assert pipeline.settled(library, result, pipeline.BuildOptions()) is None
     path.write_text(text, "utf-8")
     assert pipeline.settled(library, result, pipeline.BuildOptions()) is not None
+
+
+def test_a_note_changed_under_the_same_mod_time_renders_its_deck(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a manifest every note gets the build's time: an edited card then has the mod time
+    it had, and only its content (the note's digest in the deck's inputs) tells the deck apart."""
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    pipeline.build(load_library(sample), out / "decks", None, pipeline.BuildOptions(draft=True))
+    lesson = sample / "el" / "01-basics.md"
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace("Η *καλή* επικοινωνία.", "Η *σαφής* επικοινωνία."), "utf-8")
+    again = pipeline.build(
+        load_library(sample), out / "decks", None, pipeline.BuildOptions(draft=True)
+    )
+    deck = next((out / "decks").glob("*-el.apkg"))
+    assert again.rendered == (deck.resolve(),)
+    written = deck.read_bytes()
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cold-cache"))
+    pipeline.build(load_library(sample), tmp_path / "cold", None, pipeline.BuildOptions(draft=True))
+    assert (tmp_path / "cold" / deck.name).read_bytes() == written
