@@ -502,28 +502,35 @@ def _render_manifests(
 def _render_manifest(
     plan: Decided, lang_links: Sequence[translations.Link], outputs: list[Output | Removal]
 ) -> Decided:
-    """The language's manifest, when its text is not the file's; the plan, settled when the
-    build leaves its manifest (and the language's folder) as it was."""
+    """The language's manifest, when its text is not the file's (then the legacy file goes);
+    the plan, settled when the build leaves the manifest as it was. A kept plan's text is the
+    file's."""
     root = plan.course.root
     path = root / manifest.MANIFEST_FILE
-    if (root / manifest.LEGACY_FILE).exists():  # (a `manifest.jsonl` beside it is the one read)
+    if plan.deck is not None:
+        recorded = translations.record(plan.deck.plan.manifest, lang_links)
+        text = recorded.dumps()
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            plan = replace(plan, settled=True)  # (a legacy file beside it is not read)
+        else:
+            data = text.encode()
+            outputs.append(Output(_temp_file(root, path.name, data), path))
+            digest = manifest.wrote(path, data, recorded)
+            plan = replace(plan, written=decided.Written(recorded, digest))
+    if (root / manifest.LEGACY_FILE).exists():
         outputs.append(Removal(root / manifest.LEGACY_FILE))
-    if plan.deck is None:
-        return plan  # kept: its text is the file's
-    recorded = translations.record(plan.deck.plan.manifest, lang_links)
-    text = recorded.dumps()
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return replace(plan, settled=True)
-    data = text.encode()
-    outputs.append(Output(_temp_file(root, path.name, data), path))
-    return replace(plan, written=decided.Written(recorded, manifest.wrote(path, data, recorded)))
+    return plan
 
 
 def _keep(plans: Sequence[Decided]) -> None:
     """After the commit: keep the outcome of each language decided in this build that the next
-    build with the same inputs decides the same (`decided.py`)."""
+    build with the same inputs decides the same (`decided.py`); a failure only costs speed."""
     for plan in plans:
-        if plan.deck is not None and plan.settled:
+        if plan.deck is None or not plan.settled:
+            continue
+        try:
             file = manifest.File.read(plan.course.root)
-            if file.digest == plan.manifest_digest:
-                decided.save(plan.course, plan.inputs, file, plan.outcome)
+        except OSError:
+            continue
+        if file.digest == plan.manifest_digest:
+            decided.save(plan.course, plan.inputs, file, plan.outcome)
