@@ -7,15 +7,18 @@ card of one language takes that from `.course-cache/plans/` for every other lang
 rendering their notes, hashing their GUIDs and parsing, dumping and comparing their manifests.
 
 An outcome is kept only for a plan that records nothing: no release (so it does not depend on the
-build's time) and a manifest whose text is the file's (nothing to write); that is every language
-of a build the same build, run again, would leave alone. It is kept under a hash of: the tool
-(every file of it), the course's settings and every lesson's path and bytes
-(`outputs.course_inputs`), the manifest file's bytes, the originals of the language's translated
-lessons (their cards' and prose's hashes: a translation's manifest records them), the options
-that change a plan (--draft, --rename-decks) and the working directory (the paths the report
-prints). Equal inputs decide equally, so a build with the same inputs takes the outcome; a
-missing, unreadable or stale entry is decided again. One entry per language (the last options'
-outcome). Safe to delete.
+build's time) and a manifest whose text is the file's (nothing to write). A build keeps the
+outcome of each language whose manifest it left as it was (`pipeline._keep`); a build that
+recorded a release keeps the outcome the next build decides against the manifest it wrote, when
+that one records nothing (`pipeline.settled`, asked by the command line for its replay).
+
+The key is a hash of: the tool (every file of it), the course's settings and every lesson's path
+and bytes (`outputs.course_inputs`), the manifest file's bytes, the originals of the language's
+translated lessons (their cards' and prose's hashes: a translation's manifest records them), the
+options that change a plan (--draft, --rename-decks) and the working directory (the paths the
+report prints). Equal inputs decide equally, so a build with the same inputs takes the outcome;
+a missing, unreadable or stale entry is decided again. One entry per language (the last kept
+options' outcome). Safe to delete.
 """
 
 from __future__ import annotations
