@@ -195,9 +195,9 @@ def lesson_size(lesson: Lesson) -> int:
 
 
 class Link(NamedTuple):
-    """A lesson's neighbour in the pager: its anchor and title."""
+    """A lesson's neighbour in the pager: its ID (`lesson_link`) and title."""
 
-    anchor: str
+    lesson: str
     title: str
 
 
@@ -248,12 +248,16 @@ def static_page_name(lesson_id: str) -> str:
     return f"lesson-{lesson_id}.html"
 
 
-def lesson_link(page: LessonPage, split: bool) -> Markup:
-    """A link to a lesson: its plain page on a split course page (course.js makes it a
-    #lesson/<id> link), else its anchor."""
+def lesson_link(lesson_id: str, split: bool, target: str = "") -> Markup:
+    """The attributes of a link to a lesson, or to `target`, an anchor in it. Split, the lesson
+    is not on the page: the link leads to its plain page (`lesson-<id>.html`, `#<target>` in it:
+    the plain page has the same anchors), which works without JavaScript and between plain pages;
+    course.js makes it a link to the lesson's view (`#<target>`, or `#lesson/<id>`). Else the
+    link is the anchor itself."""
     if split:
-        return Markup('href="{}" data-lesson-link="{}"').format(static_page(page), page.lesson.id)
-    return Markup('href="#{}"').format(page.anchor)
+        href = static_page_name(lesson_id) + (f"#{target}" if target else "")
+        return Markup('href="{}" data-lesson-link="{}"').format(href, lesson_id)
+    return Markup('href="#{}"').format(target or lesson_anchor(lesson_id))
 
 
 def _json_for_script(data: object) -> str:
@@ -329,7 +333,7 @@ def _environment(cache: Path | None = None) -> jinja2.Environment:
 
 
 def _link(lesson: Lesson) -> Link:
-    return Link(lesson_anchor(lesson.id), lesson.title)
+    return Link(lesson.id, lesson.title)
 
 
 def _lesson_page(
@@ -744,9 +748,9 @@ class UpdatesView:
     guide: str
     """The learner guide's file name, beside the course page."""
     release: str
-    added: tuple[tuple[str, str], ...]
-    """(question text, link) of each new card."""
-    changed: tuple[tuple[str, str], ...]
+    added: tuple[tuple[str, str, str], ...]
+    """(question text, lesson ID, anchor) of each new card (`lesson_link`)."""
+    changed: tuple[tuple[str, str, str], ...]
     retired: str
 
 
@@ -761,9 +765,9 @@ def updates_view(course: Course, notes: ReleaseNotes | None) -> UpdatesView:
         if card.id
     }
 
-    def links(ids: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    def links(ids: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
         return tuple(
-            (_question_text(*cards[i]), f"#{card_anchor(i)}") for i in ids if i in cards
+            (_question_text(*cards[i]), cards[i][0].id, card_anchor(i)) for i in ids if i in cards
         )
 
     keys = ("changes_title", "changes_added", "changes_changed", "changes_none", "guide_link")

@@ -43,13 +43,13 @@ def test_landing_page_lists_languages_and_decks(browser: Browser, site: Path) ->
             deck = page.attr(f"{card} a[download]", "href")
             assert deck == f"decks/site-fixture-{lang}.apkg"
             assert (site / deck).stat().st_size > 0
-        assert page.text(".language-card[lang=el] h3") == "Δοκιμαστικό μάθημα"
+        assert page.text(".language-card[lang=el] h3") == "Δοκιμαστικό πρόγραμμα"
 
 
 @pytest.mark.parametrize(
     ("lang", "title", "counts"),
     [
-        ("el", "Δοκιμαστικό μάθημα", ["6 κάρτες", "2 κάρτες"]),
+        ("el", "Δοκιμαστικό πρόγραμμα", ["6 κάρτες", "2 κάρτες"]),
         ("pl", "Kurs próbny", ["4 fiszki"]),
         ("lv", "Izmēģinājuma kurss", ["2 kartītes"]),
     ],
@@ -290,7 +290,7 @@ def test_an_import_with_bad_entries_keeps_the_good_ones(
         page.wait_for("() => document.querySelector('[data-tools-status]').textContent !== ''")
         assert page.text("[data-tools-status]") == (
             "Εισήχθη η πρόοδος 1 κάρτας. 2 εγγραφές δεν ήταν έγκυρες και παραλείφθηκαν."
-            " 1 εγγραφή αφορά κάρτα που δεν υπάρχει σε αυτό το μάθημα."
+            " 1 εγγραφή αφορά κάρτα που δεν υπάρχει σε αυτό το πρόγραμμα."
         )
         assert sorted(stored(page)["items"]) == ["el-empathy"]
         # the imported card is due: it comes first, and the keyboard works on it

@@ -48,9 +48,10 @@
  * lesson, one of its sections or cards, or one of its items in the review is first needed
  * (file:// allows scripts, not fetch); it calls Course.lesson(payload): {id, article (the lesson's
  * view), sheet (its card sheet view), nav (its sections for the sidebar), items (the sides of its
- * items: {<item id>: [front, back]})}. Its links on the page lead to its plain page
- * (lesson-<id>.html, for readers without JavaScript) until this script makes them
- * #lesson/<id> links. The search records come
+ * items: {<item id>: [front, back]})}. Links to a lesson (the outline's, the "what changed"
+ * list's, a lesson's pager) lead to its plain page (lesson-<id>.html[#<anchor>], for readers
+ * without JavaScript) until this script makes them #lesson/<id> (#<anchor>) links: those on the
+ * page at the start, and a lesson's pager when its content arrives. The search records come
  * from `searchScript` on the first search (Course.searchData(records)).
  */
 (function () {
@@ -201,9 +202,7 @@
 
   function setupLoading(app) {
     var loaded = {}, waiting = {};
-    $all("a[data-lesson-link]").forEach(function (link) {
-      link.setAttribute("href", "#lesson/" + link.getAttribute("data-lesson-link"));
-    });
+    linkLessons();
     /* Runs done() once the lesson's content is on the page (at once when it is already). */
     app.loadLesson = function (id, done) {
       if (!app.data.cards || loaded[id] || !app.lessons[id]) return done();
@@ -235,9 +234,19 @@
     };
   }
 
+  /* A split page's links to a lesson's plain page (lesson-<id>.html[#<anchor>], site.lesson_link)
+     become links to its view: #<anchor>, or #lesson/<id>. */
+  function linkLessons() {
+    $all('a[data-lesson-link]:not([href^="#"])').forEach(function (link) {
+      var href = link.getAttribute("href"), at = href.indexOf("#");
+      link.setAttribute("href", at > 0 ? href.slice(at) : "#lesson/" + link.getAttribute("data-lesson-link"));
+    });
+  }
+
   function install(app, payload) {
     // rendered at build time from the escaped Markdown, as the one-page course's views are
     document.getElementById("review").insertAdjacentHTML("beforebegin", payload.article + payload.sheet);
+    linkLessons(); // its pager
     var nav = $('[data-nav-lesson="' + payload.id + '"]');
     if (nav) nav.insertAdjacentHTML("beforeend", payload.nav);
     Object.keys(payload.items).forEach(function (id) {
