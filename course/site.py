@@ -26,7 +26,6 @@ A split page's lesson content and search records come from script files the page
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import shutil
@@ -34,15 +33,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from types import CodeType, MappingProxyType
+from types import MappingProxyType
 from typing import NamedTuple
 
 import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from . import anki, check
-from .cache import Store, tool_digest
+from . import anki, check, templating
 from .messages import FALLBACK_LANG, Messages, messages
 from .model import Card, CardKind, Course, Lesson, Library, SearchRecord
 from .render import card_anchor, heading_id, lesson_anchor, sheet_anchor
@@ -261,68 +259,26 @@ def _json_for_script(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-TEMPLATE_CACHE = "templates"
-"""The compiled templates' folder in the cache folder (`cache.Store`)."""
-
-
-class TemplateCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates kept in the cache folder, so that a build in a new process does not
-    compile them again (a quarter of the bundled course's site and SCORM rendering). One entry per
-    template, used only when its checksum matches: a hash of the tool (`tool_digest`: every file
-    of the package, so the environment's options too), Jinja's version and the template's source.
-    A changed template or a new tool is compiled again and its entry rewritten; an unreadable or
-    corrupt entry is compiled again; a failure to write only costs the speed-up."""
-
-    def __init__(self, folder: Path) -> None:
-        super().__init__(str(folder), "%s.jinja")
-
-    def get_source_checksum(self, source: str) -> str:
-        digest = hashlib.sha256(f"{tool_digest()}\0{jinja2.__version__}\0".encode())
-        digest.update(source.encode("utf-8"))
-        return digest.hexdigest()
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # truncated or foreign bytes (Jinja catches only marshal's errors)
-            bucket.reset()
-        if bucket.code is not None and not isinstance(bucket.code, CodeType):
-            bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            Path(self.directory).mkdir(parents=True, exist_ok=True)
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-def template_cache(library: Library) -> Path | None:
-    """Where the library's builds keep compiled templates; None when the cache is off."""
-    folder = Store.beside(library.root).folder
-    return None if folder is None else folder / TEMPLATE_CACHE
-
-
-def environment(loader: jinja2.BaseLoader, cache: Path | None) -> jinja2.Environment:
-    """The site's template environment over `loader`, compiled templates kept in `cache`."""
-    env = jinja2.Environment(
-        loader=loader,
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        bytecode_cache=None if cache is None else TemplateCache(cache),
-    )
+def environment(
+    loader: jinja2.BaseLoader, cache: Path | Sequence[Path] | None
+) -> jinja2.Environment:
+    """The site's template environment over `loader` (templating.py: compiled templates kept in
+    `cache`), with the globals the pages use."""
+    env = templating.environment(loader, cache)
     env.globals["csp"] = CSP
     env.globals["scripts"] = SCRIPTS
     env.globals["lesson_link"] = lesson_link
     return env
 
 
+def template_cache(library: Library) -> tuple[Path, ...]:
+    """Where compiled templates are kept for the library's builds (templating.py)."""
+    return tuple(templating.template_cache(library.root))
+
+
 @functools.cache
-def _environment(cache: Path | None = None) -> jinja2.Environment:
-    """One environment per process (and cache folder): its templates are compiled once, not
+def _environment(cache: tuple[Path, ...] = ()) -> jinja2.Environment:
+    """One environment per process (and cache folders): its templates are compiled once, not
     once per write_site and again per SCORM package (the globals never change; Jinja's own
     cache is thread safe), and not at all when `cache` holds them from an earlier build."""
     return environment(jinja2.PackageLoader("course", "templates/site"), cache)
