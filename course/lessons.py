@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
-from . import cache, collector, render
+from . import cache, collector, forked, render
 from .cards import ParseProblem, collect, slugify
 from .frontmatter import (
     CourseFile,
@@ -52,6 +51,8 @@ starting them)."""
 FREEZE_THRESHOLD = 100
 """Lessons above which the loaded library is moved out of the cyclic collector's reach
 (`gc.freeze()`): a large build, in a process that ends with it."""
+FORK_THRESHOLD = 4
+"""Lessons to parse from which, up to POOL_THRESHOLD, a forked child parses a share of them."""
 CHUNK = 4
 """Lessons a worker parses per task: fewer round trips, still an even share at the end."""
 __all__ = ["Report", "collect", "display_path", "load_library", "slugify"]
@@ -297,7 +298,12 @@ def _run(tasks: list[_Task]) -> Iterator[tuple[int, Result]]:
     only until this process's next lesson is parsed, then goes to the spill file."""
     cores = _cores()
     if len(tasks) <= POOL_THRESHOLD or cores < 2:
-        yield from enumerate(map(_parse, tasks))
+        # A small course: a pool costs more to start than the parse; a forked child takes a
+        # share of the lessons instead (forked.py), from FORK_THRESHOLD of them.
+        if len(tasks) < FORK_THRESHOLD or cores < 2:
+            yield from enumerate(map(_parse, tasks))
+        else:
+            yield from enumerate(forked.share([partial(_parse, task) for task in tasks]))
         return
     # Imported here: a small course never starts a pool and does not pay for the import.
     import multiprocessing
@@ -333,10 +339,7 @@ def _loaded(data: bytes) -> Result:
 
 
 def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return forked.cores()
 
 
 def _parse(task: _Task) -> Result:

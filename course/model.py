@@ -50,6 +50,10 @@ class CourseError(click.ClickException):
         """What each problem is, for the closing line: 'error', 'warning (--strict)'."""
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[CourseError], tuple[list[Problem], str]]:
+        """Pickled (from a worker process: forked.py) as its problems, not its message."""
+        return CourseError, (self.problems, self.what)
+
     def show(self, file: IO[Any] | None = None) -> None:
         for problem in self.problems:
             click.echo(str(problem), err=True, file=file)

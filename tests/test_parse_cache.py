@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from course import cache, lessons, pipeline
+from course import cache, forked, lessons, pipeline
 from course.lessons import load_library
 from course.model import Library
 
@@ -65,6 +65,7 @@ def serial_uncached(root: Path, monkeypatch: pytest.MonkeyPatch) -> Library:
     with monkeypatch.context() as patch:
         patch.setenv(cache.ENV, "")
         patch.setattr(lessons, "POOL_THRESHOLD", 10**9)
+        patch.setattr(lessons, "FORK_THRESHOLD", 10**9)
         return load_library(root)
 
 
@@ -76,6 +77,8 @@ def forbid_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The lessons parsed from now on: all in this process (no forked child's share unseen)."""
+    monkeypatch.setattr(lessons, "FORK_THRESHOLD", 10**9)
     parsed: list[Path] = []
     original = lessons.load_lesson
 
@@ -108,6 +111,32 @@ def test_workers_and_cache_give_the_serial_library_and_outputs(
     assert outputs
     assert build(parallel, tmp_path / "parallel") == outputs
     assert build(cached, tmp_path / "cached") == outputs
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["uncached", "cache-on"])
+def test_a_forked_share_gives_the_serial_library_and_outputs(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    """A small course (up to POOL_THRESHOLD lessons): a forked child parses a share."""
+    serial = serial_uncached(course, monkeypatch)
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache") if cached else "")
+    monkeypatch.setattr(lessons, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    children: list[int] = []
+    real_fork = forked.os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        children.append(pid)
+        return pid
+
+    monkeypatch.setattr(forked.os, "fork", fork)
+    shared = load_library(course)
+    assert len(children) == 1
+    assert fingerprint(shared) == fingerprint(serial)
+    if cached:
+        assert len(list((tmp_path / "cache").rglob("*.pickle"))) == 15
+    assert build(shared, tmp_path / "shared") == build(serial, tmp_path / "serial")
 
 
 def test_an_edit_reparses_that_lesson_only(
