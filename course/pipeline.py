@@ -9,10 +9,11 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
-from . import anki, collector, manifest, outputs, translations, updates
-from .lessons import display_path, load_library
+from . import anki, collector, forked, manifest, outputs, translations, updates
+from .lessons import POOL_THRESHOLD, display_path, load_library
 from .model import Course, CourseError, Library, Problem
 
 
@@ -198,12 +199,20 @@ def build(
     plans = plan_decks(library, anki.build_time(), options)
     record = outputs.Record.load(library.root)
     made: list[Output | Removal] = []
+    writes: list[Callable[[], object]] = []
+    share = _small(library)
     try:
-        results, decks = _render_decks(plans, decks_dir, made, record)
+        results, decks = _render_decks(plans, decks_dir, made, record, writes)
+        if not share:
+            with collector.paused():  # the deck stages make many objects and no cycles
+                _write(writes, share)
         # The decks are written: their notes (every card's fields again) are not needed any more
         # while the site renders; the plans keep what the manifests and the report read.
         plans = [replace(plan, notes=()) for plan in plans]
-        packages = _render_packages(library, plans, scorm_dir, made, record) if scorm_dir else {}
+        packages = (
+            _render_packages(library, plans, scorm_dir, made, record, writes) if scorm_dir else {}
+        )
+        _write(writes, share)
         results = [
             replace(r, scorm=packages[r.lang].target) if r.lang in packages else r
             for r in results
@@ -312,31 +321,65 @@ def _output(
     return Made(tmp, target, inputs)
 
 
+def _deferred(
+    target: Path,
+    inputs: str,
+    record: outputs.Record,
+    made: list[Output | Removal],
+    writes: list[Callable[[], object]],
+    write: Callable[[Path], object],
+) -> Made:
+    """`target`, unless it is up to date: a temporary file beside it, which `write(path)` fills
+    when the build runs its `writes` (`_write`)."""
+
+    def render() -> Path:
+        tmp = _temp_file(target.parent, target.name)
+        writes.append(partial(write, tmp))
+        return tmp
+
+    return _output(target, inputs, record, made, render)
+
+
+def _small(library: Library) -> bool:
+    """A course small enough that its decks and SCORM zips are written by this process and a
+    forked child together (`forked.share`): the child costs a millisecond, and its memory (the
+    library again, as its pages are touched) is small. A large build writes them here, one by
+    one, the decks' notes dropped before the zips are written."""
+    return sum(len(course.lessons) for course in library.courses) <= POOL_THRESHOLD
+
+
+def _write(writes: list[Callable[[], object]], share: bool) -> None:
+    """Run the pending writes (`_deferred`), shared with a forked child when `share`; their
+    files are in the build's outputs already: a failure discards them with the rest."""
+    if share:
+        forked.share([partial(_call, write) for write in writes])  # no result sent back
+    else:
+        for write in writes:
+            write()
+    writes.clear()
+
+
+def _call(write: Callable[[], object]) -> None:
+    write()
+
+
 @collector.paused()
 def _render_decks(
     plans: Sequence[anki.DeckPlan],
     decks_dir: Path | None,
     made: list[Output | Removal],
     record: outputs.Record,
+    writes: list[Callable[[], object]],
 ) -> tuple[list[LanguageResult], dict[str, Made]]:
     results, files = [], {}
     for plan in plans:
         course = plan.course
         deck_path, notes, cards = None, 0, 0
         if decks_dir is not None:
-            name = anki.deck_file_name(course)
-
-            def render(plan: anki.DeckPlan = plan, name: str = name) -> Path:
-                tmp = _temp_file(decks_dir, name)
-                try:
-                    anki.write_deck(plan, tmp)
-                except BaseException:
-                    tmp.unlink()  # not in the build's outputs yet: nobody else removes it
-                    raise
-                return tmp
-
-            deck_path = decks_dir / name
-            files[course.lang] = _output(deck_path, outputs.deck_inputs(plan), record, made, render)
+            deck_path = decks_dir / anki.deck_file_name(course)
+            write = partial(anki.write_deck, plan)
+            inputs = outputs.deck_inputs(plan)
+            files[course.lang] = _deferred(deck_path, inputs, record, made, writes, write)
             notes, cards = len(plan.notes), sum(len(n.ords) for n in plan.notes)
         results.append(LanguageResult(course.lang, len(course.lessons), notes, cards, deck_path))
     return results, files
@@ -357,6 +400,7 @@ def _render_packages(
     scorm_dir: Path,
     made: list[Output | Removal],
     record: outputs.Record,
+    writes: list[Callable[[], object]],
 ) -> dict[str, Made]:
     """Each language's SCORM zip rendered to a temporary file in `scorm_dir`; by language."""
     from . import scorm  # the site's template engine loads only when asked for
@@ -364,18 +408,11 @@ def _render_packages(
     changes = _changes(plans)
     packages: dict[str, Made] = {}
     for course in library.courses:
-        name = scorm.package_file_name(course)
+        target = scorm_dir / scorm.package_file_name(course)
         notes = changes.get(course.lang)
-
-        def render(
-            course: Course = course, name: str = name, notes: updates.ReleaseNotes | None = notes
-        ) -> Path:
-            tmp = _temp_file(scorm_dir, name)
-            scorm.write_package(library, course, tmp, notes)
-            return tmp
-
+        write = partial(scorm.write_package, library, course, changes=notes)
         inputs = outputs.package_inputs(library, course, notes)
-        packages[course.lang] = _output(scorm_dir / name, inputs, record, made, render)
+        packages[course.lang] = _deferred(target, inputs, record, made, writes, write)
     return packages
 
 

@@ -3,14 +3,18 @@ work, and whatever stops a call in the child stops the caller, with the same err
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from course import forked
+from course import forked, pipeline, scorm
 from course.model import CourseError, Problem, SourceLoc
 
 
@@ -101,7 +105,95 @@ def test_a_child_that_dies_is_an_error_not_missing_results() -> None:
         forked.share([partial(die_in_child, os.getpid()) for _ in range(20)])
 
 
-def test_the_child_leaves_no_process_behind() -> None:
-    forked.share([partial(pid_and, n) for n in range(10)])
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+@pytest.mark.parametrize("call", [pid_and, fail_first], ids=["done", "failed"])
+def test_the_child_leaves_no_process_behind(
+    monkeypatch: pytest.MonkeyPatch, call: Callable[[int], object]
+) -> None:
+    children: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        children.append(pid)
+        return pid
+
+    monkeypatch.setattr(forked.os, "fork", fork)
+    with contextlib.suppress(ValueError):
+        forked.share([partial(call, n) for n in range(10)])
+    (child,) = children
+    with pytest.raises(ChildProcessError):  # reaped: no such child any more
+        os.waitpid(child, os.WNOHANG)
+
+
+# -- the build: a small course's decks and SCORM zips written by this process and a child -------
+
+BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def build_bundled(out: Path) -> None:
+    library = pipeline.check(out / "lessons")
+    pipeline.build(
+        library,
+        out / "decks",
+        out / "site",
+        pipeline.BuildOptions(draft=True),
+        scorm_dir=out / "scorm",
+    )
+
+
+@pytest.fixture
+def bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setenv("COURSE_CACHE_DIR", "")
+    shutil.copytree(BUNDLED, tmp_path / "lessons")
+    return tmp_path
+
+
+def test_shared_writes_give_the_outputs_of_one_process(
+    bundled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(forked.os, "fork", fork)
+    build_bundled(bundled)
+    assert len(forks) == 2  # the parse and the writes
+    shared = tree(bundled)
+    for name in ("decks", "scorm", "site"):
+        shutil.rmtree(bundled / name)
+    monkeypatch.setattr(forked, "cores", lambda: 1)
+    build_bundled(bundled)
+    assert len(forks) == 2
+    alone = tree(bundled)
+    assert len([n for n in alone if n.startswith(("decks/", "scorm/"))]) == 6
+    assert shared == alone
+
+
+def test_a_write_that_fails_in_the_child_leaves_nothing_written(
+    bundled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = os.getpid()
+    real = scorm.write_package
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        if os.getpid() != parent:
+            raise OSError(28, "No space left on device")
+        time.sleep(0.05)  # the child takes a zip meanwhile
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(scorm, "write_package", failing)
+    with pytest.raises(OSError, match="No space left"):
+        build_bundled(bundled)
+    left = [p for p in bundled.rglob("*") if p.is_file() and "lessons" not in p.parts]
+    assert left == []

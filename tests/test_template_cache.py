@@ -14,7 +14,7 @@ import jinja2
 import pytest
 from jinja2.bccache import bc_magic
 
-from course import pipeline, site, templating
+from course import forked, pipeline, site, templating
 
 BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
 
@@ -151,6 +151,7 @@ def test_builds_keep_the_site_templates_in_the_cache_folder(
         return real(env, source, name, *a)  # type: ignore[arg-type]
 
     monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    monkeypatch.setattr(forked, "cores", lambda: 1)  # every compile in this process, counted
     blocked = tmp_path / "read-only package"
     blocked.write_text("a file where the package's folder would be")
     monkeypatch.setattr(templating, "package_cache", lambda: blocked / "templates")
