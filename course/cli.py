@@ -102,6 +102,12 @@ def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
         echo(f"{problem} (warning)", err=True)
 
 
+def _import_build() -> None:
+    """Import what the build needs besides the parse: the deck, site and SCORM stages (genanki,
+    Jinja)."""
+    from . import pipeline, scorm, site  # noqa: F401
+
+
 NO_ID = "card has no ID: `build` gives it one (or run `python build.py ids`)"
 NO_ID_FROZEN = "card has no ID (--frozen): run `python build.py ids` and commit the result"
 
@@ -124,9 +130,13 @@ def _load_checked(
 ) -> tuple[Library, list[Problem]]:
     """Load and validate; cards without IDs get them (`give_ids`), fail (`frozen`) or warn.
     Returns the library and the warnings printed."""
+    from .lessons import load_library
+
+    # The rest of the build is imported while a forked child parses lessons (lessons.py):
+    # the parse needs none of it.
+    library = load_library(lessons, langs, site, meanwhile=_import_build)
     from . import pipeline
 
-    library = pipeline.check(lessons, langs, site)
     if frozen and (missing := missing_ids(library, NO_ID_FROZEN)):
         raise CourseError(missing)
     if give_ids and not frozen and missing_ids(library, NO_ID):
@@ -253,12 +263,12 @@ def build_command(
         return
     say = Transcript()
     with _loading(fresh="course.pipeline" not in sys.modules):
-        from . import pipeline  # not before: a replayed build loads nothing of the build itself
-
+        # Not before: a replayed build loads nothing of the build itself.
         site = not (no_site and no_scorm)  # decks only: no site strings to render
         library, _ = _load_checked(
             lessons, langs, strict, frozen=frozen, give_ids=True, echo=say, site=site
         )
+        from . import pipeline
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(
         library,

@@ -38,11 +38,16 @@ def available() -> bool:
     return hasattr(os, "fork") and cores() >= 2
 
 
-def share(calls: Sequence[Callable[[], T]]) -> list[T]:
+def share(
+    calls: Sequence[Callable[[], T]], meanwhile: Callable[[], object] | None = None
+) -> list[T]:
     """Every call's result, in order: run by this process and a forked child (see the module's
     docstring), or here alone when forking cannot pay. An exception raised by a call is raised
-    here once both are done (the first in the order of the calls)."""
+    here once both are done (the first in the order of the calls). `meanwhile` runs here first,
+    while the child takes calls (whatever it sets up stays in this process only)."""
     if len(calls) < 2 or len(calls) > MAX_CALLS or not available():
+        if meanwhile is not None:
+            meanwhile()
         return [call() for call in calls]
     tokens_in, tokens_out = os.pipe()
     os.write(tokens_out, bytes(range(len(calls))))
@@ -54,6 +59,8 @@ def share(calls: Sequence[Callable[[], T]]) -> list[T]:
         _child(calls, tokens_in, results_out)  # never returns
     os.close(results_out)
     try:
+        if meanwhile is not None:
+            meanwhile()
         mine = _take(calls, tokens_in)
     finally:
         os.close(tokens_in)

@@ -197,3 +197,43 @@ def test_a_write_that_fails_in_the_child_leaves_nothing_written(
         build_bundled(bundled)
     left = [p for p in bundled.rglob("*") if p.is_file() and "lessons" not in p.parts]
     assert left == []
+
+
+STATE = {"set up": False}
+
+
+def set_up() -> None:
+    time.sleep(0.02)  # the child takes calls meanwhile
+    STATE["set up"] = True
+
+
+def pid_and_state(value: int) -> tuple[int, bool, int]:
+    time.sleep(0.002)
+    return os.getpid(), STATE["set up"], value
+
+
+def test_meanwhile_runs_here_once_while_the_child_takes_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(STATE, "set up", False)
+    ran: list[int] = []
+
+    def meanwhile() -> None:
+        ran.append(os.getpid())
+        set_up()
+
+    results = forked.share([partial(pid_and_state, n) for n in range(30)], meanwhile)
+    assert ran == [os.getpid()]
+    assert [value for *_, value in results] == list(range(30))
+    here = [state for pid, state, _ in results if pid == os.getpid()]
+    there = [state for pid, state, _ in results if pid != os.getpid()]
+    assert there
+    assert not any(there)  # the child never sees what meanwhile set up
+    assert all(here)  # this process takes calls only once it is done
+
+
+def test_meanwhile_runs_first_without_a_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(STATE, "set up", False)
+    monkeypatch.setattr(forked, "cores", lambda: 1)
+    results = forked.share([partial(pid_and_state, n) for n in range(3)], set_up)
+    assert results == [(os.getpid(), True, n) for n in range(3)]

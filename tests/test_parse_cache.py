@@ -4,6 +4,7 @@ the same Library, and byte for byte the same decks and site. A bad cache never f
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -314,3 +315,24 @@ def test_decks_only_renders_no_site_strings_and_never_serves_the_site(
     assert fingerprint(decks, site=False) == fingerprint(full, site=False)
     assert parsed == [], "a full load's entries serve a decks-only load"
     assert all(lesson.rendered.site is None for c in decks.courses for lesson in c.lessons)
+
+
+@pytest.mark.parametrize("mode", ["serial", "forked", "workers", "cached"])
+def test_meanwhile_runs_once_whoever_parses(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """The command line imports the rest of the build while lessons are parsed: exactly once,
+    in this process, whether lessons are parsed here, by a forked child, by workers or not at
+    all (every one cached)."""
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(lessons, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    monkeypatch.setattr(lessons, "POOL_THRESHOLD", 0 if mode == "workers" else 10**9)
+    monkeypatch.setattr(lessons, "FORK_THRESHOLD", 10**9 if mode == "serial" else 2)
+    if mode == "cached":
+        load_library(course)
+        forbid_parsing(monkeypatch)
+    ran: list[int] = []
+    library = load_library(course, meanwhile=lambda: ran.append(os.getpid()))
+    assert ran == [os.getpid()]
+    assert sum(len(c.lessons) for c in library.courses) == 15
