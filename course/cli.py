@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,10 +103,15 @@ def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
         echo(f"{problem} (warning)", err=True)
 
 
-def _import_build() -> None:
-    """Import what the build needs besides the parse: the deck, site and SCORM stages (genanki,
-    Jinja)."""
-    from . import pipeline, scorm, site  # noqa: F401
+def _import_build(pages: Path | None = None) -> None:
+    """Import what a command needs besides the parse: the pipeline (the deck stage: genanki);
+    with `pages` (a lessons folder), the site and SCORM stages too, their templates loaded."""
+    from . import pipeline  # noqa: F401
+
+    if pages is not None:
+        from . import scorm, site  # noqa: F401
+
+        site.preload(pages)
 
 
 NO_ID = "card has no ID: `build` gives it one (or run `python build.py ids`)"
@@ -127,14 +133,16 @@ def _load_checked(
     give_ids: bool,
     echo: Echo = click.echo,
     site: bool = True,
+    prepare: Callable[[], object] = _import_build,
 ) -> tuple[Library, list[Problem]]:
     """Load and validate; cards without IDs get them (`give_ids`), fail (`frozen`) or warn.
-    Returns the library and the warnings printed."""
+    Returns the library and the warnings printed. `prepare` runs while other processes parse
+    (the rest of the command's imports)."""
     from .lessons import load_library
 
     # The rest of the build is imported while a forked child parses lessons (lessons.py):
     # the parse needs none of it.
-    library = load_library(lessons, langs, site, meanwhile=_import_build)
+    library = load_library(lessons, langs, site, meanwhile=prepare)
     from . import pipeline
 
     if frozen and (missing := missing_ids(library, NO_ID_FROZEN)):
@@ -265,8 +273,16 @@ def build_command(
     with _loading(fresh="course.pipeline" not in sys.modules):
         # Not before: a replayed build loads nothing of the build itself.
         site = not (no_site and no_scorm)  # decks only: no site strings to render
+        prepare = partial(_import_build, lessons if site else None)
         library, _ = _load_checked(
-            lessons, langs, strict, frozen=frozen, give_ids=True, echo=say, site=site
+            lessons,
+            langs,
+            strict,
+            frozen=frozen,
+            give_ids=True,
+            echo=say,
+            site=site,
+            prepare=prepare,
         )
         from . import pipeline
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)

@@ -284,6 +284,16 @@ def _environment(cache: tuple[Path, ...] = ()) -> jinja2.Environment:
     return environment(jinja2.PackageLoader("course", "templates/site"), cache)
 
 
+def preload(root: Path) -> None:
+    """Load every template and asset the builds of the lessons folder `root` use, now: in the
+    process that then forks the writers (pipeline._write), so that neither it nor the child
+    loads them again."""
+    env = _environment(tuple(templating.template_cache(root)))
+    for name in env.list_templates():
+        env.get_template(name)
+    static_files()
+
+
 def _link(lesson: Lesson) -> Link:
     return Link(lesson_anchor(lesson.id), lesson.title)
 

@@ -279,3 +279,35 @@ def test_builds_look_beside_the_package_first(
     ]
     monkeypatch.setenv("COURSE_CACHE_DIR", "")
     assert templating.template_cache(tmp_path / "lessons") == [package]
+
+
+def test_preload_leaves_nothing_to_load_for_the_writers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line loads every template while lessons are parsed (`site.preload`): the
+    site and the SCORM zips then read none again."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(forked, "cores", lambda: 1)
+    shutil.copytree(BUNDLED, tmp_path / "lessons")
+    site._environment.cache_clear()
+    try:
+        site.preload(tmp_path / "lessons")
+        env = site._environment(site.template_cache(pipeline.check(tmp_path / "lessons")))
+
+        def refuse(*args: object) -> None:
+            raise AssertionError(f"a template was loaded again: {args}")
+
+        monkeypatch.setattr(env.loader, "get_source", refuse)
+        library = pipeline.check(tmp_path / "lessons")
+        pipeline.build(
+            library,
+            None,
+            tmp_path / "site",
+            pipeline.BuildOptions(draft=True),
+            scorm_dir=tmp_path / "scorm",
+        )
+        assert len(list((tmp_path / "scorm").glob("*.zip"))) == 3
+    finally:
+        site._environment.cache_clear()
