@@ -201,6 +201,7 @@ def build(
     made: list[Output | Removal] = []
     writes: list[Callable[[], object]] = []
     share = _small(library)
+    done: list[Made] = []  # the site, rendered while the writes run
     try:
         results, decks = _render_decks(plans, decks_dir, made, record, writes)
         if not share:
@@ -212,13 +213,21 @@ def build(
         packages = (
             _render_packages(library, plans, scorm_dir, made, record, writes) if scorm_dir else {}
         )
-        _write(writes, share)
         results = [
             replace(r, scorm=packages[r.lang].target) if r.lang in packages else r
             for r in results
         ]
-        if site_dir is not None:
-            _render_site(library, plans, decks, packages, site_dir, made, record)
+        site = partial(_render_site, library, plans, decks, packages, made=made, record=record)
+        if site_dir is not None and share:
+            # The site's pages render here while the forked child writes decks and zips; the
+            # downloads are copied into it once they are written.
+            pages = partial(site, site_dir, downloads=False)
+            _write(writes, share, meanwhile=lambda: done.append(pages()))
+            _copy_downloads(library, done[0], decks, packages)
+        else:
+            _write(writes, share)
+            if site_dir is not None:
+                site(site_dir)
         if decks_dir is not None and not options.draft:
             lang_links = translations.by_language(translations.links(library)[0])
             for plan in plans:
@@ -348,14 +357,22 @@ def _small(library: Library) -> bool:
     return sum(len(course.lessons) for course in library.courses) <= POOL_THRESHOLD
 
 
-def _write(writes: list[Callable[[], object]], share: bool) -> None:
-    """Run the pending writes (`_deferred`), shared with a forked child when `share`; their
-    files are in the build's outputs already: a failure discards them with the rest."""
+def _write(
+    writes: list[Callable[[], object]],
+    share: bool,
+    meanwhile: Callable[[], object] | None = None,
+) -> None:
+    """Run the pending writes (`_deferred`), shared with a forked child when `share` (which
+    starts on them while this process runs `meanwhile`); their files are in the build's
+    outputs already: a failure discards them with the rest."""
     if share:
         # The last scheduled first: the SCORM zips (scheduled after the decks) take about three
         # times as long as a deck, and the longest first leave the least idle time at the end.
-        forked.share([partial(_call, write) for write in reversed(writes)])  # no result back
+        calls = [partial(_call, write) for write in reversed(writes)]
+        forked.share(calls, meanwhile)  # no result sent back
     else:
+        if meanwhile is not None:
+            meanwhile()
         for write in writes:
             write()
     writes.clear()
@@ -426,7 +443,10 @@ def _render_site(
     site_dir: Path,
     made: list[Output | Removal],
     record: outputs.Record,
-) -> None:
+    downloads: bool = True,
+) -> Made:
+    """The site, rendered to a temporary folder unless it is up to date; without `downloads`,
+    the decks and zips are not copied into it yet (`_copy_downloads`: they are being written)."""
     changes = _changes(plans)
     inputs = outputs.site_inputs(
         library,
@@ -452,13 +472,27 @@ def _render_site(
         try:
             deck_files = {lang: deck.source for lang, deck in decks.items()}
             zips = {lang: package.source for lang, package in packages.items()}
-            site.write_site(library, tmp, deck_files, changes, zips, reuse)
+            site.write_site(library, tmp, deck_files, changes, zips, reuse, downloads)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return tmp
 
-    _output(site_dir, inputs, record, made, render)
+    return _output(site_dir, inputs, record, made, render)
+
+
+def _copy_downloads(
+    library: Library, site_made: Made, decks: dict[str, Made], packages: dict[str, Made]
+) -> None:
+    """The written decks and zips into a site rendered without them (`_render_site`); nothing
+    when the site was up to date (it holds them already)."""
+    if site_made.source == site_made.target:
+        return
+    from . import site
+
+    deck_files = {lang: deck.source for lang, deck in decks.items()}
+    zips = {lang: package.source for lang, package in packages.items()}
+    site.copy_downloads(library, site_made.source, deck_files, zips)
 
 
 @collector.paused()

@@ -348,8 +348,11 @@ def static_files() -> Mapping[str, bytes]:
     return MappingProxyType({name: static.joinpath(name).read_bytes() for name in STATIC_FILES})
 
 
-def _copy_files(library: Library, out: Path, decks: Mapping[str, Path]) -> dict[str, str]:
-    """Assets, lesson images and decks into `out`; returns each language's deck link."""
+def _copy_files(
+    library: Library, out: Path, decks: Mapping[str, Path], copy: bool = True
+) -> dict[str, str]:
+    """Assets, lesson images and decks into `out` (the decks only with `copy`); returns each
+    language's deck link."""
     assets = out / "assets"
     assets.mkdir(parents=True)
     for name, data in static_files().items():
@@ -361,21 +364,40 @@ def _copy_files(library: Library, out: Path, decks: Mapping[str, Path]) -> dict[
         (out / "media").mkdir()
         for name in sorted(media):
             shutil.copyfile(media[name].path, out / "media" / name)
-    return _copy_downloads(library, out / "decks", decks, anki.deck_file_name)
+    return _copy_downloads(library, out / "decks", decks, anki.deck_file_name, copy)
 
 
 def _copy_downloads(
-    library: Library, folder: Path, made: Mapping[str, Path], name: Callable[[Course], str]
+    library: Library,
+    folder: Path,
+    made: Mapping[str, Path],
+    name: Callable[[Course], str],
+    copy: bool = True,
 ) -> dict[str, str]:
-    """Copy each language's file of `made` (a deck, a SCORM zip) into `folder` as `name(course)`;
-    returns its link from the landing page, by language."""
+    """Copy each language's file of `made` (a deck, a SCORM zip) into `folder` as `name(course)`
+    (without `copy`, only make the folder); returns its link from the landing page, by
+    language."""
     links: dict[str, str] = {}
     for course in library.courses:
         if course.lang in made and made[course.lang].is_file():
             folder.mkdir(exist_ok=True)
-            shutil.copyfile(made[course.lang], folder / name(course))
+            if copy:
+                shutil.copyfile(made[course.lang], folder / name(course))
             links[course.lang] = f"{folder.name}/{name(course)}"
     return links
+
+
+def copy_downloads(
+    library: Library, out: Path, decks: Mapping[str, Path], packages: Mapping[str, Path]
+) -> None:
+    """The decks and SCORM zips into the site `write_site(..., downloads=False)` wrote to `out`
+    while they were being written: the files its pages link, readable by anyone."""
+    for folder, made, name in (
+        (out / "decks", decks, anki.deck_file_name),
+        (out / "scorm", packages, scorm_file_name),
+    ):
+        for link in _copy_downloads(library, folder, made, name).values():
+            (out / link).chmod(FILE_MODE)
 
 
 def scorm_file_name(course: Course) -> str:
@@ -420,16 +442,18 @@ def write_site(
     changes: Mapping[str, ReleaseNotes] = MappingProxyType({}),
     packages: Mapping[str, Path] = MappingProxyType({}),
     reuse: Callable[[Course, str | None, Path], bool] = lambda course, deck, folder: False,
+    downloads: bool = True,
 ) -> None:
     """Write the whole course into the empty folder `out`, readable by anyone (0755/0644);
     `changes` is each language's latest release, for the course home's "what changed" list;
     `packages` each language's SCORM zip, offered on the landing page beside its deck.
     `reuse(course, deck link, out/<lang>)` may fill a language's empty folder itself, from an
     earlier build of the same inputs (`language_inputs`), and return True; else the language is
-    rendered."""
+    rendered. `downloads` False: the decks and zips are still being written (each file exists);
+    the pages link them all the same, and `copy_downloads` copies them once they are done."""
     templates = _environment(template_cache(library))
-    deck_links = _copy_files(library, out, decks)
-    package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name)
+    deck_links = _copy_files(library, out, decks, downloads)
+    package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name, downloads)
     landing = templates.get_template("landing.html").render(
         t=messages(FALLBACK_LANG),
         lang=FALLBACK_LANG,

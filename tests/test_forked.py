@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from course import forked, pipeline, scorm
+from course import forked, pipeline, scorm, site
 from course.model import CourseError, Problem, SourceLoc
 
 
@@ -177,7 +177,49 @@ def test_shared_writes_give_the_outputs_of_one_process(
     assert len(forks) == 2
     alone = tree(bundled)
     assert len([n for n in alone if n.startswith(("decks/", "scorm/"))]) == 6
+    assert len([n for n in alone if n.startswith(("site/decks/", "site/scorm/"))]) == 6
     assert shared == alone
+
+
+def test_the_site_renders_while_the_child_writes_and_gets_the_written_downloads(
+    bundled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site's pages render in this process while the child writes decks and zips; the
+    downloads it offers are copied in once written: the same bytes, readable by anyone."""
+    parent = os.getpid()
+    real = scorm.write_package
+
+    def slow(*args: Any, **kwargs: Any) -> None:
+        if os.getpid() != parent:
+            time.sleep(0.05)  # still writing while the site's pages render
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(scorm, "write_package", slow)
+    umask = os.umask(0o077)  # whatever the umask, the site is for anyone to read
+    try:
+        build_bundled(bundled)
+    finally:
+        os.umask(umask)
+    for folder in ("decks", "scorm"):
+        made = sorted((bundled / folder).iterdir())
+        assert len(made) == 3
+        for path in made:
+            offered = bundled / "site" / folder / path.name
+            assert offered.read_bytes() == path.read_bytes()
+            assert offered.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_site_that_fails_while_the_child_writes_leaves_nothing_written(
+    bundled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(site, "write_site", failing)
+    with pytest.raises(OSError, match="No space left"):
+        build_bundled(bundled)
+    left = [p for p in bundled.rglob("*") if p.is_file() and "lessons" not in p.parts]
+    assert left == []  # the decks and zips the child wrote went with the site
 
 
 def test_a_write_that_fails_in_the_child_leaves_nothing_written(
