@@ -62,9 +62,12 @@ def share(
         if meanwhile is not None:
             meanwhile()
         mine = _take(calls, tokens_in)
-    finally:
+    except BaseException:  # this process's own error (or Ctrl-C) wins over the child's
         os.close(tokens_in)
-        theirs = _join(pid, results_in)
+        _join(pid, results_in, check=False)
+        raise
+    os.close(tokens_in)
+    theirs = _join(pid, results_in)
     done = {**mine, **theirs}
     for index in sorted(done):
         ok, value = done[index]
@@ -128,11 +131,14 @@ def _text(exc: BaseException) -> str:
     return "in a worker process: " + "".join(traceback.format_exception(exc)).rstrip()
 
 
-def _join(pid: int, results: int) -> dict[int, Outcome]:
-    """What the child sent, once it ended."""
+def _join(pid: int, results: int, check: bool = True) -> dict[int, Outcome]:
+    """What the child sent, once it ended (without `check`: nothing, whatever it sent; the
+    child is waited for all the same)."""
     with os.fdopen(results, "rb") as pipe:
         data = pipe.read()
     os.waitpid(pid, 0)
+    if not check:
+        return {}
     try:
         done = pickle.loads(data) if data else {}
     except Exception as exc:

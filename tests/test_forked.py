@@ -279,3 +279,35 @@ def test_meanwhile_runs_first_without_a_child(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(forked, "cores", lambda: 1)
     results = forked.share([partial(pid_and_state, n) for n in range(3)], set_up)
     assert results == [(os.getpid(), True, n) for n in range(3)]
+
+
+def interrupted() -> None:
+    time.sleep(0.02)  # the child takes a call meanwhile, and is interrupted too
+    raise KeyboardInterrupt
+
+
+def interrupted_in_child(parent: int) -> None:
+    if os.getpid() != parent:
+        raise KeyboardInterrupt  # Ctrl-C reaches the whole process group
+
+
+def test_an_error_here_wins_over_the_childs_and_the_child_is_reaped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C (or any error) in this process while the child works: that error, not the
+    child's, and no child left behind."""
+    children: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        children.append(pid)
+        return pid
+
+    monkeypatch.setattr(forked.os, "fork", fork)
+    parent = os.getpid()
+    with pytest.raises(KeyboardInterrupt):
+        forked.share([partial(interrupted_in_child, parent) for _ in range(10)], interrupted)
+    (child,) = children
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)
