@@ -311,3 +311,21 @@ def test_an_error_here_wins_over_the_childs_and_the_child_is_reaped(
     (child,) = children
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)
+
+
+def test_problems_found_by_the_child_are_reported_as_path_and_line(
+    bundled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lessons with errors, whichever process parses them: every problem as `path:line`, in
+    order, and nothing written."""
+    monkeypatch.chdir(bundled)
+    broken = sorted((bundled / "lessons" / "el").glob("*.md"))[:1]
+    broken += sorted((bundled / "lessons" / "pl").glob("*.md"))[-1:]
+    for path in broken:
+        text = path.read_text("utf-8")
+        path.write_text(text + "\nA question with no answer::\n", "utf-8")
+    with pytest.raises(CourseError) as caught:
+        pipeline.check(Path("lessons"))
+    places = [(str(p.loc.path), p.message) for p in caught.value.problems]
+    assert [path for path, _ in places] == [str(p.relative_to(bundled)) for p in broken]
+    assert all(p.loc.line > 1 for p in caught.value.problems)
