@@ -31,8 +31,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from .model import Card, CardKind, CardText, Section, SourceLoc
-from .translations import digest
+from .model import Card, CardKind, CardText, Section, SourceLoc, digest
 
 ID_COMMENT = re.compile(r"<!--\s*id:\s*([^\s>]*)\s*-->")
 """The author-owned card ID, `<!-- id: k3m9qz2a -->`."""

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,6 +103,17 @@ def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
         echo(f"{problem} (warning)", err=True)
 
 
+def _import_build(pages: Path | None = None) -> None:
+    """Import what a command needs besides the parse: the pipeline (the deck stage: genanki);
+    with `pages` (a lessons folder), the site and SCORM stages too, their templates loaded."""
+    from . import pipeline  # noqa: F401
+
+    if pages is not None:
+        from . import scorm, site  # noqa: F401
+
+        site.preload(pages)
+
+
 NO_ID = "card has no ID: `build` gives it one (or run `python build.py ids`)"
 NO_ID_FROZEN = "card has no ID (--frozen): run `python build.py ids` and commit the result"
 
@@ -121,12 +133,18 @@ def _load_checked(
     give_ids: bool,
     echo: Echo = click.echo,
     site: bool = True,
+    prepare: Callable[[], object] = _import_build,
 ) -> tuple[Library, list[Problem]]:
     """Load and validate; cards without IDs get them (`give_ids`), fail (`frozen`) or warn.
-    Returns the library and the warnings printed."""
+    Returns the library and the warnings printed. `prepare` runs while other processes parse
+    (the rest of the command's imports)."""
+    from .lessons import load_library
+
+    # The rest of the build is imported while a forked child parses lessons (lessons.py):
+    # the parse needs none of it.
+    library = load_library(lessons, langs, site, meanwhile=prepare)
     from . import pipeline
 
-    library = pipeline.check(lessons, langs, site)
     if frozen and (missing := missing_ids(library, NO_ID_FROZEN)):
         raise CourseError(missing)
     if give_ids and not frozen and missing_ids(library, NO_ID):
@@ -253,12 +271,20 @@ def build_command(
         return
     say = Transcript()
     with _loading(fresh="course.pipeline" not in sys.modules):
-        from . import pipeline  # not before: a replayed build loads nothing of the build itself
-
+        # Not before: a replayed build loads nothing of the build itself.
         site = not (no_site and no_scorm)  # decks only: no site strings to render
+        prepare = partial(_import_build, lessons if site else None)
         library, _ = _load_checked(
-            lessons, langs, strict, frozen=frozen, give_ids=True, echo=say, site=site
+            lessons,
+            langs,
+            strict,
+            frozen=frozen,
+            give_ids=True,
+            echo=say,
+            site=site,
+            prepare=prepare,
         )
+        from . import pipeline
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(
         library,

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -20,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
-from . import cache, collector, render
+from . import cache, collector, forked, render
 from .cards import ParseProblem, collect, slugify
 from .frontmatter import (
     CourseFile,
@@ -52,6 +51,8 @@ starting them)."""
 FREEZE_THRESHOLD = 100
 """Lessons above which the loaded library is moved out of the cyclic collector's reach
 (`gc.freeze()`): a large build, in a process that ends with it."""
+FORK_THRESHOLD = 4
+"""Lessons to parse from which, up to POOL_THRESHOLD, a forked child parses a share of them."""
 CHUNK = 4
 """Lessons a worker parses per task: fewer round trips, still an even share at the end."""
 __all__ = ["Report", "collect", "display_path", "load_library", "slugify"]
@@ -93,14 +94,21 @@ def read_course_file(path: Path, report: Report) -> CourseFile:
     return CourseFile() if text is None else read_course_yaml(path, text, report)
 
 
-def load_library(root: Path, langs: Sequence[str] = (), site: bool = True) -> Library:
+def load_library(
+    root: Path,
+    langs: Sequence[str] = (),
+    site: bool = True,
+    meanwhile: Callable[[], object] | None = None,
+) -> Library:
     """Read every language under `root` (or only `langs`). Raises CourseError on any error.
-    `site`: render the strings of the site (and SCORM packages) too, not only the decks'."""
+    `site`: render the strings of the site (and SCORM packages) too, not only the decks'.
+    `meanwhile` runs once in this process while other processes parse (if any do): the command
+    line imports the rest of the build then."""
     # Loading makes millions of objects (tokens while a lesson is parsed, then its strings and
     # records) and frees few (collector.py). The collector runs again afterwards.
     was_enabled = gc.isenabled()
     with collector.paused():
-        library = _load_library(root, langs, site)
+        library = _load_library(root, langs, site, meanwhile)
     if was_enabled and sum(len(c.lessons) for c in library.courses) > FREEZE_THRESHOLD:
         # The library lives as long as the build: leave it out of every later collection
         # (a fifth of a 100,000-card build's CPU went into walking it again). It holds no
@@ -109,7 +117,9 @@ def load_library(root: Path, langs: Sequence[str] = (), site: bool = True) -> Li
     return library
 
 
-def _load_library(root: Path, langs: Sequence[str], site: bool) -> Library:
+def _load_library(
+    root: Path, langs: Sequence[str], site: bool, meanwhile: Callable[[], object] | None
+) -> Library:
     report = Report()
     if not root.is_dir():
         raise CourseError([Problem(SourceLoc(display_path(root), 0), "lessons folder not found")])
@@ -126,7 +136,7 @@ def _load_library(root: Path, langs: Sequence[str], site: bool) -> Library:
         for lang in chosen
         for path in sorted((root / lang).glob("*.md"))
     ]
-    parsed = dict(zip(jobs, parse_lessons(root, jobs), strict=True))
+    parsed = dict(zip(jobs, parse_lessons(root, jobs, meanwhile), strict=True))
     courses = [
         load_course(
             root / lang,
@@ -223,11 +233,14 @@ class _Task:
     store: cache.Store
 
 
-def parse_lessons(root: Path, jobs: Sequence[LessonJob]) -> list[Parsed]:
+def parse_lessons(
+    root: Path, jobs: Sequence[LessonJob], meanwhile: Callable[[], object] | None = None
+) -> list[Parsed]:
     """Parse every job, in order: from the cache where a lesson is unchanged, the rest in worker
     processes when there are more than POOL_THRESHOLD of them. Any order of work gives the same
     results as a serial, uncached parse. Each lesson's site strings go to one spill file as
-    they arrive (spill.py): the library holds a handle on them."""
+    they arrive (spill.py): the library holds a handle on them. `meanwhile`: see
+    `load_library`."""
     store = cache.Store.beside(root)
     results: list[Parsed | None] = []
     tasks: dict[int, _Task] = {}
@@ -244,7 +257,7 @@ def parse_lessons(root: Path, jobs: Sequence[LessonJob]) -> list[Parsed]:
         if hit is None:
             tasks[i] = _Task(job, data, key, store)
     where = list(tasks)
-    for n, result in _run(list(tasks.values())):
+    for n, result in _run(list(tasks.values()), meanwhile or _nothing):
         results[where[n]] = _attach(result, out)
     return [result for result in results if result is not None]
 
@@ -292,12 +305,24 @@ def _split(parsed: Parsed) -> tuple[Parsed, SiteText | None]:
     return replace(parsed, lesson=lesson), site
 
 
-def _run(tasks: list[_Task]) -> Iterator[tuple[int, Result]]:
+def _nothing() -> None:
+    pass
+
+
+def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[int, Result]]:
     """Each task's result (by its index) as soon as it is ready: a worker's waits in the pool
-    only until this process's next lesson is parsed, then goes to the spill file."""
+    only until this process's next lesson is parsed, then goes to the spill file. `meanwhile`
+    runs once, here, after the workers have started."""
     cores = _cores()
     if len(tasks) <= POOL_THRESHOLD or cores < 2:
-        yield from enumerate(map(_parse, tasks))
+        # A small course: a pool costs more to start than the parse; a forked child takes a
+        # share of the lessons instead (forked.py), from FORK_THRESHOLD of them.
+        if len(tasks) < FORK_THRESHOLD or cores < 2:
+            meanwhile()
+            yield from enumerate(map(_parse, tasks))
+        else:
+            calls = [partial(_parse, task) for task in tasks]
+            yield from enumerate(forked.share(calls, meanwhile))
         return
     # Imported here: a small course never starts a pool and does not pay for the import.
     import multiprocessing
@@ -313,6 +338,7 @@ def _run(tasks: list[_Task]) -> Iterator[tuple[int, Result]]:
             start: pool.submit(_parse_in_worker, tasks[start : min(start + CHUNK, shared)])
             for start in range(0, shared, CHUNK)
         }
+        meanwhile()
 
         def received(wait: bool) -> Iterator[tuple[int, Result]]:
             for start in [s for s, f in pending.items() if wait or f.done()]:
@@ -333,10 +359,7 @@ def _loaded(data: bytes) -> Result:
 
 
 def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return forked.cores()
 
 
 def _parse(task: _Task) -> Result:

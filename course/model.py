@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import abc
 import enum
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import click
+
+
+def digest(*parts: str) -> str:
+    """The hash recorded in manifests (`source`, `synced`: translations.py): it must never
+    change for the same parts, or every translation would read as out of date. Here, not in
+    translations.py, so that the parse (cards.py, render.py) does not import the manifests'
+    module: the command line imports that while lessons are parsed."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]  # detects change only
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -49,6 +58,10 @@ class CourseError(click.ClickException):
         self.what = what
         """What each problem is, for the closing line: 'error', 'warning (--strict)'."""
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def __reduce__(self) -> tuple[type[CourseError], tuple[list[Problem], str]]:
+        """Pickled (from a worker process: forked.py) as its problems, not its message."""
+        return CourseError, (self.problems, self.what)
 
     def show(self, file: IO[Any] | None = None) -> None:
         for problem in self.problems:

@@ -9,11 +9,12 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
-from . import anki, collector, decided, manifest, outputs, translations, updates
+from . import anki, collector, decided, forked, manifest, outputs, translations, updates
 from .decided import Decided
-from .lessons import display_path, load_library
+from .lessons import POOL_THRESHOLD, display_path, load_library
 from .model import Course, CourseError, Library, Problem
 
 
@@ -231,17 +232,20 @@ def build(
     plans = decide(library, anki.build_time(), options)
     record = outputs.Record.load(library.root)
     made: list[Output | Removal] = []
+    writes: list[Callable[[], object]] = []
     try:
-        # Once the decks are written, the plans drop their notes (every card's fields again)
-        # while the site renders; they keep what the manifests and the report read.
-        results, decks, plans = _render_decks(plans, decks_dir, made, record, options)
-        packages = _render_packages(library, plans, scorm_dir, made, record) if scorm_dir else {}
+        # The plans drop their notes (every card's fields again; the pending deck writes hold
+        # them until they run); they keep what the manifests and the report read.
+        results, decks, plans = _render_decks(plans, decks_dir, made, record, options, writes)
+        if not _small(library):  # a large build writes its decks before the site renders
+            with collector.paused():  # the deck stages make many objects and no cycles
+                _write(writes, share=False)
+        dirs = (scorm_dir, site_dir)
+        packages = _render_shared(library, plans, decks, dirs, made, record, writes)
         results = [
             replace(r, scorm=packages[r.lang].target) if r.lang in packages else r
             for r in results
         ]
-        if site_dir is not None:
-            _render_site(library, plans, decks, packages, site_dir, made, record)
         if decks_dir is not None and not options.draft:
             plans = _render_manifests(library, plans, made)
         if options.report is not None:
@@ -266,6 +270,36 @@ def build(
         tuple(record.skipped),
         tuple(plans),
     )
+
+
+def _render_shared(
+    library: Library,
+    plans: Sequence[Decided],
+    decks: dict[str, Made],
+    dirs: tuple[Path | None, Path | None],
+    made: list[Output | Removal],
+    record: outputs.Record,
+    writes: list[Callable[[], object]],
+) -> dict[str, Made]:
+    """The SCORM zips (into `dirs[0]`) and the site (into `dirs[1]`), with the writes still
+    pending (`_deferred`): in a small course the site's pages render here while a forked child
+    runs those writes, and the written decks and zips are copied into the site after."""
+    scorm_dir, site_dir = dirs
+    packages = (
+        _render_packages(library, plans, scorm_dir, made, record, writes) if scorm_dir else {}
+    )
+    site = partial(_render_site, library, plans, decks, packages, made=made, record=record)
+    share = _small(library)
+    if site_dir is not None and share:
+        done: list[Made] = []
+        pages = partial(site, site_dir, downloads=False)
+        _write(writes, share, meanwhile=lambda: done.append(pages()))
+        _copy_downloads(library, done[0], decks, packages)
+    else:
+        _write(writes, share)
+        if site_dir is not None:
+            site(site_dir)
+    return packages
 
 
 def settled(library: Library, result: BuildResult, options: BuildOptions) -> BuildResult | None:
@@ -363,6 +397,58 @@ def _output(
     return Made(tmp, target, inputs)
 
 
+def _deferred(
+    target: Path,
+    inputs: str,
+    record: outputs.Record,
+    made: list[Output | Removal],
+    writes: list[Callable[[], object]],
+    write: Callable[[Path], object],
+) -> Made:
+    """`target`, unless it is up to date: a temporary file beside it, which `write(path)` fills
+    when the build runs its `writes` (`_write`)."""
+
+    def render() -> Path:
+        tmp = _temp_file(target.parent, target.name)
+        writes.append(partial(write, tmp))
+        return tmp
+
+    return _output(target, inputs, record, made, render)
+
+
+def _small(library: Library) -> bool:
+    """A course small enough that its decks and SCORM zips are written by this process and a
+    forked child together (`forked.share`): the child costs a millisecond, and its memory (the
+    library again, as its pages are touched) is small. A large build writes them here, one by
+    one, the decks' notes dropped before the zips are written."""
+    return sum(len(course.lessons) for course in library.courses) <= POOL_THRESHOLD
+
+
+def _write(
+    writes: list[Callable[[], object]],
+    share: bool,
+    meanwhile: Callable[[], object] | None = None,
+) -> None:
+    """Run the pending writes (`_deferred`), shared with a forked child when `share` (which
+    starts on them while this process runs `meanwhile`); their files are in the build's
+    outputs already: a failure discards them with the rest."""
+    if share:
+        # The last scheduled first: the SCORM zips (scheduled after the decks) take about three
+        # times as long as a deck, and the longest first leave the least idle time at the end.
+        calls = [partial(_call, write) for write in reversed(writes)]
+        forked.share(calls, meanwhile)  # no result sent back
+    else:
+        if meanwhile is not None:
+            meanwhile()
+        for write in writes:
+            write()
+    writes.clear()
+
+
+def _call(write: Callable[[], object]) -> None:
+    write()
+
+
 @collector.paused()
 def _render_decks(
     plans: Sequence[Decided],
@@ -370,32 +456,29 @@ def _render_decks(
     made: list[Output | Removal],
     record: outputs.Record,
     options: BuildOptions,
+    writes: list[Callable[[], object]],
 ) -> tuple[list[LanguageResult], dict[str, Made], list[Decided]]:
-    """Each language's deck; the plans back without their notes, with their decks' inputs."""
+    """Each language's deck (its write scheduled: `_deferred`); the plans back without their
+    notes (the scheduled writes hold them until run), with their decks' inputs."""
     results, files, light = [], {}, []
     for plan in plans:
         course, outcome = plan.course, plan.outcome
         deck_path, inputs = None, None
         if decks_dir is not None:
-            name = anki.deck_file_name(course)
-
-            def render(plan: Decided = plan, name: str = name) -> Path:
-                deck = plan.deck or _prepare_again(plan.course, options)
-                tmp = _temp_file(decks_dir, name)
-                try:
-                    anki.write_deck(deck, tmp)
-                except BaseException:
-                    tmp.unlink()  # not in the build's outputs yet: nobody else removes it
-                    raise
-                return tmp
-
-            deck_path = decks_dir / name
+            deck_path = decks_dir / anki.deck_file_name(course)
+            write = partial(_write_deck, plan, options)
             inputs = outcome.deck_inputs or outputs.deck_inputs(_deck(plan))
-            files[course.lang] = _output(deck_path, inputs, record, made, render)
+            files[course.lang] = _deferred(deck_path, inputs, record, made, writes, write)
         counts = (outcome.notes, outcome.cards) if decks_dir is not None else (0, 0)
         results.append(LanguageResult(course.lang, len(course.lessons), *counts, deck_path))
         light.append(plan.light(inputs))
     return results, files, light
+
+
+def _write_deck(plan: Decided, options: BuildOptions, path: Path) -> None:
+    """Write a plan's deck into `path`; a kept plan (no deck: its deck was deleted or edited
+    since) is decided again first."""
+    anki.write_deck(plan.deck or _prepare_again(plan.course, options), path)
 
 
 def _deck(plan: Decided) -> anki.DeckPlan:
@@ -426,6 +509,7 @@ def _render_packages(
     scorm_dir: Path,
     made: list[Output | Removal],
     record: outputs.Record,
+    writes: list[Callable[[], object]],
 ) -> dict[str, Made]:
     """Each language's SCORM zip rendered to a temporary file in `scorm_dir`; by language."""
     from . import scorm  # the site's template engine loads only when asked for
@@ -433,18 +517,11 @@ def _render_packages(
     changes = _changes(plans)
     packages: dict[str, Made] = {}
     for course in library.courses:
-        name = scorm.package_file_name(course)
+        target = scorm_dir / scorm.package_file_name(course)
         notes = changes.get(course.lang)
-
-        def render(
-            course: Course = course, name: str = name, notes: updates.ReleaseNotes | None = notes
-        ) -> Path:
-            tmp = _temp_file(scorm_dir, name)
-            scorm.write_package(library, course, tmp, notes)
-            return tmp
-
+        write = partial(scorm.write_package, library, course, changes=notes)
         inputs = outputs.package_inputs(library, course, notes)
-        packages[course.lang] = _output(scorm_dir / name, inputs, record, made, render)
+        packages[course.lang] = _deferred(target, inputs, record, made, writes, write)
     return packages
 
 
@@ -456,7 +533,10 @@ def _render_site(
     site_dir: Path,
     made: list[Output | Removal],
     record: outputs.Record,
-) -> None:
+    downloads: bool = True,
+) -> Made:
+    """The site, rendered to a temporary folder unless it is up to date; without `downloads`,
+    the decks and zips are not copied into it yet (`_copy_downloads`: they are being written)."""
     changes = _changes(plans)
     inputs = outputs.site_inputs(
         library,
@@ -482,13 +562,27 @@ def _render_site(
         try:
             deck_files = {lang: deck.source for lang, deck in decks.items()}
             zips = {lang: package.source for lang, package in packages.items()}
-            site.write_site(library, tmp, deck_files, changes, zips, reuse)
+            site.write_site(library, tmp, deck_files, changes, zips, reuse, downloads)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return tmp
 
-    _output(site_dir, inputs, record, made, render)
+    return _output(site_dir, inputs, record, made, render)
+
+
+def _copy_downloads(
+    library: Library, site_made: Made, decks: dict[str, Made], packages: dict[str, Made]
+) -> None:
+    """The written decks and zips into a site rendered without them (`_render_site`); nothing
+    when the site was up to date (it holds them already)."""
+    if site_made.source == site_made.target:
+        return
+    from . import site
+
+    deck_files = {lang: deck.source for lang, deck in decks.items()}
+    zips = {lang: package.source for lang, package in packages.items()}
+    site.copy_downloads(library, site_made.source, deck_files, zips)
 
 
 @collector.paused()

@@ -32,8 +32,8 @@ from .model import (
     SearchRecord,
     Section,
     SiteText,
+    digest,
 )
-from .translations import digest
 
 Side = Literal["front", "back"]
 

@@ -29,6 +29,10 @@ MANIFEST = "imsmanifest.xml"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 """Every entry's date: the earliest a zip can hold, so that rebuilds are byte-identical."""
 NOT_ID = re.compile(r"[^A-Za-z0-9_.-]")
+ZIP_LEVEL = 3
+"""zlib's level for every entry: 3 deflates a package in about 40% of the default level's (6)
+time for 10-16% more bytes (measured on the bundled course and the 10k corpus); the files
+unzip to the same bytes at any level."""
 
 ET.register_namespace("", CP_NS)
 ET.register_namespace("adlcp", ADLCP_NS)
@@ -90,6 +94,13 @@ def manifest(course: Course, file_names: list[str]) -> bytes:
     return text + b"\n"
 
 
+def _set_level(info: zipfile.ZipInfo, level: int) -> None:
+    """The entry's deflate level: `ZipFile.open(info, "w")` takes it from the ZipInfo only
+    (`compress_level` from Python 3.13, `_compresslevel` before)."""
+    name = "compress_level" if hasattr(info, "compress_level") else "_compresslevel"
+    setattr(info, name, level)
+
+
 def write_package(
     library: Library, course: Course, path: Path, changes: ReleaseNotes | None = None
 ) -> None:
@@ -103,6 +114,7 @@ def write_package(
         def entry(name: str, chunks: Iterable[bytes]) -> None:
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
+            _set_level(info, ZIP_LEVEL)
             info.external_attr = 0o644 << 16
             with archive.open(info, "w") as out:
                 for chunk in chunks:

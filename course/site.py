@@ -26,7 +26,6 @@ A split page's lesson content and search records come from script files the page
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import shutil
@@ -34,15 +33,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from types import CodeType, MappingProxyType
+from types import MappingProxyType
 from typing import NamedTuple
 
 import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from . import anki, check
-from .cache import Store, tool_digest
+from . import anki, check, templating
 from .messages import FALLBACK_LANG, Messages, messages
 from .model import Card, CardKind, Course, Lesson, Library, SearchRecord
 from .render import card_anchor, heading_id, lesson_anchor, sheet_anchor
@@ -265,71 +263,39 @@ def _json_for_script(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-TEMPLATE_CACHE = "templates"
-"""The compiled templates' folder in the cache folder (`cache.Store`)."""
-
-
-class TemplateCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates kept in the cache folder, so that a build in a new process does not
-    compile them again (a quarter of the bundled course's site and SCORM rendering). One entry per
-    template, used only when its checksum matches: a hash of the tool (`tool_digest`: every file
-    of the package, so the environment's options too), Jinja's version and the template's source.
-    A changed template or a new tool is compiled again and its entry rewritten; an unreadable or
-    corrupt entry is compiled again; a failure to write only costs the speed-up."""
-
-    def __init__(self, folder: Path) -> None:
-        super().__init__(str(folder), "%s.jinja")
-
-    def get_source_checksum(self, source: str) -> str:
-        digest = hashlib.sha256(f"{tool_digest()}\0{jinja2.__version__}\0".encode())
-        digest.update(source.encode("utf-8"))
-        return digest.hexdigest()
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # truncated or foreign bytes (Jinja catches only marshal's errors)
-            bucket.reset()
-        if bucket.code is not None and not isinstance(bucket.code, CodeType):
-            bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            Path(self.directory).mkdir(parents=True, exist_ok=True)
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-def template_cache(library: Library) -> Path | None:
-    """Where the library's builds keep compiled templates; None when the cache is off."""
-    folder = Store.beside(library.root).folder
-    return None if folder is None else folder / TEMPLATE_CACHE
-
-
-def environment(loader: jinja2.BaseLoader, cache: Path | None) -> jinja2.Environment:
-    """The site's template environment over `loader`, compiled templates kept in `cache`."""
-    env = jinja2.Environment(
-        loader=loader,
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        bytecode_cache=None if cache is None else TemplateCache(cache),
-    )
+def environment(
+    loader: jinja2.BaseLoader, cache: Path | Sequence[Path] | None
+) -> jinja2.Environment:
+    """The site's template environment over `loader` (templating.py: compiled templates kept in
+    `cache`), with the globals the pages use."""
+    env = templating.environment(loader, cache)
     env.globals["csp"] = CSP
     env.globals["scripts"] = SCRIPTS
     env.globals["lesson_link"] = lesson_link
     return env
 
 
+def template_cache(library: Library) -> tuple[Path, ...]:
+    """Where compiled templates are kept for the library's builds (templating.py)."""
+    return tuple(templating.template_cache(library.root))
+
+
 @functools.cache
-def _environment(cache: Path | None = None) -> jinja2.Environment:
-    """One environment per process (and cache folder): its templates are compiled once, not
+def _environment(cache: tuple[Path, ...] = ()) -> jinja2.Environment:
+    """One environment per process (and cache folders): its templates are compiled once, not
     once per write_site and again per SCORM package (the globals never change; Jinja's own
     cache is thread safe), and not at all when `cache` holds them from an earlier build."""
     return environment(jinja2.PackageLoader("course", "templates/site"), cache)
+
+
+def preload(root: Path) -> None:
+    """Load every template and asset the builds of the lessons folder `root` use, now: in the
+    process that then forks the writers (pipeline._write), so that neither it nor the child
+    loads them again."""
+    env = _environment(tuple(templating.template_cache(root)))
+    for name in env.list_templates():
+        env.get_template(name)
+    static_files()
 
 
 def _link(lesson: Lesson) -> Link:
@@ -386,8 +352,11 @@ def static_files() -> Mapping[str, bytes]:
     return MappingProxyType({name: static.joinpath(name).read_bytes() for name in STATIC_FILES})
 
 
-def _copy_files(library: Library, out: Path, decks: Mapping[str, Path]) -> dict[str, str]:
-    """Assets, lesson images and decks into `out`; returns each language's deck link."""
+def _copy_files(
+    library: Library, out: Path, decks: Mapping[str, Path], copy: bool = True
+) -> dict[str, str]:
+    """Assets, lesson images and decks into `out` (the decks only with `copy`); returns each
+    language's deck link."""
     assets = out / "assets"
     assets.mkdir(parents=True)
     for name, data in static_files().items():
@@ -399,21 +368,40 @@ def _copy_files(library: Library, out: Path, decks: Mapping[str, Path]) -> dict[
         (out / "media").mkdir()
         for name in sorted(media):
             shutil.copyfile(media[name].path, out / "media" / name)
-    return _copy_downloads(library, out / "decks", decks, anki.deck_file_name)
+    return _copy_downloads(library, out / "decks", decks, anki.deck_file_name, copy)
 
 
 def _copy_downloads(
-    library: Library, folder: Path, made: Mapping[str, Path], name: Callable[[Course], str]
+    library: Library,
+    folder: Path,
+    made: Mapping[str, Path],
+    name: Callable[[Course], str],
+    copy: bool = True,
 ) -> dict[str, str]:
-    """Copy each language's file of `made` (a deck, a SCORM zip) into `folder` as `name(course)`;
-    returns its link from the landing page, by language."""
+    """Copy each language's file of `made` (a deck, a SCORM zip) into `folder` as `name(course)`
+    (without `copy`, only make the folder); returns its link from the landing page, by
+    language."""
     links: dict[str, str] = {}
     for course in library.courses:
         if course.lang in made and made[course.lang].is_file():
             folder.mkdir(exist_ok=True)
-            shutil.copyfile(made[course.lang], folder / name(course))
+            if copy:
+                shutil.copyfile(made[course.lang], folder / name(course))
             links[course.lang] = f"{folder.name}/{name(course)}"
     return links
+
+
+def copy_downloads(
+    library: Library, out: Path, decks: Mapping[str, Path], packages: Mapping[str, Path]
+) -> None:
+    """The decks and SCORM zips into the site `write_site(..., downloads=False)` wrote to `out`
+    while they were being written: the files its pages link, readable by anyone."""
+    for folder, made, name in (
+        (out / "decks", decks, anki.deck_file_name),
+        (out / "scorm", packages, scorm_file_name),
+    ):
+        for link in _copy_downloads(library, folder, made, name).values():
+            (out / link).chmod(FILE_MODE)
 
 
 def scorm_file_name(course: Course) -> str:
@@ -458,16 +446,18 @@ def write_site(
     changes: Mapping[str, ReleaseNotes] = MappingProxyType({}),
     packages: Mapping[str, Path] = MappingProxyType({}),
     reuse: Callable[[Course, str | None, Path], bool] = lambda course, deck, folder: False,
+    downloads: bool = True,
 ) -> None:
     """Write the whole course into the empty folder `out`, readable by anyone (0755/0644);
     `changes` is each language's latest release, for the course home's "what changed" list;
     `packages` each language's SCORM zip, offered on the landing page beside its deck.
     `reuse(course, deck link, out/<lang>)` may fill a language's empty folder itself, from an
     earlier build of the same inputs (`language_inputs`), and return True; else the language is
-    rendered."""
+    rendered. `downloads` False: the decks and zips are still being written (each file exists);
+    the pages link them all the same, and `copy_downloads` copies them once they are done."""
     templates = _environment(template_cache(library))
-    deck_links = _copy_files(library, out, decks)
-    package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name)
+    deck_links = _copy_files(library, out, decks, downloads)
+    package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name, downloads)
     landing = templates.get_template("landing.html").render(
         t=messages(FALLBACK_LANG),
         lang=FALLBACK_LANG,

@@ -10,12 +10,12 @@ translated lesson's prose) the original's content hash (`source`) and the transl
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from .manifest import CardEntry, DeckEntry, Manifest, with_entries
 from .model import Card, Lesson, Library, Problem, SourceLoc
+from .model import digest as digest  # the manifests' hash, kept in model.py for the parse
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +28,6 @@ class Link:
     @property
     def originals(self) -> Mapping[str, Card]:
         return {card.id: card for card in self.original.cards if card.id is not None}
-
-
-def digest(*parts: str) -> str:
-    """The hash recorded in manifests (`source`, `synced`): it must never change for the same
-    parts, or every translation would read as out of date."""
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]  # detects change only
 
 
 def card_hash(card: Card) -> str:

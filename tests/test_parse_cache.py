@@ -4,13 +4,14 @@ the same Library, and byte for byte the same decks and site. A bad cache never f
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from course import cache, lessons, pipeline
+from course import cache, forked, lessons, pipeline
 from course.lessons import load_library
 from course.model import Library
 
@@ -65,6 +66,7 @@ def serial_uncached(root: Path, monkeypatch: pytest.MonkeyPatch) -> Library:
     with monkeypatch.context() as patch:
         patch.setenv(cache.ENV, "")
         patch.setattr(lessons, "POOL_THRESHOLD", 10**9)
+        patch.setattr(lessons, "FORK_THRESHOLD", 10**9)
         return load_library(root)
 
 
@@ -76,6 +78,8 @@ def forbid_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The lessons parsed from now on: all in this process (no forked child's share unseen)."""
+    monkeypatch.setattr(lessons, "FORK_THRESHOLD", 10**9)
     parsed: list[Path] = []
     original = lessons.load_lesson
 
@@ -108,6 +112,32 @@ def test_workers_and_cache_give_the_serial_library_and_outputs(
     assert outputs
     assert build(parallel, tmp_path / "parallel") == outputs
     assert build(cached, tmp_path / "cached") == outputs
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["uncached", "cache-on"])
+def test_a_forked_share_gives_the_serial_library_and_outputs(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    """A small course (up to POOL_THRESHOLD lessons): a forked child parses a share."""
+    serial = serial_uncached(course, monkeypatch)
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache") if cached else "")
+    monkeypatch.setattr(lessons, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    children: list[int] = []
+    real_fork = forked.os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        children.append(pid)
+        return pid
+
+    monkeypatch.setattr(forked.os, "fork", fork)
+    shared = load_library(course)
+    assert len(children) == 1
+    assert fingerprint(shared) == fingerprint(serial)
+    if cached:
+        assert len(list((tmp_path / "cache").rglob("*.pickle"))) == 15
+    assert build(shared, tmp_path / "shared") == build(serial, tmp_path / "serial")
 
 
 def test_an_edit_reparses_that_lesson_only(
@@ -285,3 +315,24 @@ def test_decks_only_renders_no_site_strings_and_never_serves_the_site(
     assert fingerprint(decks, site=False) == fingerprint(full, site=False)
     assert parsed == [], "a full load's entries serve a decks-only load"
     assert all(lesson.rendered.site is None for c in decks.courses for lesson in c.lessons)
+
+
+@pytest.mark.parametrize("mode", ["serial", "forked", "workers", "cached"])
+def test_meanwhile_runs_once_whoever_parses(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """The command line imports the rest of the build while lessons are parsed: exactly once,
+    in this process, whether lessons are parsed here, by a forked child, by workers or not at
+    all (every one cached)."""
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(lessons, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    monkeypatch.setattr(lessons, "POOL_THRESHOLD", 0 if mode == "workers" else 10**9)
+    monkeypatch.setattr(lessons, "FORK_THRESHOLD", 10**9 if mode == "serial" else 2)
+    if mode == "cached":
+        load_library(course)
+        forbid_parsing(monkeypatch)
+    ran: list[int] = []
+    library = load_library(course, meanwhile=lambda: ran.append(os.getpid()))
+    assert ran == [os.getpid()]
+    assert sum(len(c.lessons) for c in library.courses) == 15

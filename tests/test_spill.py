@@ -45,11 +45,12 @@ def rendered_directly(library: Library) -> None:
             assert len(lesson.site_text().cards) == len(lesson.cards)
 
 
-@pytest.mark.parametrize("pool", [False, True], ids=["this-process", "workers"])
+@pytest.mark.parametrize("pool", ["this-process", "forked", "workers"])
 def test_site_text_loads_what_the_parse_rendered(
-    course: Path, monkeypatch: pytest.MonkeyPatch, pool: bool
+    course: Path, monkeypatch: pytest.MonkeyPatch, pool: str
 ) -> None:
-    monkeypatch.setattr(lessons, "POOL_THRESHOLD", 0 if pool else 10**9)
+    monkeypatch.setattr(lessons, "POOL_THRESHOLD", 0 if pool == "workers" else 10**9)
+    monkeypatch.setattr(lessons, "FORK_THRESHOLD", 2 if pool == "forked" else 10**9)
     monkeypatch.setattr(lessons, "_cores", lambda: 2)
     rendered_directly(load_library(course))  # parsed
     rendered_directly(load_library(course))  # from the cache
@@ -162,6 +163,7 @@ def test_an_entry_without_the_site_strings_is_parsed_again(
         crc = cache.checksum(value).to_bytes(cache.CRC, "little")
         entry.write_bytes(data[:head] + crc + value)
     parsed: list[Path] = []
+    monkeypatch.setattr(lessons, "FORK_THRESHOLD", 10**9)  # every parse in this process
     original = lessons.load_lesson
 
     def counting(path: Path, *args: object, **options: object) -> object:

@@ -84,3 +84,26 @@ def test_loading_pauses_the_collector_and_always_turns_it_back_on() -> None:
         assert gc.isenabled()
     finally:
         gc.unfreeze()  # the test process goes on: its objects go back to the collector
+
+
+def test_the_parse_needs_none_of_the_writers() -> None:
+    """The command line imports the deck, site and SCORM stages (genanki, Jinja) while a forked
+    child parses lessons (`load_library(meanwhile=...)`): that pays only while the parse's own
+    modules import none of them."""
+    code = (
+        "import json, sys; import course.cli, course.outputs, course.lessons; "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    loaded = json.loads(done.stdout)
+    writers = (
+        *("course.pipeline", "course.anki", "course.site", "course.scorm", "genanki", "jinja2"),
+        *("course.manifest", "course.translations", "course.updates"),
+    )
+    assert not [m for m in loaded if any(m == w or m.startswith(w + ".") for w in writers)]
+    assert "course.lessons" in loaded

@@ -7,18 +7,19 @@ import io
 import marshal
 import pickle
 import shutil
+import sys
 from pathlib import Path
 
 import jinja2
 import pytest
 from jinja2.bccache import bc_magic
 
-from course import pipeline, site
+from course import forked, pipeline, site, templating
 
 BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
 
 
-def fresh(templates: Path, cache: Path | None) -> jinja2.Environment:
+def fresh(templates: Path, cache: Path | list[Path] | None) -> jinja2.Environment:
     """An environment as a new build process makes it (nothing compiled in memory yet)."""
     return site.environment(jinja2.FileSystemLoader(templates), cache)
 
@@ -86,7 +87,7 @@ def test_a_new_tool_compiles_again(
     never meet code compiled under the old ones."""
     cache = tmp_path / "cache"
     fresh(templates, cache).get_template("page.html").render(name="x")
-    monkeypatch.setattr(site, "tool_digest", lambda: "another version")
+    monkeypatch.setattr(templating, "tool_digest", lambda: "another version")
     later = fresh(templates, cache)
     compiled = compiles(later, monkeypatch)
     assert later.get_template("page.html").render(name="x") == "<p>Hello x</p>\n"
@@ -133,8 +134,9 @@ def test_an_unwritable_cache_only_costs_the_speed_up(templates: Path, tmp_path: 
 def test_builds_keep_the_site_templates_in_the_cache_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The site and the SCORM packages built with compiled templates from an earlier build are
-    byte for byte those built without; with the cache off nothing is kept."""
+    """Where the package cannot be written: the site and the SCORM packages built with compiled
+    templates from an earlier build are byte for byte those built without; with the cache off
+    nothing is kept."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     shutil.copytree(BUNDLED, tmp_path / "lessons")
@@ -149,6 +151,10 @@ def test_builds_keep_the_site_templates_in_the_cache_folder(
         return real(env, source, name, *a)  # type: ignore[arg-type]
 
     monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    monkeypatch.setattr(forked, "cores", lambda: 1)  # every compile in this process, counted
+    blocked = tmp_path / "read-only package"
+    blocked.write_text("a file where the package's folder would be")
+    monkeypatch.setattr(templating, "package_cache", lambda: blocked / "templates")
     for cache in ("", str(tmp_path / "cache"), str(tmp_path / "cache")):
         monkeypatch.setenv("COURSE_CACHE_DIR", cache)
         site._environment.cache_clear()  # a new process: nothing compiled in memory
@@ -169,7 +175,7 @@ def test_builds_keep_the_site_templates_in_the_cache_folder(
     assert "package.html" in compiled[0]
     assert sorted(compiled[1]) == sorted(compiled[0])  # the first build with the cache fills it
     assert compiled[2] == []
-    entries = list((tmp_path / "cache" / site.TEMPLATE_CACHE).glob("*.jinja"))
+    entries = list((tmp_path / "cache" / templating.TEMPLATE_CACHE).glob("*.jinja"))
     assert len(entries) == len(compiled[0])
     assert built[0] == built[1] == built[2]
 
@@ -191,3 +197,117 @@ def test_the_guide_of_each_course_names_its_own_retired_tag(tmp_path: Path) -> N
     assert "tag:customer-service::retired" in guides[0]
     assert "tag:second-course::retired" in guides[1]
     assert "customer-service::retired" not in guides[1]
+
+
+def layered(templates: Path, package: Path, project: Path | None) -> jinja2.Environment:
+    """An environment as a build makes it: the package's folder first, then the project's."""
+    return fresh(templates, [package] if project is None else [package, project])
+
+
+def test_compiled_templates_are_kept_beside_the_package_for_every_project(
+    templates: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build keeps what it compiled beside the package (like Python's .pyc files): another
+    project's first build, with an empty cache folder of its own, compiles nothing."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    package = tmp_path / "package" / "__pycache__" / "templates"
+    layered(templates, package, tmp_path / "one").get_template("page.html").render(name="x")
+    assert len(list(package.glob("*.jinja"))) == 2
+    assert not (tmp_path / "one").exists()
+
+    other = layered(templates, package, tmp_path / "two")
+    compiled = compiles(other, monkeypatch)
+    assert other.get_template("page.html").render(name="<a>") == "<p>Hello &lt;a&gt;</p>\n"
+    assert compiled == []
+    assert not (tmp_path / "two").exists()
+
+
+def test_an_edited_template_is_never_served_from_the_package_folder(
+    templates: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    package = tmp_path / "package"
+    layered(templates, package, tmp_path / "one").get_template("page.html").render(name="x")
+    (templates / "page.html").write_text(
+        '{% extends "base.html" %}{% block body %}Bye {{ name }}{% endblock %}'
+    )
+    later = layered(templates, package, tmp_path / "one")
+    compiled = compiles(later, monkeypatch)
+    assert later.get_template("page.html").render(name="x") == "<p>Bye x</p>\n"
+    assert compiled == ["page.html"]
+    assert not (tmp_path / "one").exists()  # the package's entry was rewritten
+
+
+@pytest.mark.parametrize("why", ["read-only", "no bytecode"])
+def test_a_package_that_cannot_be_written_keeps_them_in_the_project(
+    templates: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, why: str
+) -> None:
+    """A read-only install (or PYTHONDONTWRITEBYTECODE): the project's cache folder keeps the
+    compiled templates, and the next build compiles nothing."""
+    if why == "read-only":
+        monkeypatch.setattr(sys, "dont_write_bytecode", False)
+        blocked = tmp_path / "package"
+        blocked.write_text("a file where the folder should be")
+        package = blocked / "templates"
+    else:
+        monkeypatch.setattr(sys, "dont_write_bytecode", True)
+        package = tmp_path / "package"
+        monkeypatch.setattr(templating, "package_cache", lambda: package)
+    project = tmp_path / "project"
+    layered(templates, package, project).get_template("page.html").render(name="x")
+    assert len(list(project.glob("*.jinja"))) == 2
+    if why == "no bytecode":
+        assert not package.exists()
+
+    later = layered(templates, package, project)
+    compiled = compiles(later, monkeypatch)
+    assert later.get_template("page.html").render(name="x") == "<p>Hello x</p>\n"
+    assert compiled == []
+
+
+def test_builds_look_beside_the_package_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folders a build of a lessons folder uses, in order; the cache off, only the package's."""
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    package = templating.package_cache()
+    assert package.parent.name == "__pycache__"
+    assert package.parent.parent == Path(templating.__file__).resolve().parent
+    assert templating.template_cache(tmp_path / "lessons") == [
+        package,
+        tmp_path / "cache" / templating.TEMPLATE_CACHE,
+    ]
+    monkeypatch.setenv("COURSE_CACHE_DIR", "")
+    assert templating.template_cache(tmp_path / "lessons") == [package]
+
+
+def test_preload_leaves_nothing_to_load_for_the_writers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line loads every template while lessons are parsed (`site.preload`): the
+    site and the SCORM zips then read none again."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(forked, "cores", lambda: 1)
+    shutil.copytree(BUNDLED, tmp_path / "lessons")
+    site._environment.cache_clear()
+    try:
+        site.preload(tmp_path / "lessons")
+        env = site._environment(site.template_cache(pipeline.check(tmp_path / "lessons")))
+
+        def refuse(*args: object) -> None:
+            raise AssertionError(f"a template was loaded again: {args}")
+
+        monkeypatch.setattr(env.loader, "get_source", refuse)
+        library = pipeline.check(tmp_path / "lessons")
+        pipeline.build(
+            library,
+            None,
+            tmp_path / "site",
+            pipeline.BuildOptions(draft=True),
+            scorm_dir=tmp_path / "scorm",
+        )
+        assert len(list((tmp_path / "scorm").glob("*.zip"))) == 3
+    finally:
+        site._environment.cache_clear()

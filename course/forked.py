@@ -1,0 +1,149 @@
+"""The second core for a small build: a forked child takes a share of a list of calls.
+
+A process pool (lessons.py, above `lessons.POOL_THRESHOLD` lessons) costs more to start than a
+small course's whole parse; `os.fork` costs about a millisecond: the child has every module and
+every loaded lesson already. The child and this process take the calls one at a time from a pipe
+of tokens (whoever is free takes the next), so the shares even out whatever each call costs.
+The child sends back its calls' results pickled, or the exception that stopped it; nothing else
+of the child survives it. Without `os.fork` or a second core, the calls run here, in order.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+MAX_CALLS = 255
+"""Calls one `share` hands out (a token is one byte)."""
+
+
+class ChildError(RuntimeError):
+    """The child ended without its results, or its exception could not be sent back."""
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def available() -> bool:
+    """Whether `share` forks: `os.fork` exists and there is a second core."""
+    return hasattr(os, "fork") and cores() >= 2
+
+
+def share(
+    calls: Sequence[Callable[[], T]], meanwhile: Callable[[], object] | None = None
+) -> list[T]:
+    """Every call's result, in order: run by this process and a forked child (see the module's
+    docstring), or here alone when forking cannot pay. An exception raised by a call is raised
+    here once both are done (the first in the order of the calls). `meanwhile` runs here first,
+    while the child takes calls (whatever it sets up stays in this process only)."""
+    if len(calls) < 2 or len(calls) > MAX_CALLS or not available():
+        if meanwhile is not None:
+            meanwhile()
+        return [call() for call in calls]
+    tokens_in, tokens_out = os.pipe()
+    os.write(tokens_out, bytes(range(len(calls))))
+    os.close(tokens_out)  # once the tokens are taken, a read gives b"": no call left
+    results_in, results_out = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(results_in)
+        _child(calls, tokens_in, results_out)  # never returns
+    os.close(results_out)
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        mine = _take(calls, tokens_in)
+    except BaseException:  # this process's own error (or Ctrl-C) wins over the child's
+        os.close(tokens_in)
+        _join(pid, results_in, check=False)
+        raise
+    os.close(tokens_in)
+    theirs = _join(pid, results_in)
+    done = {**mine, **theirs}
+    for index in sorted(done):
+        ok, value = done[index]
+        if not ok:
+            assert isinstance(value, BaseException)
+            raise value
+    if len(done) != len(calls):
+        raise ChildError("a worker process ended without its results")
+    return [done[index][1] for index in range(len(calls))]  # type: ignore[misc]
+
+
+Outcome = tuple[bool, object]
+"""(True, a call's result) or (False, the exception it raised)."""
+
+
+def _take(calls: Sequence[Callable[[], T]], tokens: int) -> dict[int, Outcome]:
+    """Run the calls whose tokens this process takes, until none is left; stop at the first
+    exception (the other process finishes the rest)."""
+    done: dict[int, Outcome] = {}
+    while token := os.read(tokens, 1):
+        index = token[0]
+        try:
+            done[index] = (True, calls[index]())
+        except Exception as exc:
+            done[index] = (False, exc)
+            break
+    return done
+
+
+def _child(calls: Sequence[Callable[[], T]], tokens: int, results: int) -> None:
+    """In the child: take calls, send back what they gave, and end without running anything of
+    the parent's (no atexit, no buffered output flushed twice)."""
+    code = 1
+    try:
+        try:
+            done = _take(calls, tokens)
+            for index, (ok, value) in done.items():
+                if not ok and isinstance(value, BaseException) and not _sendable(value):
+                    done[index] = (False, ChildError(_text(value)))
+            data = pickle.dumps(done, pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:  # unpicklable, or interrupted: the parent raises
+            data = pickle.dumps({-1: (False, ChildError(_text(exc)))}, pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(results, "wb") as out:
+            out.write(data)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _sendable(exc: object) -> bool:
+    """Whether the exception comes out of pickle as it went in (an exception class whose
+    constructor takes other arguments than its `args` does not)."""
+    try:
+        back = pickle.loads(pickle.dumps(exc, pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        return False
+    return type(back) is type(exc) and str(back) == str(exc)
+
+
+def _text(exc: BaseException) -> str:
+    return "in a worker process: " + "".join(traceback.format_exception(exc)).rstrip()
+
+
+def _join(pid: int, results: int, check: bool = True) -> dict[int, Outcome]:
+    """What the child sent, once it ended (without `check`: nothing, whatever it sent; the
+    child is waited for all the same)."""
+    with os.fdopen(results, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    if not check:
+        return {}
+    try:
+        done = pickle.loads(data) if data else {}
+    except Exception as exc:
+        raise ChildError(f"a worker process's results could not be read: {exc}") from exc
+    assert isinstance(done, dict)
+    if -1 in done:
+        raise done[-1][1]
+    return done

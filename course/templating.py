@@ -1,0 +1,124 @@
+"""The site's template engine: one Jinja environment per process, its compiled templates kept
+where the next process finds them.
+
+Compiling the site's templates is a fifth of a small course's build. Like Python's own `.pyc`
+files, the compiled templates are kept beside the package (`course/__pycache__/templates/`),
+so every project built with this copy of the tool starts with them; where the package cannot be
+written (a read-only install, PYTHONDONTWRITEBYTECODE) they go to the project's cache folder
+(`cache.Store`: `.course-cache/templates/`). An entry is used only when its checksum matches the
+tool, Jinja's version and the template's source: an edited template is compiled again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import CodeType
+
+import jinja2
+from jinja2.bccache import Bucket
+
+from .cache import Store, tool_digest
+
+TEMPLATE_CACHE = "templates"
+"""The compiled templates' folder in the cache folder (`cache.Store`) and in the package's
+`__pycache__`."""
+
+
+def package_cache() -> Path:
+    """The compiled templates' folder beside the package's bytecode (written only when Python
+    writes bytecode: not with PYTHONDONTWRITEBYTECODE, `sys.dont_write_bytecode`)."""
+    return Path(__file__).resolve().parent / "__pycache__" / TEMPLATE_CACHE
+
+
+class TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept in a folder, so that a build in a new process does not compile
+    them again. One entry per template, used only when its checksum matches: a hash of the tool
+    (`tool_digest`: every file of the package, so the environment's options too), Jinja's version
+    and the template's source. A changed template or a new tool is compiled again and its entry
+    rewritten; an unreadable or corrupt entry is compiled again; a failure to write only costs
+    the speed-up."""
+
+    def __init__(self, folder: Path, writable: bool = True) -> None:
+        super().__init__(str(folder), "%s.jinja")
+        self.writable = writable
+
+    def get_source_checksum(self, source: str) -> str:
+        digest = hashlib.sha256(f"{tool_digest()}\0{jinja2.__version__}\0".encode())
+        digest.update(source.encode("utf-8"))
+        return digest.hexdigest()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # truncated or foreign bytes (Jinja catches only marshal's errors)
+            bucket.reset()
+        if bucket.code is not None and not isinstance(bucket.code, CodeType):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.write(bucket)
+
+    def write(self, bucket: Bucket) -> bool:
+        """Store the bucket's code; False when the folder cannot be written."""
+        if not self.writable:
+            return False
+        try:
+            Path(self.directory).mkdir(parents=True, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            return False
+        return True
+
+
+class LayeredCache(jinja2.BytecodeCache):
+    """Compiled templates looked up in several folders in turn (the package's, then the
+    project's) and written to the first that takes them."""
+
+    def __init__(self, folders: Sequence[Path]) -> None:
+        package = package_cache()
+        self.layers = [
+            TemplateCache(folder, folder != package or not sys.dont_write_bytecode)
+            for folder in folders
+        ]
+
+    def get_source_checksum(self, source: str) -> str:
+        return self.layers[0].get_source_checksum(source)
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        for layer in self.layers:
+            layer.load_bytecode(bucket)
+            if bucket.code is not None:
+                return
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        for layer in self.layers:
+            if layer.write(bucket):
+                return
+
+
+def template_cache(root: Path) -> list[Path]:
+    """Where the builds of the lessons folder `root` keep compiled templates, in the order they
+    are looked up: beside the package, then in the project's cache folder (when it is on)."""
+    folder = Store.beside(root).folder
+    project = None if folder is None else folder / TEMPLATE_CACHE
+    return [package_cache()] if project is None else [package_cache(), project]
+
+
+def environment(
+    loader: jinja2.BaseLoader, cache: Path | Sequence[Path] | None
+) -> jinja2.Environment:
+    """The site's template environment over `loader`, compiled templates kept in `cache` (one
+    folder or several, looked up in order)."""
+    folders = [] if cache is None else [cache] if isinstance(cache, Path) else list(cache)
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        bytecode_cache=LayeredCache(folders) if folders else None,
+    )

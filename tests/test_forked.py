@@ -1,0 +1,331 @@
+"""A forked child takes a share of a list of calls: the results come back in order, both processes
+work, and whatever stops a call in the child stops the caller, with the same error."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from course import forked, pipeline, scorm, site
+from course.model import CourseError, Problem, SourceLoc
+
+
+@pytest.fixture(autouse=True)
+def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+
+
+def pid_and(value: int) -> tuple[int, int]:
+    time.sleep(0.002)  # long enough for the child to start and take its share
+    return os.getpid(), value
+
+
+def test_results_come_back_in_order_from_both_processes() -> None:
+    calls = [partial(pid_and, n) for n in range(40)]
+    results = forked.share(calls)
+    assert [value for _, value in results] == list(range(40))
+    pids = {pid for pid, _ in results}
+    assert os.getpid() in pids
+    assert len(pids) == 2  # the child took its share
+
+
+def test_one_core_or_one_call_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert forked.share([partial(pid_and, 1)]) == [(os.getpid(), 1)]
+    monkeypatch.setattr(forked, "cores", lambda: 1)
+    assert forked.share([partial(pid_and, n) for n in range(5)]) == [
+        (os.getpid(), n) for n in range(5)
+    ]
+
+
+def fail_in_child(parent: int, value: int) -> int:
+    if os.getpid() == parent:
+        time.sleep(0.01)  # the child takes some calls however busy the machine
+    if os.getpid() != parent:
+        raise CourseError([Problem(SourceLoc(Path("lessons/el/01.md"), 7), f"bad {value}")])
+    return value
+
+
+def test_a_course_error_in_the_child_keeps_its_path_and_line() -> None:
+    calls = [partial(fail_in_child, os.getpid(), n) for n in range(20)]
+    with pytest.raises(CourseError) as caught:
+        forked.share(calls)
+    (problem,) = caught.value.problems
+    assert str(problem).startswith("lessons/el/01.md:7: bad ")
+
+
+def fail_first(value: int) -> int:
+    if value in (3, 5):
+        raise ValueError(f"call {value}")
+    return value
+
+
+def test_the_first_failed_call_in_order_is_raised() -> None:
+    """Whichever process ran them, the error of the earliest call is the one raised."""
+    for _ in range(5):
+        with pytest.raises(ValueError, match="call 3"):
+            forked.share([partial(fail_first, n) for n in range(8)])
+
+
+class Odd(Exception):
+    """Its constructor takes another argument than its `args`: pickle cannot bring it back."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"odd {code}")
+
+
+def raise_odd(parent: int) -> None:
+    if os.getpid() == parent:
+        time.sleep(0.01)  # the child takes some calls however busy the machine
+    if os.getpid() != parent:
+        raise Odd(4)
+
+
+def test_an_exception_pickle_cannot_carry_comes_back_as_text() -> None:
+    with pytest.raises(forked.ChildError, match="odd 4"):
+        forked.share([partial(raise_odd, os.getpid()) for _ in range(20)])
+
+
+def die_in_child(parent: int) -> None:
+    if os.getpid() == parent:
+        time.sleep(0.01)  # the child takes some calls however busy the machine
+    if os.getpid() != parent:
+        os._exit(3)
+
+
+def test_a_child_that_dies_is_an_error_not_missing_results() -> None:
+    with pytest.raises(forked.ChildError, match="without its results"):
+        forked.share([partial(die_in_child, os.getpid()) for _ in range(20)])
+
+
+@pytest.mark.parametrize("call", [pid_and, fail_first], ids=["done", "failed"])
+def test_the_child_leaves_no_process_behind(
+    monkeypatch: pytest.MonkeyPatch, call: Callable[[int], object]
+) -> None:
+    children: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        children.append(pid)
+        return pid
+
+    monkeypatch.setattr(forked.os, "fork", fork)
+    with contextlib.suppress(ValueError):
+        forked.share([partial(call, n) for n in range(10)])
+    (child,) = children
+    with pytest.raises(ChildProcessError):  # reaped: no such child any more
+        os.waitpid(child, os.WNOHANG)
+
+
+# -- the build: a small course's decks and SCORM zips written by this process and a child -------
+
+BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def build_bundled(out: Path) -> None:
+    library = pipeline.check(out / "lessons")
+    pipeline.build(
+        library,
+        out / "decks",
+        out / "site",
+        pipeline.BuildOptions(draft=True),
+        scorm_dir=out / "scorm",
+    )
+
+
+@pytest.fixture
+def bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setenv("COURSE_CACHE_DIR", "")
+    shutil.copytree(BUNDLED, tmp_path / "lessons")
+    return tmp_path
+
+
+def test_shared_writes_give_the_outputs_of_one_process(
+    bundled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(forked.os, "fork", fork)
+    build_bundled(bundled)
+    assert len(forks) == 2  # the parse and the writes
+    shared = tree(bundled)
+    for name in ("decks", "scorm", "site"):
+        shutil.rmtree(bundled / name)
+    monkeypatch.setattr(forked, "cores", lambda: 1)
+    build_bundled(bundled)
+    assert len(forks) == 2
+    alone = tree(bundled)
+    assert len([n for n in alone if n.startswith(("decks/", "scorm/"))]) == 6
+    assert len([n for n in alone if n.startswith(("site/decks/", "site/scorm/"))]) == 6
+    assert shared == alone
+
+
+def test_the_site_renders_while_the_child_writes_and_gets_the_written_downloads(
+    bundled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site's pages render in this process while the child writes decks and zips; the
+    downloads it offers are copied in once written: the same bytes, readable by anyone."""
+    parent = os.getpid()
+    real = scorm.write_package
+
+    def slow(*args: Any, **kwargs: Any) -> None:
+        if os.getpid() != parent:
+            time.sleep(0.05)  # still writing while the site's pages render
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(scorm, "write_package", slow)
+    umask = os.umask(0o077)  # whatever the umask, the site is for anyone to read
+    try:
+        build_bundled(bundled)
+    finally:
+        os.umask(umask)
+    for folder in ("decks", "scorm"):
+        made = sorted((bundled / folder).iterdir())
+        assert len(made) == 3
+        for path in made:
+            offered = bundled / "site" / folder / path.name
+            assert offered.read_bytes() == path.read_bytes()
+            assert offered.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_site_that_fails_while_the_child_writes_leaves_nothing_written(
+    bundled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(site, "write_site", failing)
+    with pytest.raises(OSError, match="No space left"):
+        build_bundled(bundled)
+    left = [p for p in bundled.rglob("*") if p.is_file() and "lessons" not in p.parts]
+    assert left == []  # the decks and zips the child wrote went with the site
+
+
+def test_a_write_that_fails_in_the_child_leaves_nothing_written(
+    bundled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = os.getpid()
+    real = scorm.write_package
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        if os.getpid() != parent:
+            raise OSError(28, "No space left on device")
+        time.sleep(0.05)  # the child takes a zip meanwhile
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(scorm, "write_package", failing)
+    with pytest.raises(OSError, match="No space left"):
+        build_bundled(bundled)
+    left = [p for p in bundled.rglob("*") if p.is_file() and "lessons" not in p.parts]
+    assert left == []
+
+
+STATE = {"set up": False}
+
+
+def set_up() -> None:
+    time.sleep(0.02)  # the child takes calls meanwhile
+    STATE["set up"] = True
+
+
+def pid_and_state(value: int) -> tuple[int, bool, int]:
+    time.sleep(0.002)
+    return os.getpid(), STATE["set up"], value
+
+
+def test_meanwhile_runs_here_once_while_the_child_takes_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(STATE, "set up", False)
+    ran: list[int] = []
+
+    def meanwhile() -> None:
+        ran.append(os.getpid())
+        set_up()
+
+    results = forked.share([partial(pid_and_state, n) for n in range(30)], meanwhile)
+    assert ran == [os.getpid()]
+    assert [value for *_, value in results] == list(range(30))
+    here = [state for pid, state, _ in results if pid == os.getpid()]
+    there = [state for pid, state, _ in results if pid != os.getpid()]
+    assert there
+    assert not any(there)  # the child never sees what meanwhile set up
+    assert all(here)  # this process takes calls only once it is done
+
+
+def test_meanwhile_runs_first_without_a_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(STATE, "set up", False)
+    monkeypatch.setattr(forked, "cores", lambda: 1)
+    results = forked.share([partial(pid_and_state, n) for n in range(3)], set_up)
+    assert results == [(os.getpid(), True, n) for n in range(3)]
+
+
+def interrupted() -> None:
+    time.sleep(0.02)  # the child takes a call meanwhile, and is interrupted too
+    raise KeyboardInterrupt
+
+
+def interrupted_in_child(parent: int) -> None:
+    if os.getpid() != parent:
+        raise KeyboardInterrupt  # Ctrl-C reaches the whole process group
+
+
+def test_an_error_here_wins_over_the_childs_and_the_child_is_reaped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C (or any error) in this process while the child works: that error, not the
+    child's, and no child left behind."""
+    children: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        children.append(pid)
+        return pid
+
+    monkeypatch.setattr(forked.os, "fork", fork)
+    parent = os.getpid()
+    with pytest.raises(KeyboardInterrupt):
+        forked.share([partial(interrupted_in_child, parent) for _ in range(10)], interrupted)
+    (child,) = children
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)
+
+
+def test_problems_found_by_the_child_are_reported_as_path_and_line(
+    bundled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lessons with errors, whichever process parses them: every problem as `path:line`, in
+    order, and nothing written."""
+    monkeypatch.chdir(bundled)
+    broken = sorted((bundled / "lessons" / "el").glob("*.md"))[:1]
+    broken += sorted((bundled / "lessons" / "pl").glob("*.md"))[-1:]
+    for path in broken:
+        text = path.read_text("utf-8")
+        path.write_text(text + "\nA question with no answer::\n", "utf-8")
+    with pytest.raises(CourseError) as caught:
+        pipeline.check(Path("lessons"))
+    places = [(str(p.loc.path), p.message) for p in caught.value.problems]
+    assert [path for path, _ in places] == [str(p.relative_to(bundled)) for p in broken]
+    assert all(p.loc.line > 1 for p in caught.value.problems)
