@@ -4,16 +4,21 @@ a failed build leaves the previous output as it was."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import anki, collector, manifest, outputs, translations, updates
 from .lessons import display_path, load_library
 from .model import Course, CourseError, Library, Problem
+
+if TYPE_CHECKING:
+    from .site import LessonFacts, Reuse
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +151,25 @@ def _link_tree(source: Path, folder: Path) -> bool:
     return True
 
 
+def _link_files(source: Path, folder: Path, names: Sequence[str]) -> bool:
+    """Hard-link (or copy) the files `names` of `source` into `folder`, all or none (False)."""
+    done: list[Path] = []
+    try:
+        for name in names:
+            into = folder / name
+            into.parent.mkdir(exist_ok=True)
+            try:
+                os.link(source / name, into)
+            except OSError:
+                shutil.copy2(source / name, into)
+            done.append(into)
+    except OSError:
+        for path in done:
+            path.unlink(missing_ok=True)
+        return False
+    return True
+
+
 def _temp_file(folder: Path, name: str, data: bytes | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
@@ -203,13 +227,16 @@ def build(
         # The decks are written: their notes (every card's fields again) are not needed any more
         # while the site renders; the plans keep what the manifests and the report read.
         plans = [replace(plan, notes=()) for plan in plans]
-        packages = _render_packages(library, plans, scorm_dir, made, record) if scorm_dir else {}
+        facts = _facts(record)
+        packages = (
+            _render_packages(library, plans, scorm_dir, made, record, facts) if scorm_dir else {}
+        )
         results = [
             replace(r, scorm=packages[r.lang].target) if r.lang in packages else r
             for r in results
         ]
         if site_dir is not None:
-            _render_site(library, plans, decks, packages, site_dir, made, record)
+            _render_site(library, plans, decks, packages, site_dir, made, record, facts)
         if decks_dir is not None and not options.draft:
             lang_links = translations.by_language(translations.links(library)[0])
             for plan in plans:
@@ -220,6 +247,7 @@ def build(
             made.append(Output(tmp, options.report))
         for output in made:  # everything rendered: now put it in place
             output.commit()
+        record.keep_facts(f"{c.lang}/{lesson.id}" for c in library.courses for lesson in c.lessons)
         record.save()
     finally:
         for output in made:
@@ -351,12 +379,27 @@ def _changes(plans: Sequence[anki.DeckPlan]) -> dict[str, updates.ReleaseNotes]:
     }
 
 
+def _facts(record: outputs.Record) -> Callable[[], LessonFacts]:
+    """The build's `site.LessonFacts` (what the last build knew of each lesson, in `record`),
+    one for the SCORM zips and the site; made when one of them is rendered (site.py loads the
+    template engine)."""
+
+    @functools.cache
+    def facts() -> LessonFacts:
+        from . import site
+
+        return site.LessonFacts(record.facts)
+
+    return facts
+
+
 def _render_packages(
     library: Library,
     plans: Sequence[anki.DeckPlan],
     scorm_dir: Path,
     made: list[Output | Removal],
     record: outputs.Record,
+    facts: Callable[[], LessonFacts],
 ) -> dict[str, Made]:
     """Each language's SCORM zip rendered to a temporary file in `scorm_dir`; by language."""
     from . import scorm  # the site's template engine loads only when asked for
@@ -371,7 +414,11 @@ def _render_packages(
             course: Course = course, name: str = name, notes: updates.ReleaseNotes | None = notes
         ) -> Path:
             tmp = _temp_file(scorm_dir, name)
-            scorm.write_package(library, course, tmp, notes)
+            target = scorm_dir / name  # its unchanged entries are copied into the new zip
+            pieces = record.pieces_of(target)
+            scorm.write_package(
+                library, course, tmp, notes, facts=facts(), previous=target, pieces=pieces
+            )
             return tmp
 
         inputs = outputs.package_inputs(library, course, notes)
@@ -387,6 +434,7 @@ def _render_site(
     site_dir: Path,
     made: list[Output | Removal],
     record: outputs.Record,
+    facts: Callable[[], LessonFacts],
 ) -> None:
     changes = _changes(plans)
     inputs = outputs.site_inputs(
@@ -406,14 +454,28 @@ def _render_site(
             shown = [*site.language_inputs(library, course), f"deck={deck}"]
             inputs = outputs.language_inputs(library, course, changes.get(course.lang), shown)
             record.part(target, inputs)
-            return record.unchanged(target, inputs) and _link_tree(target, folder)
+            if record.unchanged(target, inputs) and _link_tree(target, folder):
+                record.keep_pieces(target)
+                return True
+            return False
+
+        def pieces(course: Course, folder: Path) -> Reuse:
+            """A language rendered again takes its lessons' files from its folder of the
+            current site where the last build made them from the same (`site.Reuse`)."""
+            source = site_dir / course.lang
+            last = record.pieces_of(source)
+
+            def reuse(piece: str, names: Sequence[str], key: str) -> bool:
+                return last.same(piece, key) and _link_files(source, folder, names)
+
+            return reuse
 
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}.tmp-"))
         try:
             deck_files = {lang: deck.source for lang, deck in decks.items()}
             zips = {lang: package.source for lang, package in packages.items()}
-            site.write_site(library, tmp, deck_files, changes, zips, reuse)
+            site.write_site(library, tmp, deck_files, changes, zips, reuse, pieces, facts())
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

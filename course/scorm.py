@@ -8,19 +8,27 @@ page's own scripts (`scorm.js`) find the LMS's API, report status, score and pro
 and opened by double-click, the same page is the plain HTML course.
 
 Deterministic: the same course gives a byte-identical zip (fixed entry dates, sorted entries).
+A rebuild takes the entries of the last build's zip whose inputs did not change (a lesson's files
+beside a split page, an asset, an image: `site.Reuse`) as they are, compressed (zips.py), and
+writes the others: the zip is the one a build from nothing writes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-import zipfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from . import site
+from . import site, zips
 from .model import Course, Library
 from .updates import ReleaseNotes
+
+if TYPE_CHECKING:
+    from .outputs import Pieces
 
 SCHEMA_VERSION = "1.2"
 CP_NS = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
@@ -28,6 +36,8 @@ ADLCP_NS = "http://www.adlnet.org/xsd/adlcp_rootv1p2"
 MANIFEST = "imsmanifest.xml"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 """Every entry's date: the earliest a zip can hold, so that rebuilds are byte-identical."""
+LAYOUT = zips.Layout(ZIP_DATE, 0o644)
+"""Every entry deflated at zlib's default level, dated ZIP_DATE, readable by anyone."""
 NOT_ID = re.compile(r"[^A-Za-z0-9_.-]")
 
 ET.register_namespace("", CP_NS)
@@ -91,22 +101,58 @@ def manifest(course: Course, file_names: list[str]) -> bytes:
 
 
 def write_package(
-    library: Library, course: Course, path: Path, changes: ReleaseNotes | None = None
+    library: Library,
+    course: Course,
+    path: Path,
+    changes: ReleaseNotes | None = None,
+    *,
+    facts: site.LessonFacts | None = None,
+    previous: Path | None = None,
+    pieces: Pieces | None = None,
 ) -> None:
     """Write the language's SCORM 1.2 zip to `path`, entry by entry as each file is rendered:
     the manifest first, then the SCO's page, its lessons' files when the page is split, and the
-    rest in name order. `changes`: the latest release, for the page's "what changed"."""
-    page = site.package_site(library, course)
+    rest in name order. `changes`: the latest release, for the page's "what changed". `pieces`:
+    the keys of the entries of `previous`, the last build's zip (see `outputs.Pieces`), filled
+    with this zip's; an entry whose key is the same is copied from there, compressed."""
+    page = site.package_site(library, course, facts)
     split = page.is_split()
-    with zipfile.ZipFile(path, "w") as archive:
+    earlier = None
+    if previous is not None and pieces is not None and pieces.old:
+        earlier = zips.Archive.open(previous, LAYOUT)
+    try:
+        with path.open("wb") as file:
+            archive = zips.Writer(file, LAYOUT)
 
-        def entry(name: str, chunks: Iterable[bytes]) -> None:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            with archive.open(info, "w") as out:
-                for chunk in chunks:
-                    out.write(chunk)
+            def reuse(piece: str, names: Sequence[str], key: str) -> bool:
+                if pieces is None or not pieces.same(piece, _entry_key(key)) or earlier is None:
+                    return False
+                return _copy(earlier, archive, names)
 
-        entry(MANIFEST, [manifest(course, site.package_names(page, split))])
-        site.write_package_files(page, entry, split, changes)
+            archive.add(MANIFEST, [manifest(course, site.package_names(page, split))])
+            site.write_package_files(page, archive.add, split, changes, reuse)
+            archive.close()
+    finally:
+        if earlier is not None:
+            earlier.close()
+
+
+def _entry_key(key: str) -> str:
+    """A piece's key for its compressed entries: with how they are compressed."""
+    text = f"{key}\0{LAYOUT}\0{zlib.ZLIB_RUNTIME_VERSION}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _copy(earlier: zips.Archive, archive: zips.Writer, names: Sequence[str]) -> bool:
+    """The entries `names` copied from `earlier` into `archive`, all or none (False)."""
+    found = [earlier.entries.get(name) for name in names]
+    entries = [entry for entry in found if entry is not None]
+    if len(entries) != len(names):
+        return False
+    try:
+        data = [earlier.read(entry) for entry in entries]
+    except OSError:
+        return False
+    for entry, raw in zip(entries, data, strict=True):
+        archive.copy(entry, raw)
+    return True

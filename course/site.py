@@ -28,15 +28,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import operator
 import os
 import shutil
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from types import CodeType, MappingProxyType
 from typing import NamedTuple
 
+import babel
 import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -182,16 +185,100 @@ def item_count(course: Course) -> int:
     return sum(len(_item_ids(card)) for card in course.cards if card.id is not None)
 
 
-def graded_lessons(course: Course) -> list[str]:
+def graded_lessons(course: Course, facts: LessonFacts | None = None) -> list[str]:
     """The IDs of the lessons with a graded check (check.py, as check.js decides), in order: a
     split package's `graded`, so that scorm.js reports a status without any lesson's script."""
-    return [lesson.id for lesson in course.lessons if check.has_check(review_items(lesson))]
+    facts = LessonFacts() if facts is None else facts
+    return [lesson.id for lesson in course.lessons if facts.of(lesson).graded]
 
 
-def lesson_size(lesson: Lesson) -> int:
+def lesson_size(lesson: Lesson, facts: LessonFacts | None = None) -> int:
     """What a lesson adds to its page (SPLIT_BYTES): its text and its items' sides."""
-    body = lesson_body(lesson)  # first: it refuses a lesson loaded for the decks only
-    return len(body) + sum(len(i.front) + len(i.back) for i in review_items(lesson))
+    return (LessonFacts() if facts is None else facts).of(lesson).size
+
+
+class Facts(NamedTuple):
+    """What the course page needs to know of a lesson without its strings."""
+
+    size: int
+    """`lesson_size`."""
+    graded: bool
+    """Whether it has a graded check (`graded_lessons`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LessonFacts:
+    """Each lesson's `Facts`, found from its strings once and then known by the hash of what they
+    are made from (`content`): `known` maps `<lang>/<lesson id>` to [key, size, graded]. The
+    build keeps it between builds (outputs.Record.facts), so that deciding whether a page is
+    split, and which lessons are graded, loads only the lessons that changed."""
+
+    known: dict[str, list[object]] = field(default_factory=dict)
+    contents: dict[Lesson, str] = field(default_factory=dict)
+    """Each lesson's `content` key, once asked (the site and the package ask the same)."""
+
+    def content(self, lesson: Lesson) -> str:
+        """A hash of what the lesson's review items and its files on the site are made from,
+        with the tool (`lesson_parts`)."""
+        found = self.contents.get(lesson)
+        if found is None:
+            found = self.contents[lesson] = _key("lesson", lesson_parts(lesson))
+        return found
+
+    def of(self, lesson: Lesson) -> Facts:
+        key = self.content(lesson)
+        name = f"{lesson.lang}/{lesson.id}"
+        match self.known.get(name):
+            case [str(found), int(size), bool(graded)] if found == key:
+                return Facts(size, graded)
+        body = lesson_body(lesson)
+        items = review_items(lesson)
+        size = len(body) + sum(len(i.front) + len(i.back) for i in items)
+        facts = Facts(size, check.has_check(items))
+        self.known[name] = [key, *facts]
+        return facts
+
+
+KEY_FORMAT = "site-pieces 1"
+"""Part of every key `LessonFacts.content` and `CourseSite.lesson_key` give: change it when
+what they cover changes."""
+
+
+def _key(*parts: str) -> str:
+    digest = hashlib.sha256()
+    tool = (tool_digest(), jinja2.__version__, babel.__version__)
+    for part in (KEY_FORMAT, *tool, zlib.ZLIB_RUNTIME_VERSION, *parts):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+_LESSON = operator.attrgetter(
+    "id", "title", "lang", "order", "path", "description", "tags", "translated_from"
+)
+_SECTION = operator.attrgetter("id", "title", "level", "loc.path", "loc.line")
+_CARD = operator.attrgetter("id", "kind.value", "source_hash", "line", "id_line", "clozes", "tags")
+_OUTLINE = operator.attrgetter("number", "anchor", "count", "toc", "translations", "prev", "next")
+"""A `LessonPage` but its lesson, text and items."""
+_COURSE = operator.attrgetter("id", "lang", "title", "description", "root", "mastery_score")
+"""A `Course` but its lessons."""
+
+
+def lesson_parts(lesson: Lesson) -> str:
+    """Everything of a lesson that its review items and its files on the site come from: its
+    strings (by their digest), every other field of it and of its cards but their deck strings
+    (`Card.rendered`: the site's are in its strings) and their section (given by the lesson's
+    `sections` and the cards' lines). Values only (no record's `repr`: a lesson's parts are
+    asked on every build); tests/test_pieces.py checks that a change to any field of these
+    records changes them."""
+    source = lesson.source
+    parts = (
+        _LESSON(lesson),
+        None if source is None else (source.title, source.publisher, source.url, source.author),
+        [(media.path, media.name) for media in lesson.media],
+        [_SECTION(section) for section in lesson.sections],
+        [_CARD(card) for card in lesson.cards],
+    )
+    return f"{lesson.site_digest()}\0{parts!r}"
 
 
 class Link(NamedTuple):
@@ -246,6 +333,11 @@ def static_page(page: LessonPage) -> str:
 
 def static_page_name(lesson_id: str) -> str:
     return f"lesson-{lesson_id}.html"
+
+
+def lesson_file_names(lesson_id: str) -> list[str]:
+    """A lesson's files beside a split page, from the language's folder (`lesson_files`)."""
+    return [f"{LESSONS_DIR}/{lesson_id}.js", static_page_name(lesson_id)]
 
 
 def lesson_link(page: LessonPage, split: bool) -> Markup:
@@ -432,6 +524,17 @@ Emit = Callable[[str, Iterable[str]], None]
 text of the file at `path` (from the language's folder) from its chunks, and keeps nothing."""
 EmitBytes = Callable[[str, Iterable[bytes]], None]
 """The same for a package's files (assets, images and pages), by path from the package root."""
+Reuse = Callable[[str, Sequence[str], str], bool]
+"""`reuse(piece, names, key)`: the files `names` (paths as the writer's `Emit` takes them) of
+one piece of the output (`piece`: a lesson's ID for its files beside a split page; an asset's or
+image's path in a package) are made from what `key` hashes. True: the writer that asked took them
+over from the last build as they are (nothing to write); False: they must be written. The writer
+records `key` either way, for the next build."""
+
+
+def no_reuse(piece: str, names: Sequence[str], key: str) -> bool:
+    """A `Reuse` for a build with no earlier output: everything is written."""
+    return False
 
 
 def file_writer(folder: Path) -> Emit:
@@ -454,13 +557,16 @@ def write_site(
     changes: Mapping[str, ReleaseNotes] = MappingProxyType({}),
     packages: Mapping[str, Path] = MappingProxyType({}),
     reuse: Callable[[Course, str | None, Path], bool] = lambda course, deck, folder: False,
+    pieces: Callable[[Course, Path], Reuse] = lambda course, folder: no_reuse,
+    facts: LessonFacts | None = None,
 ) -> None:
     """Write the whole course into the empty folder `out`, readable by anyone (0755/0644);
     `changes` is each language's latest release, for the course home's "what changed" list;
     `packages` each language's SCORM zip, offered on the landing page beside its deck.
     `reuse(course, deck link, out/<lang>)` may fill a language's empty folder itself, from an
     earlier build of the same inputs (`language_inputs`), and return True; else the language is
-    rendered."""
+    rendered, its lessons' files beside a split page taken over where `pieces(course,
+    out/<lang>)` (a `Reuse`) can. `facts`: what the build knows of its lessons (`LessonFacts`)."""
     templates = _environment(template_cache(library))
     deck_links = _copy_files(library, out, decks)
     package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name)
@@ -475,15 +581,15 @@ def write_site(
     )
     (out / "index.html").write_text(landing, encoding="utf-8")
     languages_of = lesson_languages(library)
+    facts = LessonFacts() if facts is None else facts
     for course in library.courses:
         folder = out / course.lang
         folder.mkdir()
         if reuse(course, deck_links.get(course.lang), folder):
             continue
-        site = CourseSite(library, course, _languages(library), languages_of)
-        site.write(
-            templates, file_writer(folder), deck_links.get(course.lang), changes.get(course.lang)
-        )
+        site = CourseSite(library, course, _languages(library), languages_of, facts=facts)
+        deck, notes = deck_links.get(course.lang), changes.get(course.lang)
+        site.write(templates, file_writer(folder), deck, notes, reuse=pieces(course, folder))
         (folder / GUIDE_FILE).write_text(render_guide(course, templates), encoding="utf-8")
     make_readable(out)
 
@@ -508,26 +614,39 @@ def language_inputs(library: Library, course: Course) -> list[str]:
     return [*parts, f"split={SPLIT_BYTES}"]
 
 
-def package_site(library: Library, course: Course) -> CourseSite:
+def package_site(library: Library, course: Course, facts: LessonFacts | None = None) -> CourseSite:
     """The language's page as a SCORM package shows it: no links out of the package (other
     languages, landing page, deck)."""
     only_here = {lesson.id: [course.lang] for lesson in course.lessons}
-    return CourseSite(library, course, [], only_here, template=PACKAGE_TEMPLATE)
+    facts = LessonFacts() if facts is None else facts
+    return CourseSite(library, course, [], only_here, template=PACKAGE_TEMPLATE, facts=facts)
 
 
-def _package_rest(page: CourseSite) -> dict[str, Callable[[], Iterable[bytes]]]:
+class PackageFile(NamedTuple):
+    """A file of a package besides the course page's own: how to read it, and for an asset or an
+    image, what it is made from (`Reuse`'s key: its bytes or its content-hash name)."""
+
+    read: Callable[[], Iterable[bytes]]
+    key: str | None = None
+
+
+def _package_rest(page: CourseSite) -> dict[str, PackageFile]:
     """A package's files besides the course page's own (`CourseSite.file_names`), by path:
     the learner guide, the assets and the images its lessons show, each read when written."""
     course = page.course
     templates = _environment(template_cache(page.library))
-    rest: dict[str, Callable[[], Iterable[bytes]]] = {
-        f"{course.lang}/{GUIDE_FILE}": lambda: [render_guide(course, templates).encode()]
+    rest = {
+        f"{course.lang}/{GUIDE_FILE}": PackageFile(
+            lambda: [render_guide(course, templates).encode()]
+        )
     }
     for name, data in static_files().items():
-        rest[f"assets/{name}"] = lambda data=data: [data]  # type: ignore[misc]
+        key = hashlib.sha256(data).hexdigest()
+        rest[f"assets/{name}"] = PackageFile(lambda data=data: [data], key)  # type: ignore[misc]
     for lesson in course.lessons:
         for media in lesson.media:
-            rest[f"media/{media.name}"] = lambda path=media.path: [path.read_bytes()]  # type: ignore[misc]
+            read = lambda path=media.path: [path.read_bytes()]  # noqa: E731
+            rest[f"media/{media.name}"] = PackageFile(read, media.name)
     return rest
 
 
@@ -540,22 +659,32 @@ def package_names(page: CourseSite, split: bool) -> list[str]:
 
 
 def write_package_files(
-    page: CourseSite, emit: EmitBytes, split: bool, changes: ReleaseNotes | None = None
+    page: CourseSite,
+    emit: EmitBytes,
+    split: bool,
+    changes: ReleaseNotes | None = None,
+    reuse: Reuse = no_reuse,
 ) -> None:
     """One language's course as a self-contained package (`package_site`), file by file into
     `emit`: the course page (split above SPLIT_BYTES as on the site), then the learner guide,
     the assets and the images in name order. Unzipped, it is the plain HTML course of that
-    language."""
+    language. `reuse` (paths from the package's root) may take over a lesson's files, an asset
+    or an image from the last build's package."""
     lang = page.course.lang
     templates = _environment(template_cache(page.library))
 
     def emit_page(name: str, chunks: Iterable[str]) -> None:
         emit(f"{lang}/{name}", (chunk.encode() for chunk in chunks))
 
-    page.write(templates, emit_page, None, changes, split)
+    def reuse_page(piece: str, names: Sequence[str], key: str) -> bool:
+        return reuse(piece, [f"{lang}/{name}" for name in names], key)
+
+    page.write(templates, emit_page, None, changes, split, reuse_page)
     rest = _package_rest(page)
     for name in sorted(rest):
-        emit(name, rest[name]())
+        read, key = rest[name]
+        if key is None or not reuse(name, [name], key):
+            emit(name, read())
 
 
 def package_files(
@@ -585,6 +714,9 @@ class CourseSite:
     split_bytes: int | None = None
     """See SPLIT_BYTES (None: the module's value when the page is written); a negative number
     never splits."""
+    facts: LessonFacts = field(default_factory=LessonFacts)
+    """What is known of its lessons (sizes, graded checks): shared by the site and the package
+    of a build, and kept between builds."""
 
     def is_split(self) -> bool:
         """Whether the page keeps the outline only (SPLIT_BYTES)."""
@@ -593,7 +725,7 @@ class CourseSite:
             return False
         total = 0
         for lesson in self.course.lessons:
-            total += lesson_size(lesson)
+            total += self.facts.of(lesson).size
             if total > limit:
                 return True
         return False
@@ -603,7 +735,7 @@ class CourseSite:
         names = [PAGE_FILE]
         if split:
             for lesson in self.course.lessons:
-                names += [f"{LESSONS_DIR}/{lesson.id}.js", static_page_name(lesson.id)]
+                names += lesson_file_names(lesson.id)
             names.append(SEARCH_SCRIPT)
         return names
 
@@ -614,10 +746,11 @@ class CourseSite:
         deck: str | None,
         changes: ReleaseNotes | None = None,
         split: bool | None = None,
+        reuse: Reuse = no_reuse,
     ) -> None:
         """The page's files into `emit`, one by one. Split, the course page holds the outline
-        and each lesson's files are rendered and written in turn; only one lesson's strings are
-        alive at a time."""
+        and each lesson's files are rendered and written in turn, unless `reuse` takes them
+        over (by `lesson_key`); only one lesson's strings are alive at a time."""
         split = self.is_split() if split is None else split
         t = messages(self.course.lang)
         numbers = range(1, len(self.course.lessons) + 1)
@@ -625,12 +758,28 @@ class CourseSite:
         emit(PAGE_FILE, [self.render(templates, t, pages, split, deck, changes)])
         if not split:
             return
-        del pages
-        for number in numbers:
-            page = _lesson_page(self.course, number, self.languages_of)
+        for outline in pages:
+            lesson_id = outline.lesson.id
+            if reuse(lesson_id, lesson_file_names(lesson_id), self.lesson_key(outline)):
+                continue
+            page = _lesson_page(self.course, outline.number, self.languages_of)
             for name, text in self.lesson_files(templates, t, page):
                 emit(name, [text])
+        del pages
         emit(SEARCH_SCRIPT, self.search_script())
+
+    def lesson_key(self, outline: LessonPage) -> str:
+        """What a lesson's files beside a split page (`lesson_files`) are made from, hashed: the
+        tool (templates, messages, Jinja), the page's template and course, the lesson's place in
+        the page (`outline`, its page without text and items: number, neighbours, sections,
+        other languages) and the lesson itself (`LessonFacts.content`)."""
+        return _key(
+            "files",
+            self.template,
+            repr(_COURSE(self.course)),
+            repr(_OUTLINE(outline)),
+            self.facts.content(outline.lesson),
+        )
 
     def render(
         self,
@@ -675,8 +824,9 @@ class CourseSite:
             "nav": templates.get_template(SECTIONS_TEMPLATE).render(context),
             "items": {i.id: [i.front, i.back] for i in page.items},
         }
-        yield f"{LESSONS_DIR}/{page.lesson.id}.js", f"Course.lesson({_json_for_script(payload)});\n"
-        yield static_page(page), templates.get_template("lesson_static.html").render(
+        script, plain = lesson_file_names(page.lesson.id)
+        yield script, f"Course.lesson({_json_for_script(payload)});\n"
+        yield plain, templates.get_template("lesson_static.html").render(
             context, course=self.course, article=article, sheet=sheet
         )
 
@@ -729,7 +879,7 @@ class CourseSite:
             data["lessonsDir"] = LESSONS_DIR
             data["searchScript"] = SEARCH_SCRIPT
             if self.template == PACKAGE_TEMPLATE:  # where an LMS runs scorm.js
-                data["graded"] = graded_lessons(course)
+                data["graded"] = graded_lessons(course, self.facts)
         return data
 
 
