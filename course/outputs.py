@@ -129,9 +129,9 @@ def _signature(path: Path) -> list[object] | None:
 
 
 def _walk(folder: str, prefix: str, found: list[object]) -> None:
-    """[path from the top, size, mtime] of every file under `folder` (as `os.walk` finds them:
-    a link to a folder is not followed), into `found`; os.scandir, and strings, not Paths: a
-    large site's folder has thousands of files."""
+    """[path from the top, size, mtime, mode] of every file under `folder` (as `os.walk` finds
+    them: a link to a folder is not followed), into `found`; os.scandir, and strings, not Paths:
+    a large site's folder has thousands of files."""
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.is_dir():
@@ -139,7 +139,7 @@ def _walk(folder: str, prefix: str, found: list[object]) -> None:
                     _walk(entry.path, f"{prefix}{entry.name}{os.sep}", found)
                 continue
             st = entry.stat()
-            found.append([prefix + entry.name, st.st_size, st.st_mtime_ns])
+            found.append([prefix + entry.name, st.st_size, st.st_mtime_ns, st.st_mode])
 
 
 @dataclass(frozen=True, slots=True)

@@ -509,14 +509,19 @@ def scorm_file_name(course: Course) -> str:
     return f"{course.id}-{course.lang}-scorm12.zip"
 
 
-def make_readable(root: Path) -> None:
-    """Directories 0755 and files 0644 from `root` down, whatever the umask or mkdtemp gave."""
+def make_readable(root: Path, taken: Iterable[Path] = ()) -> None:
+    """Directories 0755 and files 0644 from `root` down, whatever the umask or mkdtemp gave;
+    files in the folders `taken` over from a site made so are left as they are (they are its
+    files, with their modes: a changed mode is a changed folder, outputs._signature)."""
     root.chmod(DIR_MODE)
+    skip = tuple(str(folder) + os.sep for folder in taken)
     for folder, dirs, names in os.walk(root):
         for name in dirs:
-            (Path(folder) / name).chmod(DIR_MODE)
+            os.chmod(f"{folder}{os.sep}{name}", DIR_MODE)
+        if (folder + os.sep).startswith(skip):
+            continue
         for name in names:
-            (Path(folder) / name).chmod(FILE_MODE)
+            os.chmod(f"{folder}{os.sep}{name}", FILE_MODE)
 
 
 Emit = Callable[[str, Iterable[str]], None]
@@ -582,16 +587,18 @@ def write_site(
     (out / "index.html").write_text(landing, encoding="utf-8")
     languages_of = lesson_languages(library)
     facts = LessonFacts() if facts is None else facts
+    taken: list[Path] = []
     for course in library.courses:
         folder = out / course.lang
         folder.mkdir()
         if reuse(course, deck_links.get(course.lang), folder):
+            taken.append(folder)
             continue
         site = CourseSite(library, course, _languages(library), languages_of, facts=facts)
         deck, notes = deck_links.get(course.lang), changes.get(course.lang)
         site.write(templates, file_writer(folder), deck, notes, reuse=pieces(course, folder))
         (folder / GUIDE_FILE).write_text(render_guide(course, templates), encoding="utf-8")
-    make_readable(out)
+    make_readable(out, taken)
 
 
 def lesson_languages(library: Library) -> dict[str, list[str]]:

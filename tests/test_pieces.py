@@ -406,3 +406,31 @@ def test_the_lesson_key_changes_with_its_strings_its_page_and_its_course(course:
     edited = dataclasses.replace(outline.lesson, rendered=held)
     fresh = dataclasses.replace(page, facts=site.LessonFacts())
     assert fresh.lesson_key(dataclasses.replace(outline, lesson=edited)) != base
+
+
+def test_a_rebuild_leaves_every_file_readable(
+    course: Path, tmp_path: Path, rendered: list[tuple[str, str, str]]
+) -> None:
+    """Under umask 077, with languages and lessons taken over: folders 0755, files 0644; a file
+    of the site whose mode was changed since is no longer the one the last build left."""
+    out = tmp_path / "out"
+    old = os.umask(0o077)
+    try:
+        build(course, out)
+        edit(course / "el" / "03-lesson.md", "Απάντηση 3.1.", "Απάντηση 3.1, αλλαγμένη.")
+        build(course, out)
+        assert_readable(out / "site")
+        (out / "site" / "pl" / site.static_page_name("lesson-1")).chmod(0o600)
+        rendered.clear()
+        edit(course / "el" / "03-lesson.md", "αλλαγμένη.", "αλλαγμένη ξανά.")
+        build(course, out)
+    finally:
+        os.umask(old)
+    assert ("pl", site.SITE_TEMPLATE, "lesson-1") in rendered
+    assert_readable(out / "site")
+
+
+def assert_readable(folder: Path) -> None:
+    modes = {p: p.stat().st_mode & 0o777 for p in [folder, *folder.rglob("*")]}
+    assert {oct(m) for p, m in modes.items() if p.is_dir()} == {"0o755"}
+    assert {oct(m) for p, m in modes.items() if p.is_file()} == {"0o644"}
