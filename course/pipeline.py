@@ -18,7 +18,7 @@ from .lessons import display_path, load_library
 from .model import Course, CourseError, Library, Problem
 
 if TYPE_CHECKING:
-    from .site import LessonFacts, Reuse
+    from .site import LessonFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +149,25 @@ def _link_tree(source: Path, folder: Path) -> bool:
         folder.mkdir()
         return False
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierFolder:
+    """A language's folder of the current site, as the new site's (`folder`) `site.Earlier`:
+    files taken over are hard-linked (or copied) from there."""
+
+    pieces: outputs.Pieces
+    source: Path
+    folder: Path
+
+    def take(self, names: Sequence[str]) -> bool:
+        return _link_files(self.source, self.folder, names)
+
+    def text(self, name: str) -> str | None:
+        try:
+            return (self.source / name).read_text(encoding="utf-8")
+        except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
+            return None
 
 
 def _link_files(source: Path, folder: Path, names: Sequence[str]) -> bool:
@@ -459,23 +478,18 @@ def _render_site(
                 return True
             return False
 
-        def pieces(course: Course, folder: Path) -> Reuse:
-            """A language rendered again takes its lessons' files from its folder of the
-            current site where the last build made them from the same (`site.Reuse`)."""
+        def earlier(course: Course, folder: Path) -> EarlierFolder:
+            """A language rendered again takes what it can from its folder of the current
+            site (`site.Earlier`)."""
             source = site_dir / course.lang
-            last = record.pieces_of(source)
-
-            def reuse(piece: str, names: Sequence[str], key: str) -> bool:
-                return last.same(piece, key) and _link_files(source, folder, names)
-
-            return reuse
+            return EarlierFolder(record.pieces_of(source), source, folder)
 
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}.tmp-"))
         try:
             deck_files = {lang: deck.source for lang, deck in decks.items()}
             zips = {lang: package.source for lang, package in packages.items()}
-            site.write_site(library, tmp, deck_files, changes, zips, reuse, pieces, facts())
+            site.write_site(library, tmp, deck_files, changes, zips, reuse, earlier, facts())
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -15,10 +15,10 @@ writes the others: the zip is the one a build from nothing writes.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
@@ -113,8 +113,9 @@ def write_package(
     """Write the language's SCORM 1.2 zip to `path`, entry by entry as each file is rendered:
     the manifest first, then the SCO's page, its lessons' files when the page is split, and the
     rest in name order. `changes`: the latest release, for the page's "what changed". `pieces`:
-    the keys of the entries of `previous`, the last build's zip (see `outputs.Pieces`), filled
-    with this zip's; an entry whose key is the same is copied from there, compressed."""
+    what the entries of `previous`, the last build's zip, were made from (outputs.Pieces), and
+    this zip's, as it is written: an entry made from the same is copied from there, compressed
+    (`site.Earlier`)."""
     page = site.package_site(library, course, facts)
     split = page.is_split()
     earlier = None
@@ -123,36 +124,44 @@ def write_package(
     try:
         with path.open("wb") as file:
             archive = zips.Writer(file, LAYOUT)
-
-            def reuse(piece: str, names: Sequence[str], key: str) -> bool:
-                if pieces is None or not pieces.same(piece, _entry_key(key)) or earlier is None:
-                    return False
-                return _copy(earlier, archive, names)
-
             archive.add(MANIFEST, [manifest(course, site.package_names(page, split))])
-            site.write_package_files(page, archive.add, split, changes, reuse)
+            before = None if pieces is None else EarlierZip(pieces, earlier, archive)
+            site.write_package_files(page, archive.add, split, changes, before)
             archive.close()
     finally:
         if earlier is not None:
             earlier.close()
 
 
-def _entry_key(key: str) -> str:
-    """A piece's key for its compressed entries: with how they are compressed."""
-    text = f"{key}\0{LAYOUT}\0{zlib.ZLIB_RUNTIME_VERSION}"
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+@dataclass(frozen=True, slots=True)
+class EarlierZip:
+    """The last build's zip as the new one's `site.Earlier`: entries copied compressed."""
 
+    pieces: Pieces
+    archive: zips.Archive | None
+    writer: zips.Writer
 
-def _copy(earlier: zips.Archive, archive: zips.Writer, names: Sequence[str]) -> bool:
-    """The entries `names` copied from `earlier` into `archive`, all or none (False)."""
-    found = [earlier.entries.get(name) for name in names]
-    entries = [entry for entry in found if entry is not None]
-    if len(entries) != len(names):
-        return False
-    try:
-        data = [earlier.read(entry) for entry in entries]
-    except OSError:
-        return False
-    for entry, raw in zip(entries, data, strict=True):
-        archive.copy(entry, raw)
-    return True
+    def take(self, names: Sequence[str]) -> bool:
+        """The entries `names` copied into the new zip, all or none (False)."""
+        if self.archive is None:
+            return False
+        found = [self.archive.entries.get(name) for name in names]
+        entries = [entry for entry in found if entry is not None]
+        if len(entries) != len(names):
+            return False
+        try:
+            data = [self.archive.read(entry) for entry in entries]
+        except OSError:
+            return False
+        for entry, raw in zip(entries, data, strict=True):
+            self.writer.copy(entry, raw)
+        return True
+
+    def text(self, name: str) -> str | None:
+        entry = None if self.archive is None else self.archive.entries.get(name)
+        if self.archive is None or entry is None:
+            return None
+        try:
+            return self.archive.inflated(entry).decode("utf-8")
+        except (OSError, ValueError, zlib.error):  # UnicodeDecodeError is a ValueError
+            return None

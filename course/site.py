@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from types import CodeType, MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import babel
 import jinja2
@@ -50,6 +50,9 @@ from .messages import FALLBACK_LANG, Messages, messages
 from .model import Card, CardKind, Course, Lesson, Library, SearchRecord
 from .render import card_anchor, heading_id, lesson_anchor, sheet_anchor
 from .updates import ReleaseNotes
+
+if TYPE_CHECKING:
+    from .outputs import Pieces
 
 NEW_PER_DAY = 20
 """New cards introduced per day in the browser review: Anki's default."""
@@ -529,17 +532,24 @@ Emit = Callable[[str, Iterable[str]], None]
 text of the file at `path` (from the language's folder) from its chunks, and keeps nothing."""
 EmitBytes = Callable[[str, Iterable[bytes]], None]
 """The same for a package's files (assets, images and pages), by path from the package root."""
-Reuse = Callable[[str, Sequence[str], str], bool]
-"""`reuse(piece, names, key)`: the files `names` (paths as the writer's `Emit` takes them) of
-one piece of the output (`piece`: a lesson's ID for its files beside a split page; an asset's or
-image's path in a package) are made from what `key` hashes. True: the writer that asked took them
-over from the last build as they are (nothing to write); False: they must be written. The writer
-records `key` either way, for the next build."""
+class Earlier(Protocol):
+    """The last build's copy of the output being written (a language's folder of the site, a
+    SCORM zip), as far as it can be taken over. Its `pieces` (outputs.Pieces) say what each
+    piece was made from: a lesson's files beside a split page (by lesson ID, `lesson_key`), an
+    asset or image of a package (by path), a lesson's part of the search script
+    (`search_script`); the writer records in them what it makes, taken over or not."""
 
+    @property
+    def pieces(self) -> Pieces: ...
 
-def no_reuse(piece: str, names: Sequence[str], key: str) -> bool:
-    """A `Reuse` for a build with no earlier output: everything is written."""
-    return False
+    def take(self, names: Sequence[str]) -> bool:
+        """Put the last build's files `names` (paths as the writer's `Emit` takes them) in the
+        new output as they are; False, with none of them put, when it cannot."""
+        ...
+
+    def text(self, name: str) -> str | None:
+        """The text of the last build's file `name`, or None when it cannot be read."""
+        ...
 
 
 def file_writer(folder: Path) -> Emit:
@@ -562,7 +572,7 @@ def write_site(
     changes: Mapping[str, ReleaseNotes] = MappingProxyType({}),
     packages: Mapping[str, Path] = MappingProxyType({}),
     reuse: Callable[[Course, str | None, Path], bool] = lambda course, deck, folder: False,
-    pieces: Callable[[Course, Path], Reuse] = lambda course, folder: no_reuse,
+    earlier: Callable[[Course, Path], Earlier | None] = lambda course, folder: None,
     facts: LessonFacts | None = None,
 ) -> None:
     """Write the whole course into the empty folder `out`, readable by anyone (0755/0644);
@@ -570,8 +580,8 @@ def write_site(
     `packages` each language's SCORM zip, offered on the landing page beside its deck.
     `reuse(course, deck link, out/<lang>)` may fill a language's empty folder itself, from an
     earlier build of the same inputs (`language_inputs`), and return True; else the language is
-    rendered, its lessons' files beside a split page taken over where `pieces(course,
-    out/<lang>)` (a `Reuse`) can. `facts`: what the build knows of its lessons (`LessonFacts`)."""
+    rendered, taking over what it can of the `earlier(course, out/<lang>)` folder (`Earlier`).
+    `facts`: what the build knows of its lessons (`LessonFacts`)."""
     templates = _environment(template_cache(library))
     deck_links = _copy_files(library, out, decks)
     package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name)
@@ -596,7 +606,7 @@ def write_site(
             continue
         site = CourseSite(library, course, _languages(library), languages_of, facts=facts)
         deck, notes = deck_links.get(course.lang), changes.get(course.lang)
-        site.write(templates, file_writer(folder), deck, notes, reuse=pieces(course, folder))
+        site.write(templates, file_writer(folder), deck, notes, earlier=earlier(course, folder))
         (folder / GUIDE_FILE).write_text(render_guide(course, templates), encoding="utf-8")
     make_readable(out, taken)
 
@@ -631,7 +641,7 @@ def package_site(library: Library, course: Course, facts: LessonFacts | None = N
 
 class PackageFile(NamedTuple):
     """A file of a package besides the course page's own: how to read it, and for an asset or an
-    image, what it is made from (`Reuse`'s key: its bytes or its content-hash name)."""
+    image, what it is made from (its `Earlier` piece's key: its bytes or its content-hash name)."""
 
     read: Callable[[], Iterable[bytes]]
     key: str | None = None
@@ -648,12 +658,12 @@ def _package_rest(page: CourseSite) -> dict[str, PackageFile]:
         )
     }
     for name, data in static_files().items():
-        key = hashlib.sha256(data).hexdigest()
+        key = _key("asset", hashlib.sha256(data).hexdigest())
         rest[f"assets/{name}"] = PackageFile(lambda data=data: [data], key)  # type: ignore[misc]
     for lesson in course.lessons:
         for media in lesson.media:
             read = lambda path=media.path: [path.read_bytes()]  # noqa: E731
-            rest[f"media/{media.name}"] = PackageFile(read, media.name)
+            rest[f"media/{media.name}"] = PackageFile(read, _key("image", media.name))
     return rest
 
 
@@ -670,28 +680,81 @@ def write_package_files(
     emit: EmitBytes,
     split: bool,
     changes: ReleaseNotes | None = None,
-    reuse: Reuse = no_reuse,
+    earlier: Earlier | None = None,
 ) -> None:
     """One language's course as a self-contained package (`package_site`), file by file into
     `emit`: the course page (split above SPLIT_BYTES as on the site), then the learner guide,
     the assets and the images in name order. Unzipped, it is the plain HTML course of that
-    language. `reuse` (paths from the package's root) may take over a lesson's files, an asset
-    or an image from the last build's package."""
+    language. What did not change is taken over from the `earlier` package (paths from its
+    root) where it can be."""
     lang = page.course.lang
     templates = _environment(template_cache(page.library))
 
     def emit_page(name: str, chunks: Iterable[str]) -> None:
         emit(f"{lang}/{name}", (chunk.encode() for chunk in chunks))
 
-    def reuse_page(piece: str, names: Sequence[str], key: str) -> bool:
-        return reuse(piece, [f"{lang}/{name}" for name in names], key)
-
-    page.write(templates, emit_page, None, changes, split, reuse_page)
+    inside = None if earlier is None else _Within(earlier, f"{lang}/")
+    page.write(templates, emit_page, None, changes, split, inside)
     rest = _package_rest(page)
     for name in sorted(rest):
         read, key = rest[name]
-        if key is None or not reuse(name, [name], key):
+        if key is None or earlier is None or not _taken(earlier, name, [name], key):
             emit(name, read())
+
+
+class SearchParts:
+    """Each lesson's part of an `Earlier` output's search script: pieces named
+    `search-data.js:<lesson id>`, holding `<key> <start> <end>` (its place in the script's text,
+    in characters)."""
+
+    def __init__(self, earlier: Earlier | None) -> None:
+        self._earlier = earlier
+        self._text: str | None = None
+
+    @staticmethod
+    def name(lesson_id: str) -> str:
+        return f"{SEARCH_SCRIPT}:{lesson_id}"
+
+    def old(self, lesson_id: str, key: str) -> str | None:
+        """The lesson's part as the earlier script has it, if made from `key`."""
+        if self._earlier is None:
+            return None
+        value = self._earlier.pieces.old.get(self.name(lesson_id))
+        match value.split(" ") if isinstance(value, str) else None:
+            case [found, start, end] if found == key and start.isdigit() and end.isdigit():
+                if self._text is None:
+                    self._text = self._earlier.text(SEARCH_SCRIPT) or ""
+                begin, stop = int(start), int(end)
+                return self._text[begin:stop] if begin <= stop <= len(self._text) else None
+        return None
+
+    def new(self, lesson_id: str, key: str, start: int, end: int) -> None:
+        if self._earlier is not None:
+            self._earlier.pieces.new[self.name(lesson_id)] = f"{key} {start} {end}"
+
+
+def _taken(earlier: Earlier, piece: str, names: Sequence[str], key: str) -> bool:
+    """Whether the files `names` of `piece`, made from `key`, were taken over from `earlier`
+    (the key recorded either way)."""
+    return earlier.pieces.same(piece, key) and earlier.take(names)
+
+
+@dataclass(frozen=True, slots=True)
+class _Within:
+    """An `Earlier` package seen from a folder of it (the course page's): its paths prefixed."""
+
+    outer: Earlier
+    prefix: str
+
+    @property
+    def pieces(self) -> Pieces:
+        return self.outer.pieces
+
+    def take(self, names: Sequence[str]) -> bool:
+        return self.outer.take([self.prefix + name for name in names])
+
+    def text(self, name: str) -> str | None:
+        return self.outer.text(self.prefix + name)
 
 
 def package_files(
@@ -753,11 +816,12 @@ class CourseSite:
         deck: str | None,
         changes: ReleaseNotes | None = None,
         split: bool | None = None,
-        reuse: Reuse = no_reuse,
+        earlier: Earlier | None = None,
     ) -> None:
         """The page's files into `emit`, one by one. Split, the course page holds the outline
-        and each lesson's files are rendered and written in turn, unless `reuse` takes them
-        over (by `lesson_key`); only one lesson's strings are alive at a time."""
+        and each lesson's files are rendered and written in turn, unless they are taken over
+        from the `earlier` output (by `lesson_key`), and so is each lesson's part of the search
+        script; only one lesson's strings are alive at a time."""
         split = self.is_split() if split is None else split
         t = messages(self.course.lang)
         numbers = range(1, len(self.course.lessons) + 1)
@@ -767,13 +831,14 @@ class CourseSite:
             return
         for outline in pages:
             lesson_id = outline.lesson.id
-            if reuse(lesson_id, lesson_file_names(lesson_id), self.lesson_key(outline)):
+            key, names = self.lesson_key(outline), lesson_file_names(lesson_id)
+            if earlier is not None and _taken(earlier, lesson_id, names, key):
                 continue
             page = _lesson_page(self.course, outline.number, self.languages_of)
             for name, text in self.lesson_files(templates, t, page):
                 emit(name, [text])
         del pages
-        emit(SEARCH_SCRIPT, self.search_script())
+        emit(SEARCH_SCRIPT, self.search_script(earlier))
 
     def lesson_key(self, outline: LessonPage) -> str:
         """What a lesson's files beside a split page (`lesson_files`) are made from, hashed: the
@@ -837,17 +902,27 @@ class CourseSite:
             context, course=self.course, article=article, sheet=sheet
         )
 
-    def search_script(self) -> Iterator[str]:
+    def search_script(self, earlier: Earlier | None = None) -> Iterator[str]:
         """`search-data.js` (`Course.searchData`), loaded on the first search, lesson by lesson:
-        the same text as the records' list in one JSON array."""
-        yield "Course.searchData(["
-        first = True
+        the same text as the records' list in one JSON array. A lesson's part is taken from the
+        `earlier` script when the lesson did not change (`LessonFacts.content`), without loading
+        its strings; each part's place is recorded (`SearchParts`)."""
+        parts = SearchParts(earlier)
+        yield (written := "Course.searchData([")
+        at, first = len(written), True
         for lesson in self.course.lessons:
-            records = search_records(lesson)
-            if records:
-                text = _json_for_script([r.record() for r in records])[1:-1]
-                yield text if first else "," + text
-                first = False
+            key = self.facts.content(lesson)
+            text = parts.old(lesson.id, key)
+            if text is None:
+                records = search_records(lesson)
+                text = _json_for_script([r.record() for r in records])[1:-1] if records else ""
+            if text and not first:
+                yield ","
+                at += 1
+            parts.new(lesson.id, key, at, at + len(text))
+            if text:
+                yield text
+                at, first = at + len(text), False
         yield "]);\n"
 
     def data(

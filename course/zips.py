@@ -217,6 +217,15 @@ class Archive:
             raise OSError(f"{entry.name}: the earlier zip ends early")
         return data
 
+    def inflated(self, entry: Entry) -> bytes:
+        """The entry's content; ValueError (or zlib.error) when it is not what the central
+        directory says (size, CRC)."""
+        raw = self.read(entry)
+        data = zlib.decompress(raw[entry.span - entry.compress_size :], -15)
+        if len(data) != entry.file_size or zlib.crc32(data) != entry.crc:
+            raise ValueError(f"{entry.name}: not the content the zip lists")
+        return data
+
     def close(self) -> None:
         self._file.close()
 

@@ -142,6 +142,30 @@ def test_an_edited_card_renders_its_lesson_only(
     assert files(out) == cold(course, tmp_path, monkeypatch)
 
 
+def test_the_search_script_loads_only_the_edited_lessons_records(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each lesson's part of search-data.js comes from the last build's script (the site's file,
+    the zip's entry) while the lesson is unchanged."""
+    asked: list[str] = []
+    records = site.search_records
+
+    def spy(lesson: model.Lesson) -> tuple[model.SearchRecord, ...]:
+        asked.append(f"{lesson.lang}/{lesson.id}")
+        return records(lesson)
+
+    monkeypatch.setattr(site, "search_records", spy)
+    out = tmp_path / "out"
+    build(course, out)
+    asked.clear()
+    edit(course / "el" / "03-lesson.md", "Ερώτηση 3.2;", "Ερώτηση 3.2, αλλαγμένη;")
+    build(course, out)
+    assert asked == ["el/lesson-3", "el/lesson-3"]  # the site's script and the zip's
+    script = (out / "site" / "el" / site.SEARCH_SCRIPT).read_text("utf-8")
+    assert "3.2, αλλαγμένη" in script
+    assert files(out) == cold(course, tmp_path, monkeypatch)
+
+
 def test_after_another_language_changed_a_language_still_takes_its_lessons_over(
     course: Path, tmp_path: Path, rendered: list[tuple[str, str, str]]
 ) -> None:

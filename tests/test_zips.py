@@ -5,6 +5,7 @@ rebuild are byte for byte a cold build's."""
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -151,3 +152,23 @@ def test_a_copy_of_the_wrong_length_is_refused() -> None:
     entry = zips.Entry("a.txt", 0, 10, 10, 0)
     with pytest.raises(ValueError, match="not the entry's"):
         writer.copy(entry, b"short")
+
+
+def test_an_entry_read_back_is_its_content_or_an_error(tmp_path: Path) -> None:
+    """`inflated` gives an entry's content; a changed byte of its data (here in a stored block:
+    it still inflates) is refused, not returned."""
+    content = random.Random(1).randbytes(500)  # incompressible: deflate stores it as it is
+    earlier = tmp_path / "earlier.zip"
+    made = bytearray(with_writer([("a.bin", [content])]))
+    earlier.write_bytes(made)
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive:
+        assert archive.inflated(archive.entries["a.bin"]) == content
+    at = made.index(content[200:220])
+    made[at] ^= 0xFF
+    earlier.write_bytes(made)
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive, pytest.raises(ValueError, match="not the content"):
+        archive.inflated(archive.entries["a.bin"])
