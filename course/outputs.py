@@ -8,6 +8,12 @@ the build's options. Equal inputs give equal bytes, so an output whose inputs ha
 recorded for it, and whose file (or folder) on disk still has the size and modification time the
 build recorded after writing it, is left alone. The record is one file in the cache folder
 (`outputs.json`), safe to delete: without it every output is rebuilt.
+
+An output that must be rendered again is not always made again whole: the record also keeps, for
+a language's folder of the site and a SCORM zip, what each of its pieces was made from
+(`Pieces`: a lesson's files, its part of the search script, an asset), so that the writers take
+over the pieces whose key did not change from the output on disk (site.Earlier), and what the
+site stage found of each lesson (its size and graded check: site.LessonFacts).
 """
 
 from __future__ import annotations

@@ -163,10 +163,10 @@ class EarlierFolder:
     def take(self, names: Sequence[str]) -> bool:
         return _link_files(self.source, self.folder, names)
 
-    def text(self, name: str) -> str | None:
+    def data(self, name: str) -> bytes | None:
         try:
-            return (self.source / name).read_text(encoding="utf-8")
-        except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
+            return (self.source / name).read_bytes()
+        except OSError:
             return None
 
 

@@ -157,11 +157,11 @@ class EarlierZip:
             self.writer.copy(entry, raw)
         return True
 
-    def text(self, name: str) -> str | None:
+    def data(self, name: str) -> bytes | None:
         entry = None if self.archive is None else self.archive.entries.get(name)
         if self.archive is None or entry is None:
             return None
         try:
-            return self.archive.inflated(entry).decode("utf-8")
-        except (OSError, ValueError, zlib.error):  # UnicodeDecodeError is a ValueError
+            return self.archive.inflated(entry)
+        except (OSError, ValueError, zlib.error):
             return None

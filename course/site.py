@@ -547,8 +547,8 @@ class Earlier(Protocol):
         new output as they are; False, with none of them put, when it cannot."""
         ...
 
-    def text(self, name: str) -> str | None:
-        """The text of the last build's file `name`, or None when it cannot be read."""
+    def data(self, name: str) -> bytes | None:
+        """The bytes of the last build's file `name`, or None when it cannot be read."""
         ...
 
 
@@ -704,28 +704,34 @@ def write_package_files(
 
 class SearchParts:
     """Each lesson's part of an `Earlier` output's search script: pieces named
-    `search-data.js:<lesson id>`, holding `<key> <start> <end>` (its place in the script's text,
-    in characters)."""
+    `search-data.js:<lesson id>`, holding `<key> <start> <end>` (its place in the script, in
+    bytes: the script is held as read, never decoded whole)."""
 
     def __init__(self, earlier: Earlier | None) -> None:
         self._earlier = earlier
-        self._text: str | None = None
+        self._data: bytes | None = None
 
     @staticmethod
     def name(lesson_id: str) -> str:
         return f"{SEARCH_SCRIPT}:{lesson_id}"
 
-    def old(self, lesson_id: str, key: str) -> str | None:
-        """The lesson's part as the earlier script has it, if made from `key`."""
+    def old(self, lesson_id: str, key: str) -> tuple[str, int] | None:
+        """The lesson's part as the earlier script has it, if made from `key`, with its size
+        in bytes."""
         if self._earlier is None:
             return None
         value = self._earlier.pieces.old.get(self.name(lesson_id))
         match value.split(" ") if isinstance(value, str) else None:
             case [found, start, end] if found == key and start.isdigit() and end.isdigit():
-                if self._text is None:
-                    self._text = self._earlier.text(SEARCH_SCRIPT) or ""
+                if self._data is None:
+                    self._data = self._earlier.data(SEARCH_SCRIPT) or b""
                 begin, stop = int(start), int(end)
-                return self._text[begin:stop] if begin <= stop <= len(self._text) else None
+                if not begin <= stop <= len(self._data):
+                    return None
+                try:
+                    return self._data[begin:stop].decode("utf-8"), stop - begin
+                except UnicodeDecodeError:
+                    return None
         return None
 
     def new(self, lesson_id: str, key: str, start: int, end: int) -> None:
@@ -753,8 +759,8 @@ class _Within:
     def take(self, names: Sequence[str]) -> bool:
         return self.outer.take([self.prefix + name for name in names])
 
-    def text(self, name: str) -> str | None:
-        return self.outer.text(self.prefix + name)
+    def data(self, name: str) -> bytes | None:
+        return self.outer.data(self.prefix + name)
 
 
 def package_files(
@@ -912,17 +918,20 @@ class CourseSite:
         at, first = len(written), True
         for lesson in self.course.lessons:
             key = self.facts.content(lesson)
-            text = parts.old(lesson.id, key)
-            if text is None:
+            taken = parts.old(lesson.id, key)
+            if taken is not None:
+                text, size = taken
+            else:
                 records = search_records(lesson)
                 text = _json_for_script([r.record() for r in records])[1:-1] if records else ""
+                size = len(text.encode("utf-8"))
             if text and not first:
                 yield ","
                 at += 1
-            parts.new(lesson.id, key, at, at + len(text))
+            parts.new(lesson.id, key, at, at + size)
             if text:
                 yield text
-                at, first = at + len(text), False
+                at, first = at + size, False
         yield "]);\n"
 
     def data(
