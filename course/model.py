@@ -175,6 +175,12 @@ class SiteRef(abc.ABC):
     @abc.abstractmethod
     def load(self) -> SiteText: ...
 
+    @abc.abstractmethod
+    def digest(self) -> str:
+        """A hash of the strings (sha256 of their pickled form): what the site's writers key a
+        lesson's files on, to take them over from the last build (site.lesson_key); equal
+        digests mean equal strings."""
+
 
 @dataclass(frozen=True, slots=True)
 class Held(SiteRef):
@@ -184,6 +190,11 @@ class Held(SiteRef):
 
     def load(self) -> SiteText:
         return self.value
+
+    def digest(self) -> str:
+        from .cache import dumps  # cache.py imports this module
+
+        return hashlib.sha256(dumps(self.value)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +274,12 @@ class Lesson:
         if self.rendered.site is None:
             raise ValueError(f"{self.path}: loaded for the decks only (load_library(site=False))")
         return self.rendered.site.load()
+
+    def site_digest(self) -> str:
+        """A hash of `site_text()` (`SiteRef.digest`), without loading it."""
+        if self.rendered.site is None:
+            raise ValueError(f"{self.path}: loaded for the decks only (load_library(site=False))")
+        return self.rendered.site.digest()
 
     def cards_in(self, section: Section) -> tuple[Card, ...]:
         return tuple(c for c in self.cards if c.section is section)

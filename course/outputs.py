@@ -8,6 +8,12 @@ the build's options. Equal inputs give equal bytes, so an output whose inputs ha
 recorded for it, and whose file (or folder) on disk still has the size and modification time the
 build recorded after writing it, is left alone. The record is one file in the cache folder
 (`outputs.json`), safe to delete: without it every output is rebuilt.
+
+An output that must be rendered again is not always made again whole: the record also keeps, for
+a language's folder of the site and a SCORM zip, what each of its pieces was made from
+(`Pieces`: a lesson's files, its part of the search script, an asset), so that the writers take
+over the pieces whose key did not change from the output on disk (site.Earlier), and what the
+site stage found of each lesson (its size and graded check: site.LessonFacts).
 """
 
 from __future__ import annotations
@@ -142,14 +148,41 @@ def _signature(path: Path) -> list[object] | None:
             st = path.stat()
             return [st.st_size, st.st_mtime_ns, st.st_ino]
         found: list[object] = []
-        for folder, _dirs, names in os.walk(path):
-            for name in names:
-                item = Path(folder, name)
-                st = item.stat()
-                found.append([str(item.relative_to(path)), st.st_size, st.st_mtime_ns])
+        _walk(str(path), "", found)
         return sorted(found, key=str)
     except OSError:
         return None
+
+
+def _walk(folder: str, prefix: str, found: list[object]) -> None:
+    """[path from the top, size, mtime, mode] of every file under `folder` (as `os.walk` finds
+    them: a link to a folder is not followed), into `found`; os.scandir, and strings, not Paths:
+    a large site's folder has thousands of files."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                if not entry.is_symlink():
+                    _walk(entry.path, f"{prefix}{entry.name}{os.sep}", found)
+                continue
+            st = entry.stat()
+            found.append([prefix + entry.name, st.st_size, st.st_mtime_ns, st.st_mode])
+
+
+@dataclass(frozen=True, slots=True)
+class Pieces:
+    """The pieces of one output (a lesson's files in a language's folder of the site or in a
+    SCORM zip; an asset in a zip), each by name with the key of what it is made from: the last
+    build's (`old`: only while the output on disk is as that build left it) and this build's
+    (`new`, filled as the output is made)."""
+
+    old: Mapping[str, str]
+    new: dict[str, str] = field(default_factory=dict)
+
+    def same(self, name: str, key: str) -> bool:
+        """Record that this build makes `name` from `key`; whether the last build's output has
+        it made from the same: then it can be taken over as it is."""
+        self.new[name] = key
+        return self.old.get(name) == key
 
 
 @dataclass(slots=True)
@@ -163,6 +196,16 @@ class Record:
     parts: dict[str, list[object]] = field(default_factory=dict)
     """Parts of an output (a language's folder of the site), recorded like outputs so that a
     later build can take them over unrendered; not outputs of their own (`written`)."""
+    pieces: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Each output's or part's `Pieces` as the last build made them (by target), then this
+    build's: those that `pieces_of` hands out, and the old ones of an output left as it was."""
+    facts: dict[str, list[object]] = field(default_factory=dict)
+    """What the site stage knows of each lesson (site.LessonFacts.known): read and added to in
+    place, kept for the lessons of the last build's library (`keep_facts`)."""
+    _made: dict[str, Pieces] = field(default_factory=dict)
+    _kept: set[str] = field(default_factory=set)
+    _found: dict[str, list[object] | None] = field(default_factory=dict)
+    """Each target's signature as found before this build commits (asked more than once)."""
 
     @classmethod
     def load(cls, lessons: Path) -> Record:
@@ -176,13 +219,46 @@ class Record:
             return cls(file)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return cls(file)
-        entries = data.get("outputs")
-        return cls(file, entries if isinstance(entries, dict) else {})
+        entries, pieces, facts = data.get("outputs"), data.get("pieces"), data.get("facts")
+        return cls(
+            file,
+            entries if isinstance(entries, dict) else {},
+            pieces=pieces if isinstance(pieces, dict) else {},
+            facts=facts if isinstance(facts, dict) else {},
+        )
+
+    def _intact(self, target: Path) -> list[object] | None:
+        """The last build's entry of `target`, if it is on disk as that build left it."""
+        key = str(target.resolve())
+        entry = self.entries.get(key)
+        if not isinstance(entry, list) or len(entry) != 2 or entry[1] is None:
+            return None
+        if key not in self._found:
+            self._found[key] = _signature(target)
+        return entry if entry[1] == self._found[key] else None
 
     def unchanged(self, target: Path, inputs: str) -> bool:
         """The output at `target` is the one these inputs give: nothing to render."""
-        entry = self.entries.get(str(target.resolve()))
-        return entry == [inputs, _signature(target)] and entry[1] is not None
+        entry = self._intact(target)
+        return entry is not None and entry[0] == inputs
+
+    def pieces_of(self, target: Path) -> Pieces:
+        """The pieces of `target` as the last build made them (none when the output on disk is
+        not as that build left it), for this build to fill in as it makes the output again."""
+        key = str(target.resolve())
+        old = self.pieces.get(key) if self._intact(target) is not None else None
+        made = Pieces(old if isinstance(old, dict) else {})
+        self._made[key] = made
+        return made
+
+    def keep_pieces(self, target: Path) -> None:
+        """`target` (a part) is taken over from the last build as it is: so are its pieces."""
+        self._kept.add(str(target.resolve()))
+
+    def keep_facts(self, names: Iterable[str]) -> None:
+        """Forget what is known of lessons but those `names` (`<lang>/<lesson id>`)."""
+        keep = set(names)
+        self.facts = {name: fact for name, fact in self.facts.items() if name in keep}
 
     def done(self, target: Path, inputs: str) -> None:
         """`target` holds (or, once committed, will hold) what `inputs` give."""
@@ -196,9 +272,15 @@ class Record:
         """After the commit: record every output's signature; any failure only costs speed."""
         if self.file is None or not self.written:
             return
+        kept = self._kept | {str(path) for path in self.skipped}
         for target, entry in (*self.written.items(), *self.parts.items()):
             self.entries[target] = [entry[0], _signature(Path(target))]
-        _write(self.file, json.dumps({"format": FORMAT, "outputs": self.entries}, sort_keys=True))
+            if target in self._made:
+                self.pieces[target] = self._made[target].new
+            elif target not in kept:  # made again without pieces: the old ones are not its
+                self.pieces.pop(target, None)
+        data = {"format": FORMAT, "outputs": self.entries, "pieces": self.pieces}
+        _write(self.file, json.dumps({**data, "facts": self.facts}, sort_keys=True))
 
 
 def _folder_key(lessons: Path, settings: Sequence[object]) -> str | None:

@@ -4,6 +4,7 @@ a failed build leaves the previous output as it was."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -11,11 +12,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import anki, collector, decided, forked, manifest, outputs, translations, updates
 from .decided import Decided
 from .lessons import POOL_THRESHOLD, display_path, load_library
 from .model import Course, CourseError, Library, Problem
+
+if TYPE_CHECKING:
+    from .site import LessonFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,44 @@ def _link_tree(source: Path, folder: Path) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class EarlierFolder:
+    """A language's folder of the current site, as the new site's (`folder`) `site.Earlier`:
+    files taken over are hard-linked (or copied) from there."""
+
+    pieces: outputs.Pieces
+    source: Path
+    folder: Path
+
+    def take(self, names: Sequence[str]) -> bool:
+        return _link_files(self.source, self.folder, names)
+
+    def data(self, name: str) -> bytes | None:
+        try:
+            return (self.source / name).read_bytes()
+        except OSError:
+            return None
+
+
+def _link_files(source: Path, folder: Path, names: Sequence[str]) -> bool:
+    """Hard-link (or copy) the files `names` of `source` into `folder`, all or none (False)."""
+    done: list[Path] = []
+    try:
+        for name in names:
+            into = folder / name
+            into.parent.mkdir(exist_ok=True)
+            try:
+                os.link(source / name, into)
+            except OSError:
+                shutil.copy2(source / name, into)
+            done.append(into)
+    except OSError:
+        for path in done:
+            path.unlink(missing_ok=True)
+        return False
+    return True
+
+
 def _temp_file(folder: Path, name: str, data: bytes | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
@@ -243,8 +286,7 @@ def build(
         dirs = (scorm_dir, site_dir)
         packages = _render_shared(library, plans, decks, dirs, made, record, writes)
         results = [
-            replace(r, scorm=packages[r.lang].target) if r.lang in packages else r
-            for r in results
+            replace(r, scorm=packages[r.lang].target) if r.lang in packages else r for r in results
         ]
         if decks_dir is not None and not options.draft:
             plans = _render_manifests(library, plans, made)
@@ -254,6 +296,7 @@ def build(
             made.append(Output(tmp, options.report))
         for output in made:  # everything rendered: now put it in place
             output.commit()
+        record.keep_facts(f"{c.lang}/{lesson.id}" for c in library.courses for lesson in c.lessons)
         record.save()
         _keep(plans)
     finally:
@@ -285,10 +328,15 @@ def _render_shared(
     pending (`_deferred`): in a small course the site's pages render here while a forked child
     runs those writes, and the written decks and zips are copied into the site after."""
     scorm_dir, site_dir = dirs
+    facts = _facts(record)
     packages = (
-        _render_packages(library, plans, scorm_dir, made, record, writes) if scorm_dir else {}
+        _render_packages(library, plans, scorm_dir, made, record, writes, facts)
+        if scorm_dir
+        else {}
     )
-    site = partial(_render_site, library, plans, decks, packages, made=made, record=record)
+    site = partial(
+        _render_site, library, plans, decks, packages, made=made, record=record, facts=facts
+    )
     share = _small(library)
     if site_dir is not None and share:
         done: list[Made] = []
@@ -497,10 +545,22 @@ def _prepare_again(course: Course, options: BuildOptions) -> anki.DeckPlan:
 def _changes(plans: Sequence[Decided]) -> dict[str, updates.ReleaseNotes]:
     """Each language's latest release, for the course page's "what changed" list."""
     return {
-        p.course.lang: p.outcome.release_notes
-        for p in plans
-        if p.outcome.release_notes is not None
+        p.course.lang: p.outcome.release_notes for p in plans if p.outcome.release_notes is not None
     }
+
+
+def _facts(record: outputs.Record) -> Callable[[], LessonFacts]:
+    """The build's `site.LessonFacts` (what the last build knew of each lesson, in `record`),
+    one for the SCORM zips and the site; made when one of them is rendered (site.py loads the
+    template engine)."""
+
+    @functools.cache
+    def facts() -> LessonFacts:
+        from . import site
+
+        return site.LessonFacts(record.facts)
+
+    return facts
 
 
 def _render_packages(
@@ -510,6 +570,7 @@ def _render_packages(
     made: list[Output | Removal],
     record: outputs.Record,
     writes: list[Callable[[], object]],
+    facts: Callable[[], LessonFacts],
 ) -> dict[str, Made]:
     """Each language's SCORM zip rendered to a temporary file in `scorm_dir`; by language."""
     from . import scorm  # the site's template engine loads only when asked for
@@ -519,10 +580,28 @@ def _render_packages(
     for course in library.courses:
         target = scorm_dir / scorm.package_file_name(course)
         notes = changes.get(course.lang)
-        write = partial(scorm.write_package, library, course, changes=notes)
+        write = partial(_write_package, library, course, notes, facts, record, target)
         inputs = outputs.package_inputs(library, course, notes)
         packages[course.lang] = _deferred(target, inputs, record, made, writes, write)
     return packages
+
+
+def _write_package(
+    library: Library,
+    course: Course,
+    notes: updates.ReleaseNotes | None,
+    facts: Callable[[], LessonFacts],
+    record: outputs.Record,
+    target: Path,
+    path: Path,
+) -> None:
+    """Write the language's SCORM zip into `path`, copying the entries of `target` (the last
+    build's zip) that are made from the same. Run by a forked child (`_write`), the pieces it
+    records stay there: the next build renders every entry, which only costs speed."""
+    from . import scorm
+
+    pieces = record.pieces_of(target)
+    scorm.write_package(library, course, path, notes, facts=facts(), previous=target, pieces=pieces)
 
 
 def _render_site(
@@ -533,6 +612,7 @@ def _render_site(
     site_dir: Path,
     made: list[Output | Removal],
     record: outputs.Record,
+    facts: Callable[[], LessonFacts],
     downloads: bool = True,
 ) -> Made:
     """The site, rendered to a temporary folder unless it is up to date; without `downloads`,
@@ -555,14 +635,26 @@ def _render_site(
             shown = [*site.language_inputs(library, course), f"deck={deck}"]
             inputs = outputs.language_inputs(library, course, changes.get(course.lang), shown)
             record.part(target, inputs)
-            return record.unchanged(target, inputs) and _link_tree(target, folder)
+            if record.unchanged(target, inputs) and _link_tree(target, folder):
+                record.keep_pieces(target)
+                return True
+            return False
+
+        def earlier(course: Course, folder: Path) -> EarlierFolder:
+            """A language rendered again takes what it can from its folder of the current
+            site (`site.Earlier`)."""
+            source = site_dir / course.lang
+            return EarlierFolder(record.pieces_of(source), source, folder)
 
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}.tmp-"))
         try:
             deck_files = {lang: deck.source for lang, deck in decks.items()}
             zips = {lang: package.source for lang, package in packages.items()}
-            site.write_site(library, tmp, deck_files, changes, zips, reuse, downloads)
+            site.write_site(
+                library, tmp, deck_files, changes, zips, reuse,
+                downloads=downloads, earlier=earlier, facts=facts(),
+            )  # fmt: skip
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

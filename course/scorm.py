@@ -8,19 +8,27 @@ page's own scripts (`scorm.js`) find the LMS's API, report status, score and pro
 and opened by double-click, the same page is the plain HTML course.
 
 Deterministic: the same course gives a byte-identical zip (fixed entry dates, sorted entries).
+A rebuild takes the entries of the last build's zip whose inputs did not change (a lesson's files
+beside a split page, an asset, an image: `site.Reuse`) as they are, compressed (zips.py), and
+writes the others: the zip is the one a build from nothing writes.
 """
 
 from __future__ import annotations
 
 import re
-import zipfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from . import site
+from . import site, zips
 from .model import Course, Library
 from .updates import ReleaseNotes
+
+if TYPE_CHECKING:
+    from .outputs import Pieces
 
 SCHEMA_VERSION = "1.2"
 CP_NS = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
@@ -28,11 +36,9 @@ ADLCP_NS = "http://www.adlnet.org/xsd/adlcp_rootv1p2"
 MANIFEST = "imsmanifest.xml"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 """Every entry's date: the earliest a zip can hold, so that rebuilds are byte-identical."""
+LAYOUT = zips.Layout(ZIP_DATE, 0o644)
+"""Every entry deflated at zlib's default level, dated ZIP_DATE, readable by anyone."""
 NOT_ID = re.compile(r"[^A-Za-z0-9_.-]")
-ZIP_LEVEL = 3
-"""zlib's level for every entry: 3 deflates a package in about 40% of the default level's (6)
-time for 10-16% more bytes (measured on the bundled course and the 10k corpus); the files
-unzip to the same bytes at any level."""
 
 ET.register_namespace("", CP_NS)
 ET.register_namespace("adlcp", ADLCP_NS)
@@ -94,31 +100,68 @@ def manifest(course: Course, file_names: list[str]) -> bytes:
     return text + b"\n"
 
 
-def _set_level(info: zipfile.ZipInfo, level: int) -> None:
-    """The entry's deflate level: `ZipFile.open(info, "w")` takes it from the ZipInfo only
-    (`compress_level` from Python 3.13, `_compresslevel` before)."""
-    name = "compress_level" if hasattr(info, "compress_level") else "_compresslevel"
-    setattr(info, name, level)
-
-
 def write_package(
-    library: Library, course: Course, path: Path, changes: ReleaseNotes | None = None
+    library: Library,
+    course: Course,
+    path: Path,
+    changes: ReleaseNotes | None = None,
+    *,
+    facts: site.LessonFacts | None = None,
+    previous: Path | None = None,
+    pieces: Pieces | None = None,
 ) -> None:
     """Write the language's SCORM 1.2 zip to `path`, entry by entry as each file is rendered:
     the manifest first, then the SCO's page, its lessons' files when the page is split, and the
-    rest in name order. `changes`: the latest release, for the page's "what changed"."""
-    page = site.package_site(library, course)
+    rest in name order. `changes`: the latest release, for the page's "what changed". `pieces`:
+    what the entries of `previous`, the last build's zip, were made from (outputs.Pieces), and
+    this zip's, as it is written: an entry made from the same is copied from there, compressed
+    (`site.Earlier`)."""
+    page = site.package_site(library, course, facts)
     split = page.is_split()
-    with zipfile.ZipFile(path, "w") as archive:
+    earlier = None
+    if previous is not None and pieces is not None and pieces.old:
+        earlier = zips.Archive.open(previous, LAYOUT)
+    try:
+        with path.open("wb") as file:
+            archive = zips.Writer(file, LAYOUT)
+            archive.add(MANIFEST, [manifest(course, site.package_names(page, split))])
+            before = None if pieces is None else EarlierZip(pieces, earlier, archive)
+            site.write_package_files(page, archive.add, split, changes, before)
+            archive.close()
+    finally:
+        if earlier is not None:
+            earlier.close()
 
-        def entry(name: str, chunks: Iterable[bytes]) -> None:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            _set_level(info, ZIP_LEVEL)
-            info.external_attr = 0o644 << 16
-            with archive.open(info, "w") as out:
-                for chunk in chunks:
-                    out.write(chunk)
 
-        entry(MANIFEST, [manifest(course, site.package_names(page, split))])
-        site.write_package_files(page, entry, split, changes)
+@dataclass(frozen=True, slots=True)
+class EarlierZip:
+    """The last build's zip as the new one's `site.Earlier`: entries copied compressed."""
+
+    pieces: Pieces
+    archive: zips.Archive | None
+    writer: zips.Writer
+
+    def take(self, names: Sequence[str]) -> bool:
+        """The entries `names` copied into the new zip, all or none (False)."""
+        if self.archive is None:
+            return False
+        found = [self.archive.entries.get(name) for name in names]
+        entries = [entry for entry in found if entry is not None]
+        if len(entries) != len(names):
+            return False
+        try:
+            data = [self.archive.read(entry) for entry in entries]
+        except OSError:
+            return False
+        for entry, raw in zip(entries, data, strict=True):
+            self.writer.copy(entry, raw)
+        return True
+
+    def data(self, name: str) -> bytes | None:
+        entry = None if self.archive is None else self.archive.entries.get(name)
+        if self.archive is None or entry is None:
+            return None
+        try:
+            return self.archive.inflated(entry)
+        except (OSError, ValueError, zlib.error):
+            return None

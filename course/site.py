@@ -26,25 +26,33 @@ A split page's lesson content and search records come from script files the page
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import operator
 import os
 import shutil
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+import babel
 import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from . import anki, check, templating
+from .cache import tool_digest
 from .messages import FALLBACK_LANG, Messages, messages
 from .model import Card, CardKind, Course, Lesson, Library, SearchRecord
 from .render import card_anchor, heading_id, lesson_anchor, sheet_anchor
 from .updates import ReleaseNotes
+
+if TYPE_CHECKING:
+    from .outputs import Pieces
 
 NEW_PER_DAY = 20
 """New cards introduced per day in the browser review: Anki's default."""
@@ -180,16 +188,100 @@ def item_count(course: Course) -> int:
     return sum(len(_item_ids(card)) for card in course.cards if card.id is not None)
 
 
-def graded_lessons(course: Course) -> list[str]:
+def graded_lessons(course: Course, facts: LessonFacts | None = None) -> list[str]:
     """The IDs of the lessons with a graded check (check.py, as check.js decides), in order: a
     split package's `graded`, so that scorm.js reports a status without any lesson's script."""
-    return [lesson.id for lesson in course.lessons if check.has_check(review_items(lesson))]
+    facts = LessonFacts() if facts is None else facts
+    return [lesson.id for lesson in course.lessons if facts.of(lesson).graded]
 
 
-def lesson_size(lesson: Lesson) -> int:
+def lesson_size(lesson: Lesson, facts: LessonFacts | None = None) -> int:
     """What a lesson adds to its page (SPLIT_BYTES): its text and its items' sides."""
-    body = lesson_body(lesson)  # first: it refuses a lesson loaded for the decks only
-    return len(body) + sum(len(i.front) + len(i.back) for i in review_items(lesson))
+    return (LessonFacts() if facts is None else facts).of(lesson).size
+
+
+class Facts(NamedTuple):
+    """What the course page needs to know of a lesson without its strings."""
+
+    size: int
+    """`lesson_size`."""
+    graded: bool
+    """Whether it has a graded check (`graded_lessons`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LessonFacts:
+    """Each lesson's `Facts`, found from its strings once and then known by the hash of what they
+    are made from (`content`): `known` maps `<lang>/<lesson id>` to [key, size, graded]. The
+    build keeps it between builds (outputs.Record.facts), so that deciding whether a page is
+    split, and which lessons are graded, loads only the lessons that changed."""
+
+    known: dict[str, list[object]] = field(default_factory=dict)
+    contents: dict[Lesson, str] = field(default_factory=dict)
+    """Each lesson's `content` key, once asked (the site and the package ask the same)."""
+
+    def content(self, lesson: Lesson) -> str:
+        """A hash of what the lesson's review items and its files on the site are made from,
+        with the tool (`lesson_parts`)."""
+        found = self.contents.get(lesson)
+        if found is None:
+            found = self.contents[lesson] = _key("lesson", lesson_parts(lesson))
+        return found
+
+    def of(self, lesson: Lesson) -> Facts:
+        key = self.content(lesson)
+        name = f"{lesson.lang}/{lesson.id}"
+        match self.known.get(name):
+            case [str(found), int(size), bool(graded)] if found == key:
+                return Facts(size, graded)
+        body = lesson_body(lesson)
+        items = review_items(lesson)
+        size = len(body) + sum(len(i.front) + len(i.back) for i in items)
+        facts = Facts(size, check.has_check(items))
+        self.known[name] = [key, *facts]
+        return facts
+
+
+KEY_FORMAT = "site-pieces 1"
+"""Part of every key `LessonFacts.content` and `CourseSite.lesson_key` give: change it when
+what they cover changes."""
+
+
+def _key(*parts: str) -> str:
+    digest = hashlib.sha256()
+    tool = (tool_digest(), jinja2.__version__, babel.__version__)
+    for part in (KEY_FORMAT, *tool, zlib.ZLIB_RUNTIME_VERSION, *parts):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+_LESSON = operator.attrgetter(
+    "id", "title", "lang", "order", "path", "description", "tags", "translated_from"
+)
+_SECTION = operator.attrgetter("id", "title", "level", "loc.path", "loc.line")
+_CARD = operator.attrgetter("id", "kind.value", "source_hash", "line", "id_line", "clozes", "tags")
+_OUTLINE = operator.attrgetter("number", "anchor", "count", "toc", "translations", "prev", "next")
+"""A `LessonPage` but its lesson, text and items."""
+_COURSE = operator.attrgetter("id", "lang", "title", "description", "root", "mastery_score")
+"""A `Course` but its lessons."""
+
+
+def lesson_parts(lesson: Lesson) -> str:
+    """Everything of a lesson that its review items and its files on the site come from: its
+    strings (by their digest), every other field of it and of its cards but their deck strings
+    (`Card.rendered`: the site's are in its strings) and their section (given by the lesson's
+    `sections` and the cards' lines). Values only (no record's `repr`: a lesson's parts are
+    asked on every build); tests/test_pieces.py checks that a change to any field of these
+    records changes them."""
+    source = lesson.source
+    parts = (
+        _LESSON(lesson),
+        None if source is None else (source.title, source.publisher, source.url, source.author),
+        [(media.path, media.name) for media in lesson.media],
+        [_SECTION(section) for section in lesson.sections],
+        [_CARD(card) for card in lesson.cards],
+    )
+    return f"{lesson.site_digest()}\0{parts!r}"
 
 
 class Link(NamedTuple):
@@ -244,6 +336,11 @@ def static_page(page: LessonPage) -> str:
 
 def static_page_name(lesson_id: str) -> str:
     return f"lesson-{lesson_id}.html"
+
+
+def lesson_file_names(lesson_id: str) -> list[str]:
+    """A lesson's files beside a split page, from the language's folder (`lesson_files`)."""
+    return [f"{LESSONS_DIR}/{lesson_id}.js", static_page_name(lesson_id)]
 
 
 def lesson_link(lesson_id: str, split: bool, target: str = "") -> Markup:
@@ -409,14 +506,19 @@ def scorm_file_name(course: Course) -> str:
     return f"{course.id}-{course.lang}-scorm12.zip"
 
 
-def make_readable(root: Path) -> None:
-    """Directories 0755 and files 0644 from `root` down, whatever the umask or mkdtemp gave."""
+def make_readable(root: Path, taken: Iterable[Path] = ()) -> None:
+    """Directories 0755 and files 0644 from `root` down, whatever the umask or mkdtemp gave;
+    files in the folders `taken` over from a site made so are left as they are (they are its
+    files, with their modes: a changed mode is a changed folder, outputs._signature)."""
     root.chmod(DIR_MODE)
+    skip = tuple(str(folder) + os.sep for folder in taken)
     for folder, dirs, names in os.walk(root):
         for name in dirs:
-            (Path(folder) / name).chmod(DIR_MODE)
+            os.chmod(f"{folder}{os.sep}{name}", DIR_MODE)
+        if (folder + os.sep).startswith(skip):
+            continue
         for name in names:
-            (Path(folder) / name).chmod(FILE_MODE)
+            os.chmod(f"{folder}{os.sep}{name}", FILE_MODE)
 
 
 Emit = Callable[[str, Iterable[str]], None]
@@ -424,6 +526,26 @@ Emit = Callable[[str, Iterable[str]], None]
 text of the file at `path` (from the language's folder) from its chunks, and keeps nothing."""
 EmitBytes = Callable[[str, Iterable[bytes]], None]
 """The same for a package's files (assets, images and pages), by path from the package root."""
+
+
+class Earlier(Protocol):
+    """The last build's copy of the output being written (a language's folder of the site, a
+    SCORM zip), as far as it can be taken over. Its `pieces` (outputs.Pieces) say what each
+    piece was made from: a lesson's files beside a split page (by lesson ID, `lesson_key`), an
+    asset or image of a package (by path), a lesson's part of the search script
+    (`search_script`); the writer records in them what it makes, taken over or not."""
+
+    @property
+    def pieces(self) -> Pieces: ...
+
+    def take(self, names: Sequence[str]) -> bool:
+        """Put the last build's files `names` (paths as the writer's `Emit` takes them) in the
+        new output as they are; False, with none of them put, when it cannot."""
+        ...
+
+    def data(self, name: str) -> bytes | None:
+        """The bytes of the last build's file `name`, or None when it cannot be read."""
+        ...
 
 
 def file_writer(folder: Path) -> Emit:
@@ -447,14 +569,18 @@ def write_site(
     packages: Mapping[str, Path] = MappingProxyType({}),
     reuse: Callable[[Course, str | None, Path], bool] = lambda course, deck, folder: False,
     downloads: bool = True,
+    earlier: Callable[[Course, Path], Earlier | None] = lambda course, folder: None,
+    facts: LessonFacts | None = None,
 ) -> None:
     """Write the whole course into the empty folder `out`, readable by anyone (0755/0644);
     `changes` is each language's latest release, for the course home's "what changed" list;
     `packages` each language's SCORM zip, offered on the landing page beside its deck.
     `reuse(course, deck link, out/<lang>)` may fill a language's empty folder itself, from an
     earlier build of the same inputs (`language_inputs`), and return True; else the language is
-    rendered. `downloads` False: the decks and zips are still being written (each file exists);
-    the pages link them all the same, and `copy_downloads` copies them once they are done."""
+    rendered, taking over what it can of the `earlier(course, out/<lang>)` folder (`Earlier`).
+    `facts`: what the build knows of its lessons (`LessonFacts`). `downloads` False: the decks
+    and zips are still being written (each file exists); the pages link them all the same, and
+    `copy_downloads` copies them once they are done."""
     templates = _environment(template_cache(library))
     deck_links = _copy_files(library, out, decks, downloads)
     package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name, downloads)
@@ -469,17 +595,19 @@ def write_site(
     )
     (out / "index.html").write_text(landing, encoding="utf-8")
     languages_of = lesson_languages(library)
+    facts = LessonFacts() if facts is None else facts
+    taken: list[Path] = []
     for course in library.courses:
         folder = out / course.lang
         folder.mkdir()
         if reuse(course, deck_links.get(course.lang), folder):
+            taken.append(folder)
             continue
-        site = CourseSite(library, course, _languages(library), languages_of)
-        site.write(
-            templates, file_writer(folder), deck_links.get(course.lang), changes.get(course.lang)
-        )
+        site = CourseSite(library, course, _languages(library), languages_of, facts=facts)
+        deck, notes = deck_links.get(course.lang), changes.get(course.lang)
+        site.write(templates, file_writer(folder), deck, notes, earlier=earlier(course, folder))
         (folder / GUIDE_FILE).write_text(render_guide(course, templates), encoding="utf-8")
-    make_readable(out)
+    make_readable(out, taken)
 
 
 def lesson_languages(library: Library) -> dict[str, list[str]]:
@@ -502,26 +630,39 @@ def language_inputs(library: Library, course: Course) -> list[str]:
     return [*parts, f"split={SPLIT_BYTES}"]
 
 
-def package_site(library: Library, course: Course) -> CourseSite:
+def package_site(library: Library, course: Course, facts: LessonFacts | None = None) -> CourseSite:
     """The language's page as a SCORM package shows it: no links out of the package (other
     languages, landing page, deck)."""
     only_here = {lesson.id: [course.lang] for lesson in course.lessons}
-    return CourseSite(library, course, [], only_here, template=PACKAGE_TEMPLATE)
+    facts = LessonFacts() if facts is None else facts
+    return CourseSite(library, course, [], only_here, template=PACKAGE_TEMPLATE, facts=facts)
 
 
-def _package_rest(page: CourseSite) -> dict[str, Callable[[], Iterable[bytes]]]:
+class PackageFile(NamedTuple):
+    """A file of a package besides the course page's own: how to read it, and for an asset or an
+    image, what it is made from (its `Earlier` piece's key: its bytes or its content-hash name)."""
+
+    read: Callable[[], Iterable[bytes]]
+    key: str | None = None
+
+
+def _package_rest(page: CourseSite) -> dict[str, PackageFile]:
     """A package's files besides the course page's own (`CourseSite.file_names`), by path:
     the learner guide, the assets and the images its lessons show, each read when written."""
     course = page.course
     templates = _environment(template_cache(page.library))
-    rest: dict[str, Callable[[], Iterable[bytes]]] = {
-        f"{course.lang}/{GUIDE_FILE}": lambda: [render_guide(course, templates).encode()]
+    rest = {
+        f"{course.lang}/{GUIDE_FILE}": PackageFile(
+            lambda: [render_guide(course, templates).encode()]
+        )
     }
     for name, data in static_files().items():
-        rest[f"assets/{name}"] = lambda data=data: [data]  # type: ignore[misc]
+        key = _key("asset", hashlib.sha256(data).hexdigest())
+        rest[f"assets/{name}"] = PackageFile(lambda data=data: [data], key)  # type: ignore[misc]
     for lesson in course.lessons:
         for media in lesson.media:
-            rest[f"media/{media.name}"] = lambda path=media.path: [path.read_bytes()]  # type: ignore[misc]
+            read = lambda path=media.path: [path.read_bytes()]  # noqa: E731
+            rest[f"media/{media.name}"] = PackageFile(read, _key("image", media.name))
     return rest
 
 
@@ -534,22 +675,91 @@ def package_names(page: CourseSite, split: bool) -> list[str]:
 
 
 def write_package_files(
-    page: CourseSite, emit: EmitBytes, split: bool, changes: ReleaseNotes | None = None
+    page: CourseSite,
+    emit: EmitBytes,
+    split: bool,
+    changes: ReleaseNotes | None = None,
+    earlier: Earlier | None = None,
 ) -> None:
     """One language's course as a self-contained package (`package_site`), file by file into
     `emit`: the course page (split above SPLIT_BYTES as on the site), then the learner guide,
     the assets and the images in name order. Unzipped, it is the plain HTML course of that
-    language."""
+    language. What did not change is taken over from the `earlier` package (paths from its
+    root) where it can be."""
     lang = page.course.lang
     templates = _environment(template_cache(page.library))
 
     def emit_page(name: str, chunks: Iterable[str]) -> None:
         emit(f"{lang}/{name}", (chunk.encode() for chunk in chunks))
 
-    page.write(templates, emit_page, None, changes, split)
+    inside = None if earlier is None else _Within(earlier, f"{lang}/")
+    page.write(templates, emit_page, None, changes, split, inside)
     rest = _package_rest(page)
     for name in sorted(rest):
-        emit(name, rest[name]())
+        read, key = rest[name]
+        if key is None or earlier is None or not _taken(earlier, name, [name], key):
+            emit(name, read())
+
+
+class SearchParts:
+    """Each lesson's part of an `Earlier` output's search script: pieces named
+    `search-data.js:<lesson id>`, holding `<key> <start> <end>` (its place in the script, in
+    bytes: the script is held as read, never decoded whole)."""
+
+    def __init__(self, earlier: Earlier | None) -> None:
+        self._earlier = earlier
+        self._data: bytes | None = None
+
+    @staticmethod
+    def name(lesson_id: str) -> str:
+        return f"{SEARCH_SCRIPT}:{lesson_id}"
+
+    def old(self, lesson_id: str, key: str) -> tuple[str, int] | None:
+        """The lesson's part as the earlier script has it, if made from `key`, with its size
+        in bytes."""
+        if self._earlier is None:
+            return None
+        value = self._earlier.pieces.old.get(self.name(lesson_id))
+        match value.split(" ") if isinstance(value, str) else None:
+            case [found, start, end] if found == key and start.isdigit() and end.isdigit():
+                if self._data is None:
+                    self._data = self._earlier.data(SEARCH_SCRIPT) or b""
+                begin, stop = int(start), int(end)
+                if not begin <= stop <= len(self._data):
+                    return None
+                try:
+                    return self._data[begin:stop].decode("utf-8"), stop - begin
+                except UnicodeDecodeError:
+                    return None
+        return None
+
+    def new(self, lesson_id: str, key: str, start: int, end: int) -> None:
+        if self._earlier is not None:
+            self._earlier.pieces.new[self.name(lesson_id)] = f"{key} {start} {end}"
+
+
+def _taken(earlier: Earlier, piece: str, names: Sequence[str], key: str) -> bool:
+    """Whether the files `names` of `piece`, made from `key`, were taken over from `earlier`
+    (the key recorded either way)."""
+    return earlier.pieces.same(piece, key) and earlier.take(names)
+
+
+@dataclass(frozen=True, slots=True)
+class _Within:
+    """An `Earlier` package seen from a folder of it (the course page's): its paths prefixed."""
+
+    outer: Earlier
+    prefix: str
+
+    @property
+    def pieces(self) -> Pieces:
+        return self.outer.pieces
+
+    def take(self, names: Sequence[str]) -> bool:
+        return self.outer.take([self.prefix + name for name in names])
+
+    def data(self, name: str) -> bytes | None:
+        return self.outer.data(self.prefix + name)
 
 
 def package_files(
@@ -579,6 +789,9 @@ class CourseSite:
     split_bytes: int | None = None
     """See SPLIT_BYTES (None: the module's value when the page is written); a negative number
     never splits."""
+    facts: LessonFacts = field(default_factory=LessonFacts)
+    """What is known of its lessons (sizes, graded checks): shared by the site and the package
+    of a build, and kept between builds."""
 
     def is_split(self) -> bool:
         """Whether the page keeps the outline only (SPLIT_BYTES)."""
@@ -587,7 +800,7 @@ class CourseSite:
             return False
         total = 0
         for lesson in self.course.lessons:
-            total += lesson_size(lesson)
+            total += self.facts.of(lesson).size
             if total > limit:
                 return True
         return False
@@ -597,7 +810,7 @@ class CourseSite:
         names = [PAGE_FILE]
         if split:
             for lesson in self.course.lessons:
-                names += [f"{LESSONS_DIR}/{lesson.id}.js", static_page_name(lesson.id)]
+                names += lesson_file_names(lesson.id)
             names.append(SEARCH_SCRIPT)
         return names
 
@@ -608,10 +821,12 @@ class CourseSite:
         deck: str | None,
         changes: ReleaseNotes | None = None,
         split: bool | None = None,
+        earlier: Earlier | None = None,
     ) -> None:
         """The page's files into `emit`, one by one. Split, the course page holds the outline
-        and each lesson's files are rendered and written in turn; only one lesson's strings are
-        alive at a time."""
+        and each lesson's files are rendered and written in turn, unless they are taken over
+        from the `earlier` output (by `lesson_key`), and so is each lesson's part of the search
+        script; only one lesson's strings are alive at a time."""
         split = self.is_split() if split is None else split
         t = messages(self.course.lang)
         numbers = range(1, len(self.course.lessons) + 1)
@@ -619,12 +834,29 @@ class CourseSite:
         emit(PAGE_FILE, [self.render(templates, t, pages, split, deck, changes)])
         if not split:
             return
-        del pages
-        for number in numbers:
-            page = _lesson_page(self.course, number, self.languages_of)
+        for outline in pages:
+            lesson_id = outline.lesson.id
+            key, names = self.lesson_key(outline), lesson_file_names(lesson_id)
+            if earlier is not None and _taken(earlier, lesson_id, names, key):
+                continue
+            page = _lesson_page(self.course, outline.number, self.languages_of)
             for name, text in self.lesson_files(templates, t, page):
                 emit(name, [text])
-        emit(SEARCH_SCRIPT, self.search_script())
+        del pages
+        emit(SEARCH_SCRIPT, self.search_script(earlier))
+
+    def lesson_key(self, outline: LessonPage) -> str:
+        """What a lesson's files beside a split page (`lesson_files`) are made from, hashed: the
+        tool (templates, messages, Jinja), the page's template and course, the lesson's place in
+        the page (`outline`, its page without text and items: number, neighbours, sections,
+        other languages) and the lesson itself (`LessonFacts.content`)."""
+        return _key(
+            "files",
+            self.template,
+            repr(_COURSE(self.course)),
+            repr(_OUTLINE(outline)),
+            self.facts.content(outline.lesson),
+        )
 
     def render(
         self,
@@ -669,22 +901,39 @@ class CourseSite:
             "nav": templates.get_template(SECTIONS_TEMPLATE).render(context),
             "items": {i.id: [i.front, i.back] for i in page.items},
         }
-        yield f"{LESSONS_DIR}/{page.lesson.id}.js", f"Course.lesson({_json_for_script(payload)});\n"
-        yield static_page(page), templates.get_template("lesson_static.html").render(
-            context, course=self.course, article=article, sheet=sheet
+        script, plain = lesson_file_names(page.lesson.id)
+        yield script, f"Course.lesson({_json_for_script(payload)});\n"
+        yield (
+            plain,
+            templates.get_template("lesson_static.html").render(
+                context, course=self.course, article=article, sheet=sheet
+            ),
         )
 
-    def search_script(self) -> Iterator[str]:
+    def search_script(self, earlier: Earlier | None = None) -> Iterator[str]:
         """`search-data.js` (`Course.searchData`), loaded on the first search, lesson by lesson:
-        the same text as the records' list in one JSON array."""
-        yield "Course.searchData(["
-        first = True
+        the same text as the records' list in one JSON array. A lesson's part is taken from the
+        `earlier` script when the lesson did not change (`LessonFacts.content`), without loading
+        its strings; each part's place is recorded (`SearchParts`)."""
+        parts = SearchParts(earlier)
+        yield (written := "Course.searchData([")
+        at, first = len(written), True
         for lesson in self.course.lessons:
-            records = search_records(lesson)
-            if records:
-                text = _json_for_script([r.record() for r in records])[1:-1]
-                yield text if first else "," + text
-                first = False
+            key = self.facts.content(lesson)
+            taken = parts.old(lesson.id, key)
+            if taken is not None:
+                text, size = taken
+            else:
+                records = search_records(lesson)
+                text = _json_for_script([r.record() for r in records])[1:-1] if records else ""
+                size = len(text.encode("utf-8"))
+            if text and not first:
+                yield ","
+                at += 1
+            parts.new(lesson.id, key, at, at + size)
+            if text:
+                yield text
+                at, first = at + size, False
         yield "]);\n"
 
     def data(
@@ -709,9 +958,9 @@ class CourseSite:
                 {"id": p.lesson.id, "title": p.lesson.title, "anchor": p.anchor} for p in pages
             ],
             "items": [] if split else [item.record() for p in pages for item in p.items],
-            "search": [] if split else [
-                r.record() for lesson in course.lessons for r in search_records(lesson)
-            ],
+            "search": []
+            if split
+            else [r.record() for lesson in course.lessons for r in search_records(lesson)],
             "switch": {
                 p.lesson.id: {lang: href for lang, _name, href in p.translations}
                 for p in pages
@@ -723,7 +972,7 @@ class CourseSite:
             data["lessonsDir"] = LESSONS_DIR
             data["searchScript"] = SEARCH_SCRIPT
             if self.template == PACKAGE_TEMPLATE:  # where an LMS runs scorm.js
-                data["graded"] = graded_lessons(course)
+                data["graded"] = graded_lessons(course, self.facts)
         return data
 
 

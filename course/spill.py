@@ -10,6 +10,7 @@ only weighs more); a failure to read back is an error, never wrong output.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class SpillError(click.ClickException):
 class Spill:
     """One build's spill file, made on the first lesson that needs it."""
 
-    __slots__ = ("_end", "_file", "_last")
+    __slots__ = ("_digests", "_end", "_file", "_last")
 
     def __init__(self) -> None:
         self._file: IO[bytes] | None = None
@@ -37,6 +38,8 @@ class Spill:
         self._last: tuple[int, SiteText] | None = None
         """The last lesson read back (its offset): the page body and the review items of a
         lesson are read one after the other."""
+        self._digests: dict[int, str] = {}
+        """Each lesson's `digest` once asked (by offset): the site and the package ask both."""
 
     def __del__(self) -> None:
         """The file goes with the last lesson that refers to it (unlinked: nothing remains)."""
@@ -57,24 +60,43 @@ class Spill:
         self._end = offset + len(data)
         return Spilled(self, offset, len(data), cache.checksum(data), path)
 
-    def read(self, ref: Spilled) -> SiteText:
-        if self._last is not None and self._last[0] == ref.offset:
-            return self._last[1]
+    def digest(self, ref: Spilled) -> str:
+        """sha256 of the lesson's pickled strings as written, read back without unpickling."""
+        found = self._digests.get(ref.offset)
+        if found is None:
+            found = hashlib.sha256(self._bytes(ref)).hexdigest()
+            self._digests[ref.offset] = found
+        return found
+
+    def _bytes(self, ref: Spilled) -> bytes:
         try:
             assert self._file is not None
             data = _read_at(self._file, ref.size, ref.offset)
             if len(data) != ref.size or cache.checksum(data) != ref.crc:
                 raise ValueError("the data read back differs from what was written")
+        except Exception as exc:
+            raise _unreadable(ref, exc) from exc
+        return data
+
+    def read(self, ref: Spilled) -> SiteText:
+        if self._last is not None and self._last[0] == ref.offset:
+            return self._last[1]
+        data = self._bytes(ref)
+        try:
             value = cache.loads(data)
             if not isinstance(value, SiteText):
                 raise ValueError(f"not a lesson's site strings: {type(value).__name__}")
         except Exception as exc:
-            raise SpillError(
-                f"{ref.path}: cannot read the lesson's site strings back from the build's"
-                f" temporary file ({exc}); nothing was written"
-            ) from exc
+            raise _unreadable(ref, exc) from exc
         self._last = (ref.offset, value)
         return value
+
+
+def _unreadable(ref: Spilled, exc: Exception) -> SpillError:
+    return SpillError(
+        f"{ref.path}: cannot read the lesson's site strings back from the build's temporary"
+        f" file ({exc}); nothing was written"
+    )
 
 
 def _write_at(file: IO[bytes], data: bytes | memoryview, offset: int) -> None:
@@ -111,6 +133,9 @@ class Spilled(SiteRef):
 
     def load(self) -> SiteText:
         return self.spill.read(self)
+
+    def digest(self) -> str:
+        return self.spill.digest(self)
 
     def __reduce__(self) -> tuple[type[Held], tuple[SiteText]]:
         """Pickled (sent to another process), the handle carries the strings themselves."""

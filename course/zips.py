@@ -1,0 +1,259 @@
+"""Deterministic zip files written entry by entry, and entries taken compressed from an earlier zip.
+
+zipfile writes what the SCORM packages need, but it cannot put in an entry's compressed bytes
+from another zip: a rebuild after editing one lesson would deflate every lesson's files again.
+`Writer` writes the bytes `zipfile.ZipFile(file, "w")` writes for entries added with
+`ZipFile.open(ZipInfo(name, date_time), "w")`, deflated, with one date and mode for every entry
+(tests/test_zips.py compares the two byte for byte, zip64 records included), and `Writer.copy`
+puts in an entry of an `Archive` (a zip this writer wrote, read with zipfile's own reader) as it
+is: its local header and compressed data are copied, only its offset in the central directory
+changes. An entry whose header is not exactly what `Writer` writes for it is not offered
+(`Archive.entries`), so a copied entry is always the bytes writing it again would give.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+DEFLATED = zipfile.ZIP_DEFLATED
+VERSION = 20
+"""zipfile's DEFAULT_VERSION: what an entry without zip64 records needs (deflate)."""
+ZIP64_VERSION = 45
+LIMIT = zipfile.ZIP64_LIMIT
+"""Past this many bytes an offset or size needs zip64 records (zipfile's limit)."""
+COUNT_LIMIT = zipfile.ZIP_FILECOUNT_LIMIT
+UTF8_NAME = 0x800
+"""Flag bit: the entry's name is UTF-8 (set, as zipfile does, for a name that is not ASCII)."""
+LOCAL = struct.Struct("<4s2B4HL2L2H")
+CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+END = struct.Struct("<4s4H2LH")
+END64 = struct.Struct("<4sQ2H2L4Q")
+END64_LOCATOR = struct.Struct("<4sLQL")
+CREATE_SYSTEM = zipfile.ZipInfo().create_system
+"""3 (Unix) or 0 (Windows), as zipfile records it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An entry as the central directory lists it, and where its bytes (local header, then
+    compressed data) are in the file it was read from (`Archive`) or written to."""
+
+    name: str
+    crc: int
+    compress_size: int
+    file_size: int
+    offset: int
+
+    def encoded(self) -> tuple[bytes, int]:
+        """The name's bytes and the flag bits (zipfile's `_encodeFilenameFlags`)."""
+        try:
+            return self.name.encode("ascii"), 0
+        except UnicodeEncodeError:
+            return self.name.encode("utf-8"), UTF8_NAME
+
+    @property
+    def span(self) -> int:
+        """Bytes of the local header and the data."""
+        return LOCAL.size + len(self.encoded()[0]) + self.compress_size
+
+
+def _dos(date_time: Sequence[int]) -> tuple[int, int]:
+    """(time, date) as a zip entry holds them."""
+    year, month, day, hour, minute, second = date_time
+    return hour << 11 | minute << 5 | second // 2, (year - 1980) << 9 | month << 5 | day
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """What every entry of a zip shares: its date, Unix mode and deflate level."""
+
+    date_time: tuple[int, int, int, int, int, int]
+    mode: int
+    level: int = zlib.Z_DEFAULT_COMPRESSION
+
+    def local_header(self, entry: Entry) -> bytes:
+        name, flags = entry.encoded()
+        time, date = _dos(self.date_time)
+        sizes = (entry.crc, entry.compress_size, entry.file_size)
+        return (
+            LOCAL.pack(b"PK\003\004", VERSION, 0, flags, DEFLATED, time, date, *sizes, len(name), 0)
+            + name
+        )
+
+    def central_record(self, entry: Entry) -> bytes:
+        name, flags = entry.encoded()
+        time, date = _dos(self.date_time)
+        offset, extra, version = entry.offset, b"", VERSION
+        if offset > LIMIT:  # zipfile: a zip64 extra field with the offset
+            offset, extra, version = 0xFFFFFFFF, struct.pack("<HHQ", 1, 8, offset), ZIP64_VERSION
+        return (
+            CENTRAL.pack(
+                b"PK\001\002",
+                version,
+                CREATE_SYSTEM,
+                version,
+                0,
+                flags,
+                DEFLATED,
+                time,
+                date,
+                entry.crc,
+                entry.compress_size,
+                entry.file_size,
+                len(name),
+                len(extra),
+                0,
+                0,
+                0,
+                self.mode << 16,
+                offset,
+            )
+            + name
+            + extra
+        )
+
+
+class Writer:
+    """A zip written entry by entry into a seekable binary file (`add`, `copy`), finished by
+    `close` (the central directory); what zipfile writes for the same entries."""
+
+    def __init__(self, file: IO[bytes], layout: Layout) -> None:
+        self._file = file
+        self._layout = layout
+        self._entries: list[Entry] = []
+        self._end = file.tell()
+
+    def add(self, name: str, chunks: Iterable[bytes]) -> None:
+        """A new entry, deflated as its chunks come."""
+        header_at = self._end
+        blank = Entry(name, 0, 0, 0, header_at)
+        self._file.write(self._layout.local_header(blank))
+        deflate = zlib.compressobj(self._layout.level, zlib.DEFLATED, -15)
+        crc = size = packed = 0
+        for chunk in chunks:
+            size += len(chunk)
+            crc = zlib.crc32(chunk, crc)
+            data = deflate.compress(chunk)
+            packed += len(data)
+            self._file.write(data)
+        data = deflate.flush()
+        packed += len(data)
+        self._file.write(data)
+        if size > LIMIT or packed > LIMIT:  # zipfile refuses these too (no zip64 asked)
+            raise RuntimeError(f"{name}: too large for a zip entry without zip64")
+        entry = Entry(name, crc, packed, size, header_at)
+        self._end = self._file.tell()
+        self._file.seek(header_at)
+        self._file.write(self._layout.local_header(entry))
+        self._file.seek(self._end)
+        self._entries.append(entry)
+
+    def copy(self, entry: Entry, raw: bytes) -> None:
+        """An entry of an `Archive` (one of its `entries`), its bytes as `Archive.read` gave them:
+        local header and compressed data as they are."""
+        if len(raw) != entry.span:
+            raise ValueError(f"{entry.name}: {len(raw)} bytes, not the entry's {entry.span}")
+        self._file.write(raw)
+        self._entries.append(
+            Entry(entry.name, entry.crc, entry.compress_size, entry.file_size, self._end)
+        )
+        self._end += entry.span
+
+    def close(self) -> None:
+        """The central directory and the end records (zip64 ones where zipfile writes them)."""
+        start = self._end
+        self._file.write(b"".join(self._layout.central_record(e) for e in self._entries))
+        end = self._file.tell()
+        count, size, offset = len(self._entries), end - start, start
+        if count > COUNT_LIMIT or offset > LIMIT or size > LIMIT:
+            self._file.write(
+                END64.pack(b"PK\006\006", 44, 45, 45, 0, 0, count, count, size, offset)
+            )
+            self._file.write(END64_LOCATOR.pack(b"PK\006\007", 0, end, 1))
+            count, size, offset = min(count, 0xFFFF), min(size, 0xFFFFFFFF), min(offset, 0xFFFFFFFF)
+        self._file.write(END.pack(b"PK\005\006", 0, 0, count, count, size, offset, 0))
+        self._file.flush()
+
+
+class Archive:
+    """An earlier zip, open for `Writer.copy`: its entries that `layout` would write as they
+    are (same date, mode, method, no extra field), by name."""
+
+    def __init__(self, file: IO[bytes], entries: dict[str, Entry]) -> None:
+        self._file = file
+        self.entries = entries
+
+    @classmethod
+    def open(cls, path: Path, layout: Layout) -> Archive | None:
+        """The zip at `path`, or None when it cannot be read as one."""
+        try:
+            file = path.open("rb")
+        except OSError:
+            return None
+        try:
+            with zipfile.ZipFile(file) as archive:
+                infos = archive.infolist()
+            entries = {}
+            for info in infos:
+                entry = _entry(info, layout)
+                if entry is not None and _local_header(file, entry) == layout.local_header(entry):
+                    entries[entry.name] = entry
+        except (OSError, zipfile.BadZipFile, struct.error, ValueError):
+            file.close()
+            return None
+        return cls(file, entries)
+
+    def read(self, entry: Entry) -> bytes:
+        """The entry's local header and compressed data."""
+        self._file.seek(entry.offset)
+        data = self._file.read(entry.span)
+        if len(data) != entry.span:
+            raise OSError(f"{entry.name}: the earlier zip ends early")
+        return data
+
+    def inflated(self, entry: Entry) -> bytes:
+        """The entry's content; ValueError (or zlib.error) when it is not what the central
+        directory says (size, CRC)."""
+        raw = self.read(entry)
+        data = zlib.decompress(raw[entry.span - entry.compress_size :], -15)
+        if len(data) != entry.file_size or zlib.crc32(data) != entry.crc:
+            raise ValueError(f"{entry.name}: not the content the zip lists")
+        return data
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _entry(info: zipfile.ZipInfo, layout: Layout) -> Entry | None:
+    """The entry as `Writer` would have written it, or None when it was written otherwise."""
+    entry = Entry(info.filename, info.CRC, info.compress_size, info.file_size, info.header_offset)
+    written_so = (
+        info.compress_type == DEFLATED
+        and info.date_time == layout.date_time
+        and info.external_attr == layout.mode << 16
+        and info.flag_bits == entry.encoded()[1]
+        and not info.extra
+        and not info.comment
+        and info.create_system == CREATE_SYSTEM
+        and info.internal_attr == 0
+        and max(info.compress_size, info.file_size) <= LIMIT
+    )
+    return entry if written_so else None
+
+
+def _local_header(file: IO[bytes], entry: Entry) -> bytes:
+    size = LOCAL.size + len(entry.encoded()[0])
+    file.seek(entry.offset)
+    return file.read(size)

@@ -1,0 +1,174 @@
+"""zips.Writer writes the bytes zipfile writes for the same entries, and an entry copied from an
+earlier zip (zips.Archive) gives the zip that writing it again gives: the SCORM packages of a
+rebuild are byte for byte a cold build's."""
+
+from __future__ import annotations
+
+import io
+import random
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course import zips
+
+DATE = (1980, 1, 1, 0, 0, 0)
+LAYOUT = zips.Layout(DATE, 0o644)
+
+Entries = list[tuple[str, list[bytes]]]
+
+names = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), min_size=1, max_size=12
+)
+chunks = st.lists(st.binary(max_size=300) | st.just(b"abc" * 200), max_size=4)
+entries = st.lists(st.tuples(names, chunks), min_size=1, max_size=6, unique_by=lambda e: e[0])
+
+
+def with_zipfile(items: Entries, date: tuple[int, ...] = DATE) -> bytes:
+    """What zipfile writes: the SCORM packages' entries as scorm.py wrote them before zips.py."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, parts in items:
+            info = zipfile.ZipInfo(name, date_time=date)  # type: ignore[arg-type]
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with archive.open(info, "w") as entry:
+                for part in parts:
+                    entry.write(part)
+    return out.getvalue()
+
+
+def with_writer(items: Entries) -> bytes:
+    out = io.BytesIO()
+    writer = zips.Writer(out, LAYOUT)
+    for name, parts in items:
+        writer.add(name, parts)
+    writer.close()
+    return out.getvalue()
+
+
+def copying(earlier: Path, items: Entries, copied: Sequence[str]) -> bytes:
+    """`items` written with the entries `copied` taken from the zip at `earlier`."""
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    out = io.BytesIO()
+    writer = zips.Writer(out, LAYOUT)
+    with archive:
+        for name, parts in items:
+            if name in copied:
+                entry = archive.entries[name]
+                writer.copy(entry, archive.read(entry))
+            else:
+                writer.add(name, parts)
+    writer.close()
+    return out.getvalue()
+
+
+@settings(max_examples=60, deadline=None)
+@given(entries)
+def test_the_writer_writes_what_zipfile_writes(items: Entries) -> None:
+    assert with_writer(items) == with_zipfile(items)
+
+
+@settings(max_examples=40, deadline=None)
+@given(entries, entries, st.data())
+def test_entries_copied_from_an_earlier_zip_give_the_zip_written_anew(
+    tmp_path_factory: pytest.TempPathFactory, old: Entries, new: Entries, data: st.DataObject
+) -> None:
+    """Any entries of the new zip that the old one has with the same name and content, copied
+    compressed, in any position: the same bytes as writing every entry."""
+    earlier = tmp_path_factory.mktemp("zips") / "earlier.zip"
+    items = new + [entry for entry in old if entry[0] not in {name for name, _ in new}]
+    items = data.draw(st.permutations(items))
+    earlier.write_bytes(with_writer(old))
+    same = [name for name, parts in items if (name, parts) in old]
+    copied = data.draw(st.lists(st.sampled_from(same), unique=True) if same else st.just([]))
+    assert copying(earlier, items, copied) == with_zipfile(items)
+
+
+def test_past_the_zip64_limits_the_writer_writes_what_zipfile_writes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Offsets past 4 GB and more than 65,535 entries need zip64 records: with both limits
+    lowered, the writer's records are zipfile's, and a copied entry keeps its place."""
+    for module, name, value in (
+        (zips, "LIMIT", 300),
+        (zipfile, "ZIP64_LIMIT", 300),
+        (zips, "COUNT_LIMIT", 3),
+        (zipfile, "ZIP_FILECOUNT_LIMIT", 3),
+    ):
+        monkeypatch.setattr(module, name, value)
+    items: Entries = [(f"f{n}.txt", [bytes(range(n, n + 120))]) for n in range(6)]
+    made = with_writer(items)
+    assert made == with_zipfile(items)
+    assert b"PK\x06\x06" in made  # the zip64 end record
+    earlier = tmp_path / "earlier.zip"
+    earlier.write_bytes(made)
+    # entries whose offset needed a zip64 field are not offered: written again instead
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive:
+        assert "f0.txt" in archive.entries
+        assert "f5.txt" not in archive.entries
+
+
+def test_an_entry_written_otherwise_is_not_offered(tmp_path: Path) -> None:
+    """Another date, another mode: copying the entry would give other bytes than writing it."""
+    items: Entries = [("a.txt", [b"a" * 50]), ("b.txt", [b"b" * 50])]
+    earlier = tmp_path / "earlier.zip"
+    earlier.write_bytes(with_zipfile(items, (2020, 5, 17, 10, 0, 0)))
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive:
+        assert archive.entries == {}
+    earlier.write_bytes(with_writer(items))
+    archive = zips.Archive.open(earlier, zips.Layout(DATE, 0o600))
+    assert archive is not None
+    with archive:
+        assert archive.entries == {}
+
+
+def test_a_damaged_header_or_file_is_not_used(tmp_path: Path) -> None:
+    items: Entries = [("a.txt", [b"a" * 50]), ("b.txt", [b"b" * 50])]
+    made = bytearray(with_writer(items))
+    earlier = tmp_path / "earlier.zip"
+    made[14] ^= 0xFF  # a.txt's local header: its CRC no longer the central directory's
+    earlier.write_bytes(made)
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive:
+        assert set(archive.entries) == {"b.txt"}
+    earlier.write_bytes(b"not a zip")
+    assert zips.Archive.open(earlier, LAYOUT) is None
+    assert zips.Archive.open(tmp_path / "missing.zip", LAYOUT) is None
+
+
+def test_a_copy_of_the_wrong_length_is_refused() -> None:
+    writer = zips.Writer(io.BytesIO(), LAYOUT)
+    entry = zips.Entry("a.txt", 0, 10, 10, 0)
+    with pytest.raises(ValueError, match="not the entry's"):
+        writer.copy(entry, b"short")
+
+
+def test_an_entry_read_back_is_its_content_or_an_error(tmp_path: Path) -> None:
+    """`inflated` gives an entry's content; a changed byte of its data (here in a stored block:
+    it still inflates) is refused, not returned."""
+    content = random.Random(1).randbytes(500)  # incompressible: deflate stores it as it is
+    earlier = tmp_path / "earlier.zip"
+    made = bytearray(with_writer([("a.bin", [content])]))
+    earlier.write_bytes(made)
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive:
+        assert archive.inflated(archive.entries["a.bin"]) == content
+    at = made.index(content[200:220])
+    made[at] ^= 0xFF
+    earlier.write_bytes(made)
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive, pytest.raises(ValueError, match="not the content"):
+        archive.inflated(archive.entries["a.bin"])
