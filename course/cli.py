@@ -265,9 +265,7 @@ def build_command(
     # and a report file are always built.
     replayable = not (draft or no_decks or report_file is not None)
     last = outputs.LastBuild.of(lessons, [*settings, rename_decks, frozen], replayable)
-    if last is not None and (lines := last.replay()) is not None:
-        for err, text in lines:
-            click.echo(text, err=err)
+    if last is not None and _replayed(last):
         return
     say = Transcript()
     with _loading(fresh="course.pipeline" not in sys.modules):
@@ -275,15 +273,9 @@ def build_command(
         site = not (no_site and no_scorm)  # decks only: no site strings to render
         prepare = partial(_import_build, lessons if site else None)
         library, _ = _load_checked(
-            lessons,
-            langs,
-            strict,
-            frozen=frozen,
-            give_ids=True,
-            echo=say,
-            site=site,
+            lessons, langs, strict, frozen=frozen, give_ids=True, echo=say, site=site,
             prepare=prepare,
-        )
+        )  # fmt: skip
         from . import pipeline
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(
@@ -296,6 +288,15 @@ def build_command(
     _report(result, report_file, say)
     if last is not None:
         _remember(last, library, result, options, strict, say.lines)
+
+
+
+def _replayed(last: LastBuild) -> bool:
+    """Print what the last build printed, if this build is its replay (`LastBuild.replay`)."""
+    lines = last.replay()
+    for err, text in lines or ():
+        click.echo(text, err=err)
+    return lines is not None
 
 
 def _remember(

@@ -59,6 +59,28 @@ class BuildResult:
     plans: tuple[Decided, ...] = ()
     """Each language's deck plan, without its notes: what `settled` decides again."""
 
+    @classmethod
+    def of(
+        cls,
+        library: Library,
+        results: Sequence[LanguageResult],
+        site_dir: Path | None,
+        plans: Sequence[Decided],
+        record: outputs.Record,
+    ) -> BuildResult:
+        """What a build that made `record`'s outputs from `plans` gives."""
+        rendered = [Path(t) for t in record.written if Path(t) not in record.skipped]
+        return cls(
+            tuple(results),
+            site_dir,
+            library.warnings,
+            tuple(p.outcome.report for p in plans),
+            tuple(w for p in plans for w in p.outcome.warnings),
+            tuple(rendered),
+            tuple(record.skipped),
+            tuple(plans),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Output:
@@ -302,17 +324,7 @@ def build(
     finally:
         for output in made:
             output.discard()
-    rendered = [Path(t) for t in record.written if Path(t) not in record.skipped]
-    return BuildResult(
-        tuple(results),
-        site_dir,
-        library.warnings,
-        tuple(p.outcome.report for p in plans),
-        tuple(w for p in plans for w in p.outcome.warnings),
-        tuple(rendered),
-        tuple(record.skipped),
-        tuple(plans),
-    )
+    return BuildResult.of(library, results, site_dir, plans, record)
 
 
 def _render_shared(
@@ -628,24 +640,8 @@ def _render_site(
     def render() -> Path:
         from . import site  # the site's template engine loads only when asked for
 
-        def reuse(course: Course, deck: str | None, folder: Path) -> bool:
-            """A language whose folder the current site holds as the last build wrote it, from
-            the same inputs, is linked into the new site, not rendered."""
-            target = site_dir / course.lang
-            shown = [*site.language_inputs(library, course), f"deck={deck}"]
-            inputs = outputs.language_inputs(library, course, changes.get(course.lang), shown)
-            record.part(target, inputs)
-            if record.unchanged(target, inputs) and _link_tree(target, folder):
-                record.keep_pieces(target)
-                return True
-            return False
-
-        def earlier(course: Course, folder: Path) -> EarlierFolder:
-            """A language rendered again takes what it can from its folder of the current
-            site (`site.Earlier`)."""
-            source = site_dir / course.lang
-            return EarlierFolder(record.pieces_of(source), source, folder)
-
+        reuse = partial(_reuse_language, library, changes, site_dir, record)
+        earlier = partial(_earlier_folder, site_dir, record)
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}.tmp-"))
         try:
@@ -661,6 +657,39 @@ def _render_site(
         return tmp
 
     return _output(site_dir, inputs, record, made, render)
+
+
+
+def _reuse_language(
+    library: Library,
+    changes: dict[str, updates.ReleaseNotes],
+    site_dir: Path,
+    record: outputs.Record,
+    course: Course,
+    deck: str | None,
+    folder: Path,
+) -> bool:
+    """A language whose folder the current site holds as the last build wrote it, from the same
+    inputs, is linked into the new site's `folder`, not rendered (`site.write_site`'s reuse)."""
+    from . import site
+
+    target = site_dir / course.lang
+    shown = [*site.language_inputs(library, course), f"deck={deck}"]
+    inputs = outputs.language_inputs(library, course, changes.get(course.lang), shown)
+    record.part(target, inputs)
+    if record.unchanged(target, inputs) and _link_tree(target, folder):
+        record.keep_pieces(target)
+        return True
+    return False
+
+
+def _earlier_folder(
+    site_dir: Path, record: outputs.Record, course: Course, folder: Path
+) -> EarlierFolder:
+    """A language rendered again takes what it can from its folder of the current site
+    (`site.Earlier`)."""
+    source = site_dir / course.lang
+    return EarlierFolder(record.pieces_of(source), source, folder)
 
 
 def _copy_downloads(

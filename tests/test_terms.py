@@ -3,10 +3,11 @@
 Greek uses «μάθημα» for a lesson, so the course is «πρόγραμμα» (as the Greek lessons and their
 course description call it): a message about the course must not say «μάθημα», or a learner
 reads "this lesson" where the course is meant (importing progress, resetting it). A retired card
-stays in the learner's collection until they delete it: Latvian calls it «novecojusi»
-(obsolete), never «izņemta», which reads as "removed". Each row below names the English word
-whose messages it checks (by key, in the English catalogue), the stems the language's message
-must hold (one of them) and those it must not.
+stays in the learner's collection until they delete it: Latvian calls it «izņemta no kursa»
+(taken out of the course), never bare «izņemta», which reads as "removed" from the collection,
+nor «novecojusi» (out of date), which beside "updated cards" reads as cards behind the course.
+Each row below names the English word whose messages it checks (by key, in the English
+catalogue), the stems the language's message must hold (one of them) and those it must not.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ GUIDE = "templates/updates/guide-{lang}.md"
 TERMS = [
     ("el", "course", "lesson", (), ("μαθημ",)),
     ("el", "lesson", "course", ("μαθημ",), ()),
-    ("lv", "retired", "", ("novecoj",), ("izņem",)),
+    ("lv", "retired", "", ("izņemt",), ("novecoj",)),
     ("pl", "retired", "", ("wycof",), ()),
 ]
 
@@ -66,7 +67,13 @@ def test_one_word_for_one_thing(
         assert not any(plain(stem) in text for stem in never), f"{lang} {key}: {native[key]}"
 
 
-def test_the_latvian_guide_calls_a_retired_card_obsolete() -> None:
+def test_latvian_says_a_retired_card_is_taken_out_of_the_course() -> None:
+    """Every retired-card message, and the guide's retired-card heading, says from what: «no
+    kursa»."""
     guide = plain(files("course").joinpath(GUIDE.format(lang="lv")).read_text("utf-8"))
-    assert plain("izņem") not in guide
-    assert "novecojus" in guide
+    assert "novecoj" not in guide
+    assert plain("## No kursa izņemtās kartītes") in guide
+    lv = messages("lv")
+    for key in ("retired_notice", "changes_retired"):
+        assert plain("izņemt") in plain(lv[key]), lv[key]
+        assert "no kursa" in plain(lv[key]), lv[key]
