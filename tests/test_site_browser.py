@@ -290,7 +290,7 @@ def test_an_import_with_bad_entries_keeps_the_good_ones(
         page.wait_for("() => document.querySelector('[data-tools-status]').textContent !== ''")
         assert page.text("[data-tools-status]") == (
             "Εισήχθη η πρόοδος 1 κάρτας. 2 εγγραφές δεν ήταν έγκυρες και παραλείφθηκαν."
-            " 1 εγγραφή αφορά κάρτα που δεν υπάρχει σε αυτό το πρόγραμμα."
+            " 1 εγγραφή αφορά κάρτα που δεν υπάρχει σε αυτό το εκπαιδευτικό πρόγραμμα."
         )
         assert sorted(stored(page)["items"]) == ["el-empathy"]
         # the imported card is due: it comes first, and the keyboard works on it
