@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -34,8 +35,9 @@ def cores() -> int:
 
 
 def available() -> bool:
-    """Whether `share` forks: `os.fork` exists and there is a second core."""
-    return hasattr(os, "fork") and cores() >= 2
+    """Whether `share` forks: `os.fork` exists, there is a second core and no other thread (a
+    fork copies only this one: a lock another thread holds would stay held in the child)."""
+    return hasattr(os, "fork") and cores() >= 2 and threading.active_count() == 1
 
 
 def share(

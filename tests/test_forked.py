@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -329,3 +330,28 @@ def test_problems_found_by_the_child_are_reported_as_path_and_line(
     places = [(str(p.loc.path), p.message) for p in caught.value.problems]
     assert [path for path, _ in places] == [str(p.relative_to(bundled)) for p in broken]
     assert all(p.loc.line > 1 for p in caught.value.problems)
+
+
+# -- what the process around the child may be doing --------------------------------------------
+
+
+def test_a_process_with_other_threads_runs_the_calls_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork copies one thread: a lock another thread holds stays held in the child (a hang),
+    and Python 3.12 warns. A build run from a program with threads (an editor's plugin, a test
+    runner) takes its calls here."""
+
+    def no_fork() -> int:
+        raise AssertionError("forked while another thread runs")
+
+    monkeypatch.setattr(forked.os, "fork", no_fork)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not forked.available()
+        results = forked.share([partial(pid_and, n) for n in range(4)])
+    finally:
+        stop.set()
+        other.join()
+    assert results == [(os.getpid(), n) for n in range(4)]
+
