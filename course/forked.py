@@ -10,8 +10,10 @@ of the child survives it. Without `os.fork` or a second core, the calls run here
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -55,6 +57,7 @@ def share(
     os.write(tokens_out, bytes(range(len(calls))))
     os.close(tokens_out)  # once the tokens are taken, a read gives b"": no call left
     results_in, results_out = os.pipe()
+    _flush()  # what is buffered is printed here once, not again by the child
     pid = os.fork()
     if pid == 0:
         os.close(results_in)
@@ -116,7 +119,15 @@ def _child(calls: Sequence[Callable[[], T]], tokens: int, results: int) -> None:
             out.write(data)
         code = 0
     finally:
+        _flush()  # what the calls printed (os._exit flushes nothing)
         os._exit(code)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            if stream is not None:
+                stream.flush()
 
 
 def _sendable(exc: object) -> bool:

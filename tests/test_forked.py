@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -354,4 +356,39 @@ def test_a_process_with_other_threads_runs_the_calls_here(monkeypatch: pytest.Mo
         stop.set()
         other.join()
     assert results == [(os.getpid(), n) for n in range(4)]
+
+
+PRINTING = """
+import sys, time
+from functools import partial
+from course import forked
+forked.cores = lambda: 2
+def say(n):
+    time.sleep(0.01)
+    print(f"call {n}")
+    return n
+print("before")
+forked.share([partial(say, n) for n in range(8)])
+print("after")
+"""
+
+
+def test_what_the_calls_print_is_printed_once(tmp_path: Path) -> None:
+    """Standard output into a pipe (a CI log, `| tee`) is buffered: what this process printed
+    before the fork is not printed again by the child, and what the child's calls print is not
+    lost when it ends."""
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    done = subprocess.run(
+        [sys.executable, "-c", PRINTING],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert sorted(lines) == sorted(["before", "after", *(f"call {n}" for n in range(8))])
+    assert lines[0] == "before"
+    assert lines[-1] == "after"
 
