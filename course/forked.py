@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 import sys
 import threading
 import traceback
@@ -67,9 +68,13 @@ def share(
         if meanwhile is not None:
             meanwhile()
         mine = _take(calls, tokens_in)
-    except BaseException:  # this process's own error (or Ctrl-C) wins over the child's
+    except Exception:  # this process's own error wins over the child's
         os.close(tokens_in)
         _join(pid, results_in, check=False)
+        raise
+    except BaseException:  # Ctrl-C: the child stops too, before the build discards its files
+        os.close(tokens_in)
+        _stop(pid, results_in)
         raise
     os.close(tokens_in)
     theirs = _join(pid, results_in)
@@ -147,8 +152,12 @@ def _text(exc: BaseException) -> str:
 def _join(pid: int, results: int, check: bool = True) -> dict[int, Outcome]:
     """What the child sent, once it ended (without `check`: nothing, whatever it sent; the
     child is waited for all the same)."""
-    with os.fdopen(results, "rb") as pipe:
-        data = pipe.read()
+    try:
+        with os.fdopen(results, "rb") as pipe:
+            data = pipe.read()
+    except BaseException:  # Ctrl-C while waiting: the child stops too
+        _stop(pid)
+        raise
     os.waitpid(pid, 0)
     if not check:
         return {}
@@ -160,3 +169,13 @@ def _join(pid: int, results: int, check: bool = True) -> dict[int, Outcome]:
     if -1 in done:
         raise done[-1][1]
     return done
+
+
+def _stop(pid: int, results: int | None = None) -> None:
+    """End the child now and wait for it: nothing it writes after this (into temporary files
+    the build discards) is left behind."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    if results is not None:
+        os.close(results)
+    os.waitpid(pid, 0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -392,3 +393,44 @@ def test_what_the_calls_print_is_printed_once(tmp_path: Path) -> None:
     assert lines[0] == "before"
     assert lines[-1] == "after"
 
+
+def slow_in_child(parent: int, late: Path, n: int) -> int:
+    if os.getpid() != parent:
+        time.sleep(1.0)
+        late.write_text(str(n))  # as a write into a temporary file the build has discarded
+    return n
+
+
+def test_an_interrupt_while_waiting_for_the_child_stops_and_reaps_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (or a SIGINT sent to this process only) while this process waits for the child:
+    the child is stopped before the build discards its temporary files, so none is written
+    again after the build has ended, and no child is left behind."""
+    children: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        children.append(pid)
+        return pid
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(forked.os, "fork", fork)
+    late = tmp_path / "late"
+    calls = [partial(slow_in_child, os.getpid(), late, n) for n in range(2)]
+    before = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            forked.share(calls, lambda: time.sleep(0.05))  # the child takes the first call
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
+    (child,) = children
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)
+    time.sleep(1.2)
+    assert not late.exists()
