@@ -410,8 +410,9 @@ def load_lesson(
 ) -> Lesson | None:
     """Parse one lesson file (or its `data`, already read) and render it (render.py): the lesson
     holds strings, its tokens end here. Problems go to `report`."""
-    text = read_text(path, report) if data is None else decode_text(path, data, report)
-    if text is None:
+    data = read_bytes(path, report) if data is None else data
+    text = None if data is None else decode_text(path, data, report)
+    if text is None or data is None:
         return None
     env: dict[str, Any] = {}
     tokens = parser().parse(text, env)
@@ -448,6 +449,7 @@ def load_lesson(
         tags=front.tags,
         description=front.description,
         translated_from=front.translated_from,
+        digest=hashlib.sha256(data).hexdigest(),
     )
 
 

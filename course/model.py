@@ -267,6 +267,9 @@ class Lesson:
     description: str = ""
     translated_from: str | None = None
     """Front matter `translated_from`: the language of the lesson (same id) this one translates."""
+    digest: str = ""
+    """sha256 of the bytes parsed (hex): what the outputs' inputs hash holds (outputs.py), not
+    the file as it is later (saved again while a build runs)."""
 
     def site_text(self) -> SiteText:
         """The lesson's site strings (page body, search records, each card's sides), loaded

@@ -89,7 +89,7 @@ def _course_inputs(library: Library, course: Course) -> str:
     parts = [library.id, library.title, course.id, course.lang, course.title, course.description]
     parts += [str(course.mastery_score), str(course.root)]
     for lesson in course.lessons:
-        parts += [str(lesson.path), _file_digest(lesson.path)]
+        parts += [str(lesson.path), lesson.digest or _file_digest(lesson.path)]
         parts += [m.name for m in lesson.media]
     return _hash(parts)
 

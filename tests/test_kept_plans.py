@@ -371,3 +371,24 @@ def test_a_note_changed_under_the_same_mod_time_renders_its_deck(
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cold-cache"))
     pipeline.build(load_library(sample), tmp_path / "cold", None, pipeline.BuildOptions(draft=True))
     assert (tmp_path / "cold" / deck.name).read_bytes() == written
+
+
+def test_a_lesson_saved_while_a_build_runs_is_built_by_the_next_build(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An author saves a lesson after the build read it (an editor's autosave during a build):
+    that build's deck and kept plan are the lesson as it was read, and must be recorded so; the
+    next build decides and writes the lesson as saved, not the last build's as up to date."""
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    decks = tmp_path / "out" / "decks"
+    pipeline.build(load_library(sample), decks, None)
+    pipeline.build(load_library(sample), decks, None)  # every outcome kept
+    library = load_library(sample)  # the build reads the lessons...
+    edit(sample.parent, "pl", "01-traits.md", "Bo to z nim", "Bo właśnie z nim")  # ...then a save
+    pipeline.build(library, decks, None)
+    deck = next(decks.glob("*-pl.apkg")).resolve()
+    result = pipeline.build(load_library(sample), decks, None)
+    (pl,) = [plan for plan in result.plans if plan.course.lang == "pl"]
+    assert pl.deck is not None  # decided again, not kept
+    assert pl.outcome.report.release
+    assert deck in result.rendered
