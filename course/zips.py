@@ -204,8 +204,8 @@ class Archive:
                 entry = _entry(info, layout)
                 if entry is not None and _local_header(file, entry) == layout.local_header(entry):
                     entries[entry.name] = entry
-        except (OSError, zipfile.BadZipFile, struct.error, ValueError):
-            file.close()
+        except (OSError, zipfile.BadZipFile, struct.error, ValueError, NotImplementedError):
+            file.close()  # (NotImplementedError: zipfile's "zip file version" of a damaged one)
             return None
         return cls(file, entries)
 

@@ -172,3 +172,15 @@ def test_an_entry_read_back_is_its_content_or_an_error(tmp_path: Path) -> None:
     assert archive is not None
     with archive, pytest.raises(ValueError, match="not the content"):
         archive.inflated(archive.entries["a.bin"])
+
+
+def test_an_earlier_zip_zipfile_cannot_read_is_not_used(tmp_path: Path) -> None:
+    """A byte of the central directory damaged (same size: the record still takes the zip for
+    the last build's) so that zipfile refuses the zip as of a later version: no entry is taken
+    from it, and the build is not stopped by a traceback."""
+    made = bytearray(with_writer([("a.txt", [b"a" * 50])]))
+    central = made.index(b"PK\001\002")
+    made[central + 6] = 200  # the version needed to extract: 20.0
+    earlier = tmp_path / "earlier.zip"
+    earlier.write_bytes(made)
+    assert zips.Archive.open(earlier, LAYOUT) is None
