@@ -40,7 +40,12 @@ def cores() -> int:
 def available() -> bool:
     """Whether `share` forks: `os.fork` exists, there is a second core and no other thread (a
     fork copies only this one: a lock another thread holds would stay held in the child)."""
-    return hasattr(os, "fork") and cores() >= 2 and threading.active_count() == 1
+    return hasattr(os, "fork") and cores() >= 2 and alone()
+
+
+def alone() -> bool:
+    """No other thread runs in this process (one a library started counts: Playwright's)."""
+    return threading.active_count() == 1
 
 
 def share(

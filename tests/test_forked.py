@@ -21,10 +21,15 @@ import pytest
 from course import forked, pipeline, scorm, site
 from course.model import CourseError, Problem, SourceLoc
 
+ALONE = forked.alone
+
 
 @pytest.fixture(autouse=True)
 def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two cores, and no other thread as in the command line's process (in this one, the
+    browser tests' Playwright leaves a thread that waits for its driver)."""
     monkeypatch.setattr(forked, "cores", lambda: 2)
+    monkeypatch.setattr(forked, "alone", lambda: True)
 
 
 def pid_and(value: int) -> tuple[int, int]:
@@ -347,6 +352,7 @@ def test_a_process_with_other_threads_runs_the_calls_here(monkeypatch: pytest.Mo
         raise AssertionError("forked while another thread runs")
 
     monkeypatch.setattr(forked.os, "fork", no_fork)
+    monkeypatch.setattr(forked, "alone", ALONE)
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()

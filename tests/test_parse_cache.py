@@ -123,6 +123,7 @@ def test_a_forked_share_gives_the_serial_library_and_outputs(
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache") if cached else "")
     monkeypatch.setattr(lessons, "_cores", lambda: 2)
     monkeypatch.setattr(forked, "cores", lambda: 2)
+    monkeypatch.setattr(forked, "alone", lambda: True)  # (the browser tests leave a thread)
     children: list[int] = []
     real_fork = forked.os.fork
 
