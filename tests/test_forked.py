@@ -440,3 +440,21 @@ def test_an_interrupt_while_waiting_for_the_child_stops_and_reaps_it(
         os.waitpid(child, os.WNOHANG)
     time.sleep(1.2)
     assert not late.exists()
+
+
+def interrupted_late() -> None:
+    time.sleep(0.05)  # the child has taken a slow call
+    raise KeyboardInterrupt
+
+
+def test_an_interrupt_here_stops_the_child_instead_of_waiting_for_its_calls(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C while this process works: the child's calls do not run on to the end (writing
+    into temporary files the build discards) before the interrupt is raised."""
+    late = tmp_path / "late"
+    calls = [partial(slow_in_child, os.getpid(), late, n) for n in range(2)]
+    with pytest.raises(KeyboardInterrupt):
+        forked.share(calls, interrupted_late)
+    time.sleep(1.2)
+    assert not late.exists()
