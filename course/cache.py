@@ -142,26 +142,29 @@ class Store:
             return cls(Path(given) if given else None)
         return cls(lessons.resolve().parent / FOLDER)
 
-    def _entry(self, path: Path, lang: str, kind: str) -> Path | None:
+    def _entry(self, path: Path, lang: str, kind: str, real: Path | None = None) -> Path | None:
         if self.folder is None:
             return None
-        name = hashlib.sha256(f"{path.resolve()}\0{lang}".encode()).hexdigest()[:32]
+        name = hashlib.sha256(f"{real or path.resolve()}\0{lang}".encode()).hexdigest()[:32]
         return self.folder / kind / f"{name}.pickle"
 
     @staticmethod
-    def key(path: Path, lang: str, display: Path, data: bytes) -> bytes:
+    def key(path: Path, lang: str, display: Path, data: bytes, real: Path | None = None) -> bytes:
+        """`real`: `path.resolve()` when the caller has it already (saves the system calls)."""
         digest = hashlib.sha256(tool_digest().encode())
-        for part in (str(path.resolve()), str(display), lang):
+        for part in (str(real or path.resolve()), str(display), lang):
             digest.update(part.encode() + b"\0")
         digest.update(data)
         return digest.hexdigest().encode()
 
-    def get(self, path: Path, lang: str, key: bytes, kind: str = "lessons") -> bytes | None:
+    def get(
+        self, path: Path, lang: str, key: bytes, kind: str = "lessons", real: Path | None = None
+    ) -> bytes | None:
         """The value (`put`'s `data`) stored under `key` for this lesson, or None (miss, stale,
         unreadable, or its checksum does not match: corrupt). The caller checks what it
         unpickles (its type, the other files it was made from). `kind`: what the entry holds
-        (a folder of its own: "lessons" for a lesson's parse and render)."""
-        entry = self._entry(path, lang, kind)
+        (a folder of its own: "lessons" for a lesson's parse and render); `real`: as for `key`."""
+        entry = self._entry(path, lang, kind, real)
         if entry is None:
             return None
         try:

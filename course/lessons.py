@@ -245,14 +245,17 @@ def parse_lessons(
     results: list[Parsed | None] = []
     tasks: dict[int, _Task] = {}
     out = Spill()
+    cwd = Path.cwd().resolve()
     for i, job in enumerate(jobs):
         report = Report()
         data = read_bytes(job.path, report)
         if data is None:
             results.append(Parsed(None, tuple(report.errors), tuple(report.warnings)))
             continue
-        key = store.key(job.path, job.lang, display_path(job.path), data)
-        hit = _cached(store, job, key)
+        real = job.path.resolve()  # once per lesson: display_path, key and get would each resolve
+        display = real.relative_to(cwd) if real.is_relative_to(cwd) else job.path
+        key = store.key(job.path, job.lang, display, data, real)
+        hit = _cached(store, job, key, real)
         results.append(None if hit is None else _attach(hit, out))
         if hit is None:
             tasks[i] = _Task(job, data, key, store)
@@ -262,12 +265,12 @@ def parse_lessons(
     return [result for result in results if result is not None]
 
 
-def _cached(store: cache.Store, job: LessonJob, key: bytes) -> Result | None:
+def _cached(store: cache.Store, job: LessonJob, key: bytes, real: Path) -> Result | None:
     """The stored result; for the decks only, a result rendered for every output serves too
     (its site strings left unread)."""
     kinds = ("lessons",) if job.site else ("lessons", job.kind)
     for kind in kinds:
-        data = store.get(job.path, job.lang, key, kind)
+        data = store.get(job.path, job.lang, key, kind, real)
         if data is None:
             continue
         try:

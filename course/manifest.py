@@ -378,13 +378,73 @@ def wrote(path: Path, data: bytes, written: Manifest) -> str:
     Returns the file's `File.digest`."""
     digest = _digest(path, data)
     _remember(path, digest, written)
+    _store(path, digest, written)
     return digest
+
+
+STORED = "manifests"
+"""The cache folder's subfolder (`cache.Store`) of parsed manifests: the one a build writes is
+the one the next build after an edit reads, and unpickling it takes a quarter of parsing it
+(0.065 against 0.24 s for 33,000 cards)."""
+
+_RECORDS = (Release, NoteTypeEntry, DeckEntry, CardEntry, Manifest)
+_INIT: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls) if f.init) for cls in _RECORDS
+}
+
+
+def _reduce(value: object) -> tuple[type, tuple[object, ...]]:
+    """A record as its constructor's arguments (see `cache._record`)."""
+    return type(value), tuple(getattr(value, name) for name in _INIT[type(value)])
+
+
+def _stored_key(digest: str) -> bytes:
+    from . import cache  # not at import: the replay of a build reads no manifest
+
+    return hashlib.sha256(f"{cache.tool_digest()}\0{digest}".encode()).hexdigest().encode()
+
+
+def _store(path: Path, digest: str, written: Manifest) -> None:
+    """`written`, pickled, for the next build that reads the file `digest` names."""
+    import copyreg
+    import io
+    import pickle
+
+    from . import cache
+
+    store = cache.Store.beside(path.parent.parent)
+    if store.folder is None:
+        return
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, **dict.fromkeys(_RECORDS, _reduce)}
+    pickler.dump(written)
+    store.put(path, "", _stored_key(digest), out.getvalue(), STORED)
+
+
+def _stored(path: Path, digest: str) -> Manifest | None:
+    """The manifest `_store` kept for these bytes, or None."""
+    from . import cache
+
+    store = cache.Store.beside(path.parent.parent)
+    data = store.get(path, "", _stored_key(digest), STORED)
+    if data is None:
+        return None
+    try:
+        value = cache.loads(data)
+    except Exception:  # a corrupt entry: a miss
+        return None
+    return value if isinstance(value, Manifest) else None
 
 
 def _read_lines(path: Path, shown: Path, data: bytes, digest: str) -> Manifest:
     last = _LAST_READ.get(path)
     if last is not None and last[0] == digest:
         return last[1]
+    stored = _stored(path, digest)
+    if stored is not None:
+        _remember(path, digest, stored)
+        return stored
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,18 +284,41 @@ class Record:
         _write(self.file, json.dumps({**data, "facts": self.facts}, sort_keys=True))
 
 
-def _folder_key(lessons: Path, settings: Sequence[object]) -> str | None:
+Seen = dict[str, tuple[tuple[int, int, int, int], str]]
+"""A file's digest by its path in the lessons folder, with the stat it was read under (size,
+inode, mtime, ctime)."""
+
+RACY_NS = 2_000_000_000
+"""A file changed this close to (or after) the first hashing is read again, whatever its stat
+says: file times are coarse, so a write in the same tick can leave the stat as it was (git's
+"racily clean" rule)."""
+
+
+def _folder_key(
+    lessons: Path, settings: Sequence[object], seen: Seen | None = None, since: int = 0
+) -> tuple[str, Seen] | None:
     """Every file under the lessons folder (path and bytes: lessons, images, course files,
-    manifests), the build's options and the working directory; None if a file cannot be read."""
+    manifests), the build's options and the working directory; None if a file cannot be read.
+    `seen`: digests from an earlier call that started at `since` (time.time_ns()): a file whose
+    stat is unchanged and whose last change came well before then is not read again."""
     parts = [str(Path.cwd()), repr(list(settings))]
+    found: Seen = {}
     try:
         for path in sorted(lessons.rglob("*")):
             if path.is_file():
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                parts += [str(path.relative_to(lessons)), digest]
+                info = path.stat()
+                stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+                name = str(path.relative_to(lessons))
+                old = seen.get(name) if seen is not None else None
+                if old is not None and old[0] == stat and max(stat[2:]) < since - RACY_NS:
+                    digest = old[1]
+                else:
+                    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                found[name] = (stat, digest)
+                parts += [name, digest]
     except OSError:
         return None
-    return _hash(parts)
+    return _hash(parts), found
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,16 +332,20 @@ class LastBuild:
     lessons: Path
     settings: tuple[object, ...]
     key: str
+    seen: Seen = field(default_factory=dict, compare=False)
+    since: int = 0
 
     @classmethod
     def of(cls, lessons: Path, settings: Sequence[object], replayable: bool) -> LastBuild | None:
         folder = Store.beside(lessons).folder
         if folder is None or not replayable or not lessons.is_dir():
             return None
-        key = _folder_key(lessons, settings)
-        if key is None:
+        since = time.time_ns()
+        found = _folder_key(lessons, settings)
+        if found is None:
             return None
-        return cls(folder / LAST_BUILD_FILE, lessons.resolve(), tuple(settings), key)
+        key, seen = found
+        return cls(folder / LAST_BUILD_FILE, lessons.resolve(), tuple(settings), key, seen, since)
 
     def _read(self) -> dict[str, object]:
         try:
@@ -353,7 +381,8 @@ class LastBuild:
         release recorded in a manifest, IDs given), `next_lines()` tells what the next build
         would print, or None when it would not be a no-op (then nothing is recorded)."""
         builds = self._read()
-        key = _folder_key(self.lessons, self.settings)
+        found = _folder_key(self.lessons, self.settings, self.seen, self.since)
+        key = None if found is None else found[0]
         shown = lines if key == self.key else next_lines() if key is not None else None
         if shown is None:
             builds.pop(str(self.lessons), None)

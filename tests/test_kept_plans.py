@@ -261,6 +261,7 @@ def test_a_one_edit_rebuild_parses_one_manifest_and_works_out_links_once(
         translations, "_links", lambda lib: worked_out.append(lib) or real_links(lib)
     )
     manifest._LAST_READ.clear()
+    shutil.rmtree(tmp_path / "cache" / manifest.STORED)  # else read unparsed: test_manifest_store
     assert cli(folder, monkeypatch)[0] == 0
     assert [p.parent.name for p in parsed] == ["el"]
     assert len(worked_out) == 1

@@ -1,0 +1,64 @@
+"""The lessons folder's key after a build reuses the digests of files the build left alone, and
+reads again every file that changed, or may have changed unseen (within the racy window)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from course import outputs
+
+
+def _folder(tmp_path: Path) -> Path:
+    lessons = tmp_path / "lessons"
+    (lessons / "el").mkdir(parents=True)
+    for n in range(3):
+        (lessons / "el" / f"{n}.md").write_text(f"lesson {n}\n")
+    return lessons
+
+
+def test_unchanged_files_are_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lessons = _folder(tmp_path)
+    first = outputs._folder_key(lessons, ["x"])
+    assert first is not None
+    key, seen = first
+    reads: list[Path] = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda p: reads.append(p) or real(p))
+    since = time.time_ns() + 10 * outputs.RACY_NS  # every file's change is long before
+    again = outputs._folder_key(lessons, ["x"], seen, since)
+    assert again is not None
+    assert again[0] == key
+    assert reads == []
+
+
+def test_a_file_changed_within_the_window_is_read_again(tmp_path: Path) -> None:
+    """A write in the same clock tick as the first hashing leaves the stat as it was: a stale
+    digest stands in for that here (same stat, other bytes recorded)."""
+    lessons = _folder(tmp_path)
+    since = time.time_ns()
+    first = outputs._folder_key(lessons, ["x"])
+    assert first is not None
+    key, seen = first
+    stale = {name: (stat, "0" * 64) for name, (stat, _digest) in seen.items()}
+    again = outputs._folder_key(lessons, ["x"], stale, since)
+    assert again is not None
+    assert again[0] == key
+
+
+def test_a_changed_size_is_read_again_even_outside_the_window(tmp_path: Path) -> None:
+    lessons = _folder(tmp_path)
+    first = outputs._folder_key(lessons, ["x"])
+    assert first is not None
+    key, seen = first
+    (lessons / "el" / "2.md").write_text("lesson two, longer\n")
+    since = time.time_ns() + 10 * outputs.RACY_NS
+    again = outputs._folder_key(lessons, ["x"], seen, since)
+    fresh = outputs._folder_key(lessons, ["x"])
+    assert again is not None
+    assert fresh is not None
+    assert again[0] == fresh[0] != key
