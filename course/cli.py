@@ -311,7 +311,10 @@ def _remember(
     targets = [p for lang in result.languages for p in (lang.deck, lang.scorm) if p]
     if result.site:
         targets.append(result.site)
-    last.remember(targets, lines, lambda: _next_transcript(library, result, options, strict))
+    built = {lesson.path: lesson.digest for course in library.courses for lesson in course.lessons}
+    last.remember(
+        targets, lines, lambda: _next_transcript(library, result, options, strict), built
+    )
 
 
 def _next_transcript(

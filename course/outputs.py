@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from .cache import Store, tool_digest
@@ -375,13 +376,18 @@ class LastBuild:
         targets: Sequence[Path],
         lines: Sequence[tuple[bool, str]],
         next_lines: Callable[[], Sequence[tuple[bool, str]] | None],
+        built: Mapping[Path, str] = MappingProxyType({}),
     ) -> None:
         """After a successful build: record what the same build, run again, prints. That is
         `lines` when this build left the lessons folder as it found it; when it wrote there (a
         release recorded in a manifest, IDs given), `next_lines()` tells what the next build
-        would print, or None when it would not be a no-op (then nothing is recorded)."""
+        would print, or None when it would not be a no-op (then nothing is recorded). `built`:
+        each lesson file's digest as the build parsed it; a lesson saved since (while the build
+        ran) records nothing, so the next build builds it."""
         builds = self._read()
         found = _folder_key(self.lessons, self.settings, self.seen, self.since)
+        if found is not None and not self._as_built(found[1], built):
+            found = None
         key = None if found is None else found[0]
         shown = lines if key == self.key else next_lines() if key is not None else None
         if shown is None:
@@ -391,6 +397,17 @@ class LastBuild:
             builds[str(self.lessons)] = {"key": key, "outputs": made, "lines": list(shown)}
         text = json.dumps({"format": FORMAT, "builds": builds}, sort_keys=True)
         _write(self.file, text)
+
+    def _as_built(self, seen: Seen, built: Mapping[Path, str]) -> bool:
+        """Whether every lesson file holds the bytes the build parsed (`Lesson.digest`)."""
+        for path, digest in built.items():
+            try:
+                name = str(path.resolve().relative_to(self.lessons))
+            except ValueError:
+                return False
+            if digest and seen.get(name, ((), ""))[1] != digest:
+                return False
+        return True
 
 
 def _write(file: Path, text: str) -> None:

@@ -295,6 +295,39 @@ def test_a_build_that_changed_nothing_is_replayed(
     assert len(builds) == 5
 
 
+def test_a_lesson_saved_while_the_build_runs_is_built_by_the_next_one(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The author saves a lesson after the build read it: the build records no replay for
+    that folder, so the next build is a real one and the saved text reaches the deck."""
+    out = tmp_path / "out"
+    cli_build(sample, out)
+    cli_build(sample, out)  # settled: from now on an unchanged folder is replayed
+    lesson = sample / "lv" / "01-strengths.md"
+    edited = lesson.read_text(encoding="utf-8") + "\nSaved during the build.\n"
+    real = pipeline.build
+
+    def saving(*args: Any, **kwargs: Any) -> pipeline.BuildResult:
+        built = real(*args, **kwargs)
+        lesson.write_text(edited, "utf-8")  # after the lessons were read, before remember
+        return built
+
+    other = sample / "pl" / "01-traits.md"
+    other.write_text(other.read_text(encoding="utf-8") + "\nMore.\n", "utf-8")  # a real build
+    monkeypatch.setattr(pipeline, "build", saving)
+    cli_build(sample, out)
+    monkeypatch.setattr(pipeline, "build", real)
+    found: list[object] = []
+
+    def counting(*args: Any, **kwargs: Any) -> pipeline.BuildResult:
+        found.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "build", counting)
+    cli_build(sample, out)
+    assert found, "the build after a lesson was saved during the last one was replayed"
+
+
 def test_the_build_after_one_that_gave_ids_is_replayed_as_a_real_one_prints(
     sample: Path, tmp_path: Path, builds: list[object]
 ) -> None:
