@@ -49,6 +49,23 @@ def sample(tmp_path: Path) -> Path:
     return target
 
 
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The children `course.forked` forks from now on (their pids), forked as usual."""
+    from course import forked
+
+    children: list[int] = []
+    real_fork = forked.os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        children.append(pid)
+        return pid
+
+    monkeypatch.setattr(forked.os, "fork", fork)
+    return children
+
 @pytest.fixture
 def anki_collection(tmp_path: Path) -> Iterator[Any]:
     """A new, empty collection in Anki's own backend."""

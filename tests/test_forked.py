@@ -116,20 +116,11 @@ def test_a_child_that_dies_is_an_error_not_missing_results() -> None:
 
 @pytest.mark.parametrize("call", [pid_and, fail_first], ids=["done", "failed"])
 def test_the_child_leaves_no_process_behind(
-    monkeypatch: pytest.MonkeyPatch, call: Callable[[int], object]
+    forks: list[int], call: Callable[[int], object]
 ) -> None:
-    children: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        children.append(pid)
-        return pid
-
-    monkeypatch.setattr(forked.os, "fork", fork)
     with contextlib.suppress(ValueError):
         forked.share([partial(call, n) for n in range(10)])
-    (child,) = children
+    (child,) = forks
     with pytest.raises(ChildProcessError):  # reaped: no such child any more
         os.waitpid(child, os.WNOHANG)
 
@@ -165,17 +156,8 @@ def bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_shared_writes_give_the_outputs_of_one_process(
-    bundled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bundled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
 ) -> None:
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(forked.os, "fork", fork)
     build_bundled(bundled)
     assert len(forks) == 2  # the parse and the writes
     shared = tree(bundled)
@@ -301,23 +283,14 @@ def interrupted_in_child(parent: int) -> None:
 
 
 def test_an_error_here_wins_over_the_childs_and_the_child_is_reaped(
-    monkeypatch: pytest.MonkeyPatch,
+    forks: list[int],
 ) -> None:
     """Ctrl-C (or any error) in this process while the child works: that error, not the
     child's, and no child left behind."""
-    children: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        children.append(pid)
-        return pid
-
-    monkeypatch.setattr(forked.os, "fork", fork)
     parent = os.getpid()
     with pytest.raises(KeyboardInterrupt):
         forked.share([partial(interrupted_in_child, parent) for _ in range(10)], interrupted)
-    (child,) = children
+    (child,) = forks
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)
 
@@ -408,23 +381,14 @@ def slow_in_child(parent: int, late: Path, n: int) -> int:
 
 
 def test_an_interrupt_while_waiting_for_the_child_stops_and_reaps_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, forks: list[int]
 ) -> None:
     """Ctrl-C (or a SIGINT sent to this process only) while this process waits for the child:
     the child is stopped before the build discards its temporary files, so none is written
     again after the build has ended, and no child is left behind."""
-    children: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        children.append(pid)
-        return pid
-
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(forked.os, "fork", fork)
     late = tmp_path / "late"
     calls = [partial(slow_in_child, os.getpid(), late, n) for n in range(2)]
     before = signal.signal(signal.SIGALRM, interrupt)
@@ -435,7 +399,7 @@ def test_an_interrupt_while_waiting_for_the_child_stops_and_reaps_it(
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, before)
-    (child,) = children
+    (child,) = forks
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)
     time.sleep(1.2)

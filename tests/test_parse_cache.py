@@ -116,7 +116,7 @@ def test_workers_and_cache_give_the_serial_library_and_outputs(
 
 @pytest.mark.parametrize("cached", [False, True], ids=["uncached", "cache-on"])
 def test_a_forked_share_gives_the_serial_library_and_outputs(
-    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool, forks: list[int]
 ) -> None:
     """A small course (up to POOL_THRESHOLD lessons): a forked child parses a share."""
     serial = serial_uncached(course, monkeypatch)
@@ -124,17 +124,8 @@ def test_a_forked_share_gives_the_serial_library_and_outputs(
     monkeypatch.setattr(lessons, "_cores", lambda: 2)
     monkeypatch.setattr(forked, "cores", lambda: 2)
     monkeypatch.setattr(forked, "alone", lambda: True)  # (the browser tests leave a thread)
-    children: list[int] = []
-    real_fork = forked.os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        children.append(pid)
-        return pid
-
-    monkeypatch.setattr(forked.os, "fork", fork)
     shared = load_library(course)
-    assert len(children) == 1
+    assert len(forks) == 1
     assert fingerprint(shared) == fingerprint(serial)
     if cached:
         assert len(list((tmp_path / "cache").rglob("*.pickle"))) == 15
