@@ -341,6 +341,20 @@ class Session:
         assert not self.errors, f"page errors: {self.errors}"
 
 
+
+def leave_and_check(lms: Session) -> None:
+    """The learner leaves: suspend data kept within SCORM 1.2's limit, LMSFinish called once, no
+    value or commit refused by the runtime (and `close`'s checks)."""
+    suspend = lms.last("cmi.suspend_data")
+    assert suspend
+    assert len(suspend) <= LIMIT
+    lms.leave()
+    assert len(lms.calls("LMSFinish")) == 1
+    refused = [c for c in lms.calls() if c[0] in ("LMSSetValue", "LMSCommit") and c[2] != "true"]
+    assert not refused, refused
+    lms.close()
+
+
 ANSWER_CHECK = """([lesson, wrong]) => {
   const section = document.querySelector(`[data-check="${lesson}"]`);
   const state = JSON.parse(localStorage.getItem(JSON.parse(
@@ -604,14 +618,7 @@ def test_a_split_package_in_the_runtime(playwright_chromium: Any, server: str) -
     assert lms.last("cmi.core.score.raw") == "75"
     assert lms.last("cmi.core.lesson_status") == "failed", "75 < mastery 80, every check taken"
     review_one(lms)
-    suspend = lms.last("cmi.suspend_data")
-    assert suspend
-    assert len(suspend) <= LIMIT
-    lms.leave()
-    assert len(lms.calls("LMSFinish")) == 1
-    refused = [c for c in lms.calls() if c[0] in ("LMSSetValue", "LMSCommit") and c[2] != "true"]
-    assert not refused, refused
-    lms.close()
+    leave_and_check(lms)
 
 
 @pytest.mark.browser
@@ -1022,14 +1029,7 @@ def test_every_package_passes_in_the_runtime(
         assert take_check(lms, lesson) == 100
     assert lms.last("cmi.core.score.raw") == "100"
     assert lms.last("cmi.core.lesson_status") == "passed"
-    suspend = lms.last("cmi.suspend_data")
-    assert suspend
-    assert len(suspend) <= LIMIT
-    lms.leave()
-    assert len(lms.calls("LMSFinish")) == 1
-    refused = [c for c in lms.calls() if c[0] in ("LMSSetValue", "LMSCommit") and c[2] != "true"]
-    assert not refused, refused
-    lms.close()
+    leave_and_check(lms)
 
 
 @pytest.mark.browser
