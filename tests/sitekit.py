@@ -3,9 +3,12 @@ page that fails on any console error, page error or load from outside the site."
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +95,31 @@ def pdf_pages(path: Path) -> int:
         except zlib.error:
             continue  # not a deflated stream (an image, a font)
     return count
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    """A web server's handler that logs nothing and answers the favicon a browser asks for."""
+
+    def do_GET(self) -> None:
+        if self.path == "/favicon.ico":  # what a browser asks a web server for, unasked
+            self.send_response(204)
+            self.end_headers()
+            return
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """`folder` served from 127.0.0.1, as a host serves it: its base URL."""
+    handler = functools.partial(Quiet, directory=str(folder))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

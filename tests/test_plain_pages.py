@@ -13,20 +13,17 @@ from __future__ import annotations
 
 import functools
 import shutil
-import threading
 import time
 import zipfile
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from browsers import Browser, BrowserError, Page
-from sitekit import FIXTURE, url, watched
+from sitekit import FIXTURE, served, url, watched
 
 pytestmark = pytest.mark.browser
 
@@ -82,30 +79,11 @@ def package(built: Path) -> Path:
     return built / "unzipped"
 
 
-class Quiet(SimpleHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path == "/favicon.ico":  # what a browser asks a web server for, unasked
-            self.send_response(204)
-            self.end_headers()
-            return
-        super().do_GET()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def hosted(split_site: Path) -> Iterator[str]:
     """The site served from 127.0.0.1, as a host serves it."""
-    handler = functools.partial(Quiet, directory=str(split_site))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with served(split_site) as base:
+        yield base
 
 
 AT = "(p) => document.readyState === 'complete' && location.pathname.endsWith(p)"

@@ -8,15 +8,12 @@ as an LMS does. Every call the SCO makes, with its result, lands in the parent's
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import shutil
-import threading
 import zipfile
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +28,15 @@ from course.lessons import load_library
 from course.site import package_files
 
 from browsers import Browser, Page
-from sitekit import STORAGE_KEY, capture_downloads, last_download, stored, url, watched
+from sitekit import (
+    STORAGE_KEY,
+    capture_downloads,
+    last_download,
+    served,
+    stored,
+    url,
+    watched,
+)  # fmt: skip
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "site-course"
@@ -278,20 +283,8 @@ def server(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     text, found = re.subn(r',"graded":\[[^\]]*\]', "", older.read_text("utf-8"))
     assert found == 1
     older.write_text(text, "utf-8")
-    handler = functools.partial(Quiet, directory=str(root))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    with served(root) as base:
+        yield base
 
 
 class Session:
