@@ -23,6 +23,7 @@ import os
 import pickle
 import sys
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -78,9 +79,13 @@ RECORDS = (
     model.Lesson,
 )
 """The records of a lesson's parse: thousands per lesson, so their pickled form matters."""
-_FIELDS: dict[type, tuple[str, ...]] = {
-    cls: tuple(f.name for f in dataclasses.fields(cls) if f.init) for cls in RECORDS
-}
+
+
+def _init_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {cls: _init_fields(cls) for cls in RECORDS}
 
 
 def _record(value: object) -> tuple[type, tuple[object, ...]]:
@@ -92,12 +97,17 @@ def _record(value: object) -> tuple[type, tuple[object, ...]]:
 REDUCERS = {**copyreg.dispatch_table, **dict.fromkeys(RECORDS, _record)}
 
 
-def dumps(value: object) -> bytes:
+def dumps(value: object, records: Sequence[type] = ()) -> bytes:
     """`value` pickled: what an entry holds, and what a worker process sends back (a lesson's
-    strings: render.py; no token leaves the process that parsed it)."""
+    strings: render.py; no token leaves the process that parsed it). `records`: more record
+    types pickled as their constructor's arguments (a manifest's: manifest.py)."""
     out = io.BytesIO()
     pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = REDUCERS
+    if records:
+        for cls in records:
+            _FIELDS.setdefault(cls, _init_fields(cls))
+        pickler.dispatch_table = {**REDUCERS, **dict.fromkeys(records, _record)}
     pickler.dump(value)
     return out.getvalue()
 
