@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
@@ -30,6 +30,7 @@ from .frontmatter import (
 )
 from .markdown import parser, walk
 from .model import (
+    Card,
     CardSite,
     Course,
     CourseError,
@@ -55,6 +56,7 @@ FORK_THRESHOLD = 4
 """Lessons to parse from which, up to POOL_THRESHOLD, a forked child parses a share of them."""
 CHUNK = 4
 """Lessons a worker parses per task: fewer round trips, still an even share at the end."""
+T = TypeVar("T")
 __all__ = ["Report", "collect", "display_path", "load_library", "slugify"]
 
 
@@ -168,14 +170,9 @@ def load_course(
             lessons.append(result.lesson)
     if not lessons:
         report.warn(folder, 0, "no lessons (*.md) in this language folder")
-    check_unique(
-        report, ((lesson.id, SourceLoc(lesson.path, 1)) for lesson in lessons), "lesson ID"
-    )
-    check_unique(
-        report,
-        ((c.id, c.loc) for lesson in lessons for c in lesson.cards if c.id is not None),
-        "card ID",
-    )
+    check_unique(report, ((lesson.id, lesson) for lesson in lessons), "lesson ID", _first_line)
+    cards = ((c.id, c) for lesson in lessons for c in lesson.cards if c.id is not None)
+    check_unique(report, cards, "card ID", _card_line)
     lessons.sort(key=lambda lesson: (lesson.order, lesson.id))
     return Course(
         id=course_id,
@@ -391,15 +388,30 @@ def _parse_and_store(task: _Task, send: bool) -> tuple[Parsed, bytes, bytes]:
     return parsed, site_data, data
 
 
-def check_unique(report: Report, items: Iterable[tuple[str, SourceLoc]], what: str) -> None:
-    seen: dict[str, list[SourceLoc]] = defaultdict(list)
-    for key, loc in items:
-        seen[key].append(loc)
-    for key, locs in seen.items():
-        for loc in locs[1:]:
+def check_unique(
+    report: Report, items: Iterable[tuple[str, T]], what: str, loc: Callable[[T], SourceLoc]
+) -> None:
+    """An error at each item (`loc(item)`) whose key an earlier item has. Places are made only
+    for those: a course's card IDs are checked on every build, cached lessons or not."""
+    first: dict[str, T] = {}
+    again: dict[str, list[T]] = defaultdict(list)
+    for key, item in items:
+        if first.setdefault(key, item) is not item:
+            again[key].append(item)
+    for key, items_again in again.items():
+        where = loc(first[key])
+        for item in items_again:
             report.errors.append(
-                Problem(loc, f"duplicate {what} '{key}' (first used at {locs[0]})")
+                Problem(loc(item), f"duplicate {what} '{key}' (first used at {where})")
             )
+
+
+def _first_line(lesson: Lesson) -> SourceLoc:
+    return SourceLoc(lesson.path, 1)
+
+
+def _card_line(card: Card) -> SourceLoc:
+    return card.loc
 
 
 def load_lesson(

@@ -253,6 +253,10 @@ class Record:
         self._made[key] = made
         return made
 
+    def adopt(self, target: Path, pieces: Pieces) -> None:
+        """`target` was made with `pieces` (filled in a forked child: a copy of `pieces_of`'s)."""
+        self._made[str(target.resolve())] = pieces
+
     def keep_pieces(self, target: Path) -> None:
         """`target` (a part) is taken over from the last build as it is: so are its pieces."""
         self._kept.add(str(target.resolve()))

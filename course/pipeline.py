@@ -4,6 +4,7 @@ a failed build leaves the previous output as it was."""
 
 from __future__ import annotations
 
+import enum
 import functools
 import os
 import shutil
@@ -302,11 +303,12 @@ def build(
         # The plans drop their notes (every card's fields again; the pending deck writes hold
         # them until they run); they keep what the manifests and the report read.
         results, decks, plans = _render_decks(plans, decks_dir, made, record, options, writes)
-        if not _small(library):  # a large build writes its decks before the site renders
+        share = _share(library)
+        if share is Share.ALONE:  # a large build writes its decks before the site renders
             with collector.paused():  # the deck stages make many objects and no cycles
-                _write(writes, share=False)
+                _write(writes, record, share)
         dirs = (scorm_dir, site_dir)
-        packages = _render_shared(library, plans, decks, dirs, made, record, writes)
+        packages = _render_shared(library, plans, decks, dirs, made, record, writes, share)
         results = [
             replace(r, scorm=packages[r.lang].target) if r.lang in packages else r for r in results
         ]
@@ -335,10 +337,12 @@ def _render_shared(
     made: list[Output | Removal],
     record: outputs.Record,
     writes: list[Callable[[], object]],
+    share: Share,
 ) -> dict[str, Made]:
     """The SCORM zips (into `dirs[0]`) and the site (into `dirs[1]`), with the writes still
-    pending (`_deferred`): in a small course the site's pages render here while a forked child
-    runs those writes, and the written decks and zips are copied into the site after."""
+    pending (`_deferred`): when they are `share`d (`_share`), the site's pages render here while
+    a forked child runs those writes, and the written decks and zips are copied into the site
+    after."""
     scorm_dir, site_dir = dirs
     facts = _facts(record)
     packages = (
@@ -349,14 +353,13 @@ def _render_shared(
     site = partial(
         _render_site, library, plans, decks, packages, made=made, record=record, facts=facts
     )
-    share = _small(library)
-    if site_dir is not None and share:
+    if site_dir is not None and share is not Share.ALONE:
         done: list[Made] = []
         pages = partial(site, site_dir, downloads=False)
-        _write(writes, share, meanwhile=lambda: done.append(pages()))
+        _write(writes, record, share, meanwhile=lambda: done.append(pages()))
         _copy_downloads(library, done[0], decks, packages)
     else:
-        _write(writes, share)
+        _write(writes, record, share)
         if site_dir is not None:
             site(site_dir)
     return packages
@@ -476,27 +479,68 @@ def _deferred(
     return _output(target, inputs, record, made, render)
 
 
-def _small(library: Library) -> bool:
-    """A course small enough that its decks and SCORM zips are written by this process and a
-    forked child together (`forked.share`): the child costs a millisecond, and its memory (the
-    library again, as its pages are touched) is small. A large build writes them here, one by
-    one, the decks' notes dropped before the zips are written."""
-    return sum(len(course.lessons) for course in library.courses) <= POOL_THRESHOLD
+SHARE_RESIDENT = 100 * 2**20
+"""Resident bytes of this process up to which a build of any size shares its writes with a
+forked child (`_share`). The child's resident set counts this process's pages again (a
+measure of the process tree adds them up), and the tree must stay under the memory target
+(300 MB at 100,000 cards) while both grow: a one-edit rebuild of a large course is small
+enough once its kept languages are loaded; a cold one is not."""
+
+
+class Share(enum.Enum):
+    """How the decks and SCORM zips are written (`_share`)."""
+
+    ZIPS_FIRST = enum.auto()
+    """By this process and a forked child, the zips first: a small course, whose zips (every
+    page rendered) take about three times as long as a deck."""
+    DECKS_FIRST = enum.auto()
+    """By both, the decks first: a larger build while this process is small (a rebuild after
+    an edit), where a zip takes its unchanged lessons' entries over from the last zip and the
+    deck is written whole."""
+    ALONE = enum.auto()
+    """Here, one by one, the decks before the site renders (their notes dropped first)."""
+
+
+def _share(library: Library) -> Share:
+    """Whether the decks and SCORM zips are written by this process and a forked child
+    together (`forked.share`), the site rendered here meanwhile: in a small course (the child
+    costs a millisecond, and its memory, the library again as its pages are touched, is
+    small), and in any build while this process is small (`SHARE_RESIDENT`: a rebuild after
+    an edit, whose writers are most of its work). A large build writes them here, one by one,
+    the decks' notes dropped before the zips are written."""
+    if sum(len(course.lessons) for course in library.courses) <= POOL_THRESHOLD:
+        return Share.ZIPS_FIRST
+    size = _resident()
+    return Share.DECKS_FIRST if size is not None and size <= SHARE_RESIDENT else Share.ALONE
+
+
+def _resident() -> int | None:
+    """This process's resident set in bytes (None where /proc does not tell)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_bytes().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
 
 
 def _write(
     writes: list[Callable[[], object]],
-    share: bool,
+    record: outputs.Record,
+    share: Share,
     meanwhile: Callable[[], object] | None = None,
 ) -> None:
     """Run the pending writes (`_deferred`), shared with a forked child when `share` (which
-    starts on them while this process runs `meanwhile`); their files are in the build's
-    outputs already: a failure discards them with the rest."""
-    if share:
-        # The last scheduled first: the SCORM zips (scheduled after the decks) take about three
-        # times as long as a deck, and the longest first leave the least idle time at the end.
-        calls = [partial(_call, write) for write in reversed(writes)]
-        forked.share(calls, meanwhile)  # no result sent back
+    starts on them while this process runs `meanwhile`; `Share`); their files are in the build's
+    outputs already: a failure discards them with the rest. What a write made of its output's
+    pieces (`Filled`: in the child, the record's copy would stay there) goes to `record`."""
+    if share is not Share.ALONE:
+        # The longest first leave the least idle time at the end. The SCORM zips are scheduled
+        # after the decks.
+        ordered = reversed(writes) if share is Share.ZIPS_FIRST else writes
+        calls = [partial(_call, write) for write in ordered]
+        for result in forked.share(calls, meanwhile):
+            if isinstance(result, Filled):
+                record.adopt(result.target, result.pieces)
     else:
         if meanwhile is not None:
             meanwhile()
@@ -505,8 +549,17 @@ def _write(
     writes.clear()
 
 
-def _call(write: Callable[[], object]) -> None:
-    write()
+def _call(write: Callable[[], object]) -> object:
+    return write()
+
+
+@dataclass(frozen=True, slots=True)
+class Filled:
+    """What a write made of its output's pieces (`outputs.Pieces`), sent back from a forked
+    child: the next build takes over the pieces that do not change."""
+
+    target: Path
+    pieces: outputs.Pieces
 
 
 @collector.paused()
@@ -606,14 +659,16 @@ def _write_package(
     record: outputs.Record,
     target: Path,
     path: Path,
-) -> None:
+) -> Filled:
     """Write the language's SCORM zip into `path`, copying the entries of `target` (the last
-    build's zip) that are made from the same. Run by a forked child (`_write`), the pieces it
-    records stay there: the next build renders every entry, which only costs speed."""
+    build's zip) that are made from the same; the pieces it made, for the record (`_write`).
+    Run by a forked child, the facts it finds stay there (the site, rendered here, finds the
+    same)."""
     from . import scorm
 
     pieces = record.pieces_of(target)
     scorm.write_package(library, course, path, notes, facts=facts(), previous=target, pieces=pieces)
+    return Filled(target, pieces)
 
 
 def _render_site(
@@ -657,7 +712,6 @@ def _render_site(
         return tmp
 
     return _output(site_dir, inputs, record, made, render)
-
 
 
 def _reuse_language(

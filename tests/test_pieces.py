@@ -59,7 +59,7 @@ def write_lesson(lessons: Path, lang: str, n: int, title: str) -> Path:
 def split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every page split (each lesson has files of its own), a cache of this test's own and a
     fixed clock (a cold build in another folder gives the same mod times). Every write in this
-    process: the renders are counted here, and a forked child's zip pieces stay in the child."""
+    process: the renders are counted here (a forked child's would not be)."""
     monkeypatch.setattr(site, "SPLIT_BYTES", 0)
     monkeypatch.setattr(forked, "cores", lambda: 1)
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))

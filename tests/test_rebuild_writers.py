@@ -1,0 +1,151 @@
+"""A rebuild's writers on both cores: a build of any size whose process is small (a rebuild after
+one edit: `pipeline.SHARE_RESIDENT`) writes its decks and SCORM zips in a forked child while this
+process renders the site, the decks first; a large process writes them alone (the child's pages
+would count again against the memory target). What the child makes of a zip's pieces comes back
+to the record, so the next rebuild still takes unchanged entries over. Nothing is timed: the
+tests check which process writes, in which order, and that the outputs are those of one process.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+import pytest
+from test_pieces import edit, files, write_course
+
+from course import forked, outputs, pipeline, scorm, site
+from course import lessons as loader
+from course.cache import ENV as CACHE_ENV
+from course.lessons import load_library
+
+
+@pytest.fixture
+def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Seven lessons, treated as a large course (above the small-course threshold), with a cache
+    of this test's own and a fixed clock; forking as on a 2-core machine with no other thread."""
+    monkeypatch.setattr(pipeline, "POOL_THRESHOLD", 0)
+    monkeypatch.setattr(site, "SPLIT_BYTES", 0)  # each lesson's files apart: pieces to take
+    monkeypatch.setattr(loader, "FORK_THRESHOLD", 10**9)  # the parse forks no child here
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    monkeypatch.setattr(forked, "alone", lambda: True)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+    return write_course(tmp_path)
+
+
+def build(lessons: Path, out: Path) -> pipeline.BuildResult:
+    return pipeline.build(
+        load_library(lessons), out / "decks", out / "site", scorm_dir=out / "scorm"
+    )
+
+
+def resident(monkeypatch: pytest.MonkeyPatch, size: int | None) -> None:
+    monkeypatch.setattr(pipeline, "_resident", lambda: size)
+
+
+@pytest.fixture
+def shared(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The writes each `forked.share` of the build's writers was given, by function name, in
+    the order the processes take them."""
+    found: list[list[str]] = []
+    real = forked.share
+
+    def spy(calls: Sequence[Callable[[], object]], meanwhile: object = None) -> list[object]:
+        found.append([_name(call) for call in calls])
+        return real(calls, meanwhile)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(forked, "share", spy)
+    return found
+
+
+def _name(call: Callable[[], object]) -> str:
+    assert isinstance(call, partial)
+    write = call.args[0]
+    assert isinstance(write, partial)
+    return str(write.func.__name__)
+
+
+def test_a_small_process_shares_the_writes_decks_first(
+    course: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shared: list[list[str]],
+    forks: list[int],
+) -> None:
+    resident(monkeypatch, pipeline.SHARE_RESIDENT)
+    build(course, tmp_path / "out")
+    assert shared == [["_write_deck"] * 2 + ["_write_package"] * 2]
+    assert len(forks) == 1
+
+
+@pytest.mark.parametrize("size", [pipeline.SHARE_RESIDENT + 1, None], ids=["large", "unknown"])
+def test_a_large_process_writes_alone(
+    size: int | None,
+    course: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shared: list[list[str]],
+    forks: list[int],
+) -> None:
+    """Its child would count its pages again (or its size is not known)."""
+    resident(monkeypatch, size)
+    build(course, tmp_path / "out")
+    assert shared == []
+    assert forks == []
+
+
+def zip_pieces(cache: Path, out: Path) -> dict[str, dict[str, str]]:
+    """What the record (in the cache folder) keeps of each SCORM zip's pieces."""
+    record = json.loads((cache / outputs.RECORD_FILE).read_text())
+    scorm = str((out / "scorm").resolve())
+    return {k: v for k, v in record["pieces"].items() if k.startswith(scorm)}
+
+
+def test_the_pieces_a_child_makes_are_recorded_and_taken_over(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The zip of the edited language is written by the child: its pieces (by entry) come back
+    to the record, as one process records them (the same pieces; their keys name the folder); the next edit takes the unchanged entries over
+    from that zip; and every output is what one process writes."""
+    runs: dict[str, tuple[dict[str, dict[str, str]], dict[str, bytes]]] = {}
+    taken: list[str] = []
+    real_take = scorm.EarlierZip.take
+
+    def take(self: scorm.EarlierZip, names: Sequence[str]) -> bool:
+        done = real_take(self, names)
+        if done:
+            taken.extend(names)
+        return done
+
+    monkeypatch.setattr(scorm.EarlierZip, "take", take)
+    for mode, size in (("shared", 1), ("alone", None)):
+        resident(monkeypatch, size)
+        monkeypatch.setenv(CACHE_ENV, str(tmp_path / mode / "cache"))
+        lessons = tmp_path / mode / "lessons"
+        shutil.copytree(course, lessons)
+        out = tmp_path / mode / "out"
+        build(lessons, out)
+        edit(lessons / "el" / "03-lesson.md", "Απάντηση 3.1.", "Απάντηση 3.1, αλλαγμένη.")
+        build(lessons, out)
+        pieces = zip_pieces(tmp_path / mode / "cache", out)
+        runs[mode] = (pieces, files(out))
+    shared_pieces, shared_files = runs["shared"]
+    alone_pieces, alone_files = runs["alone"]
+    assert shared_files == alone_files
+    assert len(shared_pieces) == 2
+    assert all(shared_pieces.values())
+    assert [sorted(p) for p in shared_pieces.values()] == [sorted(p) for p in alone_pieces.values()]
+    # The next edit, written by the child again, copies the unchanged lessons' entries: in the
+    # child, so the spy cannot see them; written here, the same record gives the same copies.
+    taken.clear()
+    lessons = tmp_path / "shared" / "lessons"
+    edit(lessons / "el" / "04-lesson.md", "Απάντηση 4.0.", "Απάντηση 4.0 (γ).")
+    resident(monkeypatch, None)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "shared" / "cache"))
+    build(lessons, tmp_path / "shared" / "out")
+    assert any("lesson-1" in name for name in taken)
+    assert not any("lesson-4" in name for name in taken)
