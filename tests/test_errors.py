@@ -67,11 +67,22 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
     ),
     "duplicate lesson id": (
         {"el/01.md": GOOD, "el/02.md": GOOD.replace("good1", "good2")},
-        ["el/02.md:1: duplicate lesson ID 'basics' (first used at "],
+        ["el/02.md:1: duplicate lesson ID 'basics' (first used at lessons/el/01.md:1)"],
     ),
     "duplicate card id": (
         {"el/01.md": GOOD, "el/02.md": GOOD.replace("id: basics", "id: other")},
-        ["el/02.md:10: duplicate card ID 'good1' (first used at "],
+        ["el/02.md:10: duplicate card ID 'good1' (first used at lessons/el/01.md:10)"],
+    ),
+    "card id three times": (
+        {
+            "el/01.md": GOOD,
+            "el/02.md": GOOD.replace("id: basics", "id: other"),
+            "el/03.md": GOOD.replace("id: basics", "id: third"),
+        },
+        [
+            "el/02.md:10: duplicate card ID 'good1' (first used at lessons/el/01.md:10)",
+            "el/03.md:10: duplicate card ID 'good1' (first used at lessons/el/01.md:10)",
+        ],
     ),
     "empty answer": (
         {"el/01.md": lesson("Question?:: <!-- id: e1 -->\n")},
