@@ -219,8 +219,41 @@ class Parsed:
         return self.lesson is None or all(_media_name(m.path) == m.name for m in self.lesson.media)
 
 
-Result = tuple[Parsed, bytes | memoryview]
-"""A parse without its lesson's site strings, and those strings pickled (b'' when none)."""
+@dataclass(frozen=True, slots=True)
+class SitePart:
+    """A lesson's site strings pickled (b'' when none), with their checksum and sha256 when the
+    process that parsed the lesson made them (the cache stores them: `pack`): the spill file
+    takes them as they are, and the site's writers key the lesson's files on the hash
+    (`SiteRef.digest`) without reading the strings back."""
+
+    data: bytes | memoryview
+    crc: int | None = None
+    digest: str | None = None
+
+
+Result = tuple[Parsed, SitePart]
+"""A parse without its lesson's site strings, and those strings."""
+
+DIGEST = 32
+"""Bytes of the site strings' sha256 that start a packed parse (`pack`)."""
+
+
+def pack(first: bytes, site: bytes) -> bytes:
+    """A parse as the cache stores it and a worker sends it: the site strings' sha256 and
+    checksum, then the pickled records and the pickled site strings (`cache.pack`)."""
+    head = hashlib.sha256(site).digest() + cache.checksum(site).to_bytes(cache.CRC, "little")
+    return head + cache.pack(first, site)
+
+
+def unpack(data: bytes | memoryview) -> tuple[memoryview, SitePart]:
+    """The pickled records and the site strings of a packed parse (`pack`); ValueError when
+    `data` is too short to be one."""
+    view = memoryview(data)
+    if len(view) < DIGEST + cache.CRC:
+        raise ValueError("truncated")
+    first, site = cache.unpack(view[DIGEST + cache.CRC :])  # type: ignore[arg-type]
+    crc = int.from_bytes(view[DIGEST : DIGEST + cache.CRC], "little")
+    return first, SitePart(site, crc, view[:DIGEST].hex())
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,26 +305,29 @@ def _cached(store: cache.Store, job: LessonJob, key: bytes, real: Path) -> Resul
         if data is None:
             continue
         try:
-            first, site = cache.unpack(data)
+            first, site = unpack(data)
             value = cache.loads(first)
         except Exception:  # a corrupt entry (truncated, from another version): a miss
             continue
         if not isinstance(value, Parsed) or not value.media_ok():
             continue
         if value.lesson is None or not job.site:
-            return value, b""
-        if site:
+            return value, NO_SITE
+        if site.data:
             return value, site
     return None
+
+
+NO_SITE = SitePart(b"")
 
 
 def _attach(result: Result, out: Spill) -> Parsed:
     """The parse with its lesson's site strings, if any, in the spill file."""
     parsed, site = result
-    if not site or parsed.lesson is None:
+    if not site.data or parsed.lesson is None:
         return parsed
     lesson = parsed.lesson
-    handle = out.add(site, lesson.path)
+    handle = out.add(site.data, lesson.path, site.crc, site.digest)
     rendered = LessonText(lesson.rendered.prose_digest, handle)
     return replace(parsed, lesson=replace(lesson, rendered=rendered))
 
@@ -353,7 +389,7 @@ def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[
 
 
 def _loaded(data: bytes) -> Result:
-    first, site = cache.unpack(data)
+    first, site = unpack(data)
     parsed = cache.loads(first)
     assert isinstance(parsed, Parsed)
     return parsed, site
@@ -374,19 +410,22 @@ def _parse_in_worker(tasks: Sequence[_Task]) -> list[bytes]:
     return [_parse_and_store(task, send=True)[2] for task in tasks]
 
 
-def _parse_and_store(task: _Task, send: bool) -> tuple[Parsed, bytes, bytes]:
+def _parse_and_store(task: _Task, send: bool) -> tuple[Parsed, SitePart, bytes]:
     """The parse (without its site strings), the site strings pickled, and both packed (b''
-    unless sent or stored)."""
+    unless sent or stored: `pack`)."""
     report = Report()
     job = task.job
     lesson = load_lesson(job.path, job.lang, job.root, report, task.data, site=job.site)
     parsed, site = _split(Parsed(lesson, tuple(report.errors), tuple(report.warnings)))
     site_data = b"" if site is None else cache.dumps(site)
     store = task.store.folder is not None and not parsed.errors
-    data = cache.pack(cache.dumps(parsed), site_data) if send or store else b""
+    if not (send or store):
+        return parsed, SitePart(site_data), b""
+    data = pack(cache.dumps(parsed), site_data)
     if store:
         task.store.put(job.path, job.lang, task.key, data, job.kind)
-    return parsed, site_data, data
+    site_part = unpack(data)[1]  # bytes, not a view: a forked child sends it back pickled
+    return parsed, SitePart(site_data, site_part.crc, site_part.digest), data
 
 
 def check_unique(

@@ -46,8 +46,15 @@ class Spill:
         if self._file is not None:
             self._file.close()
 
-    def add(self, data: bytes | memoryview, path: Path) -> SiteRef:
-        """A handle on `data` (a pickled `SiteText`), written to the file."""
+    def add(
+        self,
+        data: bytes | memoryview,
+        path: Path,
+        crc: int | None = None,
+        digest: str | None = None,
+    ) -> SiteRef:
+        """A handle on `data` (a pickled `SiteText`), written to the file; `crc` and `digest`:
+        its checksum and sha256 (hex) when known already (made where it was pickled)."""
         offset = self._end
         try:
             if self._file is None:
@@ -58,7 +65,10 @@ class Spill:
             assert isinstance(value, SiteText)
             return Held(value)
         self._end = offset + len(data)
-        return Spilled(self, offset, len(data), cache.checksum(data), path)
+        if digest is not None:
+            self._digests[offset] = digest
+        crc = cache.checksum(data) if crc is None else crc
+        return Spilled(self, offset, len(data), crc, path)
 
     def digest(self, ref: Spilled) -> str:
         """sha256 of the lesson's pickled strings as written, read back without unpickling."""

@@ -158,8 +158,8 @@ def test_an_entry_without_the_site_strings_is_parsed_again(
     for entry in (tmp_path / "cache" / "lessons").glob("*.pickle"):
         data = entry.read_bytes()
         head = data.index(b"\n", len(cache.FORMAT)) + 1
-        first, _ = cache.unpack(data[head + cache.CRC :])
-        value = cache.pack(bytes(first), b"")
+        first, _ = lessons.unpack(data[head + cache.CRC :])
+        value = lessons.pack(bytes(first), b"")
         crc = cache.checksum(value).to_bytes(cache.CRC, "little")
         entry.write_bytes(data[:head] + crc + value)
     parsed: list[Path] = []
@@ -177,3 +177,54 @@ def test_an_entry_without_the_site_strings_is_parsed_again(
     library = load_library(course)
     assert len(parsed) == 15
     assert [lesson.site_text() for c in library.courses for lesson in c.lessons] == expected
+
+
+@pytest.mark.parametrize("pool", ["this-process", "forked", "workers"])
+def test_the_site_strings_hash_comes_with_the_parse_and_is_right(
+    course: Path, monkeypatch: pytest.MonkeyPatch, pool: str
+) -> None:
+    """A lesson parsed elsewhere (a worker, a forked child, an earlier build: the cache) comes
+    with its site strings' sha256 and checksum: asking the hash reads nothing back, and it is
+    the hash of the strings a fresh parse renders (the site's writers take a lesson's files
+    over on it)."""
+    monkeypatch.setattr(lessons, "POOL_THRESHOLD", 0 if pool == "workers" else 10**9)
+    monkeypatch.setattr(lessons, "FORK_THRESHOLD", 2 if pool == "forked" else 10**9)
+    monkeypatch.setattr(lessons, "_cores", lambda: 2)
+    read_back: list[int] = []
+    original = Spill._bytes
+
+    def spy(self: Spill, ref: Spilled) -> bytes:
+        read_back.append(ref.offset)
+        return original(self, ref)
+
+    monkeypatch.setattr(Spill, "_bytes", spy)
+    for loaded in ("parsed", "cached"):
+        library = load_library(course)
+        for lesson in (lesson for c in library.courses for lesson in c.lessons):
+            fresh = load_lesson(lesson.path, lesson.lang, library.root, Report())
+            assert fresh is not None
+            assert lesson.site_digest() == Held(fresh.site_text()).digest(), loaded
+        if loaded == "cached" or pool != "this-process":
+            assert read_back == [], loaded
+        read_back.clear()
+
+
+def test_a_cached_lessons_site_strings_are_not_checked_twice(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry's checksum covers them when it is read; the spill file takes theirs from the
+    entry instead of going over them again."""
+    load_library(course)
+    sizes: list[int] = []
+    original = cache.checksum
+
+    def spy(data: bytes | memoryview) -> int:
+        sizes.append(len(data))
+        return original(data)
+
+    monkeypatch.setattr(cache, "checksum", spy)
+    library = load_library(course)
+    spilled = [lesson.rendered.site for c in library.courses for lesson in c.lessons]
+    assert all(isinstance(ref, Spilled) for ref in spilled)
+    assert not {ref.size for ref in spilled if isinstance(ref, Spilled)} & set(sizes)
+    rendered_directly(library)  # and they read back right
