@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -276,15 +276,14 @@ def parse_lessons(
     results: list[Parsed | None] = []
     tasks: dict[int, _Task] = {}
     out = Spill()
-    cwd = Path.cwd().resolve()
+    places = _Places(Path.cwd().resolve())
     for i, job in enumerate(jobs):
         report = Report()
         data = read_bytes(job.path, report)
         if data is None:
             results.append(Parsed(None, tuple(report.errors), tuple(report.warnings)))
             continue
-        real = job.path.resolve()  # once per lesson: display_path, key and get would each resolve
-        display = real.relative_to(cwd) if real.is_relative_to(cwd) else job.path
+        real, display = places.of(job.path)  # display_path, key and get would each resolve
         key = store.key(job.path, job.lang, display, data, real)
         hit = _cached(store, job, key, real)
         results.append(None if hit is None else _attach(hit, out))
@@ -294,6 +293,29 @@ def parse_lessons(
     for n, result in _run(list(tasks.values()), meanwhile or _nothing):
         results[where[n]] = _attach(result, out)
     return [result for result in results if result is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Places:
+    """Where each lesson file really is (`Path.resolve`) and how messages name it (from the
+    working directory where it is below it, else as found): each folder resolved once, not
+    each of its lessons (every one of them on every build, cached or not)."""
+
+    cwd: Path
+    folders: dict[Path, tuple[Path, Path | None]] = field(default_factory=dict)
+    """A folder as found -> where it really is, and that from `cwd` (None: not below it)."""
+
+    def of(self, path: Path) -> tuple[Path, Path]:
+        if path.is_symlink():
+            real = path.resolve()
+            return real, real.relative_to(self.cwd) if real.is_relative_to(self.cwd) else path
+        folder = self.folders.get(path.parent)
+        if folder is None:
+            real = path.parent.resolve()
+            shown = real.relative_to(self.cwd) if real.is_relative_to(self.cwd) else None
+            folder = self.folders[path.parent] = (real, shown)
+        real, shown = folder
+        return real / path.name, path if shown is None else shown / path.name
 
 
 def _cached(store: cache.Store, job: LessonJob, key: bytes, real: Path) -> Result | None:

@@ -355,3 +355,28 @@ def test_meanwhile_runs_once_whoever_parses(
     library = load_library(course, meanwhile=lambda: ran.append(os.getpid()))
     assert ran == [os.getpid()]
     assert sum(len(c.lessons) for c in library.courses) == 15
+
+
+def test_each_lessons_place_is_what_resolving_it_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loader resolves each folder once (`lessons._Places`), and a lesson file itself only
+    when it is a link: what it finds is `Path.resolve()`'s, and the name messages use is the
+    path from the working directory (or the path as found, outside it), whatever is a link."""
+    work = tmp_path / "work"
+    root = tiny_course(work / "lessons", 2)
+    elsewhere = tiny_course(tmp_path / "elsewhere", 1) / "en"
+    (root / "pl").symlink_to(elsewhere, target_is_directory=True)  # a linked language folder
+    (root / "en" / "02.md").symlink_to(root / "en" / "00.md")  # a linked lesson
+    (root / "en" / "03.md").symlink_to(elsewhere / "00.md")  # linked to outside the folder
+    (root / "lv").mkdir()
+    (root / "lv" / "00.md").symlink_to(Path("..") / "en" / "01.md")  # relative link
+    monkeypatch.chdir(work)
+    paths = [Path("lessons", lang, name) for lang in ("en", "pl", "lv") for name in (
+        sorted(p.name for p in (root / lang).iterdir())
+    )]  # fmt: skip
+    places = lessons._Places(Path.cwd().resolve())
+    for path in [*paths, (root / "en" / "01.md")]:
+        real = path.resolve()
+        shown = real.relative_to(work) if real.is_relative_to(work) else path
+        assert places.of(path) == (real, shown), path
