@@ -1,4 +1,5 @@
-"""Writing files so that a reader never sees half of one: temporary file, then rename."""
+"""Writing files so that a reader never sees half of one: temporary file, then rename; where
+many files of few folders really are."""
 
 from __future__ import annotations
 
@@ -19,3 +20,22 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class Resolver:
+    """`Path.resolve()` of many files in few folders (a course's lessons): each folder resolved
+    once, a file itself only when it is a link (resolving costs a system call per part of the
+    path, for every lesson of every build)."""
+
+    __slots__ = ("_folders",)
+
+    def __init__(self) -> None:
+        self._folders: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        if path.is_symlink():
+            return path.resolve()
+        folder = self._folders.get(path.parent)
+        if folder is None:
+            folder = self._folders[path.parent] = path.parent.resolve()
+        return folder / path.name

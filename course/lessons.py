@@ -21,6 +21,7 @@ from markdown_it.token import Token
 
 from . import cache, collector, forked, render
 from .cards import ParseProblem, collect, slugify
+from .files import Resolver
 from .frontmatter import (
     CourseFile,
     Report,
@@ -297,25 +298,23 @@ def parse_lessons(
 
 @dataclass(frozen=True, slots=True)
 class _Places:
-    """Where each lesson file really is (`Path.resolve`) and how messages name it (from the
-    working directory where it is below it, else as found): each folder resolved once, not
-    each of its lessons (every one of them on every build, cached or not)."""
+    """Where each lesson file really is (`files.Resolver`) and how messages name it (from the
+    working directory where it is below it, else as found), worked out once per folder, not
+    for each of its lessons (every one of them on every build, cached or not)."""
 
     cwd: Path
-    folders: dict[Path, tuple[Path, Path | None]] = field(default_factory=dict)
-    """A folder as found -> where it really is, and that from `cwd` (None: not below it)."""
+    real: Resolver = field(default_factory=Resolver)
+    shown: dict[Path, Path | None] = field(default_factory=dict)
+    """A folder (as it really is) -> that from `cwd` (None: not below it)."""
 
     def of(self, path: Path) -> tuple[Path, Path]:
-        if path.is_symlink():
-            real = path.resolve()
-            return real, real.relative_to(self.cwd) if real.is_relative_to(self.cwd) else path
-        folder = self.folders.get(path.parent)
-        if folder is None:
-            real = path.parent.resolve()
-            shown = real.relative_to(self.cwd) if real.is_relative_to(self.cwd) else None
-            folder = self.folders[path.parent] = (real, shown)
-        real, shown = folder
-        return real / path.name, path if shown is None else shown / path.name
+        real = self.real(path)
+        folder = real.parent
+        if folder not in self.shown:
+            below = folder.is_relative_to(self.cwd)
+            self.shown[folder] = folder.relative_to(self.cwd) if below else None
+        shown = self.shown[folder]
+        return real, path if shown is None else shown / real.name
 
 
 def _cached(store: cache.Store, job: LessonJob, key: bytes, real: Path) -> Result | None:

@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from .cache import Store, tool_digest
-from .files import atomic_write
+from .files import Resolver, atomic_write
 from .model import Course, Library
 
 if TYPE_CHECKING:
@@ -404,9 +404,10 @@ class LastBuild:
 
     def _as_built(self, seen: Seen, built: Mapping[Path, str]) -> bool:
         """Whether every lesson file holds the bytes the build parsed (`Lesson.digest`)."""
+        resolve = Resolver()
         for path, digest in built.items():
             try:
-                name = str(path.resolve().relative_to(self.lessons))
+                name = str(resolve(path).relative_to(self.lessons))
             except ValueError:
                 return False
             if digest and seen.get(name, ((), ""))[1] != digest:

@@ -295,6 +295,19 @@ def test_a_build_that_changed_nothing_is_replayed(
     assert len(builds) == 5
 
 
+def test_lessons_named_from_the_working_directory_are_replayed_too(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, builds: list[object]
+) -> None:
+    """Lesson paths are then relative (`display_path`): the check that every lesson still holds
+    what the build parsed finds each in the folder all the same."""
+    monkeypatch.chdir(sample.parent)
+    out = tmp_path / "out"
+    released = cli_build(Path(sample.name), out)
+    assert "lessons/" in released  # the change report names lessons from here
+    cli_build(Path(sample.name), out)
+    assert len(builds) == 1  # replayed
+
+
 def test_a_lesson_saved_while_the_build_runs_is_built_by_the_next_one(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
