@@ -23,10 +23,9 @@ import os
 import pickle
 import sys
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import markdown_it
@@ -54,13 +53,21 @@ def tool_digest() -> str:
     digest = hashlib.sha256()
     for part in (sys.version, markdown_it.__version__, yaml.__version__):
         digest.update(part.encode() + b"\0")
-    package = resources.files("course")
-    root = Path(str(package))
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+    root = Path(__file__).resolve().parent  # the package's folder
+    for path in sorted(_package_files(root)):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _package_files(root: Path) -> Iterator[Path]:
+    """Every file under `root` but compiled code (`__pycache__`: .pyc files, and the compiled
+    templates templating.py keeps there). A walk of names, not `Path.rglob` with a stat per path
+    nor `importlib.resources` (whose first use loads its readers): the digest is asked before
+    the build can use a second core, and this was 3.5 ms of it."""
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [name for name in dirs if name != "__pycache__"]
+        yield from (Path(folder, name) for name in names)
 
 
 RECORDS = (

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .ids import add_missing_ids, missing_ids
 from .model import CourseError, Library, Problem
 
 if TYPE_CHECKING:
@@ -104,9 +103,10 @@ def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
 
 
 def _import_build(pages: Path | None = None) -> None:
-    """Import what a command needs besides the parse: the pipeline (the deck stage: genanki);
-    with `pages` (a lessons folder), the site and SCORM stages too, their templates loaded."""
-    from . import pipeline  # noqa: F401
+    """Import what a command needs besides the parse: the card IDs' checks and the pipeline (the
+    deck stage: genanki); with `pages` (a lessons folder), the site and SCORM stages too, their
+    templates loaded."""
+    from . import ids, pipeline  # noqa: F401
 
     if pages is not None:
         from . import scorm, site  # noqa: F401
@@ -141,9 +141,11 @@ def _load_checked(
     from .lessons import load_library
 
     # The rest of the build is imported while a forked child parses lessons (lessons.py):
-    # the parse needs none of it.
+    # the parse needs none of it (nor the card IDs' module: `prepare` imports it, see
+    # `_import_build`).
     library = load_library(lessons, langs, site, meanwhile=prepare)
     from . import pipeline
+    from .ids import add_missing_ids, missing_ids
 
     if frozen and (missing := missing_ids(library, NO_ID_FROZEN)):
         raise CourseError(missing)
@@ -323,6 +325,7 @@ def _next_transcript(
     """What the same build prints when run again on what this one wrote (its release recorded,
     its IDs given), if it would change nothing; else None."""
     from . import pipeline
+    from .ids import missing_ids
 
     warnings = [*library.warnings, *pipeline.check_translations(library)]
     settled = pipeline.settled(library, result, options)
@@ -396,6 +399,7 @@ def ids_command(lessons: Path, langs: tuple[str, ...]) -> None:
     file. Commit the result: the IDs are what keep learners' progress when cards change.
     """
     from . import pipeline
+    from .ids import add_missing_ids
 
     library = pipeline.check(lessons, langs)
     added = add_missing_ids(library)

@@ -16,10 +16,14 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from babel import Locale, UnknownLocaleError
-from babel.numbers import format_decimal
-from babel.plural import PluralRule
+if TYPE_CHECKING:
+    from babel import Locale
+
+# Babel is imported where a count is written or pluralised: the lessons' parse renders labels
+# with plain messages only and runs before the writers can use the second core (cli.py), so
+# it does not load Babel (about 2 ms).
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,8 @@ def _catalogue(lang: str) -> tuple[Mapping[str, Message], bool]:
 @cache
 def locale(lang: str) -> Locale:
     """Babel's locale for `lang`, or the fallback language's for a code Babel does not know."""
+    from babel import Locale, UnknownLocaleError
+
     try:
         return Locale.parse(lang.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
@@ -88,6 +94,8 @@ compiling one is much cheaper than loading Babel's whole locale data for it."""
 
 @cache
 def plural_rule(lang: str) -> Callable[[int], str]:
+    from babel.plural import PluralRule
+
     rules = PLURAL_RULES.get(lang)
     return locale(lang).plural_form if rules is None else PluralRule(rules)
 
@@ -105,6 +113,8 @@ def format_count(lang: str, n: int) -> str:
     `1 00`.)"""
     if 0 <= n < 1000 and lang in PLURAL_RULES:
         return str(n)
+    from babel.numbers import format_decimal
+
     return format_decimal(n, locale=locale(lang))
 
 

@@ -4,12 +4,16 @@ the same Library, and byte for byte the same decks and site. A bad cache never f
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
+import markdown_it
 import pytest
+import yaml
 
 from course import cache, forked, lessons, pipeline
 from course.lessons import load_library
@@ -200,6 +204,21 @@ def test_the_tool_digest_covers_templates_and_code(monkeypatch: pytest.MonkeyPat
         assert cache.tool_digest() != before
     finally:
         cache.tool_digest.cache_clear()
+
+
+def test_the_tool_digest_reads_every_file_of_the_package_but_compiled_code() -> None:
+    """Every file under course/ (code, templates, assets, catalogues) by its path, in path order,
+    and nothing under a `__pycache__` folder (.pyc files; the compiled templates templating.py
+    keeps there, written by builds: they must not change the digest)."""
+    root = Path(cache.__file__).resolve().parent
+    assert list(root.glob("__pycache__/*"))  # there is compiled code to leave out
+    digest = hashlib.sha256()
+    for part in (sys.version, markdown_it.__version__, yaml.__version__):
+        digest.update(part.encode() + b"\0")
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.relative_to(root).parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    assert cache.tool_digest() == digest.hexdigest()
 
 
 def test_a_changed_image_invalidates_the_lesson(

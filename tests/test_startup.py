@@ -86,17 +86,22 @@ def test_loading_pauses_the_collector_and_always_turns_it_back_on() -> None:
         gc.unfreeze()  # the test process goes on: its objects go back to the collector
 
 
-def test_the_parse_needs_none_of_the_writers() -> None:
-    """The command line imports the deck, site and SCORM stages (genanki, Jinja) while a forked
-    child parses lessons (`load_library(meanwhile=...)`): that pays only while the parse's own
-    modules import none of them."""
+def test_the_parse_needs_none_of_the_writers(tmp_path: Path) -> None:
+    """The command line imports the deck, site and SCORM stages (genanki, Jinja, Babel) and the
+    card IDs' checks while a forked child parses lessons (`load_library(meanwhile=...)`): that
+    pays only while the parse's own modules, and a parse of the bundled course, import none of
+    them."""
     code = (
-        "import json, sys; import course.cli, course.outputs, course.lessons; "
+        "import json, sys; from pathlib import Path; import course.cli, course.outputs, "
+        "course.lessons; course.forked.available = lambda: False; "
+        f"course.lessons.load_library(Path({str(tmp_path / 'lessons')!r})); "
         "print(json.dumps(sorted(sys.modules)))"
     )
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     )
+    env["COURSE_CACHE_DIR"] = str(tmp_path / "cache")
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
@@ -104,6 +109,7 @@ def test_the_parse_needs_none_of_the_writers() -> None:
     writers = (
         *("course.pipeline", "course.anki", "course.site", "course.scorm", "genanki", "jinja2"),
         *("course.manifest", "course.translations", "course.updates"),
+        *("babel", "course.ids"),  # counts and plurals; the card IDs' checks (after the parse)
     )
     assert not [m for m in loaded if any(m == w or m.startswith(w + ".") for w in writers)]
     assert "course.lessons" in loaded
