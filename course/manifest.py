@@ -21,6 +21,7 @@ would otherwise drop it).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -270,6 +271,26 @@ def to_line(entry: Entry) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Text:
+    """The text of the manifest file another one was made from (`with_entries`), when that
+    file's text is its manifest's `dumps()` (the build wrote it: `wrote`, `_stored`): `dumps`
+    then writes again only the lines of the cards put in since, not a line per card."""
+
+    data: bytes
+    """The file's bytes (UTF-8): decoded when `dumps` asks."""
+    head: int
+    """Its lines before the cards' (releases, note types, decks)."""
+    changed: frozenset[str] = frozenset()
+    """The cards put in since (their keys)."""
+
+
+ORDER: Mapping[type[Any], int] = {Release: 0, NoteTypeEntry: 1, DeckEntry: 2, CardEntry: 3}
+"""The tables' order in the file."""
+_CARD_KEY_AT = len('{"card": ')
+"""Where a card line's key (its JSON string) starts: `card` is its first field."""
+
+
+@dataclass(frozen=True, slots=True)
 class Manifest:
     """Everything one language's learners have been given, by key."""
 
@@ -279,6 +300,9 @@ class Manifest:
     cards: Mapping[str, CardEntry] = field(default_factory=dict)
     found: bool = True
     """False when there was no manifest (nor a legacy file) to read."""
+    text: Text | None = field(default=None, compare=False, repr=False)
+    """The file it was made from, when `dumps` can take that file's card lines (not pickled:
+    `_store`)."""
 
     @property
     def last_release(self) -> Release | None:
@@ -289,12 +313,24 @@ class Manifest:
             yield from table.values()
 
     def dumps(self) -> str:
-        order = {Release: 0, NoteTypeEntry: 1, DeckEntry: 2, CardEntry: 3}
-        entries = sorted(
-            self.entries(),
-            key=lambda e: (order[type(e)], e.release if isinstance(e, Release) else 0, e.key),
-        )
-        return "".join(to_line(e) + "\n" for e in entries)
+        """The file's text: a line per entry, sorted by table, then key (a release by number)."""
+        if self.text is not None:
+            return self._spliced(self.text)
+        return _lines(self.entries())
+
+    def _spliced(self, text: Text) -> str:
+        """`dumps()`, the card lines taken from `text` but those of the cards put in since."""
+        lines = text.data.decode("utf-8").split("\n")
+        cards = lines[text.head : -1]  # (the text ends with a line end)
+        for key in sorted(text.changed):
+            line = to_line(self.cards[key])
+            at = bisect.bisect_left(cards, key, key=_card_key)
+            if at < len(cards) and _card_key(cards[at]) == key:
+                cards[at] = line
+            else:
+                cards.insert(at, line)
+        head = _lines((*self.releases.values(), *self.note_types.values(), *self.decks.values()))
+        return head + "".join(line + "\n" for line in cards)
 
     @classmethod
     def of(cls, entries: Iterable[Entry], found: bool = True) -> Manifest:
@@ -308,6 +344,19 @@ class Manifest:
         return cls(
             tables[Release], tables[NoteTypeEntry], tables[DeckEntry], tables[CardEntry], found
         )
+
+
+def _lines(entries: Iterable[Entry]) -> str:
+    def order(e: Entry) -> tuple[int, int, str]:
+        return (ORDER[type(e)], e.release if isinstance(e, Release) else 0, e.key)
+
+    return "".join(to_line(e) + "\n" for e in sorted(entries, key=order))
+
+
+def _card_key(line: str) -> str:
+    """The key of a card's line as `to_line` writes it."""
+    key: str = _DECODER.raw_decode(line, _CARD_KEY_AT)[0]
+    return key
 
 
 def read(folder: Path, shown: Path | None = None) -> Manifest:
@@ -377,9 +426,16 @@ def wrote(path: Path, data: bytes, written: Manifest) -> str:
     gives `written` without parsing them (the parse of `dumps` equals the manifest: tested).
     Returns the file's `File.digest`."""
     digest = _digest(path, data)
-    _remember(path, digest, written)
     _store(path, digest, written)
+    _remember(path, digest, _with_text(written, data))
     return digest
+
+
+def _with_text(written: Manifest, data: bytes) -> Manifest:
+    """`written`, whose `dumps()` is `data`, with that text: `dumps` of what is made from it
+    writes only the lines that change."""
+    head = len(written.releases) + len(written.note_types) + len(written.decks)
+    return replace(written, text=Text(data, head))
 
 
 STORED = "manifests"
@@ -404,7 +460,8 @@ def _store(path: Path, digest: str, written: Manifest) -> None:
     store = cache.Store.beside(path.parent.parent)
     if store.folder is None:
         return
-    store.put(path, "", _stored_key(digest), cache.dumps(written, _RECORDS), STORED)
+    value = cache.dumps(replace(written, text=None), _RECORDS)
+    store.put(path, "", _stored_key(digest), value, STORED)
 
 
 def _stored(path: Path, digest: str) -> Manifest | None:
@@ -427,7 +484,8 @@ def _read_lines(path: Path, shown: Path, data: bytes, digest: str) -> Manifest:
     if last is not None and last[0] == digest:
         return last[1]
     stored = _stored(path, digest)
-    if stored is not None:
+    if stored is not None:  # (its `dumps()` is `data`: `wrote`)
+        stored = _with_text(stored, data)
         _remember(path, digest, stored)
         return stored
     try:
@@ -508,12 +566,19 @@ def with_entries(manifest: Manifest, entries: Iterable[Entry]) -> Manifest:
         DeckEntry: dict(manifest.decks),
         CardEntry: dict(manifest.cards),
     }
+    cards: list[str] = []
     for entry in entries:
         tables[type(entry)][entry.key] = entry
+        if isinstance(entry, CardEntry):
+            cards.append(entry.card)
+    text = manifest.text
+    if text is not None and cards:
+        text = replace(text, changed=text.changed.union(cards))
     return replace(
         manifest,
         releases=tables[Release],
         note_types=tables[NoteTypeEntry],
         decks=tables[DeckEntry],
         cards=tables[CardEntry],
+        text=text,
     )
