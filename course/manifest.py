@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .model import CardKind, CourseError, Problem, SourceLoc
 
@@ -282,6 +282,12 @@ class Text:
     """Its lines before the cards' (releases, note types, decks)."""
     changed: frozenset[str] = frozenset()
     """The cards put in since (their keys)."""
+    stored: bytes | None = None
+    """The pickled manifest the file's cache entry starts from (`_store`), when it was read from
+    there: the entry of a manifest made from this one is that pickle again, as it is, and the
+    cards changed since (not a pickle of every card)."""
+    since: frozenset[str] = frozenset()
+    """The cards that entry changed after `stored`."""
 
 
 ORDER: Mapping[type[Any], int] = {Release: 0, NoteTypeEntry: 1, DeckEntry: 2, CardEntry: 3}
@@ -431,11 +437,13 @@ def wrote(path: Path, data: bytes, written: Manifest) -> str:
     return digest
 
 
-def _with_text(written: Manifest, data: bytes) -> Manifest:
+def _with_text(
+    written: Manifest, data: bytes, stored: bytes | None = None, since: frozenset[str] = frozenset()
+) -> Manifest:
     """`written`, whose `dumps()` is `data`, with that text: `dumps` of what is made from it
-    writes only the lines that change."""
+    writes only the lines that change (`stored`, `since`: see `Text`)."""
     head = len(written.releases) + len(written.note_types) + len(written.decks)
-    return replace(written, text=Text(data, head))
+    return replace(written, text=Text(data, head, frozenset(), stored, since))
 
 
 STORED = "manifests"
@@ -453,19 +461,42 @@ def _stored_key(digest: str) -> bytes:
     return hashlib.sha256(f"{cache.tool_digest()}\0{digest}".encode()).hexdigest().encode()
 
 
+_Since = tuple[tuple[Any, Any, Any, bool], tuple[CardEntry, ...]]
+"""What an entry holds after its pickled manifest: the releases, note types, decks and `found`
+of the manifest, and the cards changed after the pickled one."""
+SINCE_MAX = 2000
+"""Cards an entry may list as changed after its pickled manifest (`Text.since`) before a build
+pickles the whole manifest again."""
+
+
 def _store(path: Path, digest: str, written: Manifest) -> None:
-    """`written`, pickled, for the next build that reads the file `digest` names."""
+    """`written`, pickled, for the next build that reads the file `digest` names: the pickled
+    manifest `written` was made from, when there is one, and the entries changed since (the
+    cards `with_entries` put in, and the few entries of the other tables); else all of it."""
     from . import cache
 
     store = cache.Store.beside(path.parent.parent)
     if store.folder is None:
         return
-    value = cache.dumps(replace(written, text=None), _RECORDS)
+    text = written.text
+    cards = text.since | text.changed if text is not None else frozenset()
+    if (
+        text is None
+        or text.stored is None
+        or len(cards) > SINCE_MAX
+        or not cards <= written.cards.keys()
+    ):
+        value = cache.pack(cache.dumps(replace(written, text=None), _RECORDS), b"")
+    else:
+        changed = tuple(written.cards[key] for key in sorted(cards))
+        head = (written.releases, written.note_types, written.decks, written.found)
+        value = cache.pack(text.stored, cache.dumps((head, changed), _RECORDS))
     store.put(path, "", _stored_key(digest), value, STORED)
 
 
-def _stored(path: Path, digest: str) -> Manifest | None:
-    """The manifest `_store` kept for these bytes, or None."""
+def _stored(path: Path, digest: str) -> tuple[Manifest, bytes, frozenset[str]] | None:
+    """The manifest `_store` kept for these bytes, the pickle it starts from and the cards
+    changed after it; None when there is none."""
     from . import cache
 
     store = cache.Store.beside(path.parent.parent)
@@ -473,10 +504,19 @@ def _stored(path: Path, digest: str) -> Manifest | None:
     if data is None:
         return None
     try:
-        value = cache.loads(data)
+        first, second = cache.unpack(data)
+        value = cache.loads(first)
+        if not isinstance(value, Manifest):
+            return None
+        since: frozenset[str] = frozenset()
+        if second:
+            head, changed = cast(_Since, cache.loads(second))
+            cards = {**value.cards, **{entry.card: entry for entry in changed}}
+            value = Manifest(*head[:3], cards, head[3])
+            since = frozenset(entry.card for entry in changed)
     except Exception:  # a corrupt entry: a miss
         return None
-    return value if isinstance(value, Manifest) else None
+    return value, bytes(first), since
 
 
 def _read_lines(path: Path, shown: Path, data: bytes, digest: str) -> Manifest:
@@ -485,9 +525,9 @@ def _read_lines(path: Path, shown: Path, data: bytes, digest: str) -> Manifest:
         return last[1]
     stored = _stored(path, digest)
     if stored is not None:  # (its `dumps()` is `data`: `wrote`)
-        stored = _with_text(stored, data)
-        _remember(path, digest, stored)
-        return stored
+        read = _with_text(stored[0], data, stored[1], stored[2])
+        _remember(path, digest, read)
+        return read
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
