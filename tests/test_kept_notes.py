@@ -230,3 +230,24 @@ def test_a_manifest_made_from_a_written_one_dumps_what_it_holds(
     whole = Manifest.of(made.entries())
     assert whole.text is None
     assert made.dumps() == whole.dumps()
+
+
+def test_a_decks_inputs_hash_is_one_part_per_value(sample: Path) -> None:
+    """`outputs.deck_inputs` joins a note's parts with the NUL the hash puts after each: the
+    hash of every value as its own part (what earlier builds recorded)."""
+    from course import outputs
+    from course.lessons import load_library
+
+    course = load_library(sample, ["el"]).courses[0]
+    deck = anki.prepare(course, Manifest(found=False), 1790000000, manifest_path=Path("m"))
+    assert any(note.media for note in deck.notes)
+    decks = deck.plan
+    parts = [course.id, course.lang, course.title, course.description, decks.top_deck]
+    parts += [f"{k}={v}" for k, v in sorted(decks.note_type_mods.items())]
+    for lesson in course.lessons:
+        parts += [lesson.id, lesson.description, decks.lesson_decks.get(lesson.id, "")]
+        parts += [f"{m.name}={m.path}" for m in lesson.media]
+    for note in deck.notes:
+        parts += [note.guid, note.lesson, str(decks.note_mods[note.card_id]), note.digest]
+        parts += [repr(note.ords), *note.media]
+    assert outputs.deck_inputs(deck) == outputs.hash_parts(parts)
