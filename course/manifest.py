@@ -433,7 +433,7 @@ def wrote(path: Path, data: bytes, written: Manifest) -> str:
     Returns the file's `File.digest`."""
     digest = _digest(path, data)
     _store(path, digest, written)
-    _remember(path, digest, _with_text(written, data))
+    _remember(path, digest, written)  # (not with `data` as its text: kept till the build ends)
     return digest
 
 
