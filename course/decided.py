@@ -25,8 +25,9 @@ hash from `notes/` (`notes`): each note's GUID and content digest (`anki.NoteHas
 one entry per language. They are a function of the course's ID and language (the entry's key) and
 of the lesson's parse: its path, the bytes parsed (`Lesson.digest`) and its images' names, which
 are content hashes (a lesson's key in the entry), with the tool (both). Only the edited lesson's
-notes are hashed again. The notes themselves are not kept: their fields are the strings the
-lesson's parse holds already, and unpickling them costs about what assembling them again does.
+notes are hashed again (and on the next builds, until enough are to write the entry again:
+`REWRITE`). The notes themselves are not kept: their fields are the strings the lesson's parse
+holds already, and unpickling them costs about what assembling them again does.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ NOTES = "notes"
 """The subfolder of the kept notes' hashes (`notes`)."""
 NOTES_FORMAT = "note-hashes 1"
 """Bump when what `anki.lesson_notes` hashes or what a lesson's key covers changes."""
+REWRITE = 20
+"""A language's kept hashes are written again when a build hashed at least 1/REWRITE of its
+notes: not for each edit (a lesson's notes hash in a fraction of a millisecond; the entry of
+33,000 notes takes about 20 ms to pickle and write). 0: only when there is no entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,13 +167,16 @@ def notes(course: Course) -> list[anki.NoteData]:
     kept = _kept_hashes(store, course, key)
     hashes: dict[str, anki.NoteHashes] = {}
     live: list[anki.NoteData] = []
+    hashed = 0
     for lesson in course.lessons:
         lesson_key = _lesson_key(lesson)
-        made = anki.lesson_notes(course, lesson, kept.get(lesson_key))
+        given = kept.get(lesson_key)
+        made = anki.lesson_notes(course, lesson, given)
         if lesson_key:
             hashes[lesson_key] = anki.note_hashes(made)
+            hashed += len(made) if hashes[lesson_key] != given else 0
         live += made
-    if hashes != kept:
+    if hashed and (not kept or hashed * REWRITE >= len(live)):
         store.put(course.root, course.lang, key, cache.dumps(hashes), NOTES)
     return live
 

@@ -251,3 +251,33 @@ def test_a_decks_inputs_hash_is_one_part_per_value(sample: Path) -> None:
         parts += [note.guid, note.lesson, str(decks.note_mods[note.card_id]), note.digest]
         parts += [repr(note.ords), *note.media]
     assert outputs.deck_inputs(deck) == outputs.hash_parts(parts)
+
+
+@pytest.mark.parametrize("rewrite", [decided.REWRITE, 0])
+def test_the_build_after_an_edit_hashes_what_the_entry_lacks(
+    sample: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hashed: list[str],
+    rewrite: int,
+) -> None:
+    """The entry is written again when a build hashed enough notes (the edited lesson here is
+    most of its language's notes); else the next build hashes that lesson's notes again."""
+    monkeypatch.setattr(decided, "REWRITE", rewrite)
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    folder = sample.parent
+    (sample / "el" / "02-more.md").write_text(MORE, "utf-8")
+    assert cli(folder, monkeypatch)[0] == 0
+    lesson = sample / "el" / "01-basics.md"
+    cards = re.findall(r"<!-- id: (\S+) -->", lesson.read_text("utf-8"))
+    edit(lesson, "::", "::Νέα ")
+    assert cli(folder, monkeypatch)[0] == 0
+    built = tree(folder)
+    hashed.clear()
+    shutil.rmtree(tmp_path / "cache" / decided.KIND)  # decided again, not kept
+    (tmp_path / "cache" / "last-build.json").unlink()  # built, not replayed
+    for deck in (folder / "decks").iterdir():
+        deck.unlink()
+    assert cli(folder, monkeypatch)[0] == 0
+    assert tree(folder) == built
+    assert sorted(hashed) == (sorted(cards) if rewrite == 0 else [])
