@@ -183,52 +183,64 @@ def _ords(card: Card) -> tuple[int, ...]:
     return (0, 1) if card.kind is CardKind.REVERSED else (0,)
 
 
+NoteHashes = tuple[tuple[str, str, str], ...]
+"""A lesson's notes' (card ID, GUID, digest), in card order: what `lesson_notes` hashes, the part
+of a note that costs (two SHA-256 and Anki's base 91 per note); kept per lesson (decided.py)."""
+
+
 def notes_for(course: Course) -> Iterator[NoteData]:
     """Every live note of the course, in lesson order, from its cards' rendered fields."""
     for lesson in course.lessons:
-        yield from _lesson_notes(course, lesson)
+        yield from lesson_notes(course, lesson)
 
 
-def _lesson_notes(course: Course, lesson: Lesson) -> Iterator[NoteData]:
+def lesson_notes(
+    course: Course, lesson: Lesson, hashes: NoteHashes | None = None
+) -> list[NoteData]:
+    """The lesson's live notes. `hashes`: their `note_hashes` as an earlier build made them from
+    the same lesson, course ID and language (not hashed again; ignored unless they name the same
+    cards in the same order)."""
     source, title = source_html(lesson.source), escapeHtml(lesson.title)
-    # One string per section for what its cards share (not one per note: 100,000 notes).
-    sections = {
-        s.id: (escapeHtml(s.title), (lesson.id, f"{lesson.id}::{s.id}") if s.id else (lesson.id,))
-        for s in lesson.sections
-    }
-    for card in lesson.cards:
-        if card.id is None:
-            continue  # reported as a warning: a card without identity never reaches a learner
-        section, section_tags = sections[card.section.id]
-        context = (
-            title,
-            section,
-            source,
-            course.lang,
-            escapeHtml(card.id),
-            "",  # Link: reserved for the card's page when the course has a public address
-            "",  # Retired
-        )
-        text = card.rendered
-        if card.kind is CardKind.CLOZE:
+    lang = course.lang
+    # One string per section for what its cards share (not one per note: 100,000 notes), and its
+    # notes' tags when a card adds none of its own.
+    sections = {}
+    for s in lesson.sections:
+        section_tags = (lesson.id, f"{lesson.id}::{s.id}") if s.id else (lesson.id,)
+        tags = tuple(dict.fromkeys((*section_tags, *lesson.tags)))
+        sections[s.id] = (escapeHtml(s.title), section_tags, tags)
+    cards = [card for card in lesson.cards if card.id is not None]
+    # (a card without identity never reaches a learner: reported as a warning)
+    if hashes is not None and [h[0] for h in hashes] != [card.id for card in cards]:
+        hashes = None
+    notes = []
+    for i, card in enumerate(cards):
+        card_id = card.id or ""
+        section, section_tags, tags = sections[card.section.id]
+        # Link (reserved for the card's page when the course has a public address), Retired
+        context = (title, section, source, lang, escapeHtml(card_id), "", "")
+        text, kind = card.rendered, card.kind
+        if kind is CardKind.CLOZE:
             fields: tuple[str, ...] = (text.front, text.explanation, *context)
         else:
-            reverse = REVERSE_ON if card.kind is CardKind.REVERSED else ""
+            reverse = REVERSE_ON if kind is CardKind.REVERSED else ""
             fields = (text.front, text.back, reverse, text.explanation, *context)
-        tags = tuple(dict.fromkeys((*section_tags, *lesson.tags, *card.tags)))
-        yield NoteData(
-            card_id=card.id,
-            kind=card.kind,
-            fields=fields,
-            tags=tags,
-            guid=note_guid(course.id, course.lang, card.id),
-            lesson=lesson.id,
-            ords=_ords(card),
-            loc=card.loc,
-            digest=note_digest(card.kind, fields, tags),
-            clozes=card.clozes,
-            media=text.media,
-        )
+        if card.tags:
+            tags = tuple(dict.fromkeys((*section_tags, *lesson.tags, *card.tags)))
+        if hashes is not None:
+            guid, digest = hashes[i][1], hashes[i][2]
+        else:
+            guid, digest = note_guid(course.id, lang, card_id), note_digest(kind, fields, tags)
+        note = NoteData(
+            card_id, kind, fields, tags, guid, lesson.id, _ords(card), card.loc, digest,
+            card.clozes, text.media,
+        )  # fmt: skip
+        notes.append(note)
+    return notes
+
+
+def note_hashes(notes: Sequence[NoteData]) -> NoteHashes:
+    return tuple((note.card_id, note.guid, note.digest) for note in notes)
 
 
 # -- retired notes --------------------------------------------------------------------------------
@@ -325,10 +337,12 @@ def prepare(
     draft: bool = False,
     rename_decks: bool = False,
     manifest_path: Path,
+    live: Sequence[NoteData] | None = None,
 ) -> DeckPlan:
-    """Render every note and decide what learners get (see `updates.plan`)."""
+    """Render every note (`live`: the course's notes, `notes_for`, made already) and decide what
+    learners get (see `updates.plan`)."""
     models = note_types(course)
-    live = list(notes_for(course))
+    live = list(notes_for(course)) if live is None else live
     inputs = PlanInputs(
         tuple(n.shipped() for n in live),
         {key: (model.name, note_type_digest(model)) for key, model in models.items()},

@@ -19,6 +19,15 @@ options that change a plan (--draft, --rename-decks) and the working directory (
 report prints). Equal inputs decide equally, so a build with the same inputs takes the outcome;
 a missing, unreadable or stale entry is decided again. One entry per language (the last kept
 options' outcome). Safe to delete.
+
+A language that is decided again (a card of it edited) takes what its unchanged lessons' notes
+hash from `notes/` (`notes`): each note's GUID and content digest (`anki.NoteHashes`), by lesson,
+one entry per language. They are a function of the course's ID and language (the entry's key) and
+of the lesson's parse: its path, the bytes parsed (`Lesson.digest`) and its images' names, which
+are content hashes (a lesson's key in the entry), with the tool (both). Only the edited lesson's
+notes are hashed again (and on the next builds, until enough are to write the entry again:
+`REWRITE`). The notes themselves are not kept: their fields are the strings the lesson's parse
+holds already, and unpickling them costs about what assembling them again does.
 """
 
 from __future__ import annotations
@@ -28,13 +37,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import anki, cache, manifest, outputs, updates
-from .model import Course, Library, Problem
+from .model import Course, Lesson, Library, Problem
 from .translations import Link, card_hash, lesson_hash
 
 KIND = "plans"
 """The cache folder's subfolder (`cache.Store`)."""
 FORMAT = "deck-plan 1"
 """Bump when what an outcome holds or what its key covers changes."""
+NOTES = "notes"
+"""The subfolder of the kept notes' hashes (`notes`)."""
+NOTES_FORMAT = "note-hashes 1"
+"""Bump when what `anki.lesson_notes` hashes or what a lesson's key covers changes."""
+REWRITE = 20
+"""A language's kept hashes are written again when a build hashed at least 1/REWRITE of its
+notes: not for each edit (a lesson's notes hash in a fraction of a millisecond; the entry of
+33,000 notes takes about 20 ms to pickle and write). 0: only when there is no entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,3 +156,48 @@ def save(course: Course, inputs: str, file: manifest.File, outcome: Outcome) -> 
     if outcome.report.release:
         return  # (never asked: a release's outcome depends on the build's time)
     store.put(course.root, course.lang, _key(inputs, file), cache.dumps(outcome), KIND)
+
+
+def notes(course: Course) -> list[anki.NoteData]:
+    """Every live note of the course (`anki.notes_for`), each lesson's hashes taken from those an
+    earlier build kept for the same lesson (see the module's documentation); the entry is
+    written again when a lesson's were not there (an edit, a new lesson)."""
+    store = cache.Store.beside(course.root.parent)
+    key = _notes_key(course)
+    kept = _kept_hashes(store, course, key)
+    hashes: dict[str, anki.NoteHashes] = {}
+    live: list[anki.NoteData] = []
+    hashed = 0
+    for lesson in course.lessons:
+        lesson_key = _lesson_key(lesson)
+        given = kept.get(lesson_key)
+        made = anki.lesson_notes(course, lesson, given)
+        if lesson_key:
+            hashes[lesson_key] = anki.note_hashes(made)
+            hashed += len(made) if hashes[lesson_key] != given else 0
+        live += made
+    if hashed and (not kept or hashed * REWRITE >= len(live)):
+        store.put(course.root, course.lang, key, cache.dumps(hashes), NOTES)
+    return live
+
+
+def _notes_key(course: Course) -> bytes:
+    return outputs.hash_parts([NOTES_FORMAT, course.id, course.lang]).encode()
+
+
+def _lesson_key(lesson: Lesson) -> str:
+    """What a lesson's notes are made from, beside the entry's key ('': not kept)."""
+    if not lesson.digest:
+        return ""
+    return "\0".join([str(lesson.path), lesson.digest, *(m.name for m in lesson.media)])
+
+
+def _kept_hashes(store: cache.Store, course: Course, key: bytes) -> dict[str, anki.NoteHashes]:
+    data = store.get(course.root, course.lang, key, NOTES)
+    if data is None:
+        return {}
+    try:
+        kept = cache.loads(data)
+    except Exception:  # a damaged entry: hashed again
+        return {}
+    return kept if isinstance(kept, dict) else {}

@@ -21,13 +21,14 @@ would otherwise drop it).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .model import CardKind, CourseError, Problem, SourceLoc
 
@@ -270,6 +271,32 @@ def to_line(entry: Entry) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Text:
+    """The text of the manifest file another one was made from (`with_entries`), when that
+    file's text is its manifest's `dumps()` (the build wrote it: `wrote`, `_stored`): `dumps`
+    then writes again only the lines of the cards put in since, not a line per card."""
+
+    data: bytes
+    """The file's bytes (UTF-8): decoded when `dumps` asks."""
+    head: int
+    """Its lines before the cards' (releases, note types, decks)."""
+    changed: frozenset[str] = frozenset()
+    """The cards put in since (their keys)."""
+    stored: bytes | None = None
+    """The pickled manifest the file's cache entry starts from (`_store`), when it was read from
+    there: the entry of a manifest made from this one is that pickle again, as it is, and the
+    cards changed since (not a pickle of every card)."""
+    since: frozenset[str] = frozenset()
+    """The cards that entry changed after `stored`."""
+
+
+ORDER: Mapping[type[Any], int] = {Release: 0, NoteTypeEntry: 1, DeckEntry: 2, CardEntry: 3}
+"""The tables' order in the file."""
+_CARD_KEY_AT = len('{"card": ')
+"""Where a card line's key (its JSON string) starts: `card` is its first field."""
+
+
+@dataclass(frozen=True, slots=True)
 class Manifest:
     """Everything one language's learners have been given, by key."""
 
@@ -279,6 +306,9 @@ class Manifest:
     cards: Mapping[str, CardEntry] = field(default_factory=dict)
     found: bool = True
     """False when there was no manifest (nor a legacy file) to read."""
+    text: Text | None = field(default=None, compare=False, repr=False)
+    """The file it was made from, when `dumps` can take that file's card lines (not pickled:
+    `_store`)."""
 
     @property
     def last_release(self) -> Release | None:
@@ -289,12 +319,24 @@ class Manifest:
             yield from table.values()
 
     def dumps(self) -> str:
-        order = {Release: 0, NoteTypeEntry: 1, DeckEntry: 2, CardEntry: 3}
-        entries = sorted(
-            self.entries(),
-            key=lambda e: (order[type(e)], e.release if isinstance(e, Release) else 0, e.key),
-        )
-        return "".join(to_line(e) + "\n" for e in entries)
+        """The file's text: a line per entry, sorted by table, then key (a release by number)."""
+        if self.text is not None:
+            return self._spliced(self.text)
+        return _lines(self.entries())
+
+    def _spliced(self, text: Text) -> str:
+        """`dumps()`, the card lines taken from `text` but those of the cards put in since."""
+        lines = text.data.decode("utf-8").split("\n")
+        cards = lines[text.head : -1]  # (the text ends with a line end)
+        for key in sorted(text.changed):
+            line = to_line(self.cards[key])
+            at = bisect.bisect_left(cards, key, key=_card_key)
+            if at < len(cards) and _card_key(cards[at]) == key:
+                cards[at] = line
+            else:
+                cards.insert(at, line)
+        head = _lines((*self.releases.values(), *self.note_types.values(), *self.decks.values()))
+        return head + "".join(line + "\n" for line in cards)
 
     @classmethod
     def of(cls, entries: Iterable[Entry], found: bool = True) -> Manifest:
@@ -308,6 +350,19 @@ class Manifest:
         return cls(
             tables[Release], tables[NoteTypeEntry], tables[DeckEntry], tables[CardEntry], found
         )
+
+
+def _lines(entries: Iterable[Entry]) -> str:
+    def order(e: Entry) -> tuple[int, int, str]:
+        return (ORDER[type(e)], e.release if isinstance(e, Release) else 0, e.key)
+
+    return "".join(to_line(e) + "\n" for e in sorted(entries, key=order))
+
+
+def _card_key(line: str) -> str:
+    """The key of a card's line as `to_line` writes it."""
+    key: str = _DECODER.raw_decode(line, _CARD_KEY_AT)[0]
+    return key
 
 
 def read(folder: Path, shown: Path | None = None) -> Manifest:
@@ -377,9 +432,18 @@ def wrote(path: Path, data: bytes, written: Manifest) -> str:
     gives `written` without parsing them (the parse of `dumps` equals the manifest: tested).
     Returns the file's `File.digest`."""
     digest = _digest(path, data)
-    _remember(path, digest, written)
     _store(path, digest, written)
+    _remember(path, digest, written)  # (not with `data` as its text: kept till the build ends)
     return digest
+
+
+def _with_text(
+    written: Manifest, data: bytes, stored: bytes | None = None, since: frozenset[str] = frozenset()
+) -> Manifest:
+    """`written`, whose `dumps()` is `data`, with that text: `dumps` of what is made from it
+    writes only the lines that change (`stored`, `since`: see `Text`)."""
+    head = len(written.releases) + len(written.note_types) + len(written.decks)
+    return replace(written, text=Text(data, head, frozenset(), stored, since))
 
 
 STORED = "manifests"
@@ -397,18 +461,42 @@ def _stored_key(digest: str) -> bytes:
     return hashlib.sha256(f"{cache.tool_digest()}\0{digest}".encode()).hexdigest().encode()
 
 
+_Since = tuple[tuple[Any, Any, Any, bool], tuple[CardEntry, ...]]
+"""What an entry holds after its pickled manifest: the releases, note types, decks and `found`
+of the manifest, and the cards changed after the pickled one."""
+SINCE_MAX = 2000
+"""Cards an entry may list as changed after its pickled manifest (`Text.since`) before a build
+pickles the whole manifest again."""
+
+
 def _store(path: Path, digest: str, written: Manifest) -> None:
-    """`written`, pickled, for the next build that reads the file `digest` names."""
+    """`written`, pickled, for the next build that reads the file `digest` names: the pickled
+    manifest `written` was made from, when there is one, and the entries changed since (the
+    cards `with_entries` put in, and the few entries of the other tables); else all of it."""
     from . import cache
 
     store = cache.Store.beside(path.parent.parent)
     if store.folder is None:
         return
-    store.put(path, "", _stored_key(digest), cache.dumps(written, _RECORDS), STORED)
+    text = written.text
+    cards = text.since | text.changed if text is not None else frozenset()
+    if (
+        text is None
+        or text.stored is None
+        or len(cards) > SINCE_MAX
+        or not cards <= written.cards.keys()
+    ):
+        value = cache.pack(cache.dumps(replace(written, text=None), _RECORDS), b"")
+    else:
+        changed = tuple(written.cards[key] for key in sorted(cards))
+        head = (written.releases, written.note_types, written.decks, written.found)
+        value = cache.pack(text.stored, cache.dumps((head, changed), _RECORDS))
+    store.put(path, "", _stored_key(digest), value, STORED)
 
 
-def _stored(path: Path, digest: str) -> Manifest | None:
-    """The manifest `_store` kept for these bytes, or None."""
+def _stored(path: Path, digest: str) -> tuple[Manifest, bytes, frozenset[str]] | None:
+    """The manifest `_store` kept for these bytes, the pickle it starts from and the cards
+    changed after it; None when there is none."""
     from . import cache
 
     store = cache.Store.beside(path.parent.parent)
@@ -416,10 +504,19 @@ def _stored(path: Path, digest: str) -> Manifest | None:
     if data is None:
         return None
     try:
-        value = cache.loads(data)
+        first, second = cache.unpack(data)
+        value = cache.loads(first)
+        if not isinstance(value, Manifest):
+            return None
+        since: frozenset[str] = frozenset()
+        if second:
+            head, changed = cast(_Since, cache.loads(second))
+            cards = {**value.cards, **{entry.card: entry for entry in changed}}
+            value = Manifest(*head[:3], cards, head[3])
+            since = frozenset(entry.card for entry in changed)
     except Exception:  # a corrupt entry: a miss
         return None
-    return value if isinstance(value, Manifest) else None
+    return value, bytes(first), since
 
 
 def _read_lines(path: Path, shown: Path, data: bytes, digest: str) -> Manifest:
@@ -427,9 +524,10 @@ def _read_lines(path: Path, shown: Path, data: bytes, digest: str) -> Manifest:
     if last is not None and last[0] == digest:
         return last[1]
     stored = _stored(path, digest)
-    if stored is not None:
-        _remember(path, digest, stored)
-        return stored
+    if stored is not None:  # (its `dumps()` is `data`: `wrote`)
+        read = _with_text(stored[0], data, stored[1], stored[2])
+        _remember(path, digest, read)
+        return read
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -508,12 +606,19 @@ def with_entries(manifest: Manifest, entries: Iterable[Entry]) -> Manifest:
         DeckEntry: dict(manifest.decks),
         CardEntry: dict(manifest.cards),
     }
+    cards: list[str] = []
     for entry in entries:
         tables[type(entry)][entry.key] = entry
+        if isinstance(entry, CardEntry):
+            cards.append(entry.card)
+    text = manifest.text
+    if text is not None and cards:
+        text = replace(text, changed=text.changed.union(cards))
     return replace(
         manifest,
         releases=tables[Release],
         note_types=tables[NoteTypeEntry],
         decks=tables[DeckEntry],
         cards=tables[CardEntry],
+        text=text,
     )

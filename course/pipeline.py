@@ -254,6 +254,7 @@ def _prepare(
         draft=options.draft,
         rename_decks=options.rename_decks,
         manifest_path=display_path(course.root / manifest.MANIFEST_FILE),
+        live=decided.notes(course),
     )
 
 

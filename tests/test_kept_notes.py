@@ -1,0 +1,283 @@
+"""A language decided again (one card of it edited) hashes only the edited lesson's notes: the
+other lessons' notes' GUIDs and digests are kept by lesson (`decided.notes`), and its manifest's
+text is written again from the file it was made from, only the changed cards' lines new
+(`manifest.Text`). Whatever a build prints and writes with them is byte for byte what it prints
+and writes without them (the deck side's cache folders deleted before every build), through
+edits, a changed image, a new course ID, a retitled lesson, added and retired cards.
+
+Nothing here is timed: the tests count the notes hashed and compare what the builds wrote."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from course import anki, cache, decided, manifest
+from course.cli import main
+from course.manifest import CardEntry, Manifest
+from course.model import CardKind
+from tests.test_manifest import ENTRIES, PROPERTIES, TEXT
+
+ARGS = ["--lessons", "lessons", "--decks", "decks", "--site", "site", "--scorm", "scorm"]
+DECK_SIDE = (decided.NOTES, manifest.STORED, decided.KIND)
+"""What the deck side keeps in the cache (the lessons' parses stay in both twins)."""
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The card ID of every note whose GUID a build works out."""
+    found: list[str] = []
+    real = anki.note_guid
+
+    def counting(course_id: str, lang: str, card_id: str) -> str:
+        found.append(card_id)
+        return real(course_id, lang, card_id)
+
+    monkeypatch.setattr(anki, "note_guid", counting)
+    return found
+
+
+def cli(folder: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    monkeypatch.chdir(folder)  # the same relative paths in both twins' messages
+    result = CliRunner().invoke(main, ["build", *ARGS], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "cache" not in p.parts
+    }
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def _add_card(folder: Path) -> None:
+    path = folder / "lessons" / "el" / "01-basics.md"
+    path.write_text(
+        path.read_text("utf-8") + "\nΤι ζητά ο πελάτης;::Λύση. <!-- id: el-added -->\n", "utf-8"
+    )
+
+
+def _retire_card(folder: Path) -> None:
+    path = folder / "lessons" / "el" / "01-basics.md"
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if "id: el-added" not in line), "utf-8")
+
+
+STEPS: list[tuple[str, Callable[[Path], None]]] = [
+    ("cold build", lambda f: None),
+    ("nothing changed", lambda f: None),
+    (
+        "a card's answer edited",
+        lambda f: edit(f / "lessons" / "el" / "01-basics.md", "::", "::Νέα "),
+    ),
+    (
+        "an image's bytes changed, not the lesson's: its name in the card's field",
+        lambda f: (f / "lessons" / "el" / "img" / "dot.png").write_bytes(
+            (f / "lessons" / "el" / "img" / "dot.png").read_bytes() + b"another image"
+        ),
+    ),
+    (
+        "the course's ID changed: every GUID",
+        lambda f: edit(f / "lessons" / "course.yml", "id: ", "id: new-"),
+    ),
+    (
+        "a lesson retitled: every note's Lesson field",
+        lambda f: edit(f / "lessons" / "pl" / "01-traits.md", "title: ", "title: Nowy tytuł — "),
+    ),
+    ("a card added: a manifest line inserted", _add_card),
+    ("the card retired", _retire_card),
+    ("nothing changed again", lambda f: None),
+]
+
+
+def test_kept_notes_and_manifest_lines_write_what_a_build_without_them_writes(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    twins = {name: tmp_path / name for name in ("kept", "none")}
+    for folder in twins.values():
+        shutil.copytree(sample, folder / "lessons")
+    for what, change in STEPS:
+        seen: dict[str, object] = {}
+        for name, folder in twins.items():
+            monkeypatch.setenv(cache.ENV, str(folder / "cache"))
+            manifest._LAST_READ.clear()  # each build in its own process
+            if name == "none":
+                for kind in DECK_SIDE:
+                    shutil.rmtree(folder / "cache" / kind, ignore_errors=True)
+                (folder / "cache" / "last-build.json").unlink(missing_ok=True)
+            change(folder)
+            seen[name] = (cli(folder, monkeypatch), tree(folder))
+        assert seen["kept"] == seen["none"], what
+        assert seen["kept"][0][0] == 0, seen["kept"][0][1]  # type: ignore[index]
+    assert (twins["kept"] / "cache" / decided.NOTES).is_dir()
+
+
+MORE = """---
+id: more
+title: Περισσότερα
+lang: el
+order: 2
+---
+
+Τι είναι η υπομονή;::Η ηρεμία μπροστά στη δυσκολία. <!-- id: el-more-1 -->
+
+Τι είναι η σαφήνεια;::Λόγια που καταλαβαίνει ο πελάτης. <!-- id: el-more-2 -->
+"""
+
+
+def test_an_edit_hashes_only_its_lessons_notes(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hashed: list[str]
+) -> None:
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    folder = sample.parent
+    (sample / "el" / "02-more.md").write_text(MORE, "utf-8")
+    assert cli(folder, monkeypatch)[0] == 0
+    lesson = sample / "el" / "01-basics.md"
+    cards = re.findall(r"<!-- id: (\S+) -->", lesson.read_text("utf-8"))
+    assert {*cards, "el-more-1", "el-more-2"} < set(hashed), "the cold build hashed every note"
+    edit(lesson, "::", "::Νέα ")
+    hashed.clear()
+    code, printed = cli(folder, monkeypatch)
+    assert code == 0, printed
+    assert "el: release 2: 1 card changed" in printed
+    assert sorted(hashed) == sorted(cards), "only the edited lesson's notes"
+    deck = tmp_path / "deck"
+    shutil.unpack_archive(folder / "decks" / "sample-course-el.apkg", deck, "zip")
+    assert "Νέα ".encode() in (deck / "collection.anki2").read_bytes(), "the edit reached the deck"
+
+
+def test_damaged_kept_notes_are_hashed_again(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hashed: list[str]
+) -> None:
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    folder = sample.parent
+    assert cli(folder, monkeypatch)[0] == 0
+    built = tree(folder)
+    for entry in (tmp_path / "cache" / decided.NOTES).iterdir():
+        data = bytearray(entry.read_bytes())
+        data[-5] ^= 0xFF
+        entry.write_bytes(bytes(data))
+    shutil.rmtree(tmp_path / "cache" / decided.KIND)
+    for deck in (folder / "decks").iterdir():
+        deck.unlink()
+    hashed.clear()
+    assert cli(folder, monkeypatch)[0] == 0
+    assert tree(folder) == built
+    assert hashed, "hashed again"
+
+
+def test_kept_hashes_of_other_cards_are_not_used(sample: Path) -> None:
+    """Kept hashes that do not name the lesson's cards, in order, are not used."""
+    from course.lessons import load_library
+
+    course = load_library(sample, ["el"]).courses[0]
+    lesson = course.lessons[0]
+    notes = anki.lesson_notes(course, lesson)
+    wrong: Any = tuple((card, "guid", "digest") for card, _, _ in reversed(anki.note_hashes(notes)))
+    assert anki.lesson_notes(course, lesson, wrong) == notes
+    right = anki.note_hashes(notes)
+    assert anki.lesson_notes(course, lesson, right) == notes
+
+
+# -- the manifest's text, written again from the file it was made from ---------------------------
+
+CARDS = st.builds(
+    CardEntry,
+    st.one_of(TEXT, st.sampled_from(["a1", "a2", "\"q\\", "ζ", "a1\u2028"])),
+    st.sampled_from(CardKind),
+    TEXT,
+    TEXT,
+    st.integers(0, 2**40),
+    st.integers(0, 9),
+    st.integers(0, 9),
+)
+
+
+@PROPERTIES
+@given(
+    st.lists(ENTRIES | CARDS, max_size=30),
+    st.lists(st.lists(ENTRIES | CARDS, max_size=6), max_size=3),
+)
+def test_a_manifest_made_from_a_written_one_dumps_what_it_holds(
+    first: list[manifest.Entry], changes: list[list[manifest.Entry]]
+) -> None:
+    written = Manifest.of(first)
+    data = written.dumps().encode()
+    made = manifest._with_text(written, data)
+    assert made.text is not None
+    for entries in changes:  # (a plan, then the translations' record: two steps)
+        made = manifest.with_entries(made, entries)
+    whole = Manifest.of(made.entries())
+    assert whole.text is None
+    assert made.dumps() == whole.dumps()
+
+
+def test_a_decks_inputs_hash_is_one_part_per_value(sample: Path) -> None:
+    """`outputs.deck_inputs` joins a note's parts with the NUL the hash puts after each: the
+    hash of every value as its own part (what earlier builds recorded)."""
+    from course import outputs
+    from course.lessons import load_library
+
+    course = load_library(sample, ["el"]).courses[0]
+    deck = anki.prepare(course, Manifest(found=False), 1790000000, manifest_path=Path("m"))
+    assert any(note.media for note in deck.notes)
+    decks = deck.plan
+    parts = [course.id, course.lang, course.title, course.description, decks.top_deck]
+    parts += [f"{k}={v}" for k, v in sorted(decks.note_type_mods.items())]
+    for lesson in course.lessons:
+        parts += [lesson.id, lesson.description, decks.lesson_decks.get(lesson.id, "")]
+        parts += [f"{m.name}={m.path}" for m in lesson.media]
+    for note in deck.notes:
+        parts += [note.guid, note.lesson, str(decks.note_mods[note.card_id]), note.digest]
+        parts += [repr(note.ords), *note.media]
+    assert outputs.deck_inputs(deck) == outputs.hash_parts(parts)
+
+
+@pytest.mark.parametrize("rewrite", [decided.REWRITE, 0])
+def test_the_build_after_an_edit_hashes_what_the_entry_lacks(
+    sample: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hashed: list[str],
+    rewrite: int,
+) -> None:
+    """The entry is written again when a build hashed enough notes (the edited lesson here is
+    most of its language's notes); else the next build hashes that lesson's notes again."""
+    monkeypatch.setattr(decided, "REWRITE", rewrite)
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    folder = sample.parent
+    (sample / "el" / "02-more.md").write_text(MORE, "utf-8")
+    assert cli(folder, monkeypatch)[0] == 0
+    lesson = sample / "el" / "01-basics.md"
+    cards = re.findall(r"<!-- id: (\S+) -->", lesson.read_text("utf-8"))
+    edit(lesson, "::", "::Νέα ")
+    assert cli(folder, monkeypatch)[0] == 0
+    built = tree(folder)
+    hashed.clear()
+    shutil.rmtree(tmp_path / "cache" / decided.KIND)  # decided again, not kept
+    (tmp_path / "cache" / "last-build.json").unlink()  # built, not replayed
+    for deck in (folder / "decks").iterdir():
+        deck.unlink()
+    assert cli(folder, monkeypatch)[0] == 0
+    assert tree(folder) == built
+    assert sorted(hashed) == (sorted(cards) if rewrite == 0 else [])
