@@ -21,18 +21,30 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 from .cache import FOLDER, Store
 
 RANDOM = "[a-z0-9_]{8}"
 """The part `tempfile.mkstemp` and `mkdtemp` draw (tempfile._RandomNameSequence)."""
-TEMP = re.compile(rf"\.(?P<name>.+)\.{RANDOM}\.tmp")
-"""A temporary file of `files.atomic_write` or `pipeline._temp_file`, for the file `name`."""
-JINJA = re.compile(rf"__jinja2_.+\.cache{RANDOM}\.tmp")
-"""A compiled template being written (Jinja's FileSystemBytecodeCache: templating.py)."""
+
+
+@cache
+def _temp() -> re.Pattern[str]:
+    """A temporary file of `files.atomic_write` or `pipeline._temp_file`, for the file `name`
+    (compiled when a name ends in `.tmp`: a replayed build, whose folders hold none, compiles
+    nothing)."""
+    return re.compile(rf"\.(?P<name>.+)\.{RANDOM}\.tmp")
+
+
+@cache
+def _jinja() -> re.Pattern[str]:
+    """A compiled template being written (Jinja's FileSystemBytecodeCache: templating.py)."""
+    return re.compile(rf"__jinja2_.+\.cache{RANDOM}\.tmp")
+
+
 LESSON_FILES = ("manifest.jsonl", "anki-mod-times.json")
 """The files a build writes into the lessons folder besides lessons (`.md`): manifest.py's
 MANIFEST_FILE and LEGACY_FILE (not imported: a replayed build loads no manifest code)."""
@@ -43,15 +55,15 @@ CACHE_DEPTH = 2
 def folders(lessons: Path) -> None:
     """Remove stale temporary files from the lessons folder and the cache folders; only while
     holding their locks (`lock.hold`)."""
-    for folder, _dirs, names in os.walk(lessons):
+    for place, _dirs, names in os.walk(lessons):
         for name in names:
-            match = TEMP.fullmatch(name)
+            match = _temp().fullmatch(name) if name.endswith(".tmp") else None
             if match and (match["name"].endswith(".md") or match["name"] in LESSON_FILES):
-                _remove(Path(folder, name))
+                _remove(Path(place, name))
     caches = {lessons.resolve().parent / FOLDER, Store.beside(lessons).folder}
-    for cache in caches:
-        if cache is not None:
-            _cache(cache, CACHE_DEPTH)
+    for folder in caches:
+        if folder is not None:
+            _cache(folder, CACHE_DEPTH)
 
 
 def _cache(folder: Path, depth: int) -> None:
@@ -64,7 +76,9 @@ def _cache(folder: Path, depth: int) -> None:
         if entry.is_dir(follow_symlinks=False):
             if depth > 1:
                 _cache(Path(entry.path), depth - 1)
-        elif TEMP.fullmatch(entry.name) or JINJA.fullmatch(entry.name):
+        elif entry.name.endswith(".tmp") and (
+            _temp().fullmatch(entry.name) or _jinja().fullmatch(entry.name)
+        ):
             _remove(Path(entry.path))
 
 
@@ -90,6 +104,8 @@ def _beside(folder: Path, pattern: re.Pattern[str]) -> None:
 
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
+        import shutil  # (not on a replayed build's path)
+
         shutil.rmtree(path, ignore_errors=True)
     else:
         with contextlib.suppress(OSError):

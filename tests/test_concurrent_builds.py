@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from course import lock
+from course import lock, manifest, sweep
 from course.cache import ENV as CACHE_ENV
 from course.cli import main
 
@@ -113,7 +113,7 @@ def reaper() -> Iterator[Started]:
 HOLD = """
 import sys
 from pathlib import Path
-from course import lock
+from course import lock, manifest, sweep
 with lock.hold(Path(sys.argv[1])):
     print("held", flush=True)
     sys.stdin.read()
@@ -387,3 +387,7 @@ def test_a_build_sweeps_only_what_killed_builds_left(
     assert not (project / ".site.tmp-abcdefgh").exists()
     assert not (project / ".site.old-12345").exists()
     assert [p for p in kept if not p.exists()] == []
+
+
+def test_the_sweep_knows_the_files_a_build_writes_into_the_lessons() -> None:
+    assert sweep.LESSON_FILES == (manifest.MANIFEST_FILE, manifest.LEGACY_FILE)
