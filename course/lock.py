@@ -67,7 +67,8 @@ def hold(
     say so with `say` (stderr by default); without `wait`, raise `Busy` instead."""
     say = say or _stderr
     with contextlib.ExitStack() as stack:
-        for folder in folders(lessons):
+        # No lessons folder: nothing to lock (the build stops, having made no cache folder).
+        for folder in folders(lessons) if lessons.is_dir() else ():
             fd = _open(folder, lessons)
             if fd is None:
                 continue

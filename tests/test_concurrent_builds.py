@@ -218,6 +218,16 @@ def test_a_folder_where_no_lock_can_be_made_is_built_unlocked(
     assert (project / "decks" / DECKS[0]).is_file()
 
 
+def test_a_build_of_a_missing_lessons_folder_makes_no_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(CACHE_ENV)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--lessons", "no-such-folder"])
+    assert result.exit_code == 1
+    assert sorted(tmp_path.iterdir()) == []
+
+
 def test_builds_sharing_a_moved_cache_take_turns(
     project: Path, tmp_path: Path, reaper: Started, monkeypatch: pytest.MonkeyPatch
 ) -> None:
