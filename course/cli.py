@@ -117,6 +117,13 @@ def _import_build(pages: Path | None = None) -> None:
 NO_ID = "card has no ID: `build` gives it one (or run `python build.py ids`)"
 NO_ID_FROZEN = "card has no ID (--frozen): run `python build.py ids` and commit the result"
 
+no_wait_option = click.option(
+    "--no-wait",
+    is_flag=True,
+    help="If another build of these lessons is running, stop at once (exit status 75) "
+    "instead of waiting for it to end.",
+)
+
 frozen_option = click.option(
     "--frozen",
     is_flag=True,
@@ -234,6 +241,7 @@ def main(ctx: click.Context) -> None:
     "in the old decks: only new cards go to the renamed ones.",
 )
 @frozen_option
+@no_wait_option
 def build_command(
     lessons: Path = DEFAULT_LESSONS,
     decks_dir: Path = DEFAULT_DECKS,
@@ -248,6 +256,7 @@ def build_command(
     report_file: Path | None = None,
     rename_decks: bool = False,
     frozen: bool = False,
+    no_wait: bool = False,
 ) -> None:
     """Build the Anki decks, the HTML course and a SCORM 1.2 package per language.
 
@@ -259,8 +268,15 @@ def build_command(
     moved, retired; note types changed; decks added) and which cards Anki cannot update in
     place. A build that changes anything for learners is a release (except with --draft): the
     manifest beside the lessons records it; commit it.
+
+    One build of a lessons folder runs at a time: another one waits for it to end (see
+    --no-wait).
     """
-    from . import outputs
+    from . import lock, outputs, sweep
+
+    # Held until the command ends (Click closes its context): one build of a folder at a time.
+    click.get_current_context().with_resource(lock.hold(lessons, wait=not no_wait))
+    sweep.folders(lessons)  # what killed builds left: no other build is writing there
 
     settings = [decks_dir, site_dir, scorm_dir, no_decks, no_site, no_scorm, langs, strict]
     # A draft, a build without decks (no release is recorded: changes get this build's time)
@@ -279,6 +295,10 @@ def build_command(
             prepare=prepare,
         )  # fmt: skip
         from . import pipeline
+    _sweep_outputs(
+        library, None if no_decks else decks_dir, None if no_scorm else scorm_dir,
+        None if no_site else site_dir, report_file,
+    )  # fmt: skip
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(
         library,
@@ -291,6 +311,27 @@ def build_command(
     if last is not None:
         _remember(last, library, result, options, strict, say.lines)
 
+
+
+def _sweep_outputs(
+    library: Library,
+    decks_dir: Path | None,
+    scorm_dir: Path | None,
+    site_dir: Path | None,
+    report_file: Path | None,
+) -> None:
+    """Remove what killed builds left beside this build's outputs (holding the lock)."""
+    from . import anki, sweep
+
+    files = [report_file] if report_file is not None else []
+    for course in library.courses:
+        if decks_dir is not None:
+            files.append(decks_dir / anki.deck_file_name(course))
+        if scorm_dir is not None:
+            from . import site  # (the site's modules: not for a decks-only build)
+
+            files.append(scorm_dir / site.scorm_file_name(course))
+    sweep.outputs(files, site_dir)
 
 
 def _replayed(last: LastBuild) -> bool:
@@ -392,15 +433,17 @@ def check_command(lessons: Path, langs: tuple[str, ...], strict: bool, frozen: b
 @main.command("ids")
 @lessons_option
 @lang_option
-def ids_command(lessons: Path, langs: tuple[str, ...]) -> None:
+@no_wait_option
+def ids_command(lessons: Path, langs: tuple[str, ...], no_wait: bool) -> None:
     """Give every card without an ID a new one, in place.
 
     Appends `<!-- id: xxxxxxxx -->` to the card's last line and changes no other byte of the
     file. Commit the result: the IDs are what keep learners' progress when cards change.
     """
-    from . import pipeline
+    from . import lock, pipeline
     from .ids import add_missing_ids
 
+    click.get_current_context().with_resource(lock.hold(lessons, wait=not no_wait))
     library = pipeline.check(lessons, langs)
     added = add_missing_ids(library)
     for item in added:

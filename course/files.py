@@ -7,15 +7,20 @@ import os
 import tempfile
 from pathlib import Path
 
+from . import forked
+
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` in one rename, keeping the file's permissions."""
+    """Replace `path` with `data` in one rename, keeping the file's permissions; never in a
+    forked child whose build has ended (OSError: `forked.orphaned`)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
         os.chmod(tmp, mode)
+        if forked.orphaned():
+            raise OSError(f"{path}: not written: the build that forked this process has ended")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -6,6 +6,12 @@ every loaded lesson already. The child and this process take the calls one at a 
 of tokens (whoever is free takes the next), so the shares even out whatever each call costs.
 The child sends back its calls' results pickled, or the exception that stopped it; nothing else
 of the child survives it. Without `os.fork` or a second core, the calls run here, in order.
+
+The child never outlives this process: on Linux the system kills it when this process ends
+(`PR_SET_PDEATHSIG`), however it ends (SIGKILL included); elsewhere it stops before its next call
+once its parent is gone (`orphaned`), and `files.atomic_write` renames nothing into place in an
+orphaned child. What it was writing stays in temporary files, which the next build sweeps
+(sweep.py).
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ T = TypeVar("T")
 
 MAX_CALLS = 255
 """Calls one `share` hands out (a token is one byte)."""
+
+
+_parent: int | None = None
+"""In a forked child: its parent's process id (None in the process that forks)."""
 
 
 class ChildError(RuntimeError):
@@ -64,10 +74,11 @@ def share(
     os.close(tokens_out)  # once the tokens are taken, a read gives b"": no call left
     results_in, results_out = os.pipe()
     _flush()  # what is buffered is printed here once, not again by the child
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         os.close(results_in)
-        _child(calls, tokens_in, results_out)  # never returns
+        _child(calls, tokens_in, results_out, parent)  # never returns
     os.close(results_out)
     try:
         if meanwhile is not None:
@@ -102,7 +113,7 @@ def _take(calls: Sequence[Callable[[], T]], tokens: int) -> dict[int, Outcome]:
     """Run the calls whose tokens this process takes, until none is left; stop at the first
     exception (the other process finishes the rest)."""
     done: dict[int, Outcome] = {}
-    while token := os.read(tokens, 1):
+    while not orphaned() and (token := os.read(tokens, 1)):
         index = token[0]
         try:
             done[index] = (True, calls[index]())
@@ -112,11 +123,39 @@ def _take(calls: Sequence[Callable[[], T]], tokens: int) -> dict[int, Outcome]:
     return done
 
 
-def _child(calls: Sequence[Callable[[], T]], tokens: int, results: int) -> None:
+def orphaned() -> bool:
+    """This process is a forked child whose parent is gone (its parent is now another one)."""
+    return _parent is not None and os.getppid() != _parent
+
+
+def _die_with(parent: int) -> None:
+    """In the child: be killed when the parent ends (Linux), and note the parent (`orphaned`)."""
+    global _parent
+    _parent = parent
+    _death_signal()
+
+
+def _death_signal() -> None:
+    """Ask Linux to kill this process when its parent ends."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):  # no libc to load: `orphaned` still stops it
+            import ctypes
+
+            ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal this process gets when its parent ends."""
+
+
+def _child(calls: Sequence[Callable[[], T]], tokens: int, results: int, parent: int) -> None:
     """In the child: take calls, send back what they gave, and end without running anything of
     the parent's (no atexit, no buffered output flushed twice)."""
     code = 1
     try:
+        _die_with(parent)
+        if orphaned():  # the parent ended before the signal was asked for
+            return
         try:
             done = _take(calls, tokens)
             for index, (ok, value) in done.items():

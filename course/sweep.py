@@ -1,0 +1,112 @@
+"""What builds killed mid-way left behind: their temporary files, removed by the next build.
+
+A build writes every file beside its final place first and renames it there (files.py,
+pipeline.py), and a build that fails removes its own; a build that is killed (SIGKILL, power
+loss) cannot. The next build, holding the locks of the folders (lock.py: no other build is
+writing there), removes what matches the names the build itself gives, and nothing else:
+
+- the lessons folder: `.<lesson>.md.XXXXXXXX.tmp` (IDs given) and `.manifest.jsonl.XXXXXXXX.tmp`;
+- the cache folders (`.course-cache/` beside the lessons, `COURSE_CACHE_DIR`) and their
+  subfolders: `.<entry>.XXXXXXXX.tmp`, and Jinja's `__jinja2_<hash>.cacheXXXXXXXX.tmp`;
+- beside each of this build's outputs: `.<deck or zip or report>.XXXXXXXX.tmp`, and beside the
+  site folder `.<site>.tmp-XXXXXXXX` (a site being rendered) and `.<site>.old-<pid>` (the one a
+  commit replaced, not yet deleted).
+
+`XXXXXXXX` is `tempfile`'s random part: eight of `a-z`, `0-9` and `_`. A failure to remove only
+leaves the file for the next build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+from .cache import FOLDER, Store
+
+RANDOM = "[a-z0-9_]{8}"
+"""The part `tempfile.mkstemp` and `mkdtemp` draw (tempfile._RandomNameSequence)."""
+
+
+@cache
+def _temp() -> re.Pattern[str]:
+    """A temporary file of `files.atomic_write` or `pipeline._temp_file`, for the file `name`
+    (compiled when a name ends in `.tmp`: a replayed build, whose folders hold none, compiles
+    nothing)."""
+    return re.compile(rf"\.(?P<name>.+)\.{RANDOM}\.tmp")
+
+
+@cache
+def _jinja() -> re.Pattern[str]:
+    """A compiled template being written (Jinja's FileSystemBytecodeCache: templating.py)."""
+    return re.compile(rf"__jinja2_.+\.cache{RANDOM}\.tmp")
+
+
+LESSON_FILES = ("manifest.jsonl", "anki-mod-times.json")
+"""The files a build writes into the lessons folder besides lessons (`.md`): manifest.py's
+MANIFEST_FILE and LEGACY_FILE (not imported: a replayed build loads no manifest code)."""
+CACHE_DEPTH = 2
+"""The cache folder and its subfolders (one per kind of entry)."""
+
+
+def folders(lessons: Path) -> None:
+    """Remove stale temporary files from the lessons folder and the cache folders; only while
+    holding their locks (`lock.hold`)."""
+    for place, _dirs, names in os.walk(lessons):
+        for name in names:
+            match = _temp().fullmatch(name) if name.endswith(".tmp") else None
+            if match and (match["name"].endswith(".md") or match["name"] in LESSON_FILES):
+                _remove(Path(place, name))
+    caches = {lessons.resolve().parent / FOLDER, Store.beside(lessons).folder}
+    for folder in caches:
+        if folder is not None:
+            _cache(folder, CACHE_DEPTH)
+
+
+def _cache(folder: Path, depth: int) -> None:
+    try:
+        with os.scandir(folder) as entries:
+            found = list(entries)
+    except OSError:
+        return
+    for entry in found:
+        if entry.is_dir(follow_symlinks=False):
+            if depth > 1:
+                _cache(Path(entry.path), depth - 1)
+        elif entry.name.endswith(".tmp") and (
+            _temp().fullmatch(entry.name) or _jinja().fullmatch(entry.name)
+        ):
+            _remove(Path(entry.path))
+
+
+def outputs(files: Iterable[Path], site: Path | None) -> None:
+    """Remove stale temporary files of the outputs `files` (decks, zips, the report) and of the
+    `site` folder; only while holding the lessons folder's lock (`lock.hold`)."""
+    for file in files:
+        _beside(file.parent, re.compile(rf"\.{re.escape(file.name)}\.{RANDOM}\.tmp"))
+    if site is not None:
+        name = re.escape(site.name)
+        _beside(site.parent, re.compile(rf"\.{name}\.(tmp-{RANDOM}|old-[0-9]+)"))
+
+
+def _beside(folder: Path, pattern: re.Pattern[str]) -> None:
+    try:
+        with os.scandir(folder) as entries:
+            found = [Path(entry.path) for entry in entries if pattern.fullmatch(entry.name)]
+    except OSError:
+        return
+    for path in found:
+        _remove(path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        import shutil  # (not on a replayed build's path)
+
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()

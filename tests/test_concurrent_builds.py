@@ -1,0 +1,403 @@
+"""Builds in real processes, at once or killed: one build of a lessons folder at a time (lock.py),
+a forked child never outlives its build (forked.py), and what a killed build left is swept by the
+next one (sweep.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from course import lock, manifest, sweep
+from course.cache import ENV as CACHE_ENV
+from course.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DECKS = [f"sample-course-{lang}.apkg" for lang in ("el", "lv", "pl")]
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and fork")
+
+
+@pytest.fixture
+def project(sample: Path, tmp_path: Path) -> Path:
+    """A project folder: `lessons/` (the sample course), the cache beside it."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    shutil.move(sample, folder / "lessons")
+    return folder
+
+
+def env() -> dict[str, str]:
+    """The command line's environment: the cache beside the lessons (the default)."""
+    return {**{k: v for k, v in os.environ.items() if k != CACHE_ENV}, "PYTHONPATH": str(ROOT)}
+
+
+def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *args],
+        cwd=project, capture_output=True, text=True, check=False, env=env(), timeout=120,
+    )  # fmt: skip
+
+
+def start(project: Path, code: str, *args: str) -> subprocess.Popen[str]:
+    """A Python process in the project folder running `code` with `args`."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=project, env=env(), text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def line(proc: subprocess.Popen[str], stream: str = "stdout") -> str:
+    out = getattr(proc, stream)
+    assert out is not None
+    text = out.readline()
+    assert text, f"the process ended: {proc.wait()} {proc.stderr.read() if proc.stderr else ''}"
+    return str(text).rstrip("\n")
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie nobody reaps, as in a container, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the system
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def gone(pid: int, within: float = 5.0) -> bool:
+    end = time.monotonic() + within
+    while alive(pid):
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+Started = list["int | subprocess.Popen[str]"]
+
+
+@pytest.fixture
+def reaper() -> Iterator[Started]:
+    """Processes a test started (or their ids), killed at its end whatever it asserted."""
+    started: Started = []
+    yield started
+    for proc in started:
+        if isinstance(proc, int):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc, signal.SIGKILL)
+            continue
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+HOLD = """
+import sys
+from pathlib import Path
+from course import lock, manifest, sweep
+with lock.hold(Path(sys.argv[1])):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+"""Holds the lessons folder's locks until its stdin closes (or it is killed)."""
+
+
+def holder(project: Path, reaper: Started) -> subprocess.Popen[str]:
+    proc = start(project, HOLD, "lessons")
+    reaper.append(proc)
+    assert line(proc) == "held"
+    return proc
+
+
+# -- one build at a time ---------------------------------------------------------------------------
+
+
+def test_a_build_with_no_wait_stops_at_once_naming_the_lock_and_writes_nothing(
+    project: Path, reaper: Started
+) -> None:
+    holder(project, reaper)
+    proc = run(project, "build", "--no-wait")
+    assert proc.returncode == lock.BUSY == 75
+    assert f"another build is running: it holds the lock on {project / '.course-cache'}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (project / "decks").exists()
+    assert not (project / "site").exists()
+    ids = run(project, "ids", "--no-wait")  # it writes into the lessons too
+    assert ids.returncode == 75, ids.stderr
+
+
+def test_a_second_build_waits_for_the_first_saying_so_then_builds(
+    project: Path, reaper: Started
+) -> None:
+    held = holder(project, reaper)
+    build = start(project, "from course.cli import main; main()", "build")
+    reaper.append(build)
+    said = line(build, "stderr")
+    assert said == (
+        f"Blocking waiting for file lock on {project / '.course-cache'}: another build is running"
+    )
+    time.sleep(0.5)
+    assert build.poll() is None  # still waiting
+    assert not (project / "decks").exists()
+    assert held.stdin is not None
+    held.stdin.close()  # the first build ends
+    _, err = build.communicate(timeout=120)
+    assert build.returncode == 0, err
+    assert sorted(p.name for p in (project / "decks").iterdir()) == DECKS
+
+
+def test_a_killed_build_leaves_no_stale_lock(project: Path, reaper: Started) -> None:
+    held = holder(project, reaper)
+    held.kill()
+    held.wait()
+    proc = run(project, "build", "--no-wait")
+    assert proc.returncode == 0, proc.stderr
+    assert "Blocking" not in proc.stderr
+
+
+def test_the_locks_are_the_lessons_folder_and_the_cache_folder(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lessons = project / "lessons"
+    monkeypatch.setenv(CACHE_ENV, "")
+    assert lock.folders(lessons) == [lessons]
+    monkeypatch.delenv(CACHE_ENV)
+    assert lock.folders(lessons) == [project / ".course-cache", lessons]
+    shared = tmp_path / "shared-cache"
+    monkeypatch.setenv(CACHE_ENV, str(shared))
+    assert lock.folders(lessons) == sorted([lessons, shared])
+
+
+def test_builds_of_one_lessons_folder_with_other_caches_take_turns(
+    project: Path, tmp_path: Path, reaper: Started, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lessons folder itself is locked: not only its cache folder."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, "lessons"], cwd=project, text=True,
+        env={**env(), CACHE_ENV: str(tmp_path / "one")},
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    reaper.append(proc)
+    assert line(proc) == "held"
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "other"))
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build", "--no-wait"])
+    assert result.exit_code == 75
+    assert f"it holds the lock on {project / 'lessons'}" in result.output
+    assert not (project / "decks").exists()
+
+
+def test_a_folder_where_no_lock_can_be_made_is_built_unlocked(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a cache folder on a read-only or lockless mount: here, a path under a file."""
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "file" / "cache"))
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    assert (project / "decks" / DECKS[0]).is_file()
+
+
+def test_a_build_of_a_missing_lessons_folder_makes_no_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(CACHE_ENV)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--lessons", "no-such-folder"])
+    assert result.exit_code == 1
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def test_builds_sharing_a_moved_cache_take_turns(
+    project: Path, tmp_path: Path, reaper: Started, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two projects whose builds share a cache folder (CI): the cache's lock is taken too."""
+    other = tmp_path / "other"
+    shutil.copytree(project, other)
+    shared = tmp_path / "shared-cache"
+    monkeypatch.setenv(CACHE_ENV, str(shared))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, "lessons"], cwd=other, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    reaper.append(proc)
+    assert line(proc) == "held"
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build", "--no-wait"])
+    assert result.exit_code == 75
+    assert f"it holds the lock on {shared}" in result.output
+
+
+# -- a killed build ----------------------------------------------------------------------------------
+
+STUCK = """
+import os, sys, time
+from course import anki, cli
+def stuck(deck, out):
+    out.write_bytes(b"half a deck")
+    os.write(1, f"writing {os.getpid()}\\n".encode())  # one write: the two never interleave
+    time.sleep(30)
+anki.write_deck = stuck
+cli.main(sys.argv[1:])
+"""
+"""A build whose deck writers (this process and its forked child) stop half-way, forever."""
+
+
+NEW_CARDS = {
+    "el/01-basics.md": "Τι ζητά ο πελάτης;::Μια λύση.",
+    "lv/01-strengths.md": "Ko klients vēlas?::Risinājumu.",
+    "pl/01-traits.md": "Czego chce klient?::Rozwiązania.",
+}
+
+
+def writer(build: subprocess.Popen[str]) -> int:
+    """The next process of the build that says it is stuck writing a deck."""
+    while not (said := line(build)).startswith("writing "):
+        continue
+    return int(said.split()[1])
+
+
+def temporary(project: Path) -> list[str]:
+    """Every file or folder under the project named as the build names what it is writing."""
+    found = []
+    for folder, dirs, names in os.walk(project):
+        for name in [*dirs, *names]:
+            if name.endswith(".tmp") or ".tmp-" in name or ".old-" in name:
+                found.append(str(Path(folder, name).relative_to(project)))
+    return sorted(found)
+
+
+def test_a_killed_build_changes_no_output_its_child_dies_and_the_next_build_sweeps(
+    project: Path, reaper: Started
+) -> None:
+    assert run(project, "build").returncode == 0
+    before = {name: (project / "decks" / name).read_bytes() for name in DECKS}
+    for lesson, card in NEW_CARDS.items():  # every deck is written again
+        path = project / "lessons" / lesson
+        path.write_text(path.read_text("utf-8") + f"\n{card}\n", "utf-8")
+    build = start(project, STUCK, "build", "--lessons", "lessons")
+    reaper.append(build)
+    writers = {writer(build), writer(build)}  # both stuck in a deck
+    assert build.pid in writers
+    (child,) = writers - {build.pid}
+    reaper.append(child)
+    assert temporary(project)  # what it was writing
+    build.kill()
+    build.wait()
+    assert gone(child)  # the system killed it with its parent (Linux)
+    after = {name: (project / "decks" / name).read_bytes() for name in DECKS}
+    assert after == before  # nothing half-written was put in place
+    stale = temporary(project)
+    assert any(name.startswith("decks/.sample-course-") for name in stale), stale
+    proc = run(project, "build", "--no-wait")  # the lock went with the killed build
+    assert proc.returncode == 0, proc.stderr
+    assert temporary(project) == []
+    assert (project / "decks" / "sample-course-pl.apkg").read_bytes() != before[DECKS[2]]
+    for name in DECKS:
+        with zipfile.ZipFile(project / "decks" / name) as archive:
+            assert archive.testzip() is None
+
+
+ORPHAN = """
+import os, sys, time
+from functools import partial
+from pathlib import Path
+from course import files, forked
+forked._death_signal = lambda: None  # as where the system cannot kill it (macOS)
+forked.cores = lambda: 2
+forked.alone = lambda: True
+parent, out = os.getpid(), Path(sys.argv[1])
+def call(n):
+    if os.getpid() == parent:
+        time.sleep(30)
+    print(os.getpid(), flush=True)
+    time.sleep(0.5)
+    try:  # as the parse cache does: a failure to write only costs speed
+        files.atomic_write(out / f"{n}.txt", b"written")
+    except OSError:
+        pass
+forked.share([partial(call, n) for n in range(20)])
+"""
+"""A parent stuck in its first call while its child takes the others, each half a second."""
+
+
+def test_an_orphaned_child_stops_and_renames_nothing_into_place(
+    tmp_path: Path, reaper: Started
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    parent = start(tmp_path, ORPHAN, str(out))
+    reaper.append(parent)
+    child = int(line(parent))  # in its first call, which writes half a second from now
+    reaper.append(child)
+    parent.kill()
+    parent.wait()
+    assert gone(child, within=3.0)  # not the 19 calls left: 10 seconds
+    assert sorted(p.name for p in out.iterdir()) == []  # no file, no temporary file
+
+
+# -- the sweep ---------------------------------------------------------------------------------------
+
+
+def test_a_build_sweeps_only_what_killed_builds_left(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    lessons = project / "lessons"
+    stale = [
+        lessons / "pl" / ".01-traits.md.ab_cd123.tmp",
+        lessons / "el" / ".manifest.jsonl.zz9zz9zz.tmp",
+        cache / ".outputs.json.abcdefgh.tmp",
+        cache / "lessons" / ".0123abcd.pickle.k2j4h5g6.tmp",
+        cache / "templates" / "__jinja2_0a1b.cacheqwertyui.tmp",
+        project / ".course-cache" / "plans" / ".x.pickle.abcdefgh.tmp",
+        project / "decks" / ".sample-course-el.apkg.abcdefgh.tmp",
+        project / "scorm" / ".sample-course-lv-scorm12.zip.abcdefgh.tmp",
+        project / ".site.tmp-abcdefgh" / "index.html",
+        project / ".site.old-12345" / "el" / "index.html",
+        project / ".report.md.abcdefgh.tmp",
+    ]
+    kept = [
+        lessons / "pl" / ".notes.abcdefgh.tmp",  # not a file the build writes there
+        lessons / "pl" / "01-traits.md.abcdefgh.tmp",  # not hidden: not the build's
+        lessons / "pl" / ".01-traits.md.abc.tmp",  # not tempfile's eight characters
+        project / "decks" / ".other-course-el.apkg.abcdefgh.tmp",  # another course's deck
+        project / "decks" / "notes.tmp",
+        project / ".site-old.tmp-abcdefgh" / "index.html",  # another folder's
+        project / ".cache-of-mine" / ".x.abcdefgh.tmp",
+    ]
+    for path in [*stale, *kept]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("left")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build", "--report", "report.md"])
+    assert result.exit_code == 0, result.output
+    assert [p for p in stale if p.exists()] == []
+    assert not (project / ".site.tmp-abcdefgh").exists()
+    assert not (project / ".site.old-12345").exists()
+    assert [p for p in kept if not p.exists()] == []
+
+
+def test_the_sweep_knows_the_files_a_build_writes_into_the_lessons() -> None:
+    assert sweep.LESSON_FILES == (manifest.MANIFEST_FILE, manifest.LEGACY_FILE)
