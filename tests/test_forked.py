@@ -375,6 +375,7 @@ def test_what_the_calls_print_is_printed_once(tmp_path: Path) -> None:
 
 def slow_in_child(parent: int, late: Path, n: int) -> int:
     if os.getpid() != parent:
+        (late.parent / "taken").touch()
         time.sleep(1.0)
         late.write_text(str(n))  # as a write into a temporary file the build has discarded
     return n
@@ -389,13 +390,20 @@ def test_an_interrupt_while_waiting_for_the_child_stops_and_reaps_it(
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
 
+    def child_busy_then_alarm() -> None:
+        """Wait (however loaded the machine) until the child has taken a slow call, then set
+        the interrupt for when this process waits for the child."""
+        taken, deadline = tmp_path / "taken", time.monotonic() + 10
+        while not taken.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+
     late = tmp_path / "late"
     calls = [partial(slow_in_child, os.getpid(), late, n) for n in range(2)]
     before = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, 0.3)
     try:
         with pytest.raises(KeyboardInterrupt):
-            forked.share(calls, lambda: time.sleep(0.05))  # the child takes the first call
+            forked.share(calls, child_busy_then_alarm)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, before)
