@@ -3,10 +3,11 @@
 A build writes every file beside its final place first and renames it there (files.py,
 pipeline.py), and a build that fails removes its own; a build that is killed (SIGKILL, power
 loss) cannot. The next build, holding the locks of the folders (lock.py: no other build is
-writing there), removes what matches the names the build itself gives, and nothing else:
+writing there), removes what matches the names the build itself gives, and nothing else; in a
+folder it could not lock (a file system without locks), nothing:
 
 - the lessons folder: `.<lesson>.md.XXXXXXXX.tmp` (IDs given) and `.manifest.jsonl.XXXXXXXX.tmp`;
-- the cache folders (`.course-cache/` beside the lessons, `COURSE_CACHE_DIR`) and their
+- the cache folder (`.course-cache/` beside the lessons, or `COURSE_CACHE_DIR`) and its
   subfolders: `.<entry>.XXXXXXXX.tmp`, and Jinja's `__jinja2_<hash>.cacheXXXXXXXX.tmp`;
 - beside each of this build's outputs: `.<deck or zip or report>.XXXXXXXX.tmp`, and beside the
   site folder `.<site>.tmp-XXXXXXXX` (a site being rendered) and `.<site>.old-<pid>` (the one a
@@ -21,11 +22,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import cache
 from pathlib import Path
 
-from .cache import FOLDER, Store
+from .cache import Store
 
 RANDOM = "[a-z0-9_]{8}"
 """The part `tempfile.mkstemp` and `mkdtemp` draw (tempfile._RandomNameSequence)."""
@@ -52,18 +53,19 @@ CACHE_DEPTH = 2
 """The cache folder and its subfolders (one per kind of entry)."""
 
 
-def folders(lessons: Path) -> None:
-    """Remove stale temporary files from the lessons folder and the cache folders; only while
-    holding their locks (`lock.hold`)."""
-    for place, _dirs, names in os.walk(lessons):
-        for name in names:
-            match = _temp().fullmatch(name) if name.endswith(".tmp") else None
-            if match and (match["name"].endswith(".md") or match["name"] in LESSON_FILES):
-                _remove(Path(place, name))
-    caches = {lessons.resolve().parent / FOLDER, Store.beside(lessons).folder}
-    for folder in caches:
-        if folder is not None:
-            _cache(folder, CACHE_DEPTH)
+def folders(lessons: Path, held: Collection[Path]) -> None:
+    """Remove stale temporary files from the lessons folder and the cache folder, those of them
+    whose locks this build holds (`held`, resolved: `lock.hold`); without its lock, a folder's
+    temporary files may be another build's, being written."""
+    if lessons.resolve() in held:
+        for place, _dirs, names in os.walk(lessons):
+            for name in names:
+                match = _temp().fullmatch(name) if name.endswith(".tmp") else None
+                if match and (match["name"].endswith(".md") or match["name"] in LESSON_FILES):
+                    _remove(Path(place, name))
+    cache = Store.beside(lessons).folder
+    if cache is not None and cache.resolve() in held:
+        _cache(cache, CACHE_DEPTH)
 
 
 def _cache(folder: Path, depth: int) -> None:

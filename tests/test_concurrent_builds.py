@@ -371,7 +371,6 @@ def test_a_build_sweeps_only_what_killed_builds_left(
         cache / ".outputs.json.abcdefgh.tmp",
         cache / "lessons" / ".0123abcd.pickle.k2j4h5g6.tmp",
         cache / "templates" / "__jinja2_0a1b.cacheqwertyui.tmp",
-        project / ".course-cache" / "plans" / ".x.pickle.abcdefgh.tmp",
         project / "decks" / ".sample-course-el.apkg.abcdefgh.tmp",
         project / "scorm" / ".sample-course-lv-scorm12.zip.abcdefgh.tmp",
         project / ".site.tmp-abcdefgh" / "index.html",
@@ -386,6 +385,7 @@ def test_a_build_sweeps_only_what_killed_builds_left(
         project / "decks" / "notes.tmp",
         project / ".site-old.tmp-abcdefgh" / "index.html",  # another folder's
         project / ".cache-of-mine" / ".x.abcdefgh.tmp",
+        project / ".course-cache" / "plans" / ".x.pickle.abcdefgh.tmp",  # not this build's cache
     ]
     for path in [*stale, *kept]:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -401,3 +401,52 @@ def test_a_build_sweeps_only_what_killed_builds_left(
 
 def test_the_sweep_knows_the_files_a_build_writes_into_the_lessons() -> None:
     assert sweep.LESSON_FILES == (manifest.MANIFEST_FILE, manifest.LEGACY_FILE)
+
+
+def test_a_build_that_holds_no_lock_sweeps_nothing(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a file system without locks (some network mounts) the build runs unlocked: another
+    build may be writing what looks stale, so nothing is removed (a live temporary file taken
+    from under a build fails its rename)."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+
+    def no_locks(fd: int) -> bool:
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(lock, "_try", no_locks)
+    live = [
+        project / "lessons" / "pl" / ".01-traits.md.ab_cd123.tmp",
+        cache / "lessons" / ".0123abcd.pickle.k2j4h5g6.tmp",
+        project / "decks" / ".sample-course-el.apkg.abcdefgh.tmp",
+        project / ".site.tmp-abcdefgh" / "index.html",
+    ]
+    for path in live:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("being written")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    assert [p for p in live if not p.exists()] == []
+
+
+def test_a_build_sweeps_no_cache_folder_it_does_not_lock(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the cache moved (COURSE_CACHE_DIR), `.course-cache/` beside the lessons is not this
+    build's: a build of a sibling lessons folder may be writing there, holding its lock."""
+    sibling = project / "other-lessons"
+    shutil.copytree(project / "lessons", sibling)
+    live = project / ".course-cache" / "lessons" / ".0123abcd.pickle.k2j4h5g6.tmp"
+    live.parent.mkdir(parents=True)
+    live.write_text("being written")
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "moved"))
+    monkeypatch.chdir(project)
+    with contextlib.ExitStack() as stack:
+        monkeypatch.delenv(CACHE_ENV)
+        stack.enter_context(lock.hold(sibling, wait=False))  # the sibling's build
+        monkeypatch.setenv(CACHE_ENV, str(tmp_path / "moved"))
+        result = CliRunner().invoke(main, ["build", "--no-wait"])
+        assert result.exit_code == 0, result.output
+        assert live.exists()
