@@ -7,8 +7,10 @@ writing there), removes what matches the names the build itself gives, and nothi
 folder it could not lock (a file system without locks), nothing:
 
 - the lessons folder: `.<lesson>.md.XXXXXXXX.tmp` (IDs given) and `.manifest.jsonl.XXXXXXXX.tmp`;
-- the cache folder (`.course-cache/` beside the lessons, or `COURSE_CACHE_DIR`) and its
-  subfolders: `.<entry>.XXXXXXXX.tmp`, and Jinja's `__jinja2_<hash>.cacheXXXXXXXX.tmp`;
+- the cache folder (`.course-cache/` beside the lessons, or `COURSE_CACHE_DIR`, which other
+  programs may share): `.outputs.json.XXXXXXXX.tmp` and `.last-build.json.XXXXXXXX.tmp`; in its
+  subfolders, an entry's `.<32 hex>.pickle.XXXXXXXX.tmp` and a compiled template's
+  `<40 hex>.jinjaXXXXXXXX.tmp` (Jinja's naming);
 - beside each of this build's outputs: `.<deck or zip or report>.XXXXXXXX.tmp`, and beside the
   site folder `.<site>.tmp-XXXXXXXX` (a site being rendered) and `.<site>.old-<pid>` (the one a
   commit replaced, not yet deleted).
@@ -27,6 +29,7 @@ from functools import cache
 from pathlib import Path
 
 from .cache import Store
+from .outputs import LAST_BUILD_FILE, RECORD_FILE
 
 RANDOM = "[a-z0-9_]{8}"
 """The part `tempfile.mkstemp` and `mkdtemp` draw (tempfile._RandomNameSequence)."""
@@ -41,14 +44,19 @@ def _temp() -> re.Pattern[str]:
 
 
 @cache
-def _jinja() -> re.Pattern[str]:
-    """A compiled template being written (Jinja's FileSystemBytecodeCache: templating.py)."""
-    return re.compile(rf"__jinja2_.+\.cache{RANDOM}\.tmp")
+def _entry() -> re.Pattern[str]:
+    """A cache folder's entry being written: a `cache.Store` entry (`.<32 hex>.pickle.XXXXXXXX.tmp`)
+    or a compiled template (jinja2.FileSystemBytecodeCache, pattern `%s.jinja` in templating.py,
+    its key a sha1: `<40 hex>.jinjaXXXXXXXX.tmp`)."""
+    entry, template = rf"\.[0-9a-f]{{32}}\.pickle\.{RANDOM}", rf"[0-9a-f]{{40}}\.jinja{RANDOM}"
+    return re.compile(rf"(?:{entry}|{template})\.tmp")
 
 
 LESSON_FILES = ("manifest.jsonl", "anki-mod-times.json")
 """The files a build writes into the lessons folder besides lessons (`.md`): manifest.py's
 MANIFEST_FILE and LEGACY_FILE (not imported: a replayed build loads no manifest code)."""
+CACHE_FILES = (RECORD_FILE, LAST_BUILD_FILE)
+"""The files a build writes at the top of the cache folder (outputs.py)."""
 CACHE_DEPTH = 2
 """The cache folder and its subfolders (one per kind of entry)."""
 
@@ -78,10 +86,18 @@ def _cache(folder: Path, depth: int) -> None:
         if entry.is_dir(follow_symlinks=False):
             if depth > 1:
                 _cache(Path(entry.path), depth - 1)
-        elif entry.name.endswith(".tmp") and (
-            _temp().fullmatch(entry.name) or _jinja().fullmatch(entry.name)
-        ):
+        elif entry.name.endswith(".tmp") and _owned(entry.name, depth == CACHE_DEPTH):
             _remove(Path(entry.path))
+
+
+def _owned(name: str, top: bool) -> bool:
+    """Whether `name` is a temporary file of the build's own in the cache folder (`top`) or one
+    of its subfolders: the folder may be shared with other programs (COURSE_CACHE_DIR=~/.cache),
+    whose files may be named alike."""
+    if top:
+        match = _temp().fullmatch(name)
+        return match is not None and match["name"] in CACHE_FILES
+    return _entry().fullmatch(name) is not None
 
 
 def outputs(files: Iterable[Path], site: Path | None) -> None:

@@ -369,8 +369,8 @@ def test_a_build_sweeps_only_what_killed_builds_left(
         lessons / "pl" / ".01-traits.md.ab_cd123.tmp",
         lessons / "el" / ".manifest.jsonl.zz9zz9zz.tmp",
         cache / ".outputs.json.abcdefgh.tmp",
-        cache / "lessons" / ".0123abcd.pickle.k2j4h5g6.tmp",
-        cache / "templates" / "__jinja2_0a1b.cacheqwertyui.tmp",
+        cache / "lessons" / f".{'0123abcd' * 4}.pickle.k2j4h5g6.tmp",
+        cache / "templates" / f"{'0a1b' * 10}.jinjaqwertyui.tmp",
         project / "decks" / ".sample-course-el.apkg.abcdefgh.tmp",
         project / "scorm" / ".sample-course-lv-scorm12.zip.abcdefgh.tmp",
         project / ".site.tmp-abcdefgh" / "index.html",
@@ -450,3 +450,53 @@ def test_a_build_sweeps_no_cache_folder_it_does_not_lock(
         result = CliRunner().invoke(main, ["build", "--no-wait"])
         assert result.exit_code == 0, result.output
         assert live.exists()
+
+
+def test_the_sweep_removes_the_temporary_files_jinja_makes_for_the_template_cache(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Named as jinja2.FileSystemBytecodeCache names them with templating.py's pattern."""
+    import tempfile
+
+    from course.templating import TEMPLATE_CACHE, TemplateCache
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    folder = cache / TEMPLATE_CACHE
+    folder.mkdir(parents=True)
+    name = TemplateCache(folder).pattern % ("0123456789abcdef" * 3)[:40]  # a key: sha1's hex
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=name, suffix=".tmp", delete=False) as f:
+        f.write(b"half compiled")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    assert not Path(f.name).exists()
+
+
+def test_a_cache_folder_shared_with_other_tools_loses_none_of_their_files(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COURSE_CACHE_DIR may name a folder other programs use too (~/.cache in CI): only the
+    names this build gives its own cache files are swept."""
+    shared = tmp_path / "dot-cache"
+    monkeypatch.setenv(CACHE_ENV, str(shared))
+    theirs = [
+        shared / ".settings.ini.abcdefgh.tmp",
+        shared / "othertool" / ".state.json.k2j4h5g6.tmp",
+        shared / "lessons" / ".notes.txt.abcdefgh.tmp",
+        shared / "templates" / "__jinja2_0a1b.cacheqwertyui.tmp",  # default Jinja's, not ours
+    ]
+    ours = [
+        shared / ".outputs.json.abcdefgh.tmp",
+        shared / ".last-build.json.abcdefgh.tmp",
+        shared / "lessons" / f".{'0a' * 16}.pickle.k2j4h5g6.tmp",
+        shared / "plans" / f".{'0b' * 16}.pickle.abcdefgh.tmp",
+    ]
+    for path in [*theirs, *ours]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("left")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    assert [p for p in theirs if not p.exists()] == []
+    assert [p for p in ours if p.exists()] == []
