@@ -500,3 +500,37 @@ def test_a_cache_folder_shared_with_other_tools_loses_none_of_their_files(
     assert result.exit_code == 0, result.output
     assert [p for p in theirs if not p.exists()] == []
     assert [p for p in ours if p.exists()] == []
+
+
+STUCK_PARSE = """
+import os, sys, time
+from course import cli, lessons
+lessons.POOL_THRESHOLD = 0  # a worker process parses a share of the lessons
+lessons._cores = lambda: 2
+def stuck(tasks):
+    os.write(1, f"parsing {os.getpid()}\\n".encode())
+    time.sleep(30)
+    return []
+lessons._parse_in_worker = stuck
+cli.main(sys.argv[1:])
+"""
+"""A build whose parse worker stops half-way."""
+
+
+def test_a_killed_build_leaves_no_parse_worker_holding_its_lock(
+    project: Path, reaper: Started
+) -> None:
+    """A worker of the parse pool, forked holding the build's locks, dies with the build: left
+    waiting for work that never comes, it held the lessons folder's lock for ever, and every
+    later build waited for it."""
+    build = start(project, STUCK_PARSE, "build", "--lessons", "lessons")
+    reaper.append(build)
+    said = line(build)
+    assert said.startswith("parsing ")
+    worker = int(said.split()[1])
+    reaper.append(worker)
+    os.kill(build.pid, signal.SIGKILL)
+    build.wait()
+    assert gone(worker)
+    result = run(project, "build", "--no-wait")
+    assert result.returncode == 0, result.stderr
