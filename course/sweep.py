@@ -6,7 +6,8 @@ loss) cannot. The next build, holding the locks of the folders (lock.py: no othe
 writing there), removes what matches the names the build itself gives, and nothing else; in a
 folder it could not lock (a file system without locks), nothing:
 
-- the lessons folder: `.<lesson>.md.XXXXXXXX.tmp` (IDs given) and `.manifest.jsonl.XXXXXXXX.tmp`;
+- the language folders of the lessons folder (`lessons/<lang>/`, not the folders below them nor
+  hidden ones): `.<lesson>.md.XXXXXXXX.tmp` (IDs given) and `.manifest.jsonl.XXXXXXXX.tmp`;
 - the cache folder (`.course-cache/` beside the lessons, or `COURSE_CACHE_DIR`, which other
   programs may share): `.outputs.json.XXXXXXXX.tmp` and `.last-build.json.XXXXXXXX.tmp`; in its
   subfolders, an entry's `.<32 hex>.pickle.XXXXXXXX.tmp` and a compiled template's
@@ -66,14 +67,36 @@ def folders(lessons: Path, held: Collection[Path]) -> None:
     whose locks this build holds (`held`, resolved: `lock.hold`); without its lock, a folder's
     temporary files may be another build's, being written."""
     if lessons.resolve() in held:
-        for place, _dirs, names in os.walk(lessons):
-            for name in names:
+        for folder in _languages(lessons):
+            for name in _names(folder):
                 match = _temp().fullmatch(name) if name.endswith(".tmp") else None
                 if match and (match["name"].endswith(".md") or match["name"] in LESSON_FILES):
-                    _remove(Path(place, name))
+                    _remove(folder / name)
     cache = Store.beside(lessons).folder
     if cache is not None and cache.resolve() in held:
         _cache(cache, CACHE_DEPTH)
+
+
+def _languages(lessons: Path) -> list[Path]:
+    """The folders a build writes lessons and manifests into: `lessons/<lang>/` (lessons.py),
+    which are never hidden (`.git`, an editor's folder); not the folders below them."""
+    try:
+        with os.scandir(lessons) as entries:
+            return [
+                Path(entry.path)
+                for entry in entries
+                if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False)
+            ]
+    except OSError:
+        return []
+
+
+def _names(folder: Path) -> list[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return [entry.name for entry in entries if entry.is_file(follow_symlinks=False)]
+    except OSError:
+        return []
 
 
 def _cache(folder: Path, depth: int) -> None:

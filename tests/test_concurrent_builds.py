@@ -534,3 +534,26 @@ def test_a_killed_build_leaves_no_parse_worker_holding_its_lock(
     assert gone(worker)
     result = run(project, "build", "--no-wait")
     assert result.returncode == 0, result.stderr
+
+
+def test_the_sweep_leaves_the_folders_below_the_languages_alone(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build writes lessons and manifests into `lessons/<lang>/` only: what looks like its
+    temporary files elsewhere under the lessons (a drafts folder, a repository's or an editor's
+    hidden folder, another tool writing with the same naming) is not its own."""
+    lessons = project / "lessons"
+    ours = lessons / "el" / ".01-basics.md.abcdefgh.tmp"
+    theirs = [
+        lessons / "el" / "drafts" / ".02-next.md.abcdefgh.tmp",
+        lessons / ".git" / ".COMMIT_EDITMSG.md.k2j4h5g6.tmp",
+        lessons / "pl" / "notes" / "deep" / ".manifest.jsonl.abcdefgh.tmp",
+    ]
+    for path in [ours, *theirs]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("being written")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    assert not ours.exists()
+    assert [p for p in theirs if not p.exists()] == []
