@@ -275,8 +275,8 @@ def build_command(
     from . import lock, outputs, sweep
 
     # Held until the command ends (Click closes its context): one build of a folder at a time.
-    click.get_current_context().with_resource(lock.hold(lessons, wait=not no_wait))
-    sweep.folders(lessons)  # what killed builds left: no other build is writing there
+    held = click.get_current_context().with_resource(lock.hold(lessons, wait=not no_wait))
+    sweep.folders(lessons, held)  # what killed builds left: no other build is writing there
 
     settings = [decks_dir, site_dir, scorm_dir, no_decks, no_site, no_scorm, langs, strict]
     # A draft, a build without decks (no release is recorded: changes get this build's time)
@@ -295,10 +295,11 @@ def build_command(
             prepare=prepare,
         )  # fmt: skip
         from . import pipeline
-    _sweep_outputs(
-        library, None if no_decks else decks_dir, None if no_scorm else scorm_dir,
-        None if no_site else site_dir, report_file,
-    )  # fmt: skip
+    if lessons.resolve() in held:  # (unlocked, another build may be writing the outputs)
+        _sweep_outputs(
+            library, None if no_decks else decks_dir, None if no_scorm else scorm_dir,
+            None if no_site else site_dir, report_file,
+        )  # fmt: skip
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(
         library,

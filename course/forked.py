@@ -135,6 +135,15 @@ def _die_with(parent: int) -> None:
     _death_signal()
 
 
+def pool_worker(parent: int) -> None:
+    """A process pool's initializer (the parse workers: lessons.py), `parent` the build: the
+    worker dies with it as `share`'s child does. Forked holding the build's locks (lock.py), a
+    worker left waiting for work from a killed build held them for ever."""
+    _die_with(parent)
+    if orphaned():  # the build ended before the signal was asked for
+        os._exit(1)
+
+
 def _death_signal() -> None:
     """Ask Linux to kill this process when its parent ends."""
     if sys.platform.startswith("linux"):

@@ -84,14 +84,44 @@ any of them is read by `yaml.SafeLoader` alone; for every other, the two agree o
 lines and refusals (the same tests)."""
 
 
+CONSTRUCT_ERRORS = (ValueError, TypeError, AttributeError, LookupError, OverflowError)
+"""What PyYAML's constructor raises for a scalar its resolver or tag gives a type it does not
+hold (`2024-02-30`, `!!int x`, `!!int` empty, `!!timestamp x`, `!!bool x`): not a YAMLError."""
+
+
 def _load(loader_class: Loader, text: str) -> tuple[Any, yaml.Node | None]:
-    """The document's values and its node (one parse gives both the values and the key lines)."""
+    """The document's values and its node (one parse gives both the values and the key lines);
+    a value that cannot be made raises a YAMLError at its line."""
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
+        if node is None:
+            return None, None
+        try:
+            return loader.construct_document(node), node
+        except CONSTRUCT_ERRORS as exc:
+            raise _unreadable(node) from exc
     finally:
         loader.dispose()
+
+
+def _unreadable(top: yaml.Node) -> yaml.MarkedYAMLError:
+    """The error of the first scalar of `top` that cannot be made (`_load`)."""
+    nodes = [top]
+    while nodes:
+        node = nodes.pop(0)
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node)
+            except CONSTRUCT_ERRORS:
+                kind = node.tag.rsplit(":", 1)[-1]
+                problem = f"{node.value!r} is not a valid {kind} (quote it to keep it as text)"
+                return yaml.MarkedYAMLError(problem=problem, problem_mark=node.start_mark)
+        elif isinstance(node, yaml.SequenceNode):
+            nodes += node.value
+        elif isinstance(node, yaml.MappingNode):
+            nodes += [part for pair in node.value for part in pair]
+    return yaml.MarkedYAMLError(problem="a value cannot be read", problem_mark=top.start_mark)
 
 
 def read_yaml(

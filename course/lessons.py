@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -391,7 +392,9 @@ def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[
     # This process parses a share too (the last lessons): that share's records are never
     # pickled (its site strings are: for the spill file).
     shared = len(tasks) * (cores - 1) // cores
-    with ProcessPoolExecutor(cores - 1, mp_context=context) as pool:
+    # A worker dies with this process (`forked.pool_worker`): it holds the build's locks.
+    parent = (os.getpid(),)
+    with ProcessPoolExecutor(cores - 1, context, forked.pool_worker, parent) as pool:
         pending: dict[int, Future[list[bytes]]] = {
             start: pool.submit(_parse_in_worker, tasks[start : min(start + CHUNK, shared)])
             for start in range(0, shared, CHUNK)

@@ -62,10 +62,13 @@ def folders(lessons: Path) -> list[Path]:
 @contextmanager
 def hold(
     lessons: Path, wait: bool = True, say: Callable[[str], None] | None = None
-) -> Iterator[None]:
+) -> Iterator[frozenset[Path]]:
     """Hold every lock of a build of `lessons` (`folders`) until the block ends; waiting for one,
-    say so with `say` (stderr by default); without `wait`, raise `Busy` instead."""
+    say so with `say` (stderr by default); without `wait`, raise `Busy` instead. Gives the
+    folders locked (resolved): only there may the build remove what looks left behind
+    (`sweep.py`); a folder that could not be locked may hold another build's files."""
     say = say or _stderr
+    held: set[Path] = set()
     with contextlib.ExitStack() as stack:
         # No lessons folder: nothing to lock (the build stops, having made no cache folder).
         for folder in folders(lessons) if lessons.is_dir() else ():
@@ -74,15 +77,15 @@ def hold(
                 continue
             stack.callback(os.close, fd)  # closing the file releases its lock
             try:
-                if _try(fd):
-                    continue
+                if not _try(fd):
+                    if not wait:
+                        raise Busy(f"another build is running: it holds the lock on {folder}")
+                    say(f"Blocking waiting for file lock on {folder}: another build is running")
+                    _wait(fd)
             except OSError:  # a file system without locks (some network mounts): not locked
                 continue
-            if not wait:
-                raise Busy(f"another build is running: it holds the lock on {folder}")
-            say(f"Blocking waiting for file lock on {folder}: another build is running")
-            _wait(fd)
-        yield
+            held.add(folder)
+        yield _held(held, lessons)
 
 
 def _stderr(text: str) -> None:
@@ -91,6 +94,10 @@ def _stderr(text: str) -> None:
 
 if sys.platform == "win32":
     import msvcrt
+
+    def _held(held: set[Path], lessons: Path) -> frozenset[Path]:
+        """One lock file stands for every folder (`_open`)."""
+        return frozenset(folders(lessons)) if held else frozenset()
 
     def _open(folder: Path, lessons: Path) -> int | None:
         """The lock file standing for `folder`: the cache folder's `build.lock` (made with its
@@ -121,6 +128,9 @@ if sys.platform == "win32":
 
 else:
     import fcntl
+
+    def _held(held: set[Path], lessons: Path) -> frozenset[Path]:
+        return frozenset(held)
 
     def _open(folder: Path, lessons: Path) -> int | None:
         """`folder`, opened to be locked (the cache folder made when missing); None when it

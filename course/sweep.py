@@ -3,11 +3,15 @@
 A build writes every file beside its final place first and renames it there (files.py,
 pipeline.py), and a build that fails removes its own; a build that is killed (SIGKILL, power
 loss) cannot. The next build, holding the locks of the folders (lock.py: no other build is
-writing there), removes what matches the names the build itself gives, and nothing else:
+writing there), removes what matches the names the build itself gives, and nothing else; in a
+folder it could not lock (a file system without locks), nothing:
 
-- the lessons folder: `.<lesson>.md.XXXXXXXX.tmp` (IDs given) and `.manifest.jsonl.XXXXXXXX.tmp`;
-- the cache folders (`.course-cache/` beside the lessons, `COURSE_CACHE_DIR`) and their
-  subfolders: `.<entry>.XXXXXXXX.tmp`, and Jinja's `__jinja2_<hash>.cacheXXXXXXXX.tmp`;
+- the language folders of the lessons folder (`lessons/<lang>/`, not the folders below them nor
+  hidden ones): `.<lesson>.md.XXXXXXXX.tmp` (IDs given) and `.manifest.jsonl.XXXXXXXX.tmp`;
+- the cache folder (`.course-cache/` beside the lessons, or `COURSE_CACHE_DIR`, which other
+  programs may share): `.outputs.json.XXXXXXXX.tmp` and `.last-build.json.XXXXXXXX.tmp`; in its
+  subfolders, an entry's `.<32 hex>.pickle.XXXXXXXX.tmp` and a compiled template's
+  `<40 hex>.jinjaXXXXXXXX.tmp` (Jinja's naming);
 - beside each of this build's outputs: `.<deck or zip or report>.XXXXXXXX.tmp`, and beside the
   site folder `.<site>.tmp-XXXXXXXX` (a site being rendered) and `.<site>.old-<pid>` (the one a
   commit replaced, not yet deleted).
@@ -21,11 +25,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import cache
 from pathlib import Path
 
-from .cache import FOLDER, Store
+from .cache import Store
+from .outputs import LAST_BUILD_FILE, RECORD_FILE
 
 RANDOM = "[a-z0-9_]{8}"
 """The part `tempfile.mkstemp` and `mkdtemp` draw (tempfile._RandomNameSequence)."""
@@ -40,30 +45,58 @@ def _temp() -> re.Pattern[str]:
 
 
 @cache
-def _jinja() -> re.Pattern[str]:
-    """A compiled template being written (Jinja's FileSystemBytecodeCache: templating.py)."""
-    return re.compile(rf"__jinja2_.+\.cache{RANDOM}\.tmp")
+def _entry() -> re.Pattern[str]:
+    """A cache folder's entry being written: a `cache.Store` entry (`.<32 hex>.pickle.XXXXXXXX.tmp`)
+    or a compiled template (jinja2.FileSystemBytecodeCache, pattern `%s.jinja` in templating.py,
+    its key a sha1: `<40 hex>.jinjaXXXXXXXX.tmp`)."""
+    entry, template = rf"\.[0-9a-f]{{32}}\.pickle\.{RANDOM}", rf"[0-9a-f]{{40}}\.jinja{RANDOM}"
+    return re.compile(rf"(?:{entry}|{template})\.tmp")
 
 
 LESSON_FILES = ("manifest.jsonl", "anki-mod-times.json")
 """The files a build writes into the lessons folder besides lessons (`.md`): manifest.py's
 MANIFEST_FILE and LEGACY_FILE (not imported: a replayed build loads no manifest code)."""
+CACHE_FILES = (RECORD_FILE, LAST_BUILD_FILE)
+"""The files a build writes at the top of the cache folder (outputs.py)."""
 CACHE_DEPTH = 2
 """The cache folder and its subfolders (one per kind of entry)."""
 
 
-def folders(lessons: Path) -> None:
-    """Remove stale temporary files from the lessons folder and the cache folders; only while
-    holding their locks (`lock.hold`)."""
-    for place, _dirs, names in os.walk(lessons):
-        for name in names:
-            match = _temp().fullmatch(name) if name.endswith(".tmp") else None
-            if match and (match["name"].endswith(".md") or match["name"] in LESSON_FILES):
-                _remove(Path(place, name))
-    caches = {lessons.resolve().parent / FOLDER, Store.beside(lessons).folder}
-    for folder in caches:
-        if folder is not None:
-            _cache(folder, CACHE_DEPTH)
+def folders(lessons: Path, held: Collection[Path]) -> None:
+    """Remove stale temporary files from the lessons folder and the cache folder, those of them
+    whose locks this build holds (`held`, resolved: `lock.hold`); without its lock, a folder's
+    temporary files may be another build's, being written."""
+    if lessons.resolve() in held:
+        for folder in _languages(lessons):
+            for name in _names(folder):
+                match = _temp().fullmatch(name) if name.endswith(".tmp") else None
+                if match and (match["name"].endswith(".md") or match["name"] in LESSON_FILES):
+                    _remove(folder / name)
+    cache = Store.beside(lessons).folder
+    if cache is not None and cache.resolve() in held:
+        _cache(cache, CACHE_DEPTH)
+
+
+def _languages(lessons: Path) -> list[Path]:
+    """The folders a build writes lessons and manifests into: `lessons/<lang>/` (lessons.py),
+    which are never hidden (`.git`, an editor's folder); not the folders below them."""
+    try:
+        with os.scandir(lessons) as entries:
+            return [
+                Path(entry.path)
+                for entry in entries
+                if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False)
+            ]
+    except OSError:
+        return []
+
+
+def _names(folder: Path) -> list[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return [entry.name for entry in entries if entry.is_file(follow_symlinks=False)]
+    except OSError:
+        return []
 
 
 def _cache(folder: Path, depth: int) -> None:
@@ -76,10 +109,18 @@ def _cache(folder: Path, depth: int) -> None:
         if entry.is_dir(follow_symlinks=False):
             if depth > 1:
                 _cache(Path(entry.path), depth - 1)
-        elif entry.name.endswith(".tmp") and (
-            _temp().fullmatch(entry.name) or _jinja().fullmatch(entry.name)
-        ):
+        elif entry.name.endswith(".tmp") and _owned(entry.name, depth == CACHE_DEPTH):
             _remove(Path(entry.path))
+
+
+def _owned(name: str, top: bool) -> bool:
+    """Whether `name` is a temporary file of the build's own in the cache folder (`top`) or one
+    of its subfolders: the folder may be shared with other programs (COURSE_CACHE_DIR=~/.cache),
+    whose files may be named alike."""
+    if top:
+        match = _temp().fullmatch(name)
+        return match is not None and match["name"] in CACHE_FILES
+    return _entry().fullmatch(name) is not None
 
 
 def outputs(files: Iterable[Path], site: Path | None) -> None:

@@ -369,9 +369,8 @@ def test_a_build_sweeps_only_what_killed_builds_left(
         lessons / "pl" / ".01-traits.md.ab_cd123.tmp",
         lessons / "el" / ".manifest.jsonl.zz9zz9zz.tmp",
         cache / ".outputs.json.abcdefgh.tmp",
-        cache / "lessons" / ".0123abcd.pickle.k2j4h5g6.tmp",
-        cache / "templates" / "__jinja2_0a1b.cacheqwertyui.tmp",
-        project / ".course-cache" / "plans" / ".x.pickle.abcdefgh.tmp",
+        cache / "lessons" / f".{'0123abcd' * 4}.pickle.k2j4h5g6.tmp",
+        cache / "templates" / f"{'0a1b' * 10}.jinjaqwertyui.tmp",
         project / "decks" / ".sample-course-el.apkg.abcdefgh.tmp",
         project / "scorm" / ".sample-course-lv-scorm12.zip.abcdefgh.tmp",
         project / ".site.tmp-abcdefgh" / "index.html",
@@ -386,6 +385,7 @@ def test_a_build_sweeps_only_what_killed_builds_left(
         project / "decks" / "notes.tmp",
         project / ".site-old.tmp-abcdefgh" / "index.html",  # another folder's
         project / ".cache-of-mine" / ".x.abcdefgh.tmp",
+        project / ".course-cache" / "plans" / ".x.pickle.abcdefgh.tmp",  # not this build's cache
     ]
     for path in [*stale, *kept]:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -401,3 +401,159 @@ def test_a_build_sweeps_only_what_killed_builds_left(
 
 def test_the_sweep_knows_the_files_a_build_writes_into_the_lessons() -> None:
     assert sweep.LESSON_FILES == (manifest.MANIFEST_FILE, manifest.LEGACY_FILE)
+
+
+def test_a_build_that_holds_no_lock_sweeps_nothing(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a file system without locks (some network mounts) the build runs unlocked: another
+    build may be writing what looks stale, so nothing is removed (a live temporary file taken
+    from under a build fails its rename)."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+
+    def no_locks(fd: int) -> bool:
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(lock, "_try", no_locks)
+    live = [
+        project / "lessons" / "pl" / ".01-traits.md.ab_cd123.tmp",
+        cache / "lessons" / ".0123abcd.pickle.k2j4h5g6.tmp",
+        project / "decks" / ".sample-course-el.apkg.abcdefgh.tmp",
+        project / ".site.tmp-abcdefgh" / "index.html",
+    ]
+    for path in live:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("being written")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    assert [p for p in live if not p.exists()] == []
+
+
+def test_a_build_sweeps_no_cache_folder_it_does_not_lock(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the cache moved (COURSE_CACHE_DIR), `.course-cache/` beside the lessons is not this
+    build's: a build of a sibling lessons folder may be writing there, holding its lock."""
+    sibling = project / "other-lessons"
+    shutil.copytree(project / "lessons", sibling)
+    live = project / ".course-cache" / "lessons" / ".0123abcd.pickle.k2j4h5g6.tmp"
+    live.parent.mkdir(parents=True)
+    live.write_text("being written")
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "moved"))
+    monkeypatch.chdir(project)
+    with contextlib.ExitStack() as stack:
+        monkeypatch.delenv(CACHE_ENV)
+        stack.enter_context(lock.hold(sibling, wait=False))  # the sibling's build
+        monkeypatch.setenv(CACHE_ENV, str(tmp_path / "moved"))
+        result = CliRunner().invoke(main, ["build", "--no-wait"])
+        assert result.exit_code == 0, result.output
+        assert live.exists()
+
+
+def test_the_sweep_removes_the_temporary_files_jinja_makes_for_the_template_cache(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Named as jinja2.FileSystemBytecodeCache names them with templating.py's pattern."""
+    import tempfile
+
+    from course.templating import TEMPLATE_CACHE, TemplateCache
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    folder = cache / TEMPLATE_CACHE
+    folder.mkdir(parents=True)
+    name = TemplateCache(folder).pattern % ("0123456789abcdef" * 3)[:40]  # a key: sha1's hex
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=name, suffix=".tmp", delete=False) as f:
+        f.write(b"half compiled")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    assert not Path(f.name).exists()
+
+
+def test_a_cache_folder_shared_with_other_tools_loses_none_of_their_files(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COURSE_CACHE_DIR may name a folder other programs use too (~/.cache in CI): only the
+    names this build gives its own cache files are swept."""
+    shared = tmp_path / "dot-cache"
+    monkeypatch.setenv(CACHE_ENV, str(shared))
+    theirs = [
+        shared / ".settings.ini.abcdefgh.tmp",
+        shared / "othertool" / ".state.json.k2j4h5g6.tmp",
+        shared / "lessons" / ".notes.txt.abcdefgh.tmp",
+        shared / "templates" / "__jinja2_0a1b.cacheqwertyui.tmp",  # default Jinja's, not ours
+    ]
+    ours = [
+        shared / ".outputs.json.abcdefgh.tmp",
+        shared / ".last-build.json.abcdefgh.tmp",
+        shared / "lessons" / f".{'0a' * 16}.pickle.k2j4h5g6.tmp",
+        shared / "plans" / f".{'0b' * 16}.pickle.abcdefgh.tmp",
+    ]
+    for path in [*theirs, *ours]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("left")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    assert [p for p in theirs if not p.exists()] == []
+    assert [p for p in ours if p.exists()] == []
+
+
+STUCK_PARSE = """
+import os, sys, time
+from course import cli, lessons
+lessons.POOL_THRESHOLD = 0  # a worker process parses a share of the lessons
+lessons._cores = lambda: 2
+def stuck(tasks):
+    os.write(1, f"parsing {os.getpid()}\\n".encode())
+    time.sleep(30)
+    return []
+lessons._parse_in_worker = stuck
+cli.main(sys.argv[1:])
+"""
+"""A build whose parse worker stops half-way."""
+
+
+def test_a_killed_build_leaves_no_parse_worker_holding_its_lock(
+    project: Path, reaper: Started
+) -> None:
+    """A worker of the parse pool, forked holding the build's locks, dies with the build: left
+    waiting for work that never comes, it held the lessons folder's lock for ever, and every
+    later build waited for it."""
+    build = start(project, STUCK_PARSE, "build", "--lessons", "lessons")
+    reaper.append(build)
+    said = line(build)
+    assert said.startswith("parsing ")
+    worker = int(said.split()[1])
+    reaper.append(worker)
+    os.kill(build.pid, signal.SIGKILL)
+    build.wait()
+    assert gone(worker)
+    result = run(project, "build", "--no-wait")
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_sweep_leaves_the_folders_below_the_languages_alone(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build writes lessons and manifests into `lessons/<lang>/` only: what looks like its
+    temporary files elsewhere under the lessons (a drafts folder, a repository's or an editor's
+    hidden folder, another tool writing with the same naming) is not its own."""
+    lessons = project / "lessons"
+    ours = lessons / "el" / ".01-basics.md.abcdefgh.tmp"
+    theirs = [
+        lessons / "el" / "drafts" / ".02-next.md.abcdefgh.tmp",
+        lessons / ".git" / ".COMMIT_EDITMSG.md.k2j4h5g6.tmp",
+        lessons / "pl" / "notes" / "deep" / ".manifest.jsonl.abcdefgh.tmp",
+    ]
+    for path in [ours, *theirs]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("being written")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    assert not ours.exists()
+    assert [p for p in theirs if not p.exists()] == []

@@ -159,3 +159,54 @@ def test_documents_libyaml_reads_read_the_same_as_with_pyyaml(text: str) -> None
     """The documents `read_yaml` gives to libyaml: none of PYYAML_ONLY's characters."""
     assert frontmatter.PYYAML_ONLY.isdisjoint(text)
     assert fast(text) == pure(text)
+
+
+YAML_11 = st.sampled_from(
+    [
+        *("title: ", "tags: ", "- ", ": ", "\n", "\n  ", "\r", "\u2029", "\x85", "\u2028", " "),
+        *('"', "'", "[", "]", "{", "}", ", ", "&x ", "*x", "<<: *x", "<<: ", "#", " #c"),
+        # double-quoted escapes: YAML 1.1's, 1.2's \/, a surrogate, a folded line
+        *("\\/", "\\N", "\\_", "\\L", "\\P", "\\x85", "\\ud800", "\\U0001F600", "\\e", "\\\n"),
+        # YAML 1.1 scalars the resolver reads (the same Python code after either parser)
+        *("yes", "No", "on", "OFF", "y", "~", "0o17", "017", "0x1F", "0b101", "1_000", "190:20:30"),
+        *("2001-12-14t21:59:43.10-05:00", "2024-01-01", ".inf", "-.Inf", "1e3", "+1", "!!str "),
+        *("!!int ", "!!binary ", "!!set ", "!!omap ", "%TAG !e! tag:e.com,2000:\n", "%YAML 1.2\n"),
+        # the course's languages, punctuation and quotation marks
+        *("Τι ζητά ο πελάτης;", "«Ναι»", "„Dzień dobry”", "Zażółć gęślą jaźń", "Ķēķis, ģērbjas"),
+        *("\x00", "\ufffe", "\U0001F642", "\u00a0", "\u3000", "x" * 90, "---", "..."),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(YAML_11, min_size=1, max_size=14).map("".join))
+def test_yaml_11_documents_in_the_course_languages_read_the_same_with_both_loaders(
+    text: str,
+) -> None:
+    """Line breaks YAML 1.1 has besides '\\n' (NEL, LS, PS), escapes, anchors and merge keys,
+    YAML 1.1's booleans, octal, sexagesimal and timestamps, Greek, Polish and Latvian text: the
+    two loaders give the same values, key lines and refusals (a document with PYYAML_ONLY's
+    characters is read by PyYAML alone)."""
+    assert fast(text) == pure(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("id: a\ntitle: 2024-02-30\n", 2, "'2024-02-30' is not a valid timestamp"),
+        ("id: a\norder: !!int x\n", 2, "'x' is not a valid int"),
+        ("tags:\n  - a\n  - !!float x\n", 3, "'x' is not a valid float"),
+        ("when: !!timestamp x\n", 1, "'x' is not a valid timestamp"),
+        ("ok: !!bool x\n", 1, "'x' is not a valid bool"),
+        ("order: !!int\n", 1, "'' is not a valid int"),
+        ("at: 2024-01-01 25:00:00\n", 1, "'2024-01-01 25:00:00' is not a valid timestamp"),
+    ],
+)
+def test_a_value_the_constructor_refuses_is_an_error_at_its_line(
+    text: str, line: int, message: str
+) -> None:
+    """Not a traceback (ValueError, KeyError... are not YAMLError): `path:line: message`."""
+    for read in (fast, pure):
+        data, lines, errors = read(text, 3)
+        assert (data, lines) == (None, {})
+        assert errors == [f"x.md:{line + 2}: invalid YAML: {message} (quote it to keep it as text)"]

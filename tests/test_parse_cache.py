@@ -211,14 +211,28 @@ def test_the_tool_digest_reads_every_file_of_the_package_but_compiled_code() -> 
     and nothing under a `__pycache__` folder (.pyc files; the compiled templates templating.py
     keeps there, written by builds: they must not change the digest)."""
     root = Path(cache.__file__).resolve().parent
-    assert list(root.glob("__pycache__/*"))  # there is compiled code to leave out
-    digest = hashlib.sha256()
-    for part in (sys.version, markdown_it.__version__, yaml.__version__):
-        digest.update(part.encode() + b"\0")
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.relative_to(root).parts:
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    assert cache.tool_digest() == digest.hexdigest()
+    # Compiled code to leave out, whether Python writes bytecode here or not
+    # (PYTHONDONTWRITEBYTECODE, a fresh checkout).
+    folder = root / "__pycache__"
+    made = not folder.exists()
+    compiled = folder / f"test-{os.getpid()}.pyc"
+    folder.mkdir(exist_ok=True)
+    compiled.write_bytes(b"compiled")
+    try:
+        cache.tool_digest.cache_clear()
+        digest = hashlib.sha256()
+        for part in (sys.version, markdown_it.__version__, yaml.__version__):
+            digest.update(part.encode() + b"\0")
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.relative_to(root).parts:
+                data = path.read_bytes()
+                digest.update(str(path.relative_to(root)).encode() + b"\0" + data + b"\0")
+        assert cache.tool_digest() == digest.hexdigest()
+    finally:
+        compiled.unlink()
+        if made:
+            folder.rmdir()
+        cache.tool_digest.cache_clear()
 
 
 def test_a_changed_image_invalidates_the_lesson(
