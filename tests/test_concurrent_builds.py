@@ -253,14 +253,15 @@ def test_builds_sharing_a_moved_cache_take_turns(
 STUCK = """
 import os, sys, time
 from course import anki, cli
-def stuck(deck, out):
+def stuck(collection, out):
     out.write_bytes(b"half a deck")
     os.write(1, f"writing {os.getpid()}\\n".encode())  # one write: the two never interleave
     time.sleep(30)
-anki.write_deck = stuck
+anki.Collection.pack = stuck
 cli.main(sys.argv[1:])
 """
-"""A build whose deck writers (this process and its forked child) stop half-way, forever."""
+"""A build whose deck writers (this process and its forked child) stop half-way, forever: each
+with its collection written (a scratch file) and half a deck."""
 
 
 NEW_CARDS = {
@@ -308,7 +309,9 @@ def test_a_killed_build_changes_no_output_its_child_dies_and_the_next_build_swee
     after = {name: (project / "decks" / name).read_bytes() for name in DECKS}
     assert after == before  # nothing half-written was put in place
     stale = temporary(project)
-    assert any(name.startswith("decks/.sample-course-") for name in stale), stale
+    decks = [name for name in stale if name.startswith("decks/.sample-course-")]
+    scratch = [n for n in decks if (project / n).read_bytes().startswith(b"SQLite format 3")]
+    assert len(scratch) == 2, stale  # each stuck writer's collection, beside the decks
     proc = run(project, "build", "--no-wait")  # the lock went with the killed build
     assert proc.returncode == 0, proc.stderr
     assert temporary(project) == []

@@ -23,7 +23,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course import anki, pipeline
+from course import anki, pipeline, sweep
 from course.lessons import load_library
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -164,3 +164,19 @@ def test_a_deck_that_fails_leaves_no_file_behind(
     with pytest.raises(OSError, match="disk full"):
         pipeline.build(load_library(sample), decks, None)
     assert {p.name: p.read_bytes() for p in decks.iterdir()} == before
+
+
+def test_the_scratch_collection_is_beside_the_deck_where_the_sweep_finds_it(
+    sample: Path, tmp_path: Path
+) -> None:
+    """A build killed while it writes a deck leaves its scratch collection; the next build's sweep
+    of the deck's folder removes it (not the system's temporary folder, which nobody sweeps)."""
+    (deck, *_) = pipeline.plan_decks(load_library(sample), NOW, pipeline.BuildOptions(draft=True))
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    with anki.collection(deck, decks) as made:
+        assert made.path.parent == decks
+        assert made.path.read_bytes().startswith(b"SQLite format 3")
+        sweep.outputs([decks / anki.deck_file_name(deck.course)], None)
+        assert not made.path.exists()
+    assert list(decks.iterdir()) == []
