@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,12 +33,14 @@ from .markdown import parser, walk
 from .model import (
     Card,
     CardSite,
+    CardTexts,
     Course,
     CourseError,
     Lesson,
     LessonText,
     Library,
     MediaFile,
+    Pending,
     Problem,
     SiteText,
     SourceLoc,
@@ -442,11 +444,32 @@ def _parse_and_store(task: _Task, send: bool) -> tuple[Parsed, SitePart, bytes]:
     store = task.store.folder is not None and not parsed.errors
     if not (send or store):
         return parsed, SitePart(site_data), b""
-    data = pack(cache.dumps(parsed), site_data)
+    data = pack(_dumps_parsed(parsed), site_data)
     if store:
         task.store.put(job.path, job.lang, task.key, data, job.kind)
     site_part = unpack(data)[1]  # bytes, not a view: a forked child sends it back pickled
     return parsed, SitePart(site_data, site_part.crc, site_part.digest), data
+
+
+def _dumps_parsed(parsed: Parsed) -> bytes:
+    """The parse pickled with its cards' texts apart, in one pickle of their own (`CardTexts`)
+    that loading the entry leaves unread: a language whose decks are kept never reads them."""
+    lesson = parsed.lesson
+    if lesson is None:
+        return cache.dumps(parsed)
+    texts = CardTexts(cache.dumps(tuple(card.rendered for card in lesson.cards)))
+    index = {id(card): i for i, card in enumerate(lesson.cards)}
+
+    def card(value: Card) -> tuple[type, tuple[object, ...]]:
+        args = list(cache.record_args(value))
+        args[_TEXT] = Pending(texts, index[id(value)])
+        return Card, tuple(args)
+
+    return cache.dumps(parsed, reducers={Card: card})
+
+
+_TEXT = [f.name for f in fields(Card) if f.init].index("text")
+"""Where a card's text is among its constructor's arguments."""
 
 
 def check_unique(
