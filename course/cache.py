@@ -157,6 +157,11 @@ def unpack(data: bytes) -> tuple[memoryview, memoryview]:
     return view[SIZE : SIZE + size], view[SIZE + size :]
 
 
+def content_digest(data: bytes) -> str:
+    """A lesson file's bytes hashed: what its cache key and `Lesson.digest` hold."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def checksum(data: bytes | memoryview) -> int:
     return zlib.crc32(data)
 
@@ -181,12 +186,13 @@ class Store:
         return self.folder / kind / f"{name}.pickle"
 
     @staticmethod
-    def key(path: Path, lang: str, display: Path, data: bytes, real: Path | None = None) -> bytes:
-        """`real`: `path.resolve()` when the caller has it already (saves the system calls)."""
+    def key(path: Path, lang: str, display: Path, content: str, real: Path | None = None) -> bytes:
+        """`content`: the sha256 (hex) of the lesson's bytes (`content_digest`: hashed once per
+        build, or known from the build's first look at the folder); `real`: `path.resolve()`
+        when the caller has it already (saves the system calls)."""
         digest = hashlib.sha256(tool_digest().encode())
-        for part in (str(real or path.resolve()), str(display), lang):
+        for part in (str(real or path.resolve()), str(display), lang, content):
             digest.update(part.encode() + b"\0")
-        digest.update(data)
         return digest.hexdigest().encode()
 
     def get(

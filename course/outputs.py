@@ -320,7 +320,7 @@ def _folder_key(
                 stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
                 name = str(path.relative_to(lessons))
                 old = seen.get(name) if seen is not None else None
-                if old is not None and old[0] == stat and max(stat[2:]) < since - RACY_NS:
+                if old is not None and _unchanged(old, stat, since):
                     digest = old[1]
                 else:
                     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -329,6 +329,12 @@ def _folder_key(
     except OSError:
         return None
     return _hash(parts), found
+
+
+def _unchanged(old: tuple[tuple[int, ...], str], stat: tuple[int, ...], since: int) -> bool:
+    """A file hashed (`old`: stat and digest) by a walk that started at `since` still holds the
+    bytes hashed: same stat, and its last change well before then (`RACY_NS`)."""
+    return old[0] == stat and max(stat[2:]) < since - RACY_NS
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +362,21 @@ class LastBuild:
             return None
         key, seen = found
         return cls(folder / LAST_BUILD_FILE, lessons.resolve(), tuple(settings), key, seen, since)
+
+    def known(self, name: str, path: Path) -> str | None:
+        """The sha256 (hex) of the file `name` of the lessons folder (at `path`) as `of` read
+        it, if its stat says it holds those bytes still (`_unchanged`); None: read it again.
+        The loader keys the lesson's cached parse on it (lessons.Known): a lesson is hashed
+        once per build."""
+        old = self.seen.get(name)
+        if old is None:
+            return None
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+        return old[1] if _unchanged(old, stat, self.since) else None
 
     def _read(self) -> dict[str, object]:
         try:

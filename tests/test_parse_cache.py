@@ -182,7 +182,8 @@ def _texts_of(entry: bytes) -> bytes:
     head = entry.index(b"\n", len(cache.FORMAT)) + 1 + cache.CRC
     first, _ = lessons.unpack(entry[head:])
     parsed = cache.loads(first)
-    assert isinstance(parsed, lessons.Parsed) and parsed.lesson is not None
+    assert isinstance(parsed, lessons.Parsed)
+    assert parsed.lesson is not None
     text = parsed.lesson.cards[0].text
     assert isinstance(text, model.Pending)
     data = text.texts.__reduce__()[1][0]
