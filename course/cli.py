@@ -357,9 +357,8 @@ def _remember(
     if result.site:
         targets.append(result.site)
     built = {lesson.path: lesson.digest for course in library.courses for lesson in course.lessons}
-    last.remember(
-        targets, lines, lambda: _next_transcript(library, result, options, strict), built
-    )
+    again = partial(_next_transcript, library, result, options, strict)
+    last.remember(targets, lines, again, built, result.signed)
 
 
 def _next_transcript(

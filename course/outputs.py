@@ -209,6 +209,9 @@ class Record:
     facts: dict[str, list[object]] = field(default_factory=dict)
     """What the site stage knows of each lesson (site.LessonFacts.known): read and added to in
     place, kept for the lessons of the last build's library (`keep_facts`)."""
+    signed: dict[str, list[object] | None] = field(default_factory=dict)
+    """Each output's and part's signature as `save` found it, once committed: the build's
+    record of itself (`LastBuild.remember`) takes them instead of walking the site again."""
     _made: dict[str, Pieces] = field(default_factory=dict)
     _kept: set[str] = field(default_factory=set)
     _found: dict[str, list[object] | None] = field(default_factory=dict)
@@ -285,7 +288,8 @@ class Record:
             return
         kept = self._kept | {str(path) for path in self.skipped}
         for target, entry in (*self.written.items(), *self.parts.items()):
-            self.entries[target] = [entry[0], _signature(Path(target))]
+            signature = self.signed[target] = _signature(Path(target))
+            self.entries[target] = [entry[0], signature]
             if target in self._made:
                 self.pieces[target] = self._made[target].new
             elif target not in kept:  # made again without pieces: the old ones are not its
@@ -407,14 +411,17 @@ class LastBuild:
         lines: Sequence[tuple[bool, str]],
         next_lines: Callable[[], Sequence[tuple[bool, str]] | None],
         built: Mapping[Path, str] = MappingProxyType({}),
+        signed: Mapping[str, list[object] | None] = MappingProxyType({}),
     ) -> None:
         """After a successful build: record what the same build, run again, prints. That is
         `lines` when this build left the lessons folder as it found it; when it wrote there (a
         release recorded in a manifest, IDs given), `next_lines()` tells what the next build
         would print, or None when it would not be a no-op (then nothing is recorded). `built`:
         each lesson file's digest as the build parsed it; a lesson saved since (while the build
-        ran) records nothing, so the next build builds it."""
+        ran) records nothing, so the next build builds it. `signed`: the targets' signatures
+        as the build found them once committed (`Record.signed`; the others are found here)."""
         builds = self._read()
+        keys = [(t, str(t.resolve())) for t in targets]
         found = _folder_key(self.lessons, self.settings, self.seen, self.since)
         if found is not None and not self._as_built(found[1], built):
             found = None
@@ -423,7 +430,7 @@ class LastBuild:
         if shown is None:
             builds.pop(str(self.lessons), None)
         else:
-            made = {str(t.resolve()): _signature(t) for t in targets}
+            made = {key: signed[key] if key in signed else _signature(t) for t, key in keys}
             builds[str(self.lessons)] = {"key": key, "outputs": made, "lines": list(shown)}
         text = json.dumps({"format": FORMAT, "builds": builds}, sort_keys=True)
         _write(self.file, text)
