@@ -161,6 +161,32 @@ def _signature(path: Path) -> list[object] | None:
         return None
 
 
+def _signatures(targets: Sequence[str]) -> dict[str, list[object] | None]:
+    """Each target's `_signature`; a folder inside another target (a language's folder of the
+    site) is taken from that one's walk, not walked again."""
+    found: dict[str, list[object] | None] = {}
+    for target in sorted(targets, key=len):  # a folder before those inside it
+        outer = next((o for o in found if target.startswith(o + os.sep)), None)
+        if outer is None:
+            found[target] = _signature(Path(target))
+        else:
+            found[target] = _inside(found[outer], target[len(outer) + 1 :])
+    return found
+
+
+def _inside(signature: list[object] | None, name: str) -> list[object] | None:
+    """The signature of the folder `name` of a folder whose signature is `signature`: its
+    files' entries, named from it (in the same order: they share the prefix cut off)."""
+    if signature is None:
+        return None
+    prefix = name + os.sep
+    return [
+        [entry[0][len(prefix) :], *entry[1:]]
+        for entry in signature
+        if isinstance(entry, list) and entry[0].startswith(prefix)
+    ]
+
+
 def _walk(folder: str, prefix: str, found: list[object]) -> None:
     """[path from the top, size, mtime, mode] of every file under `folder` (as `os.walk` finds
     them: a link to a folder is not followed), into `found`; os.scandir, and strings, not Paths:
@@ -287,9 +313,9 @@ class Record:
         if self.file is None or not self.written:
             return
         kept = self._kept | {str(path) for path in self.skipped}
+        self.signed.update(_signatures([*self.written, *self.parts]))
         for target, entry in (*self.written.items(), *self.parts.items()):
-            signature = self.signed[target] = _signature(Path(target))
-            self.entries[target] = [entry[0], signature]
+            self.entries[target] = [entry[0], self.signed[target]]
             if target in self._made:
                 self.pieces[target] = self._made[target].new
             elif target not in kept:  # made again without pieces: the old ones are not its

@@ -419,8 +419,9 @@ def test_a_rebuild_walks_the_site_once_before_and_once_after_its_commit(
     sample: Path, tmp_path: Path, builds: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The site's signature is found before the build (is the last one intact?) and once after
-    the commit, for the record of outputs and the build's record of itself alike (each walk is
-    thousands of files at 100,000 cards); the next build is still replayed."""
+    the commit, for the record of outputs, its language folders and the build's record of itself
+    alike (each walk is thousands of files at 100,000 cards); the next build is still
+    replayed."""
     from course import outputs as outputs_module
 
     out = tmp_path / "out"
@@ -440,5 +441,7 @@ def test_a_rebuild_walks_the_site_once_before_and_once_after_its_commit(
     assert len(builds) == 2
     site = str((out / "site").resolve())
     assert walked.count(site) == 2
+    for lang in LANGS:  # once, before: its signature after the commit is cut from the site's
+        assert sum(w in {str(out / "site" / lang), f"{site}/{lang}"} for w in walked) == 1
     assert cli_build(sample, out) == printed
     assert len(builds) == 2  # replayed: the recorded signature is the site's
