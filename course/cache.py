@@ -23,10 +23,11 @@ import os
 import pickle
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import markdown_it
 import yaml
@@ -38,7 +39,7 @@ FOLDER = ".course-cache"
 """The cache folder's name, beside the lessons folder (`.gitignore`d)."""
 ENV = "COURSE_CACHE_DIR"
 """Environment variable: another cache folder, or empty for no cache."""
-FORMAT = b"course-cache 4\n"
+FORMAT = b"course-cache 5\n"
 """The first line of every entry: bump it when an entry's layout changes."""
 CRC = 4
 """Bytes of the checksum (CRC-32 of the value) after the key's line."""
@@ -76,6 +77,7 @@ RECORDS = (
     model.Source,
     model.MediaFile,
     model.CardText,
+    model.Pending,
     model.CardSite,
     model.SearchRecord,
     model.SiteText,
@@ -95,6 +97,15 @@ def _init_fields(cls: type) -> tuple[str, ...]:
 _FIELDS: dict[type, tuple[str, ...]] = {cls: _init_fields(cls) for cls in RECORDS}
 
 
+Reducer = Callable[[Any], tuple[type, tuple[object, ...]]]
+"""How a pickler takes an object apart: its type and its constructor's arguments."""
+
+
+def record_args(value: object) -> tuple[object, ...]:
+    """A record's constructor arguments, as `dumps` pickles them (for a reducer of its own)."""
+    return _record(value)[1]
+
+
 def _record(value: object) -> tuple[type, tuple[object, ...]]:
     """A record as its constructor's arguments: unpickled through `__init__`, about twice as fast
     as a slotted dataclass's own `__setstate__` (which looks its fields up again per object)."""
@@ -104,17 +115,21 @@ def _record(value: object) -> tuple[type, tuple[object, ...]]:
 REDUCERS = {**copyreg.dispatch_table, **dict.fromkeys(RECORDS, _record)}
 
 
-def dumps(value: object, records: Sequence[type] = ()) -> bytes:
+def dumps(
+    value: object, records: Sequence[type] = (), reducers: Mapping[type, Reducer] | None = None
+) -> bytes:
     """`value` pickled: what an entry holds, and what a worker process sends back (a lesson's
     strings: render.py; no token leaves the process that parsed it). `records`: more record
-    types pickled as their constructor's arguments (a manifest's: manifest.py)."""
+    types pickled as their constructor's arguments (a manifest's: manifest.py); `reducers`:
+    other ways to pickle some types (a lesson's cards: lessons.py)."""
     out = io.BytesIO()
     pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = REDUCERS
-    if records:
+    if records or reducers:
         for cls in records:
             _FIELDS.setdefault(cls, _init_fields(cls))
-        pickler.dispatch_table = {**REDUCERS, **dict.fromkeys(records, _record)}
+        table = {**REDUCERS, **dict.fromkeys(records, _record), **(reducers or {})}
+        pickler.dispatch_table = table
     pickler.dump(value)
     return out.getvalue()
 
@@ -142,6 +157,11 @@ def unpack(data: bytes) -> tuple[memoryview, memoryview]:
     return view[SIZE : SIZE + size], view[SIZE + size :]
 
 
+def content_digest(data: bytes) -> str:
+    """A lesson file's bytes hashed: what its cache key and `Lesson.digest` hold."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def checksum(data: bytes | memoryview) -> int:
     return zlib.crc32(data)
 
@@ -166,12 +186,13 @@ class Store:
         return self.folder / kind / f"{name}.pickle"
 
     @staticmethod
-    def key(path: Path, lang: str, display: Path, data: bytes, real: Path | None = None) -> bytes:
-        """`real`: `path.resolve()` when the caller has it already (saves the system calls)."""
+    def key(path: Path, lang: str, display: Path, content: str, real: Path | None = None) -> bytes:
+        """`content`: the sha256 (hex) of the lesson's bytes (`content_digest`: hashed once per
+        build, or known from the build's first look at the folder); `real`: `path.resolve()`
+        when the caller has it already (saves the system calls)."""
         digest = hashlib.sha256(tool_digest().encode())
-        for part in (str(real or path.resolve()), str(display), lang):
+        for part in (str(real or path.resolve()), str(display), lang, content):
             digest.update(part.encode() + b"\0")
-        digest.update(data)
         return digest.hexdigest().encode()
 
     def get(

@@ -860,7 +860,7 @@ def _card(
     return Card(
         id=meta["id"],
         kind=meta["kind"],
-        rendered=render(part),
+        text=render(part),
         source_hash=digest(meta["kind"].value, text, explanation),
         section=section,
         line=(part.open.map or [0])[0] + 1,

@@ -17,6 +17,7 @@ from .model import CourseError, Library, Problem
 
 if TYPE_CHECKING:
     from . import pipeline
+    from .lessons import Known
     from .outputs import LastBuild
     from .pipeline import BuildResult
 
@@ -141,16 +142,17 @@ def _load_checked(
     echo: Echo = click.echo,
     site: bool = True,
     prepare: Callable[[], object] = _import_build,
+    known: Known | None = None,
 ) -> tuple[Library, list[Problem]]:
     """Load and validate; cards without IDs get them (`give_ids`), fail (`frozen`) or warn.
     Returns the library and the warnings printed. `prepare` runs while other processes parse
-    (the rest of the command's imports)."""
+    (the rest of the command's imports); `known`: see `lessons.parse_lessons`."""
     from .lessons import load_library
 
     # The rest of the build is imported while a forked child parses lessons (lessons.py):
     # the parse needs none of it (nor the card IDs' module: `prepare` imports it, see
     # `_import_build`).
-    library = load_library(lessons, langs, site, meanwhile=prepare)
+    library = load_library(lessons, langs, site, meanwhile=prepare, known=known)
     from . import pipeline
     from .ids import add_missing_ids, missing_ids
 
@@ -292,7 +294,7 @@ def build_command(
         prepare = partial(_import_build, lessons if site else None)
         library, _ = _load_checked(
             lessons, langs, strict, frozen=frozen, give_ids=True, echo=say, site=site,
-            prepare=prepare,
+            prepare=prepare, known=None if last is None else last.known,
         )  # fmt: skip
         from . import pipeline
     if lessons.resolve() in held:  # (unlocked, another build may be writing the outputs)
@@ -356,9 +358,8 @@ def _remember(
     if result.site:
         targets.append(result.site)
     built = {lesson.path: lesson.digest for course in library.courses for lesson in course.lessons}
-    last.remember(
-        targets, lines, lambda: _next_transcript(library, result, options, strict), built
-    )
+    again = partial(_next_transcript, library, result, options, strict)
+    last.remember(targets, lines, again, built, result.signed)
 
 
 def _next_transcript(

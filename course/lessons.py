@@ -12,7 +12,7 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,12 +34,14 @@ from .markdown import parser, walk
 from .model import (
     Card,
     CardSite,
+    CardTexts,
     Course,
     CourseError,
     Lesson,
     LessonText,
     Library,
     MediaFile,
+    Pending,
     Problem,
     SiteText,
     SourceLoc,
@@ -103,16 +105,17 @@ def load_library(
     langs: Sequence[str] = (),
     site: bool = True,
     meanwhile: Callable[[], object] | None = None,
+    known: Known | None = None,
 ) -> Library:
     """Read every language under `root` (or only `langs`). Raises CourseError on any error.
     `site`: render the strings of the site (and SCORM packages) too, not only the decks'.
     `meanwhile` runs once in this process while other processes parse (if any do): the command
-    line imports the rest of the build then."""
+    line imports the rest of the build then. `known`: see `parse_lessons`."""
     # Loading makes millions of objects (tokens while a lesson is parsed, then its strings and
     # records) and frees few (collector.py). The collector runs again afterwards.
     was_enabled = gc.isenabled()
     with collector.paused():
-        library = _load_library(root, langs, site, meanwhile)
+        library = _load_library(root, langs, site, meanwhile, known)
         if was_enabled and sum(len(c.lessons) for c in library.courses) > FREEZE_THRESHOLD:
             # The library lives as long as the build: leave it out of every later collection
             # (a fifth of a 100,000-card build's CPU went into walking it again). It holds no
@@ -123,7 +126,11 @@ def load_library(
 
 
 def _load_library(
-    root: Path, langs: Sequence[str], site: bool, meanwhile: Callable[[], object] | None
+    root: Path,
+    langs: Sequence[str],
+    site: bool,
+    meanwhile: Callable[[], object] | None,
+    known: Known | None = None,
 ) -> Library:
     report = Report()
     if not root.is_dir():
@@ -141,7 +148,7 @@ def _load_library(
         for lang in chosen
         for path in sorted((root / lang).glob("*.md"))
     ]
-    parsed = dict(zip(jobs, parse_lessons(root, jobs, meanwhile), strict=True))
+    parsed = dict(zip(jobs, parse_lessons(root, jobs, meanwhile, known), strict=True))
     courses = [
         load_course(
             root / lang,
@@ -263,34 +270,40 @@ class _Task:
     job: LessonJob
     data: bytes
     key: bytes
+    digest: str
+    """`cache.content_digest(data)`: the lesson's `digest`."""
     store: cache.Store
 
 
+Known = Callable[[str, Path], str | None]
+"""The sha256 (hex) of a file of the lessons folder (its name there, its path) as this build
+read it already, when it cannot have changed since (outputs.LastBuild.known); None: read it."""
+
+
 def parse_lessons(
-    root: Path, jobs: Sequence[LessonJob], meanwhile: Callable[[], object] | None = None
+    root: Path,
+    jobs: Sequence[LessonJob],
+    meanwhile: Callable[[], object] | None = None,
+    known: Known | None = None,
 ) -> list[Parsed]:
     """Parse every job, in order: from the cache where a lesson is unchanged, the rest in worker
     processes when there are more than POOL_THRESHOLD of them. Any order of work gives the same
     results as a serial, uncached parse. Each lesson's site strings go to one spill file as
     they arrive (spill.py): the library holds a handle on them. `meanwhile`: see
-    `load_library`."""
-    store = cache.Store.beside(root)
+    `load_library`; `known`: a cached lesson whose digest it gives is not read at all."""
+    look = _Lookup(root, cache.Store.beside(root), known)
     results: list[Parsed | None] = []
     tasks: dict[int, _Task] = {}
     out = Spill()
-    places = _Places(Path.cwd().resolve())
     for i, job in enumerate(jobs):
-        report = Report()
-        data = read_bytes(job.path, report)
-        if data is None:
-            results.append(Parsed(None, tuple(report.errors), tuple(report.warnings)))
-            continue
-        real, display = places.of(job.path)  # display_path, key and get would each resolve
-        key = store.key(job.path, job.lang, display, data, real)
-        hit = _cached(store, job, key, real)
-        results.append(None if hit is None else _attach(hit, out))
-        if hit is None:
-            tasks[i] = _Task(job, data, key, store)
+        found = look(job)
+        if isinstance(found, _Task):
+            tasks[i] = found
+            results.append(None)
+        elif isinstance(found, Parsed):  # the file could not be read
+            results.append(found)
+        else:
+            results.append(_attach(found, out))
     where = list(tasks)
     for n, result in _run(list(tasks.values()), meanwhile or _nothing):
         results[where[n]] = _attach(result, out)
@@ -316,6 +329,40 @@ class _Places:
             self.shown[folder] = folder.relative_to(self.cwd) if below else None
         shown = self.shown[folder]
         return real, path if shown is None else shown / real.name
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    """Each lesson's parse from the cache, or the task that parses it (or, when the file cannot
+    be read, its problems). A lesson whose digest is `known` is looked up without reading it;
+    read, it is hashed once: its key and `Lesson.digest` are made from that hash."""
+
+    root: Path
+    store: cache.Store
+    known: Known | None = None
+    places: _Places = field(default_factory=lambda: _Places(Path.cwd().resolve()))
+
+    def __call__(self, job: LessonJob) -> Result | _Task | Parsed:
+        real, display = self.places.of(job.path)  # display_path, key and get would each resolve
+        content = self._known(job)
+        if content is not None:
+            key = self.store.key(job.path, job.lang, display, content, real)
+            hit = _cached(self.store, job, key, real)
+            if hit is not None:
+                return hit
+        report = Report()
+        data = read_bytes(job.path, report)
+        if data is None:
+            return Parsed(None, tuple(report.errors), tuple(report.warnings))
+        digest = cache.content_digest(data)
+        key = self.store.key(job.path, job.lang, display, digest, real)
+        hit = None if digest == content else _cached(self.store, job, key, real)
+        return _Task(job, data, key, digest, self.store) if hit is None else hit
+
+    def _known(self, job: LessonJob) -> str | None:
+        if self.known is None or self.store.folder is None:
+            return None
+        return self.known(str(job.path.relative_to(self.root)), job.path)
 
 
 def _cached(store: cache.Store, job: LessonJob, key: bytes, real: Path) -> Result | None:
@@ -439,17 +486,40 @@ def _parse_and_store(task: _Task, send: bool) -> tuple[Parsed, SitePart, bytes]:
     unless sent or stored: `pack`)."""
     report = Report()
     job = task.job
-    lesson = load_lesson(job.path, job.lang, job.root, report, task.data, site=job.site)
+    lesson = load_lesson(
+        job.path, job.lang, job.root, report, task.data, site=job.site, digest=task.digest
+    )
     parsed, site = _split(Parsed(lesson, tuple(report.errors), tuple(report.warnings)))
     site_data = b"" if site is None else cache.dumps(site)
     store = task.store.folder is not None and not parsed.errors
     if not (send or store):
         return parsed, SitePart(site_data), b""
-    data = pack(cache.dumps(parsed), site_data)
+    data = pack(_dumps_parsed(parsed), site_data)
     if store:
         task.store.put(job.path, job.lang, task.key, data, job.kind)
     site_part = unpack(data)[1]  # bytes, not a view: a forked child sends it back pickled
     return parsed, SitePart(site_data, site_part.crc, site_part.digest), data
+
+
+def _dumps_parsed(parsed: Parsed) -> bytes:
+    """The parse pickled with its cards' texts apart, in one pickle of their own (`CardTexts`)
+    that loading the entry leaves unread: a language whose decks are kept never reads them."""
+    lesson = parsed.lesson
+    if lesson is None:
+        return cache.dumps(parsed)
+    texts = CardTexts(cache.dumps(tuple(card.rendered for card in lesson.cards)))
+    index = {id(card): i for i, card in enumerate(lesson.cards)}
+
+    def card(value: Card) -> tuple[type, tuple[object, ...]]:
+        args = list(cache.record_args(value))
+        args[_TEXT] = Pending(texts, index[id(value)])
+        return Card, tuple(args)
+
+    return cache.dumps(parsed, reducers={Card: card})
+
+
+_TEXT = [f.name for f in fields(Card) if f.init].index("text")
+"""Where a card's text is among its constructor's arguments."""
 
 
 def check_unique(
@@ -486,9 +556,11 @@ def load_lesson(
     data: bytes | None = None,
     *,
     site: bool = True,
+    digest: str | None = None,
 ) -> Lesson | None:
-    """Parse one lesson file (or its `data`, already read) and render it (render.py): the lesson
-    holds strings, its tokens end here. Problems go to `report`."""
+    """Parse one lesson file (or its `data`, already read, and `digest`: its hash, if made) and
+    render it (render.py): the lesson holds strings, its tokens end here. Problems go to
+    `report`."""
     data = read_bytes(path, report) if data is None else data
     text = None if data is None else decode_text(path, data, report)
     if text is None or data is None:
@@ -528,7 +600,7 @@ def load_lesson(
         tags=front.tags,
         description=front.description,
         translated_from=front.translated_from,
-        digest=hashlib.sha256(data).hexdigest(),
+        digest=cache.content_digest(data) if digest is None else digest,
     )
 
 

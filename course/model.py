@@ -119,6 +119,53 @@ class CardText:
     """Image names the card shows (the deck packs them), sorted."""
 
 
+class CardTexts:
+    """One lesson's cards' `CardText`, pickled, unpickled when a card's text is first asked: a
+    cached lesson of a language whose decks are kept never is (three quarters of a cache entry's
+    bytes). The bytes come from a checked entry (cache.py: its checksum) or from the worker that
+    pickled them, so a failure to unpickle them is a bug, not a damaged cache."""
+
+    __slots__ = ("_data", "_value")
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+        self._value: tuple[CardText, ...] | None = None
+
+    def __reduce__(self) -> tuple[type[CardTexts], tuple[bytes]]:
+        """Pickled as the texts' own pickle, made again once they were unpickled."""
+        if self._data is not None:
+            return CardTexts, (self._data,)
+        from .cache import dumps  # cache.py imports this module
+
+        return CardTexts, (dumps(self._value),)
+
+    def get(self, index: int) -> CardText:
+        value = self._value
+        if value is None:
+            from .cache import loads  # cache.py imports this module
+
+            assert self._data is not None
+            loaded = loads(self._data)
+            if not isinstance(loaded, tuple):
+                raise TypeError(f"not a lesson's card texts: {type(loaded).__name__}")
+            value = self._value = loaded
+            self._data = None  # the bytes are not needed again
+        text = value[index]
+        assert isinstance(text, CardText)
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A card's text, not unpickled yet: the `index`th of its lesson's `texts`."""
+
+    texts: CardTexts
+    index: int
+
+    def load(self) -> CardText:
+        return self.texts.get(self.index)
+
+
 @dataclass(frozen=True, slots=True)
 class CardSite:
     """A card as the site (and SCORM packages) show it: part of its lesson's `SiteText`."""
@@ -215,8 +262,9 @@ class Card:
     id: str | None
     """The author-owned ID from the `<!-- id: ... -->` comment; None while missing."""
     kind: CardKind
-    rendered: CardText
-    """What every output shows of the card, rendered where the lesson was parsed."""
+    text: CardText | Pending
+    """What every output shows of the card, rendered where the lesson was parsed, or where its
+    lesson's `CardTexts` will give it (a cached lesson: `rendered`)."""
     source_hash: str
     """What a translator translates of the card, hashed (translations.card_hash): its kind, its
     Markdown source without the ID comment and its explanation's text (the source itself is not
@@ -230,6 +278,12 @@ class Card:
     """Cloze numbers used by a cloze card, in ascending order."""
     tags: tuple[str, ...] = ()
     """Anki tags from the Obsidian plugin's deck tag at the card's start (`#a/b` -> `a::b`)."""
+
+    @property
+    def rendered(self) -> CardText:
+        """What every output shows of the card (its lesson's texts unpickled on first use)."""
+        text = self.text
+        return text if isinstance(text, CardText) else text.load()
 
     @property
     def loc(self) -> SourceLoc:

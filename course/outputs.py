@@ -161,6 +161,32 @@ def _signature(path: Path) -> list[object] | None:
         return None
 
 
+def _signatures(targets: Sequence[str]) -> dict[str, list[object] | None]:
+    """Each target's `_signature`; a folder inside another target (a language's folder of the
+    site) is taken from that one's walk, not walked again."""
+    found: dict[str, list[object] | None] = {}
+    for target in sorted(targets, key=len):  # a folder before those inside it
+        outer = next((o for o in found if target.startswith(o + os.sep)), None)
+        if outer is None:
+            found[target] = _signature(Path(target))
+        else:
+            found[target] = _inside(found[outer], target[len(outer) + 1 :])
+    return found
+
+
+def _inside(signature: list[object] | None, name: str) -> list[object] | None:
+    """The signature of the folder `name` of a folder whose signature is `signature`: its
+    files' entries, named from it (in the same order: they share the prefix cut off)."""
+    if signature is None:
+        return None
+    prefix = name + os.sep
+    return [
+        [entry[0][len(prefix) :], *entry[1:]]
+        for entry in signature
+        if isinstance(entry, list) and entry[0].startswith(prefix)
+    ]
+
+
 def _walk(folder: str, prefix: str, found: list[object]) -> None:
     """[path from the top, size, mtime, mode] of every file under `folder` (as `os.walk` finds
     them: a link to a folder is not followed), into `found`; os.scandir, and strings, not Paths:
@@ -209,6 +235,9 @@ class Record:
     facts: dict[str, list[object]] = field(default_factory=dict)
     """What the site stage knows of each lesson (site.LessonFacts.known): read and added to in
     place, kept for the lessons of the last build's library (`keep_facts`)."""
+    signed: dict[str, list[object] | None] = field(default_factory=dict)
+    """Each output's and part's signature as `save` found it, once committed: the build's
+    record of itself (`LastBuild.remember`) takes them instead of walking the site again."""
     _made: dict[str, Pieces] = field(default_factory=dict)
     _kept: set[str] = field(default_factory=set)
     _found: dict[str, list[object] | None] = field(default_factory=dict)
@@ -284,8 +313,9 @@ class Record:
         if self.file is None or not self.written:
             return
         kept = self._kept | {str(path) for path in self.skipped}
+        self.signed.update(_signatures([*self.written, *self.parts]))
         for target, entry in (*self.written.items(), *self.parts.items()):
-            self.entries[target] = [entry[0], _signature(Path(target))]
+            self.entries[target] = [entry[0], self.signed[target]]
             if target in self._made:
                 self.pieces[target] = self._made[target].new
             elif target not in kept:  # made again without pieces: the old ones are not its
@@ -320,7 +350,7 @@ def _folder_key(
                 stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
                 name = str(path.relative_to(lessons))
                 old = seen.get(name) if seen is not None else None
-                if old is not None and old[0] == stat and max(stat[2:]) < since - RACY_NS:
+                if old is not None and _unchanged(old, stat, since):
                     digest = old[1]
                 else:
                     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -329,6 +359,12 @@ def _folder_key(
     except OSError:
         return None
     return _hash(parts), found
+
+
+def _unchanged(old: tuple[tuple[int, ...], str], stat: tuple[int, ...], since: int) -> bool:
+    """A file hashed (`old`: stat and digest) by a walk that started at `since` still holds the
+    bytes hashed: same stat, and its last change well before then (`RACY_NS`)."""
+    return old[0] == stat and max(stat[2:]) < since - RACY_NS
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +392,21 @@ class LastBuild:
             return None
         key, seen = found
         return cls(folder / LAST_BUILD_FILE, lessons.resolve(), tuple(settings), key, seen, since)
+
+    def known(self, name: str, path: Path) -> str | None:
+        """The sha256 (hex) of the file `name` of the lessons folder (at `path`) as `of` read
+        it, if its stat says it holds those bytes still (`_unchanged`); None: read it again.
+        The loader keys the lesson's cached parse on it (lessons.Known): a lesson is hashed
+        once per build."""
+        old = self.seen.get(name)
+        if old is None:
+            return None
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+        return old[1] if _unchanged(old, stat, self.since) else None
 
     def _read(self) -> dict[str, object]:
         try:
@@ -386,14 +437,17 @@ class LastBuild:
         lines: Sequence[tuple[bool, str]],
         next_lines: Callable[[], Sequence[tuple[bool, str]] | None],
         built: Mapping[Path, str] = MappingProxyType({}),
+        signed: Mapping[str, list[object] | None] = MappingProxyType({}),
     ) -> None:
         """After a successful build: record what the same build, run again, prints. That is
         `lines` when this build left the lessons folder as it found it; when it wrote there (a
         release recorded in a manifest, IDs given), `next_lines()` tells what the next build
         would print, or None when it would not be a no-op (then nothing is recorded). `built`:
         each lesson file's digest as the build parsed it; a lesson saved since (while the build
-        ran) records nothing, so the next build builds it."""
+        ran) records nothing, so the next build builds it. `signed`: the targets' signatures
+        as the build found them once committed (`Record.signed`; the others are found here)."""
         builds = self._read()
+        keys = [(t, str(t.resolve())) for t in targets]
         found = _folder_key(self.lessons, self.settings, self.seen, self.since)
         if found is not None and not self._as_built(found[1], built):
             found = None
@@ -402,7 +456,7 @@ class LastBuild:
         if shown is None:
             builds.pop(str(self.lessons), None)
         else:
-            made = {str(t.resolve()): _signature(t) for t in targets}
+            made = {key: signed[key] if key in signed else _signature(t) for t, key in keys}
             builds[str(self.lessons)] = {"key": key, "outputs": made, "lines": list(shown)}
         text = json.dumps({"format": FORMAT, "builds": builds}, sort_keys=True)
         _write(self.file, text)

@@ -9,7 +9,7 @@ import functools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -59,6 +59,8 @@ class BuildResult:
     """Those it left alone: on disk as the last build wrote them, from the same inputs."""
     plans: tuple[Decided, ...] = ()
     """Each language's deck plan, without its notes: what `settled` decides again."""
+    signed: Mapping[str, list[object] | None] = field(default_factory=dict)
+    """The signatures of the outputs it rendered, once committed (`outputs.Record.signed`)."""
 
     @classmethod
     def of(
@@ -80,6 +82,7 @@ class BuildResult:
             tuple(rendered),
             tuple(record.skipped),
             tuple(plans),
+            record.signed,
         )
 
 

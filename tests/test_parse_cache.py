@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import pickle
 import shutil
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import markdown_it
 import pytest
 import yaml
 
-from course import cache, forked, lessons, pipeline
+from course import cache, forked, lessons, model, pipeline
 from course.lessons import load_library
 from course.model import Library
 
@@ -174,6 +175,59 @@ def test_a_damaged_entry_is_parsed_again_and_rewritten(
     assert len(parsed) == len(entries)
     forbid_parsing(monkeypatch)  # rewritten: the next load reads them all
     assert fingerprint(load_library(course)) == expected
+
+
+def _texts_of(entry: bytes) -> bytes:
+    """The pickled card texts (`CardTexts`) inside a cache entry's bytes."""
+    head = entry.index(b"\n", len(cache.FORMAT)) + 1 + cache.CRC
+    first, _ = lessons.unpack(entry[head:])
+    parsed = cache.loads(first)
+    assert isinstance(parsed, lessons.Parsed)
+    assert parsed.lesson is not None
+    text = parsed.lesson.cards[0].text
+    assert isinstance(text, model.Pending)
+    data = text.texts.__reduce__()[1][0]
+    assert entry.count(data) == 1
+    return data
+
+
+def test_damaged_card_texts_are_a_miss_though_a_load_leaves_them_unread(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card texts are unpickled only when a deck asks: a byte changed inside them (a string's
+    character: it still unpickles) must be caught when the entry is read (its checksum), not give
+    a wrong deck later."""
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    expected = fingerprint(load_library(course))
+    entries = sorted((tmp_path / "cache").rglob("*.pickle"))
+    for entry in entries:
+        data = entry.read_bytes()
+        texts = _texts_of(data)
+        at = data.index(texts) + len(texts) - 8  # inside the last card's strings
+        entry.write_bytes(data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :])
+    parsed = count_parses(monkeypatch)
+    assert fingerprint(load_library(course)) == expected
+    assert len(parsed) == len(entries)
+
+
+def test_a_cached_lessons_card_texts_are_unpickled_only_when_asked(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A language whose decks are kept never reads its cards' texts (three quarters of an entry's
+    bytes); asked, they are the parse's, and a lesson pickled after (to a forked child) keeps
+    them."""
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    load_library(course)
+    cached = load_library(course)
+    cards = [card for course_ in cached.courses for le in course_.lessons for card in le.cards]
+    pending = [card.text for card in cards if isinstance(card.text, model.Pending)]
+    assert len(pending) == len(cards) > 0
+    assert all(text.texts._value is None for text in pending)
+    assert fingerprint(cached) == fingerprint(serial_uncached(course, monkeypatch))
+    assert all(text.texts._value is not None for text in pending)
+    lesson = cached.courses[0].lessons[0]
+    again = pickle.loads(pickle.dumps(lesson))
+    assert [c.rendered for c in again.cards] == [c.rendered for c in lesson.cards]
 
 
 def test_a_new_tool_version_or_template_invalidates_every_entry(

@@ -359,7 +359,7 @@ COVERED = {
         "cards": "each card",
         "digest": "the file's bytes: the other fields are what is parsed from them",
     },
-    model.Card: {"rendered": "the deck's strings", "section": "sections and lines"},
+    model.Card: {"text": "the deck's strings", "section": "sections and lines"},
 }
 """Fields `lesson_parts` does not hash as such, and why."""
 

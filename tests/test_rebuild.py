@@ -413,3 +413,35 @@ def test_settled_is_none_when_the_next_build_would_write_something(
     deck = replace(plan.deck, plan=older)
     other = replace(result, plans=(replace(plan, deck=deck), *result.plans[1:]))
     assert pipeline.settled(again, other, pipeline.BuildOptions()) is None
+
+
+def test_a_rebuild_walks_the_site_once_before_and_once_after_its_commit(
+    sample: Path, tmp_path: Path, builds: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site's signature is found before the build (is the last one intact?) and once after
+    the commit, for the record of outputs, its language folders and the build's record of itself
+    alike (each walk is thousands of files at 100,000 cards); the next build is still
+    replayed."""
+    from course import outputs as outputs_module
+
+    out = tmp_path / "out"
+    cli_build(sample, out)
+    lesson = sample / "lv" / "01-strengths.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\nMore text.\n", "utf-8")
+    walked: list[str] = []
+    walk = outputs_module._walk
+
+    def counting(folder: str, prefix: str, found: list[object]) -> None:
+        if not prefix:
+            walked.append(folder)
+        walk(folder, prefix, found)
+
+    monkeypatch.setattr(outputs_module, "_walk", counting)
+    printed = cli_build(sample, out)
+    assert len(builds) == 2
+    site = str((out / "site").resolve())
+    assert walked.count(site) == 2
+    for lang in LANGS:  # once, before: its signature after the commit is cut from the site's
+        assert sum(w in {str(out / "site" / lang), f"{site}/{lang}"} for w in walked) == 1
+    assert cli_build(sample, out) == printed
+    assert len(builds) == 2  # replayed: the recorded signature is the site's

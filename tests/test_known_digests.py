@@ -1,0 +1,117 @@
+"""A lesson is hashed once per build: the build's first look at the lessons folder
+(outputs.LastBuild) gives each file's digest, and the loader keys a cached parse on it without
+reading the file again, but only while the file's stat says it cannot have changed since."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from course import cache, lessons, outputs
+from course.lessons import load_library
+
+BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
+
+
+@pytest.fixture
+def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the bundled course."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    shutil.copytree(BUNDLED, tmp_path / "lessons")
+    return tmp_path / "lessons"
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files changed before the first look count as settled (not racily clean) at once, not
+    only two seconds later (a test cannot set a file's change time back)."""
+    monkeypatch.setattr(outputs, "RACY_NS", 0)
+    time.sleep(0.02)
+
+
+def last_build(lessons_dir: Path) -> outputs.LastBuild:
+    last = outputs.LastBuild.of(lessons_dir, ["settings"], replayable=True)
+    assert last is not None
+    return last
+
+
+def a_lesson(course: Path) -> tuple[str, Path]:
+    path = sorted((course / "el").glob("*.md"))[0]
+    return str(path.relative_to(course)), path
+
+
+@pytest.mark.usefixtures("settled")
+def test_an_unchanged_file_is_known(course: Path) -> None:
+    name, path = a_lesson(course)
+    assert last_build(course).known(name, path) == cache.content_digest(path.read_bytes())
+
+
+def test_a_file_changed_just_before_the_first_look_is_read_again(course: Path) -> None:
+    """Racily clean: a write in the same tick as the hashing can leave the stat as it was."""
+    name, path = a_lesson(course)
+    assert last_build(course).known(name, path) is None  # copied just now
+
+
+@pytest.mark.usefixtures("settled")
+def test_a_file_changed_after_the_first_look_is_read_again(course: Path) -> None:
+    """Same size, and its modification time set back: the change time still differs."""
+    name, path = a_lesson(course)
+    last = last_build(course)
+    info = path.stat()
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"::", b";;", 1))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert last.known(name, path) is None
+    later = dataclasses.replace(last, since=time.time_ns() + 10**12)  # the change long settled
+    assert later.known(name, path) is None  # the stat alone tells
+    path.unlink()
+    assert last.known(name, path) is None
+
+
+def test_a_known_lesson_is_not_read_and_an_edited_one_is_parsed_from_its_bytes(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_library(course)
+    _name, edited = a_lesson(course)
+    text = edited.read_text("utf-8")
+    edited.write_text(text.replace("::", ":: zmienione", 1), "utf-8")
+    monkeypatch.setattr(outputs, "RACY_NS", 0)
+    time.sleep(0.02)
+    last = last_build(course)
+    read: list[Path] = []
+    original = lessons.read_bytes
+
+    def counting(path: Path, report: lessons.Report) -> bytes | None:
+        read.append(path)
+        return original(path, report)
+
+    monkeypatch.setattr(lessons, "read_bytes", counting)
+    library = load_library(course, known=last.known)
+    assert [p for p in read if p.suffix == ".md"] == [edited]
+    lesson = next(le for le in library.course("el").lessons if le.path.name == edited.name)
+    assert lesson.digest == cache.content_digest(edited.read_bytes())
+    assert any("zmienione" in card.rendered.back for card in lesson.cards)
+
+
+def test_a_wrong_known_digest_costs_a_read_never_a_wrong_parse(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A digest that is not the file's (which `known` never gives: the stat check) misses the
+    cache; the file is read, and keyed and parsed from its own bytes."""
+    load_library(course)
+    _name, edited = a_lesson(course)
+    edited.write_text(edited.read_text("utf-8").replace("::", ":: zmienione", 1), "utf-8")
+    library = load_library(course, known=lambda _name, _path: "0" * 64)
+    lesson = next(le for le in library.course("el").lessons if le.path.name == edited.name)
+    assert any("zmienione" in card.rendered.back for card in lesson.cards)
+    assert lesson.digest == cache.content_digest(edited.read_bytes())
+    parsed: list[Path] = []
+    monkeypatch.setattr(lessons, "load_lesson", lambda path, *a, **k: parsed.append(path))
+    load_library(course)  # stored under the key of its bytes: a hit
+    assert parsed == []
