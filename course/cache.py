@@ -18,6 +18,7 @@ from __future__ import annotations
 import copyreg
 import dataclasses
 import hashlib
+import importlib.util
 import io
 import os
 import pickle
@@ -29,10 +30,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import markdown_it
-import yaml
-
-from . import model
 from .files import atomic_write
 
 FOLDER = ".course-cache"
@@ -45,15 +42,23 @@ CRC = 4
 """Bytes of the checksum (CRC-32 of the value) after the key's line."""
 
 
+PARSERS = ("markdown_it", "yaml")
+"""The parsers whose version a parse depends on (mdit-py-plugins is not used)."""
+
+
 @cache
 def tool_digest() -> str:
     """Everything a parse depends on besides the lesson: the package's own files (every file of
     it, so any new version of the tool, released or not, is a new digest: the version number
-    itself is not read, which keeps `importlib.metadata` off the build path) and the versions of
-    Python and the parsers."""
+    itself is not read, which keeps `importlib.metadata` off the build path), the Python version
+    and the parsers' versions (their packages' `__init__.py`, which names it: found, not
+    imported, so a replayed build, which asks for this digest, imports no parser)."""
     digest = hashlib.sha256()
-    for part in (sys.version, markdown_it.__version__, yaml.__version__):
-        digest.update(part.encode() + b"\0")
+    digest.update(sys.version.encode() + b"\0")
+    for package in PARSERS:
+        spec = importlib.util.find_spec(package)
+        origin = None if spec is None else spec.origin
+        digest.update((b"" if origin is None else Path(origin).read_bytes()) + b"\0")
     root = Path(__file__).resolve().parent  # the package's folder
     for path in sorted(_package_files(root)):
         digest.update(str(path.relative_to(root)).encode() + b"\0")
@@ -71,30 +76,35 @@ def _package_files(root: Path) -> Iterator[Path]:
         yield from (Path(folder, name) for name in names)
 
 
-RECORDS = (
-    model.SourceLoc,
-    model.Problem,
-    model.Source,
-    model.MediaFile,
-    model.CardText,
-    model.Pending,
-    model.CardSite,
-    model.SearchRecord,
-    model.SiteText,
-    model.Held,
-    model.LessonText,
-    model.Card,
-    model.Section,
-    model.Lesson,
-)
-"""The records of a lesson's parse: thousands per lesson, so their pickled form matters."""
+def parse_records() -> tuple[type, ...]:
+    """The records of a lesson's parse: thousands per lesson, so their pickled form matters.
+    (A function: model.py is not imported by a replayed build, which needs only `Store`.)"""
+    from . import model
+
+    return (
+        model.SourceLoc,
+        model.Problem,
+        model.Source,
+        model.MediaFile,
+        model.CardText,
+        model.Pending,
+        model.CardSite,
+        model.SearchRecord,
+        model.SiteText,
+        model.Held,
+        model.LessonText,
+        model.Card,
+        model.Section,
+        model.Lesson,
+    )
 
 
 def _init_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {cls: _init_fields(cls) for cls in RECORDS}
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""Each record type's constructor fields, filled as `_reducers` and `dumps` meet the types."""
 
 
 Reducer = Callable[[Any], tuple[type, tuple[object, ...]]]
@@ -109,10 +119,15 @@ def record_args(value: object) -> tuple[object, ...]:
 def _record(value: object) -> tuple[type, tuple[object, ...]]:
     """A record as its constructor's arguments: unpickled through `__init__`, about twice as fast
     as a slotted dataclass's own `__setstate__` (which looks its fields up again per object)."""
-    return type(value), tuple(getattr(value, name) for name in _FIELDS[type(value)])
+    cls = type(value)
+    names = _FIELDS.get(cls) or _FIELDS.setdefault(cls, _init_fields(cls))
+    return cls, tuple(getattr(value, name) for name in names)
 
 
-REDUCERS = {**copyreg.dispatch_table, **dict.fromkeys(RECORDS, _record)}
+@cache
+def _reducers() -> Mapping[type, Any]:
+    """The pickler's dispatch table: copyreg's, and the parse's records by their arguments."""
+    return {**copyreg.dispatch_table, **dict.fromkeys(parse_records(), _record)}
 
 
 def dumps(
@@ -124,11 +139,9 @@ def dumps(
     other ways to pickle some types (a lesson's cards: lessons.py)."""
     out = io.BytesIO()
     pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = REDUCERS
+    pickler.dispatch_table = _reducers()
     if records or reducers:
-        for cls in records:
-            _FIELDS.setdefault(cls, _init_fields(cls))
-        table = {**REDUCERS, **dict.fromkeys(records, _record), **(reducers or {})}
+        table = {**_reducers(), **dict.fromkeys(records, _record), **(reducers or {})}
         pickler.dispatch_table = table
     pickler.dump(value)
     return out.getvalue()

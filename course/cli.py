@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .model import CourseError, Library, Problem
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # model.py is not imported by a replayed build
     from . import pipeline
     from .lessons import Known
+    from .model import Library, Problem
     from .outputs import LastBuild
     from .pipeline import BuildResult
 
@@ -155,6 +154,7 @@ def _load_checked(
     library = load_library(lessons, langs, site, meanwhile=prepare, known=known)
     from . import pipeline
     from .ids import add_missing_ids, missing_ids
+    from .model import CourseError
 
     if frozen and (missing := missing_ids(library, NO_ID_FROZEN)):
         raise CourseError(missing)

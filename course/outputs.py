@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING
 
 from .cache import Store, tool_digest
 from .files import Resolver, atomic_write
-from .model import Course, Library
 
 if TYPE_CHECKING:
     from .anki import DeckPlan
+    from .model import Course, Library
     from .updates import ReleaseNotes
 
 RECORD_FILE = "outputs.json"

@@ -1,5 +1,6 @@
 """What a build process loads: a replayed build (nothing changed since the last one) prints its
-lines without importing the build itself (the pipeline, genanki, Jinja, Babel). Nothing here is
+lines without importing the build itself (the pipeline, the lessons' records and parsers,
+genanki, Jinja, Babel). Nothing here is
 timed: the tests look at which modules a fresh interpreter imported."""
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from course import cli
 from course.model import CourseError
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("course.pipeline", "course.anki", "course.site", "genanki", "jinja2", "babel")
+HEAVY = (
+    *("course.pipeline", "course.anki", "course.site", "genanki", "jinja2", "babel"),
+    *("course.lessons", "course.model", "markdown_it", "yaml"),  # the parse and its records
+)
 PROBE = """
 import gc, json, sys
 from course.cli import main
