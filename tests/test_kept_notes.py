@@ -145,15 +145,23 @@ order: 2
 """
 
 
-def test_an_edit_hashes_only_its_lessons_notes(
-    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hashed: list[str]
-) -> None:
+def built_with_more(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path, list[str]]:
+    """The sample with a second Greek lesson (MORE), built cold with its cache in `tmp_path`:
+    the project folder, the first Greek lesson and its card IDs."""
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
     folder = sample.parent
     (sample / "el" / "02-more.md").write_text(MORE, "utf-8")
     assert cli(folder, monkeypatch)[0] == 0
     lesson = sample / "el" / "01-basics.md"
-    cards = re.findall(r"<!-- id: (\S+) -->", lesson.read_text("utf-8"))
+    return folder, lesson, re.findall(r"<!-- id: (\S+) -->", lesson.read_text("utf-8"))
+
+
+def test_an_edit_hashes_only_its_lessons_notes(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hashed: list[str]
+) -> None:
+    folder, lesson, cards = built_with_more(sample, tmp_path, monkeypatch)
     assert {*cards, "el-more-1", "el-more-2"} < set(hashed), "the cold build hashed every note"
     edit(lesson, "::", "::Νέα ")
     hashed.clear()
@@ -264,12 +272,7 @@ def test_the_build_after_an_edit_hashes_what_the_entry_lacks(
     """The entry is written again when a build hashed enough notes (the edited lesson here is
     most of its language's notes); else the next build hashes that lesson's notes again."""
     monkeypatch.setattr(decided, "REWRITE", rewrite)
-    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
-    folder = sample.parent
-    (sample / "el" / "02-more.md").write_text(MORE, "utf-8")
-    assert cli(folder, monkeypatch)[0] == 0
-    lesson = sample / "el" / "01-basics.md"
-    cards = re.findall(r"<!-- id: (\S+) -->", lesson.read_text("utf-8"))
+    folder, lesson, cards = built_with_more(sample, tmp_path, monkeypatch)
     edit(lesson, "::", "::Νέα ")
     assert cli(folder, monkeypatch)[0] == 0
     built = tree(folder)
