@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -274,12 +275,13 @@ def build_command(
     One build of a lessons folder runs at a time: another one waits for it to end (see
     --no-wait).
     """
-    from . import lock, outputs, sweep
+    from . import outputs
 
-    # Held until the command ends (Click closes its context): one build of a folder at a time.
-    held = click.get_current_context().with_resource(lock.hold(lessons, wait=not no_wait))
-    sweep.folders(lessons, held)  # what killed builds left: no other build is writing there
-
+    held = _hold(lessons, no_wait)
+    wanted = Wanted(
+        None if no_decks else decks_dir, None if no_site else site_dir,
+        None if no_scorm else scorm_dir,
+    )  # fmt: skip
     settings = [decks_dir, site_dir, scorm_dir, no_decks, no_site, no_scorm, langs, strict]
     # A draft, a build without decks (no release is recorded: changes get this build's time)
     # and a report file are always built.
@@ -298,43 +300,47 @@ def build_command(
         )  # fmt: skip
         from . import pipeline
     if lessons.resolve() in held:  # (unlocked, another build may be writing the outputs)
-        _sweep_outputs(
-            library, None if no_decks else decks_dir, None if no_scorm else scorm_dir,
-            None if no_site else site_dir, report_file,
-        )  # fmt: skip
+        _sweep_outputs(library, wanted, report_file)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
-    result = pipeline.build(
-        library,
-        None if no_decks else decks_dir,
-        None if no_site else site_dir,
-        options,
-        scorm_dir=None if no_scorm else scorm_dir,
-    )
+    result = pipeline.build(library, wanted.decks, wanted.site, options, scorm_dir=wanted.scorm)
     _report(result, report_file, say)
     if last is not None:
         _remember(last, library, result, options, strict, say.lines)
 
 
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """Where each output a build writes goes (None: not written, `--no-decks` etc.)."""
 
-def _sweep_outputs(
-    library: Library,
-    decks_dir: Path | None,
-    scorm_dir: Path | None,
-    site_dir: Path | None,
-    report_file: Path | None,
-) -> None:
+    decks: Path | None
+    site: Path | None
+    scorm: Path | None
+
+
+def _hold(lessons: Path, no_wait: bool) -> frozenset[Path]:
+    """Lock the lessons (and cache) folders until the command ends (Click closes its context:
+    one build of a folder at a time), and remove what killed builds left in them (no other
+    build is writing there). The folders locked (`lock.hold`)."""
+    from . import lock, sweep
+
+    held = click.get_current_context().with_resource(lock.hold(lessons, wait=not no_wait))
+    sweep.folders(lessons, held)
+    return held
+
+
+def _sweep_outputs(library: Library, wanted: Wanted, report_file: Path | None) -> None:
     """Remove what killed builds left beside this build's outputs (holding the lock)."""
     from . import anki, sweep
 
     files = [report_file] if report_file is not None else []
     for course in library.courses:
-        if decks_dir is not None:
-            files.append(decks_dir / anki.deck_file_name(course))
-        if scorm_dir is not None:
+        if wanted.decks is not None:
+            files.append(wanted.decks / anki.deck_file_name(course))
+        if wanted.scorm is not None:
             from . import site  # (the site's modules: not for a decks-only build)
 
-            files.append(scorm_dir / site.scorm_file_name(course))
-    sweep.outputs(files, site_dir)
+            files.append(wanted.scorm / site.scorm_file_name(course))
+    sweep.outputs(files, wanted.site)
 
 
 def _replayed(last: LastBuild) -> bool:
