@@ -28,7 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from .cache import Store, tool_digest
+from .cache import Store, content_digest, tool_digest
 from .files import Resolver, atomic_write
 
 if TYPE_CHECKING:
@@ -67,7 +67,9 @@ def hash_parts(parts: Iterable[str]) -> str:
 
 
 def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """A file's bytes hashed as a lesson's are (`Lesson.digest`, its cache key): the replay's
+    check and the loader's known digests compare the two."""
+    return content_digest(path.read_bytes())
 
 
 def course_inputs(library: Library, course: Course) -> str:
@@ -353,7 +355,7 @@ def _folder_key(
                 if old is not None and _unchanged(old, stat, since):
                     digest = old[1]
                 else:
-                    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                    digest = _file_digest(path)
                 found[name] = (stat, digest)
                 parts += [name, digest]
     except OSError:
