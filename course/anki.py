@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import sqlite3
-import tempfile
 import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,6 +33,7 @@ from genanki.util import BASE91_TABLE
 from markdown_it.common.utils import escapeHtml
 
 from . import manifest, updates
+from .files import temp_file
 from .model import Card, CardKind, Course, Lesson, MediaFile, Source, SourceLoc
 
 # Fields are forever once decks are out: adding one makes Anki import a copy of the note type, so
@@ -436,14 +436,12 @@ def write_deck(deck: DeckPlan, out: Path) -> DeckResult:
 def collection(deck: DeckPlan, folder: Path) -> Iterator[Collection]:
     """The collection's SQLite file, in a scratch file in `folder` deleted on leaving (streamed
     into the zip from there: a 100,000-card collection is never held in memory). Named as the
-    build names the deck's own temporary file (`.<deck>.XXXXXXXX.tmp`, `pipeline._temp_file`)
+    build names the deck's own temporary file (`.<deck>.XXXXXXXX.tmp`, `files.temp_file`)
     and put beside it: what a killed build leaves, the next build's sweep removes (sweep.py;
     the system's temporary folder would keep it)."""
     plan = deck.plan
     stamp = max([*plan.note_mods.values(), *plan.note_type_mods.values()], default=0)
-    db_fd, db_name = tempfile.mkstemp(
-        dir=folder, prefix=f".{deck_file_name(deck.course)}.", suffix=".tmp"
-    )
+    db_fd, db_name = temp_file(folder, deck_file_name(deck.course))
     os.close(db_fd)
     try:
         with closing(sqlite3.connect(db_name)) as conn:

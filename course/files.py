@@ -10,10 +10,16 @@ from pathlib import Path
 from . import forked
 
 
+def temp_file(folder: Path, name: str) -> tuple[int, str]:
+    """A new temporary file in `folder` for the file `name` (its descriptor and path; mode
+    0600), named `.<name>.XXXXXXXX.tmp`: the one name sweep.py removes after a killed build."""
+    return tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace `path` with `data` in one rename, keeping the file's permissions; never in a
     forked child whose build has ended (OSError: `forked.orphaned`)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temp_file(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import anki, collector, decided, forked, manifest, outputs, translations, updates
 from .decided import Decided
+from .files import temp_file
 from .lessons import POOL_THRESHOLD, display_path, load_library
 from .model import Course, CourseError, Library, Problem
 
@@ -168,10 +169,7 @@ def _link_tree(source: Path, folder: Path) -> bool:
             for name in dirs:
                 (into / name).mkdir()
             for name in names:
-                try:
-                    os.link(Path(parent, name), into / name)
-                except OSError:
-                    shutil.copy2(Path(parent, name), into / name)
+                _link_or_copy(Path(parent, name), into / name)
     except OSError:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir()
@@ -205,10 +203,7 @@ def _link_files(source: Path, folder: Path, names: Sequence[str]) -> bool:
         for name in names:
             into = folder / name
             into.parent.mkdir(exist_ok=True)
-            try:
-                os.link(source / name, into)
-            except OSError:
-                shutil.copy2(source / name, into)
+            _link_or_copy(source / name, into)
             done.append(into)
     except OSError:
         for path in done:
@@ -217,9 +212,17 @@ def _link_files(source: Path, folder: Path, names: Sequence[str]) -> bool:
     return True
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link `source` as `target`, or copy it where links fail (another file system)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def _temp_file(folder: Path, name: str, data: bytes | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    fd, tmp = temp_file(folder, name)
     os.close(fd)
     os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the file from a web server
     if data is not None:
@@ -541,8 +544,7 @@ def _write(
         # The longest first leave the least idle time at the end. The SCORM zips are scheduled
         # after the decks.
         ordered = reversed(writes) if share is Share.ZIPS_FIRST else writes
-        calls = [partial(_call, write) for write in ordered]
-        for result in forked.share(calls, meanwhile):
+        for result in forked.share(list(ordered), meanwhile):
             if isinstance(result, Filled):
                 record.adopt(result.target, result.pieces)
     else:
@@ -551,10 +553,6 @@ def _write(
         for write in writes:
             write()
     writes.clear()
-
-
-def _call(write: Callable[[], object]) -> object:
-    return write()
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,9 +38,9 @@ RANDOM = "[a-z0-9_]{8}"
 
 @cache
 def _temp() -> re.Pattern[str]:
-    """A temporary file of `files.atomic_write` or `pipeline._temp_file`, for the file `name`
-    (compiled when a name ends in `.tmp`: a replayed build, whose folders hold none, compiles
-    nothing)."""
+    """A temporary file made by `files.temp_file` (atomic writes, outputs, the deck's scratch)
+    for the file `name` (compiled when a name ends in `.tmp`: a replayed build, whose folders
+    hold none, compiles nothing)."""
     return re.compile(rf"\.(?P<name>.+)\.{RANDOM}\.tmp")
 
 

@@ -63,10 +63,12 @@ def shared(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
 
 def _name(call: Callable[[], object]) -> str:
+    """The writer function under a write's partials (its arguments bound around it)."""
     assert isinstance(call, partial)
-    write = call.args[0]
-    assert isinstance(write, partial)
-    return str(write.func.__name__)
+    write: object = call
+    while isinstance(write, partial):
+        write = write.func
+    return str(write.__name__)
 
 
 def test_a_small_process_shares_the_writes_decks_first(
