@@ -161,6 +161,18 @@ def _item_ids(card: Card) -> list[str]:
     return [card.id]
 
 
+def _item_total(card: Card) -> int:
+    """How many IDs `_item_ids` gives the card, without making them."""
+    if card.kind is CardKind.CLOZE:
+        return len(card.clozes)
+    return 2 if card.kind is CardKind.REVERSED else 1
+
+
+def _lesson_items(lesson: Lesson) -> int:
+    """How many review items the lesson has: `len(item_ids(lesson))`."""
+    return sum(_item_total(card) for card in lesson.cards if card.id is not None)
+
+
 def item_ids(lesson: Lesson) -> list[str]:
     """The lesson's review item IDs, as `review_items` gives them."""
     return [i for card in lesson.cards if card.id is not None for i in _item_ids(card)]
@@ -186,13 +198,7 @@ def review_items(lesson: Lesson) -> list[ReviewItem]:
 def item_count(course: Course) -> int:
     """Review items (Anki cards) of a course: as many as `_item_ids` gives (`review_items`),
     counted without making them (the course home asks it of every language, 100,000 cards)."""
-    reversed_, cloze = CardKind.REVERSED, CardKind.CLOZE
-    return sum(
-        len(card.clozes) if card.kind is cloze else 2 if card.kind is reversed_ else 1
-        for lesson in course.lessons
-        for card in lesson.cards
-        if card.id is not None
-    )
+    return sum(_lesson_items(lesson) for lesson in course.lessons)
 
 
 def graded_lessons(course: Course, facts: LessonFacts | None = None) -> list[str]:
@@ -336,12 +342,8 @@ def _compact(ids: Sequence[str]) -> str:
     return prefix + "|" + " ".join(i[len(prefix) :] for i in ids)
 
 
-def static_page(page: LessonPage) -> str:
-    """The lesson as a plain page beside the split course page (its path without JavaScript)."""
-    return static_page_name(page.lesson.id)
-
-
 def static_page_name(lesson_id: str) -> str:
+    """A lesson's plain page beside the split course page (its path without JavaScript)."""
     return f"lesson-{lesson_id}.html"
 
 
@@ -415,7 +417,7 @@ def _lesson_page(
     lesson = lessons[number - 1]
     body = lesson_body(lesson) if full else ""
     items = tuple(review_items(lesson)) if full else ()
-    count = len(items) if full else len(item_ids(lesson))
+    count = len(items) if full else _lesson_items(lesson)
     top = min((s.level for s in lesson.sections if s.id), default=0)
     toc = tuple(
         (heading_id(lesson.id, s.id), s.title) for s in lesson.sections if s.id and s.level == top

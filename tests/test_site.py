@@ -147,6 +147,19 @@ def test_card_ids_are_the_deck_ids(library: Library, built: Path) -> None:
     ]  # fmt: skip
 
 
+def test_an_outline_counts_a_lessons_review_items_as_its_page_does(library: Library) -> None:
+    """A split page's outline (`full=False`) shows each lesson's count of review items, not of
+    cards: a reversed card is two items, a cloze one per number."""
+    alone = {lesson.id: [] for course in library.courses for lesson in course.lessons}
+    pages = [
+        (site._lesson_page(course, n, alone, full=False), len(site.review_items(lesson)))
+        for course in library.courses
+        for n, lesson in enumerate(course.lessons, 1)
+    ]
+    assert [page.count for page, _ in pages] == [items for _, items in pages]
+    assert any(items != len(page.lesson.cards) for page, items in pages)  # the fixture can tell
+
+
 def test_nothing_is_loaded_from_elsewhere(built: Path) -> None:
     for page in built.rglob("*.html"):
         for tag, attrs in parse(page).tags:
