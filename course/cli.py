@@ -318,14 +318,21 @@ class Wanted:
 
 
 def _hold(lessons: Path, no_wait: bool) -> frozenset[Path]:
-    """Lock the lessons (and cache) folders until the command ends (Click closes its context:
-    one build of a folder at a time), and remove what killed builds left in them (no other
-    build is writing there). The folders locked (`lock.hold`)."""
-    from . import lock, sweep
+    """`_lock`, then remove what killed builds left in the folders locked (no other build is
+    writing there). The folders locked."""
+    from . import sweep
 
-    held = click.get_current_context().with_resource(lock.hold(lessons, wait=not no_wait))
+    held = _lock(lessons, no_wait)
     sweep.folders(lessons, held)
     return held
+
+
+def _lock(lessons: Path, no_wait: bool) -> frozenset[Path]:
+    """Lock the lessons (and cache) folders until the command ends (Click closes its context:
+    one build or `ids` of a folder at a time). The folders locked (`lock.hold`)."""
+    from . import lock
+
+    return click.get_current_context().with_resource(lock.hold(lessons, wait=not no_wait))
 
 
 def _sweep_outputs(library: Library, wanted: Wanted, report_file: Path | None) -> None:
@@ -448,10 +455,10 @@ def ids_command(lessons: Path, langs: tuple[str, ...], no_wait: bool) -> None:
     Appends `<!-- id: xxxxxxxx -->` to the card's last line and changes no other byte of the
     file. Commit the result: the IDs are what keep learners' progress when cards change.
     """
-    from . import lock, pipeline
+    from . import pipeline
     from .ids import add_missing_ids
 
-    click.get_current_context().with_resource(lock.hold(lessons, wait=not no_wait))
+    _lock(lessons, no_wait)
     library = pipeline.check(lessons, langs)
     added = add_missing_ids(library)
     for item in added:
