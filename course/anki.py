@@ -47,8 +47,21 @@ NOTE_TYPE = updates.NOTE_TYPE
 SWAP = MappingProxyType({"{{Front}}": "{{Back}}", "{{Back}}": "{{Front}}"})
 
 
+NOTE_TEMPLATES = ("card.css", "front.html", "back.html", "cloze-front.html", "cloze-back.html")
+"""The note types' files in `course/templates/anki/` (`note_types`)."""
+
+
+@cache
 def _template(name: str) -> str:
+    """A note type's file, read once per process (every language's note types use it)."""
     return files("course").joinpath("templates", "anki", name).read_text(encoding="utf-8")
+
+
+def preload() -> None:
+    """Read the note types' files now (the command line does while lessons are parsed): the
+    deck plans of every language, here or in a forked writer, find them read."""
+    for name in NOTE_TEMPLATES:
+        _template(name)
 
 
 def note_type_id(course: Course, key: str) -> int:

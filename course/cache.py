@@ -231,6 +231,12 @@ class Store:
             return None
         return value
 
+    def has(self, path: Path, lang: str, kind: str) -> bool:
+        """Whether an entry of `kind` exists for this file, whatever its key (`get` may still
+        find it stale)."""
+        entry = self._entry(path, lang, kind)
+        return entry is not None and entry.exists()
+
     def put(self, path: Path, lang: str, key: bytes, data: bytes, kind: str = "lessons") -> None:
         """Store a value (`pack`ed pickles: `dumps`) for this lesson, atomically; any failure leaves
         the cache as it was."""

@@ -103,16 +103,19 @@ def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
         echo(f"{problem} (warning)", err=True)
 
 
-def _import_build(pages: Path | None = None) -> None:
+def _import_build(lessons: Path | None = None, pages: bool = False) -> None:
     """Import what a command needs besides the parse: the card IDs' checks and the pipeline (the
-    deck stage: genanki); with `pages` (a lessons folder), the site and SCORM stages too, their
+    deck stage: genanki); with `lessons` (the lessons folder), read what the build reads there
+    besides the lessons (`pipeline.warm`); with `pages`, the site and SCORM stages too, their
     templates loaded."""
     from . import ids, pipeline  # noqa: F401
 
-    if pages is not None:
+    if lessons is not None:
+        pipeline.warm(lessons)
+    if pages and lessons is not None:
         from . import scorm, site  # noqa: F401
 
-        site.preload(pages)
+        site.preload(lessons)
 
 
 NO_ID = "card has no ID: `build` gives it one (or run `python build.py ids`)"
@@ -293,7 +296,7 @@ def build_command(
     with _loading(fresh="course.pipeline" not in sys.modules):
         # Not before: a replayed build loads nothing of the build itself.
         site = not (no_site and no_scorm)  # decks only: no site strings to render
-        prepare = partial(_import_build, lessons if site else None)
+        prepare = partial(_import_build, lessons, pages=site)
         library, _ = _load_checked(
             lessons, langs, strict, frozen=frozen, give_ids=True, echo=say, site=site,
             prepare=prepare, known=None if last is None else last.known,

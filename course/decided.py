@@ -148,6 +148,12 @@ def load(course: Course, inputs: str, file: manifest.File) -> Decided | None:
     return Decided(course, outcome, inputs, file.digest, settled=True)
 
 
+def kept(folder: Path) -> bool:
+    """Whether an earlier build kept a deck plan for the language folder `folder` (`load` may
+    take it, without the manifest's parse)."""
+    return cache.Store.beside(folder.parent).has(folder, folder.name, KIND)
+
+
 def save(course: Course, inputs: str, file: manifest.File, outcome: Outcome) -> None:
     """Keep `outcome`, the plan decided from `inputs` against `file`, which records nothing."""
     store = cache.Store.beside(course.root.parent)

@@ -17,6 +17,7 @@ orphaned child. What it was writing stays in temporary files, which the next bui
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pickle
 import signal
@@ -148,9 +149,25 @@ def _death_signal() -> None:
     """Ask Linux to kill this process when its parent ends."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):  # no libc to load: `orphaned` still stops it
-            import ctypes
+            _prctl()(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
-            ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+@functools.cache
+def _prctl() -> Callable[..., int]:
+    """libc's prctl(2), through ctypes (imported here: only a child asks for it)."""
+    import ctypes
+
+    prctl: Callable[..., int] = ctypes.CDLL(None).prctl
+    return prctl
+
+
+def ready() -> None:
+    """Load now what a forked child loads first (`_death_signal`): a process that forks later
+    (the build's writers) calls this while it waits for other work (a child parsing lessons),
+    and its children find it loaded."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            _prctl()
 
 
 PR_SET_PDEATHSIG = 1

@@ -427,8 +427,11 @@ def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[
             meanwhile()
             yield from enumerate(map(_parse, tasks))
         else:
-            calls = [partial(_parse, task) for task in tasks]
-            yield from enumerate(forked.share(calls, meanwhile))
+            # The longest first: whichever process is free at the end takes a short one.
+            order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].data))
+            calls = [partial(_parse, tasks[i]) for i in order]
+            done = zip(order, forked.share(calls, meanwhile), strict=True)
+            yield from sorted(done, key=_first)
         return
     # Imported here: a small course never starts a pool and does not pay for the import.
     import multiprocessing
@@ -457,6 +460,10 @@ def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[
             yield i, _parse(tasks[i])
             yield from received(wait=False)
         yield from received(wait=True)
+
+
+def _first(pair: tuple[int, T]) -> int:
+    return pair[0]
 
 
 def _loaded(data: bytes) -> Result:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from . import anki, collector, decided, forked, manifest, outputs, translations, updates
 from .decided import Decided
 from .files import temp_file
-from .lessons import POOL_THRESHOLD, display_path, load_library
+from .lessons import LANG_DIR, POOL_THRESHOLD, display_path, load_library
 from .model import Course, CourseError, Library, Problem
 
 if TYPE_CHECKING:
@@ -119,6 +119,32 @@ class Removal:
 
     def discard(self) -> None:
         pass
+
+
+def warm(lessons: Path) -> None:
+    """Read now what a build reads of the lessons folder besides the lessons: the command line
+    calls this while a forked child parses the lessons (`load_library`'s `meanwhile`). In a
+    small course (up to POOL_THRESHOLD lessons), this process reads and parses then, not after
+    the parse, the manifest of each language whose deck plan no earlier build kept
+    (`manifest.read` keeps the parse of a file's bytes, which the build's own reads take while
+    the file is unchanged); a kept plan may be taken without the manifest's parse
+    (`decided.py`), and a larger build keeps its manifests parsed for less time. The note
+    types' files are read and a forked writer's first step loaded too (`anki.preload`,
+    `forked.ready`). What cannot be read or parsed is left to the build, which reports it."""
+    try:
+        folders = sorted(p for p in lessons.iterdir() if p.is_dir() and LANG_DIR.match(p.name))
+        small = sum(1 for folder in folders for _ in folder.glob("*.md")) <= POOL_THRESHOLD
+    except OSError:
+        folders, small = [], False
+    for folder in folders if small else ():
+        if decided.kept(folder):
+            continue
+        try:
+            manifest.read(folder, display_path(folder))
+        except (CourseError, OSError):
+            continue
+    anki.preload()
+    forked.ready()
 
 
 def check(lessons: Path, langs: Sequence[str] = (), site: bool = True) -> Library:
