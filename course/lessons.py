@@ -58,6 +58,10 @@ FREEZE_THRESHOLD = 100
 (`gc.freeze()`): a large build, in a process that ends with it."""
 FORK_THRESHOLD = 4
 """Lessons to parse from which, up to POOL_THRESHOLD, a forked child parses a share of them."""
+KEEP_READ = POOL_THRESHOLD
+"""Lessons up to which each lesson's site strings, once read back from the spill file, stay in
+memory (spill.py): a small course's writers read every lesson several times (its page, the
+page's data, whether the page is split; the site and the SCORM zip), and it weighs little."""
 CHUNK = 4
 """Lessons a worker parses per task: fewer round trips, still an even share at the end."""
 T = TypeVar("T")
@@ -289,12 +293,13 @@ def parse_lessons(
     """Parse every job, in order: from the cache where a lesson is unchanged, the rest in worker
     processes when there are more than POOL_THRESHOLD of them. Any order of work gives the same
     results as a serial, uncached parse. Each lesson's site strings go to one spill file as
-    they arrive (spill.py): the library holds a handle on them. `meanwhile`: see
+    they arrive (spill.py): the library holds a handle on them; up to KEEP_READ lessons, each
+    stays in memory once read back (the writers read a lesson several times). `meanwhile`: see
     `load_library`; `known`: a cached lesson whose digest it gives is not read at all."""
     look = _Lookup(root, cache.Store.beside(root), known)
     results: list[Parsed | None] = []
     tasks: dict[int, _Task] = {}
-    out = Spill()
+    out = Spill(keep=len(jobs) if len(jobs) <= KEEP_READ else 1)
     for i, job in enumerate(jobs):
         found = look(job)
         if isinstance(found, _Task):

@@ -4,8 +4,9 @@ A lesson's `SiteText` (page body, search records, each card's sides: render.py) 
 loaded library weighs (two thirds at 100,000 cards). The loader writes each lesson's, pickled as
 the worker or the parse cache gave it, to one temporary file of the build (unlinked: nothing is
 left behind, nobody else writes it) and the lesson keeps a `Spilled` handle; `load()` reads it
-back, one lesson at a time. A failure to write keeps the strings in memory instead (the build
-only weighs more); a failure to read back is an error, never wrong output.
+back, one lesson at a time (a small course keeps each once read back: `Spill(keep=...)`). A
+failure to write keeps the strings in memory instead (the build only weighs more); a failure to
+read back is an error, never wrong output.
 """
 
 from __future__ import annotations
@@ -30,14 +31,18 @@ class SpillError(click.ClickException):
 class Spill:
     """One build's spill file, made on the first lesson that needs it."""
 
-    __slots__ = ("_digests", "_end", "_file", "_last")
+    __slots__ = ("_digests", "_end", "_file", "_keep", "_read")
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int = 1) -> None:
         self._file: IO[bytes] | None = None
         self._end = 0
-        self._last: tuple[int, SiteText] | None = None
-        """The last lesson read back (its offset): the page body and the review items of a
-        lesson are read one after the other."""
+        self._keep = max(keep, 1)
+        """How many of the lessons read back stay in memory (the last ones read)."""
+        self._read: dict[int, SiteText] = {}
+        """The lessons read back and kept, by offset, the last read last: the page body and
+        the review items of a lesson are read one after the other, and a small course's
+        writers (parse_lessons keeps all its lessons) read each lesson several times (its
+        page, the page's data, whether the page is split; the site's and the package's)."""
         self._digests: dict[int, str] = {}
         """Each lesson's `digest` once asked (by offset): the site and the package ask both."""
 
@@ -89,8 +94,10 @@ class Spill:
         return data
 
     def read(self, ref: Spilled) -> SiteText:
-        if self._last is not None and self._last[0] == ref.offset:
-            return self._last[1]
+        kept = self._read.pop(ref.offset, None)
+        if kept is not None:
+            self._read[ref.offset] = kept  # read last
+            return kept
         data = self._bytes(ref)
         try:
             value = cache.loads(data)
@@ -98,7 +105,9 @@ class Spill:
                 raise ValueError(f"not a lesson's site strings: {type(value).__name__}")
         except Exception as exc:
             raise _unreadable(ref, exc) from exc
-        self._last = (ref.offset, value)
+        if len(self._read) >= self._keep:
+            del self._read[next(iter(self._read))]  # the one read longest ago
+        self._read[ref.offset] = value
         return value
 
 

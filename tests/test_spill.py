@@ -56,7 +56,12 @@ def test_site_text_loads_what_the_parse_rendered(
     rendered_directly(load_library(course))  # from the cache
 
 
-def test_lessons_load_in_any_order_and_again(course: Path) -> None:
+@pytest.mark.parametrize("keep", [True, False], ids=["small: kept once read", "read each time"])
+def test_lessons_load_in_any_order_and_again(
+    course: Path, monkeypatch: pytest.MonkeyPatch, keep: bool
+) -> None:
+    if not keep:
+        monkeypatch.setattr(lessons, "KEEP_READ", 0)
     library = load_library(course)
     ordered = [lesson for c in library.courses for lesson in c.lessons]
     first = {lesson.id + lesson.lang: lesson.site_text() for lesson in ordered}
@@ -73,6 +78,7 @@ def test_without_positional_io_the_spill_seeks(
     every lesson, read in any order, still loads what its parse rendered."""
     for name in ("pread", "pwrite") if missing == "both" else (missing,):
         monkeypatch.delattr(os, name)
+    monkeypatch.setattr(lessons, "KEEP_READ", 0)  # every read goes to the file
     library = load_library(course)
     rendered_directly(library)
     ordered = [lesson for c in library.courses for lesson in c.lessons]
@@ -228,3 +234,33 @@ def test_a_cached_lessons_site_strings_are_not_checked_twice(
     assert all(isinstance(ref, Spilled) for ref in spilled)
     assert not {ref.size for ref in spilled if isinstance(ref, Spilled)} & set(sizes)
     rendered_directly(library)  # and they read back right
+
+
+def test_a_small_course_reads_each_lesson_back_once(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its writers read every lesson several times (the site's page and data, the package's):
+    up to KEEP_READ lessons, the spill file is read once per lesson; above, a lesson read last
+    is kept and no more (a large build holds one lesson's strings at a time)."""
+    monkeypatch.setattr(lessons, "FORK_THRESHOLD", 10**9)  # every read in this process
+    read_back: list[int] = []
+    original = Spill._bytes
+
+    def spy(self: Spill, ref: Spilled) -> bytes:
+        read_back.append(ref.offset)
+        return original(self, ref)
+
+    monkeypatch.setattr(Spill, "_bytes", spy)
+    library = load_library(course)
+    count = sum(len(c.lessons) for c in library.courses)
+    assert count <= lessons.KEEP_READ
+    pipeline.build(library, None, tmp_path / "site", pipeline.BuildOptions(draft=True))
+    scorm = tmp_path / "scorm"
+    pipeline.build(library, None, None, pipeline.BuildOptions(draft=True), scorm_dir=scorm)
+    assert sorted(read_back) == sorted(set(read_back))
+    assert len(read_back) == count
+    monkeypatch.setattr(lessons, "KEEP_READ", count - 1)
+    read_back.clear()
+    library = load_library(course)
+    pipeline.build(library, None, tmp_path / "again", pipeline.BuildOptions(draft=True))
+    assert len(read_back) > count
