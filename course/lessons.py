@@ -432,11 +432,13 @@ def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[
             meanwhile()
             yield from enumerate(map(_parse, tasks))
         else:
-            # The longest first: whichever process is free at the end takes a short one.
+            # The longest first: whichever process is free at the end takes a short one. Each
+            # result comes as its cache entry's bytes (made anyway): the child sends them as
+            # they are instead of pickling the records again (`_parse_packed`).
             order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].data))
-            calls = [partial(_parse, tasks[i]) for i in order]
+            calls = [partial(_parse_packed, tasks[i]) for i in order]
             done = zip(order, forked.share(calls, meanwhile), strict=True)
-            yield from sorted(done, key=_first)
+            yield from ((i, _loaded(data)) for i, data in sorted(done, key=_first))
         return
     # Imported here: a small course never starts a pool and does not pay for the import.
     import multiprocessing
@@ -486,6 +488,12 @@ def _parse(task: _Task) -> Result:
     """Parse one lesson and store the result in the cache when it has no errors."""
     parsed, site, _ = _parse_and_store(task, send=False)
     return parsed, site
+
+
+def _parse_packed(task: _Task) -> bytes:
+    """Parse one lesson (and store it in the cache, as `_parse` does): the result packed as
+    the cache keeps it (`pack`), for another process."""
+    return _parse_and_store(task, send=True)[2]
 
 
 def _parse_in_worker(tasks: Sequence[_Task]) -> list[bytes]:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from course import anki, cli, forked, lessons, manifest, pipeline
 from course.lessons import POOL_THRESHOLD, load_library
+from course.model import Pending
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,3 +134,26 @@ def test_the_longest_lessons_are_handed_out_first_and_come_back_in_order(
     assert sizes == sorted((f.stat().st_size for f in files), reverse=True)
     assert [r.lesson.path.name if r.lesson else None for r in results] == [f.name for f in files]
     assert [r.lesson.lang if r.lesson else None for r in results] == [f.parent.name for f in files]
+
+
+def test_the_forked_parse_sends_each_lesson_as_its_cache_entry(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child sends what it stored in the cache (no second pickle of the records): a lesson
+    comes as a cached one does, its cards' deck strings unpickled when first asked, and equal
+    to those of a parse in this process."""
+    monkeypatch.setattr(lessons, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    monkeypatch.setattr(forked, "alone", lambda: True)
+    shared = load_library(course)
+    cards = [card for c in shared.courses for lesson in c.lessons for card in lesson.cards]
+    assert cards
+    assert all(isinstance(card.text, Pending) for card in cards)
+    monkeypatch.setattr(lessons, "FORK_THRESHOLD", 10**9)  # every lesson here
+    alone = load_library(course)
+    assert [card.rendered for card in cards] == [
+        card.rendered for c in alone.courses for lesson in c.lessons for card in lesson.cards
+    ]
+    assert [lesson.site_text() for c in shared.courses for lesson in c.lessons] == [
+        lesson.site_text() for c in alone.courses for lesson in c.lessons
+    ]
