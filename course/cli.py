@@ -113,9 +113,10 @@ def _import_build(lessons: Path | None = None, pages: bool = False) -> None:
     if lessons is not None:
         pipeline.warm(lessons)
     if pages and lessons is not None:
-        from . import scorm, site  # noqa: F401
+        from . import scorm, site
 
         site.preload(lessons)
+        scorm.preload()
 
 
 NO_ID = "card has no ID: `build` gives it one (or run `python build.py ids`)"

@@ -100,6 +100,14 @@ def manifest(course: Course, file_names: list[str]) -> bytes:
     return text + b"\n"
 
 
+def preload() -> None:
+    """Deflate the assets every package holds now (the command line does while lessons are
+    parsed): the packages' writers, here or in a forked child, copy them deflated."""
+    for data in site.static_files().values():
+        if isinstance(data, zips.Shared):
+            zips.deflated(data, LAYOUT.level)
+
+
 def write_package(
     library: Library,
     course: Course,

@@ -44,7 +44,7 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from . import anki, check, templating
+from . import anki, check, templating, zips
 from .cache import tool_digest
 from .messages import FALLBACK_LANG, Messages, messages
 from .model import Card, CardKind, Course, Lesson, Library, SearchRecord
@@ -453,9 +453,11 @@ def _languages(library: Library) -> list[tuple[str, str]]:
 @functools.cache
 def static_files() -> Mapping[str, bytes]:
     """The assets every page uses (course/static/), by name: read once per process, for the site
-    and every SCORM zip."""
+    and every SCORM zip (which deflates each once: `zips.Shared`)."""
     static = files("course").joinpath("static")
-    return MappingProxyType({name: static.joinpath(name).read_bytes() for name in STATIC_FILES})
+    return MappingProxyType(
+        {name: zips.Shared(static.joinpath(name).read_bytes()) for name in STATIC_FILES}
+    )
 
 
 def _copy_files(

@@ -119,6 +119,27 @@ class Layout:
         )
 
 
+class Shared(bytes):
+    """An entry's content that many zips of a process hold (the site's assets in every SCORM
+    package): `Writer.add` deflates it once per process and level (`deflated`)."""
+
+    __slots__ = ()
+
+
+_DEFLATED: dict[tuple[int, Shared], tuple[int, bytes]] = {}
+
+
+def deflated(data: Shared, level: int) -> tuple[int, bytes]:
+    """`data`'s CRC and its deflated bytes as `Writer.add` makes them from one chunk; made once
+    per process (a process that forks the zips' writers makes them first: `scorm.preload`)."""
+    key = (level, data)
+    found = _DEFLATED.get(key)
+    if found is None:
+        deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+        found = _DEFLATED[key] = (zlib.crc32(data), deflate.compress(data) + deflate.flush())
+    return found
+
+
 class Writer:
     """A zip written entry by entry into a seekable binary file (`add`, `copy`), finished by
     `close` (the central directory); what zipfile writes for the same entries."""
@@ -130,7 +151,10 @@ class Writer:
         self._end = file.tell()
 
     def add(self, name: str, chunks: Iterable[bytes]) -> None:
-        """A new entry, deflated as its chunks come."""
+        """A new entry, deflated as its chunks come (one `Shared` chunk: deflated once)."""
+        if isinstance(chunks, list) and len(chunks) == 1 and isinstance(chunks[0], Shared):
+            self._add_deflated(name, len(chunks[0]), *deflated(chunks[0], self._layout.level))
+            return
         header_at = self._end
         blank = Entry(name, 0, 0, 0, header_at)
         self._file.write(self._layout.local_header(blank))
@@ -152,6 +176,17 @@ class Writer:
         self._file.seek(header_at)
         self._file.write(self._layout.local_header(entry))
         self._file.seek(self._end)
+        self._entries.append(entry)
+
+    def _add_deflated(self, name: str, size: int, crc: int, data: bytes) -> None:
+        """A new entry of `size` bytes whose CRC and deflated bytes are known: what `add` writes
+        for them."""
+        if size > LIMIT or len(data) > LIMIT:
+            raise RuntimeError(f"{name}: too large for a zip entry without zip64")
+        entry = Entry(name, crc, len(data), size, self._end)
+        self._file.write(self._layout.local_header(entry))
+        self._file.write(data)
+        self._end = self._file.tell()
         self._entries.append(entry)
 
     def copy(self, entry: Entry, raw: bytes) -> None:

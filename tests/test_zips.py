@@ -184,3 +184,39 @@ def test_an_earlier_zip_zipfile_cannot_read_is_not_used(tmp_path: Path) -> None:
     earlier = tmp_path / "earlier.zip"
     earlier.write_bytes(made)
     assert zips.Archive.open(earlier, LAYOUT) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(entries)
+def test_a_shared_entry_is_written_as_zipfile_writes_it_and_deflated_once(
+    items: Entries,
+) -> None:
+    """An entry whose content many zips hold (`Shared`: the site's assets) is deflated once per
+    process; every zip holds the bytes zipfile writes for it."""
+    shared = [(name, [zips.Shared(b"".join(parts))]) for name, parts in items]
+    plain = [(name, [b"".join(parts)]) for name, parts in items]
+    expected = with_zipfile(plain)
+    zips._DEFLATED.clear()
+    assert with_writer(shared) == expected
+    made = dict(zips._DEFLATED)
+    assert len(made) == len({parts[0] for _, parts in shared})
+    real = zips.zlib.compressobj
+    try:
+        zips.zlib.compressobj = None  # type: ignore[assignment]  # nothing deflated again
+        again = with_writer(shared)
+    finally:
+        zips.zlib.compressobj = real
+    assert again == expected
+    assert made == zips._DEFLATED
+
+
+def test_the_assets_are_deflated_before_the_packages_are_written() -> None:
+    """The command line deflates the assets while lessons are parsed (`scorm.preload`): the
+    packages' writers, in this process or a forked child, find them deflated."""
+    from course import scorm, site
+
+    zips._DEFLATED.clear()
+    scorm.preload()
+    assets = site.static_files().values()
+    assert all(isinstance(data, zips.Shared) for data in assets)
+    assert {(scorm.LAYOUT.level, data) for data in assets} <= zips._DEFLATED.keys()
