@@ -151,7 +151,7 @@ class EarlierZip:
             return False
         try:
             data = [self.archive.read(entry) for entry in entries]
-        except OSError:
+        except (OSError, ValueError, zlib.error):  # damaged since: written again
             return False
         for entry, raw in zip(entries, data, strict=True):
             self.writer.copy(entry, raw)

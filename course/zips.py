@@ -8,7 +8,8 @@ from another zip: a rebuild after editing one lesson would deflate every lesson'
 puts in an entry of an `Archive` (a zip this writer wrote, read with zipfile's own reader) as it
 is: its local header and compressed data are copied, only its offset in the central directory
 changes. An entry whose header is not exactly what `Writer` writes for it is not offered
-(`Archive.entries`), so a copied entry is always the bytes writing it again would give.
+(`Archive.entries`), and one whose data do not inflate to its CRC is not read (`Archive.read`),
+so a copied entry is always the bytes writing it again would give.
 """
 
 from __future__ import annotations
@@ -210,20 +211,24 @@ class Archive:
         return cls(file, entries)
 
     def read(self, entry: Entry) -> bytes:
-        """The entry's local header and compressed data."""
-        self._file.seek(entry.offset)
-        data = self._file.read(entry.span)
-        if len(data) != entry.span:
-            raise OSError(f"{entry.name}: the earlier zip ends early")
-        return data
+        """The entry's local header and compressed data, once they inflate to the content the
+        central directory lists (`inflated`): the zip's size and time on disk tell nothing of
+        a byte changed in place since (bit rot, a tool that restores file times), and a copied
+        entry is never checked again."""
+        raw = self._raw(entry)
+        _inflate(entry, raw)
+        return raw
 
     def inflated(self, entry: Entry) -> bytes:
         """The entry's content; ValueError (or zlib.error) when it is not what the central
         directory says (size, CRC)."""
-        raw = self.read(entry)
-        data = zlib.decompress(raw[entry.span - entry.compress_size :], -15)
-        if len(data) != entry.file_size or zlib.crc32(data) != entry.crc:
-            raise ValueError(f"{entry.name}: not the content the zip lists")
+        return _inflate(entry, self._raw(entry))
+
+    def _raw(self, entry: Entry) -> bytes:
+        self._file.seek(entry.offset)
+        data = self._file.read(entry.span)
+        if len(data) != entry.span:
+            raise OSError(f"{entry.name}: the earlier zip ends early")
         return data
 
     def close(self) -> None:
@@ -251,6 +256,15 @@ def _entry(info: zipfile.ZipInfo, layout: Layout) -> Entry | None:
         and max(info.compress_size, info.file_size) <= LIMIT
     )
     return entry if written_so else None
+
+
+def _inflate(entry: Entry, raw: bytes) -> bytes:
+    """The content of an entry read whole (`raw`: local header and compressed data); ValueError
+    (or zlib.error) when it is not what the central directory says (size, CRC)."""
+    data = zlib.decompress(raw[entry.span - entry.compress_size :], -15)
+    if len(data) != entry.file_size or zlib.crc32(data) != entry.crc:
+        raise ValueError(f"{entry.name}: not the content the zip lists")
+    return data
 
 
 def _local_header(file: IO[bytes], entry: Entry) -> bytes:

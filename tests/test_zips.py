@@ -155,8 +155,8 @@ def test_a_copy_of_the_wrong_length_is_refused() -> None:
 
 
 def test_an_entry_read_back_is_its_content_or_an_error(tmp_path: Path) -> None:
-    """`inflated` gives an entry's content; a changed byte of its data (here in a stored block:
-    it still inflates) is refused, not returned."""
+    """`inflated` gives an entry's content, `read` its bytes to copy; a changed byte of its data
+    (here in a stored block: it still inflates) is refused by both, not returned."""
     content = random.Random(1).randbytes(500)  # incompressible: deflate stores it as it is
     earlier = tmp_path / "earlier.zip"
     made = bytearray(with_writer([("a.bin", [content])]))
@@ -170,8 +170,11 @@ def test_an_entry_read_back_is_its_content_or_an_error(tmp_path: Path) -> None:
     earlier.write_bytes(made)
     archive = zips.Archive.open(earlier, LAYOUT)
     assert archive is not None
-    with archive, pytest.raises(ValueError, match="not the content"):
-        archive.inflated(archive.entries["a.bin"])
+    with archive:
+        with pytest.raises(ValueError, match="not the content"):
+            archive.inflated(archive.entries["a.bin"])
+        with pytest.raises(ValueError, match="not the content"):
+            archive.read(archive.entries["a.bin"])
 
 
 def test_an_earlier_zip_zipfile_cannot_read_is_not_used(tmp_path: Path) -> None:
