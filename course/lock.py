@@ -114,11 +114,13 @@ if sys.platform == "win32":
             return None
 
     def _try(fd: int) -> bool:
-        """Lock the file's first byte, if no other process has it."""
+        """Lock the file's first byte, if no other process has it: then the C runtime fails
+        with EACCES (PermissionError); any other failure (a file system without locks) is
+        raised, as flock's are: the folder is not locked."""
         os.lseek(fd, 0, os.SEEK_SET)
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
+        except PermissionError:
             return False
         return True
 
