@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -347,20 +348,31 @@ def _folder_key(
     found: Seen = {}
     try:
         for path in sorted(lessons.rglob("*")):
-            if path.is_file():
-                info = path.stat()
-                stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
-                name = str(path.relative_to(lessons))
-                old = seen.get(name) if seen is not None else None
-                if old is not None and _unchanged(old, stat, since):
-                    digest = old[1]
-                else:
-                    digest = _file_digest(path)
-                found[name] = (stat, digest)
-                parts += [name, digest]
+            info = _file_stat(path)
+            if info is None:
+                continue
+            stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+            name = str(path.relative_to(lessons))
+            old = seen.get(name) if seen is not None else None
+            if old is not None and _unchanged(old, stat, since):
+                digest = old[1]
+            else:
+                digest = _file_digest(path)
+            found[name] = (stat, digest)
+            parts += [name, digest]
     except OSError:
         return None
     return _hash(parts), found
+
+
+def _file_stat(path: Path) -> os.stat_result | None:
+    """The stat of a file (a link followed), or None for a folder or what `Path.is_file` would
+    not take for a file (gone since, a link to nothing): one system call, not two."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info if S_ISREG(info.st_mode) else None
 
 
 def _unchanged(old: tuple[tuple[int, ...], str], stat: tuple[int, ...], since: int) -> bool:
