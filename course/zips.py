@@ -7,9 +7,10 @@ from another zip: a rebuild after editing one lesson would deflate every lesson'
 (tests/test_zips.py compares the two byte for byte, zip64 records included), and `Writer.copy`
 puts in an entry of an `Archive` (a zip this writer wrote, read with zipfile's own reader) as it
 is: its local header and compressed data are copied, only its offset in the central directory
-changes. An entry whose header is not exactly what `Writer` writes for it is not offered
-(`Archive.entries`), and one whose data do not inflate to its CRC is not read (`Archive.read`),
-so a copied entry is always the bytes writing it again would give.
+changes. An entry that the central directory lists otherwise than `Writer` writes it is not
+offered (`Archive.entries`), and one whose local header is not exactly what `Writer` writes for
+it, or whose data do not inflate to its CRC, is not read (`Archive.read`), so a copied entry is
+always the bytes writing it again would give.
 """
 
 from __future__ import annotations
@@ -186,8 +187,9 @@ class Archive:
     """An earlier zip, open for `Writer.copy`: its entries that `layout` would write as they
     are (same date, mode, method, no extra field), by name."""
 
-    def __init__(self, file: IO[bytes], entries: dict[str, Entry]) -> None:
+    def __init__(self, file: IO[bytes], layout: Layout, entries: dict[str, Entry]) -> None:
         self._file = file
+        self._layout = layout
         self.entries = entries
 
     @classmethod
@@ -200,22 +202,21 @@ class Archive:
         try:
             with zipfile.ZipFile(file) as archive:
                 infos = archive.infolist()
-            entries = {}
-            for info in infos:
-                entry = _entry(info, layout)
-                if entry is not None and _local_header(file, entry) == layout.local_header(entry):
-                    entries[entry.name] = entry
         except (OSError, zipfile.BadZipFile, struct.error, ValueError, NotImplementedError):
             file.close()  # (NotImplementedError: zipfile's "zip file version" of a damaged one)
             return None
-        return cls(file, entries)
+        found = (_entry(info, layout) for info in infos)
+        return cls(file, layout, {entry.name: entry for entry in found if entry is not None})
 
     def read(self, entry: Entry) -> bytes:
-        """The entry's local header and compressed data, once they inflate to the content the
-        central directory lists (`inflated`): the zip's size and time on disk tell nothing of
-        a byte changed in place since (bit rot, a tool that restores file times), and a copied
-        entry is never checked again."""
+        """The entry's local header and compressed data, once found to be what `Writer` writes:
+        the header it writes for the entry, data that inflate to the content the central
+        directory lists (`inflated`); else ValueError (or zlib.error). The zip's size and time
+        on disk tell nothing of a byte changed in place since (bit rot, a tool that restores
+        file times), and a copied entry is never checked again."""
         raw = self._raw(entry)
+        if not raw.startswith(self._layout.local_header(entry)):
+            raise ValueError(f"{entry.name}: its local header is not the one written for it")
         _inflate(entry, raw)
         return raw
 
@@ -265,9 +266,3 @@ def _inflate(entry: Entry, raw: bytes) -> bytes:
     if len(data) != entry.file_size or zlib.crc32(data) != entry.crc:
         raise ValueError(f"{entry.name}: not the content the zip lists")
     return data
-
-
-def _local_header(file: IO[bytes], entry: Entry) -> bytes:
-    size = LOCAL.size + len(entry.encoded()[0])
-    file.seek(entry.offset)
-    return file.read(size)
