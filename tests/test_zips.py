@@ -190,3 +190,40 @@ def test_an_earlier_zip_zipfile_cannot_read_is_not_used(tmp_path: Path) -> None:
     earlier = tmp_path / "earlier.zip"
     earlier.write_bytes(made)
     assert zips.Archive.open(earlier, LAYOUT) is None
+
+
+def test_the_writer_records_each_entrys_compressed_data_and_a_read_checks_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Writer.sums`: the CRC-32 of each entry's compressed data as written, added or copied; a
+    read given it checks the data against it without inflating them, and refuses a changed
+    byte (here in a stored block, which would still inflate)."""
+    content = random.Random(2).randbytes(500)  # incompressible: deflate stores it as it is
+    out = io.BytesIO()
+    writer = zips.Writer(out, LAYOUT)
+    writer.add("a.bin", [content[:200], content[200:]])
+    writer.add("b.txt", [b"b" * 50])
+    writer.close()
+    made = bytearray(out.getvalue())
+    earlier = tmp_path / "earlier.zip"
+    earlier.write_bytes(made)
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive:
+        entries = archive.entries
+        packed = {n: bytes(made[e.span - e.compress_size + e.offset :][: e.compress_size])
+                  for n, e in entries.items()}  # fmt: skip
+        assert writer.sums == {name: zlib.crc32(data) for name, data in packed.items()}
+        again = zips.Writer(io.BytesIO(), LAYOUT)
+        with monkeypatch.context() as patch:
+            patch.setattr(zips, "_inflate", None)  # a call would fail
+            for name, entry in entries.items():
+                again.copy(entry, archive.read(entry, writer.sums[name]))
+        assert again.sums == writer.sums
+    at = made.index(content[200:220])
+    made[at] ^= 0xFF
+    earlier.write_bytes(made)
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive, pytest.raises(ValueError, match="not the compressed data written"):
+        archive.read(archive.entries["a.bin"], writer.sums["a.bin"])
