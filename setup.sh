@@ -23,6 +23,7 @@ quiet .venv/bin/python -m pip install -qq --upgrade pip
 quiet .venv/bin/python -m pip install -qq -e ".[test]"
 if command -v npm >/dev/null 2>&1; then
   # Test-only drivers (puppeteer-core for Firefox, scorm-again as the SCORM runtime): no browser
-  # download, versions pinned by package-lock.json.
-  quiet env PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+  # download, versions pinned by package-lock.json. --engine-strict: a tool whose engines exclude
+  # this machine's Node stops the setup (npm would only warn, EBADENGINE, and install it).
+  quiet env PUPPETEER_SKIP_DOWNLOAD=1 npm ci --engine-strict --no-audit --no-fund --loglevel=error
 fi

@@ -237,10 +237,18 @@ class Store:
         entry = self._entry(path, lang, kind)
         return entry is not None and entry.exists()
 
-    def put(self, path: Path, lang: str, key: bytes, data: bytes, kind: str = "lessons") -> None:
+    def put(
+        self,
+        path: Path,
+        lang: str,
+        key: bytes,
+        data: bytes,
+        kind: str = "lessons",
+        real: Path | None = None,
+    ) -> None:
         """Store a value (`pack`ed pickles: `dumps`) for this lesson, atomically; any failure leaves
-        the cache as it was."""
-        entry = self._entry(path, lang, kind)
+        the cache as it was. `real`: as for `key`."""
+        entry = self._entry(path, lang, kind, real)
         if entry is None:
             return
         try:

@@ -281,11 +281,11 @@ def build_command(
     """
     from . import outputs
 
-    held = _hold(lessons, no_wait)
     wanted = Wanted(
         None if no_decks else decks_dir, None if no_site else site_dir,
         None if no_scorm else scorm_dir,
     )  # fmt: skip
+    held = _hold(lessons, no_wait, wanted.folders(report_file))
     settings = [decks_dir, site_dir, scorm_dir, no_decks, no_site, no_scorm, langs, strict]
     # A draft, a build without decks (no release is recorded: changes get this build's time)
     # and a report file are always built.
@@ -303,8 +303,7 @@ def build_command(
             prepare=prepare, known=None if last is None else last.known,
         )  # fmt: skip
         from . import pipeline
-    if lessons.resolve() in held:  # (unlocked, another build may be writing the outputs)
-        _sweep_outputs(library, wanted, report_file)
+    _sweep_outputs(library, wanted, report_file, held)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = pipeline.build(library, wanted.decks, wanted.site, options, scorm_dir=wanted.scorm)
     _report(result, report_file, say)
@@ -320,38 +319,57 @@ class Wanted:
     site: Path | None
     scorm: Path | None
 
+    def folders(self, report: Path | None) -> list[Path]:
+        """The folders a build locks for its outputs: the one holding each output named on
+        the command line (the decks, site and SCORM folders, the report file)."""
+        return [_holder(p) for p in (self.decks, self.site, self.scorm, report) if p is not None]
 
-def _hold(lessons: Path, no_wait: bool) -> frozenset[Path]:
+
+def _holder(path: Path) -> Path:
+    """The folder holding `path`, where a build of it locks (`Wanted.folders`)."""
+    return path.resolve().parent
+
+
+def _hold(lessons: Path, no_wait: bool, outputs: Sequence[Path] = ()) -> frozenset[Path]:
     """`_lock`, then remove what killed builds left in the folders locked (no other build is
     writing there). The folders locked."""
     from . import sweep
 
-    held = _lock(lessons, no_wait)
+    held = _lock(lessons, no_wait, outputs)
     sweep.folders(lessons, held)
     return held
 
 
-def _lock(lessons: Path, no_wait: bool) -> frozenset[Path]:
-    """Lock the lessons (and cache) folders until the command ends (Click closes its context:
-    one build or `ids` of a folder at a time). The folders locked (`lock.hold`)."""
+def _lock(lessons: Path, no_wait: bool, outputs: Sequence[Path] = ()) -> frozenset[Path]:
+    """Lock the lessons (and cache) folders, and the `outputs` folders, until the command ends
+    (Click closes its context: one build or `ids` of a folder at a time, one build writing an
+    output). The folders locked (`lock.hold`)."""
     from . import lock
 
-    return click.get_current_context().with_resource(lock.hold(lessons, wait=not no_wait))
+    hold = lock.hold(lessons, wait=not no_wait, outputs=outputs)
+    return click.get_current_context().with_resource(hold)
 
 
-def _sweep_outputs(library: Library, wanted: Wanted, report_file: Path | None) -> None:
-    """Remove what killed builds left beside this build's outputs (holding the lock)."""
+def _sweep_outputs(
+    library: Library, wanted: Wanted, report_file: Path | None, held: frozenset[Path]
+) -> None:
+    """Remove what killed builds left beside this build's outputs whose folder it holds locked
+    (`Wanted.folders`; unlocked, another build may be writing them)."""
     from . import anki, sweep
 
-    files = [report_file] if report_file is not None else []
+    def locked(path: Path | None) -> Path | None:
+        return path if path is not None and _holder(path) in held else None
+
+    report, decks, scorm = locked(report_file), locked(wanted.decks), locked(wanted.scorm)
+    files = [report] if report is not None else []
     for course in library.courses:
-        if wanted.decks is not None:
-            files.append(wanted.decks / anki.deck_file_name(course))
-        if wanted.scorm is not None:
+        if decks is not None:
+            files.append(decks / anki.deck_file_name(course))
+        if scorm is not None:
             from . import site  # (the site's modules: not for a decks-only build)
 
-            files.append(wanted.scorm / site.scorm_file_name(course))
-    sweep.outputs(files, wanted.site)
+            files.append(scorm / site.scorm_file_name(course))
+    sweep.outputs(files, locked(wanted.site))
 
 
 def _replayed(last: LastBuild) -> bool:

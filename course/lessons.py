@@ -277,6 +277,9 @@ class _Task:
     digest: str
     """`cache.content_digest(data)`: the lesson's `digest`."""
     store: cache.Store
+    real: Path
+    """`job.path` resolved, and as messages name it (`_Places.of`): not worked out again."""
+    display: Path
 
 
 Known = Callable[[str, Path], str | None]
@@ -362,7 +365,7 @@ class _Lookup:
         digest = cache.content_digest(data)
         key = self.store.key(job.path, job.lang, display, digest, real)
         hit = None if digest == content else _cached(self.store, job, key, real)
-        return _Task(job, data, key, digest, self.store) if hit is None else hit
+        return _Task(job, data, key, digest, self.store, real, display) if hit is None else hit
 
     def _known(self, job: LessonJob) -> str | None:
         if self.known is None or self.store.folder is None:
@@ -507,8 +510,9 @@ def _parse_and_store(task: _Task, send: bool) -> tuple[Parsed, SitePart, bytes]:
     report = Report()
     job = task.job
     lesson = load_lesson(
-        job.path, job.lang, job.root, report, task.data, site=job.site, digest=task.digest
-    )
+        job.path, job.lang, job.root, report, task.data, site=job.site, digest=task.digest,
+        display=task.display,
+    )  # fmt: skip
     parsed, site = _split(Parsed(lesson, tuple(report.errors), tuple(report.warnings)))
     site_data = b"" if site is None else cache.dumps(site)
     store = task.store.folder is not None and not parsed.errors
@@ -516,7 +520,7 @@ def _parse_and_store(task: _Task, send: bool) -> tuple[Parsed, SitePart, bytes]:
         return parsed, SitePart(site_data), b""
     data = pack(_dumps_parsed(parsed), site_data)
     if store:
-        task.store.put(job.path, job.lang, task.key, data, job.kind)
+        task.store.put(job.path, job.lang, task.key, data, job.kind, task.real)
     site_part = unpack(data)[1]  # bytes, not a view: a forked child sends it back pickled
     return parsed, SitePart(site_data, site_part.crc, site_part.digest), data
 
@@ -577,10 +581,11 @@ def load_lesson(
     *,
     site: bool = True,
     digest: str | None = None,
+    display: Path | None = None,
 ) -> Lesson | None:
     """Parse one lesson file (or its `data`, already read, and `digest`: its hash, if made) and
     render it (render.py): the lesson holds strings, its tokens end here. Problems go to
-    `report`."""
+    `report`. `display`: `display_path(path)`, when the caller has it."""
     data = read_bytes(path, report) if data is None else data
     text = None if data is None else decode_text(path, data, report)
     if text is None or data is None:
@@ -604,14 +609,15 @@ def load_lesson(
     media = resolve_images(path, root, tokens, report)
     sites: list[CardSite] | None = [] if site else None
     card_text = partial(render.card_text, lang=lang, sites=sites)
-    sections, cards = collect(display_path(path), tokens, card_text)
+    shown = display_path(path) if display is None else display
+    sections, cards = collect(shown, tokens, card_text)
     info = render.LessonInfo(front.id, front.title, front.description, lang, sections)
     return Lesson(
         id=front.id,
         title=front.title,
         lang=lang,
         order=front.order,
-        path=display_path(path),
+        path=shown,
         rendered=render.lesson_text(tokens, info, cards, sites),
         sections=sections,
         cards=cards,

@@ -6,9 +6,13 @@ the IDs and manifests written back into the lessons, the cache folder's records 
 disk was made from what) and the temporary files beside each output. So a build (and `ids`)
 locks the lessons folder itself, whatever `COURSE_CACHE_DIR` says (two builds of one folder may
 not agree on it), and the cache folder (`.course-cache/` beside the lessons, or where
-`COURSE_CACHE_DIR` moves it: sibling lessons folders, or several projects in CI, share one). A
-second build waits, saying on stderr what for (as cargo does: "Blocking waiting for file lock on
-..."), or with `--no-wait` stops at once with exit status 75 (EX_TEMPFAIL: try again later).
+`COURSE_CACHE_DIR` moves it: sibling lessons folders, or several projects in CI, share one). It
+also locks the folder holding each output it names (`--decks`, `--site`, `--scorm`, `--report`:
+their parent folder, made when missing), as cargo locks its target folder: two lessons folders
+(two checkouts of a course, each with its cache) built into the same outputs would otherwise
+sweep each other's temporary files and race to rename theirs into place. A second build
+waits, saying on stderr what for (as cargo does: "Blocking waiting for file lock on ..."), or
+with `--no-wait` stops at once with exit status 75 (EX_TEMPFAIL: try again later).
 
 The lock is the system's, on the open folder (`flock` on Linux and macOS: no file is written
 anywhere, the lessons folder stays as the author left it), never a file's existence: a build
@@ -16,7 +20,8 @@ that crashes or is killed releases it with its last file descriptor, so no stale
 blocks the next build. A child forked by the build (`forked.py`, the parse pool) holds the same
 open folder: while one still writes, the lock is held. Windows cannot lock a folder: there the
 lock is a file in the cache folder, `build.lock` (in `.course-cache/` beside the lessons when
-the cache is off), locked with `msvcrt.locking` and left in place. A folder that cannot be
+the cache is off), locked with `msvcrt.locking` and left in place; the outputs' folders are not
+locked there (nor swept). A folder that cannot be
 opened or locked (a network mount without locks) is not locked, as cargo does.
 
 Only a holder may sweep what killed builds left behind (`sweep.py`).
@@ -28,7 +33,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,10 +54,10 @@ class Busy(click.ClickException):
     exit_code = BUSY
 
 
-def folders(lessons: Path) -> list[Path]:
-    """The folders a build of `lessons` locks, in the one order every build takes them (by path:
-    two builds never wait for each other's second lock)."""
-    found = {lessons.resolve()}
+def folders(lessons: Path, outputs: Iterable[Path] = ()) -> list[Path]:
+    """The folders a build of `lessons` locks, and the `outputs` folders, in the one order every
+    build takes them (by path: two builds never wait for each other's second lock)."""
+    found = {lessons.resolve(), *(folder.resolve() for folder in outputs)}
     cache = Store.beside(lessons).folder
     if cache is not None:
         found.add(cache.resolve())
@@ -61,17 +66,21 @@ def folders(lessons: Path) -> list[Path]:
 
 @contextmanager
 def hold(
-    lessons: Path, wait: bool = True, say: Callable[[str], None] | None = None
+    lessons: Path,
+    wait: bool = True,
+    say: Callable[[str], None] | None = None,
+    outputs: Iterable[Path] = (),
 ) -> Iterator[frozenset[Path]]:
-    """Hold every lock of a build of `lessons` (`folders`) until the block ends; waiting for one,
-    say so with `say` (stderr by default); without `wait`, raise `Busy` instead. Gives the
-    folders locked (resolved): only there may the build remove what looks left behind
-    (`sweep.py`); a folder that could not be locked may hold another build's files."""
+    """Hold every lock of a build of `lessons` and of the folders holding its `outputs`
+    (`folders`) until the block ends; waiting for one, say so with `say` (stderr by default);
+    without `wait`, raise `Busy` instead. Gives the folders locked (resolved): only there may
+    the build remove what looks left behind (`sweep.py`); a folder that could not be locked may
+    hold another build's files."""
     say = say or _stderr
     held: set[Path] = set()
     with contextlib.ExitStack() as stack:
         # No lessons folder: nothing to lock (the build stops, having made no cache folder).
-        for folder in folders(lessons) if lessons.is_dir() else ():
+        for folder in folders(lessons, outputs) if lessons.is_dir() else ():
             fd = _open(folder, lessons)
             if fd is None:
                 continue
@@ -96,7 +105,8 @@ if sys.platform == "win32":
     import msvcrt
 
     def _held(held: set[Path], lessons: Path) -> frozenset[Path]:
-        """One lock file stands for every folder (`_open`)."""
+        """One lock file stands for the lessons and cache folders (`_open`); the outputs'
+        folders are not locked."""
         return frozenset(folders(lessons)) if held else frozenset()
 
     def _open(folder: Path, lessons: Path) -> int | None:
@@ -114,11 +124,13 @@ if sys.platform == "win32":
             return None
 
     def _try(fd: int) -> bool:
-        """Lock the file's first byte, if no other process has it."""
+        """Lock the file's first byte, if no other process has it: then the C runtime fails
+        with EACCES (PermissionError); any other failure (a file system without locks) is
+        raised, as flock's are: the folder is not locked."""
         os.lseek(fd, 0, os.SEEK_SET)
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
+        except PermissionError:
             return False
         return True
 
@@ -133,8 +145,8 @@ else:
         return frozenset(held)
 
     def _open(folder: Path, lessons: Path) -> int | None:
-        """`folder`, opened to be locked (the cache folder made when missing); None when it
-        cannot be (a missing lessons folder: the build says so)."""
+        """`folder`, opened to be locked (the cache folder or an output's made when missing);
+        None when it cannot be (a missing lessons folder: the build says so)."""
         try:
             if folder != lessons.resolve():
                 folder.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .cache import Store, content_digest, tool_digest
 from .files import Resolver, atomic_write
@@ -212,6 +213,10 @@ class Pieces:
 
     old: Mapping[str, str]
     new: dict[str, str] = field(default_factory=dict)
+    old_sums: Mapping[str, int] = field(default_factory=dict)
+    """The output's files' checksums as the last build wrote them (a zip's entries' compressed
+    data: zips.Writer.sums), by file name; `sums`: this build's (filled as it writes)."""
+    sums: dict[str, int] = field(default_factory=dict)
 
     def same(self, name: str, key: str) -> bool:
         """Record that this build makes `name` from `key`; whether the last build's output has
@@ -237,6 +242,8 @@ class Record:
     facts: dict[str, list[object]] = field(default_factory=dict)
     """What the site stage knows of each lesson (site.LessonFacts.known): read and added to in
     place, kept for the lessons of the last build's library (`keep_facts`)."""
+    sums: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Each output's `Pieces.sums` as the last build wrote them (by target), then this build's."""
     signed: dict[str, list[object] | None] = field(default_factory=dict)
     """Each output's and part's signature as `save` found it, once committed: the build's
     record of itself (`LastBuild.remember`) takes them instead of walking the site again."""
@@ -258,11 +265,13 @@ class Record:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return cls(file)
         entries, pieces, facts = data.get("outputs"), data.get("pieces"), data.get("facts")
+        sums = data.get("sums")
         return cls(
             file,
             entries if isinstance(entries, dict) else {},
             pieces=pieces if isinstance(pieces, dict) else {},
             facts=facts if isinstance(facts, dict) else {},
+            sums=sums if isinstance(sums, dict) else {},
         )
 
     def _intact(self, target: Path) -> list[object] | None:
@@ -284,8 +293,9 @@ class Record:
         """The pieces of `target` as the last build made them (none when the output on disk is
         not as that build left it), for this build to fill in as it makes the output again."""
         key = str(target.resolve())
-        old = self.pieces.get(key) if self._intact(target) is not None else None
-        made = Pieces(old if isinstance(old, dict) else {})
+        intact = self._intact(target) is not None
+        old, sums = (self.pieces.get(key), self.sums.get(key)) if intact else (None, None)
+        made = Pieces(_mapping(old), old_sums=_mapping(sums))
         self._made[key] = made
         return made
 
@@ -320,10 +330,19 @@ class Record:
             self.entries[target] = [entry[0], self.signed[target]]
             if target in self._made:
                 self.pieces[target] = self._made[target].new
+                self.sums[target] = self._made[target].sums
             elif target not in kept:  # made again without pieces: the old ones are not its
                 self.pieces.pop(target, None)
+                self.sums.pop(target, None)
+        self.sums = {target: sums for target, sums in self.sums.items() if sums}
         data = {"format": FORMAT, "outputs": self.entries, "pieces": self.pieces}
-        _write(self.file, json.dumps({**data, "facts": self.facts}, sort_keys=True))
+        data.update(facts=self.facts, sums=self.sums)
+        _write(self.file, json.dumps(data, sort_keys=True))
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    """A mapping read from the record, or an empty one when it is not one (a damaged record)."""
+    return value if isinstance(value, dict) else {}
 
 
 Seen = dict[str, tuple[tuple[int, int, int, int], str]]
@@ -347,20 +366,31 @@ def _folder_key(
     found: Seen = {}
     try:
         for path in sorted(lessons.rglob("*")):
-            if path.is_file():
-                info = path.stat()
-                stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
-                name = str(path.relative_to(lessons))
-                old = seen.get(name) if seen is not None else None
-                if old is not None and _unchanged(old, stat, since):
-                    digest = old[1]
-                else:
-                    digest = _file_digest(path)
-                found[name] = (stat, digest)
-                parts += [name, digest]
+            info = _file_stat(path)
+            if info is None:
+                continue
+            stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+            name = str(path.relative_to(lessons))
+            old = seen.get(name) if seen is not None else None
+            if old is not None and _unchanged(old, stat, since):
+                digest = old[1]
+            else:
+                digest = _file_digest(path)
+            found[name] = (stat, digest)
+            parts += [name, digest]
     except OSError:
         return None
     return _hash(parts), found
+
+
+def _file_stat(path: Path) -> os.stat_result | None:
+    """The stat of a file (a link followed), or None for a folder or what `Path.is_file` would
+    not take for a file (gone since, a link to nothing): one system call, not two."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info if S_ISREG(info.st_mode) else None
 
 
 def _unchanged(old: tuple[tuple[int, ...], str], stat: tuple[int, ...], since: int) -> bool:

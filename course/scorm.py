@@ -136,6 +136,8 @@ def write_package(
             before = None if pieces is None else EarlierZip(pieces, earlier, archive)
             site.write_package_files(page, archive.add, split, changes, before)
             archive.close()
+        if pieces is not None:
+            pieces.sums.update(archive.sums)
     finally:
         if earlier is not None:
             earlier.close()
@@ -157,12 +159,13 @@ class EarlierZip:
         entries = [entry for entry in found if entry is not None]
         if len(entries) != len(names):
             return False
+        sums = self.pieces.old_sums
         try:
-            data = [self.archive.read(entry) for entry in entries]
-        except OSError:
+            data = [self.archive.read(entry, sums.get(entry.name)) for entry in entries]
+        except (OSError, ValueError, zlib.error):  # damaged since: written again
             return False
         for entry, raw in zip(entries, data, strict=True):
-            self.writer.copy(entry, raw)
+            self.writer.copy(entry, raw, sums.get(entry.name))
         return True
 
     def data(self, name: str) -> bytes | None:

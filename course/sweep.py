@@ -12,8 +12,9 @@ folder it could not lock (a file system without locks), nothing:
   programs may share): `.outputs.json.XXXXXXXX.tmp` and `.last-build.json.XXXXXXXX.tmp`; in its
   subfolders, an entry's `.<32 hex>.pickle.XXXXXXXX.tmp` and a compiled template's
   `<40 hex>.jinjaXXXXXXXX.tmp` (Jinja's naming);
-- beside each of this build's outputs: `.<deck or zip or report>.XXXXXXXX.tmp`, and beside the
-  site folder `.<site>.tmp-XXXXXXXX` (a site being rendered) and `.<site>.old-<pid>` (the one a
+- beside each of this build's outputs whose folder it holds locked (the parent of `--decks`,
+  `--scorm`, `--site`, `--report`): `.<deck or zip or report>.XXXXXXXX.tmp`, and beside the site
+  folder `.<site>.tmp-XXXXXXXX` (a site being rendered) and `.<site>.old-<pid>` (the one a
   commit replaced, not yet deleted).
 
 `XXXXXXXX` is `tempfile`'s random part: eight of `a-z`, `0-9` and `_`. A failure to remove only
@@ -125,7 +126,7 @@ def _owned(name: str, top: bool) -> bool:
 
 def outputs(files: Iterable[Path], site: Path | None) -> None:
     """Remove stale temporary files of the outputs `files` (decks, zips, the report) and of the
-    `site` folder; only while holding the lessons folder's lock (`lock.hold`)."""
+    `site` folder; only those whose folders' locks the build holds (`lock.hold`'s outputs)."""
     for file in files:
         _beside(file.parent, re.compile(rf"\.{re.escape(file.name)}\.{RANDOM}\.tmp"))
     if site is not None:

@@ -7,8 +7,11 @@ from another zip: a rebuild after editing one lesson would deflate every lesson'
 (tests/test_zips.py compares the two byte for byte, zip64 records included), and `Writer.copy`
 puts in an entry of an `Archive` (a zip this writer wrote, read with zipfile's own reader) as it
 is: its local header and compressed data are copied, only its offset in the central directory
-changes. An entry whose header is not exactly what `Writer` writes for it is not offered
-(`Archive.entries`), so a copied entry is always the bytes writing it again would give.
+changes. An entry that the central directory lists otherwise than `Writer` writes it is not
+offered (`Archive.entries`), and one whose local header is not exactly what `Writer` writes for
+it, or whose compressed data are not those written (their CRC-32 as `Writer.sums` recorded it;
+without it, they must inflate to the entry's CRC), is not read (`Archive.read`), so a copied
+entry is always the bytes writing it again would give.
 """
 
 from __future__ import annotations
@@ -149,6 +152,9 @@ class Writer:
         self._layout = layout
         self._entries: list[Entry] = []
         self._end = file.tell()
+        self.sums: dict[str, int] = {}
+        """Each entry's compressed data's CRC-32, as written: what tells a later build that
+        they are still those bytes (`Archive.read`) without inflating them."""
 
     def add(self, name: str, chunks: Iterable[bytes]) -> None:
         """A new entry, deflated as its chunks come (one `Shared` chunk: deflated once)."""
@@ -159,15 +165,17 @@ class Writer:
         blank = Entry(name, 0, 0, 0, header_at)
         self._file.write(self._layout.local_header(blank))
         deflate = zlib.compressobj(self._layout.level, zlib.DEFLATED, -15)
-        crc = size = packed = 0
+        crc = size = packed = packed_crc = 0
         for chunk in chunks:
             size += len(chunk)
             crc = zlib.crc32(chunk, crc)
             data = deflate.compress(chunk)
             packed += len(data)
+            packed_crc = zlib.crc32(data, packed_crc)
             self._file.write(data)
         data = deflate.flush()
         packed += len(data)
+        self.sums[name] = zlib.crc32(data, packed_crc)
         self._file.write(data)
         if size > LIMIT or packed > LIMIT:  # zipfile refuses these too (no zip64 asked)
             raise RuntimeError(f"{name}: too large for a zip entry without zip64")
@@ -186,15 +194,18 @@ class Writer:
         entry = Entry(name, crc, len(data), size, self._end)
         self._file.write(self._layout.local_header(entry))
         self._file.write(data)
+        self.sums[name] = zlib.crc32(data)
         self._end = self._file.tell()
         self._entries.append(entry)
 
-    def copy(self, entry: Entry, raw: bytes) -> None:
+    def copy(self, entry: Entry, raw: bytes, packed_crc: int | None = None) -> None:
         """An entry of an `Archive` (one of its `entries`), its bytes as `Archive.read` gave them:
-        local header and compressed data as they are."""
+        local header and compressed data as they are; `packed_crc`: their sum, when the read
+        was checked against it (not worked out again)."""
         if len(raw) != entry.span:
             raise ValueError(f"{entry.name}: {len(raw)} bytes, not the entry's {entry.span}")
         self._file.write(raw)
+        self.sums[entry.name] = _packed_crc(entry, raw) if packed_crc is None else packed_crc
         self._entries.append(
             Entry(entry.name, entry.crc, entry.compress_size, entry.file_size, self._end)
         )
@@ -220,8 +231,9 @@ class Archive:
     """An earlier zip, open for `Writer.copy`: its entries that `layout` would write as they
     are (same date, mode, method, no extra field), by name."""
 
-    def __init__(self, file: IO[bytes], entries: dict[str, Entry]) -> None:
+    def __init__(self, file: IO[bytes], layout: Layout, entries: dict[str, Entry]) -> None:
         self._file = file
+        self._layout = layout
         self.entries = entries
 
     @classmethod
@@ -234,31 +246,39 @@ class Archive:
         try:
             with zipfile.ZipFile(file) as archive:
                 infos = archive.infolist()
-            entries = {}
-            for info in infos:
-                entry = _entry(info, layout)
-                if entry is not None and _local_header(file, entry) == layout.local_header(entry):
-                    entries[entry.name] = entry
         except (OSError, zipfile.BadZipFile, struct.error, ValueError, NotImplementedError):
             file.close()  # (NotImplementedError: zipfile's "zip file version" of a damaged one)
             return None
-        return cls(file, entries)
+        found = (_entry(info, layout) for info in infos)
+        return cls(file, layout, {entry.name: entry for entry in found if entry is not None})
 
-    def read(self, entry: Entry) -> bytes:
-        """The entry's local header and compressed data."""
-        self._file.seek(entry.offset)
-        data = self._file.read(entry.span)
-        if len(data) != entry.span:
-            raise OSError(f"{entry.name}: the earlier zip ends early")
-        return data
+    def read(self, entry: Entry, packed_crc: int | None = None) -> bytes:
+        """The entry's local header and compressed data, once found to be what `Writer` wrote:
+        the header it writes for the entry, and the compressed data whose CRC-32 it recorded
+        (`packed_crc`, from `Writer.sums`), or, not given, data that inflate to the content
+        the central directory lists (`inflated`: 60 times the work); else ValueError (or
+        zlib.error). The zip's size and time on disk tell nothing of a byte changed in place
+        since (bit rot, a tool that restores file times), and a copied entry is never checked
+        again."""
+        raw = self._raw(entry)
+        if not raw.startswith(self._layout.local_header(entry)):
+            raise ValueError(f"{entry.name}: its local header is not the one written for it")
+        if packed_crc is None:
+            _inflate(entry, raw)
+        elif _packed_crc(entry, raw) != packed_crc:
+            raise ValueError(f"{entry.name}: not the compressed data written")
+        return raw
 
     def inflated(self, entry: Entry) -> bytes:
         """The entry's content; ValueError (or zlib.error) when it is not what the central
         directory says (size, CRC)."""
-        raw = self.read(entry)
-        data = zlib.decompress(raw[entry.span - entry.compress_size :], -15)
-        if len(data) != entry.file_size or zlib.crc32(data) != entry.crc:
-            raise ValueError(f"{entry.name}: not the content the zip lists")
+        return _inflate(entry, self._raw(entry))
+
+    def _raw(self, entry: Entry) -> bytes:
+        self._file.seek(entry.offset)
+        data = self._file.read(entry.span)
+        if len(data) != entry.span:
+            raise OSError(f"{entry.name}: the earlier zip ends early")
         return data
 
     def close(self) -> None:
@@ -288,7 +308,15 @@ def _entry(info: zipfile.ZipInfo, layout: Layout) -> Entry | None:
     return entry if written_so else None
 
 
-def _local_header(file: IO[bytes], entry: Entry) -> bytes:
-    size = LOCAL.size + len(entry.encoded()[0])
-    file.seek(entry.offset)
-    return file.read(size)
+def _packed_crc(entry: Entry, raw: bytes) -> int:
+    """The CRC-32 of the compressed data of an entry read whole (`raw`, its header first)."""
+    return zlib.crc32(memoryview(raw)[entry.span - entry.compress_size :])
+
+
+def _inflate(entry: Entry, raw: bytes) -> bytes:
+    """The content of an entry read whole (`raw`: local header and compressed data); ValueError
+    (or zlib.error) when it is not what the central directory says (size, CRC)."""
+    data = zlib.decompress(raw[entry.span - entry.compress_size :], -15)
+    if len(data) != entry.file_size or zlib.crc32(data) != entry.crc:
+        raise ValueError(f"{entry.name}: not the content the zip lists")
+    return data

@@ -321,6 +321,33 @@ def test_a_killed_build_changes_no_output_its_child_dies_and_the_next_build_swee
             assert archive.testzip() is None
 
 
+def test_builds_of_two_lessons_folders_into_the_same_outputs_take_turns(
+    project: Path, reaper: Started
+) -> None:
+    """Two checkouts of one course, each with its cache beside it, built into the same output
+    folders: the lessons' and caches' locks do not serialize them, the output folder's does.
+    The second build stops (--no-wait) or waits, and never sweeps the first one's temporary
+    files from under it (its decks' renames failed, a traceback, the site's rename too)."""
+    shutil.copytree(project / "lessons", project / "other" / "lessons")
+    outs = ("--decks", "out/decks", "--site", "out/site", "--scorm", "out/scorm")
+    build = start(project, STUCK, "build", "--lessons", "lessons", *outs)
+    reaper.append(build)
+    writers = {writer(build), writer(build)}  # both stuck in a deck, the scratch files beside
+    reaper.extend(writers - {build.pid})
+    live = temporary(project / "out")
+    assert live
+    proc = run(project, "build", "--lessons", "other/lessons", "--no-wait", *outs)
+    assert proc.returncode == 75, proc.stderr
+    assert f"another build is running: it holds the lock on {project / 'out'}\n" in proc.stderr
+    assert temporary(project / "out") == live
+    build.kill()
+    build.wait()
+    proc = run(project, "build", "--lessons", "other/lessons", "--no-wait", *outs)
+    assert proc.returncode == 0, proc.stderr
+    assert temporary(project / "out") == []  # what the killed build left, swept
+    assert sorted(p.name for p in (project / "out" / "decks").iterdir()) == DECKS
+
+
 ORPHAN = """
 import os, sys, time
 from functools import partial

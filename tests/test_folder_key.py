@@ -3,6 +3,7 @@ reads again every file that changed, or may have changed unseen (within the racy
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -62,3 +63,22 @@ def test_a_changed_size_is_read_again_even_outside_the_window(tmp_path: Path) ->
     assert again is not None
     assert fresh is not None
     assert again[0] == fresh[0] != key
+
+
+def test_each_file_is_looked_at_once_and_only_files_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One stat per entry of the folder (not `is_file`, then `stat` again); a folder and a link to
+    nothing are not files, and are not an error."""
+    lessons = _folder(tmp_path)
+    (lessons / "el" / "gone.md").symlink_to(tmp_path / "nothing")
+    first = outputs._folder_key(lessons, ["x"])
+    assert first is not None
+    assert sorted(first[1]) == [f"el/{n}.md" for n in range(3)]
+    stats: list[str] = []
+    real = os.stat
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: stats.append(str(p)) or real(p, *a, **k))
+    again = outputs._folder_key(lessons, ["x"])
+    assert again == first
+    files = [str(p) for p in lessons.rglob("*.md")]
+    assert sorted(p for p in stats if p in files) == sorted(files)

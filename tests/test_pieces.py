@@ -13,15 +13,17 @@ facts the page needs of each lesson (size, graded check) are not found again. No
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import jinja2
 import pytest
 
-from course import check, forked, model, outputs, pipeline, site
+from course import check, forked, model, outputs, pipeline, site, zips
 from course.cache import ENV as CACHE_ENV
 from course.lessons import load_library
 
@@ -277,6 +279,70 @@ def test_an_output_changed_on_disk_is_not_taken_over(
     template = site.SITE_TEMPLATE if changed.startswith("site") else site.PACKAGE_TEMPLATE
     everything = {("el", template, f"lesson-{n}") for n in range(1, LESSONS + 1)}
     assert everything <= set(rendered)
+    assert files(out) == cold(course, tmp_path, monkeypatch)
+
+
+def test_a_zip_damaged_in_place_gives_no_damaged_entry(
+    course: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rendered: list[tuple[str, str, str]],
+) -> None:
+    """A byte inside a lesson's compressed entry changed in place, the zip's size, inode and
+    time as the last build left them (bit rot, a tool that restores times): the record still
+    takes the zip for the last build's, but the entry, whose data no longer inflate to its CRC,
+    is written again, not copied: the zip is a cold build's, every entry readable."""
+    out = tmp_path / "out"
+    build(course, out)
+    target = out / "scorm" / "pieces-el-scorm12.zip"
+    with zipfile.ZipFile(target) as archive:
+        info = archive.getinfo(f"el/{site.static_page_name('lesson-2')}")
+        data = archive.read(info)
+    before = target.stat()
+    with target.open("r+b") as file:
+        at = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
+        file.seek(at)
+        byte = file.read(1)
+        file.seek(at)
+        file.write(bytes([byte[0] ^ 0x10]))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert outputs._signature(target) == [before.st_size, before.st_mtime_ns, before.st_ino]
+    rendered.clear()
+    edit(course / "el" / "03-lesson.md", "Απάντηση 3.1.", "Απάντηση 3.1, αλλαγμένη.")
+    build(course, out)
+    with zipfile.ZipFile(target) as archive:
+        assert archive.testzip() is None
+        assert archive.read(info.filename) == data
+    assert ("el", site.PACKAGE_TEMPLATE, "lesson-2") in rendered
+    assert ("el", site.PACKAGE_TEMPLATE, "lesson-4") not in rendered  # taken over, unharmed
+    assert files(out) == cold(course, tmp_path, monkeypatch)
+
+
+def test_a_rebuild_checks_the_entries_it_copies_by_the_sums_written_not_by_inflating(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record keeps each zip entry's compressed data's CRC-32 as written (zips.Writer.sums):
+    an entry copied is checked against it (a CRC of some KB), not inflated (60 times the work:
+    87 MB at 100,000 cards), and the zip is a cold build's."""
+    out = tmp_path / "out"
+    build(course, out)
+    target = out / "scorm" / "pieces-el-scorm12.zip"
+    record = json.loads((tmp_path / "cache" / outputs.RECORD_FILE).read_text())
+    with zipfile.ZipFile(target) as archive:
+        assert sorted(record["sums"][str(target.resolve())]) == sorted(archive.namelist())
+    checked: list[int | None] = []
+    real = zips.Archive.read
+
+    def read(self: zips.Archive, entry: zips.Entry, packed_crc: int | None = None) -> bytes:
+        checked.append(packed_crc)
+        return real(self, entry, packed_crc)
+
+    edit(course / "el" / "03-lesson.md", "Απάντηση 3.1.", "Απάντηση 3.1, αλλαγμένη.")
+    with monkeypatch.context() as patch:
+        patch.setattr(zips.Archive, "read", read)
+        build(course, out)
+    assert checked
+    assert None not in checked
     assert files(out) == cold(course, tmp_path, monkeypatch)
 
 

@@ -100,11 +100,11 @@ def test_a_large_process_writes_alone(
     assert forks == []
 
 
-def zip_pieces(cache: Path, out: Path) -> dict[str, dict[str, str]]:
-    """What the record (in the cache folder) keeps of each SCORM zip's pieces."""
+def zip_pieces(cache: Path, out: Path, kind: str = "pieces") -> dict[str, dict[str, str]]:
+    """What the record (in the cache folder) keeps of each SCORM zip's pieces (or `sums`)."""
     record = json.loads((cache / outputs.RECORD_FILE).read_text())
     scorm = str((out / "scorm").resolve())
-    return {k: v for k, v in record["pieces"].items() if k.startswith(scorm)}
+    return {k: v for k, v in record[kind].items() if k.startswith(scorm)}
 
 
 def test_the_pieces_a_child_makes_are_recorded_and_taken_over(
@@ -114,6 +114,7 @@ def test_the_pieces_a_child_makes_are_recorded_and_taken_over(
     to the record, as one process records them (the same pieces; their keys name the folder); the next edit takes the unchanged entries over
     from that zip; and every output is what one process writes."""
     runs: dict[str, tuple[dict[str, dict[str, str]], dict[str, bytes]]] = {}
+    sums: dict[str, list[list[tuple[str, str]]]] = {}  # each zip's entries' checksums, written
     taken: list[str] = []
     real_take = scorm.EarlierZip.take
 
@@ -135,9 +136,13 @@ def test_the_pieces_a_child_makes_are_recorded_and_taken_over(
         build(lessons, out)
         pieces = zip_pieces(tmp_path / mode / "cache", out)
         runs[mode] = (pieces, files(out))
+        recorded = zip_pieces(tmp_path / mode / "cache", out, "sums")
+        sums[mode] = [sorted(recorded[target].items()) for target in sorted(recorded)]
     shared_pieces, shared_files = runs["shared"]
     alone_pieces, alone_files = runs["alone"]
     assert shared_files == alone_files
+    assert len(sums["shared"]) == 2
+    assert sums["shared"] == sums["alone"]
     assert len(shared_pieces) == 2
     assert all(shared_pieces.values())
     assert [sorted(p) for p in shared_pieces.values()] == [sorted(p) for p in alone_pieces.values()]

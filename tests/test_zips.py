@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -141,7 +142,9 @@ def test_a_damaged_header_or_file_is_not_used(tmp_path: Path) -> None:
     archive = zips.Archive.open(earlier, LAYOUT)
     assert archive is not None
     with archive:
-        assert set(archive.entries) == {"b.txt"}
+        with pytest.raises(ValueError, match="local header"):
+            archive.read(archive.entries["a.txt"])
+        assert archive.read(archive.entries["b.txt"]).endswith(zlib.compress(b"b" * 50)[2:-4])
     earlier.write_bytes(b"not a zip")
     assert zips.Archive.open(earlier, LAYOUT) is None
     assert zips.Archive.open(tmp_path / "missing.zip", LAYOUT) is None
@@ -155,8 +158,8 @@ def test_a_copy_of_the_wrong_length_is_refused() -> None:
 
 
 def test_an_entry_read_back_is_its_content_or_an_error(tmp_path: Path) -> None:
-    """`inflated` gives an entry's content; a changed byte of its data (here in a stored block:
-    it still inflates) is refused, not returned."""
+    """`inflated` gives an entry's content, `read` its bytes to copy; a changed byte of its data
+    (here in a stored block: it still inflates) is refused by both, not returned."""
     content = random.Random(1).randbytes(500)  # incompressible: deflate stores it as it is
     earlier = tmp_path / "earlier.zip"
     made = bytearray(with_writer([("a.bin", [content])]))
@@ -170,8 +173,11 @@ def test_an_entry_read_back_is_its_content_or_an_error(tmp_path: Path) -> None:
     earlier.write_bytes(made)
     archive = zips.Archive.open(earlier, LAYOUT)
     assert archive is not None
-    with archive, pytest.raises(ValueError, match="not the content"):
-        archive.inflated(archive.entries["a.bin"])
+    with archive:
+        with pytest.raises(ValueError, match="not the content"):
+            archive.inflated(archive.entries["a.bin"])
+        with pytest.raises(ValueError, match="not the content"):
+            archive.read(archive.entries["a.bin"])
 
 
 def test_an_earlier_zip_zipfile_cannot_read_is_not_used(tmp_path: Path) -> None:
@@ -208,6 +214,13 @@ def test_a_shared_entry_is_written_as_zipfile_writes_it_and_deflated_once(
         zips.zlib.compressobj = real
     assert again == expected
     assert made == zips._DEFLATED
+    sums = []
+    for parts in (shared, plain):
+        writer = zips.Writer(io.BytesIO(), LAYOUT)
+        for name, chunks in parts:
+            writer.add(name, chunks)
+        sums.append(writer.sums)
+    assert sums[0] == sums[1]  # a later build checks a shared entry it copies as any other
 
 
 def test_the_assets_are_deflated_before_the_packages_are_written() -> None:
@@ -220,3 +233,40 @@ def test_the_assets_are_deflated_before_the_packages_are_written() -> None:
     assets = site.static_files().values()
     assert all(isinstance(data, zips.Shared) for data in assets)
     assert {(scorm.LAYOUT.level, data) for data in assets} <= zips._DEFLATED.keys()
+
+
+def test_the_writer_records_each_entrys_compressed_data_and_a_read_checks_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Writer.sums`: the CRC-32 of each entry's compressed data as written, added or copied; a
+    read given it checks the data against it without inflating them, and refuses a changed
+    byte (here in a stored block, which would still inflate)."""
+    content = random.Random(2).randbytes(500)  # incompressible: deflate stores it as it is
+    out = io.BytesIO()
+    writer = zips.Writer(out, LAYOUT)
+    writer.add("a.bin", [content[:200], content[200:]])
+    writer.add("b.txt", [b"b" * 50])
+    writer.close()
+    made = bytearray(out.getvalue())
+    earlier = tmp_path / "earlier.zip"
+    earlier.write_bytes(made)
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive:
+        entries = archive.entries
+        packed = {n: bytes(made[e.span - e.compress_size + e.offset :][: e.compress_size])
+                  for n, e in entries.items()}  # fmt: skip
+        assert writer.sums == {name: zlib.crc32(data) for name, data in packed.items()}
+        again = zips.Writer(io.BytesIO(), LAYOUT)
+        with monkeypatch.context() as patch:
+            patch.setattr(zips, "_inflate", None)  # a call would fail
+            for name, entry in entries.items():
+                again.copy(entry, archive.read(entry, writer.sums[name]))
+        assert again.sums == writer.sums
+    at = made.index(content[200:220])
+    made[at] ^= 0xFF
+    earlier.write_bytes(made)
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive, pytest.raises(ValueError, match="not the compressed data written"):
+        archive.read(archive.entries["a.bin"], writer.sums["a.bin"])
