@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from . import cache, collector, forked, render
-from .cards import ParseProblem, collect, slugify
+from .cards import DECKS_ONLY, ParseProblem, collect, slugify
 from .files import Resolver
 from .frontmatter import (
     CourseFile,
@@ -565,7 +565,8 @@ def load_lesson(
     text = None if data is None else decode_text(path, data, report)
     if text is None or data is None:
         return None
-    env: dict[str, Any] = {}
+    # Decks only: prose needs no inline parse (the decks show card sides and headings' titles).
+    env: dict[str, Any] = {} if site else {DECKS_ONLY: True}
     tokens = parser().parse(text, env)
     problem: ParseProblem
     for problem in env.get("problems", []):
