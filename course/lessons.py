@@ -30,7 +30,7 @@ from .frontmatter import (
     read_course_yaml,
     read_front_matter,
 )
-from .markdown import parser, walk
+from .markdown import images, parser
 from .model import (
     Card,
     CardSite,
@@ -612,9 +612,7 @@ def resolve_images(
     media: dict[str, MediaFile] = {}
     top = root.resolve()
     for block in tokens:
-        for token in walk(block.children or []):
-            if token.type != "image":
-                continue
+        for token in images(block):
             line = block.map[0] + 1 if block.map else 0
             src = str(token.attrGet("src") or "")
             if urlsplit(src).scheme or src.startswith("//"):

@@ -120,4 +120,15 @@ def walk(tokens: Sequence[Token]) -> Iterator[Token]:
             yield from walk(token.children)
 
 
-__all__ = ["parser", "plain_text", "render", "renderer", "walk"]
+def images(block: Token) -> Iterator[Token]:
+    """The images among a block token's children, depth first. An inline token holds one only
+    when its text has `![` (where markdown-it's image rule starts, also for a reference image or
+    an image inside a cloze): the others' children are not walked."""
+    if block.type == "inline" and "![" not in block.content:
+        return
+    for token in walk(block.children or []):
+        if token.type == "image":
+            yield token
+
+
+__all__ = ["images", "parser", "plain_text", "render", "renderer", "walk"]

@@ -295,8 +295,8 @@ def _media(tokens: Sequence[Token]) -> tuple[str, ...]:
             {
                 token.meta["media"]
                 for block in tokens
-                for token in markdown.walk(block.children or [])
-                if token.type == "image" and "media" in token.meta
+                for token in markdown.images(block)
+                if "media" in token.meta
             }
         )
     )

@@ -25,6 +25,10 @@ PROSE_FRAGMENTS = [
     "![i](img/dot.png)",
     "![i](missing.png)",
     "![i][r]",
+    "==![i](img/dot.png)==",
+    "{{c1::![i](img/dot.png)}}",
+    "[![i](img/dot.png)](x)",
+    "![![i](img/dot.png)](x)",
     "[r]: img/dot.png",
     "[l](&#106;avascript:x)",
     "[l](javascript&colon;x)",
@@ -149,3 +153,34 @@ def test_a_decks_only_load_leaves_the_prose_unparsed(monkeypatch: pytest.MonkeyP
         assert "Q *one*" in parsed
         _load(root, site=True)
         assert prose in parsed
+
+
+@FAST
+@given(prose_lessons, st.booleans())
+def test_the_images_of_a_block_are_those_a_full_walk_finds(text: str, decks_only: bool) -> None:
+    """`markdown.images` walks an inline token's children only when its text has `![`: it finds
+    every image a walk of all of them finds (links, clozes, reference images, images in alt
+    text, explanations)."""
+    env = {cards.DECKS_ONLY: True} if decks_only else {}
+    for block in markdown.parser().parse(text, env):
+        walked = [t for t in markdown.walk(block.children or []) if t.type == "image"]
+        assert list(markdown.images(block)) == walked
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "A ![dot][r] here.\n\n[r]: img/dot.png",
+        "A ![r] here.\n\n[r]: img/dot.png",
+        "Q ==![dot](img/dot.png)== here",
+        "[![dot](img/dot.png)](https://example.org)::A",
+        "Q::A\n> Why ![dot](img/dot.png)",
+    ],
+)
+def test_reference_and_nested_images_are_found(body: str) -> None:
+    tokens = markdown.parser().parse(f"{FRONT}\n{body}\n", {})
+    found = [t for block in tokens for t in markdown.images(block)]
+    assert found
+    assert found == [
+        t for block in tokens for t in markdown.walk(block.children or []) if t.type == "image"
+    ]
