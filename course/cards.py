@@ -648,13 +648,17 @@ def parse_inline(state: StateCore, refused: list[str]) -> None:
     decks_only, depth = bool(state.env.get(DECKS_ONLY)), 0
     tokens = state.tokens
     for i, token in enumerate(tokens):
-        if token.type in ("card_open", "card_close"):
+        kind = token.type
+        if kind in ("card_open", "card_close"):
             depth += token.nesting
-        if in_definitions and token.type == "inline":
-            refused.extend(url for url in in_definitions if url in token.content)
-        prose = depth == 0 and i > 0 and tokens[i - 1].type != "heading_open"
-        needed = not (decks_only and prose) or _decks_need(token.content)
-        _parse_inline_token(state, token, refused, needed)
+        elif kind == "card_explanation":
+            _parse_inline_token(state, token, refused)
+        elif kind == "inline":
+            if in_definitions:
+                refused.extend(url for url in in_definitions if url in token.content)
+            prose = depth == 0 and i > 0 and tokens[i - 1].type != "heading_open"
+            needed = not (decks_only and prose) or _decks_need(token.content)
+            _parse_inline_token(state, token, refused, needed)
 
 
 def _decks_need(text: str) -> bool:
