@@ -133,6 +133,9 @@ def test_the_refused_schemes_are_markdown_its() -> None:
     found = re.fullmatch(r"\^\((.*)\):", normalize_url.BAD_PROTO_RE.pattern)
     assert found is not None
     assert sorted(found.group(1).split("|")) == sorted(cards.REFUSED_SCHEMES)
+    # Links come only from link, image and autolink syntax: linkify (bare URLs in text, which
+    # `_decks_need` does not look for) stays off.
+    assert markdown.parser().options["linkify"] is False
 
 
 def test_a_decks_only_load_leaves_the_prose_unparsed(monkeypatch: pytest.MonkeyPatch) -> None:
