@@ -611,25 +611,22 @@ def resolve_images(
     """Check every image and give it its content-hash name (`token.meta["media"]`)."""
     media: dict[str, MediaFile] = {}
     top = root.resolve()
-    for block in tokens:
-        for token in images(block):
-            line = block.map[0] + 1 if block.map else 0
-            src = str(token.attrGet("src") or "")
-            if urlsplit(src).scheme or src.startswith("//"):
-                report.error(
-                    path, line, f"image '{src}' is not a local file: put it beside the lesson"
-                )
-                continue
-            target = (path.parent / unquote(src)).resolve()
-            if not target.is_relative_to(top):
-                report.error(path, line, f"image '{src}' is outside the lessons folder")
-                continue
-            if not target.is_file():
-                report.error(path, line, f"image '{src}' not found")
-                continue
-            name = _media_name(target)
-            token.meta["media"] = name
-            media[name] = MediaFile(target, name)
+    for block, token in images(tokens):
+        line = block.map[0] + 1 if block.map else 0
+        src = str(token.attrGet("src") or "")
+        if urlsplit(src).scheme or src.startswith("//"):
+            report.error(path, line, f"image '{src}' is not a local file: put it beside the lesson")
+            continue
+        target = (path.parent / unquote(src)).resolve()
+        if not target.is_relative_to(top):
+            report.error(path, line, f"image '{src}' is outside the lessons folder")
+            continue
+        if not target.is_file():
+            report.error(path, line, f"image '{src}' not found")
+            continue
+        name = _media_name(target)
+        token.meta["media"] = name
+        media[name] = MediaFile(target, name)
     return tuple(media[name] for name in sorted(media))
 
 

@@ -165,9 +165,14 @@ def test_the_images_of_a_block_are_those_a_full_walk_finds(text: str, decks_only
     every image a walk of all of them finds (links, clozes, reference images, images in alt
     text, explanations)."""
     env = {cards.DECKS_ONLY: True} if decks_only else {}
-    for block in markdown.parser().parse(text, env):
-        walked = [t for t in markdown.walk(block.children or []) if t.type == "image"]
-        assert list(markdown.images(block)) == walked
+    tokens = markdown.parser().parse(text, env)
+    walked = [
+        (block, t)
+        for block in tokens
+        for t in markdown.walk(block.children or [])
+        if t.type == "image"
+    ]
+    assert list(markdown.images(tokens)) == walked
 
 
 @pytest.mark.parametrize(
@@ -182,8 +187,21 @@ def test_the_images_of_a_block_are_those_a_full_walk_finds(text: str, decks_only
 )
 def test_reference_and_nested_images_are_found(body: str) -> None:
     tokens = markdown.parser().parse(f"{FRONT}\n{body}\n", {})
-    found = [t for block in tokens for t in markdown.images(block)]
+    found = list(markdown.images(tokens))
     assert found
     assert found == [
-        t for block in tokens for t in markdown.walk(block.children or []) if t.type == "image"
+        (block, t)
+        for block in tokens
+        for t in markdown.walk(block.children or [])
+        if t.type == "image"
     ]
+
+
+def test_text_without_an_image_mark_is_not_walked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The point of `markdown.images`: inline tokens whose text has no `![` are skipped."""
+    tokens = markdown.parser().parse(f"{FRONT}\nSome *text* [l](https://x.org).\n\nQ *a*::A\n", {})
+    walked: list[object] = []
+    real = markdown.walk
+    monkeypatch.setattr(markdown, "walk", lambda found: walked.append(found) or real(found))
+    assert list(markdown.images(tokens)) == []
+    assert walked == []
