@@ -59,6 +59,13 @@ DEPTH = "card_depth"
 """`env` key: >0 while a card's own lines are tokenized (cards do not nest)."""
 SCAN = "card_scan"
 """`env` key: the last block scanned, with where it was scanned from."""
+DECKS_ONLY = "card_decks_only"
+"""`env` key: true when only the decks' strings are wanted (no site): prose (inline text
+outside cards and headings) keeps its `content` and gets no children, unless it may hold
+something the decks' build still reports or uses (`_decks_need`)."""
+REFUSED_SCHEMES = ("javascript", "vbscript", "file", "data")
+"""The schemes markdown-it's `validateLink` refuses (`normalize_url.BAD_PROTO_RE`; a test checks
+they are the same): an address it refuses is a warning (`parse_inline`)."""
 
 
 class CardMeta(TypedDict):
@@ -638,13 +645,38 @@ def parse_inline(state: StateCore, refused: list[str]) -> None:
     (`javascript:`, `data:`) is a warning on its line instead of silent raw Markdown."""
     in_definitions = list(dict.fromkeys(refused))  # refused by the block parse: reference lines
     refused.clear()
-    for token in state.tokens:
-        if in_definitions and token.type == "inline":
-            refused.extend(url for url in in_definitions if url in token.content)
-        _parse_inline_token(state, token, refused)
+    decks_only, depth = bool(state.env.get(DECKS_ONLY)), 0
+    tokens = state.tokens
+    for i, token in enumerate(tokens):
+        kind = token.type
+        if kind in ("card_open", "card_close"):
+            depth += token.nesting
+        elif kind == "card_explanation":
+            _parse_inline_token(state, token, refused)
+        elif kind == "inline":
+            if in_definitions:
+                refused.extend(url for url in in_definitions if url in token.content)
+            prose = depth == 0 and i > 0 and tokens[i - 1].type != "heading_open"
+            needed = not (decks_only and prose) or _decks_need(token.content)
+            _parse_inline_token(state, token, refused, needed)
 
 
-def _parse_inline_token(state: StateCore, token: Token, refused: list[str]) -> None:
+def _decks_need(text: str) -> bool:
+    """Whether the inline parse of prose `text` may find what a decks-only build still needs:
+    an image (`![`: its file is checked and goes with the lesson's media) or an address that
+    `validateLink` refuses (a warning). markdown-it lowercases an address before testing its
+    scheme and decodes entities in it (`&#106;avascript:`): a refused scheme's letters stand
+    in the text as they are, or an `&` does."""
+    if "![" in text or "&" in text:
+        return True
+    lower = text.lower()
+    return any(scheme in lower for scheme in REFUSED_SCHEMES)
+
+
+def _parse_inline_token(
+    state: StateCore, token: Token, refused: list[str], needed: bool = True
+) -> None:
+    """Parse an inline token's content into its children (`needed`: else it gets none)."""
     if token.type == "card_explanation":
         for child in token.children or []:
             _parse_inline_token(state, child, refused)
@@ -653,7 +685,8 @@ def _parse_inline_token(state: StateCore, token: Token, refused: list[str]) -> N
         return
     if token.children is None:
         token.children = []
-    state.md.inline.parse(token.content, state.md, state.env, token.children)
+    if needed:
+        state.md.inline.parse(token.content, state.md, state.env, token.children)
     if refused:
         line = token.map[0] if token.map else 0
         for url in dict.fromkeys(refused):

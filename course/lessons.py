@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from . import cache, collector, forked, render
-from .cards import ParseProblem, collect, slugify
+from .cards import DECKS_ONLY, ParseProblem, collect, slugify
 from .files import Resolver
 from .frontmatter import (
     CourseFile,
@@ -30,7 +30,7 @@ from .frontmatter import (
     read_course_yaml,
     read_front_matter,
 )
-from .markdown import parser, walk
+from .markdown import images, parser
 from .model import (
     Card,
     CardSite,
@@ -590,7 +590,8 @@ def load_lesson(
     text = None if data is None else decode_text(path, data, report)
     if text is None or data is None:
         return None
-    env: dict[str, Any] = {}
+    # Decks only: prose needs no inline parse (the decks show card sides and headings' titles).
+    env: dict[str, Any] = {} if site else {DECKS_ONLY: True}
     tokens = parser().parse(text, env)
     problem: ParseProblem
     for problem in env.get("problems", []):
@@ -636,27 +637,22 @@ def resolve_images(
     """Check every image and give it its content-hash name (`token.meta["media"]`)."""
     media: dict[str, MediaFile] = {}
     top = root.resolve()
-    for block in tokens:
-        for token in walk(block.children or []):
-            if token.type != "image":
-                continue
-            line = block.map[0] + 1 if block.map else 0
-            src = str(token.attrGet("src") or "")
-            if urlsplit(src).scheme or src.startswith("//"):
-                report.error(
-                    path, line, f"image '{src}' is not a local file: put it beside the lesson"
-                )
-                continue
-            target = (path.parent / unquote(src)).resolve()
-            if not target.is_relative_to(top):
-                report.error(path, line, f"image '{src}' is outside the lessons folder")
-                continue
-            if not target.is_file():
-                report.error(path, line, f"image '{src}' not found")
-                continue
-            name = _media_name(target)
-            token.meta["media"] = name
-            media[name] = MediaFile(target, name)
+    for block, token in images(tokens):
+        line = block.map[0] + 1 if block.map else 0
+        src = str(token.attrGet("src") or "")
+        if urlsplit(src).scheme or src.startswith("//"):
+            report.error(path, line, f"image '{src}' is not a local file: put it beside the lesson")
+            continue
+        target = (path.parent / unquote(src)).resolve()
+        if not target.is_relative_to(top):
+            report.error(path, line, f"image '{src}' is outside the lessons folder")
+            continue
+        if not target.is_file():
+            report.error(path, line, f"image '{src}' not found")
+            continue
+        name = _media_name(target)
+        token.meta["media"] = name
+        media[name] = MediaFile(target, name)
     return tuple(media[name] for name in sorted(media))
 
 

@@ -120,4 +120,17 @@ def walk(tokens: Sequence[Token]) -> Iterator[Token]:
             yield from walk(token.children)
 
 
-__all__ = ["parser", "plain_text", "render", "renderer", "walk"]
+def images(tokens: Sequence[Token]) -> Iterator[tuple[Token, Token]]:
+    """Each image among the children of `tokens` (block tokens), depth first, with the block it
+    is in. An inline token holds one only when its text has `![` (where markdown-it's image
+    rule starts, also for a reference image or an image inside a cloze): the others' children
+    are not walked."""
+    for block in tokens:
+        if not block.children or (block.type == "inline" and "![" not in block.content):
+            continue
+        for token in walk(block.children):
+            if token.type == "image":
+                yield block, token
+
+
+__all__ = ["images", "parser", "plain_text", "render", "renderer", "walk"]

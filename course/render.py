@@ -292,12 +292,7 @@ def _media(tokens: Sequence[Token]) -> tuple[str, ...]:
     """The content-hash names of the images among `tokens` (lessons.resolve_images gave them)."""
     return tuple(
         sorted(
-            {
-                token.meta["media"]
-                for block in tokens
-                for token in markdown.walk(block.children or [])
-                if token.type == "image" and "media" in token.meta
-            }
+            {token.meta["media"] for _, token in markdown.images(tokens) if "media" in token.meta}
         )
     )
 
