@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -150,3 +151,54 @@ class Spilled(SiteRef):
     def __reduce__(self) -> tuple[type[Held], tuple[SiteText]]:
         """Pickled (sent to another process), the handle carries the strings themselves."""
         return Held, (self.load(),)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Stored(SiteRef):
+    """A cached lesson's `SiteText` where its cache entry holds it (`lessons._cached`), never
+    copied to the spill file: most of a one-edit rebuild's lessons are never asked for theirs.
+    Read back, it is checked against the checksum the entry gave when it was loaded; an entry
+    damaged or replaced since gives the lesson parsed again (`again`): a damaged entry is a
+    miss, whenever it shows."""
+
+    entry: Path
+    offset: int
+    size: int
+    crc: int
+    sha: str
+    """The strings' sha256 (hex), as the entry gave it: `digest`."""
+    path: Path
+    """The lesson."""
+    again: Callable[[], SiteText]
+
+    def load(self) -> SiteText:
+        last = _last_stored[0] if _last_stored else None
+        if last is not None and last[0] is self:
+            return last[1]
+        value = self._read()
+        if value is None:
+            value = self.again()
+        _last_stored[:] = [(self, value)]  # a lesson's page, then its review items
+        return value
+
+    def _read(self) -> SiteText | None:
+        try:
+            with self.entry.open("rb") as file:
+                data = _read_at(file, self.size, self.offset)
+            if len(data) != self.size or cache.checksum(data) != self.crc:
+                return None
+            value = cache.loads(data)
+        except Exception:  # damaged, replaced or gone since it was loaded
+            return None
+        return value if isinstance(value, SiteText) else None
+
+    def digest(self) -> str:
+        return self.sha
+
+    def __reduce__(self) -> tuple[type[Held], tuple[SiteText]]:
+        """Pickled (sent to another process), the handle carries the strings themselves."""
+        return Held, (self.load(),)
+
+
+_last_stored: list[tuple[Stored, SiteText]] = []
+"""The last `Stored` read back, and its strings."""
