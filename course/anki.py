@@ -17,10 +17,10 @@ import shutil
 import sqlite3
 import time
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
@@ -439,10 +439,29 @@ class Collection:
         return DeckResult(out, len(self.deck.notes), self.cards)
 
 
-def write_deck(deck: DeckPlan, out: Path) -> DeckResult:
-    """Write `out` (an .apkg) for one language."""
-    with collection(deck, out.parent) as made:
-        return made.pack(out)
+Later = Callable[[Callable[[], object]], object]
+"""Runs a call now or in another thread (`background.Background.run`)."""
+
+
+def write_deck(deck: DeckPlan, out: Path, later: Later | None = None) -> DeckResult:
+    """Write `out` (an .apkg) for one language. `later`: runs the zip step (the collection's
+    compression, which lets other threads run), which holds the paths, not the plan: the plan's
+    notes go when the caller drops them, whenever the zip is done."""
+    if later is None:
+        with collection(deck, out.parent) as made:
+            return made.pack(out)
+    made = _scratch(deck, out.parent)
+    media, result = _card_media(deck), DeckResult(out, len(deck.notes), made.cards)
+    later(partial(_zip_and_remove, out, made.path, media, made.stamp))
+    return result
+
+
+def _zip_and_remove(out: Path, db: Path, media: Sequence[MediaFile], stamp: int) -> None:
+    """The .apkg from the scratch collection `db`, which goes afterwards, whatever happens."""
+    try:
+        _write_zip(out, db, media, stamp)
+    finally:
+        db.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -452,6 +471,15 @@ def collection(deck: DeckPlan, folder: Path) -> Iterator[Collection]:
     build names the deck's own temporary file (`.<deck>.XXXXXXXX.tmp`, `files.temp_file`)
     and put beside it: what a killed build leaves, the next build's sweep removes (sweep.py;
     the system's temporary folder would keep it)."""
+    made = _scratch(deck, folder)
+    try:
+        yield made
+    finally:
+        made.path.unlink(missing_ok=True)
+
+
+def _scratch(deck: DeckPlan, folder: Path) -> Collection:
+    """`collection`'s scratch file, written; the caller removes it (here, when writing fails)."""
     plan = deck.plan
     stamp = max([*plan.note_mods.values(), *plan.note_type_mods.values()], default=0)
     db_fd, db_name = temp_file(folder, deck_file_name(deck.course))
@@ -470,9 +498,10 @@ def collection(deck: DeckPlan, folder: Path) -> Iterator[Collection]:
             _write_decks_and_models(cursor, deck)
             cards = _write_rows(cursor, deck, stamp * 1000)
             conn.commit()
-        yield Collection(deck, Path(db_name), stamp, cards)
-    finally:
+    except BaseException:
         Path(db_name).unlink(missing_ok=True)
+        raise
+    return Collection(deck, Path(db_name), stamp, cards)
 
 
 def _write_rows(cursor: sqlite3.Cursor, deck: DeckPlan, first_id: int) -> int:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .files import atomic_write
 
@@ -36,7 +36,7 @@ FOLDER = ".course-cache"
 """The cache folder's name, beside the lessons folder (`.gitignore`d)."""
 ENV = "COURSE_CACHE_DIR"
 """Environment variable: another cache folder, or empty for no cache."""
-FORMAT = b"course-cache 5\n"
+FORMAT = b"course-cache 6\n"
 """The first line of every entry: bump it when an entry's layout changes."""
 CRC = 4
 """Bytes of the checksum (CRC-32 of the value) after the key's line."""
@@ -236,6 +236,29 @@ class Store:
         find it stale)."""
         entry = self._entry(path, lang, kind)
         return entry is not None and entry.exists()
+
+    def open(
+        self, path: Path, lang: str, key: bytes, kind: str = "lessons", real: Path | None = None
+    ) -> BinaryIO | None:
+        """The entry stored under `key` for this lesson, opened where its value starts (after the
+        key's line and the value's checksum, which is not checked), or None (a miss): for a value
+        whose parts carry checksums of their own (a lesson's parse: `lessons.pack`), so that a
+        reader reads only the parts it needs. `kind`, `real`: as for `get`."""
+        entry = self._entry(path, lang, kind, real)
+        if entry is None:
+            return None
+        head = FORMAT + key + b"\n"
+        try:
+            file = entry.open("rb")
+        except OSError:
+            return None
+        try:
+            if file.read(len(head) + CRC)[: len(head)] == head:
+                return file
+        except OSError:
+            pass
+        file.close()
+        return None
 
     def put(
         self,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
@@ -43,10 +43,12 @@ from .model import (
     MediaFile,
     Pending,
     Problem,
+    SiteRef,
     SiteText,
     SourceLoc,
 )
-from .spill import Spill
+from .spill import Spill, SpillError
+from .spill import Stored as StoredSite
 
 LANG_DIR = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 COURSE_FILE = "course.yml"
@@ -242,6 +244,21 @@ class SitePart:
     data: bytes | memoryview
     crc: int | None = None
     digest: str | None = None
+    stored: Stored | None = None
+    """Where a cached lesson's entry holds them, unread (`data` is then empty)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A cached lesson's site strings in its cache entry (`_cached`): the file, where they start
+    and their size, and how to make them again (`_site_again`) if the entry cannot give them
+    back when they are asked for (`spill.Stored`)."""
+
+    entry: Path
+    offset: int
+    size: int
+    again: Callable[[str], SiteText]
+    """Given the lesson's digest (`Lesson.digest`)."""
 
 
 Result = tuple[Parsed, SitePart]
@@ -251,22 +268,50 @@ DIGEST = 32
 """Bytes of the site strings' sha256 that start a packed parse (`pack`)."""
 
 
+HEAD = DIGEST + 2 * cache.CRC
+"""Bytes before the two pickles of a packed parse (`pack`)."""
+
+
 def pack(first: bytes, site: bytes) -> bytes:
     """A parse as the cache stores it and a worker sends it: the site strings' sha256 and
-    checksum, then the pickled records and the pickled site strings (`cache.pack`)."""
-    head = hashlib.sha256(site).digest() + cache.checksum(site).to_bytes(cache.CRC, "little")
-    return head + cache.pack(first, site)
+    checksum, the records' checksum, then the pickled records and the pickled site strings
+    (`cache.pack`). Each part has its checksum: a cached lesson's records are read and checked
+    without its site strings (`_read_entry`)."""
+    crcs = cache.checksum(site).to_bytes(cache.CRC, "little")
+    crcs += cache.checksum(first).to_bytes(cache.CRC, "little")
+    return hashlib.sha256(site).digest() + crcs + cache.pack(first, site)
 
 
 def unpack(data: bytes | memoryview) -> tuple[memoryview, SitePart]:
     """The pickled records and the site strings of a packed parse (`pack`); ValueError when
     `data` is too short to be one."""
     view = memoryview(data)
-    if len(view) < DIGEST + cache.CRC:
+    if len(view) < HEAD:
         raise ValueError("truncated")
-    first, site = cache.unpack(view[DIGEST + cache.CRC :])  # type: ignore[arg-type]
+    first, site = cache.unpack(view[HEAD:])  # type: ignore[arg-type]
     crc = int.from_bytes(view[DIGEST : DIGEST + cache.CRC], "little")
     return first, SitePart(site, crc, view[:DIGEST].hex())
+
+
+def _read_entry(
+    file: BinaryIO, entry: Path, again: Callable[[str], SiteText]
+) -> tuple[bytes, SitePart] | None:
+    """A packed parse (`pack`) from its cache entry's `file` (open where the value starts:
+    `cache.Store.open`): the records read and checked against their checksum, the site strings
+    left where they are (their place, size, checksum and sha256: checked when read, `Stored`);
+    None when the records are damaged (a miss)."""
+    head = file.read(HEAD + cache.SIZE)
+    if len(head) < HEAD + cache.SIZE:
+        return None
+    size = int.from_bytes(head[HEAD:], "little")
+    first = file.read(size)
+    crc = int.from_bytes(head[DIGEST + cache.CRC : HEAD], "little")
+    if len(first) != size or cache.checksum(first) != crc:
+        return None
+    offset = file.tell()
+    place = Stored(entry, offset, os.fstat(file.fileno()).st_size - offset, again)
+    crc = int.from_bytes(head[DIGEST : DIGEST + cache.CRC], "little")
+    return first, SitePart(b"", crc, head[:DIGEST].hex(), place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,15 +419,20 @@ class _Lookup:
 
 
 def _cached(store: cache.Store, job: LessonJob, key: bytes, real: Path) -> Result | None:
-    """The stored result; for the decks only, a result rendered for every output serves too
-    (its site strings left unread)."""
+    """The stored result, its site strings left in the entry (`Stored`: read when asked); for
+    the decks only, a result rendered for every output serves too (its site strings unused)."""
     kinds = ("lessons",) if job.site else ("lessons", job.kind)
     for kind in kinds:
-        data = store.get(job.path, job.lang, key, kind, real)
-        if data is None:
+        file = store.open(job.path, job.lang, key, kind, real)
+        if file is None:
             continue
+        again = partial(_site_again, job, store, key, real)
         try:
-            first, site = unpack(data)
+            with file:
+                found = _read_entry(file, Path(file.name), again)
+            if found is None:
+                continue
+            first, site = found
             value = cache.loads(first)
         except Exception:  # a corrupt entry (truncated, from another version): a miss
             continue
@@ -390,21 +440,51 @@ def _cached(store: cache.Store, job: LessonJob, key: bytes, real: Path) -> Resul
             continue
         if value.lesson is None or not job.site:
             return value, NO_SITE
-        if site.data:
+        if site.stored is not None and site.stored.size > 0:
             return value, site
     return None
+
+
+def _site_again(
+    job: LessonJob, store: cache.Store, key: bytes, real: Path, digest: str
+) -> SiteText:
+    """A cached lesson's site strings when its entry cannot give them back (damaged or changed
+    since it was loaded: a miss, as when loading): the lesson parsed again and its entry
+    rewritten, if the file still holds the bytes the build loaded (`digest`)."""
+    report = Report()
+    data = read_bytes(job.path, report)
+    if data is None or cache.content_digest(data) != digest:
+        raise SpillError(
+            f"{display_path(job.path)}: the lesson's cache entry is damaged and the file "
+            "changed during the build; nothing was written: build again"
+        )
+    task = _Task(job, data, key, digest, store, real, display_path(job.path))
+    _, site, _ = _parse_and_store(task, send=False)
+    value = cache.loads(site.data)
+    if not isinstance(value, SiteText):
+        raise SpillError(f"{display_path(job.path)}: the lesson has no site strings")
+    return value
 
 
 NO_SITE = SitePart(b"")
 
 
 def _attach(result: Result, out: Spill) -> Parsed:
-    """The parse with its lesson's site strings, if any, in the spill file."""
+    """The parse with its lesson's site strings, if any, in the spill file (or, for a cached
+    lesson, where its entry holds them: `spill.Stored`)."""
     parsed, site = result
-    if not site.data or parsed.lesson is None:
-        return parsed
     lesson = parsed.lesson
-    handle = out.add(site.data, lesson.path, site.crc, site.digest)
+    if lesson is None:
+        return parsed
+    stored = site.stored
+    if stored is not None and site.crc is not None and site.digest is not None:
+        again = partial(stored.again, lesson.digest)
+        place = (stored.entry, stored.offset, stored.size)
+        handle: SiteRef = StoredSite(*place, site.crc, site.digest, lesson.path, again, out)
+    elif not site.data:
+        return parsed
+    else:
+        handle = out.add(site.data, lesson.path, site.crc, site.digest)
     rendered = LessonText(lesson.rendered.prose_digest, handle)
     return replace(parsed, lesson=replace(lesson, rendered=rendered))
 

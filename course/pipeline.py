@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import anki, collector, decided, forked, manifest, outputs, translations, updates
+from .background import Background
 from .decided import Decided
 from .files import temp_file
 from .lessons import LANG_DIR, POOL_THRESHOLD, display_path, load_library
@@ -332,16 +333,20 @@ def build(
     record = outputs.Record.load(library.root)
     made: list[Output | Removal] = []
     writes: list[Callable[[], object]] = []
+    zips = Background()  # the decks' zip steps (`Share.ALONE`)
     try:
         # The plans drop their notes (every card's fields again; the pending deck writes hold
         # them until they run); they keep what the manifests and the report read.
-        results, decks, plans = _render_decks(plans, decks_dir, made, record, options, writes)
+        results, decks, plans = _render_decks(plans, decks_dir, made, record, options, writes, zips)
         share = _share(library)
         if share is Share.ALONE:  # a large build writes its decks before the site renders
+            zips.enabled = forked.cores() >= 2  # their zips deflate meanwhile, in a thread
             with collector.paused():  # the deck stages make many objects and no cycles
                 _write(writes, record, share)
+            zips.enabled = False
         dirs = (scorm_dir, site_dir)
         packages = _render_shared(library, plans, decks, dirs, made, record, writes, share)
+        zips.join()
         results = [
             replace(r, scorm=packages[r.lang].target) if r.lang in packages else r for r in results
         ]
@@ -357,6 +362,7 @@ def build(
         record.save()
         _keep(plans)
     finally:
+        zips.join(check=False)  # nothing is written into a file discarded below
         for output in made:
             output.discard()
     return BuildResult.of(library, results, site_dir, plans, record)
@@ -598,16 +604,18 @@ def _render_decks(
     record: outputs.Record,
     options: BuildOptions,
     writes: list[Callable[[], object]],
+    zips: Background,
 ) -> tuple[list[LanguageResult], dict[str, Made], list[Decided]]:
-    """Each language's deck (its write scheduled: `_deferred`); the plans back without their
-    notes (the scheduled writes hold them until run), with their decks' inputs."""
+    """Each language's deck (its write scheduled: `_deferred`, its zip step run by `zips`); the
+    plans back without their notes (the scheduled writes hold them until run), with their
+    decks' inputs."""
     results, files, light = [], {}, []
     for plan in plans:
         course, outcome = plan.course, plan.outcome
         deck_path, inputs = None, None
         if decks_dir is not None:
             deck_path = decks_dir / anki.deck_file_name(course)
-            write = partial(_write_deck, plan, options)
+            write = partial(_write_deck, plan, options, zips)
             inputs = outcome.deck_inputs or outputs.deck_inputs(_deck(plan))
             files[course.lang] = _deferred(deck_path, inputs, record, made, writes, write)
         counts = (outcome.notes, outcome.cards) if decks_dir is not None else (0, 0)
@@ -616,10 +624,11 @@ def _render_decks(
     return results, files, light
 
 
-def _write_deck(plan: Decided, options: BuildOptions, path: Path) -> None:
-    """Write a plan's deck into `path`; a kept plan (no deck: its deck was deleted or edited
-    since) is decided again first."""
-    anki.write_deck(plan.deck or _prepare_again(plan.course, options), path)
+def _write_deck(plan: Decided, options: BuildOptions, zips: Background, path: Path) -> None:
+    """Write a plan's deck into `path`, its zip step run by `zips`; a kept plan (no deck: its
+    deck was deleted or edited since) is decided again first."""
+    later = zips.run if zips.enabled else None
+    anki.write_deck(plan.deck or _prepare_again(plan.course, options), path, later)
 
 
 def _deck(plan: Decided) -> anki.DeckPlan:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -38,8 +40,8 @@ class Spill:
         self._end = 0
         self._keep = max(keep, 1)
         """How many of the lessons read back stay in memory (the last ones read)."""
-        self._read: dict[int, SiteText] = {}
-        """The lessons read back and kept, by offset, the last read last: the page body and
+        self._read: dict[object, SiteText] = {}
+        """The lessons read back and kept (`kept`), the last read last: the page body and
         the review items of a lesson are read one after the other, and a small course's
         writers (parse_lessons keeps all its lessons) read each lesson several times (its
         page, the page's data, whether the page is split; the site's and the package's)."""
@@ -94,10 +96,20 @@ class Spill:
         return data
 
     def read(self, ref: Spilled) -> SiteText:
-        kept = self._read.pop(ref.offset, None)
-        if kept is not None:
-            self._read[ref.offset] = kept  # read last
-            return kept
+        return self.kept(ref.offset, partial(self._load, ref))
+
+    def kept(self, key: object, read: Callable[[], SiteText]) -> SiteText:
+        """A lesson's strings as `read` gives them, or as kept since (`keep`: the last ones read
+        stay; `key`: where they are, in this file or in a cache entry)."""
+        value = self._read.pop(key, None)
+        if value is None:
+            value = read()
+            if len(self._read) >= self._keep:
+                del self._read[next(iter(self._read))]  # the one read longest ago
+        self._read[key] = value  # read last
+        return value
+
+    def _load(self, ref: Spilled) -> SiteText:
         data = self._bytes(ref)
         try:
             value = cache.loads(data)
@@ -105,9 +117,6 @@ class Spill:
                 raise ValueError(f"not a lesson's site strings: {type(value).__name__}")
         except Exception as exc:
             raise _unreadable(ref, exc) from exc
-        if len(self._read) >= self._keep:
-            del self._read[next(iter(self._read))]  # the one read longest ago
-        self._read[ref.offset] = value
         return value
 
 
@@ -155,6 +164,52 @@ class Spilled(SiteRef):
 
     def digest(self) -> str:
         return self.spill.digest(self)
+
+    def __reduce__(self) -> tuple[type[Held], tuple[SiteText]]:
+        """Pickled (sent to another process), the handle carries the strings themselves."""
+        return Held, (self.load(),)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Stored(SiteRef):
+    """A cached lesson's `SiteText` where its cache entry holds it (`lessons._cached`), never
+    copied to the spill file: most of a one-edit rebuild's lessons are never asked for theirs.
+    Read back, it is checked against the checksum the entry gave when it was loaded; an entry
+    damaged or replaced since gives the lesson parsed again (`again`): a damaged entry is a
+    miss, whenever it shows."""
+
+    entry: Path
+    offset: int
+    size: int
+    crc: int
+    sha: str
+    """The strings' sha256 (hex), as the entry gave it: `digest`."""
+    path: Path
+    """The lesson."""
+    again: Callable[[], SiteText]
+    spill: Spill
+    """Where what is read back is kept, as for the lessons in its file (`Spill.kept`)."""
+
+    def load(self) -> SiteText:
+        return self.spill.kept((self.entry, self.offset), self._value)
+
+    def _value(self) -> SiteText:
+        value = self._read()
+        return self.again() if value is None else value
+
+    def _read(self) -> SiteText | None:
+        try:
+            with self.entry.open("rb") as file:
+                data = _read_at(file, self.size, self.offset)
+            if len(data) != self.size or cache.checksum(data) != self.crc:
+                return None
+            value = cache.loads(data)
+        except Exception:  # damaged, replaced or gone since it was loaded
+            return None
+        return value if isinstance(value, SiteText) else None
+
+    def digest(self) -> str:
+        return self.sha
 
     def __reduce__(self) -> tuple[type[Held], tuple[SiteText]]:
         """Pickled (sent to another process), the handle carries the strings themselves."""

@@ -156,3 +156,93 @@ def test_the_pieces_a_child_makes_are_recorded_and_taken_over(
     build(lessons, tmp_path / "shared" / "out")
     assert any("lesson-1" in name for name in taken)
     assert not any("lesson-4" in name for name in taken)
+
+
+@pytest.fixture
+def zip_threads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """Each deck zip written (`anki._write_zip`): its file's name and whether it was written in
+    another thread than the build's."""
+    import threading
+
+    from course import anki
+
+    found: list[tuple[str, bool]] = []
+    real = anki._write_zip
+
+    def spy(out: Path, *args: object) -> None:
+        found.append((out.name, threading.current_thread() is not threading.main_thread()))
+        real(out, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(anki, "_write_zip", spy)
+    return found
+
+
+def test_a_large_process_deflates_its_decks_in_a_thread_meanwhile(
+    course: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    zip_threads: list[tuple[str, bool]],
+) -> None:
+    """Written alone, each deck's zip step (zlib lets other threads run) is in another thread
+    while the build goes on to the SCORM zips and the site; the outputs are those of a build
+    that zips in its own thread (one core), byte for byte, cold and after an edit."""
+    runs: dict[int, dict[str, bytes]] = {}
+    for cores in (2, 1):
+        monkeypatch.setattr(forked, "cores", lambda cores=cores: cores)
+        resident(monkeypatch, None)
+        monkeypatch.setenv(CACHE_ENV, str(tmp_path / f"cores{cores}" / "cache"))
+        lessons = tmp_path / f"cores{cores}" / "lessons"
+        shutil.copytree(course, lessons)
+        out = tmp_path / f"cores{cores}" / "out"
+        build(lessons, out)
+        edit(lessons / "el" / "03-lesson.md", "Απάντηση 3.1.", "Απάντηση 3.1, αλλαγμένη.")
+        build(lessons, out)
+        runs[cores] = files(out)
+        assert len(zip_threads) == 3  # both decks, then the edited one's
+        assert all(threaded == (cores == 2) for _, threaded in zip_threads), zip_threads
+        zip_threads.clear()
+    assert runs[2] == runs[1]
+    assert not [
+        p for p in (tmp_path / "cores2" / "out" / "decks").iterdir() if p.name.startswith(".")
+    ]
+
+
+def test_a_shared_build_zips_its_decks_where_it_writes_them(
+    course: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    zip_threads: list[tuple[str, bool]],
+) -> None:
+    """A process that shares its writers with a forked child starts no thread (a fork copies
+    only the forking one): here the child cannot fork, so this process writes them all."""
+    resident(monkeypatch, 1)
+    monkeypatch.setattr(forked, "alone", lambda: False)
+    build(course, tmp_path / "out")
+    assert len(zip_threads) == 2
+    assert not any(threaded for _, threaded in zip_threads)
+
+
+def test_a_deck_zip_failing_in_its_thread_fails_the_build_and_leaves_no_file(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The thread's error is the build's: nothing is committed, the last outputs stay as they
+    were and neither the deck's temporary file nor its scratch collection is left behind."""
+    from course import anki
+
+    resident(monkeypatch, None)
+    out = tmp_path / "out"
+    build(course, out)
+    before = files(out)
+    real = anki._write_zip
+
+    def failing(target: Path, *args: object) -> None:
+        real(target, *args)  # type: ignore[arg-type]
+        if "-el" in target.name:
+            raise OSError("disk full")
+
+    monkeypatch.setattr(anki, "_write_zip", failing)
+    edit(course / "el" / "03-lesson.md", "Απάντηση 3.1.", "Απάντηση 3.1, αλλαγμένη.")
+    with pytest.raises(OSError, match="disk full"):
+        build(course, out)
+    assert files(out) == before
+    assert not [p.name for p in (out / "decks").iterdir() if p.name.startswith(".")]

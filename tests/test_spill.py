@@ -19,7 +19,7 @@ import pytest
 from course import cache, lessons, pipeline
 from course.lessons import Report, load_lesson, load_library
 from course.model import Held, Library
-from course.spill import Spill, Spilled, SpillError
+from course.spill import Spill, Spilled, SpillError, Stored
 
 BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
 
@@ -34,10 +34,11 @@ def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def rendered_directly(library: Library) -> None:
-    """Every lesson's spilled site strings equal a fresh parse's, held in memory."""
+    """Every lesson's spilled site strings (or those its cache entry holds) equal a fresh
+    parse's, held in memory."""
     for course in library.courses:
         for lesson in course.lessons:
-            assert isinstance(lesson.rendered.site, Spilled)
+            assert isinstance(lesson.rendered.site, Spilled | Stored)
             fresh = load_lesson(lesson.path, lesson.lang, library.root, Report())
             assert fresh is not None
             assert isinstance(fresh.rendered.site, Held)
@@ -111,6 +112,7 @@ def test_a_spill_that_cannot_be_written_keeps_the_strings_in_memory(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "pwrite", full)
+    monkeypatch.setenv(cache.ENV, "")  # parsed: a cached lesson's strings stay in its entry
     library = load_library(course)
     held = [lesson.rendered.site for c in library.courses for lesson in c.lessons]
     assert all(isinstance(site, Held) for site in held)
@@ -215,11 +217,12 @@ def test_the_site_strings_hash_comes_with_the_parse_and_is_right(
         read_back.clear()
 
 
-def test_a_cached_lessons_site_strings_are_not_checked_twice(
+def test_a_cached_lessons_site_strings_are_not_read_when_it_loads(
     course: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The entry's checksum covers them when it is read; the spill file takes theirs from the
-    entry instead of going over them again."""
+    """They stay in the entry, unread and unchecked (the records beside them are checked
+    against their own checksum), until the site asks for them: a one-edit rebuild asks for
+    few. Read back, they are checked then."""
     load_library(course)
     sizes: list[int] = []
     original = cache.checksum
@@ -230,37 +233,137 @@ def test_a_cached_lessons_site_strings_are_not_checked_twice(
 
     monkeypatch.setattr(cache, "checksum", spy)
     library = load_library(course)
-    spilled = [lesson.rendered.site for c in library.courses for lesson in c.lessons]
-    assert all(isinstance(ref, Spilled) for ref in spilled)
-    assert not {ref.size for ref in spilled if isinstance(ref, Spilled)} & set(sizes)
+    stored = [lesson.rendered.site for c in library.courses for lesson in c.lessons]
+    assert all(isinstance(ref, Stored) for ref in stored)
+    site_sizes = {ref.size for ref in stored if isinstance(ref, Stored)}
+    assert not site_sizes & set(sizes)
+    assert len(sizes) == len(stored)  # each lesson's records
+    sizes.clear()
     rendered_directly(library)  # and they read back right
+    assert site_sizes <= set(sizes)
+
+
+def _damage_site_parts(cache_folder: Path) -> list[Path]:
+    """Zero the last bytes of each lesson entry: inside its site strings, the records intact."""
+    entries = sorted((cache_folder / "lessons").glob("*.pickle"))
+    for entry in entries:
+        data = entry.read_bytes()
+        entry.write_bytes(data[:-16] + bytes(16))
+    return entries
+
+
+def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    parsed: list[Path] = []
+    monkeypatch.setattr(lessons, "FORK_THRESHOLD", 10**9)  # every parse in this process
+    original = lessons.load_lesson
+
+    def counting(path: Path, *args: object, **options: object) -> object:
+        parsed.append(path)
+        return original(path, *args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lessons, "load_lesson", counting)
+    return parsed
+
+
+def test_damaged_site_strings_in_an_entry_are_a_miss_when_asked_for(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lesson loads from its entry (its records are intact); asked for its site strings, it
+    is parsed again (the right strings, never an error) and its entry rewritten: the next
+    build reads them from there."""
+    expected = [lesson.site_text() for c in load_library(course).courses for lesson in c.lessons]
+    entries = _damage_site_parts(tmp_path / "cache")
+    parsed = _counting_parses(monkeypatch)
+    library = load_library(course)
+    assert parsed == []
+    first = library.courses[0].lessons[0]
+    assert first.site_text() == expected[0]
+    assert [p.name for p in parsed] == [first.path.name]
+    assert [lesson.site_text() for c in library.courses for lesson in c.lessons] == expected
+    assert len(parsed) == len(entries)
+    parsed.clear()
+    again = load_library(course)
+    assert [lesson.site_text() for c in again.courses for lesson in c.lessons] == expected
+    assert parsed == []
+
+
+def test_damaged_site_strings_of_a_lesson_changed_since_stop_the_build(
+    course: Path, tmp_path: Path
+) -> None:
+    """The entry cannot give them and the file no longer holds what the build loaded: the build
+    stops, naming the lesson, and writes nothing."""
+    load_library(course)
+    _damage_site_parts(tmp_path / "cache")
+    library = load_library(course)
+    lesson = library.courses[0].lessons[0]
+    path = lesson.path  # (from the working directory: the course's folder)
+    path.write_text(path.read_text("utf-8") + "\nMore.\n", "utf-8")
+    with pytest.raises(SpillError, match="changed during the build"):
+        lesson.site_text()
+    site = tmp_path / "site"
+    with pytest.raises(SpillError):
+        pipeline.build(library, None, site, pipeline.BuildOptions(draft=True))
+    assert not site.exists(), "nothing written"
+
+
+def test_a_changed_character_in_an_entrys_site_strings_is_caught_when_read(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A damage that still unpickles (one character of the page's text) is caught by the
+    strings' checksum when they are read back: the lesson is parsed again, never shown wrong."""
+    load_library(course)
+    library = load_library(course)  # from the cache
+    lesson = library.courses[0].lessons[0]
+    expected = lesson.site_text()
+    ref = lesson.rendered.site
+    assert isinstance(ref, Stored)
+    data = ref.entry.read_bytes()
+    at = data.index(b"<p>", ref.offset)
+    ref.entry.write_bytes(data[:at] + b"<q>" + data[at + 3 :])
+    parsed = _counting_parses(monkeypatch)
+    again = load_library(course).courses[0].lessons[0]
+    assert again.site_text() == expected
+    assert [p.name for p in parsed] == [lesson.path.name]
 
 
 def test_a_small_course_reads_each_lesson_back_once(
     course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its writers read every lesson several times (the site's page and data, the package's):
-    up to KEEP_READ lessons, the spill file is read once per lesson; above, a lesson read last
-    is kept and no more (a large build holds one lesson's strings at a time)."""
+    up to KEEP_READ lessons, each lesson is read back once, from the spill file (parsed) or from
+    its cache entry (cached); above, a lesson read last is kept and no more (a large build holds
+    one lesson's strings at a time)."""
     monkeypatch.setattr(lessons, "FORK_THRESHOLD", 10**9)  # every read in this process
-    read_back: list[int] = []
-    original = Spill._bytes
+    read_back: list[object] = []
+    from_spill, from_entry = Spill._bytes, Stored._read
 
-    def spy(self: Spill, ref: Spilled) -> bytes:
+    def spilled(self: Spill, ref: Spilled) -> bytes:
         read_back.append(ref.offset)
-        return original(self, ref)
+        return from_spill(self, ref)
 
-    monkeypatch.setattr(Spill, "_bytes", spy)
-    library = load_library(course)
-    count = sum(len(c.lessons) for c in library.courses)
+    def stored(self: Stored) -> object:
+        read_back.append((self.entry, self.offset))
+        return from_entry(self)
+
+    monkeypatch.setattr(Spill, "_bytes", spilled)
+    monkeypatch.setattr(Stored, "_read", stored)
+
+    def build(kind: type) -> int:
+        out = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"  # every output written
+        read_back.clear()
+        library = load_library(course)
+        assert all(
+            isinstance(lesson.rendered.site, kind) for c in library.courses for lesson in c.lessons
+        )
+        options = pipeline.BuildOptions(draft=True)
+        pipeline.build(library, None, out / "site", options, scorm_dir=out / "scorm")
+        return sum(len(c.lessons) for c in library.courses)
+
+    count = build(Spilled)  # parsed
     assert count <= lessons.KEEP_READ
-    pipeline.build(library, None, tmp_path / "site", pipeline.BuildOptions(draft=True))
-    scorm = tmp_path / "scorm"
-    pipeline.build(library, None, None, pipeline.BuildOptions(draft=True), scorm_dir=scorm)
-    assert sorted(read_back) == sorted(set(read_back))
+    assert sorted(map(str, read_back)) == sorted(set(map(str, read_back)))
     assert len(read_back) == count
+    assert build(Stored) == len(read_back)  # cached
     monkeypatch.setattr(lessons, "KEEP_READ", count - 1)
-    read_back.clear()
-    library = load_library(course)
-    pipeline.build(library, None, tmp_path / "again", pipeline.BuildOptions(draft=True))
+    build(Stored)
     assert len(read_back) > count
