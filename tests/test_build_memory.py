@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from course import anki, cache, lessons, manifest, model
+from course.cli import main
 from course.lessons import load_library
 from course.model import Library
 
@@ -102,3 +104,70 @@ def test_writing_a_deck_leaves_no_utf8_copy_in_the_librarys_strings(
         deck = anki.prepare(course_, old, 1700000000, manifest_path=path)
         anki.write_deck(deck, tmp_path / f"{course_.lang}.apkg")
     assert not [s for s in strings if holds_utf8_copy(s)]
+
+
+def cli_build(course: Path, *more: str) -> None:
+    args = ["build", "--lessons", str(course), "--decks", str(course.parent / "decks")]
+    result = CliRunner().invoke(main, [*args, "--no-site", "--no-scorm", *more])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_cold_build_writes_each_manifest_without_its_whole_text(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest's bytes are made a part at a time (`Manifest.encoded`), not from the whole
+    file's text (2 bytes a character with a Greek deck name: 12 MB at 100,000 cards)."""
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+
+    def whole_text(self: manifest.Manifest) -> str:
+        raise AssertionError("the whole manifest's text was made")
+
+    monkeypatch.setattr(manifest.Manifest, "dumps", whole_text)
+    cli_build(course)
+    monkeypatch.undo()
+    for folder in sorted(p for p in course.iterdir() if p.is_dir()):
+        data = (folder / manifest.MANIFEST_FILE).read_bytes()
+        assert data == manifest.read(folder).dumps().encode()
+        assert not data.isascii()  # (deck names in the language)
+
+
+def entries(cards: int) -> list[manifest.Entry]:
+    made: list[manifest.Entry] = [
+        manifest.Release(1, 5),
+        manifest.DeckEntry("", "Εξυπηρέτηση πελατών", 5),
+        manifest.DeckEntry("l1", "Obsługa klienta „na żywo”", 5),
+    ]
+    for n in range(cards):
+        made.append(manifest.CardEntry(f"c{n:03d}", model.CardKind.BASIC, "l1", "h", 5, 1, 1))
+    return made
+
+
+@pytest.mark.parametrize("cards", [0, 1, 3, 4, 7, 9])
+def test_a_manifests_bytes_are_its_texts_whatever_the_parts(
+    monkeypatch: pytest.MonkeyPatch, cards: int
+) -> None:
+    monkeypatch.setattr(manifest, "LINES_PER_PART", 3)
+    made = manifest.Manifest.of(entries(cards))
+    assert made.encoded() == made.dumps().encode()
+    assert made.encoded().count(b"\n") == cards + 3
+    data = made.encoded()
+    spliced = manifest._with_text(made, data)
+    again = manifest.with_entries(
+        spliced, [manifest.CardEntry("c001", model.CardKind.BASIC, "l1", "g", 6, 1, 2)]
+    )
+    assert again.text is not None
+    assert again.encoded() == again.dumps().encode()
+
+
+def test_a_manifest_with_other_line_ends_is_left_as_it_is(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A manifest checked out with CRLF line ends (git's autocrlf) has the text the build would
+    write (as `read_text` reads it): the build does not write it again."""
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    cli_build(course)
+    path = course / "pl" / manifest.MANIFEST_FILE
+    crlf = path.read_bytes().replace(b"\n", b"\r\n")
+    path.write_bytes(crlf)
+    cli_build(course)
+    assert path.read_bytes() == crlf
