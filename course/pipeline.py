@@ -815,11 +815,10 @@ def _render_manifest(
     path = root / manifest.MANIFEST_FILE
     if plan.deck is not None:
         recorded = translations.record(plan.deck.plan.manifest, lang_links)
-        text = recorded.dumps()
-        if path.exists() and path.read_text(encoding="utf-8") == text:
+        data = recorded.encoded()
+        if path.exists() and manifest.same_text(path, data):
             plan = replace(plan, settled=True)  # (a legacy file beside it is not read)
         else:
-            data = text.encode()
             outputs.append(Output(_temp_file(root, path.name, data), path))
             digest = manifest.wrote(path, data, recorded)
             plan = replace(plan, written=decided.Written(recorded, digest))

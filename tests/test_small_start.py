@@ -140,15 +140,26 @@ def test_the_forked_parse_sends_each_lesson_as_its_cache_entry(
     course: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The child sends what it stored in the cache (no second pickle of the records): a lesson
-    comes as a cached one does, its cards' deck strings unpickled when first asked, and equal
-    to those of a parse in this process."""
+    comes as a worker's does, its cards' deck strings in place (`lessons._Fresh`: the build
+    writes them all), and equal to those of a parse in this process."""
     monkeypatch.setattr(lessons, "_cores", lambda: 2)
     monkeypatch.setattr(forked, "cores", lambda: 2)
     monkeypatch.setattr(forked, "alone", lambda: True)
+    sent: list[object] = []
+    share = forked.share
+
+    def spy(calls: Any, *args: Any) -> Any:
+        results = share(calls, *args)
+        sent.extend(results)
+        return results
+
+    monkeypatch.setattr(forked, "share", spy)
     shared = load_library(course)
+    assert sent
+    assert all(isinstance(result, bytes) for result in sent)  # entries, not records
     cards = [card for c in shared.courses for lesson in c.lessons for card in lesson.cards]
     assert cards
-    assert all(isinstance(card.text, Pending) for card in cards)
+    assert not any(isinstance(card.text, Pending) for card in cards)
     monkeypatch.setattr(lessons, "FORK_THRESHOLD", 10**9)  # every lesson here
     alone = load_library(course)
     assert [card.rendered for card in cards] == [
