@@ -42,6 +42,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
+def bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A writable copy of the bundled course (15 lessons in Greek, Polish and Latvian): its
+    lessons folder, the working directory its parent, builds at a fixed time."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    shutil.copytree(Path(__file__).resolve().parent.parent / "lessons", tmp_path / "lessons")
+    return tmp_path / "lessons"
+
+
+@pytest.fixture
 def sample(tmp_path: Path) -> Path:
     """A writable copy of tests/fixtures/sample (el, pl, lv): the lessons folder."""
     target = tmp_path / "lessons"

@@ -4,7 +4,6 @@ carries a UTF-8 copy that pickling or SQLite's binding left inside it."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -16,16 +15,10 @@ from course.cli import main
 from course.lessons import load_library
 from course.model import Library
 
-BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
-
 
 @pytest.fixture
-def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the bundled course (15 lessons in Greek, Polish and Latvian)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    shutil.copytree(BUNDLED, tmp_path / "lessons")
-    return tmp_path / "lessons"
+def course(bundled: Path) -> Path:
+    return bundled
 
 
 def holds_utf8_copy(text: str) -> bool:

@@ -7,7 +7,6 @@ import gc
 import hashlib
 import os
 import pickle
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from course import cache, forked, lessons, model, pipeline
 from course.lessons import load_library
 from course.model import Library
 
-BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
@@ -59,12 +57,8 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the bundled course (15 lessons), built at a fixed time."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    shutil.copytree(BUNDLED, tmp_path / "lessons")
-    return tmp_path / "lessons"
+def course(bundled: Path) -> Path:
+    return bundled
 
 
 def serial_uncached(root: Path, monkeypatch: pytest.MonkeyPatch) -> Library:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import os
 import pickle
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,16 +20,18 @@ from course.lessons import Report, load_lesson, load_library
 from course.model import Held, Library
 from course.spill import Spill, Spilled, SpillError, Stored
 
-BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
-
 
 @pytest.fixture
-def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+def course(bundled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
-    shutil.copytree(BUNDLED, tmp_path / "lessons")
-    return tmp_path / "lessons"
+    return bundled
+
+
+def stops_writing_nothing(library: Library, site: Path) -> None:
+    """The build stops on a lesson whose site strings cannot be had, and writes no site."""
+    with pytest.raises(SpillError):
+        pipeline.build(library, None, site, pipeline.BuildOptions(draft=True))
+    assert not site.exists(), "nothing written"
 
 
 def rendered_directly(library: Library) -> None:
@@ -151,10 +152,7 @@ def test_a_spill_that_reads_back_wrong_is_an_error_naming_the_lesson(
     library.courses[0].lessons[0].site_text()  # another lesson reads back right
     with pytest.raises(SpillError, match=f"{lesson.path}: cannot read"):
         lesson.site_text()
-    site = tmp_path / "site"
-    with pytest.raises(SpillError):
-        pipeline.build(library, None, site, pipeline.BuildOptions(draft=True))
-    assert not site.exists(), "nothing written"
+    stops_writing_nothing(library, tmp_path / "site")
 
 
 def test_an_entry_without_the_site_strings_is_parsed_again(
@@ -300,10 +298,7 @@ def test_damaged_site_strings_of_a_lesson_changed_since_stop_the_build(
     path.write_text(path.read_text("utf-8") + "\nMore.\n", "utf-8")
     with pytest.raises(SpillError, match="changed during the build"):
         lesson.site_text()
-    site = tmp_path / "site"
-    with pytest.raises(SpillError):
-        pipeline.build(library, None, site, pipeline.BuildOptions(draft=True))
-    assert not site.exists(), "nothing written"
+    stops_writing_nothing(library, tmp_path / "site")
 
 
 def test_a_changed_character_in_an_entrys_site_strings_is_caught_when_read(
