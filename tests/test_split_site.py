@@ -42,7 +42,8 @@ def test_home_loads_no_lesson_and_a_link_loads_its_lesson(browser: Browser, spli
             ".map(e => e.dataset.cardId)"
         )
         assert ids == ["el-empathy", "el-listen", "el-key", "el-apology"]
-        assert page.evaluate("() => document.querySelector('img[alt=\"Ένα διάγραμμα\"]').naturalWidth") == 40
+        # its image loads (waited for: a busy machine decodes it after the lesson's text shows)
+        page.wait_for("() => document.querySelector('img[alt=\"Ένα διάγραμμα\"]')?.naturalWidth === 40")
         # its check is mounted once its items have their sides
         page.wait_for("() => document.querySelector('[data-check=\"six-skills\"]')?.childElementCount > 0")
         page.click('[data-check="six-skills"] button.primary')  # an attempt begins
