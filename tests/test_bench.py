@@ -122,3 +122,18 @@ def test_compare_trees_finds_one_changed_byte(tmp_path: Path) -> None:
     assert bench.compare_trees(tmp_path / "one", tmp_path / "two") == "identical"
     (tmp_path / "two" / "site" / "f.txt").write_text("samf")
     assert bench.compare_trees(tmp_path / "one", tmp_path / "two") == "site/f.txt differs"
+
+
+def test_the_bundled_course_row_names_its_rounds_and_judges_the_paired_ratio() -> None:
+    """Target 6 is read from many short runs (`--bundled-rounds`, 21 by default): its line says
+    how many, and judges the median of per-round ratios against the 2x bound."""
+    rounds = bench.Rounds()
+    for index, (build, bare) in enumerate([(0.29, 0.14), (0.30, 0.14), (0.28, 0.15)]):
+        rounds.add(bench.BUNDLED, index, measure.Run(build, 70))
+        rounds.add(bench.BARE, index, measure.Run(bare, 30))
+    (line,) = [x for x in bench.target_lines({10_000: bench.Rounds()}, rounds) if "target 6" in x]
+    assert "(3 rounds)" in line
+    assert "2.07x" in line  # median of 2.07, 2.14, 1.87
+    assert "not met" in line
+    assert bench.parse_args([]).bundled_rounds == 21
+    assert bench.parse_args(["--quick"]).bundled_rounds < 21
