@@ -168,15 +168,7 @@ def test_an_entry_without_the_site_strings_is_parsed_again(
         value = lessons.pack(bytes(first), b"")
         crc = cache.checksum(value).to_bytes(cache.CRC, "little")
         entry.write_bytes(data[:head] + crc + value)
-    parsed: list[Path] = []
-    monkeypatch.setattr(lessons, "FORK_THRESHOLD", 10**9)  # every parse in this process
-    original = lessons.load_lesson
-
-    def counting(path: Path, *args: object, **options: object) -> object:
-        parsed.append(path)
-        return original(path, *args, **options)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(lessons, "load_lesson", counting)
+    parsed = _counting_parses(monkeypatch)
     decks = load_library(course, site=False)
     assert parsed == []
     assert decks.courses
