@@ -66,6 +66,19 @@ def line(proc: subprocess.Popen[str], stream: str = "stdout") -> str:
     return str(text).rstrip("\n")
 
 
+def build_here(*args: str) -> None:
+    """`build` in this process (the working directory: the project), which succeeds."""
+    result = CliRunner().invoke(main, ["build", *args])
+    assert result.exit_code == 0, result.output
+
+
+def leave(paths: list[Path], text: str) -> None:
+    """Files as a build (killed, or still running) leaves them."""
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
 def alive(pid: int) -> bool:
     """Whether the process runs (a zombie nobody reaps, as in a container, does not)."""
     try:
@@ -213,8 +226,7 @@ def test_a_folder_where_no_lock_can_be_made_is_built_unlocked(
     (tmp_path / "file").write_text("not a folder")
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "file" / "cache"))
     monkeypatch.chdir(project)
-    result = CliRunner().invoke(main, ["build"])
-    assert result.exit_code == 0, result.output
+    build_here()
     assert (project / "decks" / DECKS[0]).is_file()
 
 
@@ -417,9 +429,7 @@ def test_a_build_sweeps_only_what_killed_builds_left(
         project / ".cache-of-mine" / ".x.abcdefgh.tmp",
         project / ".course-cache" / "plans" / ".x.pickle.abcdefgh.tmp",  # not this build's cache
     ]
-    for path in [*stale, *kept]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("left")
+    leave([*stale, *kept], "left")
     monkeypatch.chdir(project)
     result = CliRunner().invoke(main, ["build", "--report", "report.md"])
     assert result.exit_code == 0, result.output
@@ -452,12 +462,9 @@ def test_a_build_that_holds_no_lock_sweeps_nothing(
         project / "decks" / ".sample-course-el.apkg.abcdefgh.tmp",
         project / ".site.tmp-abcdefgh" / "index.html",
     ]
-    for path in live:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("being written")
+    leave(live, "being written")
     monkeypatch.chdir(project)
-    result = CliRunner().invoke(main, ["build"])
-    assert result.exit_code == 0, result.output
+    build_here()
     assert [p for p in live if not p.exists()] == []
 
 
@@ -498,8 +505,7 @@ def test_the_sweep_removes_the_temporary_files_jinja_makes_for_the_template_cach
     with tempfile.NamedTemporaryFile(dir=folder, prefix=name, suffix=".tmp", delete=False) as f:
         f.write(b"half compiled")
     monkeypatch.chdir(project)
-    result = CliRunner().invoke(main, ["build"])
-    assert result.exit_code == 0, result.output
+    build_here()
     assert not Path(f.name).exists()
 
 
@@ -522,12 +528,9 @@ def test_a_cache_folder_shared_with_other_tools_loses_none_of_their_files(
         shared / "lessons" / f".{'0a' * 16}.pickle.k2j4h5g6.tmp",
         shared / "plans" / f".{'0b' * 16}.pickle.abcdefgh.tmp",
     ]
-    for path in [*theirs, *ours]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("left")
+    leave([*theirs, *ours], "left")
     monkeypatch.chdir(project)
-    result = CliRunner().invoke(main, ["build"])
-    assert result.exit_code == 0, result.output
+    build_here()
     assert [p for p in theirs if not p.exists()] == []
     assert [p for p in ours if p.exists()] == []
 
@@ -579,11 +582,8 @@ def test_the_sweep_leaves_the_folders_below_the_languages_alone(
         lessons / ".git" / ".COMMIT_EDITMSG.md.k2j4h5g6.tmp",
         lessons / "pl" / "notes" / "deep" / ".manifest.jsonl.abcdefgh.tmp",
     ]
-    for path in [ours, *theirs]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("being written")
+    leave([ours, *theirs], "being written")
     monkeypatch.chdir(project)
-    result = CliRunner().invoke(main, ["build"])
-    assert result.exit_code == 0, result.output
+    build_here()
     assert not ours.exists()
     assert [p for p in theirs if not p.exists()] == []
