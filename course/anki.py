@@ -433,11 +433,6 @@ class Collection:
     """The newest mod time in it: the zip entries' date."""
     cards: int
 
-    def pack(self, out: Path) -> DeckResult:
-        """Write `out`, the .apkg: the collection and the images the notes show."""
-        _write_zip(out, self.path, _card_media(self.deck), self.stamp)
-        return DeckResult(out, len(self.deck.notes), self.cards)
-
 
 Later = Callable[[Callable[[], object]], object]
 """Runs a call now or in another thread (`background.Background.run`)."""
@@ -447,13 +442,13 @@ def write_deck(deck: DeckPlan, out: Path, later: Later | None = None) -> DeckRes
     """Write `out` (an .apkg) for one language. `later`: runs the zip step (the collection's
     compression, which lets other threads run), which holds the paths, not the plan: the plan's
     notes go when the caller drops them, whenever the zip is done."""
-    if later is None:
-        with collection(deck, out.parent) as made:
-            return made.pack(out)
     made = _scratch(deck, out.parent)
-    media, result = _card_media(deck), DeckResult(out, len(deck.notes), made.cards)
-    later(partial(_zip_and_remove, out, made.path, media, made.stamp))
-    return result
+    zip_step = partial(_zip_and_remove, out, made.path, _card_media(deck), made.stamp)
+    if later is None:
+        zip_step()
+    else:
+        later(zip_step)
+    return DeckResult(out, len(deck.notes), made.cards)
 
 
 def _zip_and_remove(out: Path, db: Path, media: Sequence[MediaFile], stamp: int) -> None:

@@ -627,8 +627,7 @@ def _render_decks(
 def _write_deck(plan: Decided, options: BuildOptions, zips: Background, path: Path) -> None:
     """Write a plan's deck into `path`, its zip step run by `zips`; a kept plan (no deck: its
     deck was deleted or edited since) is decided again first."""
-    later = zips.run if zips.enabled else None
-    anki.write_deck(plan.deck or _prepare_again(plan.course, options), path, later)
+    anki.write_deck(plan.deck or _prepare_again(plan.course, options), path, zips.run)
 
 
 def _deck(plan: Decided) -> anki.DeckPlan:

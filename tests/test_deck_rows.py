@@ -138,7 +138,7 @@ def test_the_collector_runs_again_after_planning_and_writing(
     assert gc.isenabled(), "and after a plan that fails"
 
 
-@pytest.mark.parametrize("stage", ["collection", "pack"])
+@pytest.mark.parametrize("stage", ["collection", "rows", "zip"])
 def test_a_deck_that_fails_leaves_no_file_behind(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
 ) -> None:
@@ -150,17 +150,18 @@ def test_a_deck_that_fails_leaves_no_file_behind(
         "---\nid: new\ntitle: Nowa\nlang: pl\norder: 9\n---\n\n## A\n\nPytanie?::Tak. <!-- id: pl-new -->\n",
         "utf-8",
     )
-    real = anki.collection if stage == "collection" else anki.Collection.pack
+    # (deck, ...); (cursor, deck, ...), the scratch collection made; (out, ...), the .apkg's zip
+    name = {"collection": "_scratch", "rows": "_write_rows", "zip": "_write_zip"}[stage]
+    real = getattr(anki, name)
 
     def failing(*args: Any) -> Any:
-        deck = args[0] if stage == "collection" else args[0].deck
-        if deck.course.lang == "pl":
+        first = args[1] if stage == "rows" else args[0]
+        lang = first.name.split("-")[-1][:2] if stage == "zip" else first.course.lang
+        if lang == "pl":
             raise OSError("disk full")
         return real(*args)
 
-    monkeypatch.setattr(
-        *((anki, "collection") if stage == "collection" else (anki.Collection, "pack")), failing
-    )
+    monkeypatch.setattr(anki, name, failing)
     with pytest.raises(OSError, match="disk full"):
         pipeline.build(load_library(sample), decks, None)
     assert {p.name: p.read_bytes() for p in decks.iterdir()} == before
