@@ -292,8 +292,16 @@ def unpack(data: bytes | memoryview) -> tuple[memoryview, SitePart]:
     if len(view) < HEAD:
         raise ValueError("truncated")
     first, site = cache.unpack(view[HEAD:])  # type: ignore[arg-type]
-    crc = int.from_bytes(view[DIGEST : DIGEST + cache.CRC], "little")
-    return first, SitePart(site, crc, view[:DIGEST].hex())
+    return first, _site_part(view, site)
+
+
+def _site_part(
+    head: bytes | memoryview, data: bytes | memoryview, stored: Stored | None = None
+) -> SitePart:
+    """The site strings of a packed parse whose head (`pack`) is `head`, with their checksum
+    and sha256 as it gives them."""
+    crc = int.from_bytes(head[DIGEST : DIGEST + cache.CRC], "little")
+    return SitePart(data, crc, head[:DIGEST].hex(), stored)
 
 
 def _read_entry(
@@ -313,8 +321,7 @@ def _read_entry(
         return None
     offset = file.tell()
     place = Stored(entry, offset, os.fstat(file.fileno()).st_size - offset, again)
-    crc = int.from_bytes(head[DIGEST : DIGEST + cache.CRC], "little")
-    return first, SitePart(b"", crc, head[:DIGEST].hex(), place)
+    return first, _site_part(head, b"", place)
 
 
 @dataclass(frozen=True, slots=True)
