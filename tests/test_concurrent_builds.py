@@ -265,11 +265,11 @@ def test_builds_sharing_a_moved_cache_take_turns(
 STUCK = """
 import os, sys, time
 from course import anki, cli
-def stuck(collection, out):
+def stuck(out, db, media, stamp):
     out.write_bytes(b"half a deck")
     os.write(1, f"writing {os.getpid()}\\n".encode())  # one write: the two never interleave
     time.sleep(30)
-anki.Collection.pack = stuck
+anki._write_zip = stuck
 cli.main(sys.argv[1:])
 """
 """A build whose deck writers (this process and its forked child) stop half-way, forever: each
