@@ -57,6 +57,7 @@ DECKS = "project: decks only, cold"
 ANKDOWN = "ankdown (cards only)"
 GENANKI = "genanki, pre-parsed notes (floor)"
 MDIT = "markdown-it-py parse + render"
+MDIT2 = "markdown-it-py parse + render, 2 processes"
 PYRS = "markdown-it-pyrs parse + render"
 MKDOCS = "mkdocs build"
 BASE_FULL = "baseline engine: full build, cold"
@@ -72,6 +73,8 @@ RATIOS: tuple[tuple[str, str, float | None, str], ...] = (
     (FULL, MDIT, None, ""),
     (FULL, MKDOCS, None, ""),
     (MDIT, ANKDOWN, None, ""),
+    (MDIT2, ANKDOWN, None, "target 1's floor: the parser alone, on both cores"),
+    (MDIT2, GENANKI, None, "the parser alone, on both cores / target 2's denominator"),
     (MDIT, PYRS, None, ""),
     (FULL, BASE_FULL, None, "this engine / the --baseline engine"),
     (NOOP, BASE_NOOP, None, "this engine / the --baseline engine"),
@@ -277,8 +280,8 @@ def home_read_bytes(page: Path) -> int:
 
 
 PEER_NAMES = {
-    "ankdown": ANKDOWN, "genanki": GENANKI, "markdown-it-py": MDIT, "markdown-it-pyrs": PYRS,
-    "mkdocs": MKDOCS,
+    "ankdown": ANKDOWN, "genanki": GENANKI, "markdown-it-py": MDIT,
+    "markdown-it-py-2": MDIT2, "markdown-it-pyrs": PYRS, "mkdocs": MKDOCS,
 }  # fmt: skip
 
 
@@ -289,6 +292,7 @@ def peer_runs(peers: Path, root: Path, out: Path) -> dict[str, list[str]]:
         ANKDOWN: [str(peers / "ankdown"), "-r", str(root / "ankdown"), "-p", str(out / "a.apkg")],
         GENANKI: [py, str(BENCH / "peer_genanki.py"), str(root / "notes.json"), str(out)],
         MDIT: [py, str(BENCH / "peer_markdown.py"), "py", str(root / "pages"), str(out)],
+        MDIT2: [py, str(BENCH / "peer_markdown.py"), "py2", str(root / "pages"), str(out)],
         PYRS: [py, str(BENCH / "peer_markdown.py"), "rs", str(root / "pages"), str(out)],
         MKDOCS: [
             str(peers / "mkdocs"), "build", "-q",
@@ -438,7 +442,7 @@ def report(by_size: dict[int, Rounds], bundled: Rounds | None, rounds: dict[int,
         "|---" * (len(sizes) + 1) + "|",
     ]
     labels = [FULL, NOOP, NOOP_AGAIN, EDIT, DECKS, BASE_FULL, BASE_NOOP]
-    labels += [ANKDOWN, GENANKI, MDIT, PYRS, MKDOCS]
+    labels += [ANKDOWN, GENANKI, MDIT, MDIT2, PYRS, MKDOCS]
     for label in labels:
         if any(by_size[s].of(label) for s in sizes):
             cells = [fmt_run(by_size[s].median(label)) for s in sizes]
@@ -482,7 +486,7 @@ def growth_lines(by_size: dict[int, Rounds]) -> list[str]:
         "| tool | wall time | CPU time | peak memory |",
         "|---|---|---|---|",
     ]
-    for label in (FULL, DECKS, NOOP, EDIT, ANKDOWN, GENANKI, MDIT, PYRS, MKDOCS):
+    for label in (FULL, DECKS, NOOP, EDIT, ANKDOWN, GENANKI, MDIT, MDIT2, PYRS, MKDOCS):
         a, b = by_size[small].median(label), by_size[large].median(label)
         if a is not None and b is not None:
             lines.append(

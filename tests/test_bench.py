@@ -137,3 +137,19 @@ def test_the_bundled_course_row_names_its_rounds_and_judges_the_paired_ratio() -
     assert "not met" in line
     assert bench.parse_args([]).bundled_rounds == 21
     assert bench.parse_args(["--quick"]).bundled_rounds < 21
+
+
+def test_the_two_process_parser_peer_writes_every_page_once(written: Path, tmp_path: Path) -> None:
+    """`py2` (the parser's floor on two cores) deals the pages between two processes: together
+    they write exactly the pages, and the HTML, of the one-process run."""
+    script = str(BENCH / "peer_markdown.py")
+    outs = {}
+    for engine in ("py", "py2"):
+        outs[engine] = tmp_path / engine
+        command = [sys.executable, script, engine, str(written / "pages"), str(outs[engine])]
+        measure.run(command, tmp_path)
+    pages = {p.relative_to(outs["py"]) for p in outs["py"].rglob("*.html")}
+    assert len(pages) == len(list((written / "pages").rglob("*.md"))) > CARDS // 50
+    assert {p.relative_to(outs["py2"]) for p in outs["py2"].rglob("*.html")} == pages
+    for page in pages:
+        assert (outs["py2"] / page).read_bytes() == (outs["py"] / page).read_bytes()
