@@ -345,7 +345,9 @@ def build(
                 _write(writes, record, share)
             zips.enabled = False
         dirs = (scorm_dir, site_dir)
-        packages = _render_shared(library, plans, decks, dirs, made, record, writes, share)
+        packages = _render_shared(
+            library, plans, decks, dirs, made, record, writes, share, zips.join
+        )
         zips.join()
         results = [
             replace(r, scorm=packages[r.lang].target) if r.lang in packages else r for r in results
@@ -377,11 +379,13 @@ def _render_shared(
     record: outputs.Record,
     writes: list[Callable[[], object]],
     share: Share,
+    written: Callable[[], None],
 ) -> dict[str, Made]:
     """The SCORM zips (into `dirs[0]`) and the site (into `dirs[1]`), with the writes still
     pending (`_deferred`): when they are `share`d (`_share`), the site's pages render here while
     a forked child runs those writes, and the written decks and zips are copied into the site
-    after."""
+    after. Alone, the decks' zips may still be deflating in a thread (`written` waits for
+    them): they are copied into the site once they are written, not while."""
     scorm_dir, site_dir = dirs
     facts = _facts(record)
     packages = (
@@ -400,7 +404,9 @@ def _render_shared(
     else:
         _write(writes, record, share)
         if site_dir is not None:
-            site(site_dir)
+            site_made = site(site_dir, downloads=False)
+            written()
+            _copy_downloads(library, site_made, decks, packages)
     return packages
 
 

@@ -10,15 +10,18 @@ and opened by double-click, the same page is the plain HTML course.
 Deterministic: the same course gives a byte-identical zip (fixed entry dates, sorted entries).
 A rebuild takes the entries of the last build's zip whose inputs did not change (a lesson's files
 beside a split page, an asset, an image: `site.Reuse`) as they are, compressed (zips.py), and
-writes the others: the zip is the one a build from nothing writes.
+writes the others: the zip is the one a build from nothing writes. The search script, built from
+every lesson, is written in segments, a run of lessons each (`site.CourseSite.search_runs`,
+zips.Writer.add_segments): a rebuild copies those of the runs that did not change, compressed.
 """
 
 from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
@@ -134,13 +137,43 @@ def write_package(
             archive = zips.Writer(file, LAYOUT)
             archive.add(MANIFEST, [manifest(course, site.package_names(page, split))])
             before = None if pieces is None else EarlierZip(pieces, earlier, archive)
-            site.write_package_files(page, archive.add, split, changes, before)
+            runs = partial(_write_runs, archive, before)
+            site.write_package_files(page, archive.add, split, changes, before, runs)
             archive.close()
         if pieces is not None:
             pieces.sums.update(archive.sums)
     finally:
         if earlier is not None:
             earlier.close()
+
+
+def _write_runs(
+    writer: zips.Writer, earlier: EarlierZip | None, name: str, runs: Iterable[site.SearchSegment]
+) -> None:
+    """The entry `name` (the search script) in segments, one per run: one that the earlier zip
+    holds deflated from the same run after the same (its piece `<name>@<run's name>`: `<key>:<1
+    when a record comes before> <segment> <1 when it holds one>`) copied, the others deflated;
+    each recorded as written."""
+    made: list[tuple[str, str, bool]] = []
+
+    def parts() -> Iterator[bytes | zips.Copied]:
+        started = False
+        for run in runs:
+            piece, key = f"{name}@{run.name}", f"{run.key}:{int(started)}"
+            found = None if earlier is None else earlier.segment(name, piece, key)
+            if found is None:
+                text, holds = run.text(started)
+                yield text.encode()
+            else:
+                copied, holds = found
+                yield copied
+            made.append((piece, key, holds))
+            started = started or holds
+
+    segments = writer.add_segments(name, parts())
+    if earlier is not None:
+        for (piece, key, holds), segment in zip(made, segments, strict=True):
+            earlier.pieces.new[piece] = f"{key} {segment.record()} {int(holds)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +200,25 @@ class EarlierZip:
         for entry, raw in zip(entries, data, strict=True):
             self.writer.copy(entry, raw, sums.get(entry.name))
         return True
+
+    def segment(self, name: str, piece: str, key: str) -> tuple[zips.Copied, bool] | None:
+        """The segment of entry `name` recorded as `piece` (`_write_runs`) if made from `key`,
+        and whether it holds a record; None when the last build made none such or it is not
+        as written."""
+        entry = None if self.archive is None else self.archive.entries.get(name)
+        value = self.pieces.old.get(piece)
+        if self.archive is None or entry is None or not isinstance(value, str):
+            return None
+        found, _, rest = value.partition(" ")
+        record, _, holds = rest.rpartition(" ")
+        segment = zips.Segment.parse(record)
+        if found != key or segment is None or holds not in ("0", "1"):
+            return None
+        try:
+            data = self.archive.segment(entry, segment)
+        except (OSError, ValueError):  # damaged since: deflated again
+            return None
+        return zips.Copied(data, segment), holds == "1"
 
     def data(self, name: str) -> bytes | None:
         entry = None if self.archive is None else self.archive.entries.get(name)

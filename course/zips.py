@@ -12,6 +12,12 @@ offered (`Archive.entries`), and one whose local header is not exactly what `Wri
 it, or whose compressed data are not those written (their CRC-32 as `Writer.sums` recorded it;
 without it, they must inflate to the entry's CRC), is not read (`Archive.read`), so a copied
 entry is always the bytes writing it again would give.
+
+A large entry made of many parts (a package's search script, a lesson or a few at a time) is
+written in segments (`Writer.add_segments`): each deflated by a compressor of its own and ended by
+a full flush, so that its compressed bytes depend on its content alone, and a later zip copies
+those of an unchanged segment (`Archive.segment`, checked against the CRC-32 recorded in its
+`Segment`) and deflates the others.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 DEFLATED = zipfile.ZIP_DEFLATED
 VERSION = 20
@@ -122,6 +128,58 @@ class Layout:
         )
 
 
+FINAL_BLOCK = b"\x03\x00"
+"""An empty final deflate block (what a fresh compressor's `flush()` gives): it ends an entry
+written in segments, each ended by a full flush (no final block of their own)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A segment of an entry written by `Writer.add_segments`: where its compressed bytes are in
+    the entry's compressed data (`start`, `end`), their CRC-32 (`packed_crc`), its content's size
+    and its share of the entry's CRC (`crc_share`: `crc32(content) ^ crc32(size zero bytes)`,
+    with which the CRC of the whole is found without the content: `_crc_after`)."""
+
+    start: int
+    end: int
+    packed_crc: int
+    size: int
+    crc_share: int
+
+    def sums(self) -> tuple[int, int, int]:
+        """What the segment is wherever it is: `packed_crc`, `size`, `crc_share`."""
+        return self.packed_crc, self.size, self.crc_share
+
+    def record(self) -> str:
+        """The segment as one line of text (`parse` reads it back)."""
+        return " ".join(str(n) for n in (self.start, self.end, *self.sums()))
+
+    @classmethod
+    def parse(cls, text: str) -> Segment | None:
+        """A segment as `record` wrote it, or None when the text is not one."""
+        fields = text.split(" ")
+        if len(fields) != 5 or not all(field.isdigit() for field in fields):
+            return None
+        start, end, packed_crc, size, crc_share = (int(field) for field in fields)
+        if start > end or packed_crc > 0xFFFFFFFF or crc_share > 0xFFFFFFFF:
+            return None
+        return cls(start, end, packed_crc, size, crc_share)
+
+
+class Copied(NamedTuple):
+    """A segment of an earlier zip's entry, for `Writer.add_segments`: its compressed bytes (as
+    `Archive.segment` read and checked them) and its record."""
+
+    data: bytes
+    segment: Segment
+
+
+def _crc_after(crc: int, segment: Segment) -> int:
+    """The CRC-32 of content whose CRC is `crc` followed by the segment's content: the CRC of
+    `size` zero bytes after it, with the segment's share (CRC-32 is affine in its input)."""
+    return zlib.crc32(bytes(segment.size), crc) ^ segment.crc_share
+
+
 class Shared(bytes):
     """An entry's content that many zips of a process hold (the site's assets in every SCORM
     package): `Writer.add` deflates it once per process and level (`deflated`)."""
@@ -174,14 +232,44 @@ class Writer:
             packed_crc = zlib.crc32(data, packed_crc)
             self._file.write(data)
         data = deflate.flush()
-        packed += len(data)
-        self.sums[name] = zlib.crc32(data, packed_crc)
         self._file.write(data)
-        if size > LIMIT or packed > LIMIT:  # zipfile refuses these too (no zip64 asked)
-            raise RuntimeError(f"{name}: too large for a zip entry without zip64")
-        entry = Entry(name, crc, packed, size, header_at)
+        self._finish(Entry(name, crc, packed + len(data), size, header_at), packed_crc, data)
+
+    def add_segments(self, name: str, parts: Iterable[bytes | Copied]) -> list[Segment]:
+        """A new entry written in segments, one per part: content deflated by a compressor of
+        its own and ended by a full flush, or a segment of an earlier zip's entry (`Copied`)
+        put in as it is; then an empty final block. The segments as written, in order."""
+        header_at = self._end
+        self._file.write(self._layout.local_header(Entry(name, 0, 0, 0, header_at)))
+        crc = size = packed = packed_crc = 0
+        made: list[Segment] = []
+        for part in parts:
+            if isinstance(part, Copied):
+                data, segment = part.data, part.segment
+                crc = _crc_after(crc, segment)
+            else:
+                deflate = zlib.compressobj(self._layout.level, zlib.DEFLATED, -15)
+                data = deflate.compress(part) + deflate.flush(zlib.Z_FULL_FLUSH)
+                share = zlib.crc32(part) ^ zlib.crc32(bytes(len(part)))
+                segment = Segment(0, len(data), zlib.crc32(data), len(part), share)
+                crc = zlib.crc32(part, crc)
+            made.append(Segment(packed, packed + len(data), *segment.sums()))
+            self._file.write(data)
+            packed, size = packed + len(data), size + segment.size
+            packed_crc = zlib.crc32(data, packed_crc)
+        self._file.write(FINAL_BLOCK)
+        entry = Entry(name, crc, packed + len(FINAL_BLOCK), size, header_at)
+        self._finish(entry, packed_crc, FINAL_BLOCK)
+        return made
+
+    def _finish(self, entry: Entry, packed_crc: int, last: bytes) -> None:
+        """The entry whose data were written (`last` the end of them, `packed_crc` the CRC of
+        those before): its sums, its local header again with its sizes and CRC."""
+        self.sums[entry.name] = zlib.crc32(last, packed_crc)
+        if entry.file_size > LIMIT or entry.compress_size > LIMIT:  # zipfile refuses these too
+            raise RuntimeError(f"{entry.name}: too large for a zip entry without zip64")
         self._end = self._file.tell()
-        self._file.seek(header_at)
+        self._file.seek(entry.offset)
         self._file.write(self._layout.local_header(entry))
         self._file.seek(self._end)
         self._entries.append(entry)
@@ -268,6 +356,17 @@ class Archive:
         elif _packed_crc(entry, raw) != packed_crc:
             raise ValueError(f"{entry.name}: not the compressed data written")
         return raw
+
+    def segment(self, entry: Entry, segment: Segment) -> bytes:
+        """The compressed bytes of one segment of the entry (`Writer.add_segments`), once found
+        to be those recorded (`segment.packed_crc`); else ValueError (or OSError)."""
+        if segment.end > entry.compress_size:
+            raise ValueError(f"{entry.name}: a segment past the entry's data")
+        self._file.seek(entry.span - entry.compress_size + entry.offset + segment.start)
+        data = self._file.read(segment.end - segment.start)
+        if len(data) != segment.end - segment.start or zlib.crc32(data) != segment.packed_crc:
+            raise ValueError(f"{entry.name}: not the compressed segment written")
+        return data
 
     def inflated(self, entry: Entry) -> bytes:
         """The entry's content; ValueError (or zlib.error) when it is not what the central

@@ -150,7 +150,8 @@ def test_the_search_script_loads_only_the_edited_lessons_records(
     course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each lesson's part of search-data.js comes from the last build's script (the site's file,
-    the zip's entry) while the lesson is unchanged."""
+    the zip's entry: here a run of one lesson each) while the lesson is unchanged."""
+    monkeypatch.setattr(site, "SEARCH_RUN", 1)
     asked: list[str] = []
     records = site.search_records
 
@@ -315,6 +316,46 @@ def test_a_zip_damaged_in_place_gives_no_damaged_entry(
         assert archive.read(info.filename) == data
     assert ("el", site.PACKAGE_TEMPLATE, "lesson-2") in rendered
     assert ("el", site.PACKAGE_TEMPLATE, "lesson-4") not in rendered  # taken over, unharmed
+    assert files(out) == cold(course, tmp_path, monkeypatch)
+
+
+def test_a_search_segment_damaged_in_place_is_deflated_again(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The zip's search script is written in runs of lessons (here one each), each deflated on
+    its own: a rebuild copies an unchanged lesson's compressed bytes, unless they are no longer
+    those recorded (a byte changed in place, the zip's size and time as they were): then its
+    records are loaded and deflated again, and the zip is a cold build's."""
+    monkeypatch.setattr(site, "SEARCH_RUN", 1)
+    asked: list[str] = []
+    records = site.search_records
+
+    def spy(lesson: model.Lesson) -> tuple[model.SearchRecord, ...]:
+        asked.append(lesson.id)
+        return records(lesson)
+
+    monkeypatch.setattr(site, "search_records", spy)
+    out = tmp_path / "out"
+    build(course, out)
+    target = out / "scorm" / "pieces-el-scorm12.zip"
+    record = json.loads((tmp_path / "cache" / outputs.RECORD_FILE).read_text())
+    name = f"el/{site.SEARCH_SCRIPT}"
+    start, end = map(int, record["pieces"][str(target.resolve())][f"{name}@lesson-2"].split()[1:3])
+    with zipfile.ZipFile(target) as archive:
+        info = archive.getinfo(name)
+    before = target.stat()
+    with target.open("r+b") as file:
+        file.seek(info.header_offset + 30 + len(info.filename) + (start + end) // 2)
+        byte = file.read(1)
+        file.seek(-1, os.SEEK_CUR)
+        file.write(bytes([byte[0] ^ 0x10]))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    asked.clear()
+    edit(course / "el" / "03-lesson.md", "Ερώτηση 3.2;", "Ερώτηση 3.2, αλλαγμένη;")
+    build(course, out)
+    assert sorted(asked) == ["lesson-2", "lesson-3", "lesson-3"]  # the site's lesson-3, the zip's
+    with zipfile.ZipFile(target) as archive:
+        assert archive.testzip() is None
     assert files(out) == cold(course, tmp_path, monkeypatch)
 
 

@@ -246,3 +246,35 @@ def test_a_deck_zip_failing_in_its_thread_fails_the_build_and_leaves_no_file(
         build(course, out)
     assert files(out) == before
     assert not [p.name for p in (out / "decks").iterdir() if p.name.startswith(".")]
+
+
+def test_a_large_process_copies_its_decks_into_the_site_once_they_are_zipped(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site's copy of each deck is the deck: its zip step, in a thread, may end after the
+    site's pages are written (here it waits for them), and the site takes it once it ended, not
+    a file half written."""
+    import threading
+
+    from course import anki
+
+    resident(monkeypatch, None)
+    pages = threading.Event()
+    real_zip, real_site = anki._write_zip, site.write_site
+
+    def late(out: Path, *args: object) -> None:
+        pages.wait(10)
+        real_zip(out, *args)  # type: ignore[arg-type]
+
+    def write_site(*args: object, **kwargs: object) -> None:
+        real_site(*args, **kwargs)  # type: ignore[arg-type]
+        pages.set()
+
+    monkeypatch.setattr(anki, "_write_zip", late)
+    monkeypatch.setattr(site, "write_site", write_site)
+    out = tmp_path / "out"
+    build(course, out)
+    for lang in ("el", "pl"):
+        deck = (out / "decks").glob(f"*-{lang}.apkg")
+        made = next(deck).read_bytes()
+        assert (out / "site" / "decks" / f"pieces-{lang}.apkg").read_bytes() == made

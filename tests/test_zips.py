@@ -270,3 +270,97 @@ def test_the_writer_records_each_entrys_compressed_data_and_a_read_checks_them(
     assert archive is not None
     with archive, pytest.raises(ValueError, match="not the compressed data written"):
         archive.read(archive.entries["a.bin"], writer.sums["a.bin"])
+
+
+segment_parts = st.lists(st.binary(max_size=400) | st.sampled_from([b"", b"abc" * 300]), max_size=6)
+
+
+def segmented(
+    parts: Sequence[bytes | zips.Copied], name: str = "s.js"
+) -> tuple[bytes, list[zips.Segment]]:
+    """A zip of one plain entry and one written in segments from `parts`; the segments."""
+    out = io.BytesIO()
+    writer = zips.Writer(out, LAYOUT)
+    writer.add("a.txt", [b"plain " * 50])
+    made = writer.add_segments(name, parts)
+    writer.close()
+    return out.getvalue(), made
+
+
+@settings(max_examples=60, deadline=None)
+@given(segment_parts)
+def test_an_entry_written_in_segments_is_its_content_and_its_crc(parts: list[bytes]) -> None:
+    """Each part deflated on its own, ended by a full flush, then an empty final block: a zip
+    entry any reader inflates to the parts' content, its CRC (checked by zipfile) theirs."""
+    data, made = segmented(parts)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        assert archive.read("s.js") == b"".join(parts)
+        info = archive.getinfo("s.js")
+        assert zlib.crc32(b"".join(parts)) == info.CRC
+    assert [segment.size for segment in made] == [len(part) for part in parts]
+    assert [s.start for s in made[1:]] == [s.end for s in made[:-1]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(segment_parts, segment_parts, st.data())
+def test_segments_copied_from_an_earlier_zip_give_the_zip_written_anew(
+    tmp_path_factory: pytest.TempPathFactory,
+    old: list[bytes],
+    new: list[bytes],
+    data: st.DataObject,
+) -> None:
+    """A part of the new entry that the old one has, taken compressed from there (its record
+    as the old zip's writer returned it), in any position: the same bytes as deflating every
+    part, the entry's CRC found without the part's content."""
+    earlier = tmp_path_factory.mktemp("zips") / "earlier.zip"
+    written, made = segmented(old)
+    earlier.write_bytes(written)
+    new = data.draw(st.permutations(new + old))
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive:
+        entry = archive.entries["s.js"]
+        known = {part: segment for part, segment in zip(old, made, strict=True)}
+        copy = data.draw(st.lists(st.booleans(), min_size=len(new), max_size=len(new)))
+        parts: list[bytes | zips.Copied] = [
+            zips.Copied(archive.segment(entry, known[part]), known[part])
+            if taken and part in known
+            else part
+            for part, taken in zip(new, copy, strict=True)
+        ]
+        assert segmented(parts)[0] == segmented(new)[0]
+
+
+def test_a_segment_not_as_recorded_is_not_read(tmp_path: Path) -> None:
+    """A segment is read only when its bytes are within the entry and have the recorded CRC:
+    a byte changed in place (here in a stored block, which would still inflate), a record
+    past the entry's data or with another CRC is refused."""
+    content = random.Random(3).randbytes(300)  # incompressible: stored as it is
+    written, made = segmented([b"head", content, b"tail" * 20])
+    earlier = tmp_path / "earlier.zip"
+    earlier.write_bytes(written)
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive:
+        entry = archive.entries["s.js"]
+        assert zlib.decompressobj(-15).decompress(archive.segment(entry, made[1])) == content
+        past = zips.Segment(made[2].start, entry.compress_size + 1, *made[2].sums())
+        other = zips.Segment(made[2].start, made[2].end, made[2].packed_crc ^ 1, 80, 0)
+        for wrong in (past, other):
+            with pytest.raises(ValueError, match="segment"):
+                archive.segment(entry, wrong)
+    damaged = bytearray(written)
+    damaged[damaged.index(content[100:120])] ^= 0xFF
+    earlier.write_bytes(damaged)
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive, pytest.raises(ValueError, match="not the compressed segment written"):
+        archive.segment(archive.entries["s.js"], made[1])
+
+
+def test_a_segment_record_reads_back_and_nothing_else_reads_as_one() -> None:
+    segment = zips.Segment(10, 25, 0xFFFFFFFF, 300, 123)
+    assert zips.Segment.parse(segment.record()) == segment
+    for text in ("", "1 2 3 4", "1 2 3 4 5 6", "2 1 3 4 5", "1 2 -3 4 5", "1 2 4294967296 4 5"):
+        assert zips.Segment.parse(text) is None, text
