@@ -488,9 +488,12 @@ def check_command(lessons: Path, langs: tuple[str, ...], strict: bool, frozen: b
     --strict). A card without an ID is a warning (`build` would give it one); with --frozen,
     an error.
     """
-    from . import pipeline
+    prepare = partial(_import_build, lessons)  # (the deck stage's check: no site, no SCORM)
+    library, warnings = _load_checked(
+        lessons, langs, strict, frozen=frozen, give_ids=False, prepare=prepare
+    )
+    from . import pipeline  # (imported by `prepare` while the lessons were parsed)
 
-    library, warnings = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=False)
     pipeline.check_updates(library)
     for course in library.courses:
         cards = len(course.cards)
@@ -510,11 +513,12 @@ def ids_command(lessons: Path, langs: tuple[str, ...], no_wait: bool) -> None:
     Appends `<!-- id: xxxxxxxx -->` to the card's last line and changes no other byte of the
     file. Commit the result: the IDs are what keep learners' progress when cards change.
     """
-    from . import pipeline
-    from .ids import add_missing_ids
+    from .lessons import load_library
 
     _lock(lessons, no_wait)
-    library = pipeline.check(lessons, langs)
+    library = load_library(lessons, langs)  # (the parse only: nothing of the build's writers)
+    from .ids import add_missing_ids
+
     added = add_missing_ids(library)
     for item in added:
         click.echo(str(item))

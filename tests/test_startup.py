@@ -140,17 +140,36 @@ print(json.dumps(at_fork))
 """
 
 
-def test_the_command_line_forks_the_parse_before_it_imports_the_writers(tmp_path: Path) -> None:
+WRITERS = (
+    *("course.pipeline", "course.anki", "course.site", "course.scorm", "course.decided"),
+    *("course.manifest", "course.translations", "course.updates", "course.ids"),
+    *("genanki", "jinja2", "babel", "sqlite3", "zipfile"),
+)
+OUTPUTS = ("--decks", "decks", "--site", "site", "--scorm", "scorm")
+
+
+@pytest.mark.parametrize(
+    ("command", "writers"),
+    [
+        (("build", *OUTPUTS), ("course.pipeline", "course.site", "genanki")),
+        (("build", *OUTPUTS, "--no-site", "--no-scorm"), ("course.pipeline", "genanki")),
+        (("check",), ()),
+        (("ids",), ()),
+    ],
+)
+def test_the_command_line_forks_the_parse_before_it_imports_the_writers(
+    tmp_path: Path, command: tuple[str, ...], writers: tuple[str, ...]
+) -> None:
     """A small course's build forks the child that parses lessons as soon as the parse's own
     modules are loaded: the deck, site and SCORM stages (genanki, Jinja, Babel), the manifests
     and the card IDs' checks are imported by this process while the child parses (`cli`'s
-    `_import_build`), not before the fork, where the whole build would wait for them."""
+    `_import_build`), not before the fork, where the whole build would wait for them; `check`
+    and `ids` too. A build forks again for its `writers`, which were imported by then."""
     shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
     env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", COURSE_CACHE_DIR="")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    args = ("build", "--decks", "decks", "--site", "site", "--scorm", "scorm")
     done = subprocess.run(
-        [sys.executable, "-c", FORK_PROBE, *args],
+        [sys.executable, "-c", FORK_PROBE, *command],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -158,12 +177,7 @@ def test_the_command_line_forks_the_parse_before_it_imports_the_writers(tmp_path
         check=True,
     )
     first, *later = json.loads(done.stdout.splitlines()[-1])
-    writers = (
-        *("course.pipeline", "course.anki", "course.site", "course.scorm", "course.decided"),
-        *("course.manifest", "course.translations", "course.updates", "course.ids"),
-        *("genanki", "jinja2", "babel", "sqlite3", "zipfile"),
-    )
-    assert "course.lessons" in first  # the first fork is the parse's (the writers' comes later)
-    assert not [m for m in first if any(m == w or m.startswith(w + ".") for w in writers)]
-    assert later  # the writers' fork, once the parse is done: they were imported by then
-    assert all(w in later[0] for w in ("course.pipeline", "course.site", "genanki"))
+    assert "course.lessons" in first  # the first fork is the parse's
+    assert not [m for m in first if any(m == w or m.startswith(w + ".") for w in WRITERS)]
+    assert len(later) == (1 if writers else 0)
+    assert all(w in later[0] for w in writers)
