@@ -1,6 +1,6 @@
 """Build the course: `python build.py --help`."""
 
-from course.cli import main
+from course.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -197,6 +198,38 @@ def main(ctx: click.Context) -> None:
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     if ctx.invoked_subcommand is None:
         ctx.invoke(build_command)
+
+
+def run() -> None:
+    """The command line's entry point (`build.py`, the `course-build` script): `main`, and then
+    the process ends without tearing down what it loaded (as mypy's command line ends): freeing
+    the modules, the library and its records one object at a time gives nothing back to a
+    process that is ending, and was about 10 ms of a small course's build. Its output is
+    flushed first and its exit status kept; the locks and the build's files were released and
+    closed when `main` returned. A process with another thread still running (a library's),
+    or whose output cannot be flushed, ends as Python ends it (which waits for the thread,
+    reports the failed flush)."""
+    try:
+        main()
+    except SystemExit as exit:
+        _end(exit.code)
+        raise
+
+
+def _end(code: object) -> None:
+    """Leave the process now with exit status `code` (None is 0), when nothing is left to do at
+    exit but free objects (`run`); else return."""
+    from .forked import alone
+
+    if (code is not None and not isinstance(code, int)) or not alone():
+        return  # (Click exits with a number; a message to print: Python prints it)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):  # a closed pipe, a closed stream: Python reports it
+        return
+    os._exit(code or 0)
 
 
 @main.command("build")
@@ -455,9 +488,12 @@ def check_command(lessons: Path, langs: tuple[str, ...], strict: bool, frozen: b
     --strict). A card without an ID is a warning (`build` would give it one); with --frozen,
     an error.
     """
-    from . import pipeline
+    prepare = partial(_import_build, lessons)  # (the deck stage's check: no site, no SCORM)
+    library, warnings = _load_checked(
+        lessons, langs, strict, frozen=frozen, give_ids=False, prepare=prepare
+    )
+    from . import pipeline  # (imported by `prepare` while the lessons were parsed)
 
-    library, warnings = _load_checked(lessons, langs, strict, frozen=frozen, give_ids=False)
     pipeline.check_updates(library)
     for course in library.courses:
         cards = len(course.cards)
@@ -477,11 +513,12 @@ def ids_command(lessons: Path, langs: tuple[str, ...], no_wait: bool) -> None:
     Appends `<!-- id: xxxxxxxx -->` to the card's last line and changes no other byte of the
     file. Commit the result: the IDs are what keep learners' progress when cards change.
     """
-    from . import pipeline
-    from .ids import add_missing_ids
+    from .lessons import load_library
 
     _lock(lessons, no_wait)
-    library = pipeline.check(lessons, langs)
+    library = load_library(lessons, langs)  # (the parse only: nothing of the build's writers)
+    from .ids import add_missing_ids
+
     added = add_missing_ids(library)
     for item in added:
         click.echo(str(item))

@@ -94,6 +94,64 @@ def test_python_build_py_without_arguments_builds_everything(sample: Path, tmp_p
         assert "collection.anki2" in archive.namelist()
 
 
+# A build.py run whose end shows whether Python tore the process down (its atexit handlers run
+# then, after everything the build loaded is freed) or the command line left it at once.
+ENDING = """
+import atexit, runpy, sys, threading, time
+atexit.register(lambda: print("torn down", file=sys.stderr))
+if sys.argv[1] == "thread":  # another thread still running when the build ends
+    threading.Thread(target=time.sleep, args=(0.3,)).start()
+if sys.argv[1] == "print":  # a last line still buffered when the command returns
+    import course.cli
+    report = course.cli._report
+    course.cli._report = lambda *args: (report(*args), print("a last line"))
+sys.argv = [sys.argv[2], *sys.argv[3:]]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def _ending(folder: Path, mode: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """build.py with `args` in `folder` (`mode`: see ENDING), its output in pipes (so
+    block-buffered)."""
+    return subprocess.run(
+        [sys.executable, "-c", ENDING, mode, str(ROOT / "build.py"), *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COURSE_CACHE_DIR": ""},
+    )
+
+
+def test_the_command_line_ends_without_tearing_the_process_down(
+    sample: Path, tmp_path: Path
+) -> None:
+    """`build.py` (and `course-build`) leave the process once the command is done, its output
+    flushed and its exit status kept: Python's teardown would free every object the build made
+    and loaded, one at a time, for nothing (cli.run)."""
+    args = ("build", "--decks", "d", "--site", "s", "--no-scorm")
+    built = _ending(tmp_path, "print", *args)
+    assert built.returncode == 0, built.stderr
+    assert "torn down" not in built.stderr
+    assert built.stdout.splitlines()[-2:] == [f"site: {Path('s') / 'index.html'}", "a last line"]
+    (sample / "pl" / "01-traits.md").write_text("# no front matter\n")
+    failed = _ending(tmp_path, "-", "check")
+    assert failed.returncode == 1
+    assert "torn down" not in failed.stderr
+    assert failed.stderr.endswith("1 error; nothing was written.\n")
+    assert "missing front matter" in failed.stderr
+
+
+def test_a_process_with_another_thread_running_ends_as_python_ends_it(
+    sample: Path, tmp_path: Path
+) -> None:
+    """Leaving at once would kill a thread a library started and still runs: then Python's own
+    exit waits for it (cli.run)."""
+    done = _ending(tmp_path, "thread", "check")
+    assert done.returncode == 0, done.stderr
+    assert "torn down" in done.stderr
+
+
 # -- ids -----------------------------------------------------------------------------------------
 
 UNTOUCHED = (

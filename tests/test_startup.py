@@ -117,3 +117,67 @@ def test_the_parse_needs_none_of_the_writers(tmp_path: Path) -> None:
     )
     assert not [m for m in loaded if any(m == w or m.startswith(w + ".") for w in writers)]
     assert "course.lessons" in loaded
+
+
+FORK_PROBE = """
+import json, os, sys
+from course import forked
+forked.cores = lambda: 2  # the parse forks on any machine (a one-core one would not)
+at_fork: list[list[str]] = []
+real_fork = os.fork
+
+def fork() -> int:
+    at_fork.append(sorted(sys.modules))
+    return real_fork()
+
+os.fork = fork
+from course.cli import main
+try:
+    main.main(sys.argv[1:], prog_name="course-build")
+except SystemExit as exit:
+    assert not exit.code, exit.code
+print(json.dumps(at_fork))
+"""
+
+
+WRITERS = (
+    *("course.pipeline", "course.anki", "course.site", "course.scorm", "course.decided"),
+    *("course.manifest", "course.translations", "course.updates", "course.ids"),
+    *("genanki", "jinja2", "babel", "sqlite3", "zipfile"),
+)
+OUTPUTS = ("--decks", "decks", "--site", "site", "--scorm", "scorm")
+
+
+@pytest.mark.parametrize(
+    ("command", "writers"),
+    [
+        (("build", *OUTPUTS), ("course.pipeline", "course.site", "genanki")),
+        (("build", *OUTPUTS, "--no-site", "--no-scorm"), ("course.pipeline", "genanki")),
+        (("check",), ()),
+        (("ids",), ()),
+    ],
+)
+def test_the_command_line_forks_the_parse_before_it_imports_the_writers(
+    tmp_path: Path, command: tuple[str, ...], writers: tuple[str, ...]
+) -> None:
+    """A small course's build forks the child that parses lessons as soon as the parse's own
+    modules are loaded: the deck, site and SCORM stages (genanki, Jinja, Babel), the manifests
+    and the card IDs' checks are imported by this process while the child parses (`cli`'s
+    `_import_build`), not before the fork, where the whole build would wait for them; `check`
+    and `ids` too. A build forks again for its `writers`, which were imported by then."""
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", COURSE_CACHE_DIR="")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_PROBE, *command],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    first, *later = json.loads(done.stdout.splitlines()[-1])
+    assert "course.lessons" in first  # the first fork is the parse's
+    assert not [m for m in first if any(m == w or m.startswith(w + ".") for w in WRITERS)]
+    assert len(later) == (1 if writers else 0)
+    assert all(w in later[0] for w in writers)
