@@ -67,8 +67,10 @@ KEEP_READ = POOL_THRESHOLD
 """Lessons up to which each lesson's site strings, once read back from the spill file, stay in
 memory (spill.py): a small course's writers read every lesson several times (its page, the
 page's data, whether the page is split; the site and the SCORM zip), and it weighs little."""
-CHUNK = 4
-"""Lessons a worker parses per task: fewer round trips, still an even share at the end."""
+CHUNK = 2
+"""Lessons per task of the pool (`_run`): a worker holds one task and has up to two queued, so
+this process, which takes back the tasks no worker has, waits at most about that long at the
+end."""
 T = TypeVar("T")
 __all__ = ["Report", "collect", "display_path", "load_library", "slugify"]
 
@@ -539,15 +541,17 @@ def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    # This process parses a share too (the last lessons): that share's records are never
-    # pickled (its site strings are: for the spill file).
-    shared = len(tasks) * (cores - 1) // cores
+    # Every lesson goes to the pool in chunks; this process parses a share too, from the last
+    # chunk back, each one it takes before a worker does (a pending future cancels): whichever
+    # side is slower (this one also runs `meanwhile` and takes the workers' results in), the
+    # other parses more, and both end within a chunk of each other. This process's share is
+    # never pickled for it (its site strings are: for the spill file).
     # A worker dies with this process (`forked.pool_worker`): it holds the build's locks.
     parent = (os.getpid(),)
     with ProcessPoolExecutor(cores - 1, context, forked.pool_worker, parent) as pool:
         pending: dict[int, Future[list[bytes]]] = {
-            start: pool.submit(_parse_in_worker, tasks[start : min(start + CHUNK, shared)])
-            for start in range(0, shared, CHUNK)
+            start: pool.submit(_parse_in_worker, tasks[start : start + CHUNK])
+            for start in range(0, len(tasks), CHUNK)
         }
         meanwhile()
 
@@ -556,9 +560,14 @@ def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[
                 for i, data in enumerate(pending.pop(start).result(), start):
                     yield i, _loaded(data)
 
-        for i in range(shared, len(tasks)):
-            yield i, _parse_here(tasks[i])
-            yield from received(wait=False)
+        for start in sorted(pending, reverse=True):
+            future = pending.get(start)  # None: done, and taken in already
+            if future is None or not future.cancel():
+                break  # a worker has it: it has taken (or taken in) every chunk before it too
+            del pending[start]
+            for i in range(start, min(start + CHUNK, len(tasks))):
+                yield i, _parse_here(tasks[i])
+                yield from received(wait=False)
         yield from received(wait=True)
 
 
