@@ -537,38 +537,40 @@ def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[
         return
     # Imported here: a small course never starts a pool and does not pay for the import.
     import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    # Every lesson goes to the pool in chunks; this process parses a share too, from the last
-    # chunk back, each one it takes before a worker does (a pending future cancels): whichever
-    # side is slower (this one also runs `meanwhile` and takes the workers' results in), the
-    # other parses more, and both end within a chunk of each other. This process's share is
-    # never pickled for it (its site strings are: for the spill file).
+    # Every lesson goes to the pool in tasks (CHUNK); this process parses a share too, from the
+    # last task back, each one it takes before a worker does (a pending future cancels):
+    # whichever side is slower (this one also runs `meanwhile` and takes the workers' results
+    # in), the other parses more, and both end within a few tasks of each other. This process's
+    # share is never pickled for it (its site strings are: for the spill file).
     # A worker dies with this process (`forked.pool_worker`): it holds the build's locks.
     parent = (os.getpid(),)
     with ProcessPoolExecutor(cores - 1, context, forked.pool_worker, parent) as pool:
-        pending: dict[int, Future[list[bytes]]] = {
-            start: pool.submit(_parse_in_worker, tasks[start : start + CHUNK])
-            for start in range(0, len(tasks), CHUNK)
-        }
+        starts = range(0, len(tasks), CHUNK)
+        futures = [pool.submit(_parse_in_worker, tasks[i : i + CHUNK]) for i in starts]
         meanwhile()
+        taken = [0]  # the tasks before this one are taken in (the pool runs them in order)
 
-        def received(wait: bool) -> Iterator[tuple[int, Result]]:
-            for start in [s for s, f in pending.items() if wait or f.done()]:
-                for i, data in enumerate(pending.pop(start).result(), start):
+        def received(wait: bool, end: int) -> Iterator[tuple[int, Result]]:
+            """The pool's results up to task `end` (this process's from there), in order: those
+            ready, or all of them when `wait`. One look per call, not one per task."""
+            while taken[0] < end and (wait or futures[taken[0]].done()):
+                task = taken[0]
+                taken[0] += 1
+                for i, data in enumerate(futures[task].result(), starts[task]):
                     yield i, _loaded(data)
 
-        for start in sorted(pending, reverse=True):
-            future = pending.get(start)  # None: done, and taken in already
-            if future is None or not future.cancel():
-                break  # a worker has it: it has taken (or taken in) every chunk before it too
-            del pending[start]
-            for i in range(start, min(start + CHUNK, len(tasks))):
+        end = len(futures)
+        # A task a worker has started (or has queued) does not cancel: neither does any before it.
+        while end > taken[0] and futures[end - 1].cancel():
+            end -= 1
+            for i in range(starts[end], min(starts[end] + CHUNK, len(tasks))):
                 yield i, _parse_here(tasks[i])
-                yield from received(wait=False)
-        yield from received(wait=True)
+                yield from received(False, end)
+        yield from received(True, end)
 
 
 def _first(pair: tuple[int, T]) -> int:
