@@ -537,7 +537,7 @@ def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[
         return
     # Imported here: a small course never starts a pool and does not pay for the import.
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
@@ -551,6 +551,7 @@ def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[
     with ProcessPoolExecutor(cores - 1, context, forked.pool_worker, parent) as pool:
         starts = range(0, len(tasks), CHUNK)
         futures = [pool.submit(_parse_in_worker, tasks[i : i + CHUNK]) for i in starts]
+        taken_in: Future[list[bytes]] = Future()  # in place of a task's future once read
         meanwhile()
         taken = [0]  # the tasks before this one are taken in (the pool runs them in order)
 
@@ -560,8 +561,10 @@ def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[
             while taken[0] < end and (wait or futures[taken[0]].done()):
                 task = taken[0]
                 taken[0] += 1
-                for i, data in enumerate(futures[task].result(), starts[task]):
+                results, futures[task] = futures[task].result(), taken_in  # its bytes freed as read
+                for i, data in enumerate(results, starts[task]):
                     yield i, _loaded(data)
+                del results
 
         end = len(futures)
         # A task a worker has started (or has queued) does not cancel: neither does any before it.
