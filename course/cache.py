@@ -27,6 +27,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -103,8 +104,9 @@ def _init_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
-"""Each record type's constructor fields, filled as `_reducers` and `dumps` meet the types."""
+_ARGS: dict[type, Callable[[Any], tuple[object, ...]]] = {}
+"""Each record type's constructor arguments taken from a record (`attrgetter` of its init
+fields: one C call per record), filled as `_reducers` and `dumps` meet the types."""
 
 
 Reducer = Callable[[Any], tuple[type, tuple[object, ...]]]
@@ -120,8 +122,17 @@ def _record(value: object) -> tuple[type, tuple[object, ...]]:
     """A record as its constructor's arguments: unpickled through `__init__`, about twice as fast
     as a slotted dataclass's own `__setstate__` (which looks its fields up again per object)."""
     cls = type(value)
-    names = _FIELDS.get(cls) or _FIELDS.setdefault(cls, _init_fields(cls))
-    return cls, tuple(getattr(value, name) for name in names)
+    args = _ARGS.get(cls) or _ARGS.setdefault(cls, _getter(_init_fields(cls)))
+    return cls, args(value)
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[object, ...]]:
+    """The values of `names` of an object, as a tuple (`attrgetter` gives a single value
+    alone, not in a tuple)."""
+    if len(names) == 1:
+        one = attrgetter(names[0])
+        return lambda value: (one(value),)
+    return attrgetter(*names) if names else lambda value: ()
 
 
 @cache

@@ -167,8 +167,8 @@ def strip_comments(text: str) -> str:
 
 def _mask(text: str) -> str:
     """`text` with code spans and comments blanked out (same length): where syntax may be found."""
-    if "`" not in text and "<!--" not in text:
-        return text
+    if "`" not in text:
+        return _blank_comments(text) if "<!--" in text else text
     out = list(text)
     pos = 0
     while (tick := text.find("`", pos)) >= 0:
@@ -184,6 +184,17 @@ def _mask(text: str) -> str:
     for start, end in _comment_spans(text):
         out[start:end] = " " * (end - start)
     return "".join(out)
+
+
+def _blank_comments(text: str) -> str:
+    """`text` with its comments blanked out (`_mask` of a text without code spans: a card line
+    with its ID comment), in slices rather than a list of characters."""
+    parts: list[str] = []
+    pos = 0
+    for start, end in _comment_spans(text):
+        parts += (text[pos:start], " " * (end - start))
+        pos = end
+    return "".join(parts) + text[pos:]
 
 
 class InlineCard(NamedTuple):

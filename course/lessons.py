@@ -67,8 +67,10 @@ KEEP_READ = POOL_THRESHOLD
 """Lessons up to which each lesson's site strings, once read back from the spill file, stay in
 memory (spill.py): a small course's writers read every lesson several times (its page, the
 page's data, whether the page is split; the site and the SCORM zip), and it weighs little."""
-CHUNK = 4
-"""Lessons a worker parses per task: fewer round trips, still an even share at the end."""
+CHUNK = 2
+"""Lessons per task of the pool (`_run`): a worker holds one task and has up to two queued, so
+this process, which takes back the tasks no worker has, waits at most about that long at the
+end."""
 T = TypeVar("T")
 __all__ = ["Report", "collect", "display_path", "load_library", "slugify"]
 
@@ -539,27 +541,39 @@ def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    # This process parses a share too (the last lessons): that share's records are never
-    # pickled (its site strings are: for the spill file).
-    shared = len(tasks) * (cores - 1) // cores
+    # Every lesson goes to the pool in tasks (CHUNK); this process parses a share too, from the
+    # last task back, each one it takes before a worker does (a pending future cancels):
+    # whichever side is slower (this one also runs `meanwhile` and takes the workers' results
+    # in), the other parses more, and both end within a few tasks of each other. This process's
+    # share is never pickled for it (its site strings are: for the spill file).
     # A worker dies with this process (`forked.pool_worker`): it holds the build's locks.
     parent = (os.getpid(),)
     with ProcessPoolExecutor(cores - 1, context, forked.pool_worker, parent) as pool:
-        pending: dict[int, Future[list[bytes]]] = {
-            start: pool.submit(_parse_in_worker, tasks[start : min(start + CHUNK, shared)])
-            for start in range(0, shared, CHUNK)
-        }
+        starts = range(0, len(tasks), CHUNK)
+        futures = [pool.submit(_parse_in_worker, tasks[i : i + CHUNK]) for i in starts]
+        taken_in: Future[list[bytes]] = Future()  # in place of a task's future once read
         meanwhile()
+        taken = [0]  # the tasks before this one are taken in (the pool runs them in order)
 
-        def received(wait: bool) -> Iterator[tuple[int, Result]]:
-            for start in [s for s, f in pending.items() if wait or f.done()]:
-                for i, data in enumerate(pending.pop(start).result(), start):
+        def received(wait: bool, end: int) -> Iterator[tuple[int, Result]]:
+            """The pool's results up to task `end` (this process's from there), in order: those
+            ready, or all of them when `wait`. One look per call, not one per task."""
+            while taken[0] < end and (wait or futures[taken[0]].done()):
+                task = taken[0]
+                taken[0] += 1
+                results, futures[task] = futures[task].result(), taken_in  # its bytes freed as read
+                for i, data in enumerate(results, starts[task]):
                     yield i, _loaded(data)
+                del results
 
-        for i in range(shared, len(tasks)):
-            yield i, _parse_here(tasks[i])
-            yield from received(wait=False)
-        yield from received(wait=True)
+        end = len(futures)
+        # A task a worker has started (or has queued) does not cancel: neither does any before it.
+        while end > taken[0] and futures[end - 1].cancel():
+            end -= 1
+            for i in range(starts[end], min(starts[end] + CHUNK, len(tasks))):
+                yield i, _parse_here(tasks[i])
+                yield from received(False, end)
+        yield from received(True, end)
 
 
 def _first(pair: tuple[int, T]) -> int:

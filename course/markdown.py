@@ -91,6 +91,8 @@ def _nothing(
     return ""
 
 
+ENV_RULES = ("image",)
+"""The common rules whose output depends on an output's env (`_image`: `media_prefix`)."""
 COMMON_RULES: Mapping[str, Rule] = MappingProxyType(
     # A card's explanation is a token whose children each output renders where it belongs.
     {"image": _image, "front_matter": _nothing, "card_explanation": _nothing}

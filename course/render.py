@@ -186,8 +186,16 @@ def _cloze_close(
     return "</mark>" if _cloze_mode(tokens[idx], ctx) == "mark" else "</span>"
 
 
+def _html(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, ctx: PageContext
+) -> str:
+    """A card side rendered already (`_page_tokens`)."""
+    return tokens[idx].content
+
+
 SITE_RULES: Mapping[str, markdown.Rule] = MappingProxyType(
     {
+        "card_html": _html,
         "heading_open": _heading_open,
         "heading_close": _heading_close,
         "card_open": _card_open,
@@ -241,20 +249,27 @@ def card_text(part: CardTokens, lang: str, sites: list[CardSite] | None = None) 
     meta = card_meta(part.open)
     question, answer, explanation = part.question, part.answer, part.explanation
     out = anki_renderer()
-    cloze = meta["kind"] is CardKind.CLOZE
-    front = markdown.render(out, question, ANKI_ENV).strip()
-    back = "" if cloze else markdown.render(out, answer, ANKI_ENV).strip()
+    kind = meta["kind"]
+    cloze = kind is CardKind.CLOZE
+    front = markdown.render(out, question, ANKI_ENV)
+    back = "" if cloze else markdown.render(out, answer, ANKI_ENV)
     note = markdown.render(out, explanation, ANKI_ENV).strip() if explanation else ""
     media = _media((*question, *answer, *explanation))
     if sites is not None:
-        sites.append(_card_site(part, meta["kind"], meta["clozes"], lang))
-    return CardText(front, back, note, media)
+        sites.append(_card_site(part, kind, meta["clozes"], lang, (front, back)))
+    return CardText(front.strip(), back.strip(), note, media)
 
 
-def _card_site(part: CardTokens, kind: CardKind, clozes: Sequence[int], lang: str) -> CardSite:
+def _card_site(
+    part: CardTokens,
+    kind: CardKind,
+    clozes: Sequence[int],
+    lang: str,
+    anki: tuple[str, str],
+) -> CardSite:
     """A card's site strings; a plain text equal to a side is that side's string (one string in
-    the pickle, where the same object is written once)."""
-    sides = _sides(part, kind, clozes, lang)
+    the pickle, where the same object is written once). `anki`: the decks' sides, unstripped."""
+    sides = _sides(part, kind, clozes, lang, anki)
     question, answer = _text(part.question), _text(part.answer)
     if kind is not CardKind.CLOZE:
         ((site_front, site_back),) = sides
@@ -267,13 +282,49 @@ def _same(value: str, other: str) -> str:
     return other if value == other else value
 
 
+OWN_TYPES = frozenset({*SITE_RULES, *ANKI_RULES, *markdown.ENV_RULES})
+"""Token types that the site and the decks may render differently: those either output's table
+renders its own way, and those a common rule renders from the output's env (`ANKI_ENV`,
+`PageContext`). Every other token goes through the same rule in both renderers."""
+
+
+def holds(tokens: Sequence[Token], types: frozenset[str]) -> bool:
+    """Whether a token of one of `types` is among `tokens` or their children."""
+    for token in tokens:
+        if token.type in types or (token.children and holds(token.children, types)):
+            return True
+    return False
+
+
+def shared(tokens: Sequence[Token]) -> bool:
+    """Whether the site and the decks render `tokens` alike (no token of `OWN_TYPES`): the site
+    then takes the decks' HTML instead of rendering it again."""
+    return not holds(tokens, OWN_TYPES)
+
+
+def _apart(text: str) -> str:
+    """A string equal to `text`, not `text` itself (the decks' side, when it needs no strip): the
+    site's strings are pickled here, and pickling a string leaves its UTF-8 form inside it for
+    its life; the library keeps the decks' strings to the end of the build."""
+    return "".join((text, ""))
+
+
 def _sides(
-    part: CardTokens, kind: CardKind, clozes: Sequence[int], lang: str
+    part: CardTokens,
+    kind: CardKind,
+    clozes: Sequence[int],
+    lang: str,
+    anki: tuple[str, str],
 ) -> tuple[tuple[str, str], ...]:
-    """The site's review sides of a card (see `CardText.sides`)."""
+    """The site's review sides of a card (see `CardText.sides`); a Q/A card's side that holds
+    nothing either output renders its own way is the decks' side (`anki`, unstripped)."""
     out, ctx = site_renderer(), PageContext(t=_labels(lang))
     if kind is not CardKind.CLOZE:
-        return ((markdown.render(out, part.question, ctx), markdown.render(out, part.answer, ctx)),)
+        front = (
+            _apart(anki[0]) if shared(part.question) else markdown.render(out, part.question, ctx)
+        )
+        back = _apart(anki[1]) if shared(part.answer) else markdown.render(out, part.answer, ctx)
+        return ((front, back),)
     return tuple(
         (
             markdown.render(out, part.question, replace(ctx, cloze=n, side="front")),
@@ -328,9 +379,49 @@ def lesson_text(
         return LessonText(digest)
     shift = 1 if any(s.level == 1 for s in info.sections) else 0
     ctx = PageContext(t=_labels(info.lang), lesson=info.id, shift=shift)
-    body = markdown.render(site_renderer(), tokens, ctx)
+    body = markdown.render(site_renderer(), _page_tokens(tokens, sites), ctx)
     search = (*_prose_records(tokens, info), *_card_records(info, cards, sites))
     return LessonText(digest, Held(SiteText(body, search, tuple(sites))))
+
+
+PAGE_SIDES = {
+    "card_question_open": ("card_question_close", 0),
+    "card_answer_open": ("card_answer_close", 1),
+}
+"""A Q/A card's side in the token stream: the token that ends it, and its place in a side pair."""
+PAGE_OWN = frozenset({"heading_open", "heading_close", "cloze_open", "cloze_close"})
+"""What the page renders otherwise than a card's review side does (`PageContext`: the page
+shifts and names headings, asks every cloze)."""
+
+
+def _page_tokens(tokens: Sequence[Token], sites: Sequence[CardSite]) -> list[Token]:
+    """The lesson's tokens for its page: each side of a Q/A card as one `card_html` token holding
+    its review side's HTML (`sites`, in card order), rendered already, unless it holds something
+    the page renders otherwise (`PAGE_OWN`). A side's tokens render alone as in the page: its
+    first one follows a card rule's token (never hidden), its last one closes or is childless."""
+    page: list[Token] = []
+    card, qa = -1, False
+    i, count = 0, len(tokens)
+    while i < count:
+        token = tokens[i]
+        page.append(token)
+        i += 1
+        if token.type == "card_open":
+            card, qa = card + 1, card_meta(token)["kind"] is not CardKind.CLOZE
+            continue
+        side = PAGE_SIDES.get(token.type)
+        if side is None or not qa:
+            continue
+        end = i
+        while tokens[end].type != side[0]:
+            end += 1
+        if holds(tokens[i:end], PAGE_OWN):
+            continue
+        html = Token("card_html", "", 0)
+        html.content = sites[card].sides[0][side[1]]
+        page.append(html)
+        i = end
+    return page
 
 
 def _card_records(

@@ -8,6 +8,7 @@ import hashlib
 import os
 import pickle
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -493,3 +494,64 @@ def test_a_lesson_that_missed_the_cache_is_not_resolved_again(
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
     assert fingerprint(load_library(given)) == fingerprint(first)
+
+
+def wait_for(done: Any, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def parse_sides(monkeypatch: pytest.MonkeyPatch, flags: Path, worker_waits: bool) -> list[Path]:
+    """The lessons this process parses (each one also marked in `flags`/here-N, and those of
+    the worker in `flags`/worker-N); with `worker_waits`, the worker starts each lesson only
+    once this process has parsed 9 (or after 10 s). Two cores, a pool from one lesson on, no
+    cache."""
+    monkeypatch.setenv(cache.ENV, "")
+    monkeypatch.setattr(lessons, "_cores", lambda: 2)
+    monkeypatch.setattr(lessons, "POOL_THRESHOLD", 0)
+    flags.mkdir()
+    here = os.getpid()
+    mine: list[Path] = []
+    original = lessons._parse_and_store
+
+    def parse(task: Any, send: bool) -> Any:
+        side = "here" if os.getpid() == here else "worker"
+        if side == "worker" and worker_waits:
+            wait_for(lambda: len(list(flags.glob("here-*"))) >= 9)
+        result = original(task, send)
+        if side == "here":
+            mine.append(task.job.path)
+        (flags / f"{side}-{task.job.lang}-{task.job.path.name}").touch()
+        return result
+
+    monkeypatch.setattr(lessons, "_parse_and_store", parse)
+    return mine
+
+
+def test_this_process_takes_the_lessons_a_slow_worker_has_not_reached(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool and this process share the lessons as they go (this one from the last task
+    back), not half each: a worker slower than this process parses fewer (here: the task it
+    held and the two queued for it); the library is the serial one."""
+    serial = serial_uncached(course, monkeypatch)
+    mine = parse_sides(monkeypatch, tmp_path / "flags", worker_waits=True)
+    library = load_library(course)
+    assert len(mine) >= 9, f"this process parsed {len(mine)} of 15 lessons"
+    assert fingerprint(library) == fingerprint(serial)
+
+
+def test_a_busy_parent_leaves_the_lessons_to_the_worker(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This process, busy meanwhile (`load_library`'s `meanwhile`: imports, manifests), parses
+    only what no worker has taken yet: a worker done first parses more than half."""
+    serial = serial_uncached(course, monkeypatch)
+    flags = tmp_path / "flags"
+    mine = parse_sides(monkeypatch, flags, worker_waits=False)
+    library = load_library(
+        course, meanwhile=lambda: wait_for(lambda: len(list(flags.glob("worker-*"))) >= 9)
+    )
+    assert len(mine) < 7, f"this process parsed {len(mine)} of 15 lessons"
+    assert fingerprint(library) == fingerprint(serial)

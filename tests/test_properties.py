@@ -25,7 +25,7 @@ from course import cards, markdown, render
 from course.cards import collect
 from course.cli import main
 from course.ids import add_missing_ids
-from course.lessons import load_library
+from course.lessons import Report, load_lesson, load_library
 from course.model import CourseError
 
 FRONT = "---\nid: random\ntitle: Random\nlang: el\norder: 1\n---\n"
@@ -255,3 +255,34 @@ def test_the_cheap_pre_checks_never_change_a_parse(text: str) -> None:
         cards._may_hold = original
     assert fast == slow
     assert fast_env.get("problems", []) == slow_env.get("problems", [])
+
+
+@contextmanager
+def rendering_every_side_again() -> Iterator[None]:
+    """render.py as it was before a card side's HTML was reused: the site renders each review
+    side with its own rules, the page renders every card's tokens again."""
+    shared, page_tokens = render.shared, render._page_tokens
+    render.shared = lambda tokens: False
+    render._page_tokens = lambda tokens, sites: list(tokens)
+    try:
+        yield
+    finally:
+        render.shared, render._page_tokens = shared, page_tokens
+
+
+@FAST
+@given(lessons)
+def test_a_card_side_rendered_once_gives_what_rendering_it_again_gives(text: str) -> None:
+    """The site's review sides take the decks' HTML, and the page the review sides' HTML, where
+    both outputs render those tokens alike (`render.shared`, `render.PAGE_OWN`): the lesson's
+    strings are those that rendering every side for every output gives."""
+    with lesson_folder(text) as root:
+        path = root / "lessons" / "el" / "01.md"
+        reused = load_lesson(path, "el", root / "lessons", Report())
+        with rendering_every_side_again():
+            again = load_lesson(path, "el", root / "lessons", Report())
+    if reused is None or again is None:
+        assert reused is again
+        return
+    assert [card.rendered for card in reused.cards] == [card.rendered for card in again.cards]
+    assert reused.site_text() == again.site_text()

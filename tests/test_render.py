@@ -155,3 +155,50 @@ def test_labels_are_the_lessons_language_and_quiet(
     label = messages("pl" if lang == "pl" else "en")("check_yourself")
     assert f'<p class="card-label">{label}</p>' in lesson.site_text().body
     assert "no message catalogue" not in caplog.text
+
+
+SIDES_LESSON = """\
+---
+id: sides
+title: Strony
+lang: pl
+order: 1
+---
+
+# Wstęp
+
+Pytanie ![kropka](dot.png)::Odpowiedź ![kropka](dot.png)
+
+Pytanie
+===
+?
+- # Odpowiedź
+
+Zwykłe **pytanie**::Zwykła [odpowiedź](https://example.org)
+
+Słowo ==ukryte== i ![kropka](dot.png). <!-- id: z1 -->
+"""
+
+
+def test_a_side_rendered_once_is_each_outputs_rendering(tmp_path: Path) -> None:
+    """A card side is rendered once where the outputs show it alike; where they do not (an
+    image's folder, a heading the page shifts, a cloze), each output renders its own."""
+    lesson = load(tmp_path, SIDES_LESSON)
+    (image,) = lesson.media
+    images, headings, plain, cloze = lesson.site_text().cards
+    site_img = f'<img src="../media/{image.name}" alt="kropka">'
+    assert images.sides == ((f"Pytanie {site_img}", f"Odpowiedź {site_img}"),)
+    assert lesson.cards[0].rendered.front == f'Pytanie <img src="{image.name}" alt="kropka">'
+    assert headings.sides[0][0] == "<h1>Pytanie</h1>\n"
+    assert plain.sides == (
+        ("Zwykłe <strong>pytanie</strong>", 'Zwykła <a href="https://example.org">odpowiedź</a>'),
+    )
+    assert cloze.sides[0][0].startswith('Słowo <span class="cloze-gap">[…]</span>')
+    body = lesson.site_text().body
+    # The page: headings one level lower (the lesson has its own `#`), every cloze asked.
+    assert '<div class="card-q">\n<h2>Pytanie</h2>\n</div>' in body
+    assert "<li>\n<h2>Odpowiedź</h2>\n</li>" in body
+    assert f'<div class="card-q">\nPytanie {site_img}</div>' in body
+    assert '<div class="card-q">\nZwykłe <strong>pytanie</strong></div>' in body
+    assert f"{site_img}.</div>" in body
+    assert '<span class="cloze-text" hidden>ukryte' in body
