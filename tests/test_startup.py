@@ -11,7 +11,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +42,14 @@ def build(folder: Path, *args: str) -> tuple[list[str], bool, int]:
     garbage collector was on at its end, and how many objects it had frozen."""
     tops = sorted({name.split(".")[0] for name in HEAVY})
     code = PROBE.replace("{0}", repr(set(tops)))
-    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", COURSE_CACHE_DIR=str(folder / "cache"))
+    names, collecting, frozen = probe(code, folder, args, cache=str(folder / "cache"))
+    return names, collecting, frozen
+
+
+def probe(code: str, folder: Path, args: Sequence[str], cache: str) -> Any:
+    """Run the probe `code` with the command line's `args` in `folder` (the project importable,
+    build times fixed, the cache in `cache`, "" for none): the JSON of its last printed line."""
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", COURSE_CACHE_DIR=cache)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
@@ -50,8 +59,7 @@ def build(folder: Path, *args: str) -> tuple[list[str], bool, int]:
         text=True,
         check=True,
     )
-    names, collecting, frozen = json.loads(done.stdout.splitlines()[-1])
-    return names, collecting, frozen
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def test_a_replayed_build_imports_nothing_of_the_build(tmp_path: Path) -> None:
@@ -166,17 +174,7 @@ def test_the_command_line_forks_the_parse_before_it_imports_the_writers(
     `_import_build`), not before the fork, where the whole build would wait for them; `check`
     and `ids` too. A build forks again for its `writers`, which were imported by then."""
     shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
-    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", COURSE_CACHE_DIR="")
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    done = subprocess.run(
-        [sys.executable, "-c", FORK_PROBE, *command],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    first, *later = json.loads(done.stdout.splitlines()[-1])
+    first, *later = probe(FORK_PROBE, tmp_path, command, cache="")
     assert "course.lessons" in first  # the first fork is the parse's
     assert not [m for m in first if any(m == w or m.startswith(w + ".") for w in WRITERS)]
     assert len(later) == (1 if writers else 0)
