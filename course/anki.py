@@ -213,6 +213,15 @@ def lesson_notes(
     """The lesson's live notes. `hashes`: their `note_hashes` as an earlier build made them from
     the same lesson, course ID and language (not hashed again; ignored unless they name the same
     cards in the same order)."""
+    return hashed_lesson_notes(course, lesson, hashes)[0]
+
+
+def hashed_lesson_notes(
+    course: Course, lesson: Lesson, hashes: NoteHashes | None = None
+) -> tuple[list[NoteData], NoteHashes]:
+    """`lesson_notes` and their `note_hashes`: `hashes` itself (the same object) when they were
+    taken, so a caller keeping them per lesson knows, without comparing 100,000 triples again,
+    that nothing of the lesson was hashed (decided.py)."""
     source, title = source_html(lesson.source), escapeHtml(lesson.title)
     lang = course.lang
     # One string per section for what its cards share (not one per note: 100,000 notes), and its
@@ -249,7 +258,7 @@ def lesson_notes(
             card.clozes, text.media,
         )  # fmt: skip
         notes.append(note)
-    return notes
+    return notes, hashes if hashes is not None else note_hashes(notes)
 
 
 def note_hashes(notes: Sequence[NoteData]) -> NoteHashes:

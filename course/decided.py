@@ -177,10 +177,10 @@ def notes(course: Course) -> list[anki.NoteData]:
     for lesson in course.lessons:
         lesson_key = _lesson_key(lesson)
         given = kept.get(lesson_key)
-        made = anki.lesson_notes(course, lesson, given)
+        made, made_hashes = anki.hashed_lesson_notes(course, lesson, given)
         if lesson_key:
-            hashes[lesson_key] = anki.note_hashes(made)
-            hashed += len(made) if hashes[lesson_key] != given else 0
+            hashes[lesson_key] = made_hashes
+            hashed += len(made) if made_hashes is not given else 0
         live += made
     if hashed and (not kept or hashed * REWRITE >= len(live)):
         store.put(course.root, course.lang, key, cache.dumps(hashes), NOTES)

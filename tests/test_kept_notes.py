@@ -207,6 +207,28 @@ def test_kept_hashes_of_other_cards_are_not_used(sample: Path) -> None:
     assert anki.lesson_notes(course, lesson, right) == notes
 
 
+
+def test_taken_hashes_are_handed_back_as_they_were_given(sample: Path) -> None:
+    """A lesson whose kept hashes were taken hands back those very hashes (decided.notes counts
+    it as not hashed by identity, without comparing its notes' triples again); hashes not taken
+    are made anew, equal to those the lesson's notes hash to."""
+    from course.lessons import load_library
+
+    course = load_library(sample, ["el"]).courses[0]
+    lesson = course.lessons[0]
+    notes, made = anki.hashed_lesson_notes(course, lesson)
+    assert made
+    assert made == anki.note_hashes(notes)
+    kept = tuple(list(made))  # equal, another object
+    again, taken = anki.hashed_lesson_notes(course, lesson, kept)
+    assert taken is kept
+    assert again == notes
+    wrong: Any = tuple((card, "guid", "digest") for card, _, _ in reversed(made))
+    _, remade = anki.hashed_lesson_notes(course, lesson, wrong)
+    assert remade is not wrong
+    assert remade == made
+
+
 # -- the manifest's text, written again from the file it was made from ---------------------------
 
 CARDS = st.builds(
@@ -284,3 +306,23 @@ def test_the_build_after_an_edit_hashes_what_the_entry_lacks(
     assert cli(folder, monkeypatch)[0] == 0
     assert tree(folder) == built
     assert sorted(hashed) == (sorted(cards) if rewrite == 0 else [])
+
+
+def test_the_entry_is_not_written_again_for_an_edit_of_a_few_notes(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hashed: list[str]
+) -> None:
+    """Only the edited lesson's notes count as hashed: the lessons whose kept hashes were taken
+    do not (here the entry would be written again if they did), so the next build hashes the
+    edited lesson's notes again, and only them."""
+    monkeypatch.setattr(decided, "REWRITE", 1)  # written again when every note was hashed
+    folder, lesson, cards = built_with_more(sample, tmp_path, monkeypatch)
+    more = lesson.parent / "02-more.md"
+    edit(more, "::", "::Νέα ")
+    assert cli(folder, monkeypatch)[0] == 0
+    hashed.clear()
+    shutil.rmtree(tmp_path / "cache" / decided.KIND)  # decided again, not kept
+    (tmp_path / "cache" / "last-build.json").unlink()  # built, not replayed
+    assert cli(folder, monkeypatch)[0] == 0
+    more_cards = re.findall(r"<!-- id: (\S+) -->", more.read_text("utf-8"))
+    assert len(cards) > len(more_cards) > 0
+    assert sorted(hashed) == sorted(more_cards)
