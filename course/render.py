@@ -290,10 +290,7 @@ renders its own way, and those a common rule renders from the output's env (`ANK
 
 def holds(tokens: Sequence[Token], types: frozenset[str]) -> bool:
     """Whether a token of one of `types` is among `tokens` or their children."""
-    for token in tokens:
-        if token.type in types or (token.children and holds(token.children, types)):
-            return True
-    return False
+    return any(token.type in types for token in markdown.walk(tokens))
 
 
 def shared(tokens: Sequence[Token]) -> bool:
