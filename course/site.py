@@ -88,6 +88,8 @@ the SCORM packages alike. Below it the page holds everything (one file, as small
 had)."""
 LESSONS_DIR = "lessons"
 SEARCH_SCRIPT = "search-data.js"
+SEARCH_HEAD, SEARCH_TAIL = "Course.searchData([", "]);\n"
+"""What the search script's records' list sits between (`search_script`, `search_runs`)."""
 SEARCH_RUN = 8
 """A package's search script is deflated in runs of about this many lessons (`search_runs`),
 each on its own (zips.Writer.add_segments): a rebuild deflates the runs of the lessons that
@@ -772,6 +774,13 @@ class SearchParts:
             self._earlier.pieces.new[self.name(lesson_id)] = f"{key} {start} {end}"
 
 
+def _search_text(lesson: Lesson) -> str:
+    """A lesson's part of the search script: its records as the items of a JSON array (no
+    brackets), "" when it has none."""
+    records = search_records(lesson)
+    return _json_for_script([r.record() for r in records])[1:-1] if records else ""
+
+
 def _constant_run(name: str, text: str) -> SearchSegment:
     return SearchSegment(name, _key("search", text), lambda started: (text, False))
 
@@ -959,16 +968,15 @@ class CourseSite:
         `earlier` script when the lesson did not change (`LessonFacts.content`), without loading
         its strings; each part's place is recorded (`SearchParts`)."""
         parts = SearchParts(earlier)
-        yield (written := "Course.searchData([")
-        at, first = len(written), True
+        yield SEARCH_HEAD
+        at, first = len(SEARCH_HEAD), True
         for lesson in self.course.lessons:
             key = self.facts.content(lesson)
             taken = parts.old(lesson.id, key)
             if taken is not None:
                 text, size = taken
             else:
-                records = search_records(lesson)
-                text = _json_for_script([r.record() for r in records])[1:-1] if records else ""
+                text = _search_text(lesson)
                 size = len(text.encode("utf-8"))
             if text and not first:
                 yield ","
@@ -977,14 +985,14 @@ class CourseSite:
             if text:
                 yield text
                 at, first = at + size, False
-        yield "]);\n"
+        yield SEARCH_TAIL
 
     def search_runs(self) -> Iterator[SearchSegment]:
         """`search-data.js` (`search_script`) in runs: its head, its lessons' records in runs of
         about SEARCH_RUN lessons (one ends after each lesson whose ID's CRC-32 is a multiple of
         it: adding or removing a lesson changes one run), its tail. A run's key is made from its
         lessons (`LessonFacts.content`); its text loads their records only when asked for."""
-        yield _constant_run("[", "Course.searchData([")
+        yield _constant_run("[", SEARCH_HEAD)
         run: list[Lesson] = []
         for lesson in self.course.lessons:
             run.append(lesson)
@@ -993,16 +1001,14 @@ class CourseSite:
                 run = []
         if run:
             yield self._search_run(run)
-        yield _constant_run("]", "]);\n")
+        yield _constant_run("]", SEARCH_TAIL)
 
     def _search_run(self, lessons: Sequence[Lesson]) -> SearchSegment:
         key = _key("search", *(self.facts.content(lesson) for lesson in lessons))
 
         def text(started: bool) -> tuple[str, bool]:
-            found = [search_records(lesson) for lesson in lessons]
-            parts = [_json_for_script([r.record() for r in rs])[1:-1] for rs in found if rs]
-            joined = ",".join(parts)
-            return ("," if started and parts else "") + joined, bool(parts)
+            parts = [part for part in map(_search_text, lessons) if part]
+            return ("," if started and parts else "") + ",".join(parts), bool(parts)
 
         return SearchSegment(lessons[0].id, key, text)
 
