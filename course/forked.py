@@ -65,11 +65,11 @@ def share(
     """Every call's result, in order: run by this process and a forked child (see the module's
     docstring), or here alone when forking cannot pay. An exception raised by a call is raised
     here once both are done (the first in the order of the calls). `meanwhile` runs here first,
-    while the child takes calls (whatever it sets up stays in this process only)."""
-    if len(calls) < 2 or len(calls) > MAX_CALLS or not available():
-        if meanwhile is not None:
-            meanwhile()
-        return [call() for call in calls]
+    while the child takes calls (whatever it sets up stays in this process only): with it, one
+    call is worth a child too."""
+    fewest = 1 if meanwhile is not None else 2
+    if not fewest <= len(calls) <= MAX_CALLS or not available():
+        return _here(calls, meanwhile)
     tokens_in, tokens_out = os.pipe()
     os.write(tokens_out, bytes(range(len(calls))))
     os.close(tokens_out)  # once the tokens are taken, a read gives b"": no call left
@@ -104,6 +104,13 @@ def share(
     if len(done) != len(calls):
         raise ChildError("a worker process ended without its results")
     return [done[index][1] for index in range(len(calls))]  # type: ignore[misc]
+
+
+def _here(calls: Sequence[Callable[[], T]], meanwhile: Callable[[], object] | None) -> list[T]:
+    """`share` without a child: `meanwhile`, then the calls in order."""
+    if meanwhile is not None:
+        meanwhile()
+    return [call() for call in calls]
 
 
 Outcome = tuple[bool, object]

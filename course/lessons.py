@@ -63,6 +63,10 @@ FREEZE_THRESHOLD = 100
 (`gc.freeze()`): a large build, in a process that ends with it."""
 FORK_THRESHOLD = 4
 """Lessons to parse from which, up to POOL_THRESHOLD, a forked child parses a share of them."""
+FORK_MEANWHILE = 1
+"""The same, when this process has other work meanwhile (`load_library`'s `meanwhile`: the
+command line imports the writers then, some 70 ms): a rebuild's edited lesson (about 10 ms to
+parse at 50 cards) is parsed by the child while this process imports, not after."""
 KEEP_READ = POOL_THRESHOLD
 """Lessons up to which each lesson's site strings, once read back from the spill file, stay in
 memory (spill.py): a small course's writers read every lesson several times (its page, the
@@ -370,7 +374,7 @@ def parse_lessons(
         else:
             results.append(_attach(found, out))
     where = list(tasks)
-    for n, result in _run(list(tasks.values()), meanwhile or _nothing):
+    for n, result in _run(list(tasks.values()), meanwhile):
         results[where[n]] = _attach(result, out)
     return [result for result in results if result is not None]
 
@@ -515,15 +519,20 @@ def _nothing() -> None:
     pass
 
 
-def _run(tasks: list[_Task], meanwhile: Callable[[], object]) -> Iterator[tuple[int, Result]]:
+def _run(
+    tasks: list[_Task], meanwhile: Callable[[], object] | None
+) -> Iterator[tuple[int, Result]]:
     """Each task's result (by its index) as soon as it is ready: a worker's waits in the pool
     only until this process's next lesson is parsed, then goes to the spill file. `meanwhile`
     runs once, here, after the workers have started."""
     cores = _cores()
+    fork_from = FORK_THRESHOLD if meanwhile is None else min(FORK_THRESHOLD, FORK_MEANWHILE)
+    meanwhile = meanwhile or _nothing
     if len(tasks) <= POOL_THRESHOLD or cores < 2:
         # A small course: a pool costs more to start than the parse; a forked child takes a
-        # share of the lessons instead (forked.py), from FORK_THRESHOLD of them.
-        if len(tasks) < FORK_THRESHOLD or cores < 2:
+        # share of the lessons instead (forked.py), from FORK_THRESHOLD of them (from
+        # FORK_MEANWHILE while this process has the rest of the command to import).
+        if not tasks or len(tasks) < fork_from or cores < 2:
             meanwhile()
             yield from enumerate(map(_parse, tasks))
         else:

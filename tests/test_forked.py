@@ -65,6 +65,24 @@ def test_one_core_or_one_call_runs_here(monkeypatch: pytest.MonkeyPatch) -> None
     ]
 
 
+def test_one_call_goes_to_the_child_while_meanwhile_runs_here(tmp_path: Path) -> None:
+    """With work of its own meanwhile (the command line's imports while a rebuild's one edited
+    lesson is parsed), this process forks for a single call."""
+    mark = tmp_path / "child"
+
+    def call() -> int:
+        mark.touch()
+        return os.getpid()
+
+    def meanwhile() -> None:  # until the child has taken the call (at most 5 s)
+        deadline = time.monotonic() + 5
+        while not mark.exists() and time.monotonic() < deadline:
+            time.sleep(0.002)
+
+    (pid,) = forked.share([call], meanwhile)
+    assert pid != os.getpid()
+
+
 def fail_in_child(parent: int, value: int) -> int:
     if os.getpid() == parent:
         time.sleep(0.01)  # the child takes some calls however busy the machine

@@ -179,3 +179,21 @@ def test_the_command_line_forks_the_parse_before_it_imports_the_writers(
     assert not [m for m in first if any(m == w or m.startswith(w + ".") for w in WRITERS)]
     assert len(later) == (1 if writers else 0)
     assert all(w in later[0] for w in writers)
+
+
+def test_a_rebuild_parses_the_edited_lesson_in_a_child_while_it_imports_the_writers(
+    tmp_path: Path,
+) -> None:
+    """After one lesson is edited, the build forks a child for its parse (one lesson:
+    `lessons.FORK_MEANWHILE`) before it imports the writers, which it imports meanwhile: the
+    parse is off the rebuild's path. The build forks again for its writes."""
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    cache = str(tmp_path / "cache")
+    probe(FORK_PROBE, tmp_path, ("build", *OUTPUTS), cache=cache)
+    edited = sorted((tmp_path / "lessons").glob("*/*.md"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    parse, *later = probe(FORK_PROBE, tmp_path, ("build", *OUTPUTS), cache=cache)
+    assert "course.lessons" in parse
+    assert not [m for m in parse if any(m == w or m.startswith(w + ".") for w in WRITERS)]
+    assert len(later) == 1
+    assert all(w in later[0] for w in ("course.pipeline", "course.site", "genanki"))
