@@ -4,6 +4,7 @@ a failed build leaves the previous output as it was."""
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import os
@@ -95,9 +96,14 @@ class Output:
 
     rendered: Path
     target: Path
+    moves: tuple[str, ...] = ()
+    """Folders of the current `target` (a folder: a site's languages it left as they were,
+    `_reuse_language`) that go into the rendered one as they are, by name, when it is put in
+    place: one rename each, not a link per file and an unlink per file of the old one."""
 
     def commit(self) -> None:
         if self.rendered.is_dir():
+            _move_folders(self.target, self.rendered, self.moves)
             _swap_dir(self.rendered, self.target)
         else:
             os.replace(self.rendered, self.target)
@@ -184,6 +190,35 @@ def _swap_dir(new: Path, target: Path) -> None:
     new.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+_rename = os.rename
+"""How `_move_folders` renames a folder (a test makes it fail)."""
+
+
+def _move_folders(source: Path, folder: Path, names: Sequence[str]) -> None:
+    """Move each folder `names` of `source` (the current output) in place of the empty folder
+    of that name in `folder` (the new one), just before the new one replaces it; where a
+    folder cannot be moved, its files are linked (or copied: `_link_tree`). When that fails
+    too, the folders moved go back and OSError is raised: `source` is left as it was."""
+    moved: list[str] = []
+    try:
+        for name in names:
+            into = folder / name
+            try:
+                into.rmdir()
+                _rename(source / name, into)
+            except OSError:
+                into.mkdir(exist_ok=True)
+                if not (source / name).is_dir() or not _link_tree(source / name, into):
+                    raise OSError(f"{source / name}: cannot take its files over") from None
+            else:
+                moved.append(name)
+    except OSError:
+        for name in reversed(moved):
+            with contextlib.suppress(OSError):
+                _rename(folder / name, source / name)
+        raise
 
 
 def _link_tree(source: Path, folder: Path) -> bool:
@@ -494,14 +529,16 @@ def _output(
     record: outputs.Record,
     made: list[Output | Removal],
     render: Callable[[], Path],
+    moves: Sequence[str] = (),
 ) -> Made:
-    """`target`, rendered by `render(temporary path)` unless it is up to date."""
+    """`target`, rendered by `render(temporary path)` unless it is up to date; `moves`: the
+    folders of `target` that `render` left to take over as they are (`Output.moves`)."""
     record.done(target, inputs)
     if record.unchanged(target, inputs):
         record.skipped.append(target.resolve())
         return Made(target, target, inputs)
     tmp = render()
-    made.append(Output(tmp, target))
+    made.append(Output(tmp, target, tuple(moves)))
     return Made(tmp, target, inputs)
 
 
@@ -734,10 +771,12 @@ def _render_site(
         {lang: package.inputs for lang, package in packages.items()},
     )
 
+    moves: list[str] = []  # the languages taken over as they are, moved when committed
+
     def render() -> Path:
         from . import site  # the site's template engine loads only when asked for
 
-        reuse = partial(_reuse_language, library, changes, site_dir, record)
+        reuse = partial(_reuse_language, library, changes, site_dir, record, moves)
         earlier = partial(_earlier_folder, site_dir, record)
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}.tmp-"))
@@ -753,7 +792,7 @@ def _render_site(
             raise
         return tmp
 
-    return _output(site_dir, inputs, record, made, render)
+    return _output(site_dir, inputs, record, made, render, moves)
 
 
 def _reuse_language(
@@ -761,22 +800,29 @@ def _reuse_language(
     changes: dict[str, updates.ReleaseNotes],
     site_dir: Path,
     record: outputs.Record,
+    moves: list[str],
     course: Course,
     deck: str | None,
     folder: Path,
 ) -> bool:
     """A language whose folder the current site holds as the last build wrote it, from the same
-    inputs, is linked into the new site's `folder`, not rendered (`site.write_site`'s reuse)."""
+    inputs, is taken over into the new site's `folder`, not rendered (`site.write_site`'s
+    reuse): moved there when the new site is committed (its name added to `moves`), or, when
+    the folder cannot be renamed, its files linked now."""
     from . import site
 
     target = site_dir / course.lang
     shown = [*site.language_inputs(library, course), f"deck={deck}"]
     inputs = outputs.language_inputs(library, course, changes.get(course.lang), shown)
     record.part(target, inputs)
-    if record.unchanged(target, inputs) and _link_tree(target, folder):
-        record.keep_pieces(target)
-        return True
-    return False
+    if not record.unchanged(target, inputs):
+        return False
+    if os.access(target, os.W_OK):  # (moving a folder to another one rewrites its `..`)
+        moves.append(folder.name)
+    elif not _link_tree(target, folder):
+        return False
+    record.keep_pieces(target)
+    return True
 
 
 def _earlier_folder(
