@@ -412,18 +412,27 @@ class LastBuild:
     key: str
     seen: Seen = field(default_factory=dict, compare=False)
     since: int = 0
+    entry: Mapping[str, object] = field(default_factory=dict, compare=False)
+    """What the file recorded of the last build from this lessons folder, as `of` read it."""
 
     @classmethod
     def of(cls, lessons: Path, settings: Sequence[object], replayable: bool) -> LastBuild | None:
+        """The lessons folder as it is now (`_folder_key`): each file hashed, but a file whose
+        stat the last build recorded (`remember`: `FILES`) and whose last change came well
+        before that build looked at it, which holds the bytes it hashed then (as git's index
+        tells an unchanged file: size, inode, modification and change times)."""
         folder = Store.beside(lessons).folder
         if folder is None or not replayable or not lessons.is_dir():
             return None
+        file, lessons = folder / LAST_BUILD_FILE, lessons.resolve()
+        entry = _read_builds(file).get(str(lessons))
+        entry = entry if isinstance(entry, dict) else {}
         since = time.time_ns()
-        found = _folder_key(lessons, settings)
+        found = _folder_key(lessons, settings, *_recorded_files(entry))
         if found is None:
             return None
         key, seen = found
-        return cls(folder / LAST_BUILD_FILE, lessons.resolve(), tuple(settings), key, seen, since)
+        return cls(file, lessons, tuple(settings), key, seen, since, entry)
 
     def known(self, name: str, path: Path) -> str | None:
         """The sha256 (hex) of the file `name` of the lessons folder (at `path`) as `of` read
@@ -440,20 +449,10 @@ class LastBuild:
         stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
         return old[1] if _unchanged(old, stat, self.since) else None
 
-    def _read(self) -> dict[str, object]:
-        try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            return {}
-        builds = data.get("builds")
-        return builds if isinstance(builds, dict) else {}
-
     def replay(self) -> list[tuple[bool, str]] | None:
         """The lines the last build printed, if this build would be the same; else None."""
-        entry = self._read().get(str(self.lessons))
-        if not isinstance(entry, dict) or entry.get("key") != self.key:
+        entry = self.entry
+        if entry.get("key") != self.key:
             return None
         made, lines = entry.get("outputs"), entry.get("lines")
         if not isinstance(made, dict) or not made or not isinstance(lines, list):
@@ -478,18 +477,22 @@ class LastBuild:
         each lesson file's digest as the build parsed it; a lesson saved since (while the build
         ran) records nothing, so the next build builds it. `signed`: the targets' signatures
         as the build found them once committed (`Record.signed`; the others are found here)."""
-        builds = self._read()
+        builds = _read_builds(self.file)
         keys = [(t, str(t.resolve())) for t in targets]
+        since = time.time_ns()
         found = _folder_key(self.lessons, self.settings, self.seen, self.since)
         if found is not None and not self._as_built(found[1], built):
             found = None
         key = None if found is None else found[0]
         shown = lines if key == self.key else next_lines() if key is not None else None
-        if shown is None:
+        if found is None:
             builds.pop(str(self.lessons), None)
+        elif shown is None:  # not replayed: the next build hashes only what changed since
+            builds[str(self.lessons)] = _files_entry(found[1], since)
         else:
             made = {key: signed[key] if key in signed else _signature(t) for t, key in keys}
-            builds[str(self.lessons)] = {"key": key, "outputs": made, "lines": list(shown)}
+            entry = {"key": key, "outputs": made, "lines": list(shown)}
+            builds[str(self.lessons)] = {**entry, **_files_entry(found[1], since)}
         text = json.dumps({"format": FORMAT, "builds": builds}, sort_keys=True)
         _write(self.file, text)
 
@@ -504,6 +507,44 @@ class LastBuild:
             if digest and seen.get(name, ((), ""))[1] != digest:
                 return False
         return True
+
+
+FILES = "files"
+"""A last build's entry (`LastBuild.remember`): each file of the lessons folder by name, as
+[size, inode, modification time, change time, digest] when the walk that started at `SINCE`
+(time.time_ns()) found it; `LastBuild.of` takes the digest of a file whose stat is the same."""
+SINCE = "since"
+
+
+def _read_builds(file: Path) -> dict[str, object]:
+    """The last builds recorded in `file`, by lessons folder (none when it is unreadable)."""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return {}
+    builds = data.get("builds")
+    return builds if isinstance(builds, dict) else {}
+
+
+def _files_entry(seen: Seen, since: int) -> dict[str, object]:
+    """`seen` (found by a walk that started after `since`) for the record (`FILES`)."""
+    return {FILES: {name: [*stat, digest] for name, (stat, digest) in seen.items()}, SINCE: since}
+
+
+def _recorded_files(entry: Mapping[str, object]) -> tuple[Seen, int]:
+    """What an entry recorded of the lessons folder's files (`FILES`), and since when; entries
+    that are not as `_files_entry` writes them are left out (their files are hashed)."""
+    files, since = entry.get(FILES), entry.get(SINCE)
+    if not isinstance(files, dict) or not isinstance(since, int):
+        return {}, 0
+    seen: Seen = {}
+    for name, value in files.items():
+        match value:
+            case [int(), int(), int(), int(), str(digest)]:
+                seen[name] = ((value[0], value[1], value[2], value[3]), digest)
+    return seen, since
 
 
 def _write(file: Path, text: str) -> None:

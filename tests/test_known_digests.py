@@ -115,3 +115,72 @@ def test_a_wrong_known_digest_costs_a_read_never_a_wrong_parse(
     monkeypatch.setattr(lessons, "load_lesson", lambda path, *a, **k: parsed.append(path))
     load_library(course)  # stored under the key of its bytes: a hit
     assert parsed == []
+
+
+def remembered(course: Path) -> outputs.LastBuild:
+    """A first look at the lessons folder, recorded as a build that changed nothing."""
+    first = last_build(course)
+    first.remember([], [(False, "built")], lambda: None)
+    time.sleep(0.02)
+    return first
+
+
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files the folder's walk reads and hashes."""
+    found: list[str] = []
+    real = outputs._file_digest
+
+    def spy(path: Path) -> str:
+        found.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(outputs, "_file_digest", spy)
+    return found
+
+
+@pytest.mark.usefixtures("settled")
+def test_the_next_build_hashes_only_the_files_changed_since_the_last(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last build recorded each file's stat and digest: the next one reads the edited
+    lesson only, and knows the others' digests all the same."""
+    first = remembered(course)
+    name, path = a_lesson(course)
+    path.write_text(path.read_text("utf-8") + "\nOne more line.\n", "utf-8")
+    time.sleep(0.02)
+    read = hashed(monkeypatch)
+    again = last_build(course)
+    assert read == [path.name]
+    assert again.key != first.key
+    assert again.known(name, path) == cache.content_digest(path.read_bytes())
+    other = sorted((course / "pl").glob("*.md"))[0]
+    assert again.known(str(other.relative_to(course)), other) == cache.content_digest(
+        other.read_bytes()
+    )
+
+
+@pytest.mark.usefixtures("settled")
+def test_a_file_rewritten_with_its_size_and_time_kept_is_hashed_again(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its change time tells (a copy that keeps modification times, an editor that restores
+    them): the new bytes are hashed, and the key is not the last build's."""
+    first = remembered(course)
+    _, path = a_lesson(course)
+    info, data = path.stat(), path.read_bytes()
+    path.write_bytes(data[:-1] + (b" " if data[-1:] != b" " else b"\n"))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    time.sleep(0.02)
+    read = hashed(monkeypatch)
+    assert last_build(course).key != first.key
+    assert read == [path.name]
+
+
+def test_a_file_changed_just_before_the_last_build_looked_is_hashed_again(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Racily clean when the last build looked (copied just now): not taken from its record."""
+    remembered(course)
+    read = hashed(monkeypatch)
+    last_build(course)
+    assert len(read) == len([p for p in course.rglob("*") if p.is_file()])
