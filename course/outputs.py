@@ -365,17 +365,16 @@ def _folder_key(
     parts = [str(Path.cwd()), repr(list(settings))]
     found: Seen = {}
     try:
-        for path in sorted(lessons.rglob("*")):
-            info = _file_stat(path)
+        for name, entry in sorted(_files_under(str(lessons)), key=_in_path_order):
+            info = _file_stat(entry)
             if info is None:
                 continue
             stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
-            name = str(path.relative_to(lessons))
             old = seen.get(name) if seen is not None else None
             if old is not None and _unchanged(old, stat, since):
                 digest = old[1]
             else:
-                digest = _file_digest(path)
+                digest = _file_digest(Path(entry.path))
             found[name] = (stat, digest)
             parts += [name, digest]
     except OSError:
@@ -383,11 +382,29 @@ def _folder_key(
     return _hash(parts), found
 
 
-def _file_stat(path: Path) -> os.stat_result | None:
+def _files_under(folder: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """(name from the top folder, entry) of everything under `folder`, as `Path.rglob("*")`
+    finds it (a link to a folder is not followed); os.scandir and strings, not Paths: a large
+    course's lessons folder has thousands of files, walked twice by every build."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = prefix + entry.name
+            yield name, entry
+            if entry.is_dir() and not entry.is_symlink():
+                yield from _files_under(entry.path, name + os.sep)
+
+
+def _in_path_order(found: tuple[str, os.DirEntry[str]]) -> tuple[str, ...]:
+    """The order of `sorted` Paths: part by part."""
+    return tuple(found[0].split(os.sep))  # noqa: PTH206 (a name, not a path: no Path made)
+
+
+def _file_stat(entry: os.DirEntry[str]) -> os.stat_result | None:
     """The stat of a file (a link followed), or None for a folder or what `Path.is_file` would
-    not take for a file (gone since, a link to nothing): one system call, not two."""
+    not take for a file (gone since, a link to nothing): one system call, not two. (On
+    Windows an entry's own stat has no inode number: the file's is asked for.)"""
     try:
-        info = path.stat()
+        info = entry.stat() if os.name == "posix" else Path(entry.path).stat()
     except OSError:
         return None
     return info if S_ISREG(info.st_mode) else None
@@ -498,12 +515,12 @@ class LastBuild:
 
     def _as_built(self, seen: Seen, built: Mapping[Path, str]) -> bool:
         """Whether every lesson file holds the bytes the build parsed (`Lesson.digest`)."""
-        resolve = Resolver()
+        resolve, top = Resolver(), str(self.lessons) + os.sep
         for path, digest in built.items():
-            try:
-                name = str(resolve(path).relative_to(self.lessons))
-            except ValueError:
+            real = str(resolve(path))  # (strings: thousands of lessons at 100,000 cards)
+            if not real.startswith(top):
                 return False
+            name = real[len(top) :]
             if digest and seen.get(name, ((), ""))[1] != digest:
                 return False
         return True

@@ -184,3 +184,21 @@ def test_a_file_changed_just_before_the_last_build_looked_is_hashed_again(
     read = hashed(monkeypatch)
     last_build(course)
     assert len(read) == len([p for p in course.rglob("*") if p.is_file()])
+
+
+def test_the_folder_walk_finds_the_files_rglob_finds_in_its_order(tmp_path: Path) -> None:
+    """`_folder_key` walks with os.scandir: the files (a link to a file too, hidden ones too)
+    in the order of sorted Paths (part by part: `a/b` before `a-b/c`), a link to a folder not
+    followed, as `Path.rglob("*")` gives them."""
+    root = tmp_path / "lessons"
+    for name in ("a/b", "a-b/c", "a/.hidden", "el/01.md", "el/sub/02.md", "z", ".course.yml"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(name, "utf-8")
+    (root / "linked-folder").symlink_to(root / "el", target_is_directory=True)
+    (root / "linked-file").symlink_to(root / "z")
+    found = outputs._folder_key(root, [])
+    assert found is not None
+    expected = [str(p.relative_to(root)) for p in sorted(root.rglob("*")) if p.is_file()]
+    assert list(found[1]) == expected
+    assert "linked-file" in expected
+    assert not [name for name in expected if name.startswith("linked-folder" + os.sep)]
