@@ -1073,11 +1073,17 @@ def updates_view(course: Course, notes: ReleaseNotes | None) -> UpdatesView:
     def text(key: str, **args: str) -> str:
         return anki.update_text(course.lang, key, **args)
 
+    keys = ("changes_title", "changes_added", "changes_changed", "changes_none", "guide_link")
+    if notes is None or notes.release < 2:  # the first release is the course itself
+        return UpdatesView({k: text(k) for k in keys}, GUIDE_FILE, "", (), (), "")
+    # Only the cards the release names (a rebuild after an edit names one of thousands; the
+    # course page and the SCORM zip's page each ask).
+    named = {i for i in (*notes.added, *notes.changed) if i}
     cards = {
         card.id: (lesson, n)
         for lesson in course.lessons
         for n, card in enumerate(lesson.cards)
-        if card.id
+        if card.id in named
     }
 
     def links(ids: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
@@ -1085,9 +1091,6 @@ def updates_view(course: Course, notes: ReleaseNotes | None) -> UpdatesView:
             (_question_text(*cards[i]), cards[i][0].id, card_anchor(i)) for i in ids if i in cards
         )
 
-    keys = ("changes_title", "changes_added", "changes_changed", "changes_none", "guide_link")
-    if notes is None or notes.release < 2:  # the first release is the course itself
-        return UpdatesView({k: text(k) for k in keys}, GUIDE_FILE, "", (), (), "")
     return UpdatesView(
         {k: text(k) for k in keys},
         GUIDE_FILE,
