@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from babel import Locale
 
-from course import anki, messages, site
+from course import anki, check, messages, site
 from course.lessons import load_library
-from course.model import Library
+from course.model import CardKind, Library
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site-course"
 GOLDEN = Path(__file__).parent / "golden" / "site"
@@ -362,3 +362,40 @@ def test_scripts_load_in_the_order_site_lists_them(built: Path) -> None:
     assert all(site.SCRIPTS.index(name) < site.SCRIPTS.index("course.js") for name in pure)
     for name in site.SCRIPTS:
         assert (PACKAGE / "static" / name).is_file()
+
+
+def test_lesson_facts_match_the_review_items(library: Library) -> None:
+    """`LessonFacts.of` counts a lesson's size from its cards' sides without making its review
+    items (`_items_size`) and decides its check from items made one by one: the same as the
+    page's text and `review_items` give, for basic, reversed and cloze cards alike."""
+    kinds = set()
+    for course in library.courses:
+        for lesson in course.lessons:
+            items = site.review_items(lesson)
+            kinds |= {card.kind for card in lesson.cards}
+            sides = sum(len(item.front) + len(item.back) for item in items)
+            facts = site.LessonFacts().of(lesson)
+            assert facts.size == len(site.lesson_body(lesson)) + sides
+            assert facts.graded == check.has_check(items)
+    assert kinds == set(CardKind)  # every kind of card is counted here
+
+
+def test_card_sheet_rows(library: Library) -> None:
+    """The card sheet's rows (`LessonPage.sheet_rows`, made in Python for the template) are what
+    the template's own loop over the review items gave: one line each, numbered from 1, front
+    and back as rendered."""
+    loop = site._environment().from_string(
+        "{% for item in page.items %}\n"
+        "      <tr><td>{{ loop.index }}</td><td>{{ item.front|safe }}</td>"
+        "<td>{{ item.back|safe }}</td></tr>\n"
+        "{% endfor %}\n"
+    )
+    languages_of = site.lesson_languages(library)
+    pages = 0
+    for course in library.courses:
+        for number in range(1, len(course.lessons) + 1):
+            page = site._lesson_page(course, number, languages_of)
+            assert page.items
+            assert page.sheet_rows == loop.render(page=page)
+            pages += 1
+    assert pages == 4
