@@ -95,6 +95,12 @@ SEARCH_RUN = 8
 each on its own (zips.Writer.add_segments): a rebuild deflates the runs of the lessons that
 changed and copies the others compressed. Runs of one lesson each made the package's script
 deflate to a third more bytes; of eight, to 5% more."""
+SEARCH_KEPT = 1 << 22
+"""Characters of the search script a split page's writer keeps (`SearchTexts`): each lesson's part
+is made while the lesson's files are, its strings loaded then, and kept until the script is
+written, as long as the parts kept stay under this; the others are made again then, their
+lessons' strings loaded again (a 10k corpus's language has 1.4 million characters, a 100k
+corpus's about 14 million: that much kept would cost the memory target)."""
 DIR_MODE = 0o755
 FILE_MODE = 0o644
 """The site is for anyone to read: a web server that is not its owner must be able to serve it."""
@@ -808,6 +814,27 @@ def _search_text(lesson: Lesson) -> str:
     return _json_for_script([r.record() for r in records])[1:-1] if records else ""
 
 
+class SearchTexts:
+    """Lessons' parts of the search script (`_search_text`), made while their strings are
+    loaded for their files and kept up to SEARCH_KEPT characters (`keep`), until the script
+    takes them (`take`): a part not kept is made then, its lesson's strings loaded again."""
+
+    __slots__ = "_kept", "_room"
+
+    def __init__(self, room: int = SEARCH_KEPT) -> None:
+        self._kept: dict[Lesson, str] = {}
+        self._room = room
+
+    def keep(self, lesson: Lesson) -> None:
+        if self._room > 0:
+            text = self._kept[lesson] = _search_text(lesson)
+            self._room -= len(text)
+
+    def take(self, lesson: Lesson) -> str:
+        found = self._kept.pop(lesson, None)
+        return _search_text(lesson) if found is None else found
+
+
 def _constant_run(name: str, text: str) -> SearchSegment:
     return SearchSegment(name, _key("search", text), lambda started: (text, False))
 
@@ -910,6 +937,7 @@ class CourseSite:
         emit(PAGE_FILE, [self.render(templates, t, pages, split, deck, changes)])
         if not split:
             return
+        texts = SearchTexts()
         for outline in pages:
             lesson_id = outline.lesson.id
             key, names = self.lesson_key(outline), lesson_file_names(lesson_id)
@@ -918,11 +946,12 @@ class CourseSite:
             page = _lesson_page(self.course, outline.number, self.languages_of)
             for name, text in self.lesson_files(templates, t, page):
                 emit(name, [text])
+            texts.keep(page.lesson)  # its strings are loaded now
         del pages
         if segments is not None:
-            segments(SEARCH_SCRIPT, self.search_runs())
+            segments(SEARCH_SCRIPT, self.search_runs(texts))
         else:
-            emit(SEARCH_SCRIPT, self.search_script(earlier))
+            emit(SEARCH_SCRIPT, self.search_script(earlier, texts))
 
     def lesson_key(self, outline: LessonPage) -> str:
         """What a lesson's files beside a split page (`lesson_files`) are made from, hashed: the
@@ -989,12 +1018,15 @@ class CourseSite:
             ),
         )
 
-    def search_script(self, earlier: Earlier | None = None) -> Iterator[str]:
+    def search_script(
+        self, earlier: Earlier | None = None, texts: SearchTexts | None = None
+    ) -> Iterator[str]:
         """`search-data.js` (`Course.searchData`), loaded on the first search, lesson by lesson:
         the same text as the records' list in one JSON array. A lesson's part is taken from the
         `earlier` script when the lesson did not change (`LessonFacts.content`), without loading
-        its strings; each part's place is recorded (`SearchParts`)."""
-        parts = SearchParts(earlier)
+        its strings; each part's place is recorded (`SearchParts`). `texts`: the parts made
+        already."""
+        parts, texts = SearchParts(earlier), SearchTexts(0) if texts is None else texts
         yield SEARCH_HEAD
         at, first = len(SEARCH_HEAD), True
         for lesson in self.course.lessons:
@@ -1003,7 +1035,7 @@ class CourseSite:
             if taken is not None:
                 text, size = taken
             else:
-                text = _search_text(lesson)
+                text = texts.take(lesson)
                 size = len(text.encode("utf-8"))
             if text and not first:
                 yield ","
@@ -1014,27 +1046,29 @@ class CourseSite:
                 at, first = at + size, False
         yield SEARCH_TAIL
 
-    def search_runs(self) -> Iterator[SearchSegment]:
+    def search_runs(self, texts: SearchTexts | None = None) -> Iterator[SearchSegment]:
         """`search-data.js` (`search_script`) in runs: its head, its lessons' records in runs of
         about SEARCH_RUN lessons (one ends after each lesson whose ID's CRC-32 is a multiple of
         it: adding or removing a lesson changes one run), its tail. A run's key is made from its
-        lessons (`LessonFacts.content`); its text loads their records only when asked for."""
+        lessons (`LessonFacts.content`); its text loads their records only when asked for
+        (`texts`: the parts made already)."""
+        texts = SearchTexts(0) if texts is None else texts
         yield _constant_run("[", SEARCH_HEAD)
         run: list[Lesson] = []
         for lesson in self.course.lessons:
             run.append(lesson)
             if zlib.crc32(lesson.id.encode()) % SEARCH_RUN == 0:
-                yield self._search_run(run)
+                yield self._search_run(run, texts)
                 run = []
         if run:
-            yield self._search_run(run)
+            yield self._search_run(run, texts)
         yield _constant_run("]", SEARCH_TAIL)
 
-    def _search_run(self, lessons: Sequence[Lesson]) -> SearchSegment:
+    def _search_run(self, lessons: Sequence[Lesson], texts: SearchTexts) -> SearchSegment:
         key = _key("search", *(self.facts.content(lesson) for lesson in lessons))
 
         def text(started: bool) -> tuple[str, bool]:
-            parts = [part for part in map(_search_text, lessons) if part]
+            parts = [part for part in map(texts.take, lessons) if part]
             return ("," if started and parts else "") + ",".join(parts), bool(parts)
 
         return SearchSegment(lessons[0].id, key, text)

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from babel import Locale
 
 from course import anki, check, messages, site
 from course.lessons import load_library
-from course.model import CardKind, Library
+from course.model import CardKind, Lesson, Library, SiteText
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site-course"
 GOLDEN = Path(__file__).parent / "golden" / "site"
@@ -399,3 +400,61 @@ def test_card_sheet_rows(library: Library) -> None:
             assert page.sheet_rows == loop.render(page=page)
             pages += 1
     assert pages == 4
+
+
+def test_search_texts_kept_from_the_lessons_pass(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A split page's writer keeps each lesson's part of the search script made while the
+    lesson's strings were loaded for its files (`SearchTexts`), up to its room: a kept part is
+    taken without loading the lesson again, and is the part made from the lesson; past the
+    room, parts are made again when taken."""
+    lessons = [lesson for course in library.courses for lesson in course.lessons]
+    parts = {lesson: site._search_text(lesson) for lesson in lessons}
+    first = len(parts[lessons[0]])
+    assert first > 0
+    texts = site.SearchTexts(room=first)  # room for the first lesson's part only
+    for lesson in lessons:
+        texts.keep(lesson)
+    loaded: list[Lesson] = []
+    site_text = Lesson.site_text
+
+    def spy(lesson: Lesson) -> SiteText:
+        loaded.append(lesson)
+        return site_text(lesson)
+
+    monkeypatch.setattr(Lesson, "site_text", spy)
+    assert [texts.take(lesson) for lesson in lessons] == [parts[lesson] for lesson in lessons]
+    assert loaded == lessons[1:]
+    assert texts.take(lessons[0]) == parts[lessons[0]]  # taken once, dropped: made again
+    assert loaded == [*lessons[1:], lessons[0]]
+
+
+def test_split_page_search_script_with_parts_kept(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A split page's search script and its package's runs are the same whether the parts were
+    kept from the lessons' pass (`SearchTexts`) or made again when the script is written (no
+    room)."""
+    course = library.courses[0]
+    page = site.CourseSite(
+        library, course, site._languages(library), site.lesson_languages(library), split_bytes=0
+    )
+    written: dict[int, dict[str, str]] = {}
+    for room in (0, site.SEARCH_KEPT):
+        monkeypatch.setattr(site, "SEARCH_KEPT", room)
+        files: dict[str, str] = {}
+        env = site._environment()
+
+        def emit(name: str, chunks: Iterable[str], files: dict[str, str] = files) -> None:
+            files[name] = "".join(chunks)
+
+        page.write(env, emit, None, split=True)
+        def runs(name: str, segments: Iterable[site.SearchSegment], files: dict = files) -> None:
+            files["runs"] = "".join(segment.text(True)[0] for segment in segments)
+
+        package = site.package_site(library, course)
+        package.write(env, lambda name, chunks: None, None, split=True, segments=runs)
+        written[room] = files
+    assert written[0] == written[site.SEARCH_KEPT]
+    assert site.SEARCH_SCRIPT in written[0]
