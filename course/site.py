@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 import babel
 import jinja2
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import anki, check, templating, zips
 from .cache import tool_digest
@@ -398,10 +398,12 @@ def lesson_link(lesson_id: str, split: bool, target: str = "") -> Markup:
     the plain page has the same anchors), which works without JavaScript and between plain pages;
     course.js makes it a link to the lesson's view (`#<target>`, or `#lesson/<id>`). Else the
     link is the anchor itself."""
+    # escape() and an f-string: what Markup.format gives, without string.Formatter's parse
+    # (1,600 links in a 10k build's pages)
     if split:
-        href = static_page_name(lesson_id) + (f"#{target}" if target else "")
-        return Markup('href="{}" data-lesson-link="{}"').format(href, lesson_id)
-    return Markup('href="#{}"').format(target or lesson_anchor(lesson_id))
+        href = escape(static_page_name(lesson_id) + (f"#{target}" if target else ""))
+        return Markup(f'href="{href}" data-lesson-link="{escape(lesson_id)}"')
+    return Markup(f'href="#{escape(target or lesson_anchor(lesson_id))}"')
 
 
 def _json_for_script(data: object) -> str:

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 from babel import Locale
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import Markup
 
 from course import anki, check, messages, site
 from course.lessons import load_library
@@ -458,3 +461,17 @@ def test_split_page_search_script_with_parts_kept(
         written[room] = files
     assert written[0] == written[site.SEARCH_KEPT]
     assert site.SEARCH_SCRIPT in written[0]
+
+
+@given(st.text(), st.text(), st.booleans())
+def test_lesson_link_is_what_markup_format_gave(lesson_id: str, target: str, split: bool) -> None:
+    """`lesson_link` builds its attributes with escape() and an f-string: the same markup as
+    Markup.format gave (each value escaped, quotes included)."""
+    link = site.lesson_link(lesson_id, split, target)
+    if split:
+        href = site.static_page_name(lesson_id) + (f"#{target}" if target else "")
+        expected = Markup('href="{}" data-lesson-link="{}"').format(href, lesson_id)
+    else:
+        expected = Markup('href="#{}"').format(target or site.lesson_anchor(lesson_id))
+    assert isinstance(link, Markup)
+    assert link == expected
