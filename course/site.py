@@ -33,7 +33,7 @@ import os
 import shutil
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
@@ -76,6 +76,8 @@ PAGE_FILE = "index.html"
 ARTICLE_TEMPLATE = "lesson_check.html"
 """A lesson's article: `lesson.html` with the features' blocks filled (the lesson check)."""
 SHEET_TEMPLATE = "lesson_sheet.html"
+ALSO_IN_TEMPLATE = "lesson_also_in.html"
+"""A lesson's "also in" links: all a package's lesson files lack (`_package_files`)."""
 SECTIONS_TEMPLATE = "lesson_sections.html"
 """A lesson's sections in the sidebar."""
 PACKAGE_TEMPLATE = "package.html"
@@ -636,6 +638,7 @@ def write_site(
     downloads: bool = True,
     earlier: Callable[[Course, Path], Earlier | None] = lambda course, folder: None,
     facts: LessonFacts | None = None,
+    paired: Callable[[Course, str | None, Path], bool] = lambda course, deck, folder: False,
 ) -> None:
     """Write the whole course into the empty folder `out`, readable by anyone (0755/0644);
     `changes` is each language's latest release, for the course home's "what changed" list;
@@ -645,7 +648,9 @@ def write_site(
     rendered, taking over what it can of the `earlier(course, out/<lang>)` folder (`Earlier`).
     `facts`: what the build knows of its lessons (`LessonFacts`). `downloads` False: the decks
     and zips are still being written (each file exists); the pages link them all the same, and
-    `copy_downloads` copies them once they are done."""
+    `copy_downloads` copies them once they are done. `paired(course, deck link, out/<lang>)`:
+    True when the language's folder (made, empty) is to be written with its SCORM package
+    (`SiteSide`), later: its files are then made readable by `make_readable` on it."""
     templates = _environment(template_cache(library))
     deck_links = _copy_files(library, out, decks, downloads)
     package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name, downloads)
@@ -667,6 +672,8 @@ def write_site(
         folder.mkdir()
         if reuse(course, deck_links.get(course.lang), folder):
             taken.append(folder)
+            continue
+        if paired(course, deck_links.get(course.lang), folder):
             continue
         site = CourseSite(library, course, _languages(library), languages_of, facts=facts)
         deck, notes = deck_links.get(course.lang), changes.get(course.lang)
@@ -746,13 +753,15 @@ def write_package_files(
     changes: ReleaseNotes | None = None,
     earlier: Earlier | None = None,
     segments: EmitSegments | None = None,
+    side: SiteSide | None = None,
 ) -> None:
     """One language's course as a self-contained package (`package_site`), file by file into
     `emit`: the course page (split above SPLIT_BYTES as on the site), then the learner guide,
     the assets and the images in name order. Unzipped, it is the plain HTML course of that
     language. What did not change is taken over from the `earlier` package (paths from its
     root) where it can be. `segments`: where the search script goes, in runs, if not to
-    `emit`."""
+    `emit`. `side`: the language's folder of the site, written meanwhile from the same renders
+    (`SiteSide`)."""
     lang = page.course.lang
     templates = _environment(template_cache(page.library))
 
@@ -764,12 +773,120 @@ def write_package_files(
         segments(f"{lang}/{name}", runs)
 
     inside = None if earlier is None else _Within(earlier, f"{lang}/")
-    page.write(templates, emit_page, None, changes, split, inside, emit_runs if segments else None)
+    runs = emit_runs if segments else None
+    if side is None:
+        page.write(templates, emit_page, None, changes, split, inside, runs)
+    else:
+        _write_twins(side, page, templates, emit_page, changes, split, inside, runs)
     rest = _package_rest(page)
+    guide = f"{lang}/{GUIDE_FILE}"
     for name in sorted(rest):
         read, key = rest[name]
-        if key is None or earlier is None or not _taken(earlier, name, [name], key):
+        if name == guide and side is not None:
+            text = render_guide(page.course, templates)
+            side.emit(GUIDE_FILE, [text])
+            emit(name, [text.encode()])
+        elif key is None or earlier is None or not _taken(earlier, name, [name], key):
             emit(name, read())
+
+
+class SiteSide(NamedTuple):
+    """A language's folder of the site written with its SCORM package (`write_package_files`):
+    each lesson's files rendered once for both (`_package_files`), its search parts and the
+    learner guide made once. What `write_site` would write there (`CourseSite.write`, the
+    guide), taking over what it can of `earlier`."""
+
+    page: CourseSite
+    emit: Emit
+    deck: str | None
+    earlier: Earlier | None
+
+
+def site_side(
+    library: Library, course: Course, folder: Path, deck: str | None,
+    earlier: Earlier | None, facts: LessonFacts,
+) -> SiteSide:  # fmt: skip
+    """The `SiteSide` of the site's folder `folder` (made, empty) for `course`: its deck link
+    `deck` as `write_site` gives it."""
+    languages, languages_of = _languages(library), lesson_languages(library)
+    page = CourseSite(library, course, languages, languages_of, facts=facts)
+    return SiteSide(page, file_writer(folder), deck, earlier)
+
+
+def _write_twins(
+    side: SiteSide,
+    package: CourseSite,
+    templates: jinja2.Environment,
+    emit: Emit,
+    changes: ReleaseNotes | None,
+    split: bool,
+    earlier: Earlier | None,
+    segments: EmitSegments | None,
+) -> None:
+    """`package.write` (into `emit`) and the site's `side.page.write` (into `side.emit`)
+    together: the same lessons, each one's pages made and its files rendered once (the
+    package's from the site's: `_package_files`), its search part made once. Each takes over
+    what it can of its own earlier output (`earlier`, `side.earlier`) and records its pieces as
+    its own write would, in the same order."""
+    site, course = side.page, package.course
+    t = messages(course.lang)
+    numbers = range(1, len(course.lessons) + 1)
+    pages = [_lesson_page(course, n, site.languages_of, not split) for n in numbers]
+    side.emit(PAGE_FILE, [site.render(templates, t, pages, split, side.deck, changes)])
+    bare = [replace(page, translations=()) for page in pages]  # no other language
+    emit(PAGE_FILE, [package.render(templates, t, bare, split, None, changes)])
+    if not split:
+        return
+    texts = SearchTexts()
+    for outline, plain in zip(pages, bare, strict=True):
+        lesson_id = outline.lesson.id
+        names = lesson_file_names(lesson_id)
+        on_site = side.earlier is None or not _taken(
+            side.earlier, lesson_id, names, site.lesson_key(outline)
+        )
+        in_package = earlier is None or not _taken(
+            earlier, lesson_id, names, package.lesson_key(plain)
+        )
+        if not (on_site or in_package):
+            continue
+        page = _lesson_page(course, outline.number, site.languages_of)
+        files = list(site.lesson_files(templates, t, page))
+        if on_site:
+            for name, text in files:
+                side.emit(name, [text])
+        if in_package:
+            for name, text in _package_files(templates, t, site, page, files):
+                emit(name, [text])
+        texts.keep(page.lesson)
+    del pages, bare
+    if segments is not None:
+        segments(SEARCH_SCRIPT, package.search_runs(texts.again()))
+    else:
+        emit(SEARCH_SCRIPT, package.search_script(earlier, texts.again()))
+    side.emit(SEARCH_SCRIPT, site.search_script(side.earlier, texts))
+
+
+def _package_files(
+    templates: jinja2.Environment,
+    t: Messages,
+    site: CourseSite,
+    page: LessonPage,
+    files: list[tuple[str, str]],
+) -> list[tuple[str, str]]:
+    """A package's lesson files from the site's (`files`: `site.lesson_files` of `page`):
+    the same without the "also in" paragraph (ALSO_IN_TEMPLATE), their only difference, where
+    it is found once (its one place in the script's JSON, in the plain page); rendered for the
+    package otherwise."""
+    if not page.translations:
+        return files
+    context = {"t": t, "lang": site.course.lang, "root": "../", "page": page, "split": True}
+    also = templates.get_template(ALSO_IN_TEMPLATE).render(context)
+    (script_name, script), (plain_name, plain) = files
+    cut = [(script_name, script, json.dumps(also, ensure_ascii=False)[1:-1])]
+    cut.append((plain_name, plain, also))
+    if also and all(text.find(part) == text.rfind(part) >= 0 for _, text, part in cut):
+        return [(name, text.replace(part, "", 1)) for name, text, part in cut]
+    return list(site.lesson_files(templates, t, replace(page, translations=())))
 
 
 class SearchParts:
@@ -821,11 +938,18 @@ class SearchTexts:
     loaded for their files and kept up to SEARCH_KEPT characters (`keep`), until the script
     takes them (`take`): a part not kept is made then, its lesson's strings loaded again."""
 
-    __slots__ = "_kept", "_room"
+    __slots__ = "_drop", "_kept", "_room"
 
     def __init__(self, room: int = SEARCH_KEPT) -> None:
         self._kept: dict[Lesson, str] = {}
         self._room = room
+        self._drop = True
+
+    def again(self) -> SearchTexts:
+        """The same parts, for a script written before this one's: taking one keeps it here."""
+        view = SearchTexts(0)
+        view._kept, view._drop = self._kept, False
+        return view
 
     def keep(self, lesson: Lesson) -> None:
         if self._room > 0:
@@ -833,7 +957,7 @@ class SearchTexts:
             self._room -= len(text)
 
     def take(self, lesson: Lesson) -> str:
-        found = self._kept.pop(lesson, None)
+        found = self._kept.pop(lesson, None) if self._drop else self._kept.get(lesson)
         return _search_text(lesson) if found is None else found
 
 
