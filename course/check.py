@@ -21,6 +21,7 @@ The ports, function by function (keep them in step with check.js and search.js):
 
 from __future__ import annotations
 
+import functools
 import html.parser
 import unicodedata
 from collections.abc import Iterable
@@ -60,17 +61,22 @@ class Item(Protocol):
 
 def fold(text: str) -> str:
     """search.js `fold`: without case, accents, Greek final sigma, Polish ł."""
-    out = []
-    for ch in text:
-        bare = "".join(c for c in unicodedata.normalize("NFD", ch) if not _is_mark(c)).lower()
-        out.append("".join(SPECIAL.get(c, c) for c in bare))
-    return "".join(out)
+    return "".join(map(_fold, text))
+
+
+@functools.cache
+def _fold(ch: str) -> str:
+    """`fold` of one code point (kept: a course's answers use a few dozen; the build asks it
+    of every character of every lesson's first answers, 30 ms at 10,000 cards uncached)."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", ch) if not _is_mark(c)).lower()
+    return "".join(SPECIAL.get(c, c) for c in bare)
 
 
 def _is_mark(ch: str) -> bool:
     return unicodedata.category(ch).startswith("M")
 
 
+@functools.cache
 def _is_gap(ch: str) -> bool:
     """What check.js's `normalize` turns into a space: `[\\p{P}\\p{S}\\s]`."""
     return ch in JS_SPACE or unicodedata.category(ch)[0] in "PS"

@@ -423,15 +423,24 @@ def _render_shared(
     them): they are copied into the site once they are written, not while."""
     scorm_dir, site_dir = dirs
     facts = _facts(record)
+    pairs: dict[str, Paired] = {}
     packages = (
-        _render_packages(library, plans, scorm_dir, made, record, writes, facts)
+        _render_packages(library, plans, scorm_dir, made, record, writes, facts, pairs)
         if scorm_dir
         else {}
     )
     site = partial(
         _render_site, library, plans, decks, packages, made=made, record=record, facts=facts
     )
-    if site_dir is not None and share is not Share.ALONE:
+    pending = any(package.source != package.target for package in packages.values())
+    if site_dir is not None and pending and share is not Share.ZIPS_FIRST:
+        # the site's folders are written with the zips of their languages (`Paired`)
+        site_made = site(site_dir, downloads=False, pairs=pairs)
+        _write(writes, record, share)
+        _readable(pairs)
+        written()
+        _copy_downloads(library, site_made, decks, packages)
+    elif site_dir is not None and share is not Share.ALONE:
         done: list[Made] = []
         pages = partial(site, site_dir, downloads=False)
         _write(writes, record, share, meanwhile=lambda: done.append(pages()))
@@ -443,6 +452,27 @@ def _render_shared(
             written()
             _copy_downloads(library, site_made, decks, packages)
     return packages
+
+
+@dataclass(frozen=True, slots=True)
+class Paired:
+    """A language's folder of the site (`folder`, made empty in the new site; `source`, the
+    current site's) that its SCORM zip's write fills too (`site.SiteSide`: each lesson's files
+    rendered once for both), with its deck link. A large build's (`Share.ZIPS_FIRST` renders
+    the site while the zips are written); set before the writes run, so a forked child has it."""
+
+    folder: Path
+    source: Path
+    deck: str | None
+
+
+def _readable(pairs: Mapping[str, Paired]) -> None:
+    """The paired folders made readable, as `site.write_site` makes the rest (`make_readable`)."""
+    if pairs:
+        from . import site
+
+        for paired in pairs.values():
+            site.make_readable(paired.folder)
 
 
 def settled(library: Library, result: BuildResult, options: BuildOptions) -> BuildResult | None:
@@ -622,6 +652,9 @@ def _write(
         for result in forked.share(list(ordered), meanwhile):
             if isinstance(result, Filled):
                 record.adopt(result.target, result.pieces)
+                for target, pieces in result.also:
+                    record.adopt(target, pieces)
+                record.facts.update(result.facts)
     else:
         if meanwhile is not None:
             meanwhile()
@@ -637,6 +670,10 @@ class Filled:
 
     target: Path
     pieces: outputs.Pieces
+    also: tuple[tuple[Path, outputs.Pieces], ...] = ()
+    """Another output the write made (a paired site folder: `Paired`), with its pieces."""
+    facts: dict[str, list[object]] = field(default_factory=dict)
+    """What it found of its lessons (`site.LessonFacts.known`), for the record."""
 
 
 @collector.paused()
@@ -715,8 +752,10 @@ def _render_packages(
     record: outputs.Record,
     writes: list[Callable[[], object]],
     facts: Callable[[], LessonFacts],
+    pairs: Mapping[str, Paired],
 ) -> dict[str, Made]:
-    """Each language's SCORM zip rendered to a temporary file in `scorm_dir`; by language."""
+    """Each language's SCORM zip rendered to a temporary file in `scorm_dir`; by language.
+    `pairs`: the site's folders each one's write fills too, once the site has set them."""
     from . import scorm  # the site's template engine loads only when asked for
 
     changes = _changes(plans)
@@ -724,7 +763,7 @@ def _render_packages(
     for course in library.courses:
         target = scorm_dir / scorm.package_file_name(course)
         notes = changes.get(course.lang)
-        write = partial(_write_package, library, course, notes, facts, record, target)
+        write = partial(_write_package, library, course, notes, facts, record, target, pairs)
         inputs = outputs.package_inputs(library, course, notes)
         packages[course.lang] = _deferred(target, inputs, record, made, writes, write)
     return packages
@@ -737,17 +776,30 @@ def _write_package(
     facts: Callable[[], LessonFacts],
     record: outputs.Record,
     target: Path,
+    pairs: Mapping[str, Paired],
     path: Path,
 ) -> Filled:
     """Write the language's SCORM zip into `path`, copying the entries of `target` (the last
     build's zip) that are made from the same; the pieces it made, for the record (`_write`).
     Run by a forked child, the facts it finds stay there (the site, rendered here, finds the
-    same)."""
-    from . import scorm
+    same), but for a paired language (`pairs`): its site folder is written too, and the
+    pieces and facts of both come back."""
+    from . import scorm, site
 
     pieces = record.pieces_of(target)
-    scorm.write_package(library, course, path, notes, facts=facts(), previous=target, pieces=pieces)
-    return Filled(target, pieces)
+    paired, side = pairs.get(course.lang), None
+    if paired is not None:
+        earlier = EarlierFolder(record.pieces_of(paired.source), paired.source, paired.folder)
+        side = site.site_side(library, course, paired.folder, paired.deck, earlier, facts())
+    scorm.write_package(
+        library, course, path, notes, facts=facts(), previous=target, pieces=pieces, side=side
+    )
+    if paired is None:
+        return Filled(target, pieces)
+    known = facts().known
+    names = (f"{course.lang}/{lesson.id}" for lesson in course.lessons)
+    found = {name: known[name] for name in names if name in known}
+    return Filled(target, pieces, ((paired.source, earlier.pieces),), found)
 
 
 def _render_site(
@@ -760,9 +812,12 @@ def _render_site(
     record: outputs.Record,
     facts: Callable[[], LessonFacts],
     downloads: bool = True,
+    pairs: dict[str, Paired] | None = None,
 ) -> Made:
     """The site, rendered to a temporary folder unless it is up to date; without `downloads`,
-    the decks and zips are not copied into it yet (`_copy_downloads`: they are being written)."""
+    the decks and zips are not copied into it yet (`_copy_downloads`: they are being written).
+    `pairs`: where a language's folder goes (`Paired`) when its SCORM zip is still to write,
+    not rendered here."""
     changes = _changes(plans)
     inputs = outputs.site_inputs(
         library,
@@ -778,6 +833,7 @@ def _render_site(
 
         reuse = partial(_reuse_language, library, changes, site_dir, record, moves)
         earlier = partial(_earlier_folder, site_dir, record)
+        pair = partial(_pair, packages, site_dir, pairs)
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}.tmp-"))
         try:
@@ -785,7 +841,7 @@ def _render_site(
             zips = {lang: package.source for lang, package in packages.items()}
             site.write_site(
                 library, tmp, deck_files, changes, zips, reuse,
-                downloads=downloads, earlier=earlier, facts=facts(),
+                downloads=downloads, earlier=earlier, facts=facts(), paired=pair,
             )  # fmt: skip
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -793,6 +849,23 @@ def _render_site(
         return tmp
 
     return _output(site_dir, inputs, record, made, render, moves)
+
+
+def _pair(
+    packages: Mapping[str, Made],
+    site_dir: Path,
+    pairs: dict[str, Paired] | None,
+    course: Course,
+    deck: str | None,
+    folder: Path,
+) -> bool:
+    """Whether the language's new `folder` is to be written with its SCORM zip (`Paired`):
+    when its zip is still to write (`site.write_site`'s paired)."""
+    package = packages.get(course.lang)
+    if pairs is None or package is None or package.source == package.target:
+        return False
+    pairs[course.lang] = Paired(folder, site_dir / course.lang, deck)
+    return True
 
 
 def _reuse_language(

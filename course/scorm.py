@@ -120,13 +120,15 @@ def write_package(
     facts: site.LessonFacts | None = None,
     previous: Path | None = None,
     pieces: Pieces | None = None,
+    side: site.SiteSide | None = None,
 ) -> None:
     """Write the language's SCORM 1.2 zip to `path`, entry by entry as each file is rendered:
     the manifest first, then the SCO's page, its lessons' files when the page is split, and the
     rest in name order. `changes`: the latest release, for the page's "what changed". `pieces`:
     what the entries of `previous`, the last build's zip, were made from (outputs.Pieces), and
     this zip's, as it is written: an entry made from the same is copied from there, compressed
-    (`site.Earlier`)."""
+    (`site.Earlier`). `side`: the site's folder of the language, written from the same renders
+    meanwhile (`site.SiteSide`)."""
     page = site.package_site(library, course, facts)
     split = page.is_split()
     earlier = None
@@ -138,7 +140,7 @@ def write_package(
             archive.add(MANIFEST, [manifest(course, site.package_names(page, split))])
             before = None if pieces is None else EarlierZip(pieces, earlier, archive)
             runs = partial(_write_runs, archive, before)
-            site.write_package_files(page, archive.add, split, changes, before, runs)
+            site.write_package_files(page, archive.add, split, changes, before, runs, side)
             archive.close()
         if pieces is not None:
             pieces.sums.update(archive.sums)

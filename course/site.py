@@ -33,7 +33,7 @@ import os
 import shutil
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
@@ -42,12 +42,12 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 import babel
 import jinja2
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import anki, check, templating, zips
 from .cache import tool_digest
 from .messages import FALLBACK_LANG, Messages, messages
-from .model import Card, CardKind, Course, Lesson, Library, SearchRecord
+from .model import Card, CardKind, Course, Lesson, Library, SearchRecord, SiteText
 from .render import card_anchor, heading_id, lesson_anchor, sheet_anchor
 from .updates import ReleaseNotes
 
@@ -76,6 +76,8 @@ PAGE_FILE = "index.html"
 ARTICLE_TEMPLATE = "lesson_check.html"
 """A lesson's article: `lesson.html` with the features' blocks filled (the lesson check)."""
 SHEET_TEMPLATE = "lesson_sheet.html"
+ALSO_IN_TEMPLATE = "lesson_also_in.html"
+"""A lesson's "also in" links: all a package's lesson files lack (`_package_files`)."""
 SECTIONS_TEMPLATE = "lesson_sections.html"
 """A lesson's sections in the sidebar."""
 PACKAGE_TEMPLATE = "package.html"
@@ -95,6 +97,12 @@ SEARCH_RUN = 8
 each on its own (zips.Writer.add_segments): a rebuild deflates the runs of the lessons that
 changed and copies the others compressed. Runs of one lesson each made the package's script
 deflate to a third more bytes; of eight, to 5% more."""
+SEARCH_KEPT = 1 << 22
+"""Characters of the search script a split page's writer keeps (`SearchTexts`): each lesson's part
+is made while the lesson's files are, its strings loaded then, and kept until the script is
+written, as long as the parts kept stay under this; the others are made again then, their
+lessons' strings loaded again (a 10k corpus's language has 1.4 million characters, a 100k
+corpus's about 14 million: that much kept would cost the memory target)."""
 DIR_MODE = 0o755
 FILE_MODE = 0o644
 """The site is for anyone to read: a web server that is not its owner must be able to serve it."""
@@ -188,8 +196,12 @@ def item_ids(lesson: Lesson) -> list[str]:
 def review_items(lesson: Lesson) -> list[ReviewItem]:
     """The lesson's review items, from its cards' rendered sides (render.py), with the IDs
     `_item_ids` gives: a cloze's side per cloze number, a reversed card's sides swapped."""
-    items: list[ReviewItem] = []
-    for card, site in zip(lesson.cards, lesson.site_text().cards, strict=True):
+    return list(_review_items(lesson, lesson.site_text()))
+
+
+def _review_items(lesson: Lesson, text: SiteText) -> Iterator[ReviewItem]:
+    """`review_items` of the lesson whose strings are `text`, one by one."""
+    for card, site in zip(lesson.cards, text.cards, strict=True):
         if card.id is None:
             continue
         ids, sides = _item_ids(card), site.sides
@@ -198,8 +210,20 @@ def review_items(lesson: Lesson) -> list[ReviewItem]:
             ((question, answer),) = sides
             sides = ((question, answer), (answer, question))[: len(ids)]
         for item, (front, back) in zip(ids, sides, strict=True):
-            items.append(ReviewItem(item, card.id, lesson.id, kind, front, back))
-    return items
+            yield ReviewItem(item, card.id, lesson.id, kind, front, back)
+
+
+def _items_size(lesson: Lesson, text: SiteText) -> int:
+    """The characters of the lesson's review items' sides (`review_items`), counted without
+    making them: a basic card's two sides once per item (a reversed card has two), a cloze's
+    sides as they are."""
+    size = 0
+    for card, site in zip(lesson.cards, text.cards, strict=True):
+        if card.id is None:
+            continue
+        sides = sum(len(front) + len(back) for front, back in site.sides)
+        size += sides if card.kind is CardKind.CLOZE else sides * _item_total(card)
+    return size
 
 
 def item_count(course: Course) -> int:
@@ -254,10 +278,9 @@ class LessonFacts:
         match self.known.get(name):
             case [str(found), int(size), bool(graded)] if found == key:
                 return Facts(size, graded)
-        body = lesson_body(lesson)
-        items = review_items(lesson)
-        size = len(body) + sum(len(i.front) + len(i.back) for i in items)
-        facts = Facts(size, check.has_check(items))
+        text = lesson.site_text()  # the items are made as far as has_check reads them
+        size = len(text.body) + _items_size(lesson, text)
+        facts = Facts(size, check.has_check(_review_items(lesson, text)))
         self.known[name] = [key, *facts]
         return facts
 
@@ -334,6 +357,18 @@ class LessonPage:
     def sheet(self) -> str:
         return sheet_anchor(self.lesson.id)
 
+    @property
+    def sheet_rows(self) -> Markup:
+        """The card sheet's table rows (lesson_sheet.html), one line each: number, front, back
+        (rendered HTML, as they are). Made here, not by a loop in the template: a Jinja loop
+        over 50 items took 10 ms a language of the 10k corpus, a join well under one."""
+        return Markup(
+            "".join(
+                f"      <tr><td>{n}</td><td>{item.front}</td><td>{item.back}</td></tr>\n"
+                for n, item in enumerate(self.items, 1)
+            )
+        )
+
 
 def _json_for_html(data: object) -> str:
     """JSON that cannot end its <script> element early."""
@@ -365,10 +400,12 @@ def lesson_link(lesson_id: str, split: bool, target: str = "") -> Markup:
     the plain page has the same anchors), which works without JavaScript and between plain pages;
     course.js makes it a link to the lesson's view (`#<target>`, or `#lesson/<id>`). Else the
     link is the anchor itself."""
+    # escape() and an f-string: what Markup.format gives, without string.Formatter's parse
+    # (1,600 links in a 10k build's pages)
     if split:
-        href = static_page_name(lesson_id) + (f"#{target}" if target else "")
-        return Markup('href="{}" data-lesson-link="{}"').format(href, lesson_id)
-    return Markup('href="#{}"').format(target or lesson_anchor(lesson_id))
+        href = escape(static_page_name(lesson_id) + (f"#{target}" if target else ""))
+        return Markup(f'href="{href}" data-lesson-link="{escape(lesson_id)}"')
+    return Markup(f'href="#{escape(target or lesson_anchor(lesson_id))}"')
 
 
 def _json_for_script(data: object) -> str:
@@ -579,11 +616,15 @@ class Earlier(Protocol):
 
 
 def file_writer(folder: Path) -> Emit:
-    """An `Emit` that writes each file into `folder`, creating its subfolder."""
+    """An `Emit` that writes each file into `folder`, creating its subfolder (once: a split
+    language's 130 files in `lessons/` asked mkdir for each, 20 ms at 10k under a profiler)."""
+    made: set[Path] = set()
 
     def emit(name: str, chunks: Iterable[str]) -> None:
         path = folder / name
-        path.parent.mkdir(exist_ok=True)
+        if path.parent not in made:
+            path.parent.mkdir(exist_ok=True)
+            made.add(path.parent)
         with path.open("w", encoding="utf-8") as out:
             for chunk in chunks:
                 out.write(chunk)
@@ -601,6 +642,7 @@ def write_site(
     downloads: bool = True,
     earlier: Callable[[Course, Path], Earlier | None] = lambda course, folder: None,
     facts: LessonFacts | None = None,
+    paired: Callable[[Course, str | None, Path], bool] = lambda course, deck, folder: False,
 ) -> None:
     """Write the whole course into the empty folder `out`, readable by anyone (0755/0644);
     `changes` is each language's latest release, for the course home's "what changed" list;
@@ -610,7 +652,9 @@ def write_site(
     rendered, taking over what it can of the `earlier(course, out/<lang>)` folder (`Earlier`).
     `facts`: what the build knows of its lessons (`LessonFacts`). `downloads` False: the decks
     and zips are still being written (each file exists); the pages link them all the same, and
-    `copy_downloads` copies them once they are done."""
+    `copy_downloads` copies them once they are done. `paired(course, deck link, out/<lang>)`:
+    True when the language's folder (made, empty) is to be written with its SCORM package
+    (`SiteSide`), later: its files are then made readable by `make_readable` on it."""
     templates = _environment(template_cache(library))
     deck_links = _copy_files(library, out, decks, downloads)
     package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name, downloads)
@@ -632,6 +676,8 @@ def write_site(
         folder.mkdir()
         if reuse(course, deck_links.get(course.lang), folder):
             taken.append(folder)
+            continue
+        if paired(course, deck_links.get(course.lang), folder):
             continue
         site = CourseSite(library, course, _languages(library), languages_of, facts=facts)
         deck, notes = deck_links.get(course.lang), changes.get(course.lang)
@@ -711,13 +757,15 @@ def write_package_files(
     changes: ReleaseNotes | None = None,
     earlier: Earlier | None = None,
     segments: EmitSegments | None = None,
+    side: SiteSide | None = None,
 ) -> None:
     """One language's course as a self-contained package (`package_site`), file by file into
     `emit`: the course page (split above SPLIT_BYTES as on the site), then the learner guide,
     the assets and the images in name order. Unzipped, it is the plain HTML course of that
     language. What did not change is taken over from the `earlier` package (paths from its
     root) where it can be. `segments`: where the search script goes, in runs, if not to
-    `emit`."""
+    `emit`. `side`: the language's folder of the site, written meanwhile from the same renders
+    (`SiteSide`)."""
     lang = page.course.lang
     templates = _environment(template_cache(page.library))
 
@@ -729,12 +777,120 @@ def write_package_files(
         segments(f"{lang}/{name}", runs)
 
     inside = None if earlier is None else _Within(earlier, f"{lang}/")
-    page.write(templates, emit_page, None, changes, split, inside, emit_runs if segments else None)
+    runs = emit_runs if segments else None
+    if side is None:
+        page.write(templates, emit_page, None, changes, split, inside, runs)
+    else:
+        _write_twins(side, page, templates, emit_page, changes, split, inside, runs)
     rest = _package_rest(page)
+    guide = f"{lang}/{GUIDE_FILE}"
     for name in sorted(rest):
         read, key = rest[name]
-        if key is None or earlier is None or not _taken(earlier, name, [name], key):
+        if name == guide and side is not None:
+            text = render_guide(page.course, templates)
+            side.emit(GUIDE_FILE, [text])
+            emit(name, [text.encode()])
+        elif key is None or earlier is None or not _taken(earlier, name, [name], key):
             emit(name, read())
+
+
+class SiteSide(NamedTuple):
+    """A language's folder of the site written with its SCORM package (`write_package_files`):
+    each lesson's files rendered once for both (`_package_files`), its search parts and the
+    learner guide made once. What `write_site` would write there (`CourseSite.write`, the
+    guide), taking over what it can of `earlier`."""
+
+    page: CourseSite
+    emit: Emit
+    deck: str | None
+    earlier: Earlier | None
+
+
+def site_side(
+    library: Library, course: Course, folder: Path, deck: str | None,
+    earlier: Earlier | None, facts: LessonFacts,
+) -> SiteSide:  # fmt: skip
+    """The `SiteSide` of the site's folder `folder` (made, empty) for `course`: its deck link
+    `deck` as `write_site` gives it."""
+    languages, languages_of = _languages(library), lesson_languages(library)
+    page = CourseSite(library, course, languages, languages_of, facts=facts)
+    return SiteSide(page, file_writer(folder), deck, earlier)
+
+
+def _write_twins(
+    side: SiteSide,
+    package: CourseSite,
+    templates: jinja2.Environment,
+    emit: Emit,
+    changes: ReleaseNotes | None,
+    split: bool,
+    earlier: Earlier | None,
+    segments: EmitSegments | None,
+) -> None:
+    """`package.write` (into `emit`) and the site's `side.page.write` (into `side.emit`)
+    together: the same lessons, each one's pages made and its files rendered once (the
+    package's from the site's: `_package_files`), its search part made once. Each takes over
+    what it can of its own earlier output (`earlier`, `side.earlier`) and records its pieces as
+    its own write would, in the same order."""
+    site, course = side.page, package.course
+    t = messages(course.lang)
+    numbers = range(1, len(course.lessons) + 1)
+    pages = [_lesson_page(course, n, site.languages_of, not split) for n in numbers]
+    side.emit(PAGE_FILE, [site.render(templates, t, pages, split, side.deck, changes)])
+    bare = [replace(page, translations=()) for page in pages]  # no other language
+    emit(PAGE_FILE, [package.render(templates, t, bare, split, None, changes)])
+    if not split:
+        return
+    texts = SearchTexts()
+    for outline, plain in zip(pages, bare, strict=True):
+        lesson_id = outline.lesson.id
+        names = lesson_file_names(lesson_id)
+        on_site = side.earlier is None or not _taken(
+            side.earlier, lesson_id, names, site.lesson_key(outline)
+        )
+        in_package = earlier is None or not _taken(
+            earlier, lesson_id, names, package.lesson_key(plain)
+        )
+        if not (on_site or in_package):
+            continue
+        page = _lesson_page(course, outline.number, site.languages_of)
+        files = list(site.lesson_files(templates, t, page))
+        if on_site:
+            for name, text in files:
+                side.emit(name, [text])
+        if in_package:
+            for name, text in _package_files(templates, t, site, page, files):
+                emit(name, [text])
+        texts.keep(page.lesson)
+    del pages, bare
+    if segments is not None:
+        segments(SEARCH_SCRIPT, package.search_runs(texts.again()))
+    else:
+        emit(SEARCH_SCRIPT, package.search_script(earlier, texts.again()))
+    side.emit(SEARCH_SCRIPT, site.search_script(side.earlier, texts))
+
+
+def _package_files(
+    templates: jinja2.Environment,
+    t: Messages,
+    site: CourseSite,
+    page: LessonPage,
+    files: list[tuple[str, str]],
+) -> list[tuple[str, str]]:
+    """A package's lesson files from the site's (`files`: `site.lesson_files` of `page`):
+    the same without the "also in" paragraph (ALSO_IN_TEMPLATE), their only difference, where
+    it is found once (its one place in the script's JSON, in the plain page); rendered for the
+    package otherwise."""
+    if not page.translations:
+        return files
+    context = {"t": t, "lang": site.course.lang, "root": "../", "page": page, "split": True}
+    also = templates.get_template(ALSO_IN_TEMPLATE).render(context)
+    (script_name, script), (plain_name, plain) = files
+    cut = [(script_name, script, json.dumps(also, ensure_ascii=False)[1:-1])]
+    cut.append((plain_name, plain, also))
+    if also and all(text.find(part) == text.rfind(part) >= 0 for _, text, part in cut):
+        return [(name, text.replace(part, "", 1)) for name, text, part in cut]
+    return list(site.lesson_files(templates, t, replace(page, translations=())))
 
 
 class SearchParts:
@@ -779,6 +935,34 @@ def _search_text(lesson: Lesson) -> str:
     brackets), "" when it has none."""
     records = search_records(lesson)
     return _json_for_script([r.record() for r in records])[1:-1] if records else ""
+
+
+class SearchTexts:
+    """Lessons' parts of the search script (`_search_text`), made while their strings are
+    loaded for their files and kept up to SEARCH_KEPT characters (`keep`), until the script
+    takes them (`take`): a part not kept is made then, its lesson's strings loaded again."""
+
+    __slots__ = "_drop", "_kept", "_room"
+
+    def __init__(self, room: int = SEARCH_KEPT) -> None:
+        self._kept: dict[Lesson, str] = {}
+        self._room = room
+        self._drop = True
+
+    def again(self) -> SearchTexts:
+        """The same parts, for a script written before this one's: taking one keeps it here."""
+        view = SearchTexts(0)
+        view._kept, view._drop = self._kept, False
+        return view
+
+    def keep(self, lesson: Lesson) -> None:
+        if self._room > 0:
+            text = self._kept[lesson] = _search_text(lesson)
+            self._room -= len(text)
+
+    def take(self, lesson: Lesson) -> str:
+        found = self._kept.pop(lesson, None) if self._drop else self._kept.get(lesson)
+        return _search_text(lesson) if found is None else found
 
 
 def _constant_run(name: str, text: str) -> SearchSegment:
@@ -883,6 +1067,7 @@ class CourseSite:
         emit(PAGE_FILE, [self.render(templates, t, pages, split, deck, changes)])
         if not split:
             return
+        texts = SearchTexts()
         for outline in pages:
             lesson_id = outline.lesson.id
             key, names = self.lesson_key(outline), lesson_file_names(lesson_id)
@@ -891,11 +1076,12 @@ class CourseSite:
             page = _lesson_page(self.course, outline.number, self.languages_of)
             for name, text in self.lesson_files(templates, t, page):
                 emit(name, [text])
+            texts.keep(page.lesson)  # its strings are loaded now
         del pages
         if segments is not None:
-            segments(SEARCH_SCRIPT, self.search_runs())
+            segments(SEARCH_SCRIPT, self.search_runs(texts))
         else:
-            emit(SEARCH_SCRIPT, self.search_script(earlier))
+            emit(SEARCH_SCRIPT, self.search_script(earlier, texts))
 
     def lesson_key(self, outline: LessonPage) -> str:
         """What a lesson's files beside a split page (`lesson_files`) are made from, hashed: the
@@ -962,12 +1148,15 @@ class CourseSite:
             ),
         )
 
-    def search_script(self, earlier: Earlier | None = None) -> Iterator[str]:
+    def search_script(
+        self, earlier: Earlier | None = None, texts: SearchTexts | None = None
+    ) -> Iterator[str]:
         """`search-data.js` (`Course.searchData`), loaded on the first search, lesson by lesson:
         the same text as the records' list in one JSON array. A lesson's part is taken from the
         `earlier` script when the lesson did not change (`LessonFacts.content`), without loading
-        its strings; each part's place is recorded (`SearchParts`)."""
-        parts = SearchParts(earlier)
+        its strings; each part's place is recorded (`SearchParts`). `texts`: the parts made
+        already."""
+        parts, texts = SearchParts(earlier), SearchTexts(0) if texts is None else texts
         yield SEARCH_HEAD
         at, first = len(SEARCH_HEAD), True
         for lesson in self.course.lessons:
@@ -976,7 +1165,7 @@ class CourseSite:
             if taken is not None:
                 text, size = taken
             else:
-                text = _search_text(lesson)
+                text = texts.take(lesson)
                 size = len(text.encode("utf-8"))
             if text and not first:
                 yield ","
@@ -987,27 +1176,29 @@ class CourseSite:
                 at, first = at + size, False
         yield SEARCH_TAIL
 
-    def search_runs(self) -> Iterator[SearchSegment]:
+    def search_runs(self, texts: SearchTexts | None = None) -> Iterator[SearchSegment]:
         """`search-data.js` (`search_script`) in runs: its head, its lessons' records in runs of
         about SEARCH_RUN lessons (one ends after each lesson whose ID's CRC-32 is a multiple of
         it: adding or removing a lesson changes one run), its tail. A run's key is made from its
-        lessons (`LessonFacts.content`); its text loads their records only when asked for."""
+        lessons (`LessonFacts.content`); its text loads their records only when asked for
+        (`texts`: the parts made already)."""
+        texts = SearchTexts(0) if texts is None else texts
         yield _constant_run("[", SEARCH_HEAD)
         run: list[Lesson] = []
         for lesson in self.course.lessons:
             run.append(lesson)
             if zlib.crc32(lesson.id.encode()) % SEARCH_RUN == 0:
-                yield self._search_run(run)
+                yield self._search_run(run, texts)
                 run = []
         if run:
-            yield self._search_run(run)
+            yield self._search_run(run, texts)
         yield _constant_run("]", SEARCH_TAIL)
 
-    def _search_run(self, lessons: Sequence[Lesson]) -> SearchSegment:
+    def _search_run(self, lessons: Sequence[Lesson], texts: SearchTexts) -> SearchSegment:
         key = _key("search", *(self.facts.content(lesson) for lesson in lessons))
 
         def text(started: bool) -> tuple[str, bool]:
-            parts = [part for part in map(_search_text, lessons) if part]
+            parts = [part for part in map(texts.take, lessons) if part]
             return ("," if started and parts else "") + ",".join(parts), bool(parts)
 
         return SearchSegment(lessons[0].id, key, text)

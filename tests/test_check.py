@@ -10,13 +10,14 @@ edge cases and generated lessons.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from course import check, site
@@ -224,3 +225,25 @@ def lesson_sets(draw: st.DrawFn) -> dict[str, list[ReviewItem]]:
 @given(lessons=lesson_sets())
 def test_generated_lessons(page: Page, lessons: dict[str, list[ReviewItem]]) -> None:
     agree(page, lessons)
+
+
+def _fold_as_written(text: str) -> str:
+    """check.fold as it was first written, character by character (the reference)."""
+    out = []
+    for ch in text:
+        marks = unicodedata.normalize("NFD", ch)
+        bare = "".join(c for c in marks if unicodedata.category(c)[0] != "M").lower()
+        out.append("".join(check.SPECIAL.get(c, c) for c in bare))
+    return "".join(out)
+
+
+@given(st.text())
+@example("Ως ŁÓDŹ, Straße: «Ναι;» — „tak”")
+def test_fold_and_normalize_cached_per_character(text: str) -> None:
+    """`fold` and `normalize` keep what they found of each character (functools.cache): the
+    same answer as folding the text character by character, and the same the second time."""
+    folded = _fold_as_written(text)
+    assert check.fold(text) == folded
+    gaps = (" " if c in check.JS_SPACE or unicodedata.category(c)[0] in "PS" else c for c in folded)
+    words = [word for word in "".join(gaps).split(" ") if word]
+    assert check.normalize(text) == check.normalize(text) == " ".join(words)

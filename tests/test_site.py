@@ -14,15 +14,19 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from babel import Locale
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import Markup
 
-from course import anki, messages, site
+from course import anki, check, messages, site
 from course.lessons import load_library
-from course.model import Library
+from course.model import CardKind, Lesson, Library, SiteText
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site-course"
 GOLDEN = Path(__file__).parent / "golden" / "site"
@@ -362,3 +366,112 @@ def test_scripts_load_in_the_order_site_lists_them(built: Path) -> None:
     assert all(site.SCRIPTS.index(name) < site.SCRIPTS.index("course.js") for name in pure)
     for name in site.SCRIPTS:
         assert (PACKAGE / "static" / name).is_file()
+
+
+def test_lesson_facts_match_the_review_items(library: Library) -> None:
+    """`LessonFacts.of` counts a lesson's size from its cards' sides without making its review
+    items (`_items_size`) and decides its check from items made one by one: the same as the
+    page's text and `review_items` give, for basic, reversed and cloze cards alike."""
+    kinds = set()
+    for course in library.courses:
+        for lesson in course.lessons:
+            items = site.review_items(lesson)
+            kinds |= {card.kind for card in lesson.cards}
+            sides = sum(len(item.front) + len(item.back) for item in items)
+            facts = site.LessonFacts().of(lesson)
+            assert facts.size == len(site.lesson_body(lesson)) + sides
+            assert facts.graded == check.has_check(items)
+    assert kinds == set(CardKind)  # every kind of card is counted here
+
+
+def test_card_sheet_rows(library: Library) -> None:
+    """The card sheet's rows (`LessonPage.sheet_rows`, made in Python for the template) are what
+    the template's own loop over the review items gave: one line each, numbered from 1, front
+    and back as rendered."""
+    loop = site._environment().from_string(
+        "{% for item in page.items %}\n"
+        "      <tr><td>{{ loop.index }}</td><td>{{ item.front|safe }}</td>"
+        "<td>{{ item.back|safe }}</td></tr>\n"
+        "{% endfor %}\n"
+    )
+    languages_of = site.lesson_languages(library)
+    pages = 0
+    for course in library.courses:
+        for number in range(1, len(course.lessons) + 1):
+            page = site._lesson_page(course, number, languages_of)
+            assert page.items
+            assert page.sheet_rows == loop.render(page=page)
+            pages += 1
+    assert pages == 4
+
+
+def test_search_texts_kept_from_the_lessons_pass(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A split page's writer keeps each lesson's part of the search script made while the
+    lesson's strings were loaded for its files (`SearchTexts`), up to its room: a kept part is
+    taken without loading the lesson again, and is the part made from the lesson; past the
+    room, parts are made again when taken."""
+    lessons = [lesson for course in library.courses for lesson in course.lessons]
+    parts = {lesson: site._search_text(lesson) for lesson in lessons}
+    first = len(parts[lessons[0]])
+    assert first > 0
+    texts = site.SearchTexts(room=first)  # room for the first lesson's part only
+    for lesson in lessons:
+        texts.keep(lesson)
+    loaded: list[Lesson] = []
+    site_text = Lesson.site_text
+
+    def spy(lesson: Lesson) -> SiteText:
+        loaded.append(lesson)
+        return site_text(lesson)
+
+    monkeypatch.setattr(Lesson, "site_text", spy)
+    assert [texts.take(lesson) for lesson in lessons] == [parts[lesson] for lesson in lessons]
+    assert loaded == lessons[1:]
+    assert texts.take(lessons[0]) == parts[lessons[0]]  # taken once, dropped: made again
+    assert loaded == [*lessons[1:], lessons[0]]
+
+
+def test_split_page_search_script_with_parts_kept(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A split page's search script and its package's runs are the same whether the parts were
+    kept from the lessons' pass (`SearchTexts`) or made again when the script is written (no
+    room)."""
+    course = library.courses[0]
+    page = site.CourseSite(
+        library, course, site._languages(library), site.lesson_languages(library), split_bytes=0
+    )
+    written: dict[int, dict[str, str]] = {}
+    for room in (0, site.SEARCH_KEPT):
+        monkeypatch.setattr(site, "SEARCH_KEPT", room)
+        files: dict[str, str] = {}
+        env = site._environment()
+
+        def emit(name: str, chunks: Iterable[str], files: dict[str, str] = files) -> None:
+            files[name] = "".join(chunks)
+
+        page.write(env, emit, None, split=True)
+        def runs(name: str, segments: Iterable[site.SearchSegment], files: dict = files) -> None:
+            files["runs"] = "".join(segment.text(True)[0] for segment in segments)
+
+        package = site.package_site(library, course)
+        package.write(env, lambda name, chunks: None, None, split=True, segments=runs)
+        written[room] = files
+    assert written[0] == written[site.SEARCH_KEPT]
+    assert site.SEARCH_SCRIPT in written[0]
+
+
+@given(st.text(), st.text(), st.booleans())
+def test_lesson_link_is_what_markup_format_gave(lesson_id: str, target: str, split: bool) -> None:
+    """`lesson_link` builds its attributes with escape() and an f-string: the same markup as
+    Markup.format gave (each value escaped, quotes included)."""
+    link = site.lesson_link(lesson_id, split, target)
+    if split:
+        href = site.static_page_name(lesson_id) + (f"#{target}" if target else "")
+        expected = Markup('href="{}" data-lesson-link="{}"').format(href, lesson_id)
+    else:
+        expected = Markup('href="#{}"').format(target or site.lesson_anchor(lesson_id))
+    assert isinstance(link, Markup)
+    assert link == expected
