@@ -53,12 +53,12 @@ HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
 BLANK_LINE = re.compile(r"\n[ \t]*(?:\n|\Z)")
 SEPARATOR_LINE = re.compile(r"(?:^|[\s>])\?\??[ \t]*$", re.MULTILINE)
 """A raw line that may hold only `?` or `??` once its prefix (quote mark, list marker) is gone."""
-HIDING_MARKS = ("`", "~", "<!--")
-"""Where a fence or a comment may stand, a block may run past a blank line: no cheap answer."""
 DEPTH = "card_depth"
 """`env` key: >0 while a card's own lines are tokenized (cards do not nest)."""
 SCAN = "card_scan"
 """`env` key: the last block scanned, with where it was scanned from."""
+WINDOW = "card_window"
+"""`env` key: the last window `_may_hold` read, with where it starts."""
 DECKS_ONLY = "card_decks_only"
 """`env` key: true when only the decks' strings are wanted (no site): prose (inline text
 outside cards and headings) keeps its `content` and gets no children, unless it may hold
@@ -308,10 +308,22 @@ def _may_hold(state: StateBlock, start: int, test: Callable[[str], object]) -> b
     """A cheap test before `_scan`: False only when the raw text from `start` to the next blank
     line (a superset of the block `_scan` reads, unless a fence or a comment may stretch it past
     that line) fails `test`, so the card rule cannot match there."""
-    begin = state.bMarks[start]
+    hiding, window = _window(state, state.bMarks[start])
+    return hiding or bool(test(window))
+
+
+def _window(state: StateBlock, begin: int) -> tuple[bool, str]:
+    """`_may_hold`'s window from `begin` to the next blank line, and whether a fence or a
+    comment may stand in it (a block holding one may run past a blank line: no cheap answer):
+    made once for the multi-line and the cloze rule, which look at each block in turn."""
+    cached = state.env.get(WINDOW)
+    if cached is not None and cached[0] is state.src and cached[1] == begin:
+        return cast(tuple[bool, str], cached[2:])
     blank = BLANK_LINE.search(state.src, begin)
     window = state.src[begin : blank.start() if blank else len(state.src)]
-    return any(mark in window for mark in HIDING_MARKS) or bool(test(window))
+    hiding = "`" in window or "~" in window or "<!--" in window
+    state.env[WINDOW] = (state.src, begin, hiding, window)
+    return hiding, window
 
 
 def _scan_once(state: StateBlock, start: int, end_line: int) -> _Block:
@@ -404,14 +416,13 @@ def _open_card(
     return token
 
 
-def _push_paragraph(state: StateBlock, content: str, line: int, end: int) -> None:
-    token = state.push("paragraph_open", "p", 1)
-    token.map = [line, end]
+def _push_inline(state: StateBlock, content: str, line: int, end: int) -> None:
+    """A card side that is one line of text: its inline token alone. A paragraph around it
+    would be hidden (`hide_single_paragraph`) and render as nothing on every output."""
     token = state.push("inline", "", 0)
     token.content = content
     token.map = [line, end]
     token.children = []
-    state.push("paragraph_close", "p", -1)
 
 
 def _tokenize_lines(state: StateBlock, start: int, end: int, skip: int = 0) -> None:
@@ -473,10 +484,12 @@ def line_card(state: StateBlock, start: int, end_line: int, silent: bool) -> boo
     _open_card(
         state, card.kind, (start, start + 1), _Block(start + 1, None, [start], [], [start]), tags
     )
-    for side, content in (("question", card.question), ("answer", card.answer)):
-        state.push(f"card_{side}_open", "div", 1)
-        _push_paragraph(state, content, start, start + 1)
-        state.push(f"card_{side}_close", "div", -1)
+    state.push("card_question_open", "div", 1)
+    _push_inline(state, card.question, start, start + 1)
+    state.push("card_question_close", "div", -1)
+    state.push("card_answer_open", "div", 1)
+    _push_inline(state, card.answer, start, start + 1)
+    state.push("card_answer_close", "div", -1)
     _close_card(state, start + 1, end_line)
     return True
 
@@ -527,7 +540,7 @@ def cloze_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bo
     card_meta(token)["reported"] = bool(empty)
     if end == start + 1:  # one line of text (most clozes): a paragraph, no nested block parse
         one_line = _line(state, start)[skip:].strip()
-        _push_side(state, "question", lambda: _push_paragraph(state, one_line, start, end))
+        _push_side(state, "question", lambda: _push_inline(state, one_line, start, end))
     else:
         _push_side(state, "question", lambda: _tokenize_lines(state, start, end, skip))
     _close_card(state, end, end_line)

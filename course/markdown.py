@@ -110,8 +110,10 @@ def renderer(rules: Mapping[str, Rule]) -> RendererHTML:
 def render(out: RendererHTML, tokens: Sequence[Token], env: object) -> str:
     """Render with `env`: a mapping is copied (rules may add to it), a typed record passes as is."""
     # markdown-it only hands env on to the rules, so a record is safe where it types a mapping.
-    given = dict(env) if isinstance(env, Mapping) else env
-    return out.render(tokens, parser().options, cast("MutableMapping[str, Any]", given))
+    given = cast("MutableMapping[str, Any]", dict(env) if isinstance(env, Mapping) else env)
+    if len(tokens) == 1 and tokens[0].type == "inline":  # a one-line card side: as `render` does
+        return out.renderInline(tokens[0].children or [], parser().options, given)
+    return out.render(tokens, parser().options, given)
 
 
 def walk(tokens: Sequence[Token]) -> Iterator[Token]:

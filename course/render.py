@@ -315,7 +315,7 @@ def _sides(
 ) -> tuple[tuple[str, str], ...]:
     """The site's review sides of a card (see `CardText.sides`); a Q/A card's side that holds
     nothing either output renders its own way is the decks' side (`anki`, unstripped)."""
-    out, ctx = site_renderer(), PageContext(t=_labels(lang))
+    out, ctx = site_renderer(), _review_context(lang)
     if kind is not CardKind.CLOZE:
         front = (
             _apart(anki[0]) if shared(part.question) else markdown.render(out, part.question, ctx)
@@ -343,6 +343,12 @@ def _media(tokens: Sequence[Token]) -> tuple[str, ...]:
             {token.meta["media"] for _, token in markdown.images(tokens) if "media" in token.meta}
         )
     )
+
+
+@cache
+def _review_context(lang: str) -> PageContext:
+    """A review side's context (a frozen record): one per language, not one per card."""
+    return PageContext(t=_labels(lang))
 
 
 @cache

@@ -286,3 +286,54 @@ def test_a_card_side_rendered_once_gives_what_rendering_it_again_gives(text: str
         return
     assert [card.rendered for card in reused.cards] == [card.rendered for card in again.cards]
     assert reused.site_text() == again.site_text()
+
+
+def push_paragraph(state: Any, content: str, line: int, end: int) -> None:
+    """cards.py as it was before a one-line card side became its inline token alone: the side a
+    paragraph, hidden afterwards (`cards.hide_single_paragraph`)."""
+    token = state.push("paragraph_open", "p", 1)
+    token.map = [line, end]
+    token = state.push("inline", "", 0)
+    token.content, token.map, token.children = content, [line, end], []
+    state.push("paragraph_close", "p", -1)
+
+
+@FAST
+@given(lessons)
+def test_a_one_line_card_side_without_its_paragraph_gives_the_same_lesson(text: str) -> None:
+    """A `Q::A` card's sides and a one-line cloze's text are pushed as inline tokens alone, not
+    as paragraphs that every output hides: the lesson's strings and problems are those the
+    paragraphs gave, on both outputs."""
+    with lesson_folder(text) as root:
+        path = root / "lessons" / "el" / "01.md"
+        for site in (True, False):
+            report = Report()
+            short = load_lesson(path, "el", root / "lessons", report, site=site)
+            original, cards._push_inline = cards._push_inline, push_paragraph
+            try:
+                old_report = Report()
+                old = load_lesson(path, "el", root / "lessons", old_report, site=site)
+            finally:
+                cards._push_inline = original
+            assert (report.errors, report.warnings) == (old_report.errors, old_report.warnings)
+            if short is None or old is None:
+                assert short is old
+                continue
+            assert repr(short) == repr(old)  # records compare by identity: their fields
+            if site:
+                assert short.site_text() == old.site_text()
+
+
+def test_a_line_card_pushes_no_paragraph() -> None:
+    """The cut the test above guards: a `Q::A` card is 8 block tokens, not 12."""
+    tokens = markdown.parser().parse("Q *x*::A <!-- id: a1 -->\n")
+    assert [t.type for t in tokens] == [
+        "card_open",
+        "card_question_open",
+        "inline",
+        "card_question_close",
+        "card_answer_open",
+        "inline",
+        "card_answer_close",
+        "card_close",
+    ]
