@@ -528,22 +528,35 @@ def _run(
     cores = _cores()
     fork_from = FORK_THRESHOLD if meanwhile is None else min(FORK_THRESHOLD, FORK_MEANWHILE)
     meanwhile = meanwhile or _nothing
-    if len(tasks) <= POOL_THRESHOLD or cores < 2:
-        # A small course: a pool costs more to start than the parse; a forked child takes a
-        # share of the lessons instead (forked.py), from FORK_THRESHOLD of them (from
-        # FORK_MEANWHILE while this process has the rest of the command to import).
-        if not tasks or len(tasks) < fork_from or cores < 2:
-            meanwhile()
-            yield from enumerate(map(_parse, tasks))
-        else:
-            # The longest first: whichever process is free at the end takes a short one. Each
-            # result comes as its cache entry's bytes (made anyway): the child sends them as
-            # they are instead of pickling the records again (`_parse_packed`).
-            order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].data))
-            calls = [partial(_parse_packed, tasks[i]) for i in order]
-            done = zip(order, forked.share(calls, meanwhile), strict=True)
-            yield from ((i, _loaded(data)) for i, data in sorted(done, key=_first))
-        return
+    if len(tasks) > POOL_THRESHOLD and cores >= 2:
+        yield from _run_pool(tasks, meanwhile, cores)
+    # A small course: a pool costs more to start than the parse; a forked child takes a share
+    # of the lessons instead (forked.py), from FORK_THRESHOLD of them (from FORK_MEANWHILE
+    # while this process has the rest of the command to import), or this process parses all.
+    elif not tasks or len(tasks) < fork_from or cores < 2:
+        meanwhile()
+        yield from enumerate(map(_parse, tasks))
+    else:
+        yield from _run_forked(tasks, meanwhile)
+
+
+def _run_forked(
+    tasks: list[_Task], meanwhile: Callable[[], object]
+) -> Iterator[tuple[int, Result]]:
+    """`_run` for a small course: the lessons shared with one forked child, the longest first
+    (whichever process is free at the end takes a short one). Each result comes as its cache
+    entry's bytes (made anyway): the child sends them as they are instead of pickling the
+    records again (`_parse_packed`)."""
+    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].data))
+    calls = [partial(_parse_packed, tasks[i]) for i in order]
+    done = zip(order, forked.share(calls, meanwhile), strict=True)
+    return ((i, _loaded(data)) for i, data in sorted(done, key=_first))
+
+
+def _run_pool(
+    tasks: list[_Task], meanwhile: Callable[[], object], cores: int
+) -> Iterator[tuple[int, Result]]:
+    """`_run` for a large course: a process pool of `cores - 1` workers and this process."""
     # Imported here: a small course never starts a pool and does not pay for the import.
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
