@@ -576,6 +576,16 @@ def _card_media(deck: DeckPlan) -> list[MediaFile]:
     return [known[name] for name in sorted(used)]
 
 
+ZIP_CHUNK = 8 << 20
+"""Bytes of the collection read, checksummed and deflated per call when its zip is written. The
+zip step runs in a thread beside the build's own (`write_deck`'s `later`) and each of those
+calls lets the GIL go: getting it back costs that thread up to the interpreter's switch interval
+(5 ms) while the build's thread runs Python, so fewer, larger calls end sooner. A 33,000-note
+collection (24 MB) in 1 MB reads took 0.45 s beside a one-edit rebuild's SCORM zip and site
+(0.29 s of CPU; 1.2 s beside a thread that only ran Python), in 8 MB reads about 0.3 s. The
+deflated bytes do not depend on how the input is cut."""
+
+
 def _write_zip(out: Path, db: Path, media: Sequence[MediaFile], stamp: int) -> None:
     """A zip whose bytes depend only on its content: fixed entry dates and order."""
     date = time.gmtime(max(stamp, 315_532_800))[:6]  # zip dates start in 1980
@@ -590,7 +600,7 @@ def _write_zip(out: Path, db: Path, media: Sequence[MediaFile], stamp: int) -> N
         info = entry("collection.anki2")
         info.file_size = db.stat().st_size  # as writestr sets it: the same header
         with db.open("rb") as source, archive.open(info, "w") as target:
-            shutil.copyfileobj(source, target, 1 << 20)
+            shutil.copyfileobj(source, target, ZIP_CHUNK)
         archive.writestr(entry("media"), json.dumps({str(i): m.name for i, m in enumerate(media)}))
         for i, item in enumerate(media):
             archive.writestr(entry(str(i)), item.path.read_bytes())

@@ -181,3 +181,75 @@ def test_the_scratch_collection_is_beside_the_deck_where_the_sweep_finds_it(
         sweep.outputs([decks / anki.deck_file_name(deck.course)], None)
         assert not made.path.exists()
     assert list(decks.iterdir()) == []
+
+
+def test_a_decks_zip_is_the_same_whatever_the_reads_it_is_deflated_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collection is deflated in reads of ZIP_CHUNK bytes (a thread's fewer waits for the
+    GIL): the .apkg's bytes must not depend on that size, as earlier builds' decks were written
+    in 1 MB reads."""
+    corpus.write_corpus(tmp_path / "corpus", 600, cards_per_lesson=50)
+    library = load_library(tmp_path / "corpus" / "project" / "lessons")
+    (deck, *_) = pipeline.plan_decks(library, NOW, pipeline.BuildOptions(draft=True))
+    made = {}
+    for size in (anki.ZIP_CHUNK, 1 << 20, 4093):
+        monkeypatch.setattr(anki, "ZIP_CHUNK", size)
+        out = tmp_path / f"deck-{size}.apkg"
+        anki.write_deck(deck, out)
+        made[size] = out.read_bytes()
+    assert len(set(made.values())) == 1
+
+
+@pytest.mark.parametrize(("threshold", "frozen"), [(2, True), (1000, False)])
+def test_a_large_builds_plans_are_left_out_of_garbage_collection(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, frozen: bool
+) -> None:
+    """Above FREEZE_THRESHOLD lessons, what deciding made (a few records per note, living till
+    the build ends) is frozen before the collector resumes: no collection walks it once; a small
+    build's (tests, the bundled course) is not."""
+    library = load_library(sample)
+    monkeypatch.setattr(pipeline, "FREEZE_THRESHOLD", threshold)
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.unfreeze()
+    gc.collect()
+    before = gc.get_freeze_count()
+    gc.callbacks.append(seen)
+    try:
+        plans = pipeline.decide(library, NOW, pipeline.BuildOptions(draft=True))
+        assert gc.isenabled()
+        assert plans
+        assert all(p.deck is not None for p in plans)
+        if frozen:
+            assert collections == [], collections
+            assert gc.get_freeze_count() > before
+        else:
+            assert gc.get_freeze_count() == before
+    finally:
+        gc.callbacks.remove(seen)
+        gc.unfreeze()
+
+
+def test_plans_that_fail_are_not_frozen(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed decision's objects may be garbage (the error's traceback holds frames): left to
+    the collector."""
+    library = load_library(sample)
+    monkeypatch.setattr(pipeline, "FREEZE_THRESHOLD", 2)
+
+    def broken(*args: Any, **kwargs: Any) -> anki.DeckPlan:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(anki, "prepare", broken)
+    gc.unfreeze()
+    try:
+        with pytest.raises(RuntimeError):
+            pipeline.decide(library, NOW, pipeline.BuildOptions(draft=True))
+        assert gc.get_freeze_count() == 0
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
