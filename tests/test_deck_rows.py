@@ -23,7 +23,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course import anki, pipeline, sweep
+from course import anki, outputs, pipeline, site, sweep
 from course.lessons import load_library
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -202,41 +202,75 @@ def test_a_decks_zip_is_the_same_whatever_the_reads_it_is_deflated_in(
 
 
 @pytest.mark.parametrize(("threshold", "frozen"), [(2, True), (1000, False)])
-def test_a_large_builds_plans_are_left_out_of_garbage_collection(
+def test_a_large_build_runs_without_the_collector_and_leaves_its_records_frozen(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, frozen: bool
 ) -> None:
-    """Above FREEZE_THRESHOLD lessons, what deciding made (a few records per note, living till
-    the build ends) is frozen before the collector resumes: no collection walks it once; a small
-    build's (tests, the bundled course) is not."""
+    """Above FREEZE_THRESHOLD lessons a build makes records that live till it ends (a few per
+    note) and almost no cycles: the collector is paused from its plans to its record's save,
+    and what it leaves alive is frozen before the collector resumes; a small build (tests, the
+    bundled course) is left to the collector."""
     library = load_library(sample)
     monkeypatch.setattr(pipeline, "FREEZE_THRESHOLD", threshold)
-    collections: list[int] = []
+    enabled: list[bool] = []
 
-    def seen(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            collections.append(info["generation"])
+    def watch(owner: Any, name: str) -> None:
+        real = getattr(owner, name)
 
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            enabled.append(gc.isenabled())
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, watched)
+
+    watch(pipeline, "decide")
+    watch(site, "write_site")
+    watch(outputs.Record, "save")
     gc.unfreeze()
     gc.collect()
     before = gc.get_freeze_count()
-    gc.callbacks.append(seen)
     try:
-        plans = pipeline.decide(library, NOW, pipeline.BuildOptions(draft=True))
+        result = pipeline.build(library, tmp_path / "decks", tmp_path / "site")
+        assert result.plans
         assert gc.isenabled()
-        assert plans
-        assert all(p.deck is not None for p in plans)
-        if frozen:
-            assert collections == [], collections
-            assert gc.get_freeze_count() > before
-        else:
-            assert gc.get_freeze_count() == before
+        assert enabled == [not frozen] * 3
+        assert (gc.get_freeze_count() > before) is frozen
     finally:
-        gc.callbacks.remove(seen)
         gc.unfreeze()
 
 
-def test_plans_that_fail_are_not_frozen(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A failed decision's objects may be garbage (the error's traceback holds frames): left to
+@pytest.mark.parametrize(("threshold", "paused"), [(2, True), (1000, False)])
+def test_a_large_builds_settled_replan_runs_without_the_collector(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, paused: bool
+) -> None:
+    library = load_library(sample)
+    options = pipeline.BuildOptions()
+    result = pipeline.build(library, tmp_path / "decks", None, options)
+    lesson = next((sample / "el").glob("*.md"))
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace("::", ":: Changed, ", 1), "utf-8")
+    library = load_library(sample)
+    result = pipeline.build(library, tmp_path / "decks", None, options)
+    monkeypatch.setattr(pipeline, "FREEZE_THRESHOLD", threshold)
+    enabled: list[bool] = []
+    replan = anki.replan
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        enabled.append(gc.isenabled())
+        return replan(*args, **kwargs)
+
+    monkeypatch.setattr(anki, "replan", watched)
+    try:
+        assert pipeline.settled(library, result, options) is not None
+        assert enabled
+        assert set(enabled) == {not paused}
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+def test_a_large_build_that_fails_is_not_frozen(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed build's objects may be garbage (the error's traceback holds frames): left to
     the collector."""
     library = load_library(sample)
     monkeypatch.setattr(pipeline, "FREEZE_THRESHOLD", 2)
@@ -248,7 +282,7 @@ def test_plans_that_fail_are_not_frozen(sample: Path, monkeypatch: pytest.Monkey
     gc.unfreeze()
     try:
         with pytest.raises(RuntimeError):
-            pipeline.decide(library, NOW, pipeline.BuildOptions(draft=True))
+            pipeline.build(library, tmp_path / "decks", None)
         assert gc.get_freeze_count() == 0
         assert gc.isenabled()
     finally:
