@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sqlite3
 import time
 import zipfile
@@ -24,7 +23,7 @@ from functools import cache, partial
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import IO, Any
 
 import genanki
 from genanki.apkg_col import APKG_COL
@@ -576,6 +575,26 @@ def _card_media(deck: DeckPlan) -> list[MediaFile]:
     return [known[name] for name in sorted(used)]
 
 
+ZIP_CHUNK = 4 << 20
+"""Bytes of the collection read, checksummed and deflated per call when its zip is written, in
+one buffer (`_deflate_into`). The zip step runs in a thread beside the build's own
+(`write_deck`'s `later`) and each of those calls lets the GIL go: getting it back costs that
+thread up to the interpreter's switch interval (5 ms) while the build's thread runs Python, so
+fewer, larger calls end sooner. A 33,000-note collection (24 MB, 0.3 s alone) beside a thread
+that only ran Python: 1.2 s in 1 MB reads, 0.68 s in 4 MB, 0.58 s in 8 MB (which added 11-16
+MB to a cold 100,000-card build's peak; a new buffer per read, as `shutil.copyfileobj` reads,
+holds two at a time). The deflated bytes do not depend on how the input is cut."""
+
+
+def _deflate_into(target: IO[bytes], source: Path) -> None:
+    """`source`'s bytes written to `target` (a zip entry) in reads of ZIP_CHUNK bytes into one
+    buffer."""
+    buffer = memoryview(bytearray(ZIP_CHUNK))
+    with source.open("rb", buffering=0) as file:
+        while size := file.readinto(buffer):
+            target.write(buffer[:size])
+
+
 def _write_zip(out: Path, db: Path, media: Sequence[MediaFile], stamp: int) -> None:
     """A zip whose bytes depend only on its content: fixed entry dates and order."""
     date = time.gmtime(max(stamp, 315_532_800))[:6]  # zip dates start in 1980
@@ -589,8 +608,8 @@ def _write_zip(out: Path, db: Path, media: Sequence[MediaFile], stamp: int) -> N
     with zipfile.ZipFile(out, "w") as archive:
         info = entry("collection.anki2")
         info.file_size = db.stat().st_size  # as writestr sets it: the same header
-        with db.open("rb") as source, archive.open(info, "w") as target:
-            shutil.copyfileobj(source, target, 1 << 20)
+        with archive.open(info, "w") as target:
+            _deflate_into(target, db)
         archive.writestr(entry("media"), json.dumps({str(i): m.name for i, m in enumerate(media)}))
         for i, item in enumerate(media):
             archive.writestr(entry(str(i)), item.path.read_bytes())

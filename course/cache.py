@@ -88,7 +88,6 @@ def parse_records() -> tuple[type, ...]:
         model.Source,
         model.MediaFile,
         model.CardText,
-        model.Pending,
         model.CardSite,
         model.SearchRecord,
         model.SiteText,

@@ -13,13 +13,18 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def paused() -> Iterator[None]:
+def paused(freeze: bool = False) -> Iterator[None]:
     """No cyclic collection inside; the collector as it was afterwards, whatever happens. A
-    decorator too (`@paused()`)."""
+    decorator too (`@paused()`). `freeze`: when the collector was running, what lives when the
+    block ends successfully is moved out of its sight first (`gc.freeze`: for records that live
+    as long as a large build, in a process that ends with it), else the collector's first run
+    afterwards walks every object made inside, and its later full runs walk them again."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
+        if freeze and was_enabled:
+            gc.freeze()
     finally:
         if was_enabled:
             gc.enable()

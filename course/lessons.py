@@ -624,9 +624,9 @@ class _Fresh(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _text_in_place(texts: CardTexts, index: int) -> CardText:
-    """What unpickling a `Pending(texts, index)` gives in a worker's parse (`_Fresh`)."""
-    return texts.get(index)
+def _text_in_place(pair: tuple[CardTexts, int]) -> CardText:
+    """What unpickling a `Pending((texts, index))` gives in a worker's parse (`_Fresh`)."""
+    return pair[0].get(pair[1])
 
 
 def _cores() -> int:
@@ -691,7 +691,7 @@ def _dumps_parsed(parsed: Parsed) -> bytes:
 
     def card(value: Card) -> tuple[type, tuple[object, ...]]:
         args = list(cache.record_args(value))
-        args[_TEXT] = Pending(texts, index[id(value)])
+        args[_TEXT] = Pending((texts, index[id(value)]))
         return Card, tuple(args)
 
     return cache.dumps(parsed, reducers={Card: card})

@@ -23,7 +23,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course import anki, pipeline, sweep
+from course import anki, outputs, pipeline, site, sweep
 from course.lessons import load_library
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -181,3 +181,109 @@ def test_the_scratch_collection_is_beside_the_deck_where_the_sweep_finds_it(
         sweep.outputs([decks / anki.deck_file_name(deck.course)], None)
         assert not made.path.exists()
     assert list(decks.iterdir()) == []
+
+
+def test_a_decks_zip_is_the_same_whatever_the_reads_it_is_deflated_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collection is deflated in reads of ZIP_CHUNK bytes (a thread's fewer waits for the
+    GIL): the .apkg's bytes must not depend on that size, as earlier builds' decks were written
+    in 1 MB reads."""
+    corpus.write_corpus(tmp_path / "corpus", 600, cards_per_lesson=50)
+    library = load_library(tmp_path / "corpus" / "project" / "lessons")
+    (deck, *_) = pipeline.plan_decks(library, NOW, pipeline.BuildOptions(draft=True))
+    made = {}
+    for size in (anki.ZIP_CHUNK, 1 << 20, 4093):
+        monkeypatch.setattr(anki, "ZIP_CHUNK", size)
+        out = tmp_path / f"deck-{size}.apkg"
+        anki.write_deck(deck, out)
+        made[size] = out.read_bytes()
+    assert len(set(made.values())) == 1
+
+
+@pytest.mark.parametrize(("threshold", "frozen"), [(2, True), (1000, False)])
+def test_a_large_build_runs_without_the_collector_and_leaves_its_records_frozen(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, frozen: bool
+) -> None:
+    """Above FREEZE_THRESHOLD lessons a build makes records that live till it ends (a few per
+    note) and almost no cycles: the collector is paused from its plans to its record's save,
+    and what it leaves alive is frozen before the collector resumes; a small build (tests, the
+    bundled course) is left to the collector."""
+    library = load_library(sample)
+    monkeypatch.setattr(pipeline, "FREEZE_THRESHOLD", threshold)
+    enabled: list[bool] = []
+
+    def watch(owner: Any, name: str) -> None:
+        real = getattr(owner, name)
+
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            enabled.append(gc.isenabled())
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, watched)
+
+    watch(pipeline, "decide")
+    watch(site, "write_site")
+    watch(outputs.Record, "save")
+    gc.unfreeze()
+    gc.collect()
+    before = gc.get_freeze_count()
+    try:
+        result = pipeline.build(library, tmp_path / "decks", tmp_path / "site")
+        assert result.plans
+        assert gc.isenabled()
+        assert enabled == [not frozen] * 3
+        assert (gc.get_freeze_count() > before) is frozen
+    finally:
+        gc.unfreeze()
+
+
+@pytest.mark.parametrize(("threshold", "paused"), [(2, True), (1000, False)])
+def test_a_large_builds_settled_replan_runs_without_the_collector(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, paused: bool
+) -> None:
+    library = load_library(sample)
+    options = pipeline.BuildOptions()
+    result = pipeline.build(library, tmp_path / "decks", None, options)
+    lesson = next((sample / "el").glob("*.md"))
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace("::", ":: Changed, ", 1), "utf-8")
+    library = load_library(sample)
+    result = pipeline.build(library, tmp_path / "decks", None, options)
+    monkeypatch.setattr(pipeline, "FREEZE_THRESHOLD", threshold)
+    enabled: list[bool] = []
+    replan = anki.replan
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        enabled.append(gc.isenabled())
+        return replan(*args, **kwargs)
+
+    monkeypatch.setattr(anki, "replan", watched)
+    try:
+        assert pipeline.settled(library, result, options) is not None
+        assert enabled
+        assert set(enabled) == {not paused}
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+def test_a_large_build_that_fails_is_not_frozen(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed build's objects may be garbage (the error's traceback holds frames): left to
+    the collector."""
+    library = load_library(sample)
+    monkeypatch.setattr(pipeline, "FREEZE_THRESHOLD", 2)
+
+    def broken(*args: Any, **kwargs: Any) -> anki.DeckPlan:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(anki, "prepare", broken)
+    gc.unfreeze()
+    try:
+        with pytest.raises(RuntimeError):
+            pipeline.build(library, tmp_path / "decks", None)
+        assert gc.get_freeze_count() == 0
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
