@@ -97,10 +97,10 @@ def test_python_build_py_without_arguments_builds_everything(sample: Path, tmp_p
 # A build.py run whose end shows whether Python tore the process down (its atexit handlers run
 # then, after everything the build loaded is freed) or the command line left it at once.
 ENDING = """
-import atexit, runpy, sys, threading, time
+import atexit, runpy, sys, threading
 atexit.register(lambda: print("torn down", file=sys.stderr))
-if sys.argv[1] == "thread":  # another thread still running when the build ends
-    threading.Thread(target=time.sleep, args=(0.3,)).start()
+if sys.argv[1] == "thread":  # another thread still running when the build ends (however long
+    threading.Thread(target=threading.main_thread().join).start()  # it takes): until Python's exit
 if sys.argv[1] == "print":  # a last line still buffered when the command returns
     import course.cli
     report = course.cli._report
