@@ -131,7 +131,7 @@ def load_library(
     was_enabled = gc.isenabled()
     with collector.paused():
         library = _load_library(root, langs, site, meanwhile, known)
-        if was_enabled and sum(len(c.lessons) for c in library.courses) > FREEZE_THRESHOLD:
+        if was_enabled and library.lesson_count() > FREEZE_THRESHOLD:
             # The library lives as long as the build: leave it out of every later collection
             # (a fifth of a 100,000-card build's CPU went into walking it again). It holds no
             # reference cycles, so reference counting still frees it. Frozen before the

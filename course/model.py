@@ -383,3 +383,7 @@ class Library:
 
     def course(self, lang: str) -> Course:
         return next(c for c in self.courses if c.lang == lang)
+
+    def lesson_count(self) -> int:
+        """Lessons in every language: what the build's thresholds are measured in."""
+        return sum(len(c.lessons) for c in self.courses)

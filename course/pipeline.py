@@ -377,7 +377,7 @@ def _quiet(library: Library, freeze: bool = False) -> AbstractContextManager[obj
     machine), collecting about 300 objects in all: the plans (a few records per note), the
     writers' records and the settled replan (`settled`) make objects that live till the end
     and almost no cycles; its first run after the plans walked them all (50-100 ms)."""
-    if sum(len(course.lessons) for course in library.courses) > FREEZE_THRESHOLD:
+    if library.lesson_count() > FREEZE_THRESHOLD:
         return collector.paused(freeze)
     return nullcontext()
 
@@ -650,7 +650,7 @@ def _share(library: Library) -> Share:
     small), and in any build while this process is small (`SHARE_RESIDENT`: a rebuild after
     an edit, whose writers are most of its work). A large build writes them here, one by one,
     the decks' notes dropped before the zips are written."""
-    if sum(len(course.lessons) for course in library.courses) <= POOL_THRESHOLD:
+    if library.lesson_count() <= POOL_THRESHOLD:
         return Share.ZIPS_FIRST
     size = _resident()
     return Share.DECKS_FIRST if size is not None and size <= SHARE_RESIDENT else Share.ALONE
