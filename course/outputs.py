@@ -369,7 +369,7 @@ def _folder_key(
             info = _file_stat(entry)
             if info is None:
                 continue
-            stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+            stat = _stat_key(info)
             old = seen.get(name) if seen is not None else None
             if old is not None and _unchanged(old, stat, since):
                 digest = old[1]
@@ -408,6 +408,11 @@ def _file_stat(entry: os.DirEntry[str]) -> os.stat_result | None:
     except OSError:
         return None
     return info if S_ISREG(info.st_mode) else None
+
+
+def _stat_key(info: os.stat_result) -> tuple[int, int, int, int]:
+    """What `Seen` keeps of a file's stat: size, inode, modification and change times."""
+    return (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _unchanged(old: tuple[tuple[int, ...], str], stat: tuple[int, ...], since: int) -> bool:
@@ -463,7 +468,7 @@ class LastBuild:
             info = path.stat()
         except OSError:
             return None
-        stat = (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+        stat = _stat_key(info)
         return old[1] if _unchanged(old, stat, self.since) else None
 
     def replay(self) -> list[tuple[bool, str]] | None:
@@ -559,8 +564,8 @@ def _recorded_files(entry: Mapping[str, object]) -> tuple[Seen, int]:
     seen: Seen = {}
     for name, value in files.items():
         match value:
-            case [int(), int(), int(), int(), str(digest)]:
-                seen[name] = ((value[0], value[1], value[2], value[3]), digest)
+            case [int(size), int(inode), int(mtime), int(ctime), str(digest)]:
+                seen[name] = ((size, inode, mtime, ctime), digest)
     return seen, since
 
 
