@@ -364,11 +364,13 @@ def _holder(path: Path) -> Path:
 
 
 def _hold(lessons: Path, no_wait: bool, outputs: Sequence[Path] = ()) -> frozenset[Path]:
-    """`_lock`, then remove what killed builds left in the folders locked (no other build is
-    writing there). The folders locked."""
-    from . import sweep
+    """`_lock` (the folders of a killed build's outputs too, when its commit was left
+    unfinished: journal.py), finish that commit, then remove what killed builds left in the
+    folders locked (no other build is writing there). The folders locked."""
+    from . import journal, sweep
 
-    held = _lock(lessons, no_wait, outputs)
+    held = _lock(lessons, no_wait, [*outputs, *journal.folders(lessons)])
+    journal.recover(lessons)
     sweep.folders(lessons, held)
     return held
 

@@ -1,6 +1,7 @@
 """The whole build, in two phases: decide and render every output to temporary files, then commit
 them (replace the decks and SCORM packages, swap the site, write the manifests and the report), so
-a failed build leaves the previous output as it was."""
+a failed build leaves the previous output as it was. The commit is journaled (journal.py): a build
+killed while committing is finished by the next one."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import anki, collector, decided, forked, manifest, outputs, translations, updates
+from . import anki, collector, decided, forked, journal, manifest, outputs, translations, updates
 from .background import Background
 from .decided import Decided
 from .files import temp_file
@@ -102,9 +103,10 @@ class Output:
     `_reuse_language`) that go into the rendered one as they are, by name, when it is put in
     place: one rename each, not a link per file and an unlink per file of the old one."""
 
-    def commit(self) -> None:
+    def commit(self, link: bool = False) -> None:
+        """Put it in place; a folder's `moves` are linked with `link` (`_move_folders`)."""
         if self.rendered.is_dir():
-            _move_folders(self.target, self.rendered, self.moves)
+            _move_folders(self.target, self.rendered, self.moves, link)
             _swap_dir(self.rendered, self.target)
         else:
             os.replace(self.rendered, self.target)
@@ -115,6 +117,11 @@ class Output:
         else:
             self.rendered.unlink(missing_ok=True)
 
+    def step(self) -> journal.Step:
+        """The commit's step, for its journal (`resume` does it again)."""
+        old = _old_dir(self.target) if self.rendered.is_dir() else None
+        return journal.Step(_absolute(self.rendered), _absolute(self.target), self.moves, old)
+
 
 @dataclass(frozen=True, slots=True)
 class Removal:
@@ -122,11 +129,66 @@ class Removal:
 
     target: Path
 
-    def commit(self) -> None:
+    def commit(self, link: bool = False) -> None:
         self.target.unlink(missing_ok=True)
 
     def discard(self) -> None:
         pass
+
+    def step(self) -> journal.Step:
+        return journal.Step(None, _absolute(self.target))
+
+
+def _absolute(path: Path) -> str:
+    """A path as the journal names it: the next build may run in another working folder."""
+    return str(path.absolute())
+
+
+def _commit(lessons: Path, made: list[Output | Removal], outputs: Sequence[Path | None]) -> None:
+    """Put every rendered output in place, in order, with a journal (journal.py): a build killed
+    from here on is finished by the next one. The rendered outputs then belong to the journal,
+    no longer to `made`: a failure (`journal.Unfinished`) leaves them for the next build to put
+    in place, where discarding them would leave some outputs new, some old. `outputs`: the
+    decks, site and SCORM folders and the report, whose parent folders the build locks."""
+    if not made:
+        return
+    holders = tuple(sorted({str(p.resolve().parent) for p in outputs if p is not None}))
+    steps = list(made)
+    journaled = journal.write(lessons, journal.Journal(tuple(o.step() for o in steps), holders))
+    if journaled:
+        made.clear()
+    try:
+        for output in steps:  # unjournaled, the current site keeps its folders until the swap
+            output.commit(link=not journaled)
+    except OSError as error:
+        if journaled:
+            raise journal.Unfinished(journal.stopped(lessons, error)) from None
+        raise
+    if journaled:
+        journal.remove(lessons)
+
+
+def resume(step: journal.Step) -> None:
+    """Do the `step` of a killed build's commit again, unless it is done (`journal.recover`): a
+    rendered file or folder still there is not in place yet; a folder's moves left to do are
+    those whose folder the current one still holds (a move is one rename: a killed link of its
+    files, `_link_tree`, is done again); the current folder set aside by a swap goes."""
+    target = Path(step.target)
+    if step.rendered is None:
+        target.unlink(missing_ok=True)
+    elif step.old is None:
+        if os.path.lexists(step.rendered):
+            os.replace(step.rendered, target)
+    elif Path(step.rendered).is_dir():
+        rendered = Path(step.rendered)
+        left = [name for name in step.moves if (target / name).is_dir()]
+        for name in left:
+            shutil.rmtree(rendered / name, ignore_errors=True)
+            (rendered / name).mkdir()
+        _move_folders(target, rendered, left)
+        _swap_dir(rendered, target, Path(step.old))
+    else:
+        shutil.rmtree(step.old, ignore_errors=True)
 
 
 def warm(lessons: Path) -> None:
@@ -182,44 +244,59 @@ def check_updates(library: Library) -> list[anki.DeckPlan]:
     return plan_decks(library, anki.build_time(), BuildOptions(draft=True))
 
 
-def _swap_dir(new: Path, target: Path) -> None:
-    """Replace `target` with the finished `new` folder with two renames."""
-    old = None
+def _swap_dir(new: Path, target: Path, old: Path | None = None) -> None:
+    """Replace `target` with the finished `new` folder with two renames, the current one set
+    aside as `old` (by default `_old_dir`'s name), then deleted. Done again after a kill
+    between the renames (`resume`: no `target`, `old` there), it puts `new` in place."""
+    old = old or Path(_old_dir(target))
     if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        if old.exists():  # a killed build's, with this process's id
+            shutil.rmtree(old)
         target.rename(old)
     new.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _old_dir(target: Path) -> str:
+    """Where `_swap_dir` sets the current `target` folder aside (sweep.py knows the name)."""
+    return _absolute(target.with_name(f".{target.name}.old-{os.getpid()}"))
 
 
 _rename = os.rename
 """How `_move_folders` renames a folder (a test makes it fail)."""
 
 
-def _move_folders(source: Path, folder: Path, names: Sequence[str]) -> None:
+def _move_folders(source: Path, folder: Path, names: Sequence[str], link: bool = False) -> None:
     """Move each folder `names` of `source` (the current output) in place of the empty folder
     of that name in `folder` (the new one), just before the new one replaces it; where a
-    folder cannot be moved, its files are linked (or copied: `_link_tree`). When that fails
+    folder cannot be moved, or with `link` (a commit without a journal must leave `source`
+    whole until the swap), its files are linked (or copied: `_link_tree`). When that fails
     too, the folders moved go back and OSError is raised: `source` is left as it was."""
     moved: list[str] = []
     try:
         for name in names:
             into = folder / name
-            try:
-                into.rmdir()
-                _rename(source / name, into)
-            except OSError:
-                into.mkdir(exist_ok=True)
-                if not (source / name).is_dir() or not _link_tree(source / name, into):
-                    raise OSError(f"{source / name}: cannot take its files over") from None
-            else:
+            if not link and _moved(source / name, into):
                 moved.append(name)
+                continue
+            into.mkdir(exist_ok=True)
+            if not (source / name).is_dir() or not _link_tree(source / name, into):
+                raise OSError(f"{source / name}: cannot take its files over")
     except OSError:
         for name in reversed(moved):
             with contextlib.suppress(OSError):
                 _rename(folder / name, source / name)
         raise
+
+
+def _moved(source: Path, into: Path) -> bool:
+    """Whether the folder `source` could be renamed in place of the empty folder `into`."""
+    try:
+        into.rmdir()
+        _rename(source, into)
+    except OSError:
+        return False
+    return True
 
 
 def _link_tree(source: Path, folder: Path) -> bool:
@@ -363,8 +440,10 @@ def build(
 ) -> BuildResult:
     """Build decks (into `decks_dir`), the HTML course (into `site_dir`) and a SCORM 1.2 package
     per language (into `scorm_dir`) from a loaded library; None skips an output. Raises
-    CourseError, having written nothing. A large build runs without the cyclic collector
-    (`_quiet`), and what it leaves alive is frozen at its end."""
+    CourseError, having written nothing. First finishes the commit of a killed build of the
+    same lessons (`journal.recover`: `journal.Unfinished` when it cannot). A large build runs
+    without the cyclic collector (`_quiet`), and what it leaves alive is frozen at its end."""
+    journal.recover(library.root)  # (the command line did, before its sweep)
     with _quiet(library, freeze=True):
         return _build(library, decks_dir, site_dir, options or BuildOptions(), scorm_dir)
 
@@ -418,8 +497,7 @@ def _build(
             text = "".join(p.outcome.report.markdown() + "\n" for p in plans)
             tmp = _temp_file(options.report.parent, options.report.name, text.encode())
             made.append(Output(tmp, options.report))
-        for output in made:  # everything rendered: now put it in place
-            output.commit()
+        _commit(library.root, made, (decks_dir, site_dir, scorm_dir, options.report))
         record.keep_facts(f"{c.lang}/{lesson.id}" for c in library.courses for lesson in c.lessons)
         record.save()
         _keep(plans)

@@ -15,7 +15,15 @@ folder it could not lock (a file system without locks), nothing:
 - beside each of this build's outputs whose folder it holds locked (the parent of `--decks`,
   `--scorm`, `--site`, `--report`): `.<deck or zip or report>.XXXXXXXX.tmp`, and beside the site
   folder `.<site>.tmp-XXXXXXXX` (a site being rendered) and `.<site>.old-<pid>` (the one a
-  commit replaced, not yet deleted).
+  commit replaced, not yet deleted);
+- beside the lessons folder, the commit's journal being written
+  (`.<lessons>.commit.json.XXXXXXXX.tmp`, journal.py): its name is the lessons folder's.
+
+A build killed while committing left a journal: the next build finishes that commit first
+(journal.py), so what it had renamed into place and what it had not are both in place before
+anything is swept. Without a journal (one that could not be written), a site folder a commit
+set aside (`.<site>.old-<pid>`, complete: it was the current site) while no site folder is
+there any more goes back in place, not away: the sweep never deletes the only whole site.
 
 `XXXXXXXX` is `tempfile`'s random part: eight of `a-z`, `0-9` and `_`. A failure to remove only
 leaves the file for the next build.
@@ -30,6 +38,7 @@ from collections.abc import Collection, Iterable
 from functools import cache
 from pathlib import Path
 
+from . import journal
 from .cache import Store
 from .outputs import LAST_BUILD_FILE, RECORD_FILE
 
@@ -68,6 +77,8 @@ def folders(lessons: Path, held: Collection[Path]) -> None:
     whose locks this build holds (`held`, resolved: `lock.hold`); without its lock, a folder's
     temporary files may be another build's, being written."""
     if lessons.resolve() in held:
+        written = journal.path(lessons)
+        _beside(written.parent, re.compile(rf"\.{re.escape(written.name)}\.{RANDOM}\.tmp"))
         for folder in _languages(lessons):
             for name in _names(folder):
                 match = _temp().fullmatch(name) if name.endswith(".tmp") else None
@@ -131,7 +142,22 @@ def outputs(files: Iterable[Path], site: Path | None) -> None:
         _beside(file.parent, re.compile(rf"\.{re.escape(file.name)}\.{RANDOM}\.tmp"))
     if site is not None:
         name = re.escape(site.name)
+        _restore(site, re.compile(rf"\.{name}\.old-[0-9]+"))
         _beside(site.parent, re.compile(rf"\.{name}\.(tmp-{RANDOM}|old-[0-9]+)"))
+
+
+def _restore(site: Path, old: re.Pattern[str]) -> None:
+    """A site folder a commit set aside (`old`, whole) back in place when the site folder is
+    gone: killed between a swap's two renames with no journal (journal.py finishes those)."""
+    if os.path.lexists(site):
+        return
+    try:
+        with os.scandir(site.parent) as entries:
+            found = sorted(entry.name for entry in entries if old.fullmatch(entry.name))
+        if found:
+            (site.parent / found[0]).rename(site)
+    except OSError:
+        return
 
 
 def _beside(folder: Path, pattern: re.Pattern[str]) -> None:
