@@ -242,6 +242,31 @@ def test_a_kill_inside_the_site_swap_is_finished_by_the_command_line(
     assert left(project) == []
 
 
+def test_a_kill_while_the_old_site_is_deleted_is_finished_by_the_next_build(
+    states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The new site is in place, the old one half deleted: the next build deletes the rest of
+    it before anything else (and the journal with it)."""
+    project, _, _, new = states
+    rmtree = shutil.rmtree
+
+    def halfway(path: str | os.PathLike[str], *args: object, **kwargs: object) -> None:
+        if ".site.old-" not in str(path):
+            return rmtree(path, *args, **kwargs)  # type: ignore[arg-type]
+        next(p for p in Path(path).rglob("*") if p.is_file()).unlink()
+        raise Killed(str(path))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(shutil, "rmtree", halfway)
+        with pytest.raises(Killed):
+            build(project)
+    assert [name for name in left(project) if ".site.old-" in name]
+    stopped_build(project)
+    assert seen(project) == new
+    assert [name for name in left(project) if ".site." in name or "commit" in name] == []
+
+
 def test_a_step_that_cannot_be_finished_stops_the_build_and_keeps_the_journal(
     states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
     monkeypatch: pytest.MonkeyPatch,
