@@ -503,6 +503,21 @@ def check_command(lessons: Path, langs: tuple[str, ...], strict: bool, frozen: b
         click.echo(f"{course.lang}: {n} lesson{'s' if n != 1 else ''}, {cards} cards: ok")
     if warnings:
         click.echo(f"{len(warnings)} warning(s)", err=True)
+    _pending(lessons)
+
+
+def _pending(lessons: Path) -> None:
+    """Say so when a killed build's commit waits to be finished (journal.py): `check` writes
+    nothing, and read the manifests the next build replaces first."""
+    from . import journal
+
+    if journal.read(lessons) is not None:
+        click.echo(
+            f"{journal.path(lessons)}: note: a build was stopped while putting its outputs in "
+            "place; the next build finishes that first (this check read the manifests as "
+            "they are now)",
+            err=True,
+        )
 
 
 @main.command("ids")

@@ -267,6 +267,28 @@ def test_a_kill_while_the_old_site_is_deleted_is_finished_by_the_next_build(
     assert [name for name in left(project) if ".site." in name or "commit" in name] == []
 
 
+def test_check_says_a_commit_waits_and_finishes_nothing(
+    states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project, _, _, _ = states
+    lessons = ["check", "--lessons", str(project / "lessons")]
+    result = CliRunner().invoke(main, lessons)
+    assert result.exit_code == 0, result.output
+    assert "note:" not in result.output
+    with monkeypatch.context() as patch:
+        kill_before(patch, setting_aside)
+        with pytest.raises(Killed):
+            build(project)
+    killed, waiting = seen(project), left(project)
+    result = CliRunner().invoke(main, lessons)
+    assert result.exit_code == 0, result.output
+    assert "lessons.commit.json: note: a build was stopped while putting its outputs" in (
+        result.output
+    )
+    assert (seen(project), left(project)) == (killed, waiting)  # `check` writes nothing
+
+
 def test_a_step_that_cannot_be_finished_stops_the_build_and_keeps_the_journal(
     states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
     monkeypatch: pytest.MonkeyPatch,
