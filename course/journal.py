@@ -132,7 +132,8 @@ def folders(lessons: Path) -> list[Path]:
 
 
 class Unfinished(click.ClickException):
-    """A killed build's commit cannot be finished: the build stops before writing anything."""
+    """A commit left half done: a killed build's that the next build cannot finish (`recover`:
+    it stops before writing anything), or a build's own that failed half-way (`stopped`)."""
 
     exit_code = 1
 

@@ -32,12 +32,12 @@ EPOCH = "1790000000"
 
 def swapping_in(index: int, what: str) -> bool:
     """The swap's second rename: the new site in place of the one set aside."""
-    return re.match(r"rename \S*/\.site\.tmp-\w+ \S*/site$", what) is not None
+    return re.match(r"rename \S*[\\/]\.site\.tmp-\w+ \S*[\\/]site$", what) is not None
 
 
 def setting_aside(index: int, what: str) -> bool:
     """The swap's first rename: the current site aside, its unchanged languages moved out."""
-    return re.match(r"rename \S*/site \S*/\.site\.old-\d+$", what) is not None
+    return re.match(r"rename \S*[\\/]site \S*[\\/]\.site\.old-\d+$", what) is not None
 
 
 class Killed(BaseException):
@@ -388,7 +388,7 @@ def refused(what: str) -> OSError:
     return PermissionError(13, "refused", what.split()[1])
 
 
-@pytest.mark.parametrize("where", ["pieces-pl.apkg$", "/site$", "manifest.jsonl$"])
+@pytest.mark.parametrize("where", ["pieces-pl.apkg$", r"[\\/]site$", "manifest.jsonl$"])
 def test_a_commit_that_fails_half_way_is_finished_by_the_next_build(
     states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
     monkeypatch: pytest.MonkeyPatch,
