@@ -260,6 +260,7 @@ def test_a_manifest_made_from_a_written_one_dumps_what_it_holds(
     whole = Manifest.of(made.entries())
     assert whole.text is None
     assert made.dumps() == whole.dumps()
+    assert made.encoded() == whole.encoded() == whole.dumps().encode()
 
 
 def test_a_decks_inputs_hash_is_one_part_per_value(sample: Path) -> None:
