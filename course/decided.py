@@ -82,6 +82,10 @@ class Written:
 
     manifest: manifest.Manifest
     digest: str
+    again: updates.Plan | None = None
+    """The next build's plan against it, at `now` (`anki.replan`; what `pipeline.settled`
+    asks), worked out while the decks' zips are written; None: not worked out."""
+    now: int = 0
 
 
 @dataclass(frozen=True, slots=True)

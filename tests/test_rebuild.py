@@ -415,6 +415,46 @@ def test_settled_is_none_when_the_next_build_would_write_something(
     assert pipeline.settled(again, other, pipeline.BuildOptions()) is None
 
 
+def test_settled_takes_the_next_plan_the_build_worked_out_at_the_same_time(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that writes a manifest works out the next build's plan against it while its
+    decks' zips are written (`_render_manifest`); `settled` takes that plan when asked at the
+    same build time (the manifest on disk is the one written), and decides again at another:
+    the same outcome either way. Not with a report file (`settled` gives None then)."""
+    from course import anki
+
+    out = tmp_path / "out"
+    result = build(sample, out)
+    assert result.plans
+    assert all(p.written is not None and p.written.again is not None for p in result.plans)
+    asked: list[int] = []
+    replan = anki.replan
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        asked.append(args[2])
+        return replan(*args, **kwargs)
+
+    monkeypatch.setattr(anki, "replan", spy)
+    again = load_library(sample)
+    taken = pipeline.settled(again, result, pipeline.BuildOptions())
+    assert taken is not None
+    assert asked == []
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000100")
+    fresh = pipeline.settled(again, result, pipeline.BuildOptions())
+    assert fresh is not None
+    assert asked == [1790000100] * len(result.plans)
+    assert [u.text() for u in taken.updates] == [u.text() for u in fresh.updates]
+    assert taken.update_warnings == fresh.update_warnings
+    lesson = next((sample / "el").glob("*.md"))
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace("::", ":: Changed, ", 1), "utf-8")
+    report = pipeline.BuildOptions(report=tmp_path / "report.md")
+    reported = pipeline.build(load_library(sample), tmp_path / "decks", None, report)
+    written = [p.written for p in reported.plans if p.written is not None]
+    assert written
+    assert all(w.again is None for w in written)
+
+
 def test_a_rebuild_walks_the_site_once_before_and_once_after_its_commit(
     sample: Path, tmp_path: Path, builds: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:

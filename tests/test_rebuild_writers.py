@@ -226,13 +226,15 @@ def test_a_deck_zip_failing_in_its_thread_fails_the_build_and_leaves_no_file(
     course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The thread's error is the build's: nothing is committed, the last outputs stay as they
-    were and neither the deck's temporary file nor its scratch collection is left behind."""
+    were and neither the deck's temporary file nor its scratch collection is left behind, nor
+    the manifest's (rendered while the zip deflates)."""
     from course import anki
 
     resident(monkeypatch, None)
     out = tmp_path / "out"
     build(course, out)
     before = files(out)
+    manifests = {p: p.read_bytes() for p in sorted((course / "el").iterdir()) if p.is_file()}
     real = anki._write_zip
 
     def failing(target: Path, *args: object) -> None:
@@ -246,6 +248,12 @@ def test_a_deck_zip_failing_in_its_thread_fails_the_build_and_leaves_no_file(
         build(course, out)
     assert files(out) == before
     assert not [p.name for p in (out / "decks").iterdir() if p.name.startswith(".")]
+    left = {p: p.read_bytes() for p in sorted((course / "el").iterdir()) if p.is_file()}
+    edited = course / "el" / "03-lesson.md"
+    assert left.keys() == manifests.keys()
+    assert {p: d for p, d in left.items() if p != edited} == {
+        p: d for p, d in manifests.items() if p != edited
+    }
 
 
 def test_a_large_process_copies_its_decks_into_the_site_once_they_are_zipped(
