@@ -455,13 +455,34 @@ def test_settled_takes_the_next_plan_the_build_worked_out_at_the_same_time(
     assert all(w.again is None for w in written)
 
 
+def test_a_folders_signature_is_cut_only_from_a_folder_holding_it(tmp_path: Path) -> None:
+    """Before the commit, a language folder's signature is cut from the site's (found first),
+    the same as a walk of it gives; not from a folder whose name only starts the same."""
+    from course import outputs as outputs_module
+
+    root = tmp_path.resolve()
+    for name, files in (("site", {"pl/a.html": "a", "pl/lessons/b.js": "b"}), ("site2", {})):
+        for path, text in files.items():
+            (root / name / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / name / path).write_text(text, "utf-8")
+    (root / "site2" / "pl").mkdir(parents=True)
+    (root / "site2" / "pl" / "c.html").write_text("cc", "utf-8")
+    record = outputs_module.Record(None)
+    record._found[str(root / "site")] = outputs_module._signature(root / "site")
+    for name in ("site", "site2"):
+        target = root / name / "pl"
+        found = record._signature(str(target), target)
+        assert found == outputs_module._signature(target)
+        assert found
+
+
 def test_a_rebuild_walks_the_site_once_before_and_once_after_its_commit(
     sample: Path, tmp_path: Path, builds: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The site's signature is found before the build (is the last one intact?) and once after
-    the commit, for the record of outputs, its language folders and the build's record of itself
-    alike (each walk is thousands of files at 100,000 cards); the next build is still
-    replayed."""
+    """The site's signature is found before the build (is the last one intact?), its language
+    folders' cut from it, and once after the commit, for the record of outputs, its language
+    folders and the build's record of itself alike (each walk is thousands of files at 100,000
+    cards); the next build is still replayed."""
     from course import outputs as outputs_module
 
     out = tmp_path / "out"
@@ -481,7 +502,7 @@ def test_a_rebuild_walks_the_site_once_before_and_once_after_its_commit(
     assert len(builds) == 2
     site = str((out / "site").resolve())
     assert walked.count(site) == 2
-    for lang in LANGS:  # once, before: its signature after the commit is cut from the site's
-        assert sum(w in {str(out / "site" / lang), f"{site}/{lang}"} for w in walked) == 1
+    for lang in LANGS:  # its signatures before and after the commit are cut from the site's
+        assert sum(w in {str(out / "site" / lang), f"{site}/{lang}"} for w in walked) == 0
     assert cli_build(sample, out) == printed
     assert len(builds) == 2  # replayed: the recorded signature is the site's
