@@ -248,9 +248,11 @@ class EarlierFolder:
     pieces: outputs.Pieces
     source: Path
     folder: Path
+    made: set[str] = field(default_factory=set, compare=False)
+    """The subfolders of `folder` made or found already (`_link_files`)."""
 
     def take(self, names: Sequence[str]) -> bool:
-        return _link_files(self.source, self.folder, names)
+        return _link_files(self.source, self.folder, names, self.made)
 
     def data(self, name: str) -> bytes | None:
         try:
@@ -259,23 +261,32 @@ class EarlierFolder:
             return None
 
 
-def _link_files(source: Path, folder: Path, names: Sequence[str]) -> bool:
-    """Hard-link (or copy) the files `names` of `source` into `folder`, all or none (False)."""
-    done: list[Path] = []
+def _link_files(
+    source: Path, folder: Path, names: Sequence[str], made: set[str] | None = None
+) -> bool:
+    """Hard-link (or copy) the files `names` (paths with `/`) of `source` into `folder`, all
+    or none (False). `made`: the subfolders of `folder` made already, kept up to date: each is
+    made once, not asked of mkdir before each file (a rebuild takes over 1,300 files of a
+    language at 100,000 cards); the paths are strings, not Paths."""
+    made = set() if made is None else made
+    top, into_top, done = f"{source}{os.sep}", f"{folder}{os.sep}", []
     try:
         for name in names:
-            into = folder / name
-            into.parent.mkdir(exist_ok=True)
-            _link_or_copy(source / name, into)
+            into = into_top + name
+            parent = name.rpartition("/")[0]
+            if parent and parent not in made:
+                Path(into_top + parent).mkdir(exist_ok=True)
+                made.add(parent)
+            _link_or_copy(top + name, into)
             done.append(into)
     except OSError:
         for path in done:
-            path.unlink(missing_ok=True)
+            Path(path).unlink(missing_ok=True)
         return False
     return True
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
     """Hard-link `source` as `target`, or copy it where links fail (another file system)."""
     try:
         os.link(source, target)
