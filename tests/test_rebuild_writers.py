@@ -286,3 +286,33 @@ def test_a_large_process_copies_its_decks_into_the_site_once_they_are_zipped(
         deck = (out / "decks").glob(f"*-{lang}.apkg")
         made = next(deck).read_bytes()
         assert (out / "site" / "decks" / f"pieces-{lang}.apkg").read_bytes() == made
+
+
+def test_a_call_in_a_thread_runs_at_a_short_switch_interval_until_joined() -> None:
+    """While the zip step runs in its thread, the build's thread gives the GIL back soon after
+    it is asked for (`background.SWITCH_INTERVAL`); joined, even with its error, the interval
+    is the one before."""
+    import sys
+    import threading
+
+    from course import background
+
+    before = sys.getswitchinterval()
+    assert before > background.SWITCH_INTERVAL
+    seen: list[float] = []
+    go = threading.Event()
+    calls = background.Background()
+    calls.enabled = True
+
+    def call() -> None:
+        go.wait(5)
+        seen.append(sys.getswitchinterval())
+        raise OSError("disk full")
+
+    calls.run(call)
+    calls.run(lambda: seen.append(sys.getswitchinterval()))
+    go.set()
+    with pytest.raises(OSError, match="disk full"):
+        calls.join()
+    assert sorted(seen) == [background.SWITCH_INTERVAL] * 2
+    assert sys.getswitchinterval() == before
