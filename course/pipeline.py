@@ -479,8 +479,7 @@ def _render_shared(
         site_made = site(site_dir, downloads=False, pairs=pairs)
         _write(writes, record, share)
         _readable(pairs)
-        written()
-        _copy_downloads(library, site_made, decks, packages)
+        _copy_downloads(library, site_made, decks, packages, written)
     elif site_dir is not None and share is not Share.ALONE:
         done: list[Made] = []
         pages = partial(site, site_dir, downloads=False)
@@ -490,8 +489,7 @@ def _render_shared(
         _write(writes, record, share)
         if site_dir is not None:
             site_made = site(site_dir, downloads=False)
-            written()
-            _copy_downloads(library, site_made, decks, packages)
+            _copy_downloads(library, site_made, decks, packages, written)
     return packages
 
 
@@ -969,17 +967,28 @@ def _earlier_folder(
 
 
 def _copy_downloads(
-    library: Library, site_made: Made, decks: dict[str, Made], packages: dict[str, Made]
+    library: Library,
+    site_made: Made,
+    decks: dict[str, Made],
+    packages: dict[str, Made],
+    written: Callable[[], None] = lambda: None,
 ) -> None:
     """The written decks and zips into a site rendered without them (`_render_site`); nothing
-    when the site was up to date (it holds them already)."""
+    when the site was up to date (it holds them already). `written` waits for the decks this
+    build writes (their zips may still deflate in a thread): the zips and the decks left as
+    they were are copied before, while it may still wait (a one-edit rebuild at 100,000 cards
+    waits for one deck's zip), those decks after."""
     if site_made.source == site_made.target:
+        written()
         return
     from . import site
 
-    deck_files = {lang: deck.source for lang, deck in decks.items()}
+    ready = {lang: deck.source for lang, deck in decks.items() if deck.source == deck.target}
     zips = {lang: package.source for lang, package in packages.items()}
-    site.copy_downloads(library, site_made.source, deck_files, zips)
+    site.copy_downloads(library, site_made.source, ready, zips)
+    written()
+    rest = {lang: deck.source for lang, deck in decks.items() if lang not in ready}
+    site.copy_downloads(library, site_made.source, rest, {})
 
 
 @collector.paused()

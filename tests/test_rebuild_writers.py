@@ -260,9 +260,11 @@ def test_a_large_process_copies_its_decks_into_the_site_once_they_are_zipped(
     course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The site's copy of each deck is the deck: its zip step, in a thread, may end after the
-    site's pages are written (here it waits for them), and the site takes it once it ended, not
-    a file half written."""
+    site's pages are written (here it waits for them, and a while), and the site takes it once
+    it ended, not a file half written (the zips and the decks left as they were are copied
+    meanwhile)."""
     import threading
+    import time
 
     from course import anki
 
@@ -272,6 +274,7 @@ def test_a_large_process_copies_its_decks_into_the_site_once_they_are_zipped(
 
     def late(out: Path, *args: object) -> None:
         pages.wait(10)
+        time.sleep(0.2)
         real_zip(out, *args)  # type: ignore[arg-type]
 
     def write_site(*args: object, **kwargs: object) -> None:
