@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_pieces import LESSONS, build, edit, files, write_course
 
-from course import forked, pipeline, site
+from course import forked, model, pipeline, site
 from course.cache import ENV as CACHE_ENV
 from course.lessons import load_library
 from course.messages import messages
@@ -124,6 +124,27 @@ def test_a_paired_rebuild_after_lessons_left_or_moved_is_a_cold_build(
     build(lessons, out)
     assert "el" in langs
     assert files(out) == apart(lessons, tmp_path, monkeypatch)
+
+
+def test_a_paired_language_lists_each_lessons_items_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site's page and the package's list the same item IDs of each lesson in their
+    index (`LessonFacts.index`): made once for both."""
+    lessons = write_course(tmp_path)
+    langs = paired(monkeypatch, pipeline.Share.DECKS_FIRST, 1)
+    listed: list[str] = []
+    item_ids = site.item_ids
+
+    def spy(lesson: model.Lesson) -> list[str]:
+        listed.append(f"{lesson.lang}/{lesson.id}")
+        return item_ids(lesson)
+
+    monkeypatch.setattr(site, "item_ids", spy)
+    build(lessons, tmp_path / "out")
+    assert sorted(langs) == ["el", "pl"]
+    assert sorted(listed) == sorted({*listed})
+    assert len(listed) == LESSONS + 2
 
 
 def test_package_files_made_from_the_sites(tmp_path: Path) -> None:
