@@ -112,14 +112,17 @@ def _deck_parts(plan: DeckPlan) -> Iterator[str]:
     for lesson in course.lessons:
         yield from (lesson.id, lesson.description, decks.lesson_decks.get(lesson.id, ""))
         yield from (f"{m.name}={m.path}" for m in lesson.media)
-    # A note's parts as one, joined by the NUL that `_hash` puts after each part: the same hash,
-    # without a step of this generator per part (five per note). Its fields, tags and note type
-    # by their hash: `note.digest`.
-    mods, shown = decks.note_mods, {(): "()", (0,): "(0,)"}
-    for note in plan.notes:
-        ords = shown.get(note.ords) or shown.setdefault(note.ords, repr(note.ords))
-        parts = (note.guid, note.lesson, str(mods[note.card_id]), note.digest, ords, *note.media)
-        yield "\0".join(parts)
+    # A note's parts as one, joined by the NUL that `_hash` puts after each part, and HASH_BATCH
+    # notes' as one: the same hash, without a step of this generator per part (five per note)
+    # or per note (33,000 a language at 100,000 cards: 16 ms before a one-edit rebuild writes
+    # its deck). Its fields, tags and note type by their hash: `note.digest`.
+    mods, shown, join, notes = decks.note_mods, {(): "()", (0,): "(0,)"}, "\0".join, plan.notes
+    for at in range(0, len(notes), HASH_BATCH):
+        batch = []
+        for n in notes[at : at + HASH_BATCH]:
+            ords = shown.get(n.ords) or shown.setdefault(n.ords, repr(n.ords))
+            batch.append(join((n.guid, n.lesson, str(mods[n.card_id]), n.digest, ords, *n.media)))
+        yield join(batch)
 
 
 def package_inputs(library: Library, course: Course, changes: ReleaseNotes | None) -> str:
