@@ -553,35 +553,41 @@ def _replanned(
         return None
     if plan.deck is None:
         return None  # kept, and its manifest changed since
-    again = _replan(plan.deck, plan.written, written, file.digest, options)
-    if not _same_deck(plan.deck.plan, again) or again.report.release:
+    done, now, deck = plan.written, anki.build_time(), plan.deck
+    if done is not None and (done.digest, done.now, done.plan) == (file.digest, now, deck.plan):
+        outcome = done.next  # worked out for this deck when the build wrote this file, now
+    else:
+        same = partial(_same_text, plan.written, file=file)
+        outcome = _next_outcome(plan, deck, written, links, options, now, same)
+    if outcome is None or not file.lines:
         return None
-    recorded = translations.record(again.manifest, links)
-    if not file.lines or not _same_text(plan.written, recorded, file):
-        return None
-    outcome = replace(plan.outcome, report=again.report, warnings=again.warnings)
-    outcome = replace(outcome, release_notes=updates.release_notes(again.manifest))
     decided.save(plan.course, plan.inputs, file, outcome)
     return outcome
 
 
-def _replan(
+def _next_outcome(
+    plan: Decided,
     deck: anki.DeckPlan,
-    done: decided.Written | None,
     written: manifest.Manifest,
-    digest: str,
+    links: Sequence[translations.Link],
     options: BuildOptions,
-) -> updates.Plan:
-    """`deck` decided again against `written`, the manifest file whose hash is `digest`, now:
-    as it was when this build wrote that file (`done`: `_render_manifest`), if at this time."""
-    now = anki.build_time()
-    if done is not None and done.again is not None and (done.digest, done.now) == (digest, now):
-        return done.again
-    return anki.replan(deck, written, now, rename_decks=options.rename_decks)
+    now: int,
+    same_text: Callable[[manifest.Manifest], bool],
+) -> decided.Outcome | None:
+    """The outcome of `plan`'s language decided again at `now` against `written`, the manifest
+    this build wrote, if it writes what this build wrote: the same deck, no release, and the
+    manifest's text as it is (`same_text` of the manifest it would record); else None."""
+    again = anki.replan(deck, written, now, rename_decks=options.rename_decks)
+    if not _same_deck(deck.plan, again) or again.report.release:
+        return None
+    if not same_text(translations.record(again.manifest, links)):
+        return None
+    outcome = replace(plan.outcome, report=again.report, warnings=again.warnings)
+    return replace(outcome, release_notes=updates.release_notes(again.manifest))
 
 
 def _same_text(
-    written: decided.Written | None, recorded: manifest.Manifest, file: manifest.File
+    written: decided.Written | None, recorded: manifest.Manifest, *, file: manifest.File
 ) -> bool:
     """`recorded.dumps()` is the manifest file's text (`read_text`'s: any line ends). When the
     file is the one this build wrote (`written`), they are compared as records, not as texts."""
@@ -1023,11 +1029,15 @@ def _render_manifest(
             outputs.append(Output(_temp_file(root, path.name, data), path))
             digest = manifest.wrote(path, data, recorded)
             written = decided.Written(recorded, digest)
+            plan = replace(plan, written=written)
             if options.report is None:
                 now = anki.build_time()
-                again = anki.replan(deck, recorded, now, rename_decks=options.rename_decks)
-                written = replace(written, again=again, now=now)
-            plan = replace(plan, written=written)
+
+                def same(again: manifest.Manifest) -> bool:  # `_same_text` of this file
+                    return again == recorded or again.encoded() == data
+
+                found = _next_outcome(plan, deck, recorded, lang_links, options, now, same)
+                plan = replace(plan, written=replace(written, next=found, now=now, plan=deck.plan))
     if (root / manifest.LEGACY_FILE).exists():
         outputs.append(Removal(root / manifest.LEGACY_FILE))
     return plan

@@ -415,19 +415,20 @@ def test_settled_is_none_when_the_next_build_would_write_something(
     assert pipeline.settled(again, other, pipeline.BuildOptions()) is None
 
 
-def test_settled_takes_the_next_plan_the_build_worked_out_at_the_same_time(
+def test_settled_takes_the_next_outcome_the_build_worked_out_at_the_same_time(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A build that writes a manifest works out the next build's plan against it while its
-    decks' zips are written (`_render_manifest`); `settled` takes that plan when asked at the
-    same build time (the manifest on disk is the one written), and decides again at another:
-    the same outcome either way. Not with a report file (`settled` gives None then)."""
+    """A build that writes a manifest works out the next build's outcome against it while its
+    decks' zips are written (`_render_manifest`); `settled` takes that outcome when asked at
+    the same build time (the manifest on disk is the one written), and decides again at
+    another: the same outcome either way. Not with a report file (`settled` gives None)."""
     from course import anki
 
     out = tmp_path / "out"
     result = build(sample, out)
     assert result.plans
-    assert all(p.written is not None and p.written.again is not None for p in result.plans)
+    assert all(p.written is not None and p.written.now == 1790000000 for p in result.plans)
+    assert all(p.written is not None and p.written.next is not None for p in result.plans)
     asked: list[int] = []
     replan = anki.replan
 
@@ -452,7 +453,7 @@ def test_settled_takes_the_next_plan_the_build_worked_out_at_the_same_time(
     reported = pipeline.build(load_library(sample), tmp_path / "decks", None, report)
     written = [p.written for p in reported.plans if p.written is not None]
     assert written
-    assert all(w.again is None for w in written)
+    assert all(w.now is None for w in written)
 
 
 def test_a_folders_signature_is_cut_only_from_a_folder_holding_it(tmp_path: Path) -> None:
