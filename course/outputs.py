@@ -46,17 +46,23 @@ FORMAT = 2
 HASH_BATCH = 4096
 """Parts joined per hash update: few updates (a deck's inputs are some 70,000 parts at 10,000
 cards), never one string of a whole deck's text (60 MB of Greek at 100,000 cards)."""
+HASH_CHARS = 1 << 18
+"""Characters after which the parts gathered are hashed, however few (a deck's notes come in
+parts of HASH_BATCH notes each: `_deck_parts`)."""
 
 
 def _hash(parts: Iterable[str]) -> str:
     """sha256 of the tool's digest, then each part followed by a NUL."""
     digest = hashlib.sha256(tool_digest().encode())
     batch: list[str] = []
+    size = 0
     for part in parts:
         batch.append(part)
-        if len(batch) == HASH_BATCH:
+        size += len(part)
+        if len(batch) == HASH_BATCH or size >= HASH_CHARS:
             digest.update(("\0".join(batch) + "\0").encode())
             batch.clear()
+            size = 0
     if batch:
         digest.update(("\0".join(batch) + "\0").encode())
     return digest.hexdigest()

@@ -416,15 +416,21 @@ def _build(
             with collector.paused():  # the deck stages make many objects and no cycles
                 _write(writes, record, share)
             zips.enabled = False
-        if decks_dir is not None and not options.draft:
-            # While the decks' zips deflate (a one-edit rebuild at 100,000 cards waited for
-            # its zip, then rendered them: 45 ms and the settled replan's 35 ms after it).
-            plans = _render_manifests(library, plans, manifests, options)
+        rendered: list[list[Decided]] = []
+
+        def written() -> None:
+            """The manifests rendered, once, then the decks' zips waited for: while they
+            deflate (a one-edit rebuild at 100,000 cards waited for its zip, then rendered
+            them: 45 ms and the settled replan's 35 ms after it), after the site and the
+            SCORM zips (a cold build's memory is then lower)."""
+            if not rendered and decks_dir is not None and not options.draft:
+                rendered.append(_render_manifests(library, plans, manifests, options))
+            zips.join()
+
         dirs = (scorm_dir, site_dir)
-        packages = _render_shared(
-            library, plans, decks, dirs, made, record, writes, share, zips.join
-        )
-        zips.join()
+        packages = _render_shared(library, plans, decks, dirs, made, record, writes, share, written)
+        written()
+        plans = rendered[0] if rendered else plans
         made += manifests
         manifests.clear()
         results = [

@@ -263,9 +263,9 @@ def test_a_manifest_made_from_a_written_one_dumps_what_it_holds(
     assert made.encoded() == whole.encoded() == whole.dumps().encode()
 
 
-@pytest.mark.parametrize("batch", [4096, 3, 1])
+@pytest.mark.parametrize(("batch", "chars"), [(4096, 1 << 18), (3, 1 << 18), (1, 1), (5, 200)])
 def test_a_decks_inputs_hash_is_one_part_per_value(
-    sample: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+    sample: Path, monkeypatch: pytest.MonkeyPatch, batch: int, chars: int
 ) -> None:
     """`outputs.deck_inputs` joins a note's parts, and a batch of notes', with the NUL the hash
     puts after each: the hash of every value as its own part (what earlier builds recorded)."""
@@ -273,6 +273,7 @@ def test_a_decks_inputs_hash_is_one_part_per_value(
     from course.lessons import load_library
 
     monkeypatch.setattr(outputs, "HASH_BATCH", batch)
+    monkeypatch.setattr(outputs, "HASH_CHARS", chars)
 
     course = load_library(sample, ["el"]).courses[0]
     deck = anki.prepare(course, Manifest(found=False), 1790000000, manifest_path=Path("m"))
