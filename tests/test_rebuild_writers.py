@@ -284,7 +284,9 @@ def test_a_large_process_copies_its_decks_into_the_site_once_they_are_zipped(
     monkeypatch.setattr(anki, "_write_zip", late)
     monkeypatch.setattr(site, "write_site", write_site)
     out = tmp_path / "out"
-    build(course, out)
+    result = build(course, out)
+    assert [p.course.lang for p in result.plans] == ["el", "pl"]  # each manifest rendered once
+    assert [u.lang for u in result.updates] == ["el", "pl"]
     for lang in ("el", "pl"):
         deck = (out / "decks").glob(f"*-{lang}.apkg")
         made = next(deck).read_bytes()
