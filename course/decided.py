@@ -82,6 +82,13 @@ class Written:
 
     manifest: manifest.Manifest
     digest: str
+    next: Outcome | None = None
+    """The next build's outcome against it (what `pipeline.settled` asks), worked out at `now`
+    while the decks' zips are written; None: that build would change something."""
+    now: int | None = None
+    """The build time `next` was worked out at; None: not worked out."""
+    plan: updates.Plan | None = None
+    """The deck's plan `next` was worked out for (the one the build wrote)."""
 
 
 @dataclass(frozen=True, slots=True)

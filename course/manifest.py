@@ -321,7 +321,7 @@ class Manifest:
     def dumps(self) -> str:
         """The file's text: a line per entry, sorted by table, then key (a release by number)."""
         if self.text is not None:
-            return self._spliced(self.text)
+            return self._spliced(self.text).decode("utf-8")
         return _lines(self.entries())
 
     def encoded(self) -> bytes:
@@ -329,22 +329,24 @@ class Manifest:
         is no earlier text to take lines from: one Greek deck name makes that text 2 bytes a
         character (12 MB for the 6 MB of a 100,000-card file, at a large build's peak)."""
         if self.text is not None:
-            return self._spliced(self.text).encode()
+            return self._spliced(self.text)
         return _encoded_lines(self.entries())
 
-    def _spliced(self, text: Text) -> str:
-        """`dumps()`, the card lines taken from `text` but those of the cards put in since."""
-        lines = text.data.decode("utf-8").split("\n")
-        cards = lines[text.head : -1]  # (the text ends with a line end)
+    def _spliced(self, text: Text) -> bytes:
+        """`dumps().encode()`, the card lines taken from `text` but those of the cards put in
+        since: its bytes split and joined as they are, not decoded and encoded again (a line
+        end is one byte in UTF-8 and in no other character's; a 33,000-card file took 27 ms
+        to splice as text in a one-edit rebuild at 100,000 cards)."""
+        cards = text.data.split(b"\n")[text.head : -1]  # (the text ends with a line end)
         for key in sorted(text.changed):
-            line = to_line(self.cards[key])
-            at = bisect.bisect_left(cards, key, key=_card_key)
-            if at < len(cards) and _card_key(cards[at]) == key:
+            line = to_line(self.cards[key]).encode()
+            at = bisect.bisect_left(cards, key, key=_card_key_of)
+            if at < len(cards) and _card_key_of(cards[at]) == key:
                 cards[at] = line
             else:
                 cards.insert(at, line)
         head = _lines((*self.releases.values(), *self.note_types.values(), *self.decks.values()))
-        return head + "".join(line + "\n" for line in cards)
+        return head.encode() + b"\n".join(cards) + b"\n" if cards else head.encode()
 
     @classmethod
     def of(cls, entries: Iterable[Entry], found: bool = True) -> Manifest:
@@ -396,6 +398,11 @@ def _card_key(line: str) -> str:
     """The key of a card's line as `to_line` writes it."""
     key: str = _DECODER.raw_decode(line, _CARD_KEY_AT)[0]
     return key
+
+
+def _card_key_of(line: bytes) -> str:
+    """The key of a card's line as `to_line` writes it, from its bytes (UTF-8)."""
+    return _card_key(line.decode("utf-8"))
 
 
 def read(folder: Path, shown: Path | None = None) -> Manifest:

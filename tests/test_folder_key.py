@@ -88,3 +88,24 @@ def test_each_file_is_looked_at_once_and_only_files_count(
     assert again == first
     files = [str(p) for p in lessons.rglob("*.md")]
     assert sorted(p for p in stats if p in files) == sorted(files)
+
+
+def test_real_paths_are_those_paths_resolve_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`outputs._real_paths` (the lessons a build parsed, checked against the folder's walk
+    after it) gives `Path.resolve()` of each: relative or not, through a linked folder, a
+    linked file, a file in the working directory, a folder that is gone."""
+    real = tmp_path.resolve()
+    (real / "lessons" / "el").mkdir(parents=True)
+    (real / "elsewhere").mkdir()
+    for name in ("lessons/el/a.md", "lessons/el/b.md", "elsewhere/c.md", "top.md"):
+        (real / name).write_text(name, "utf-8")
+    (real / "linked").symlink_to(real / "lessons")
+    (real / "lessons" / "el" / "c.md").symlink_to(real / "elsewhere" / "c.md")
+    monkeypatch.chdir(real)
+    paths = [
+        Path("lessons/el/a.md"), real / "lessons" / "el" / "b.md", Path("linked/el/a.md"),
+        Path("lessons/el/c.md"), Path("top.md"), Path("gone/x.md"), Path("/top.md"),
+    ]  # fmt: skip
+    assert list(outputs._real_paths(paths)) == [str(p.resolve()) for p in paths]

@@ -260,13 +260,20 @@ def test_a_manifest_made_from_a_written_one_dumps_what_it_holds(
     whole = Manifest.of(made.entries())
     assert whole.text is None
     assert made.dumps() == whole.dumps()
+    assert made.encoded() == whole.encoded() == whole.dumps().encode()
 
 
-def test_a_decks_inputs_hash_is_one_part_per_value(sample: Path) -> None:
-    """`outputs.deck_inputs` joins a note's parts with the NUL the hash puts after each: the
-    hash of every value as its own part (what earlier builds recorded)."""
+@pytest.mark.parametrize(("batch", "chars"), [(4096, 1 << 18), (3, 1 << 18), (1, 1), (5, 200)])
+def test_a_decks_inputs_hash_is_one_part_per_value(
+    sample: Path, monkeypatch: pytest.MonkeyPatch, batch: int, chars: int
+) -> None:
+    """`outputs.deck_inputs` joins a note's parts, and a batch of notes', with the NUL the hash
+    puts after each: the hash of every value as its own part (what earlier builds recorded)."""
     from course import outputs
     from course.lessons import load_library
+
+    monkeypatch.setattr(outputs, "HASH_BATCH", batch)
+    monkeypatch.setattr(outputs, "HASH_CHARS", chars)
 
     course = load_library(sample, ["el"]).courses[0]
     deck = anki.prepare(course, Manifest(found=False), 1790000000, manifest_path=Path("m"))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_pieces import LESSONS, build, edit, files, write_course
 
-from course import forked, pipeline, site
+from course import forked, model, pipeline, site
 from course.cache import ENV as CACHE_ENV
 from course.lessons import load_library
 from course.messages import messages
@@ -97,6 +97,54 @@ def test_a_paired_rebuild_after_an_edit_is_a_cold_build(
     if cores == 1:
         assert rendered == [("el", "lesson-2")], "rendered once, for both, and only it"
     assert files(out) == apart(lessons, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("change", ["left", "moved", "edited twice"])
+def test_a_paired_rebuild_after_lessons_left_or_moved_is_a_cold_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The site's search script takes the unchanged lessons' parts as the last script's bytes,
+    those that lie there one after the other as one slice (`CourseSite.search_bytes`): not
+    across a lesson that left, nor out of order; and it records where each part went, which
+    the next rebuild takes."""
+    lessons = write_course(tmp_path)
+    langs = paired(monkeypatch, pipeline.Share.DECKS_FIRST, 1)
+    out = tmp_path / "out"
+    build(lessons, out)
+    if change == "left":
+        (lessons / "el" / "03-lesson.md").unlink()
+    elif change == "moved":
+        edit(lessons / "el" / "04-lesson.md", "order: 4", "order: 1")
+        edit(lessons / "el" / "01-lesson.md", "order: 1", "order: 4")
+    else:
+        edit(lessons / "el" / "02-lesson.md", "Απάντηση 2.1.", "Νέα απάντηση 2.1.")
+        build(lessons, out)
+        edit(lessons / "el" / "04-lesson.md", "Απάντηση 4.1.", "Νέα απάντηση 4.1.")
+    langs.clear()
+    build(lessons, out)
+    assert "el" in langs
+    assert files(out) == apart(lessons, tmp_path, monkeypatch)
+
+
+def test_a_paired_language_lists_each_lessons_items_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site's page and the package's list the same item IDs of each lesson in their
+    index (`LessonFacts.index`): made once for both."""
+    lessons = write_course(tmp_path)
+    langs = paired(monkeypatch, pipeline.Share.DECKS_FIRST, 1)
+    listed: list[str] = []
+    item_ids = site.item_ids
+
+    def spy(lesson: model.Lesson) -> list[str]:
+        listed.append(f"{lesson.lang}/{lesson.id}")
+        return item_ids(lesson)
+
+    monkeypatch.setattr(site, "item_ids", spy)
+    build(lessons, tmp_path / "out")
+    assert sorted(langs) == ["el", "pl"]
+    assert sorted(listed) == sorted({*listed})
+    assert len(listed) == LESSONS + 2
 
 
 def test_package_files_made_from_the_sites(tmp_path: Path) -> None:

@@ -415,13 +415,75 @@ def test_settled_is_none_when_the_next_build_would_write_something(
     assert pipeline.settled(again, other, pipeline.BuildOptions()) is None
 
 
+def test_settled_takes_the_next_outcome_the_build_worked_out_at_the_same_time(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that writes a manifest works out the next build's outcome against it while its
+    decks' zips are written (`_render_manifest`); `settled` takes that outcome when asked at
+    the same build time (the manifest on disk is the one written), and decides again at
+    another: the same outcome either way. Not with a report file (`settled` gives None)."""
+    from course import anki
+
+    out = tmp_path / "out"
+    result = build(sample, out)
+    assert result.plans
+    assert all(p.written is not None and p.written.now == 1790000000 for p in result.plans)
+    assert all(p.written is not None and p.written.next is not None for p in result.plans)
+    asked: list[int] = []
+    replan = anki.replan
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        asked.append(args[2])
+        return replan(*args, **kwargs)
+
+    monkeypatch.setattr(anki, "replan", spy)
+    again = load_library(sample)
+    taken = pipeline.settled(again, result, pipeline.BuildOptions())
+    assert taken is not None
+    assert asked == []
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000100")
+    fresh = pipeline.settled(again, result, pipeline.BuildOptions())
+    assert fresh is not None
+    assert asked == [1790000100] * len(result.plans)
+    assert [u.text() for u in taken.updates] == [u.text() for u in fresh.updates]
+    assert taken.update_warnings == fresh.update_warnings
+    lesson = next((sample / "el").glob("*.md"))
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace("::", ":: Changed, ", 1), "utf-8")
+    report = pipeline.BuildOptions(report=tmp_path / "report.md")
+    reported = pipeline.build(load_library(sample), tmp_path / "decks", None, report)
+    written = [p.written for p in reported.plans if p.written is not None]
+    assert written
+    assert all(w.now is None for w in written)
+
+
+def test_a_folders_signature_is_cut_only_from_a_folder_holding_it(tmp_path: Path) -> None:
+    """Before the commit, a language folder's signature is cut from the site's (found first),
+    the same as a walk of it gives; not from a folder whose name only starts the same."""
+    from course import outputs as outputs_module
+
+    root = tmp_path.resolve()
+    for name, files in (("site", {"pl/a.html": "a", "pl/lessons/b.js": "b"}), ("site2", {})):
+        for path, text in files.items():
+            (root / name / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / name / path).write_text(text, "utf-8")
+    (root / "site2" / "pl").mkdir(parents=True)
+    (root / "site2" / "pl" / "c.html").write_text("cc", "utf-8")
+    record = outputs_module.Record(None)
+    record._found[str(root / "site")] = outputs_module._signature(root / "site")
+    for name in ("site", "site2"):
+        target = root / name / "pl"
+        found = record._signature(str(target), target)
+        assert found == outputs_module._signature(target)
+        assert found
+
+
 def test_a_rebuild_walks_the_site_once_before_and_once_after_its_commit(
     sample: Path, tmp_path: Path, builds: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The site's signature is found before the build (is the last one intact?) and once after
-    the commit, for the record of outputs, its language folders and the build's record of itself
-    alike (each walk is thousands of files at 100,000 cards); the next build is still
-    replayed."""
+    """The site's signature is found before the build (is the last one intact?), its language
+    folders' cut from it, and once after the commit, for the record of outputs, its language
+    folders and the build's record of itself alike (each walk is thousands of files at 100,000
+    cards); the next build is still replayed."""
     from course import outputs as outputs_module
 
     out = tmp_path / "out"
@@ -441,7 +503,7 @@ def test_a_rebuild_walks_the_site_once_before_and_once_after_its_commit(
     assert len(builds) == 2
     site = str((out / "site").resolve())
     assert walked.count(site) == 2
-    for lang in LANGS:  # once, before: its signature after the commit is cut from the site's
-        assert sum(w in {str(out / "site" / lang), f"{site}/{lang}"} for w in walked) == 1
+    for lang in LANGS:  # its signatures before and after the commit are cut from the site's
+        assert sum(w in {str(out / "site" / lang), f"{site}/{lang}"} for w in walked) == 0
     assert cli_build(sample, out) == printed
     assert len(builds) == 2  # replayed: the recorded signature is the site's

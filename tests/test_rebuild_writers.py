@@ -226,13 +226,15 @@ def test_a_deck_zip_failing_in_its_thread_fails_the_build_and_leaves_no_file(
     course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The thread's error is the build's: nothing is committed, the last outputs stay as they
-    were and neither the deck's temporary file nor its scratch collection is left behind."""
+    were and neither the deck's temporary file nor its scratch collection is left behind, nor
+    the manifest's (rendered while the zip deflates)."""
     from course import anki
 
     resident(monkeypatch, None)
     out = tmp_path / "out"
     build(course, out)
     before = files(out)
+    manifests = {p: p.read_bytes() for p in sorted((course / "el").iterdir()) if p.is_file()}
     real = anki._write_zip
 
     def failing(target: Path, *args: object) -> None:
@@ -246,15 +248,23 @@ def test_a_deck_zip_failing_in_its_thread_fails_the_build_and_leaves_no_file(
         build(course, out)
     assert files(out) == before
     assert not [p.name for p in (out / "decks").iterdir() if p.name.startswith(".")]
+    left = {p: p.read_bytes() for p in sorted((course / "el").iterdir()) if p.is_file()}
+    edited = course / "el" / "03-lesson.md"
+    assert left.keys() == manifests.keys()
+    assert {p: d for p, d in left.items() if p != edited} == {
+        p: d for p, d in manifests.items() if p != edited
+    }
 
 
 def test_a_large_process_copies_its_decks_into_the_site_once_they_are_zipped(
     course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The site's copy of each deck is the deck: its zip step, in a thread, may end after the
-    site's pages are written (here it waits for them), and the site takes it once it ended, not
-    a file half written."""
+    site's pages are written (here it waits for them, and a while), and the site takes it once
+    it ended, not a file half written (the zips and the decks left as they were are copied
+    meanwhile)."""
     import threading
+    import time
 
     from course import anki
 
@@ -264,6 +274,7 @@ def test_a_large_process_copies_its_decks_into_the_site_once_they_are_zipped(
 
     def late(out: Path, *args: object) -> None:
         pages.wait(10)
+        time.sleep(0.2)
         real_zip(out, *args)  # type: ignore[arg-type]
 
     def write_site(*args: object, **kwargs: object) -> None:
@@ -273,8 +284,40 @@ def test_a_large_process_copies_its_decks_into_the_site_once_they_are_zipped(
     monkeypatch.setattr(anki, "_write_zip", late)
     monkeypatch.setattr(site, "write_site", write_site)
     out = tmp_path / "out"
-    build(course, out)
+    result = build(course, out)
+    assert [p.course.lang for p in result.plans] == ["el", "pl"]  # each manifest rendered once
+    assert [u.lang for u in result.updates] == ["el", "pl"]
     for lang in ("el", "pl"):
         deck = (out / "decks").glob(f"*-{lang}.apkg")
         made = next(deck).read_bytes()
         assert (out / "site" / "decks" / f"pieces-{lang}.apkg").read_bytes() == made
+
+
+def test_a_call_in_a_thread_runs_at_a_short_switch_interval_until_joined() -> None:
+    """While the zip step runs in its thread, the build's thread gives the GIL back soon after
+    it is asked for (`background.SWITCH_INTERVAL`); joined, even with its error, the interval
+    is the one before."""
+    import sys
+    import threading
+
+    from course import background
+
+    before = sys.getswitchinterval()
+    assert before > background.SWITCH_INTERVAL
+    seen: list[float] = []
+    go = threading.Event()
+    calls = background.Background()
+    calls.enabled = True
+
+    def call() -> None:
+        go.wait(5)
+        seen.append(sys.getswitchinterval())
+        raise OSError("disk full")
+
+    calls.run(call)
+    calls.run(lambda: seen.append(sys.getswitchinterval()))
+    go.set()
+    with pytest.raises(OSError, match="disk full"):
+        calls.join()
+    assert sorted(seen) == [background.SWITCH_INTERVAL] * 2
+    assert sys.getswitchinterval() == before

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_pieces import build, cold, edit, files, write_course
 
-from course import pipeline
+from course import outputs, pipeline
 
 
 @pytest.fixture
@@ -73,3 +73,26 @@ def test_a_failed_take_over_puts_back_what_it_moved(tmp_path: Path) -> None:
     assert (site / "el" / "index.html").read_text("utf-8") == "el"
     assert (site / "pl" / "index.html").read_text("utf-8") == "pl"
     assert not (new / "el" / "index.html").exists()
+
+
+def test_files_taken_over_are_linked_all_or_none(tmp_path: Path) -> None:
+    """A lesson's files taken over from the current site (`EarlierFolder.take`) are linked into
+    the new folder, each subfolder made once; when one cannot be, none of them stays."""
+    source, folder = tmp_path / "old", tmp_path / "new"
+    (source / "lessons").mkdir(parents=True)
+    for name in ("lessons/a.js", "a.html", "b.html"):
+        (source / name).write_text(name, "utf-8")
+    folder.mkdir()
+    earlier = pipeline.EarlierFolder(outputs.Pieces({}), source, folder)
+    assert earlier.take(["lessons/a.js", "a.html"])
+    assert inode(folder / "lessons" / "a.js") == inode(source / "lessons" / "a.js")
+    assert inode(folder / "a.html") == inode(source / "a.html")
+    assert earlier.made == {"lessons"}
+    assert not earlier.take(["b.html", "lessons/gone.js"])
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == [
+        "a.html", "lessons", "lessons/a.js"
+    ]
+    (folder / "lessons" / "a.js").unlink()
+    (folder / "lessons").rmdir()
+    earlier.made.clear()
+    assert earlier.take(["lessons/a.js"])  # made again when not known made
