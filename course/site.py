@@ -688,16 +688,7 @@ def write_site(
     templates = _environment(template_cache(library))
     deck_links = _copy_files(library, out, decks, downloads)
     package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name, downloads)
-    landing = templates.get_template("landing.html").render(
-        t=messages(FALLBACK_LANG),
-        lang=FALLBACK_LANG,
-        root="",
-        library=library,
-        courses=[(c, messages(c.lang), item_count(c)) for c in library.courses],
-        decks=deck_links,
-        packages=package_links,
-    )
-    (out / "index.html").write_text(landing, encoding="utf-8")
+    _write_landing(library, out, templates, deck_links, package_links)
     languages_of = lesson_languages(library)
     facts = LessonFacts() if facts is None else facts
     taken: list[Path] = []
@@ -714,6 +705,27 @@ def write_site(
         site.write(templates, file_writer(folder), deck, notes, earlier=earlier(course, folder))
         (folder / GUIDE_FILE).write_text(render_guide(course, templates), encoding="utf-8")
     make_readable(out, taken)
+
+
+def _write_landing(
+    library: Library,
+    out: Path,
+    templates: jinja2.Environment,
+    deck_links: Mapping[str, str],
+    package_links: Mapping[str, str],
+) -> None:
+    """The landing page (`out/index.html`): every language with its item count, deck and
+    SCORM package."""
+    landing = templates.get_template("landing.html").render(
+        t=messages(FALLBACK_LANG),
+        lang=FALLBACK_LANG,
+        root="",
+        library=library,
+        courses=[(c, messages(c.lang), item_count(c)) for c in library.courses],
+        decks=deck_links,
+        packages=package_links,
+    )
+    (out / "index.html").write_text(landing, encoding="utf-8")
 
 
 def lesson_languages(library: Library) -> dict[str, list[str]]:
@@ -895,14 +907,27 @@ def _write_twins(
                 emit(name, [text])
         texts.keep(page.lesson)
     del pages, bare
+    _write_search_twins(side, package, texts, emit, earlier, segments)
+
+
+def _write_search_twins(
+    side: SiteSide,
+    package: CourseSite,
+    texts: SearchTexts,
+    emit: Emit,
+    earlier: Earlier | None,
+    segments: EmitSegments | None,
+) -> None:
+    """`_write_twins`' search scripts from the parts `texts` kept: the package's first (its
+    runs into `segments` where given), then the site's, which drops the parts."""
     if segments is not None:
         segments(SEARCH_SCRIPT, package.search_runs(texts.again()))
     else:
         emit(SEARCH_SCRIPT, package.search_script(earlier, texts.again()))
     if side.earlier is None:
-        side.emit(SEARCH_SCRIPT, site.search_script(None, texts))
+        side.emit(SEARCH_SCRIPT, side.page.search_script(None, texts))
     else:
-        side.write(SEARCH_SCRIPT, site.search_bytes(side.earlier, texts))
+        side.write(SEARCH_SCRIPT, side.page.search_bytes(side.earlier, texts))
 
 
 def _package_files(
