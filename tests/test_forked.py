@@ -37,19 +37,22 @@ def pid_and(value: int) -> tuple[int, int]:
     return os.getpid(), value
 
 
-def pid_once_both(parent: int, mark: Path, value: int) -> tuple[int, int]:
-    """`pid_and`, but this process's calls wait until the child has taken one (for up to 30 s):
-    on a busy machine the parent could take all 40 before the child starts."""
-    if os.getpid() != parent:
-        mark.touch()
+def pid_once_both(parent: int, marks: Path, value: int) -> tuple[int, int]:
+    """`pid_and`, but each process's first call waits until the other has taken one (for up to
+    30 s): on a busy machine either could take all 40 before the other starts (the parent seen
+    doing so, and the child, when the parent is not scheduled after the fork)."""
+    mine, other = ("parent", "child") if os.getpid() == parent else ("child", "parent")
+    if (marks / mine).exists():  # not this process's first call: the other has been waited for
+        return os.getpid(), value
+    (marks / mine).touch()
     deadline = time.monotonic() + 30
-    while not mark.exists() and time.monotonic() < deadline:
+    while not (marks / other).exists() and time.monotonic() < deadline:
         time.sleep(0.002)
     return os.getpid(), value
 
 
 def test_results_come_back_in_order_from_both_processes(tmp_path: Path) -> None:
-    calls = [partial(pid_once_both, os.getpid(), tmp_path / "child", n) for n in range(40)]
+    calls = [partial(pid_once_both, os.getpid(), tmp_path, n) for n in range(40)]
     results = forked.share(calls)
     assert [value for _, value in results] == list(range(40))
     pids = {pid for pid, _ in results}
