@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from course import outputs
+from course.files import Resolver
 
 
 def _folder(tmp_path: Path) -> Path:
@@ -93,8 +94,8 @@ def test_each_file_is_looked_at_once_and_only_files_count(
 def test_real_paths_are_those_paths_resolve_to(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`outputs._real_paths` (the lessons a build parsed, checked against the folder's walk
-    after it) gives `Path.resolve()` of each: relative or not, through a linked folder, a
+    """`files.Resolver` (`real` for the lessons a build parsed, checked against the folder's
+    walk after it: `outputs.LastBuild`) gives `Path.resolve()` of each: relative or not, through a linked folder, a
     linked file, a file in the working directory, a folder that is gone."""
     real = tmp_path.resolve()
     (real / "lessons" / "el").mkdir(parents=True)
@@ -108,4 +109,6 @@ def test_real_paths_are_those_paths_resolve_to(
         Path("lessons/el/a.md"), real / "lessons" / "el" / "b.md", Path("linked/el/a.md"),
         Path("lessons/el/c.md"), Path("top.md"), Path("gone/x.md"), Path("/top.md"),
     ]  # fmt: skip
-    assert list(outputs._real_paths(paths)) == [str(p.resolve()) for p in paths]
+    resolve = Resolver()
+    assert [resolve.real(p) for p in paths] == [str(p.resolve()) for p in paths]
+    assert [resolve(p) for p in paths] == [p.resolve() for p in paths]
