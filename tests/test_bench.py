@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
 import sys
 import zipfile
 from contextlib import closing
@@ -153,3 +154,29 @@ def test_the_two_process_parser_peer_writes_every_page_once(written: Path, tmp_p
     assert {p.relative_to(outs["py2"]) for p in outs["py2"].rglob("*.html")} == pages
     for page in pages:
         assert (outs["py2"] / page).read_bytes() == (outs["py"] / page).read_bytes()
+
+
+def test_the_rebuild_floor_imports_only_what_a_one_edit_rebuild_imports(
+    written: Path, tmp_path: Path
+) -> None:
+    """Target 5's floor row (`REBUILD_IMPORT`) claims to be start-up a one-edit rebuild cannot
+    skip: each module it names is one the project's rebuild after `edit_one_card` imports."""
+    run = tmp_path / "run"
+    project = bench.Project(written / "project" / "lessons", ())
+    project.fresh(run)
+    project.build(run)
+    corpus.edit_one_card(run / "lessons")
+    args = project.argv(site=True)[3:]  # after python, build.py, "build"
+    script = (
+        "import sys; from course.cli import main\n"
+        f"main(['build', *{args!r}], standalone_mode=False)\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [bench.project_python(), "-c", script], cwd=run, env=bench.project_env(run),
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    imported = set(done.stdout.split())
+    named = set(re.findall(r"\w+", bench.REBUILD_IMPORT.removeprefix("import ")))
+    assert len(named) == 7
+    assert named <= imported, named - imported
