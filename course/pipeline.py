@@ -453,10 +453,16 @@ def build(
     per language (into `scorm_dir`) from a loaded library; None skips an output. Raises
     CourseError, having written nothing. First finishes the commit of a killed build of the
     same lessons (`journal.recover`: `journal.Unfinished` when it cannot). A large build runs
-    without the cyclic collector (`_quiet`), and what it leaves alive is frozen at its end."""
+    without the cyclic collector (`_quiet`), and what it leaves alive is frozen at its end.
+    Raises `places.Overlap` first when the site folder would delete the lessons or an output."""
+    from .places import check as check_places
+
+    options = options or BuildOptions()
+    others = {"--decks": decks_dir, "--scorm": scorm_dir, "--report": options.report}
+    check_places(library.root, site_dir, others)
     journal.recover(library.root)  # (the command line did, before its sweep)
     with _quiet(library, freeze=True):
-        return _build(library, decks_dir, site_dir, options or BuildOptions(), scorm_dir)
+        return _build(library, decks_dir, site_dir, options, scorm_dir)
 
 
 def _quiet(library: Library, freeze: bool = False) -> AbstractContextManager[object]:
