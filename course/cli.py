@@ -339,7 +339,10 @@ def build_command(
         from . import pipeline
     _sweep_outputs(library, wanted, report_file, held)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
-    result = pipeline.build(library, wanted.decks, wanted.site, options, scorm_dir=wanted.scorm)
+    try:
+        result = pipeline.build(library, wanted.decks, wanted.site, options, scorm_dir=wanted.scorm)
+    except OSError as error:  # (a full disk, a file in the way: `path: message`, no traceback)
+        raise pipeline.Unwritten.of(error) from None
     _report(result, report_file, say)
     if last is not None:
         _remember(last, library, result, options, strict, say.lines)

@@ -18,6 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import click
+
 from . import anki, collector, decided, forked, journal, manifest, outputs, translations, updates
 from .background import Background
 from .decided import Decided
@@ -454,7 +456,8 @@ def build(
     CourseError, having written nothing. First finishes the commit of a killed build of the
     same lessons (`journal.recover`: `journal.Unfinished` when it cannot). A large build runs
     without the cyclic collector (`_quiet`), and what it leaves alive is frozen at its end.
-    Raises `places.Overlap` first when the site folder would delete the lessons or an output."""
+    Raises `places.Overlap` first when the site folder would delete the lessons or an output;
+    OSError when an output cannot be written (the command line says so: `Unwritten`)."""
     from .places import check as check_places
 
     options = options or BuildOptions()
@@ -463,6 +466,21 @@ def build(
     journal.recover(library.root)  # (the command line did, before its sweep)
     with _quiet(library, freeze=True):
         return _build(library, decks_dir, site_dir, options, scorm_dir)
+
+
+class Unwritten(click.ClickException):
+    """An output could not be written or put in place (a full disk, a folder refused, a file
+    in the way): `build` raises the OSError, the command line stops with this message."""
+
+    exit_code = 1
+
+    @classmethod
+    def of(cls, error: OSError) -> Unwritten:
+        where = f"{error.filename}: " if error.filename is not None else ""
+        reason = error.strerror or str(error)
+        return cls(
+            f"{where}cannot write the build's outputs: {reason}. Fix that, then build again."
+        )
 
 
 def _quiet(library: Library, freeze: bool = False) -> AbstractContextManager[object]:

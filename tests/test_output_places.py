@@ -5,6 +5,7 @@ from the command line and from `pipeline.build`. Real builds, real folders."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -99,3 +100,23 @@ def test_a_library_build_checks_the_site_folder_first(project: Path) -> None:
     with pytest.raises(Overlap, match="holds the lessons folder"):
         pipeline.build(library, project / "decks", project)
     assert files(project) == files(saved)
+
+
+@pytest.mark.parametrize("option", ["--decks", "--site", "--scorm", "--report"])
+def test_an_output_that_cannot_be_written_is_named_without_a_traceback(
+    project: Path, tmp_path: Path, option: str
+) -> None:
+    """A file in the way of an output's folder (as a full disk or a refused folder): the build
+    stops naming it, exit 1, and the outputs are as the last build left them."""
+    outputs = {"--decks": "out/decks", "--scorm": "out/scorm", "--site": "out/site"}
+    given = [arg for pair in outputs.items() for arg in pair]
+    code, output = run("--lessons", "project/lessons", *given)
+    assert code == 0, output
+    before = files(tmp_path / "out")
+    (tmp_path / "in-the-way").write_text("a file", "utf-8")
+    edit(project / "lessons" / "el" / "02-lesson.md", "Απάντηση 2.1.", "Απάντηση 2.1 (α).")
+    moved = {**outputs, option: "in-the-way/out" + ("/r.md" if option == "--report" else "")}
+    code, output = run("--lessons", "project/lessons", *[a for p in moved.items() for a in p])
+    assert code == 1, output
+    assert re.search(r"in-the-way\S*: cannot write the build's outputs: \w", output), output
+    assert files(tmp_path / "out") == before
