@@ -174,7 +174,8 @@ def resume(step: journal.Step) -> None:
     """Do the `step` of a killed build's commit again, unless it is done (`journal.recover`): a
     rendered file or folder still there is not in place yet; a folder's moves left to do are
     those whose folder the current one still holds (a move is one rename: a killed link of its
-    files, `_link_tree`, is done again); the current folder set aside by a swap goes."""
+    files, `_link_tree`, is done again); the current folder set aside by a swap goes, unless
+    the new one is gone and no folder is in place: then it goes back (the only whole one)."""
     target = Path(step.target)
     if step.rendered is None:
         target.unlink(missing_ok=True)
@@ -189,6 +190,8 @@ def resume(step: journal.Step) -> None:
             (rendered / name).mkdir()
         _move_folders(target, rendered, left)
         _swap_dir(rendered, target, Path(step.old))
+    elif not os.path.lexists(target) and os.path.lexists(step.old):
+        Path(step.old).rename(target)
     else:
         shutil.rmtree(step.old, ignore_errors=True)
 

@@ -469,3 +469,44 @@ def test_a_damaged_journal_is_dropped(
     build(project)
     assert seen(project) == new
     assert left(project) == []
+
+
+def test_a_set_aside_site_whose_new_one_is_gone_goes_back_in_place(
+    states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Killed between the swap's renames, and the new site (hidden, `.site.tmp-*`) deleted by
+    hand since: the site set aside is the only whole one left. The next build, stopped by an
+    error in a lesson, puts it back in place, as the sweep does without a journal; it deleted
+    it (learners had no site at all). (pl edited too: no language is moved out of the current
+    site, which stays whole.)"""
+    project, _, old, _ = states
+    edit(project / "lessons" / "pl" / "01-lesson.md", "Απάντηση 1.1.", "Απάντηση 1.1 (α).")
+    with monkeypatch.context() as patch:
+        kill_before(patch, swapping_in)
+        with pytest.raises(Killed):
+            build(project)
+    (rendered,) = (project / "out").glob(".site.tmp-*")
+    shutil.rmtree(rendered)
+    stopped_build(project)
+    site_files = {k: v for k, v in seen(project).items() if k.startswith("out/site/")}
+    assert site_files == {k: v for k, v in old.items() if k.startswith("out/site/")}
+    assert not (project / ".lessons.commit.json").exists()
+
+
+def test_a_commit_whose_outputs_were_deleted_since_is_finished_with_what_is_left(
+    states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Killed once the decks and the site are in place, before the manifests; the author then
+    deletes the outputs' folder. The next build puts the manifests in place (the release the
+    decks it deleted were), skips what is gone, and builds the outputs again, whole."""
+    project, _, _, new = states
+    with monkeypatch.context() as patch:
+        kill_before(patch, lambda index, what: re.match(r"replace .*manifest", what) is not None)
+        with pytest.raises(Killed):
+            build(project)
+    shutil.rmtree(project / "out")
+    build(project)
+    assert unreported(seen(project)) == unreported(new)
+    assert left(project) == []
