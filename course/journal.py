@@ -33,7 +33,8 @@ import click
 from .files import atomic_write
 
 FORMAT = 1
-"""Bump when a journal's layout changes: an unknown one is not replayed (and is removed)."""
+"""Bump when a journal's layout changes: another one is not replayed (`Unfinished`: the build
+stops, saying which version wrote it)."""
 
 # Plain classes, not dataclasses nor named tuples: every build imports this module, a replayed
 # one too, and making a slotted dataclass takes 0.7 ms, a named tuple 0.12 ms.
@@ -99,21 +100,24 @@ def remove(lessons: Path) -> None:
 
 
 def read(lessons: Path) -> Journal | None:
-    """The journal a killed build left, if any; one that cannot be read as a journal (damaged,
-    another format) is none (and `recover` removes it)."""
+    """The journal a killed build left, if any. Raises `Unfinished` when it cannot be read as
+    one (damaged, or written by another version of the tool): its steps are unknown, so the
+    outputs may be part old, part new, and the build must not sweep its files as stale."""
     try:
         data = json.loads(path(lessons).read_bytes())
     except FileNotFoundError:
         return None
-    except (OSError, ValueError):
-        return Journal(())
+    except (OSError, ValueError) as error:
+        raise Unfinished(_unreadable(lessons, str(error))) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return Journal(())
+        found = data.get("format") if isinstance(data, dict) else None
+        version = f"written by another version of course-build (format {found!r}, not {FORMAT})"
+        raise Unfinished(_unreadable(lessons, f"{version}: that version finishes it"))
     try:
         steps = tuple(_step(item) for item in data["steps"])
         folders = tuple(str(folder) for folder in data["folders"])
-    except (KeyError, TypeError, ValueError):
-        return Journal(())
+    except (KeyError, TypeError, ValueError) as error:
+        raise Unfinished(_unreadable(lessons, f"damaged: {error}")) from None
     return Journal(steps, folders)
 
 
@@ -161,6 +165,14 @@ def _unfinished(lessons: Path, error: OSError) -> str:
     return (
         f"{path(lessons)}: a build was stopped while putting its outputs in place, and what it "
         f"left cannot be put in place: {error}. Fix that, then build again: it finishes them."
+    )
+
+
+def _unreadable(lessons: Path, reason: str) -> str:
+    return (
+        f"{path(lessons)}: a build was stopped while putting its outputs in place, and its "
+        f"journal cannot be read: {reason}. Its outputs may be part old, part new: delete this "
+        "file, then build again, which makes every output whole."
     )
 
 

@@ -461,13 +461,46 @@ def test_the_next_build_locks_the_folders_of_the_commit_it_finishes(
     assert not (project / ".lessons.commit.json").exists()
 
 
-def test_a_damaged_journal_is_dropped(
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('{"format": 1, "steps": [["/a", "/b", [], null]], "fol', "cannot be read: "),
+        ('{"format": 1, "steps": [["/a"]], "folders": []}', "cannot be read: damaged: "),
+        ('{"format": 2, "steps": [], "folders": []}', "another version of course-build"),
+    ],
+    ids=["truncated", "damaged", "newer"],
+)
+def test_an_unreadable_journal_stops_the_build_naming_it(
     states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    said: str,
 ) -> None:
+    """Killed in the site's commit, its journal then unreadable: its steps are unknown, so the
+    build (and `check`) stops with `path: message` and how to recover, sweeping nothing (the
+    new site holds the only copy of pl); it dropped the journal and swept them, silently. Once
+    the journal is deleted as the message says, the next build makes every output whole."""
     project, _, _, new = states
-    (project / ".lessons.commit.json").write_text("{not json", "utf-8")
+    with monkeypatch.context() as patch:
+        kill_before(patch, setting_aside)
+        with pytest.raises(Killed):
+            build(project)
+    written = project / ".lessons.commit.json"
+    written.write_text(text, "utf-8")
+    killed, waiting = seen(project), left(project)
+    for command in (args(project), ["check", "--lessons", str(project / "lessons")]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1, result.output
+        assert f"{written}: a build was stopped while putting its outputs in place" in (
+            result.output
+        )
+        assert said in result.output
+        assert "delete this file, then build again" in result.output
+        assert "Traceback" not in result.output
+        assert (seen(project), left(project)) == (killed, waiting)
+    written.unlink()
     build(project)
-    assert seen(project) == new
+    assert unreported(seen(project)) == unreported(new)
     assert left(project) == []
 
 
