@@ -26,6 +26,7 @@ from .decided import Decided
 from .files import temp_file
 from .lessons import FREEZE_THRESHOLD, LANG_DIR, POOL_THRESHOLD, display_path, load_library
 from .model import Course, CourseError, Library, Problem
+from .places import site_folder
 
 if TYPE_CHECKING:
     from .site import LessonFacts
@@ -528,7 +529,7 @@ def _build(
             written = _once_then(lambda: rendered.extend(render()), zips.join)
         else:
             written = zips.join
-        dirs = (scorm_dir, site_dir)
+        dirs = (scorm_dir, None if site_dir is None else site_folder(site_dir))
         packages = _render_shared(library, plans, decks, dirs, made, record, writes, share, written)
         written()
         plans = rendered or plans

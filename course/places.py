@@ -39,6 +39,14 @@ def check(lessons: Path, site: Path | None, others: dict[str, Path | None]) -> N
         )
 
 
+def site_folder(site: Path) -> Path:
+    """The folder a build replaces for the site `site`: the one it names, or where it points
+    when it is a link (`site -> /var/www/course`): the link stays, so whatever serves the
+    folder it points to serves each new site (the link was replaced with a folder, and what it
+    pointed to was never written)."""
+    return site.resolve() if site.is_symlink() else site
+
+
 def _within(path: Path, folder: Path) -> bool:
     """Whether `path` is `folder` or inside it."""
     return path == folder or folder in path.parents

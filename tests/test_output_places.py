@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_pieces import edit, write_course
+from test_pieces import cold, edit, write_course
 
 from course import pipeline
 from course.cache import ENV as CACHE_ENV
@@ -120,3 +120,35 @@ def test_an_output_that_cannot_be_written_is_named_without_a_traceback(
     assert code == 1, output
     assert re.search(r"in-the-way\S*: cannot write the build's outputs: \w", output), output
     assert files(tmp_path / "out") == before
+
+
+def test_a_site_folder_given_as_a_link_is_written_where_it_points(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`out/site -> ../www/course` (a web server's folder): each build replaces the folder the
+    link points to and keeps the link; it replaced the link with a folder of its own, and the
+    server's folder was never written. A rebuild (el edited: pl's folder moved over) gives what
+    a cold build gives; what a killed build left beside the folder is swept."""
+    www = tmp_path / "www" / "course"
+    www.mkdir(parents=True)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "site").symlink_to(Path("..") / "www" / "course")
+    given = ["--lessons", "project/lessons", "--decks", "out/decks", "--scorm", "out/scorm"]
+    code, output = run(*given, "--site", "out/site")
+    assert code == 0, output
+    assert (tmp_path / "out" / "site").is_symlink()
+    assert (www / "index.html").is_file()
+    for stale in (".course.tmp-abcd1234", ".course.old-123"):  # a killed build's: swept
+        (www.parent / stale).mkdir()
+    edit(project / "lessons" / "el" / "02-lesson.md", "Απάντηση 2.1.", "Απάντηση 2.1 (α).")
+    code, output = run(*given, "--site", "out/site")
+    assert code == 0, output
+    assert (tmp_path / "out" / "site").is_symlink()
+    site = {
+        k[len("site/") :]: v
+        for k, v in cold(project / "lessons", tmp_path, monkeypatch).items()
+        if k.startswith("site/")
+    }
+    assert files(www) == site
+    assert sorted(p.name for p in www.parent.iterdir()) == ["course"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["decks", "scorm", "site"]
