@@ -130,9 +130,12 @@ def _step(item: object) -> Step:
 
 def folders(lessons: Path) -> list[Path]:
     """The folders holding the outputs of a commit left unfinished (read without a lock: the
-    build locks them too, then `recover` reads the journal again)."""
+    build locks them too, then `recover` reads the journal again); those still there: one
+    deleted since (or moved, with its project) holds nothing to finish, and locking it would
+    make it again."""
     journal = read(lessons)
-    return [] if journal is None else [Path(folder) for folder in journal.folders]
+    found = [] if journal is None else [Path(folder) for folder in journal.folders]
+    return [folder for folder in found if folder.is_dir()]
 
 
 class Unfinished(click.ClickException):

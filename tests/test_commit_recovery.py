@@ -543,3 +543,25 @@ def test_a_commit_whose_outputs_were_deleted_since_is_finished_with_what_is_left
     build(project)
     assert unreported(seen(project)) == unreported(new)
     assert left(project) == []
+
+
+def test_the_folders_of_a_commit_deleted_since_are_not_made_again(
+    states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The killed build's outputs' folder deleted by the author (or the project moved
+    elsewhere): the next build, writing its decks elsewhere, finishes what is left of the commit
+    (the manifests) without making that folder again, empty, to lock it."""
+    project, _, _, new = states
+    with monkeypatch.context() as patch:
+        kill_before(patch, lambda index, what: re.match(r"replace .*manifest", what) is not None)
+        with pytest.raises(Killed):
+            build(project)
+    shutil.rmtree(project / "out")
+    elsewhere = ["--decks", str(project / "other" / "decks"), "--no-site", "--no-scorm"]
+    result = CliRunner().invoke(main, ["build", "--lessons", str(project / "lessons"), *elsewhere])
+    assert result.exit_code == 0, result.output
+    assert not (project / "out").exists()
+    manifests = {k: v for k, v in seen(project).items() if k.startswith("lessons/")}
+    assert manifests == {k: v for k, v in new.items() if k.startswith("lessons/")}
+    assert left(project) == []
