@@ -167,8 +167,16 @@ def recover(lessons: Path) -> bool:
 def _unfinished(lessons: Path, error: OSError) -> str:
     return (
         f"{path(lessons)}: a build was stopped while putting its outputs in place, and what it "
-        f"left cannot be put in place: {error}. Fix that, then build again: it finishes them."
+        f"left cannot be put in place: {error}. Fix that, then build again: it finishes them"
+        f"{GIVE_UP}"
     )
+
+
+GIVE_UP = (
+    "; or, if that cannot be, delete this file to give them up: the next build then makes "
+    "every output again, whole."
+)
+"""How a commit that cannot be finished is given up (the sweep then removes what it left)."""
 
 
 def _unreadable(lessons: Path, reason: str) -> str:
@@ -183,5 +191,5 @@ def stopped(lessons: Path, error: OSError) -> str:
     """The message of a build whose commit failed half-way (`Unfinished`)."""
     return (
         f"{path(lessons)}: the build could not put all its outputs in place: {error}. Fix that, "
-        "then build again: it puts the rest of them in place first."
+        f"then build again: it puts the rest of them in place first{GIVE_UP}"
     )

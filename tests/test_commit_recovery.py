@@ -402,6 +402,7 @@ def test_a_commit_that_fails_half_way_is_finished_by_the_next_build(
         result = CliRunner().invoke(main, args(project))
     assert result.exit_code == 1, result.output
     assert "the build could not put all its outputs in place" in result.output
+    assert journal.GIVE_UP in result.output
     assert "refused" in result.output
     assert "Traceback" not in result.output
     assert (project / ".lessons.commit.json").is_file()
@@ -564,4 +565,31 @@ def test_the_folders_of_a_commit_deleted_since_are_not_made_again(
     assert not (project / "out").exists()
     manifests = {k: v for k, v in seen(project).items() if k.startswith("lessons/")}
     assert manifests == {k: v for k, v in new.items() if k.startswith("lessons/")}
+    assert left(project) == []
+
+
+def test_a_commit_that_cannot_be_finished_can_be_given_up_as_the_message_says(
+    states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What cannot be put in place may never be (the site folder a mount point, which no
+    rename moves): the message says how to give the commit up, not only "fix that", and doing
+    so, the next build makes every output whole. Before, every build stopped the same way."""
+    project, _, _, new = states
+    with monkeypatch.context() as patch:
+        kill_before(patch, setting_aside)
+        with pytest.raises(Killed):
+            build(project)
+
+    def busy(source: object, target: object) -> None:
+        raise OSError(16, "Device or resource busy", str(source))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "rename", busy)
+        result = CliRunner().invoke(main, args(project))
+    assert result.exit_code == 1, result.output
+    assert journal.GIVE_UP in result.output
+    (project / ".lessons.commit.json").unlink()
+    build(project)
+    assert unreported(seen(project)) == unreported(new)
     assert left(project) == []
