@@ -16,7 +16,9 @@ output folders, before it sweeps: sweep.py would remove the temporary outputs) f
 steps the killed one left (`recover`): each is done again or skipped as the files on disk tell
 (`pipeline.resume`), so the outputs are the killed build's whole, as if it had ended. A step
 that cannot be finished stops the build with the error and leaves the journal and its files in
-place for the next build. A journal that cannot be written (a read-only folder above the
+place for the next build (or for the author to give up: `GIVE_UP`). A journal that cannot be
+read (damaged, another version's) stops the build too, sweeping nothing: its steps are
+unknown. A journal that cannot be written (a read-only folder above the
 lessons) leaves the commit as it was before journals: unjournaled.
 
 A journal covers a killed process (SIGKILL, Ctrl-C, a crash), not a power loss: like every file

@@ -593,3 +593,25 @@ def test_a_commit_that_cannot_be_finished_can_be_given_up_as_the_message_says(
     build(project)
     assert unreported(seen(project)) == unreported(new)
     assert left(project) == []
+
+
+def test_an_unjournaled_commit_that_fails_is_said_without_a_traceback(
+    states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No journal (a read-only folder above the lessons), and the site's swap refused: the
+    build names the folder, exit 1; the current site is whole (its languages were linked, not
+    moved) and the next build gives the new outputs."""
+    project, _, old, new = states
+    monkeypatch.setattr(journal, "write", lambda lessons, journal: False)
+    with monkeypatch.context() as patch:
+        kill_before(patch, setting_aside, refused)
+        result = CliRunner().invoke(main, args(project))
+    assert result.exit_code == 1, result.output
+    assert f"{project / 'out' / 'site'}: cannot write the build's outputs: refused" in (
+        result.output
+    )
+    site_files = {k: v for k, v in seen(project).items() if k.startswith("out/site/")}
+    assert site_files == {k: v for k, v in old.items() if k.startswith("out/site/")}
+    build(project)
+    assert unreported(seen(project)) == unreported(new)
