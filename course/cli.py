@@ -318,6 +318,7 @@ def build_command(
         None if no_decks else decks_dir, None if no_site else site_dir,
         None if no_scorm else scorm_dir,
     )  # fmt: skip
+    wanted.check(lessons, report_file)
     held = _hold(lessons, no_wait, wanted.folders(report_file))
     settings = [decks_dir, site_dir, scorm_dir, no_decks, no_site, no_scorm, langs, strict]
     # A draft, a build without decks (no release is recorded: changes get this build's time)
@@ -338,7 +339,10 @@ def build_command(
         from . import pipeline
     _sweep_outputs(library, wanted, report_file, held)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
-    result = pipeline.build(library, wanted.decks, wanted.site, options, scorm_dir=wanted.scorm)
+    try:
+        result = pipeline.build(library, wanted.decks, wanted.site, options, scorm_dir=wanted.scorm)
+    except OSError as error:  # (a full disk, a file in the way: `path: message`, no traceback)
+        raise pipeline.Unwritten.of(error) from None
     _report(result, report_file, say)
     if last is not None:
         _remember(last, library, result, options, strict, say.lines)
@@ -356,6 +360,15 @@ class Wanted:
         """The folders a build locks for its outputs: the one holding each output named on
         the command line (the decks, site and SCORM folders, the report file)."""
         return [_holder(p) for p in (self.decks, self.site, self.scorm, report) if p is not None]
+
+    def check(self, lessons: Path, report: Path | None) -> None:
+        """Stop, before anything is written, when the site folder would delete the lessons or
+        another output (`places.check`)."""
+        from . import places
+
+        places.check(
+            lessons, self.site, {"--decks": self.decks, "--scorm": self.scorm, "--report": report}
+        )
 
 
 def _holder(path: Path) -> Path:

@@ -16,7 +16,9 @@ output folders, before it sweeps: sweep.py would remove the temporary outputs) f
 steps the killed one left (`recover`): each is done again or skipped as the files on disk tell
 (`pipeline.resume`), so the outputs are the killed build's whole, as if it had ended. A step
 that cannot be finished stops the build with the error and leaves the journal and its files in
-place for the next build. A journal that cannot be written (a read-only folder above the
+place for the next build (or for the author to give up: `GIVE_UP`). A journal that cannot be
+read (damaged, another version's) stops the build too, sweeping nothing: its steps are
+unknown. A journal that cannot be written (a read-only folder above the
 lessons) leaves the commit as it was before journals: unjournaled.
 
 A journal covers a killed process (SIGKILL, Ctrl-C, a crash), not a power loss: like every file
@@ -33,7 +35,8 @@ import click
 from .files import atomic_write
 
 FORMAT = 1
-"""Bump when a journal's layout changes: an unknown one is not replayed (and is removed)."""
+"""Bump when a journal's layout changes: another one is not replayed (`Unfinished`: the build
+stops, saying which version wrote it)."""
 
 # Plain classes, not dataclasses nor named tuples: every build imports this module, a replayed
 # one too, and making a slotted dataclass takes 0.7 ms, a named tuple 0.12 ms.
@@ -99,21 +102,24 @@ def remove(lessons: Path) -> None:
 
 
 def read(lessons: Path) -> Journal | None:
-    """The journal a killed build left, if any; one that cannot be read as a journal (damaged,
-    another format) is none (and `recover` removes it)."""
+    """The journal a killed build left, if any. Raises `Unfinished` when it cannot be read as
+    one (damaged, or written by another version of the tool): its steps are unknown, so the
+    outputs may be part old, part new, and the build must not sweep its files as stale."""
     try:
         data = json.loads(path(lessons).read_bytes())
     except FileNotFoundError:
         return None
-    except (OSError, ValueError):
-        return Journal(())
+    except (OSError, ValueError) as error:
+        raise Unfinished(_unreadable(lessons, str(error))) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return Journal(())
+        found = data.get("format") if isinstance(data, dict) else None
+        version = f"written by another version of course-build (format {found!r}, not {FORMAT})"
+        raise Unfinished(_unreadable(lessons, f"{version}: that version finishes it"))
     try:
         steps = tuple(_step(item) for item in data["steps"])
         folders = tuple(str(folder) for folder in data["folders"])
-    except (KeyError, TypeError, ValueError):
-        return Journal(())
+    except (KeyError, TypeError, ValueError) as error:
+        raise Unfinished(_unreadable(lessons, f"damaged: {error}")) from None
     return Journal(steps, folders)
 
 
@@ -126,9 +132,12 @@ def _step(item: object) -> Step:
 
 def folders(lessons: Path) -> list[Path]:
     """The folders holding the outputs of a commit left unfinished (read without a lock: the
-    build locks them too, then `recover` reads the journal again)."""
+    build locks them too, then `recover` reads the journal again); those still there: one
+    deleted since (or moved, with its project) holds nothing to finish, and locking it would
+    make it again."""
     journal = read(lessons)
-    return [] if journal is None else [Path(folder) for folder in journal.folders]
+    found = [] if journal is None else [Path(folder) for folder in journal.folders]
+    return [folder for folder in found if folder.is_dir()]
 
 
 class Unfinished(click.ClickException):
@@ -160,7 +169,23 @@ def recover(lessons: Path) -> bool:
 def _unfinished(lessons: Path, error: OSError) -> str:
     return (
         f"{path(lessons)}: a build was stopped while putting its outputs in place, and what it "
-        f"left cannot be put in place: {error}. Fix that, then build again: it finishes them."
+        f"left cannot be put in place: {error}. Fix that, then build again: it finishes them"
+        f"{GIVE_UP}"
+    )
+
+
+GIVE_UP = (
+    "; or, if that cannot be, delete this file to give them up: the next build then makes "
+    "every output again, whole."
+)
+"""How a commit that cannot be finished is given up (the sweep then removes what it left)."""
+
+
+def _unreadable(lessons: Path, reason: str) -> str:
+    return (
+        f"{path(lessons)}: a build was stopped while putting its outputs in place, and its "
+        f"journal cannot be read: {reason}. Its outputs may be part old, part new: delete this "
+        "file, then build again, which makes every output whole."
     )
 
 
@@ -168,5 +193,5 @@ def stopped(lessons: Path, error: OSError) -> str:
     """The message of a build whose commit failed half-way (`Unfinished`)."""
     return (
         f"{path(lessons)}: the build could not put all its outputs in place: {error}. Fix that, "
-        "then build again: it puts the rest of them in place first."
+        f"then build again: it puts the rest of them in place first{GIVE_UP}"
     )

@@ -18,12 +18,15 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import click
+
 from . import anki, collector, decided, forked, journal, manifest, outputs, translations, updates
 from .background import Background
 from .decided import Decided
 from .files import temp_file
 from .lessons import FREEZE_THRESHOLD, LANG_DIR, POOL_THRESHOLD, display_path, load_library
 from .model import Course, CourseError, Library, Problem
+from .places import site_folder
 
 if TYPE_CHECKING:
     from .site import LessonFacts
@@ -172,7 +175,8 @@ def resume(step: journal.Step) -> None:
     """Do the `step` of a killed build's commit again, unless it is done (`journal.recover`): a
     rendered file or folder still there is not in place yet; a folder's moves left to do are
     those whose folder the current one still holds (a move is one rename: a killed link of its
-    files, `_link_tree`, is done again); the current folder set aside by a swap goes."""
+    files, `_link_tree`, is done again); the current folder set aside by a swap goes, unless
+    the new one is gone and no folder is in place: then it goes back (the only whole one)."""
     target = Path(step.target)
     if step.rendered is None:
         target.unlink(missing_ok=True)
@@ -187,6 +191,8 @@ def resume(step: journal.Step) -> None:
             (rendered / name).mkdir()
         _move_folders(target, rendered, left)
         _swap_dir(rendered, target, Path(step.old))
+    elif not os.path.lexists(target) and os.path.lexists(step.old):
+        Path(step.old).rename(target)
     else:
         shutil.rmtree(step.old, ignore_errors=True)
 
@@ -453,10 +459,32 @@ def build(
     per language (into `scorm_dir`) from a loaded library; None skips an output. Raises
     CourseError, having written nothing. First finishes the commit of a killed build of the
     same lessons (`journal.recover`: `journal.Unfinished` when it cannot). A large build runs
-    without the cyclic collector (`_quiet`), and what it leaves alive is frozen at its end."""
+    without the cyclic collector (`_quiet`), and what it leaves alive is frozen at its end.
+    Raises `places.Overlap` first when the site folder would delete the lessons or an output;
+    OSError when an output cannot be written (the command line says so: `Unwritten`)."""
+    from .places import check as check_places
+
+    options = options or BuildOptions()
+    others = {"--decks": decks_dir, "--scorm": scorm_dir, "--report": options.report}
+    check_places(library.root, site_dir, others)
     journal.recover(library.root)  # (the command line did, before its sweep)
     with _quiet(library, freeze=True):
-        return _build(library, decks_dir, site_dir, options or BuildOptions(), scorm_dir)
+        return _build(library, decks_dir, site_dir, options, scorm_dir)
+
+
+class Unwritten(click.ClickException):
+    """An output could not be written or put in place (a full disk, a folder refused, a file
+    in the way): `build` raises the OSError, the command line stops with this message."""
+
+    exit_code = 1
+
+    @classmethod
+    def of(cls, error: OSError) -> Unwritten:
+        where = f"{error.filename}: " if error.filename is not None else ""
+        reason = error.strerror or str(error)
+        return cls(
+            f"{where}cannot write the build's outputs: {reason}. Fix that, then build again."
+        )
 
 
 def _quiet(library: Library, freeze: bool = False) -> AbstractContextManager[object]:
@@ -501,7 +529,7 @@ def _build(
             written = _once_then(lambda: rendered.extend(render()), zips.join)
         else:
             written = zips.join
-        dirs = (scorm_dir, site_dir)
+        dirs = (scorm_dir, None if site_dir is None else site_folder(site_dir))
         packages = _render_shared(library, plans, decks, dirs, made, record, writes, share, written)
         written()
         plans = rendered or plans

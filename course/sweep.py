@@ -15,7 +15,8 @@ folder it could not lock (a file system without locks), nothing:
 - beside each of this build's outputs whose folder it holds locked (the parent of `--decks`,
   `--scorm`, `--site`, `--report`): `.<deck or zip or report>.XXXXXXXX.tmp`, and beside the site
   folder `.<site>.tmp-XXXXXXXX` (a site being rendered) and `.<site>.old-<pid>` (the one a
-  commit replaced, not yet deleted);
+  commit replaced, not yet deleted), beside the folder it points to when `--site` is a link
+  (`places.site_folder`: the folder the build replaces);
 - beside the lessons folder, the commit's journal being written
   (`.<lessons>.commit.json.XXXXXXXX.tmp`, journal.py): its name is the lessons folder's.
 
@@ -38,7 +39,7 @@ from collections.abc import Collection, Iterable
 from functools import cache
 from pathlib import Path
 
-from . import journal
+from . import journal, places
 from .cache import Store
 from .outputs import LAST_BUILD_FILE, RECORD_FILE
 
@@ -141,6 +142,7 @@ def outputs(files: Iterable[Path], site: Path | None) -> None:
     for file in files:
         _beside(file.parent, re.compile(rf"\.{re.escape(file.name)}\.{RANDOM}\.tmp"))
     if site is not None:
+        site = places.site_folder(site)
         name = re.escape(site.name)
         _restore(site, re.compile(rf"\.{name}\.old-[0-9]+"))
         _beside(site.parent, re.compile(rf"\.{name}\.(tmp-{RANDOM}|old-[0-9]+)"))

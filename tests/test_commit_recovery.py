@@ -402,6 +402,7 @@ def test_a_commit_that_fails_half_way_is_finished_by_the_next_build(
         result = CliRunner().invoke(main, args(project))
     assert result.exit_code == 1, result.output
     assert "the build could not put all its outputs in place" in result.output
+    assert journal.GIVE_UP in result.output
     assert "refused" in result.output
     assert "Traceback" not in result.output
     assert (project / ".lessons.commit.json").is_file()
@@ -461,11 +462,156 @@ def test_the_next_build_locks_the_folders_of_the_commit_it_finishes(
     assert not (project / ".lessons.commit.json").exists()
 
 
-def test_a_damaged_journal_is_dropped(
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('{"format": 1, "steps": [["/a", "/b", [], null]], "fol', "cannot be read: "),
+        ('{"format": 1, "steps": [["/a"]], "folders": []}', "cannot be read: damaged: "),
+        ('{"format": 2, "steps": [], "folders": []}', "another version of course-build"),
+    ],
+    ids=["truncated", "damaged", "newer"],
+)
+def test_an_unreadable_journal_stops_the_build_naming_it(
     states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    said: str,
 ) -> None:
+    """Killed in the site's commit, its journal then unreadable: its steps are unknown, so the
+    build (and `check`) stops with `path: message` and how to recover, sweeping nothing (the
+    new site holds the only copy of pl); it dropped the journal and swept them, silently. Once
+    the journal is deleted as the message says, the next build makes every output whole."""
     project, _, _, new = states
-    (project / ".lessons.commit.json").write_text("{not json", "utf-8")
+    with monkeypatch.context() as patch:
+        kill_before(patch, setting_aside)
+        with pytest.raises(Killed):
+            build(project)
+    written = project / ".lessons.commit.json"
+    written.write_text(text, "utf-8")
+    killed, waiting = seen(project), left(project)
+    for command in (args(project), ["check", "--lessons", str(project / "lessons")]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1, result.output
+        assert f"{written}: a build was stopped while putting its outputs in place" in (
+            result.output
+        )
+        assert said in result.output
+        assert "delete this file, then build again" in result.output
+        assert "Traceback" not in result.output
+        assert (seen(project), left(project)) == (killed, waiting)
+    written.unlink()
     build(project)
-    assert seen(project) == new
+    assert unreported(seen(project)) == unreported(new)
     assert left(project) == []
+
+
+def test_a_set_aside_site_whose_new_one_is_gone_goes_back_in_place(
+    states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Killed between the swap's renames, and the new site (hidden, `.site.tmp-*`) deleted by
+    hand since: the site set aside is the only whole one left. The next build, stopped by an
+    error in a lesson, puts it back in place, as the sweep does without a journal; it deleted
+    it (learners had no site at all). (pl edited too: no language is moved out of the current
+    site, which stays whole.)"""
+    project, _, old, _ = states
+    edit(project / "lessons" / "pl" / "01-lesson.md", "Απάντηση 1.1.", "Απάντηση 1.1 (α).")
+    with monkeypatch.context() as patch:
+        kill_before(patch, swapping_in)
+        with pytest.raises(Killed):
+            build(project)
+    (rendered,) = (project / "out").glob(".site.tmp-*")
+    shutil.rmtree(rendered)
+    stopped_build(project)
+    site_files = {k: v for k, v in seen(project).items() if k.startswith("out/site/")}
+    assert site_files == {k: v for k, v in old.items() if k.startswith("out/site/")}
+    assert not (project / ".lessons.commit.json").exists()
+
+
+def test_a_commit_whose_outputs_were_deleted_since_is_finished_with_what_is_left(
+    states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Killed once the decks and the site are in place, before the manifests; the author then
+    deletes the outputs' folder. The next build puts the manifests in place (the release the
+    decks it deleted were), skips what is gone, and builds the outputs again, whole."""
+    project, _, _, new = states
+    with monkeypatch.context() as patch:
+        kill_before(patch, lambda index, what: re.match(r"replace .*manifest", what) is not None)
+        with pytest.raises(Killed):
+            build(project)
+    shutil.rmtree(project / "out")
+    build(project)
+    assert unreported(seen(project)) == unreported(new)
+    assert left(project) == []
+
+
+def test_the_folders_of_a_commit_deleted_since_are_not_made_again(
+    states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The killed build's outputs' folder deleted by the author (or the project moved
+    elsewhere): the next build, writing its decks elsewhere, finishes what is left of the commit
+    (the manifests) without making that folder again, empty, to lock it."""
+    project, _, _, new = states
+    with monkeypatch.context() as patch:
+        kill_before(patch, lambda index, what: re.match(r"replace .*manifest", what) is not None)
+        with pytest.raises(Killed):
+            build(project)
+    shutil.rmtree(project / "out")
+    elsewhere = ["--decks", str(project / "other" / "decks"), "--no-site", "--no-scorm"]
+    result = CliRunner().invoke(main, ["build", "--lessons", str(project / "lessons"), *elsewhere])
+    assert result.exit_code == 0, result.output
+    assert not (project / "out").exists()
+    manifests = {k: v for k, v in seen(project).items() if k.startswith("lessons/")}
+    assert manifests == {k: v for k, v in new.items() if k.startswith("lessons/")}
+    assert left(project) == []
+
+
+def test_a_commit_that_cannot_be_finished_can_be_given_up_as_the_message_says(
+    states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What cannot be put in place may never be (the site folder a mount point, which no
+    rename moves): the message says how to give the commit up, not only "fix that", and doing
+    so, the next build makes every output whole. Before, every build stopped the same way."""
+    project, _, _, new = states
+    with monkeypatch.context() as patch:
+        kill_before(patch, setting_aside)
+        with pytest.raises(Killed):
+            build(project)
+
+    def busy(source: object, target: object) -> None:
+        raise OSError(16, "Device or resource busy", str(source))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "rename", busy)
+        result = CliRunner().invoke(main, args(project))
+    assert result.exit_code == 1, result.output
+    assert journal.GIVE_UP in result.output
+    (project / ".lessons.commit.json").unlink()
+    build(project)
+    assert unreported(seen(project)) == unreported(new)
+    assert left(project) == []
+
+
+def test_an_unjournaled_commit_that_fails_is_said_without_a_traceback(
+    states: tuple[Path, Path, dict[str, bytes], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No journal (a read-only folder above the lessons), and the site's swap refused: the
+    build names the folder, exit 1; the current site is whole (its languages were linked, not
+    moved) and the next build gives the new outputs."""
+    project, _, old, new = states
+    monkeypatch.setattr(journal, "write", lambda lessons, journal: False)
+    with monkeypatch.context() as patch:
+        kill_before(patch, setting_aside, refused)
+        result = CliRunner().invoke(main, args(project))
+    assert result.exit_code == 1, result.output
+    assert f"{project / 'out' / 'site'}: cannot write the build's outputs: refused" in (
+        result.output
+    )
+    site_files = {k: v for k, v in seen(project).items() if k.startswith("out/site/")}
+    assert site_files == {k: v for k, v in old.items() if k.startswith("out/site/")}
+    build(project)
+    assert unreported(seen(project)) == unreported(new)

@@ -1,0 +1,154 @@
+"""Every build replaces the site folder whole (the commit swaps the new one in and deletes the
+old one with whatever it held): a site folder that is or holds the lessons, the working folder or
+another output, or lies inside the lessons, stops the build before it writes anything (places.py),
+from the command line and from `pipeline.build`. Real builds, real folders."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_pieces import cold, edit, write_course
+
+from course import pipeline
+from course.cache import ENV as CACHE_ENV
+from course.cli import main
+from course.lessons import load_library
+from course.places import Overlap
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A course in `project/lessons`, the build run from the folder above the project."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    project = tmp_path / "project"
+    write_course(project)
+    return project
+
+
+def files(top: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(top)): p.read_bytes() for p in sorted(top.rglob("*")) if p.is_file()}
+
+
+def run(*options: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["build", *options])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    ("site", "said"),
+    [
+        ("project", "holds the lessons folder"),
+        ("project/lessons", "holds the lessons folder"),
+        ("project/lessons/xx", "is inside the lessons folder"),
+        (".", "holds the folder the build runs in"),
+    ],
+)
+def test_a_site_folder_over_or_in_the_lessons_stops_the_build(
+    project: Path, tmp_path: Path, site: str, said: str
+) -> None:
+    before = files(tmp_path)
+    code, output = run("--lessons", "project/lessons", "--site", site, "--decks", "d", "--no-scorm")
+    assert code == 2, output
+    assert f"--site {Path(site)} {said}" in output
+    assert "Give the site a folder of its own" in output
+    assert files(tmp_path) == before  # the lessons as they were, nothing written
+
+
+@pytest.mark.parametrize(
+    ("option", "path"),
+    [("--decks", "out/site/dl"), ("--scorm", "out/site"), ("--report", "out/site/notes.md")],
+)
+def test_an_output_inside_the_site_folder_stops_the_build(
+    project: Path, tmp_path: Path, option: str, path: str
+) -> None:
+    """Committed there, it would be deleted with the site the build replaces: the build said
+    where the decks went, exit 0, and they were not there; a report there failed every build
+    that rendered the site again, at its commit."""
+    outputs = {"--decks": "out/decks", "--scorm": "out/scorm", "--site": "out/site"}
+    given = [arg for pair in {**outputs, option: path}.items() for arg in pair]
+    code, output = run("--lessons", "project/lessons", *given)
+    assert code == 2, output
+    assert f"--site {Path('out/site')} holds {option} {Path(path)}" in output
+    assert not (tmp_path / "out").exists()
+
+
+def test_outputs_beside_or_around_the_site_folder_build(project: Path, tmp_path: Path) -> None:
+    """No false alarm: the decks' folder holding the site, the report beside it, the site in a
+    folder whose name starts as the lessons' does."""
+    given = ["--decks", "out", "--site", "out/site", "--scorm", "out/scorm"]
+    for again in (False, True):  # (the second one replaces the site, edited)
+        if again:
+            edit(project / "lessons" / "el" / "02-lesson.md", "Απάντηση 2.1.", "Απάντηση 2.1 (α).")
+        code, output = run("--lessons", "project/lessons", *given, "--report", "out/r.md")
+        assert code == 0, output
+    assert (tmp_path / "out" / "r.md").is_file()
+    assert [p.name for p in (tmp_path / "out").glob("*.apkg")]
+    code, output = run("--lessons", "project/lessons", "--site", "project/lessons2", "--no-decks")
+    assert code == 0, output
+
+
+def test_a_library_build_checks_the_site_folder_first(project: Path) -> None:
+    library = load_library(project / "lessons")
+    saved = project.parent / "saved"
+    shutil.copytree(project, saved)
+    with pytest.raises(Overlap, match="holds the lessons folder"):
+        pipeline.build(library, project / "decks", project)
+    assert files(project) == files(saved)
+
+
+@pytest.mark.parametrize("option", ["--decks", "--site", "--scorm", "--report"])
+def test_an_output_that_cannot_be_written_is_named_without_a_traceback(
+    project: Path, tmp_path: Path, option: str
+) -> None:
+    """A file in the way of an output's folder (as a full disk or a refused folder): the build
+    stops naming it, exit 1, and the outputs are as the last build left them."""
+    outputs = {"--decks": "out/decks", "--scorm": "out/scorm", "--site": "out/site"}
+    given = [arg for pair in outputs.items() for arg in pair]
+    code, output = run("--lessons", "project/lessons", *given)
+    assert code == 0, output
+    before = files(tmp_path / "out")
+    (tmp_path / "in-the-way").write_text("a file", "utf-8")
+    edit(project / "lessons" / "el" / "02-lesson.md", "Απάντηση 2.1.", "Απάντηση 2.1 (α).")
+    moved = {**outputs, option: "in-the-way/out" + ("/r.md" if option == "--report" else "")}
+    code, output = run("--lessons", "project/lessons", *[a for p in moved.items() for a in p])
+    assert code == 1, output
+    assert re.search(r"in-the-way\S*: cannot write the build's outputs: \w", output), output
+    assert files(tmp_path / "out") == before
+
+
+def test_a_site_folder_given_as_a_link_is_written_where_it_points(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`out/site -> ../www/course` (a web server's folder): each build replaces the folder the
+    link points to and keeps the link; it replaced the link with a folder of its own, and the
+    server's folder was never written. A rebuild (el edited: pl's folder moved over) gives what
+    a cold build gives; what a killed build left beside the folder is swept."""
+    www = tmp_path / "www" / "course"
+    www.mkdir(parents=True)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "site").symlink_to(Path("..") / "www" / "course")
+    given = ["--lessons", "project/lessons", "--decks", "out/decks", "--scorm", "out/scorm"]
+    code, output = run(*given, "--site", "out/site")
+    assert code == 0, output
+    assert (tmp_path / "out" / "site").is_symlink()
+    assert (www / "index.html").is_file()
+    for stale in (".course.tmp-abcd1234", ".course.old-123"):  # a killed build's: swept
+        (www.parent / stale).mkdir()
+    edit(project / "lessons" / "el" / "02-lesson.md", "Απάντηση 2.1.", "Απάντηση 2.1 (α).")
+    code, output = run(*given, "--site", "out/site")
+    assert code == 0, output
+    assert (tmp_path / "out" / "site").is_symlink()
+    site = {
+        k[len("site/") :]: v
+        for k, v in cold(project / "lessons", tmp_path, monkeypatch).items()
+        if k.startswith("site/")
+    }
+    assert files(www) == site
+    assert sorted(p.name for p in www.parent.iterdir()) == ["course"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["decks", "scorm", "site"]
