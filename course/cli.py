@@ -106,7 +106,7 @@ def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
 
 def _import_build(lessons: Path | None = None, pages: bool = False) -> None:
     """Import what a command needs besides the parse: the card IDs' checks and the pipeline (the
-    deck stage: genanki); with `lessons` (the lessons folder), read what the build reads there
+    deck stage); with `lessons` (the lessons folder), read what the build reads there
     besides the lessons (`pipeline.warm`); with `pages`, the site and SCORM stages too, their
     templates loaded."""
     from . import ids, pipeline  # noqa: F401
