@@ -91,6 +91,45 @@ def test_the_build_modules_load_out_of_the_collectors_way(tmp_path: Path) -> Non
     assert frozen > 10_000
 
 
+RUN_PROBE = """
+import gc, json, sys
+gc.disable()  # as build.py starts
+from course import cli
+cli._end = lambda code: None  # (else the process leaves at once: os._exit)
+sys.argv = ["build.py", *sys.argv[1:]]
+try:
+    cli.run()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+print(json.dumps([gc.isenabled(), gc.get_freeze_count()]))
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("build", "--decks", "decks", "--site", "site", "--scorm", "scorm"), ("check",), ("ids",)],
+)
+def test_the_collector_paused_for_start_up_is_turned_back_on(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """build.py turns the collector off before the command line's modules load; `cli.run`
+    turns it back on: a build once its library is loaded (frozen), any other command at once."""
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    collecting, frozen = probe(RUN_PROBE, tmp_path, command, cache=str(tmp_path / "cache"))
+    assert collecting
+    assert (frozen > 10_000) == (command[0] == "build")
+
+
+def test_build_py_pauses_the_collector_before_importing_the_command_line() -> None:
+    code = (
+        "import gc, runpy, sys; sys.modules['course.cli'] = type(sys)('course.cli'); "
+        "sys.modules['course.cli'].run = lambda: print(gc.isenabled()); "
+        f"runpy.run_path({str(ROOT / 'build.py')!r}, run_name='__main__')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
 def test_loading_pauses_the_collector_and_always_turns_it_back_on() -> None:
     assert gc.isenabled()
     before = gc.get_freeze_count()
