@@ -39,7 +39,7 @@ def dumped(value: object) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def test_the_bundled_courses_note_types_are_genankis(tmp_path: Path) -> None:
+def test_the_bundled_courses_note_types_are_genankis() -> None:
     library = load_library(ROOT / "lessons")
     assert library.courses
     for course in library.courses:
