@@ -23,15 +23,12 @@ from functools import cache, partial
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, Any
+from typing import IO
 
-import genanki
-from genanki.apkg_col import APKG_COL
-from genanki.apkg_schema import APKG_SCHEMA
-from genanki.util import BASE91_TABLE
 from markdown_it.common.utils import escapeHtml
 
 from . import manifest, updates
+from .apkg import APKG_COL, APKG_SCHEMA, BASE91_DIGITS, CLOZE, Field, NoteType, Template, deck_json
 from .files import temp_file
 from .model import Card, CardKind, Course, Lesson, MediaFile, Source, SourceLoc
 
@@ -73,7 +70,7 @@ def note_type_name(course: Course, key: str) -> str:
     return f"{course.title} · {'Cloze' if key == 'cloze' else 'Q/A'}"
 
 
-def note_types(course: Course) -> dict[str, genanki.Model]:
+def note_types(course: Course) -> dict[str, NoteType]:
     """The course's two note types: Q/A (card 2, the reverse, only when `Reverse` is filled:
     Anki's "Basic (optional reversed card)") and cloze; templates and CSS from the package."""
     css = _template("card.css")
@@ -83,39 +80,34 @@ def note_types(course: Course) -> dict[str, genanki.Model]:
         swapped = re.sub(r"\{\{(Front|Back)\}\}", lambda m: SWAP[m.group(0)], html)
         return f"{{{{#Reverse}}}}{swapped}{{{{/Reverse}}}}"
 
-    def fields(names: Sequence[str]) -> list[dict[str, Any]]:
-        return [{"name": n, "font": "Arial", "size": 20} for n in names]
+    def fields(names: Sequence[str]) -> tuple[Field, ...]:
+        return tuple(Field(n, "Arial", 20) for n in names)
 
     return {
-        "qa": genanki.Model(
+        "qa": NoteType(
             note_type_id(course, "qa"),
             note_type_name(course, "qa"),
-            fields=fields(QA_FIELDS),
-            templates=[
-                {"name": "Card 1", "qfmt": front, "afmt": back},
-                {"name": "Card 2", "qfmt": reverse(front), "afmt": reverse(back)},
-            ],
-            css=css,
+            fields(QA_FIELDS),
+            (
+                Template("Card 1", front, back),
+                Template("Card 2", reverse(front), reverse(back)),
+            ),
+            css,
         ),
-        "cloze": genanki.Model(
+        "cloze": NoteType(
             note_type_id(course, "cloze"),
             note_type_name(course, "cloze"),
-            fields=fields(CLOZE_FIELDS),
-            templates=[
-                {
-                    "name": "Cloze",
-                    "qfmt": _template("cloze-front.html"),
-                    "afmt": _template("cloze-back.html"),
-                }
-            ],
-            css=css,
-            model_type=genanki.Model.CLOZE,
+            fields(CLOZE_FIELDS),
+            (Template("Cloze", _template("cloze-front.html"), _template("cloze-back.html")),),
+            css,
+            CLOZE,
         ),
     }
 
 
-def note_type_digest(model: genanki.Model) -> str:
-    blob = json.dumps([model.name, model.fields, model.templates, model.css], sort_keys=True)
+def note_type_digest(model: NoteType) -> str:
+    fields, templates = model.given()
+    blob = json.dumps([model.name, fields, templates, model.css], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -125,7 +117,7 @@ def stable_id(*parts: str) -> int:
     return (int.from_bytes(digest[:6], "big") | 1 << 47) & (2**53 - 1)
 
 
-_BASE91_PAIRS = tuple(a + b for a in BASE91_TABLE for b in BASE91_TABLE)
+_BASE91_PAIRS = tuple(a + b for a in BASE91_DIGITS for b in BASE91_DIGITS)
 """Two digits of Anki's base 91 at a time: half the Python steps per GUID."""
 _PAIR_BASE = len(_BASE91_PAIRS)
 
@@ -138,7 +130,7 @@ def note_guid(course_id: str, lang: str, card_id: str) -> str:
     while number:
         number, pair = divmod(number, _PAIR_BASE)
         pairs.append(_BASE91_PAIRS[pair])
-    return "".join(reversed(pairs)).lstrip(BASE91_TABLE[0])  # the top pair's leading zero digit
+    return "".join(reversed(pairs)).lstrip(BASE91_DIGITS[0])  # the top pair's leading zero digit
 
 
 # -- rendering the fields -------------------------------------------------------------------------
@@ -344,7 +336,7 @@ class DeckPlan:
     """One language's package, decided: the notes (live and retired) and the update plan."""
 
     course: Course
-    models: Mapping[str, genanki.Model]
+    models: Mapping[str, NoteType]
     notes: tuple[NoteData, ...]
     plan: updates.Plan
     inputs: PlanInputs
@@ -555,7 +547,7 @@ def _write_decks_and_models(cursor: sqlite3.Cursor, deck: DeckPlan) -> None:
         for lesson in course.lessons
     ]
     for deck_id, name, description in entries:
-        entry = genanki.Deck(deck_id, name, description).to_json()
+        entry = deck_json(deck_id, name, description)
         entry["mod"] = 0
         decks[str(deck_id)] = entry
     model_json = {

@@ -90,13 +90,29 @@ def _loading(fresh: bool) -> Iterator[None]:
     if not fresh:
         yield
         return
-    from . import collector
+    on = gc.isenabled() or _Start.paused
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if on:
+            gc.enable()
+        _Start.paused = False
 
-    with collector.paused():
-        try:
-            yield
-        finally:
-            gc.freeze()
+
+class _Start:
+    paused = False
+    """The process started with the collector off (build.py, while the command line's modules
+    load): `run` saw it so. The first build turns it on once its library is loaded
+    (`_loading`); any other command turns it on at once (`main`)."""
+
+
+def _resume() -> None:
+    """The collector on again, if it was off only for the start-up (`_Start`)."""
+    if _Start.paused:
+        _Start.paused = False
+        gc.enable()
 
 
 def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
@@ -106,7 +122,7 @@ def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
 
 def _import_build(lessons: Path | None = None, pages: bool = False) -> None:
     """Import what a command needs besides the parse: the card IDs' checks and the pipeline (the
-    deck stage: genanki); with `lessons` (the lessons folder), read what the build reads there
+    deck stage); with `lessons` (the lessons folder), read what the build reads there
     besides the lessons (`pipeline.warm`); with `pages`, the site and SCORM stages too, their
     templates loaded."""
     from . import ids, pipeline  # noqa: F401
@@ -196,6 +212,8 @@ def main(ctx: click.Context) -> None:
     Without a command, builds everything with the defaults (same as `build`).
     """
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
+    if ctx.invoked_subcommand not in (None, "build"):
+        _resume()  # (a build turns it on once its library is loaded: `_loading`)
     if ctx.invoked_subcommand is None:
         ctx.invoke(build_command)
 
@@ -209,6 +227,7 @@ def run() -> None:
     closed when `main` returned. A process with another thread still running (a library's),
     or whose output cannot be flushed, ends as Python ends it (which waits for the thread,
     reports the failed flush)."""
+    _Start.paused = not gc.isenabled()  # (build.py: see `_Start`)
     try:
         main()
     except SystemExit as exit:

@@ -23,7 +23,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course import anki, outputs, pipeline, site, sweep
+from course import anki, apkg, outputs, pipeline, site, sweep
 from course.lessons import load_library
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -45,6 +45,15 @@ class _Note(genanki.Note):  # type: ignore[misc]
         return [genanki.Card(ord_) for ord_ in self._ords]
 
 
+def genanki_model(model: apkg.NoteType) -> genanki.Model:
+    """The genanki note type made of what the build gives its own (`apkg.NoteType`)."""
+    fields, templates = model.given()
+    return genanki.Model(
+        model.model_id, model.name, fields=fields, templates=templates, css=model.css,
+        model_type=model.model_type,
+    )  # fmt: skip
+
+
 def genanki_deck(deck: anki.DeckPlan, out: Path) -> None:
     """The previous writer: one genanki Note per note, `write_to_db` each."""
     plan = deck.plan
@@ -61,10 +70,11 @@ def genanki_deck(deck: anki.DeckPlan, out: Path) -> None:
             ids = itertools.count(stamp * 1000)
             lessons = deck.course.lessons
             deck_ids = {lesson.id: anki._deck_id(deck.course, lesson.id) for lesson in lessons}
+            models = {key: genanki_model(model) for key, model in deck.models.items()}
             for note in deck.notes:
                 gnote = _Note(
                     note.ords,
-                    model=deck.models[note.note_type],
+                    model=models[note.note_type],
                     fields=list(note.fields),
                     tags=list(note.tags),
                     guid=note.guid,

@@ -1,7 +1,7 @@
 """What a build process loads: a replayed build (nothing changed since the last one) prints its
 lines without importing the build itself (the pipeline, the lessons' records and parsers,
-genanki, Jinja, Babel). Nothing here is
-timed: the tests look at which modules a fresh interpreter imported."""
+Jinja, Babel); no build imports genanki (a test dependency: apkg.py writes what it wrote).
+Nothing here is timed: the tests look at which modules a fresh interpreter imported."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from course.model import CourseError
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = (
-    *("course.pipeline", "course.anki", "course.site", "genanki", "jinja2", "babel"),
+    *("course.pipeline", "course.anki", "course.site", "jinja2", "babel"),
     *("course.lessons", "course.model", "markdown_it", "yaml"),  # the parse and its records
 )
 PROBE = """
@@ -71,6 +71,17 @@ def test_a_replayed_build_imports_nothing_of_the_build(tmp_path: Path) -> None:
     assert not [m for m in again if any(m == h or m.startswith(h + ".") for h in HEAVY)]
 
 
+def test_no_build_imports_genanki_or_asyncio(tmp_path: Path) -> None:
+    """genanki (and asyncio, which its `cached_property` dependency imports) were 35-41 ms of
+    the bundled course's build: apkg.py writes what the build took from it."""
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    code = PROBE.replace("{0}", repr({"genanki", "asyncio", "chevron", "cached_property"}))
+    args = ("build", "--decks", "decks", "--site", "site", "--scorm", "scorm")
+    names, _, _ = probe(code, tmp_path, args, cache=str(tmp_path / "cache"))
+    assert names == []
+    assert list((tmp_path / "decks").glob("*.apkg"))
+
+
 def test_the_build_modules_load_out_of_the_collectors_way(tmp_path: Path) -> None:
     """The first build of a process freezes what it imported (no collection walks the modules
     again) and leaves the collector on: garbage the build makes is collected as before."""
@@ -78,6 +89,45 @@ def test_the_build_modules_load_out_of_the_collectors_way(tmp_path: Path) -> Non
     _, collecting, frozen = build(tmp_path, "build", "--draft", "--no-scorm")
     assert collecting
     assert frozen > 10_000
+
+
+RUN_PROBE = """
+import gc, json, sys
+gc.disable()  # as build.py starts
+from course import cli
+cli._end = lambda code: None  # (else the process leaves at once: os._exit)
+sys.argv = ["build.py", *sys.argv[1:]]
+try:
+    cli.run()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+print(json.dumps([gc.isenabled(), gc.get_freeze_count()]))
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("build", "--decks", "decks", "--site", "site", "--scorm", "scorm"), ("check",), ("ids",)],
+)
+def test_the_collector_paused_for_start_up_is_turned_back_on(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """build.py turns the collector off before the command line's modules load; `cli.run`
+    turns it back on: a build once its library is loaded (frozen), any other command at once."""
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    collecting, frozen = probe(RUN_PROBE, tmp_path, command, cache=str(tmp_path / "cache"))
+    assert collecting
+    assert (frozen > 10_000) == (command[0] == "build")
+
+
+def test_build_py_pauses_the_collector_before_importing_the_command_line() -> None:
+    code = (
+        "import gc, runpy, sys; sys.modules['course.cli'] = type(sys)('course.cli'); "
+        "sys.modules['course.cli'].run = lambda: print(gc.isenabled()); "
+        f"runpy.run_path({str(ROOT / 'build.py')!r}, run_name='__main__')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_loading_pauses_the_collector_and_always_turns_it_back_on() -> None:
@@ -99,7 +149,7 @@ def test_loading_pauses_the_collector_and_always_turns_it_back_on() -> None:
 
 
 def test_the_parse_needs_none_of_the_writers(tmp_path: Path) -> None:
-    """The command line imports the deck, site and SCORM stages (genanki, Jinja, Babel) and the
+    """The command line imports the deck, site and SCORM stages (apkg.py, Jinja, Babel) and the
     card IDs' checks while a forked child parses lessons (`load_library(meanwhile=...)`): that
     pays only while the parse's own modules, and a parse of the bundled course, import none of
     them."""
@@ -119,7 +169,7 @@ def test_the_parse_needs_none_of_the_writers(tmp_path: Path) -> None:
     )
     loaded = json.loads(done.stdout)
     writers = (
-        *("course.pipeline", "course.anki", "course.site", "course.scorm", "genanki", "jinja2"),
+        *("course.pipeline", "course.anki", "course.site", "course.scorm", "course.apkg", "jinja2"),
         *("course.manifest", "course.translations", "course.updates"),
         *("babel", "course.ids"),  # counts and plurals; the card IDs' checks (after the parse)
     )
@@ -151,7 +201,7 @@ print(json.dumps(at_fork))
 WRITERS = (
     *("course.pipeline", "course.anki", "course.site", "course.scorm", "course.decided"),
     *("course.manifest", "course.translations", "course.updates", "course.ids"),
-    *("genanki", "jinja2", "babel", "sqlite3", "zipfile"),
+    *("course.apkg", "jinja2", "babel", "sqlite3", "zipfile"),
 )
 OUTPUTS = ("--decks", "decks", "--site", "site", "--scorm", "scorm")
 
@@ -159,8 +209,8 @@ OUTPUTS = ("--decks", "decks", "--site", "site", "--scorm", "scorm")
 @pytest.mark.parametrize(
     ("command", "writers"),
     [
-        (("build", *OUTPUTS), ("course.pipeline", "course.site", "genanki")),
-        (("build", *OUTPUTS, "--no-site", "--no-scorm"), ("course.pipeline", "genanki")),
+        (("build", *OUTPUTS), ("course.pipeline", "course.site", "course.apkg")),
+        (("build", *OUTPUTS, "--no-site", "--no-scorm"), ("course.pipeline", "course.apkg")),
         (("check",), ()),
         (("ids",), ()),
     ],
@@ -169,7 +219,7 @@ def test_the_command_line_forks_the_parse_before_it_imports_the_writers(
     tmp_path: Path, command: tuple[str, ...], writers: tuple[str, ...]
 ) -> None:
     """A small course's build forks the child that parses lessons as soon as the parse's own
-    modules are loaded: the deck, site and SCORM stages (genanki, Jinja, Babel), the manifests
+    modules are loaded: the deck, site and SCORM stages (apkg.py, Jinja, Babel), the manifests
     and the card IDs' checks are imported by this process while the child parses (`cli`'s
     `_import_build`), not before the fork, where the whole build would wait for them; `check`
     and `ids` too. A build forks again for its `writers`, which were imported by then."""
@@ -196,4 +246,4 @@ def test_a_rebuild_parses_the_edited_lesson_in_a_child_while_it_imports_the_writ
     assert "course.lessons" in parse
     assert not [m for m in parse if any(m == w or m.startswith(w + ".") for w in WRITERS)]
     assert len(later) == 1
-    assert all(w in later[0] for w in ("course.pipeline", "course.site", "genanki"))
+    assert all(w in later[0] for w in ("course.pipeline", "course.site", "course.apkg"))
