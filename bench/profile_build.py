@@ -3,10 +3,15 @@
     .venv/bin/python bench/profile_build.py LESSONS [--no-site] [--prof out.prof] [--top 25]
     .venv/bin/python bench/profile_build.py LESSONS --memory    # tracemalloc instead of cProfile
     .venv/bin/python bench/profile_build.py LESSONS --rebuild   # profile a no-op rebuild
+    .venv/bin/python bench/profile_build.py LESSONS --edit      # profile a one-card-edit rebuild
 
 LESSONS is a folder as `build.py build --lessons` takes it (e.g. a corpus kept by
 `bench.py --keep`: /tmp/course-bench/cards-10000/corpus/project/lessons). The build runs through
 the command line's own entry point, so this works whatever the engine looks like inside.
+--rebuild and --edit build the copy once unprofiled first; --edit then changes one card as the
+bench does (`corpus.edit_one_card`: one answer of the first language's middle lesson), so the
+profile is of the rebuild target 5 measures (the first build is cold: the cache is keyed by
+the lessons' real paths, so a copy's is not taken over).
 
 cProfile: the top functions by own time and by cumulative time, and own time summed per module
 (markdown-it-py, each course/ module, genanki, jinja2, ...). cProfile slows Python code roughly
@@ -33,7 +38,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course.cli import main as cli_main  # noqa: E402 (after the path is set)
+sys.path.insert(0, str(ROOT / "bench"))
+
+from corpus import edit_one_card  # noqa: E402 (after the path is set)
+
+from course.cli import main as cli_main  # noqa: E402
 
 
 def build_call(lessons: Path, out: Path, site: bool) -> Callable[[], None]:
@@ -133,13 +142,21 @@ def main() -> None:
     parser.add_argument(
         "--rebuild", action="store_true", help="build once unprofiled, then profile a rebuild"
     )
+    parser.add_argument(
+        "--edit",
+        action="store_true",
+        help="build once unprofiled, edit one card as the bench does, then profile the rebuild",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         lessons = Path(tmp) / "lessons"  # the build may write into its lessons folder
         shutil.copytree(args.lessons, lessons)
         call = build_call(lessons, Path(tmp), site=not args.no_site)
-        if args.rebuild:
+        if args.rebuild or args.edit:
             call()
+        if args.edit:
+            edited = edit_one_card(lessons)
+            print(f"edited {edited.relative_to(lessons)}", flush=True)
         start = time.perf_counter()
         if args.memory:
             tracemalloc.start()
