@@ -3,10 +3,15 @@
     .venv/bin/python bench/profile_build.py LESSONS [--no-site] [--prof out.prof] [--top 25]
     .venv/bin/python bench/profile_build.py LESSONS --memory    # tracemalloc instead of cProfile
     .venv/bin/python bench/profile_build.py LESSONS --rebuild   # profile a no-op rebuild
+    .venv/bin/python bench/profile_build.py LESSONS --edit      # profile a one-card-edit rebuild
 
 LESSONS is a folder as `build.py build --lessons` takes it (e.g. a corpus kept by
 `bench.py --keep`: /tmp/course-bench/cards-10000/corpus/project/lessons). The build runs through
 the command line's own entry point, so this works whatever the engine looks like inside.
+--rebuild and --edit build the copy once first, unprofiled, in a process of their own; --edit
+then changes one card as the bench does (`corpus.edit_one_card`: one answer of the first
+language's middle lesson), so the profile is of the rebuild target 5 measures (the first build
+is cold: the cache is keyed by the lessons' real paths, so a copy's is not taken over).
 
 cProfile: the top functions by own time and by cumulative time, and own time summed per module
 (markdown-it-py, each course/ module, genanki, jinja2, ...). cProfile slows Python code roughly
@@ -21,6 +26,7 @@ import cProfile
 import pstats
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -33,18 +39,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course.cli import main as cli_main  # noqa: E402 (after the path is set)
+sys.path.insert(0, str(ROOT / "bench"))
+
+from corpus import edit_one_card  # noqa: E402 (after the path is set)
+
+from course.cli import main as cli_main  # noqa: E402
 
 
-def build_call(lessons: Path, out: Path, site: bool) -> Callable[[], None]:
+def build_args(lessons: Path, out: Path, site: bool) -> list[str]:
     args = ["build", "--lessons", str(lessons), "--decks", str(out / "decks")]
     args += ["--site", str(out / "site")] + ([] if site else ["--no-site"])
-    args += ["--no-scorm"]  # the stages the benchmark measures: decks and site
+    return [*args, "--no-scorm"]  # the stages the benchmark measures: decks and site
 
+
+def build_call(args: list[str]) -> Callable[[], None]:
     def call() -> None:
         cli_main.main(args, prog_name="course-build", standalone_mode=False)
 
     return call
+
+
+def build_apart(args: list[str]) -> None:
+    """The build `args` ask for, in a process of its own (the command line, from this working
+    directory, which kept plans are keyed on): the profiled rebuild that follows starts as a
+    rebuild's process does (nothing imported, cached or held of an earlier build in it; one in
+    this process was measured freeing the first build's library, 58 ms under cProfile)."""
+    subprocess.run([sys.executable, str(ROOT / "build.py"), *args], check=True)
 
 
 def bucket(filename: str) -> str:
@@ -133,13 +153,22 @@ def main() -> None:
     parser.add_argument(
         "--rebuild", action="store_true", help="build once unprofiled, then profile a rebuild"
     )
+    parser.add_argument(
+        "--edit",
+        action="store_true",
+        help="build once unprofiled, edit one card as the bench does, then profile the rebuild",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         lessons = Path(tmp) / "lessons"  # the build may write into its lessons folder
         shutil.copytree(args.lessons, lessons)
-        call = build_call(lessons, Path(tmp), site=not args.no_site)
-        if args.rebuild:
-            call()
+        build = build_args(lessons, Path(tmp), site=not args.no_site)
+        if args.rebuild or args.edit:
+            build_apart(build)
+        call = build_call(build)
+        if args.edit:
+            edited = edit_one_card(lessons)
+            print(f"edited {edited.relative_to(lessons)}", flush=True)
         start = time.perf_counter()
         if args.memory:
             tracemalloc.start()

@@ -23,7 +23,7 @@ from functools import cache, partial
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO
+from typing import IO, NamedTuple
 
 from markdown_it.common.utils import escapeHtml
 
@@ -146,9 +146,12 @@ def source_html(source: Source | None) -> str:
     return f"{title}{' — ' + extra if extra else ''}"
 
 
-@dataclass(frozen=True, slots=True)
-class NoteData:
-    """One note, ready to write: what Anki will see, and the hash that dates it."""
+class NoteData(NamedTuple):
+    """One note, ready to write: what Anki will see, and the hash that dates it. A named tuple,
+    not a frozen record: a one-edit rebuild makes one for every note of the edited language
+    (33,350 at 100,000 cards), and a tuple is made by C code (a frozen slotted dataclass's
+    `__init__` sets its 11 fields one by one through `object.__setattr__`: 30 ms of the 80 ms
+    `decided.notes` spends making notes, 10 ms as a named tuple)."""
 
     card_id: str
     kind: CardKind

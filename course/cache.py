@@ -87,7 +87,6 @@ def parse_records() -> tuple[type, ...]:
         model.Problem,
         model.Source,
         model.MediaFile,
-        model.CardText,
         model.CardSite,
         model.SearchRecord,
         model.SiteText,

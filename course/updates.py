@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 
 from .manifest import CardEntry, DeckEntry, Manifest, NoteTypeEntry, Release, with_entries
 from .model import CardKind, Course, Problem, SourceLoc
@@ -27,9 +28,10 @@ TERMINAL_ITEMS = 8
 ONE = re.compile(r"^(\w+(?: type)?|retired card)s")
 
 
-@dataclass(frozen=True, slots=True)
-class Shipped:
-    """One note the package will hold, as the planner needs to know it."""
+class Shipped(NamedTuple):
+    """One note the package will hold, as the planner needs to know it. A named tuple, not a
+    frozen record: made for every note of a language decided again (33,350 at 100,000 cards, in
+    a one-edit rebuild), by C code."""
 
     card: str
     kind: CardKind

@@ -166,7 +166,7 @@ def with_explanation(lessons: Path, lang: str, card_ids: set[str], markdown: str
             replace(
                 lesson,
                 cards=tuple(
-                    replace(c, text=replace(c.rendered, explanation=html))
+                    replace(c, text=c.rendered._replace(explanation=html))
                     if c.id in card_ids
                     else c
                     for c in lesson.cards

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course import anki, cache, decided, manifest
+from course import anki, cache, decided, manifest, outputs, site, templating
 from course.cli import main
 from course.manifest import CardEntry, Manifest
 from course.model import CardKind
@@ -130,6 +130,37 @@ def test_kept_notes_and_manifest_lines_write_what_a_build_without_them_writes(
         assert seen["kept"] == seen["none"], what
         assert seen["kept"][0][0] == 0, seen["kept"][0][1]  # type: ignore[index]
     assert (twins["kept"] / "cache" / decided.NOTES).is_dir()
+
+
+
+def test_kept_notes_are_not_taken_by_another_version_of_the_tool(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new version of the tool may render an unchanged lesson's notes otherwise (their fields,
+    so their digests): its build hashes them again, and writes what a build without the kept
+    hashes writes (every lesson file as it was)."""
+    twins = {name: tmp_path / name for name in ("kept", "none")}
+    for folder in twins.values():
+        shutil.copytree(sample, folder / "lessons")
+    seen: dict[str, object] = {}
+    for folder in twins.values():
+        monkeypatch.setenv(cache.ENV, str(folder / "cache"))
+        manifest._LAST_READ.clear()
+        assert cli(folder, monkeypatch)[0] == 0
+    real_escape = anki.escapeHtml
+    for module in (cache, outputs, site, templating):  # (those that import it by name too)
+        monkeypatch.setattr(module, "tool_digest", lambda: "another version of the tool")
+    monkeypatch.setattr(anki, "escapeHtml", lambda text: real_escape(text) + " (new)")
+    for name, folder in twins.items():
+        monkeypatch.setenv(cache.ENV, str(folder / "cache"))
+        manifest._LAST_READ.clear()
+        if name == "none":
+            for kind in DECK_SIDE:
+                shutil.rmtree(folder / "cache" / kind, ignore_errors=True)
+            (folder / "cache" / "last-build.json").unlink(missing_ok=True)
+        seen[name] = (cli(folder, monkeypatch), tree(folder))
+    assert seen["kept"] == seen["none"]
+    assert "cards changed" in seen["kept"][0][1]  # type: ignore[index]
 
 
 MORE = """---
