@@ -27,7 +27,9 @@ def test_the_sql_and_digits_are_genankis() -> None:
     assert list(apkg.BASE91_DIGITS) == BASE91_TABLE
 
 
-def reference(model: apkg.NoteType) -> genanki.Model:
+def genanki_model(model: apkg.NoteType) -> genanki.Model:
+    """The genanki note type made of what the build gives its own (`apkg.NoteType`): the
+    reference here and in test_deck_rows."""
     fields, templates = model.given()
     return genanki.Model(
         model.model_id, model.name, fields=fields, templates=templates, css=model.css,
@@ -44,11 +46,11 @@ def test_the_bundled_courses_note_types_are_genankis() -> None:
     assert library.courses
     for course in library.courses:
         for model in anki.note_types(course).values():
-            theirs = reference(model)
+            theirs = genanki_model(model)
             for mod, deck_id in ((1_700_000_000, 12345), (0, 2**52 + 7)):
                 assert dumped(model.to_json(mod, deck_id)) == dumped(theirs.to_json(mod, deck_id))
             # The digest is of what genanki was given, before its to_json added its defaults.
-            fresh = reference(model)
+            fresh = genanki_model(model)
             expected = dumped([fresh.name, fresh.fields, fresh.templates, fresh.css])
             fields, templates = model.given()
             assert dumped([model.name, fields, templates, model.css]) == expected

@@ -23,13 +23,14 @@ from genanki.apkg_schema import APKG_SCHEMA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course import anki, apkg, outputs, pipeline, site, sweep
+from course import anki, outputs, pipeline, site, sweep
 from course.lessons import load_library
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))
 
 import corpus  # noqa: E402
+from test_apkg import genanki_model  # noqa: E402 (the reference note type)
 
 BUNDLED = Path(__file__).resolve().parent.parent / "lessons"
 NOW = 1_790_000_000
@@ -43,15 +44,6 @@ class _Note(genanki.Note):  # type: ignore[misc]
     @property
     def cards(self) -> list[genanki.Card]:
         return [genanki.Card(ord_) for ord_ in self._ords]
-
-
-def genanki_model(model: apkg.NoteType) -> genanki.Model:
-    """The genanki note type made of what the build gives its own (`apkg.NoteType`)."""
-    fields, templates = model.given()
-    return genanki.Model(
-        model.model_id, model.name, fields=fields, templates=templates, css=model.css,
-        model_type=model.model_type,
-    )  # fmt: skip
 
 
 def genanki_deck(deck: anki.DeckPlan, out: Path) -> None:
