@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # model.py is not imported by a replayed build
     from .lessons import Known
     from .model import Library, Problem
     from .outputs import LastBuild
-    from .pipeline import BuildResult
+    from .pipeline import BuildOptions, BuildResult
 
 DEFAULT_LESSONS = Path("lessons")
 DEFAULT_DECKS = Path("decks")
@@ -333,10 +333,7 @@ def build_command(
     """
     from . import outputs
 
-    wanted = Wanted(
-        None if no_decks else decks_dir, None if no_site else site_dir,
-        None if no_scorm else scorm_dir,
-    )  # fmt: skip
+    wanted = Wanted.of((decks_dir, no_decks), (site_dir, no_site), (scorm_dir, no_scorm))
     wanted.check(lessons, report_file)
     held = _hold(lessons, no_wait, wanted.folders(report_file))
     settings = [decks_dir, site_dir, scorm_dir, no_decks, no_site, no_scorm, langs, strict]
@@ -358,13 +355,21 @@ def build_command(
         from . import pipeline
     _sweep_outputs(library, wanted, report_file, held)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
-    try:
-        result = pipeline.build(library, wanted.decks, wanted.site, options, scorm_dir=wanted.scorm)
-    except OSError as error:  # (a full disk, a file in the way: `path: message`, no traceback)
-        raise pipeline.Unwritten.of(error) from None
+    result = _write(library, wanted, options)
     _report(result, report_file, say)
     if last is not None:
         _remember(last, library, result, options, strict, say.lines)
+
+
+def _write(library: Library, wanted: Wanted, options: BuildOptions) -> BuildResult:
+    """`pipeline.build` of the wanted outputs; an output that cannot be written (a full disk, a
+    file in the way) is `path: message`, no traceback."""
+    from . import pipeline
+
+    try:
+        return pipeline.build(library, wanted.decks, wanted.site, options, scorm_dir=wanted.scorm)
+    except OSError as error:
+        raise pipeline.Unwritten.of(error) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,6 +379,12 @@ class Wanted:
     decks: Path | None
     site: Path | None
     scorm: Path | None
+
+    @classmethod
+    def of(cls, *outputs: tuple[Path, bool]) -> Wanted:
+        """From each output's (folder, --no-<output>) pair: decks, site, SCORM."""
+        decks, site, scorm = (None if off else folder for folder, off in outputs)
+        return cls(decks, site, scorm)
 
     def folders(self, report: Path | None) -> list[Path]:
         """The folders a build locks for its outputs: the one holding each output named on
