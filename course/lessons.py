@@ -27,6 +27,7 @@ from .cards import DECKS_ONLY, ParseProblem, collect, slugify
 from .files import Resolver
 from .frontmatter import (
     CourseFile,
+    FrontMatter,
     Report,
     display_path,
     read_course_yaml,
@@ -727,6 +728,21 @@ def _card_line(card: Card) -> SourceLoc:
     return card.loc
 
 
+def _front_matter(
+    path: Path, tokens: Sequence[Token], lang: str, report: Report
+) -> FrontMatter | None:
+    """The lesson's front matter, read from its first token (problems go to `report`)."""
+    if not tokens or tokens[0].type != "front_matter":
+        report.error(
+            path,
+            1,
+            "missing front matter: start the file with a '---' block"
+            " holding id, title, lang and order",
+        )
+        return None
+    return read_front_matter(path, tokens[0].content, lang, report)
+
+
 def load_lesson(
     path: Path,
     lang: str,
@@ -751,15 +767,7 @@ def load_lesson(
     problem: ParseProblem
     for problem in env.get("problems", []):
         (report.warn if problem.warning else report.error)(path, problem.line0 + 1, problem.message)
-    if not tokens or tokens[0].type != "front_matter":
-        report.error(
-            path,
-            1,
-            "missing front matter: start the file with a '---' block"
-            " holding id, title, lang and order",
-        )
-        return None
-    front = read_front_matter(path, tokens[0].content, lang, report)
+    front = _front_matter(path, tokens, lang, report)
     if front is None:
         return None
     media = resolve_images(path, root, tokens, report)
