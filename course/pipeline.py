@@ -500,6 +500,12 @@ def _quiet(library: Library, freeze: bool = False) -> AbstractContextManager[obj
     return nullcontext()
 
 
+def _report_file(report: Path, plans: Sequence[Decided]) -> Output:
+    """`--report FILE`: every language's report in Markdown, written to a temporary file."""
+    text = "".join(p.outcome.report.markdown() + "\n" for p in plans)
+    return Output(_temp_file(report.parent, report.name, text.encode()), report)
+
+
 def _build(
     library: Library,
     decks_dir: Path | None,
@@ -539,9 +545,7 @@ def _build(
             replace(r, scorm=packages[r.lang].target) if r.lang in packages else r for r in results
         ]
         if options.report is not None:
-            text = "".join(p.outcome.report.markdown() + "\n" for p in plans)
-            tmp = _temp_file(options.report.parent, options.report.name, text.encode())
-            made.append(Output(tmp, options.report))
+            made.append(_report_file(options.report, plans))
         _commit(library.root, made, (decks_dir, site_dir, scorm_dir, options.report))
         record.keep_facts(f"{c.lang}/{lesson.id}" for c in library.courses for lesson in c.lessons)
         record.save()

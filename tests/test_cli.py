@@ -287,3 +287,17 @@ def test_rename_decks_warns_that_learners_keep_the_old_decks(sample: Path, tmp_p
     assert renamed.exit_code == 0, renamed.output
     assert "decks renamed (--rename-decks): Sample course -> Jauns nosaukums" in renamed.output
     assert "learners who imported the course keep their cards in the old decks" in renamed.output
+
+
+def test_the_report_file_holds_every_languages_report(sample: Path, tmp_path: Path) -> None:
+    """`--report FILE` on a build of every language: one section per language, in order, each
+    the report the build printed for it."""
+    report = tmp_path / "release.md"
+    args = ["build", "--lessons", str(sample), "--decks", str(tmp_path / "d"), "--no-site"]
+    result = CliRunner().invoke(main, [*args, "--no-scorm", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    langs = sorted(p.name for p in sample.iterdir() if p.is_dir() and any(p.glob("*.md")))
+    heads = re.findall(r"^## (\w+): release 1: ", report.read_text("utf-8"), re.M)
+    assert len(langs) > 1
+    assert heads == langs
+    assert report.read_text("utf-8").count("\n\n## ") == len(langs) - 1  # a blank line between
