@@ -239,8 +239,7 @@ def test_a_new_tool_version_or_template_invalidates_every_entry(
 def test_the_tool_digest_covers_templates_and_code(monkeypatch: pytest.MonkeyPatch) -> None:
     """The digest reads the package's files: templates and code are in it (change one byte of a
     copy of the package and the digest changes)."""
-    before = cache.tool_digest()
-    cache.tool_digest.cache_clear()
+    before = cache.read_tool_digest()
     read = Path.read_bytes
     template = "course.html"
 
@@ -249,10 +248,7 @@ def test_the_tool_digest_covers_templates_and_code(monkeypatch: pytest.MonkeyPat
         return data + b"<!-- edited -->" if path.name == template else data
 
     monkeypatch.setattr(Path, "read_bytes", edited)
-    try:
-        assert cache.tool_digest() != before
-    finally:
-        cache.tool_digest.cache_clear()
+    assert cache.read_tool_digest() != before
 
 
 def test_the_tool_digest_reads_every_file_of_the_package_but_compiled_code() -> None:
@@ -278,12 +274,107 @@ def test_the_tool_digest_reads_every_file_of_the_package_but_compiled_code() -> 
             if path.is_file() and "__pycache__" not in path.relative_to(root).parts:
                 data = path.read_bytes()
                 digest.update(str(path.relative_to(root)).encode() + b"\0" + data + b"\0")
+        assert cache.read_tool_digest() == digest.hexdigest()
         assert cache.tool_digest() == digest.hexdigest()
     finally:
         compiled.unlink()
         if made:
             folder.rmdir()
         cache.tool_digest.cache_clear()
+
+
+def test_the_tool_digest_is_kept_under_its_files_stats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest is read from the files once, then taken from where it was kept while the
+    files' stats are the same; other stats, or a damaged kept file, and it is read again."""
+    monkeypatch.setattr(cache, "KEPT", tmp_path / "__pycache__" / "tool-digest")
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    reads: list[str] = []
+    read = cache.read_tool_digest
+
+    def counted() -> str:
+        reads.append(read())
+        return reads[-1]
+
+    monkeypatch.setattr(cache, "read_tool_digest", counted)
+
+    def digest() -> str:
+        cache.tool_digest.cache_clear()
+        return cache.tool_digest()
+
+    try:
+        first = digest()
+        assert reads == [first]
+        assert cache.KEPT.read_text().split() == [cache._tool_stats()[0], first]
+        assert digest() == first
+        assert len(reads) == 1
+        cache.KEPT.write_text(f"{cache._tool_stats()[0]} {'0' * 64}\n")
+        assert digest() == "0" * 64  # what was kept is what is given
+        monkeypatch.setattr(cache, "_tool_stats", lambda: ("1" * 64, True))
+        assert digest() == first
+        assert len(reads) == 2
+        assert cache.KEPT.read_text().split() == ["1" * 64, first]
+        for damaged in ("", "1" * 64, f"{'1' * 64} abc", "\xff"):
+            cache.KEPT.write_text(damaged, encoding="latin-1")
+            assert digest() == first
+        assert len(reads) == 6
+    finally:
+        cache.tool_digest.cache_clear()
+
+
+def test_a_new_file_is_read_but_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files changed in the last moments may change again without changing their stats (the
+    file system's clock ticks coarsely): the digest is read but not kept; nor is it where no
+    bytecode is written."""
+    monkeypatch.setattr(cache, "KEPT", tmp_path / "__pycache__" / "tool-digest")
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(cache, "_tool_stats", lambda: ("1" * 64, False))
+    cache.tool_digest.cache_clear()
+    try:
+        assert cache.tool_digest() == cache.read_tool_digest()
+        assert not cache.KEPT.exists()
+        monkeypatch.setattr(cache, "_tool_stats", lambda: ("1" * 64, True))
+        monkeypatch.setattr(sys, "dont_write_bytecode", True)
+        cache.tool_digest.cache_clear()
+        assert cache.tool_digest() == cache.read_tool_digest()
+        assert not cache.KEPT.exists()
+    finally:
+        cache.tool_digest.cache_clear()
+
+
+def test_the_stats_change_with_any_file_of_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file rewritten (same size), added or removed changes the stats the digest is kept
+    under; compiled code does not; files older than `SETTLED_NS` are settled, a new one not."""
+    root = tmp_path / "course"
+    (root / "templates").mkdir(parents=True)
+    (root / "__pycache__").mkdir()
+    (root / "a.py").write_text("a = 1\n")
+    (root / "templates" / "t.html").write_text("<p>")
+    old = time.time_ns() - 10 * cache.SETTLED_NS
+    for path in (root / "a.py", root / "templates" / "t.html"):
+        os.utime(path, ns=(old, old))
+    monkeypatch.setattr(cache, "PACKAGE", root)
+    monkeypatch.setattr(cache, "SETTLED_NS", 0)
+    first, settled = cache._tool_stats()
+    assert settled
+    assert cache._tool_stats()[0] == first
+    (root / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"compiled")
+    assert cache._tool_stats()[0] == first
+    (root / "a.py").write_text("a = 2\n")
+    os.utime(root / "a.py", ns=(old + 1, old + 1))
+    second = cache._tool_stats()[0]
+    assert second != first
+    (root / "templates" / "u.html").write_text("")
+    third = cache._tool_stats()[0]
+    assert third != second
+    (root / "templates" / "u.html").unlink()
+    (root / "templates" / "t.html").unlink()
+    assert cache._tool_stats()[0] not in (first, second, third)
+    monkeypatch.setattr(cache, "SETTLED_NS", 10**18)
+    assert not cache._tool_stats()[1]
 
 
 def test_a_changed_image_invalidates_the_lesson(
