@@ -409,6 +409,8 @@ def _decide(
 
 @dataclass(frozen=True, slots=True)
 class DeckResult:
+    """A written deck: where it is, and how many notes and cards it holds."""
+
     path: Path
     notes: int
     cards: int

@@ -28,6 +28,8 @@ LATEX_POST = "\\end{document}"
 
 @dataclass(frozen=True, slots=True)
 class Template:
+    """One card template of a note type: its name and both sides."""
+
     name: str
     qfmt: str
     """The question side (mustache, as Anki reads it)."""
@@ -36,6 +38,8 @@ class Template:
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """One field of a note type, as Anki's editor shows it."""
+
     name: str
     font: str = "Liberation Sans"
     size: int = 20

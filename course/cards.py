@@ -100,6 +100,8 @@ class HeadingMeta(TypedDict):
 
 @dataclass(frozen=True, slots=True)
 class ParseProblem:
+    """A problem the parser found in a lesson, at its line counted from 0 (messages: line0 + 1)."""
+
     line0: int
     message: str
     warning: bool = False

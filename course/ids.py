@@ -32,6 +32,8 @@ def new_id(taken: set[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Added:
+    """Card IDs written into one lesson file: what `build` and `ids` print."""
+
     path: Path
     count: int
 
@@ -43,6 +45,8 @@ class Added:
 
 @dataclass(frozen=True, slots=True)
 class _Edit:
+    """One lesson file's new bytes, with the card IDs it gains."""
+
     path: Path
     data: bytes
     count: int

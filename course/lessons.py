@@ -333,6 +333,8 @@ def _read_entry(
 
 @dataclass(frozen=True, slots=True)
 class _Task:
+    """A lesson to parse (a cache miss): its bytes as read, and where its parse is kept."""
+
     job: LessonJob
     data: bytes
     key: bytes

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class BuildOptions:
+    """How `build` writes: the options that are not an output's folder."""
+
     draft: bool = False
     """A preview: decks and site are written, but no release is recorded (manifests untouched)."""
     rename_decks: bool = False
@@ -44,6 +46,8 @@ class BuildOptions:
 
 @dataclass(frozen=True, slots=True)
 class LanguageResult:
+    """What a build wrote for one language."""
+
     lang: str
     lessons: int
     notes: int
@@ -55,6 +59,8 @@ class LanguageResult:
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
+    """What a build wrote, and what it tells learners and authors."""
+
     languages: tuple[LanguageResult, ...]
     site: Path | None
     warnings: tuple[Problem, ...] = field(default=())

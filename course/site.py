@@ -354,6 +354,8 @@ class Link(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class LessonPage:
+    """What a lesson's page (or its part of a split page's outline) shows."""
+
     lesson: Lesson
     number: int
     anchor: str
