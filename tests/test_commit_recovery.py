@@ -129,6 +129,17 @@ def restore(saved: Path, project: Path) -> None:
     shutil.copytree(saved, project, symlinks=True)
 
 
+def killed_build(
+    project: Path, monkeypatch: pytest.MonkeyPatch, stop: Callable[[int, str], bool]
+) -> None:
+    """A build of `project` killed (`Killed`) before the commit's first change on disk for which
+    `stop(index, what)` holds (`kill_before`)."""
+    with monkeypatch.context() as patch:
+        kill_before(patch, stop)
+        with pytest.raises(Killed):
+            build(project)
+
+
 def kill_before(
     monkeypatch: pytest.MonkeyPatch,
     stop: Callable[[int, str], bool],
@@ -231,10 +242,7 @@ def test_a_kill_inside_the_site_swap_is_finished_by_the_command_line(
     recovery before its sweep, which would delete the new site, the only complete one) puts the
     new site in place whole and leaves nothing else beside it."""
     project, _, _, new = states
-    with monkeypatch.context() as patch:
-        kill_before(patch, swapping_in)
-        with pytest.raises(Killed):
-            build(project)
+    killed_build(project, monkeypatch, swapping_in)
     assert not (project / "out" / "site").exists()
     assert (project / ".lessons.commit.json").is_file()
     build(project)
@@ -276,10 +284,7 @@ def test_check_says_a_commit_waits_and_finishes_nothing(
     result = CliRunner().invoke(main, lessons)
     assert result.exit_code == 0, result.output
     assert "note:" not in result.output
-    with monkeypatch.context() as patch:
-        kill_before(patch, setting_aside)
-        with pytest.raises(Killed):
-            build(project)
+    killed_build(project, monkeypatch, setting_aside)
     killed, waiting = seen(project), left(project)
     result = CliRunner().invoke(main, lessons)
     assert result.exit_code == 0, result.output
@@ -296,10 +301,7 @@ def test_a_step_that_cannot_be_finished_stops_the_build_and_keeps_the_journal(
     """The next build says what it cannot put in place and writes nothing; its files and the
     journal stay for the build after it, which finishes the commit once it can."""
     project, _, _, new = states
-    with monkeypatch.context() as patch:
-        kill_before(patch, setting_aside)
-        with pytest.raises(Killed):
-            build(project)
+    killed_build(project, monkeypatch, setting_aside)
     waiting = [name for name in left(project) if ".site." in name or "commit" in name]
     assert waiting
     site_dir = project / "out" / "site"
@@ -331,10 +333,7 @@ def test_without_a_journal_the_sweep_puts_the_set_aside_site_back(
     whole one it can tell; it goes back in place."""
     project, _, old, _ = states
     monkeypatch.setattr(journal, "write", lambda lessons, journal: False)
-    with monkeypatch.context() as patch:
-        kill_before(patch, swapping_in)
-        with pytest.raises(Killed):
-            build(project)
+    killed_build(project, monkeypatch, swapping_in)
     before = {k: v for k, v in old.items() if k.startswith("out/site/")}
     assert not (project / "out" / "site").exists()
     recover(project)
@@ -420,10 +419,7 @@ def test_a_build_called_as_a_library_finishes_the_commit_first(
     """`pipeline.build` itself (no command line, no sweep) finishes a killed build's commit
     before it builds: nothing of it is left beside the outputs."""
     project, _, _, new = states
-    with monkeypatch.context() as patch:
-        kill_before(patch, window)
-        with pytest.raises(Killed):
-            build(project)
+    killed_build(project, monkeypatch, window)
     out = project / "out"
     library = load_library(project / "lessons")
     options = pipeline.BuildOptions(report=out / "report.md")
@@ -440,10 +436,7 @@ def test_the_next_build_locks_the_folders_of_the_commit_it_finishes(
     killed build's site, holding the lock of the folder it is in (no other build writes there
     meanwhile)."""
     project, _, _, new = states
-    with monkeypatch.context() as patch:
-        kill_before(patch, swapping_in)
-        with pytest.raises(Killed):
-            build(project)
+    killed_build(project, monkeypatch, swapping_in)
     assert journal.folders(project / "lessons") == [project / "out"]
     locked: list[Path] = []
     hold = lock.hold
@@ -482,10 +475,7 @@ def test_an_unreadable_journal_stops_the_build_naming_it(
     new site holds the only copy of pl); it dropped the journal and swept them, silently. Once
     the journal is deleted as the message says, the next build makes every output whole."""
     project, _, _, new = states
-    with monkeypatch.context() as patch:
-        kill_before(patch, setting_aside)
-        with pytest.raises(Killed):
-            build(project)
+    killed_build(project, monkeypatch, setting_aside)
     written = project / ".lessons.commit.json"
     written.write_text(text, "utf-8")
     killed, waiting = seen(project), left(project)
@@ -516,10 +506,7 @@ def test_a_set_aside_site_whose_new_one_is_gone_goes_back_in_place(
     site, which stays whole.)"""
     project, _, old, _ = states
     edit(project / "lessons" / "pl" / "01-lesson.md", "Απάντηση 1.1.", "Απάντηση 1.1 (α).")
-    with monkeypatch.context() as patch:
-        kill_before(patch, swapping_in)
-        with pytest.raises(Killed):
-            build(project)
+    killed_build(project, monkeypatch, swapping_in)
     (rendered,) = (project / "out").glob(".site.tmp-*")
     shutil.rmtree(rendered)
     stopped_build(project)
@@ -536,10 +523,7 @@ def test_a_commit_whose_outputs_were_deleted_since_is_finished_with_what_is_left
     deletes the outputs' folder. The next build puts the manifests in place (the release the
     decks it deleted were), skips what is gone, and builds the outputs again, whole."""
     project, _, _, new = states
-    with monkeypatch.context() as patch:
-        kill_before(patch, lambda index, what: re.match(r"replace .*manifest", what) is not None)
-        with pytest.raises(Killed):
-            build(project)
+    killed_build(project, monkeypatch, lambda index, what: re.match(r"replace .*manifest", what) is not None)
     shutil.rmtree(project / "out")
     build(project)
     assert unreported(seen(project)) == unreported(new)
@@ -554,10 +538,7 @@ def test_the_folders_of_a_commit_deleted_since_are_not_made_again(
     elsewhere): the next build, writing its decks elsewhere, finishes what is left of the commit
     (the manifests) without making that folder again, empty, to lock it."""
     project, _, _, new = states
-    with monkeypatch.context() as patch:
-        kill_before(patch, lambda index, what: re.match(r"replace .*manifest", what) is not None)
-        with pytest.raises(Killed):
-            build(project)
+    killed_build(project, monkeypatch, lambda index, what: re.match(r"replace .*manifest", what) is not None)
     shutil.rmtree(project / "out")
     elsewhere = ["--decks", str(project / "other" / "decks"), "--no-site", "--no-scorm"]
     result = CliRunner().invoke(main, ["build", "--lessons", str(project / "lessons"), *elsewhere])
@@ -576,10 +557,7 @@ def test_a_commit_that_cannot_be_finished_can_be_given_up_as_the_message_says(
     rename moves): the message says how to give the commit up, not only "fix that", and doing
     so, the next build makes every output whole. Before, every build stopped the same way."""
     project, _, _, new = states
-    with monkeypatch.context() as patch:
-        kill_before(patch, setting_aside)
-        with pytest.raises(Killed):
-            build(project)
+    killed_build(project, monkeypatch, setting_aside)
 
     def busy(source: object, target: object) -> None:
         raise OSError(16, "Device or resource busy", str(source))
