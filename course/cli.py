@@ -90,15 +90,16 @@ def _loading(fresh: bool) -> Iterator[None]:
     if not fresh:
         yield
         return
-    on = gc.isenabled() or _Start.paused
-    gc.disable()
+    from . import collector
+
     try:
-        yield
+        with collector.paused():
+            try:
+                yield
+            finally:
+                gc.freeze()
     finally:
-        gc.freeze()
-        if on:
-            gc.enable()
-        _Start.paused = False
+        _resume()  # (on, if it was off only for the start-up)
 
 
 class _Start:
