@@ -549,11 +549,14 @@ def _run_forked(
     """`_run` for a small course: the lessons shared with one forked child, the longest first
     (whichever process is free at the end takes a short one). Each result comes as its cache
     entry's bytes (made anyway): the child sends them as they are instead of pickling the
-    records again (`_parse_packed`)."""
+    records again (`_parse_packed`). They are unpickled while the child ends (`forked.sharing`:
+    the caller takes every result before the child is waited for)."""
     order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].data))
     calls = [partial(_parse_packed, tasks[i]) for i in order]
-    done = zip(order, forked.share(calls, meanwhile), strict=True)
-    return ((i, _loaded(data)) for i, data in sorted(done, key=_first))
+    with forked.sharing(calls, meanwhile) as results:
+        done = sorted(zip(order, results, strict=True), key=_first)
+        for i, data in done:
+            yield i, _loaded(data)
 
 
 def _run_pool(

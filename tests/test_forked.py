@@ -157,6 +157,26 @@ def test_the_child_leaves_no_process_behind(
         os.waitpid(child, os.WNOHANG)
 
 
+def test_sharing_gives_the_results_before_the_child_is_waited_for(forks: list[int]) -> None:
+    """`sharing` yields the results while the child may still be ending (its exit runs beside
+    the block's work) and waits for it when the block ends: no process is left."""
+    with forked.sharing([partial(pid_and, n) for n in range(10)]) as results:
+        assert [value for _, value in results] == list(range(10))
+        (child,) = forks
+        os.kill(child, 0)  # not waited for yet: still a process (running or ended)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)
+
+
+def test_a_block_that_fails_still_waits_for_the_child(forks: list[int]) -> None:
+    calls = [partial(pid_and, n) for n in range(10)]
+    with pytest.raises(ValueError, match="the block"), forked.sharing(calls):
+        raise ValueError("the block")
+    (child,) = forks
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)
+
+
 # -- the build: a small course's decks and SCORM zips written by this process and a child -------
 
 BUNDLED = Path(__file__).resolve().parent.parent / "lessons"

@@ -4,8 +4,9 @@ here is timed: the tests look at what is read, parsed and handed out, and when."
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,13 +118,16 @@ def test_the_longest_lessons_are_handed_out_first_and_come_back_in_order(
     order); each result still goes with its own file."""
     sizes: list[int] = []
 
-    def share(calls: Sequence[Callable[[], Any]], meanwhile: Callable[[], object]) -> list[Any]:
+    @contextlib.contextmanager
+    def sharing(
+        calls: Sequence[Callable[[], Any]], meanwhile: Callable[[], object]
+    ) -> Iterator[list[Any]]:
         meanwhile()
         sizes.extend(len(call.args[0].data) for call in calls)  # type: ignore[attr-defined]
-        return [call() for call in calls]
+        yield [call() for call in calls]
 
     monkeypatch.setattr(lessons, "_cores", lambda: 2)
-    monkeypatch.setattr(forked, "share", share)
+    monkeypatch.setattr(forked, "sharing", sharing)
     files = sorted(course.glob("*/*.md"))
     assert len(files) <= POOL_THRESHOLD
     assert [f.stat().st_size for f in files] != sorted(
@@ -146,14 +150,15 @@ def test_the_forked_parse_sends_each_lesson_as_its_cache_entry(
     monkeypatch.setattr(forked, "cores", lambda: 2)
     monkeypatch.setattr(forked, "alone", lambda: True)
     sent: list[object] = []
-    share = forked.share
+    sharing = forked.sharing
 
-    def spy(calls: Any, *args: Any) -> Any:
-        results = share(calls, *args)
-        sent.extend(results)
-        return results
+    @contextlib.contextmanager
+    def spy(calls: Any, *args: Any) -> Iterator[Any]:
+        with sharing(calls, *args) as results:
+            sent.extend(results)
+            yield results
 
-    monkeypatch.setattr(forked, "share", spy)
+    monkeypatch.setattr(forked, "sharing", spy)
     shared = load_library(course)
     assert sent
     assert all(isinstance(result, bytes) for result in sent)  # entries, not records
