@@ -26,8 +26,10 @@ one entry per language. They are a function of the course's ID and language (the
 of the lesson's parse: its path, the bytes parsed (`Lesson.digest`) and its images' names, which
 are content hashes (a lesson's key in the entry), with the tool (both). Only the edited lesson's
 notes are hashed again (and on the next builds, until enough are to write the entry again:
-`REWRITE`). The notes themselves are not kept: their fields are the strings the lesson's parse
-holds already, and unpickling them costs about what assembling them again does.
+`REWRITE`). A small language (under `KEEP_FROM` cards) keeps none: hashing all its notes
+costs less than an entry's file. The notes themselves are not kept: their fields are the
+strings the lesson's parse holds already, and unpickling them costs about what assembling them
+again does.
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ NOTES = "notes"
 """The subfolder of the kept notes' hashes (`notes`)."""
 NOTES_FORMAT = "note-hashes 1"
 """Bump when what `anki.lesson_notes` hashes or what a lesson's key covers changes."""
+KEEP_FROM = 500
+"""Cards of a language from which its notes' hashes are kept (`notes`). Below, hashing them all
+again (about 2.5-5 microseconds a note) costs less than the entry: the bundled course's cold
+build wrote three entries (0.2-0.5 ms of file creation each, in the serial steps after the
+parse), and a rebuild that reads one unpickles it and, after an edit, writes it again."""
 REWRITE = 20
 """A language's kept hashes are written again when a build hashed at least 1/REWRITE of its
 notes: not for each edit (a lesson's notes hash in a fraction of a millisecond; the entry of
@@ -174,7 +181,10 @@ def save(course: Course, inputs: str, file: manifest.File, outcome: Outcome) -> 
 def notes(course: Course) -> list[anki.NoteData]:
     """Every live note of the course (`anki.notes_for`), each lesson's hashes taken from those an
     earlier build kept for the same lesson (see the module's documentation); the entry is
-    written again when a lesson's were not there (an edit, a new lesson)."""
+    written again when a lesson's were not there (an edit, a new lesson). A language of fewer
+    than KEEP_FROM cards hashes every note and keeps nothing."""
+    if sum(len(lesson.cards) for lesson in course.lessons) < KEEP_FROM:
+        return [note for lesson in course.lessons for note in anki.lesson_notes(course, lesson)]
     store = cache.Store.beside(course.root.parent)
     key = _notes_key(course)
     kept = _kept_hashes(store, course, key)

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course import anki, cache, decided, manifest, outputs, site, templating
+from course import anki, cache, decided, manifest, outputs, pipeline, site, templating
 from course.cli import main
 from course.manifest import CardEntry, Manifest
 from course.model import CardKind
@@ -34,6 +34,13 @@ DECK_SIDE = (decided.NOTES, manifest.STORED, decided.KIND)
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+
+
+@pytest.fixture(autouse=True)
+def kept_at_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample's languages are far below `decided.KEEP_FROM`: their hashes kept all the
+    same, as a large course's are."""
+    monkeypatch.setattr(decided, "KEEP_FROM", 0)
 
 
 @pytest.fixture
@@ -130,7 +137,6 @@ def test_kept_notes_and_manifest_lines_write_what_a_build_without_them_writes(
         assert seen["kept"] == seen["none"], what
         assert seen["kept"][0][0] == 0, seen["kept"][0][1]  # type: ignore[index]
     assert (twins["kept"] / "cache" / decided.NOTES).is_dir()
-
 
 
 def test_kept_notes_are_not_taken_by_another_version_of_the_tool(
@@ -238,7 +244,6 @@ def test_kept_hashes_of_other_cards_are_not_used(sample: Path) -> None:
     assert anki.lesson_notes(course, lesson, right) == notes
 
 
-
 def test_taken_hashes_are_handed_back_as_they_were_given(sample: Path) -> None:
     """A lesson whose kept hashes were taken hands back those very hashes (decided.notes counts
     it as not hashed by identity, without comparing its notes' triples again); hashes not taken
@@ -264,7 +269,7 @@ def test_taken_hashes_are_handed_back_as_they_were_given(sample: Path) -> None:
 
 CARDS = st.builds(
     CardEntry,
-    st.one_of(TEXT, st.sampled_from(["a1", "a2", "\"q\\", "ζ", "a1\u2028"])),
+    st.one_of(TEXT, st.sampled_from(["a1", "a2", '"q\\', "ζ", "a1\u2028"])),
     st.sampled_from(CardKind),
     TEXT,
     TEXT,
@@ -364,3 +369,29 @@ def test_the_entry_is_not_written_again_for_an_edit_of_a_few_notes(
     more_cards = re.findall(r"<!-- id: (\S+) -->", more.read_text("utf-8"))
     assert len(cards) > len(more_cards) > 0
     assert sorted(hashed) == sorted(more_cards)
+
+
+KEEP_FROM = decided.KEEP_FROM
+"""As the tool has it (the fixture `kept_at_any_size` sets it to 0 for every test)."""
+
+
+@pytest.mark.parametrize("keep_from", [KEEP_FROM, 0])
+def test_a_small_language_keeps_no_hashes_and_builds_the_same(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_from: int
+) -> None:
+    """Under KEEP_FROM cards a language's notes are hashed by every build that decides it, and
+    no entry is written (its file costs more than the hashing); the outputs are the same."""
+    cards = [len(lesson.cards) for c in pipeline.check(sample).courses for lesson in c.lessons]
+    assert 0 < sum(cards) < KEEP_FROM
+    monkeypatch.setattr(decided, "KEEP_FROM", keep_from)
+    built = {}
+    for kept in (True, False):
+        folder = tmp_path / str(kept)
+        shutil.copytree(sample, folder / "lessons")
+        monkeypatch.setenv(cache.ENV, str(folder / "cache"))
+        manifest._LAST_READ.clear()
+        monkeypatch.setattr(decided, "KEEP_FROM", keep_from if kept else 10**9)
+        assert cli(folder, monkeypatch)[0] == 0
+        built[kept] = tree(folder)
+        assert (folder / "cache" / decided.NOTES).is_dir() == (kept and keep_from == 0)
+    assert built[True] == built[False]
