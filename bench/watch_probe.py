@@ -1,14 +1,15 @@
 """Can a resident process meet target 5 at 10k? Time a one-edit rebuild kept warm.
 
-    .venv/bin/python bench/watch_probe.py LESSONS [--rounds 3] [--watch]
+    .venv/bin/python bench/watch_probe.py LESSONS [--rounds 3] [--profile FILE]
 
 Copies LESSONS to a temporary folder, builds it cold in this process through the command line's
 own entry point (decks, site and SCORM, as the bench's project rows), then edits one card as the
 bench does (`corpus.edit_one_card`) and builds again in the same process: the modules imported,
 the templates loaded, the OS's file cache warm. Each stage of `cli.build_command` of that second
-build is timed by wrapping it (wall and CPU). With --no-fork, the rebuilds parse the
-edited lesson in this process (a fresh process forks a child to parse it while it imports the
-writers; a warm one has nothing to import meanwhile).
+build is timed by wrapping it (wall and CPU). A rebuild parses the edited lesson in this
+process (since s3's watch commit; before it, a forked child parsed it, as in a fresh process,
+which imports the writers meanwhile: 14 ms more at 10k). Each round also prints the process's
+resident memory (VmRSS) after the rebuild: a resident process must not grow build after build.
 """
 
 from __future__ import annotations
@@ -64,13 +65,17 @@ def build(args: list[str]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def resident_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("lessons", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--no-fork", action="store_true", help="rebuilds parse the edited lesson in this process"
-    )
     parser.add_argument("--profile", type=Path, help="cProfile the first rebuild into FILE")
     options = parser.parse_args()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
@@ -85,10 +90,6 @@ def main() -> None:
         args = args_for(lessons, work)
         cold = build(args)
         print(f"cold build in this process: {cold[0]:.3f} s wall, {cold[1]:.3f} s CPU")
-        if options.no_fork:
-            from course import lessons as lessons_module
-
-            lessons_module.FORK_MEANWHILE = lessons_module.FORK_THRESHOLD
         for index in range(options.rounds):
             edit_one_card(lessons)
             SPENT.clear()
@@ -101,7 +102,7 @@ def main() -> None:
                 profile.dump_stats(options.profile)
             print(
                 f"round {index}: one-edit rebuild {spent[0]:.3f} s wall ({spent[0] / cold[0]:.3f}x"
-                f" the cold build), {spent[1]:.3f} s CPU"
+                f" the cold build), {spent[1]:.3f} s CPU, {resident_mb():.0f} MB resident"
             )
             for name, (wall, cpu) in SPENT.items():
                 print(f"    {name:16} {wall * 1000:7.1f} ms wall {cpu * 1000:7.1f} ms CPU")

@@ -53,7 +53,8 @@ class Watching:
             args, cwd=work, env=_env(work / "cache"), stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, preexec_fn=_sigint_default,
         )  # fmt: skip
-        self.lines: queue.Queue[str] = queue.Queue()
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        """Each line as it comes; None once the output ended (the process did)."""
         self.seen: list[str] = []
         self.reader = threading.Thread(target=self._read, args=(self.process.stdout,))
         self.reader.start()
@@ -63,6 +64,7 @@ class Watching:
         with stream:
             for line in stream:
                 self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
 
     def end(self) -> None:
         """Kill it if it still runs; its output read to the end."""
@@ -78,7 +80,9 @@ class Watching:
             try:
                 line = self.lines.get(timeout=WAIT)
             except queue.Empty:
-                raise AssertionError(f"no line matching {pattern!r} after {got}") from None
+                line = None
+            if line is None:
+                raise AssertionError(f"no line matching {pattern!r} after {got}")
             got.append(line)
             self.seen.append(line)
             if re.search(pattern, line):
@@ -89,10 +93,18 @@ class Watching:
         got: list[str] = []
         while True:
             try:
-                got.append(self.lines.get(timeout=QUIET))
+                line = self.lines.get(timeout=QUIET)
             except queue.Empty:
+                line = None
+            if line is None:
                 self.seen.extend(got)
                 return got
+            got.append(line)
+
+    def idle(self) -> None:
+        """It prints nothing for QUIET seconds, and runs still."""
+        assert self.quiet() == []
+        assert self.process.poll() is None
 
     def stop(self) -> tuple[int, list[str]]:
         """Ctrl-C; the exit status and the lines printed since the last read."""
@@ -194,7 +206,7 @@ def test_the_builds_own_writes_start_no_build(watching: Watching, work: Path) ->
     got = watching.until(r"^watch: built in")
     assert "el: release 2: 1 card added" in got
     assert re.search(r"Η ευγένεια\. <!-- id: [0-9a-z]+ -->", lesson.read_text(encoding="utf-8"))
-    assert watching.quiet() == []
+    watching.idle()
     code, lines = watching.stop()
     assert (code, lines) == (0, ["watch: stopped"])
 
@@ -203,7 +215,7 @@ def test_any_file_the_build_reads_starts_a_build(watching: Watching, work: Path)
     """course.yml is not a lesson; a new lesson file; an editor's hidden swap file is
     neither."""
     (work / "lessons" / "el" / ".01-basics.md.swp").write_bytes(b"\0swap")
-    assert watching.quiet() == []
+    watching.idle()
     course = work / "lessons" / "course.yml"
     course.write_text(course.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     got = watching.until(r"^watch: built in")
