@@ -49,9 +49,11 @@ class Watching:
 
     def __init__(self, work: Path, *extra: str) -> None:
         args = [sys.executable, str(BUILD_PY), "watch", "--lessons", "lessons", *OUTPUTS, *extra]
+        # A session of its own: Ctrl-C at a terminal reaches its whole group (`interrupt`).
         self.process = subprocess.Popen(
             args, cwd=work, env=_env(work / "cache"), stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, preexec_fn=_sigint_default,
+            start_new_session=True,
         )  # fmt: skip
         self.lines: queue.Queue[str | None] = queue.Queue()
         """Each line as it comes; None once the output ended (the process did)."""
@@ -108,9 +110,13 @@ class Watching:
 
     def stop(self) -> tuple[int, list[str]]:
         """Ctrl-C; the exit status and the lines printed since the last read."""
-        self.process.send_signal(signal.SIGINT)
+        self.interrupt()
         code = self.process.wait(timeout=WAIT)
         return code, self.quiet()
+
+    def interrupt(self) -> None:
+        """Ctrl-C as a terminal sends it: to the watch and any process it started."""
+        os.killpg(self.process.pid, signal.SIGINT)
 
 
 @pytest.fixture
@@ -178,6 +184,33 @@ def test_ctrl_c_ends_the_watch_with_status_0(watching: Watching) -> None:
     code, lines = watching.stop()
     assert code == 0
     assert lines == ["watch: stopped"]
+
+
+def test_ctrl_c_during_a_build(bundled: Path) -> None:
+    """Ctrl-C while a build runs (the bundled course, every language rebuilt for a new course
+    title): status 0, no traceback, and the next `build` gives a cold build's bytes."""
+    work = bundled.parent
+    watch = Watching(work)
+    try:
+        watch.until(r"^watch: watching lessons for changes")
+        twin = work.parent / "twin"
+        shutil.copytree(bundled, twin / "lessons")
+        for lessons in (bundled, twin / "lessons"):
+            course = lessons / "course.yml"
+            text = course.read_text(encoding="utf-8")
+            course.write_text(re.sub(r"(?m)^title: .*$", "title: Renamed", text), "utf-8")
+        watch.until(r"^watch: changed: course\.yml$")
+        watch.interrupt()
+        assert watch.process.wait(timeout=WAIT) == 0
+        lines = watch.quiet()
+    finally:
+        watch.end()
+    assert lines[-1:] == ["watch: stopped"], lines
+    assert not any("built in" in line or "Traceback" in line for line in lines), lines
+    cold_build(work)
+    cold_build(twin)
+    assert outputs(work) == outputs(twin)
+    assert tree(bundled) == tree(twin / "lessons")
 
 
 def test_a_bad_lesson_keeps_the_last_good_outputs(watching: Watching, work: Path) -> None:
