@@ -158,12 +158,13 @@ def edit(lessons: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_a_rebuild_is_a_cold_build_of_the_same_lessons(watching: Watching, work: Path) -> None:
+def test_a_rebuild_is_a_cold_build_of_the_same_lessons(
+    watching: Watching, work: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """The watch's first build, then an edit rebuilt: its report says what learners get, and
     its outputs (and the lessons folder it wrote) are byte for byte a cold build's of the same
     lessons, built in a folder of its own by `build`."""
-    twin = work.parent / "twin"
-    twin.mkdir()
+    twin = tmp_path_factory.mktemp("twin")
     shutil.copytree(work / "lessons", twin / "lessons")  # as the first build left them
     for lessons in (work / "lessons", twin / "lessons"):
         edit(lessons, "Η *καλή* επικοινωνία.", "Η *καλή* και ευγενική επικοινωνία.")
@@ -186,14 +187,14 @@ def test_ctrl_c_ends_the_watch_with_status_0(watching: Watching) -> None:
     assert lines == ["watch: stopped"]
 
 
-def test_ctrl_c_during_a_build(bundled: Path) -> None:
+def test_ctrl_c_during_a_build(bundled: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Ctrl-C while a build runs (the bundled course, every language rebuilt for a new course
     title): status 0, no traceback, and the next `build` gives a cold build's bytes."""
     work = bundled.parent
     watch = Watching(work)
     try:
         watch.until(r"^watch: watching lessons for changes")
-        twin = work.parent / "twin"
+        twin = tmp_path_factory.mktemp("twin")
         shutil.copytree(bundled, twin / "lessons")
         for lessons in (bundled, twin / "lessons"):
             course = lessons / "course.yml"
