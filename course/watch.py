@@ -229,6 +229,9 @@ def watch(
     `warm` runs after the first build, before the watch begins (imports)."""
     import watchfiles  # (only this command needs it)
 
+    if not lessons.is_dir():
+        build()  # raises what `build` says of it (status 1): there is nothing to watch
+
     session = Session(build, Folder.of(lessons, outputs), say)
     started = False
     try:

@@ -214,6 +214,18 @@ def test_ctrl_c_during_a_build(bundled: Path, tmp_path_factory: pytest.TempPathF
     assert tree(bundled) == tree(twin / "lessons")
 
 
+def test_a_missing_lessons_folder_is_an_error(tmp_path: Path) -> None:
+    """As `build` says it, status 1: there is nothing to watch."""
+    args = [sys.executable, str(BUILD_PY), "watch", "--lessons", "missing", *OUTPUTS]
+    done = subprocess.run(
+        args, cwd=tmp_path, env=_env(tmp_path / "cache"), capture_output=True, text=True,
+        timeout=WAIT,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == "missing: lessons folder not found", done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_a_bad_lesson_keeps_the_last_good_outputs(watching: Watching, work: Path) -> None:
     """A card without an answer: `path:line: message`, nothing written, the watch goes on;
     fixed, the next change is built."""
