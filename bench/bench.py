@@ -501,7 +501,7 @@ def report(by_size: dict[int, Rounds], bundled: Rounds | None, rounds: dict[int,
         + " |",
         "|---" * (len(sizes) + 1) + "|",
     ]
-    labels = [FULL, NOOP, NOOP_AGAIN, EDIT, DECKS, BASE_FULL, BASE_NOOP, REBUILD_FLOOR]
+    labels = [FULL, NOOP, NOOP_AGAIN, EDIT, WATCH_EDIT, DECKS, BASE_FULL, BASE_NOOP, REBUILD_FLOOR]
     labels += [ANKDOWN, GENANKI, MDIT, MDIT2, PYRS, MKDOCS]
     for label in labels:
         if any(by_size[s].of(label) for s in sizes):
