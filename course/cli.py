@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -163,7 +163,7 @@ def _load_checked(
     give_ids: bool,
     echo: Echo = click.echo,
     site: bool = True,
-    prepare: Callable[[], object] = _import_build,
+    prepare: Callable[[], object] | None = _import_build,
     known: Known | None = None,
 ) -> tuple[Library, list[Problem]]:
     """Load and validate; cards without IDs get them (`give_ids`), fail (`frozen`) or warn.
@@ -317,7 +317,7 @@ def build_command(
     rename_decks: bool = False,
     frozen: bool = False,
     no_wait: bool = False,
-) -> None:
+) -> Library | None:
     """Build the Anki decks, the HTML course and a SCORM 1.2 package per language.
 
     Everything is read and checked first; if anything is wrong, every problem is listed as
@@ -343,12 +343,16 @@ def build_command(
     replayable = not (draft or no_decks or report_file is not None)
     last = outputs.LastBuild.of(lessons, [*settings, rename_decks, frozen], replayable)
     if last is not None and _replayed(last):
-        return
+        return None
     say = Transcript()
-    with _loading(fresh="course.pipeline" not in sys.modules):
+    fresh = "course.pipeline" not in sys.modules
+    with _loading(fresh):
         # Not before: a replayed build loads nothing of the build itself.
         site = not (no_site and no_scorm)  # decks only: no site strings to render
-        prepare = partial(_import_build, lessons, pages=site)
+        # A process that built before (watch mode) has nothing to import while lessons are
+        # parsed: without `prepare`, an edited lesson is parsed here, not in a forked child
+        # (14 ms less of a 10k one-edit rebuild, 0.200 -> 0.186 s: bench/watch_probe.py).
+        prepare = partial(_import_build, lessons, pages=site) if fresh else None
         library, _ = _load_checked(
             lessons, langs, strict, frozen=frozen, give_ids=True, echo=say, site=site,
             prepare=prepare, known=None if last is None else last.known,
@@ -360,6 +364,7 @@ def build_command(
     _report(result, report_file, say)
     if last is not None:
         _remember(last, library, result, options, strict, say.lines)
+    return library
 
 
 def _write(library: Library, wanted: Wanted, options: BuildOptions) -> BuildResult:
@@ -519,6 +524,33 @@ def _report(result: BuildResult, report_file: Path | None, say: Echo) -> None:
         say(f"site: {result.site / 'index.html'}")
     if result.warnings:
         say(f"{len(result.warnings)} warning(s)", err=True)
+
+
+@main.command("watch", params=list(build_command.params))
+def watch_command(**options: Any) -> None:
+    """Build, then build again whenever the lessons change (until Ctrl-C).
+
+    Each build is `build`'s, with its options; after each one, its report and how long it
+    took. A build with problems prints them as `path:line: message` and writes nothing: the
+    last good outputs stay, and the next change is built. The build lock is held only while
+    building; what a build writes into the lessons folder (card IDs, manifests) starts no
+    build. One process kept between builds rebuilds a one-card edit in a fraction of a cold
+    build's time. Where file-system events do not reach the process (some network or
+    container mounts), set WATCHFILES_FORCE_POLLING=1.
+    """
+    from . import watch
+
+    ctx = click.get_current_context()
+    outputs = (options["decks_dir"], options["site_dir"], options["scorm_dir"])
+    offs = (options["no_decks"], options["no_site"], options["no_scorm"])
+    wanted = [None if off else path for path, off in zip(outputs, offs, strict=True)]
+    # Each build runs in a context of its own: its lock is released when it ends.
+    build = partial(ctx.invoke, build_command, **options)
+    pages = not (options["no_site"] and options["no_scorm"])
+    # After a first build that replayed the last one (nothing of the build loaded), the next
+    # one would import it all: an author's first edit waits for that.
+    warm = partial(_import_build, options["lessons"], pages=pages)
+    watch.watch(build, options["lessons"], [*wanted, options["report_file"]], warm=warm)
 
 
 @main.command("check")

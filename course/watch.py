@@ -1,0 +1,259 @@
+"""Watch mode (`build.py watch`): build once, then build again whenever the lessons change.
+
+One process stays up between builds: its modules imported, its templates loaded and the OS's
+file cache warm, a one-card edit of a 10,000-card course is rebuilt in about an eighth of a
+cold build's time (bench/watch_probe.py), where a new process pays its start-up first. Each
+build is the `build` command itself, run again (`cli.build_command`): the same checks, the
+same report, the same bytes as a cold build of the same lessons, the lock held only while it
+runs. Between builds the process keeps only what tells a change from the build's own writes
+(`Used`): no parse, no library.
+
+Changes come from watchfiles (inotify, FSEvents, ReadDirectoryChangesW; polling where none
+works, or with WATCHFILES_FORCE_POLLING=1). A build writes into the lessons folder (card IDs
+into lessons, each language's manifest): a file changed only by the build, or back to what the
+build used, starts no build.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import click
+
+from .cache import content_digest
+
+if TYPE_CHECKING:
+    from .model import Library
+
+STEP_MS = 20
+"""After a change, how long no further change must come before building (one save of an
+editor is several events: a temporary file written, renamed over the lesson)."""
+DEBOUNCE_MS = 1600
+"""The longest changes that keep coming are gathered before a build starts anyway."""
+IDLE_MS = 100
+"""How long the watcher waits for a change before it wakes this process anyway: the first
+build starts at its first wake, once it watches (it wakes every STEP_MS within, for Ctrl-C)."""
+SHOWN = 3
+"""Changed files named in the line announcing a build (then "and N more")."""
+WRITTEN = frozenset({"manifest.jsonl", "anki-mod-times.json"})
+"""Files of a language folder the build itself writes (`manifest.py`)."""
+
+Stat = tuple[int, int, int, int]
+"""A file's size, modification and change times and inode: changed when any of them is."""
+Mark = Stat | str
+"""What a build used of a file: its stat, or (a lesson as the build parsed it) its digest."""
+
+
+class Stopper(Protocol):
+    """Anything with `is_set` (threading.Event): set, the watch ends (tests)."""
+
+    def is_set(self) -> bool: ...
+
+
+def _stat(path: Path) -> Stat | None:
+    try:
+        return _key(path.stat())
+    except OSError:
+        return None
+
+
+def _key(info: os.stat_result) -> Stat:
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    """The lessons folder as the watch sees it: every file in it but hidden ones (a dot in any
+    part of the path: editors' swap files, `.git`) and the build's own outputs when they lie in
+    it (`ignored`)."""
+
+    root: Path
+    """Resolved: watchfiles reports paths below it."""
+    ignored: tuple[Path, ...] = ()
+
+    @classmethod
+    def of(cls, lessons: Path, outputs: Iterable[Path | None]) -> Folder:
+        ignored = tuple(path.resolve() for path in outputs if path is not None)
+        return cls(lessons.resolve(), ignored)
+
+    def wanted(self, path: Path) -> bool:
+        """A change of `path` may matter to the build."""
+        try:
+            parts = path.relative_to(self.root).parts
+        except ValueError:
+            return False
+        if any(_hidden(part) for part in parts):
+            return False
+        return not any(path == out or path.is_relative_to(out) for out in self.ignored)
+
+    def stats(self) -> dict[Path, Stat]:
+        """Every file wanted, with its stat: one scandir a folder (the 100k corpus's 2,007 files
+        in 13-14 ms under load, os.walk and a Path.stat each 19-20 ms)."""
+        found: dict[Path, Stat] = {}
+        folders = [self.root]
+        while folders:
+            folder = folders.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                path = folder / entry.name
+                if _hidden(entry.name) or path in self.ignored:
+                    continue
+                try:
+                    if entry.is_dir():
+                        folders.append(path)
+                    else:
+                        found[path] = _key(entry.stat())
+                except OSError:  # gone since the folder was read
+                    continue
+        return found
+
+
+def _hidden(name: str) -> bool:
+    """Editors' and tools' own files: `.git`, swap files, backups."""
+    return name.startswith(".") or name.endswith("~")
+
+
+@dataclass(slots=True)
+class Used:
+    """What the last build used of each file of the lessons folder: a lesson it parsed, the
+    digest of the bytes it parsed (card IDs it wrote in included); a manifest it wrote, its
+    stat after the build; any other file, its stat before the build began. A file whose mark
+    still holds has not changed since, whoever wrote it."""
+
+    marks: dict[Path, Mark] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, folder: Folder, before: dict[Path, Stat], library: Library | None) -> Used:
+        """After a build that began with the folder as `before`; `library`: what it built
+        (None: it wrote nothing in the lessons folder, failed or replayed)."""
+        marks: dict[Path, Mark] = dict(before)
+        if library is not None:
+            for course in library.courses:
+                for name in WRITTEN:
+                    path = folder.root / course.lang / name
+                    stat = _stat(path)
+                    if stat is None:
+                        marks.pop(path, None)
+                    else:
+                        marks[path] = stat
+                for lesson in course.lessons:
+                    marks[folder.root / lesson.path.relative_to(library.root)] = lesson.digest
+        return cls(marks)
+
+    def changed(self, paths: Iterable[Path]) -> list[Path]:
+        """The `paths` whose file differs from what the last build used (added, removed or
+        written since), sorted."""
+        return sorted(path for path in set(paths) if self._changed(path))
+
+    def _changed(self, path: Path) -> bool:
+        mark = self.marks.get(path)
+        stat = _stat(path)
+        if mark is None or stat is None:
+            return (mark is None) != (stat is None)
+        if isinstance(mark, str):
+            try:
+                return content_digest(path.read_bytes()) != mark
+            except OSError:
+                return True
+        return stat != mark
+
+
+Build = Callable[[], "Library | None"]
+"""One run of the build command: the library it built (None: it replayed the last build)."""
+Say = Callable[[str], None]
+
+
+def _say(text: str) -> None:
+    click.echo(f"watch: {text}", err=True)
+
+
+@dataclass(slots=True)
+class Session:
+    """The builds of one watch, and what the last one used."""
+
+    build: Build
+    folder: Folder
+    say: Say = _say
+    used: Used = field(default_factory=Used)
+
+    def run(self) -> bool:
+        """Build once; say how long it took or that it failed (its problems printed as `build`
+        prints them, the last good outputs left in place). True: it built."""
+        before = self.folder.stats()
+        start = time.perf_counter()
+        try:
+            library = self.build()
+        except click.ClickException as error:  # bad lessons, an output that cannot be written
+            error.show()
+            self.used = Used.of(self.folder, before, None)
+            spent = time.perf_counter() - start
+            self.say(
+                f"build failed after {spent:.2f} s; the last good outputs are kept. "
+                "Waiting for a change."
+            )
+            return False
+        self.used = Used.of(self.folder, before, library)
+        self.say(f"built in {time.perf_counter() - start:.2f} s")
+        return True
+
+    def changes(self, paths: Iterable[Path]) -> bool:
+        """Build again if any of `paths` changed since the last build (naming them)."""
+        changed = self.used.changed(path for path in paths if self.folder.wanted(path))
+        if not changed:
+            return False
+        names = [str(path.relative_to(self.folder.root)) for path in changed[:SHOWN]]
+        more = f" and {len(changed) - SHOWN} more" if len(changed) > SHOWN else ""
+        self.say(f"changed: {', '.join(names)}{more}")
+        self.run()
+        return True
+
+
+def watch(
+    build: Build,
+    lessons: Path,
+    outputs: Sequence[Path | None] = (),
+    stop: Stopper | None = None,
+    say: Say = _say,
+    warm: Callable[[], object] | None = None,
+) -> None:
+    """Build, then build again on every change of the lessons folder until Ctrl-C (or `stop`
+    is set). `outputs`: the build's output folders and files, ignored when they lie in it.
+    `warm` runs after the first build, before the watch begins (imports)."""
+    import watchfiles  # (only this command needs it)
+
+    if not lessons.is_dir():
+        build()  # raises what `build` says of it (status 1): there is nothing to watch
+
+    session = Session(build, Folder.of(lessons, outputs), say)
+    started = False
+    try:
+        for found in watchfiles.watch(
+            session.folder.root,
+            watch_filter=None,
+            debounce=DEBOUNCE_MS,
+            step=STEP_MS,
+            rust_timeout=IDLE_MS,
+            yield_on_timeout=True,
+            stop_event=stop,
+        ):
+            if started:
+                session.changes(Path(path) for _, path in found)
+                continue
+            # The watcher runs now (the first wake): a change from here on is seen, the first
+            # build's own writes included (`Used` tells them apart).
+            session.run()
+            if warm is not None:
+                warm()
+            say(f"watching {lessons} for changes (Ctrl-C to stop)")
+            started = True
+    except KeyboardInterrupt:
+        pass
+    say("stopped")
