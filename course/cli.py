@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from . import records
+
 if TYPE_CHECKING:  # model.py is not imported by a replayed build
     from . import pipeline
     from .lessons import Known
@@ -232,6 +234,7 @@ def run() -> None:
     try:
         main()
     except SystemExit as exit:
+        records.save()  # (when a record's methods were compiled: see records.py)
         _end(exit.code)
         raise
 
