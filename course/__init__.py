@@ -1,5 +1,5 @@
 """Course generator: Markdown lessons -> Anki decks and a static HTML course, one per language."""
 
-from . import records
+from . import compiled
 
-records.install()  # (before any of the package's records is made)
+compiled.install()  # (before any of the package's records or patterns is made)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import records
+from . import compiled
 
 if TYPE_CHECKING:  # model.py is not imported by a replayed build
     from . import pipeline
@@ -234,7 +234,7 @@ def run() -> None:
     try:
         main()
     except SystemExit as exit:
-        records.save()  # (when a record's methods were compiled: see records.py)
+        compiled.save()  # (when a record's methods or a pattern were compiled: compiled.py)
         _end(exit.code)
         raise
 
