@@ -11,9 +11,10 @@ package's bytecode (`KEPT`), as Python keeps modules' code in `.pyc` files.
   `_sre.compile` makes the pattern object of; the dependencies and our modules compile about 150
   patterns while a build imports them (12-15 ms). A kept program goes to `_sre.compile` with the
   arguments `re._compiler.compile` would give it (Python 3.11's; another version compiles as
-  usual): the same pattern object. Only patterns compiled while a module is imported are kept
-  (those made later are often made of a build's folder names or a lesson's text). `re`'s own
-  cache of patterns is unchanged.
+  usual): the same pattern object. `re`'s own cache of patterns is unchanged.
+
+Only what is compiled while a module is imported is kept: patterns made later are often made of
+a build's folder names or a lesson's text, records made later by a function may be too.
 
 `save`, at the end of a command, writes what the file held and what the process ran, if it
 compiled something the file did not hold (a record added or changed, a dependency upgraded: a
@@ -90,6 +91,9 @@ class Kept:
                 # As `exec` compiles a string: no `from __future__` flags of the caller
                 # (dataclasses.py has none).
                 code = compile(source, "<string>", "exec", dont_inherit=True)
+                if not _importing():  # (a record made by a function: run, not kept)
+                    builtins.exec(code, globals, locals)  # type: ignore[arg-type]
+                    return
                 self.compiled_codes += 1
             self.codes[source] = code
         builtins.exec(code, globals, locals)  # type: ignore[arg-type]

@@ -66,6 +66,7 @@ def same_class(ours: type, theirs: type) -> None:
         a.x = 3  # type: ignore[misc]
 
 
+@pytest.mark.usefixtures("importing")
 def test_a_record_made_from_kept_code_is_the_one_dataclasses_compiles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -81,6 +82,7 @@ def test_a_record_made_from_kept_code_is_the_one_dataclasses_compiles(
     assert again.compiled_codes == 0  # (run from the kept codes)
 
 
+@pytest.mark.usefixtures("importing")
 def test_what_was_kept_stays_unless_it_outgrows_what_ran_and_only_after_a_compilation(
     tmp_path: Path,
 ) -> None:
@@ -141,6 +143,7 @@ def test_a_damaged_or_foreign_file_is_compiled_again(tmp_path: Path, data: bytes
     assert codes.compiled_patterns == 1
 
 
+@pytest.mark.usefixtures("importing")
 def test_nothing_is_written_where_python_writes_no_bytecode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,3 +236,12 @@ def test_a_few_patterns_compiled_anew_are_not_written(tmp_path: Path) -> None:
     kept.compile_pattern("b", 0)
     kept.save()
     assert set(compiled.Kept(path).kept_programs) == {*few, ("b", 0)}
+
+
+def test_a_record_made_by_a_function_is_made_but_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = compiled.Kept(tmp_path / "kept")
+    same_class(make(kept.exec, monkeypatch), make(builtins.exec, monkeypatch))
+    assert kept.codes == {}
+    assert kept.compiled_codes == 0
