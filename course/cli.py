@@ -123,20 +123,26 @@ def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
         echo(f"{problem} (warning)", err=True)
 
 
-def _import_build(lessons: Path | None = None, pages: bool = False) -> None:
+def _import_build(
+    lessons: Path | None = None, pages: bool = False, scorm: bool | None = None
+) -> None:
     """Import what a command needs besides the parse: the card IDs' checks and the pipeline (the
     deck stage); with `lessons` (the lessons folder), read what the build reads there
-    besides the lessons (`pipeline.warm`); with `pages`, the site and SCORM stages too, their
-    templates loaded."""
+    besides the lessons (`pipeline.warm`); with `pages`, the site stage too, its templates
+    loaded, and the SCORM stage unless `scorm` is False (`--no-scorm`: not its XML library,
+    nor the packages' assets deflated)."""
     from . import ids, pipeline  # noqa: F401
 
     if lessons is not None:
         pipeline.warm(lessons)
     if pages and lessons is not None:
-        from . import scorm, site
+        from . import site
 
         site.preload(lessons)
-        scorm.preload()
+        if scorm is not False:
+            from . import scorm as package
+
+            package.preload()
 
 
 NO_ID = "card has no ID: `build` gives it one (or run `python build.py ids`)"
@@ -351,7 +357,7 @@ def build_command(
     with _loading(fresh="course.pipeline" not in sys.modules):
         # Not before: a replayed build loads nothing of the build itself.
         site = not (no_site and no_scorm)  # decks only: no site strings to render
-        prepare = partial(_import_build, lessons, pages=site)
+        prepare = partial(_import_build, lessons, pages=site, scorm=not no_scorm)
         library, _ = _load_checked(
             lessons, langs, strict, frozen=frozen, give_ids=True, echo=say, site=site,
             prepare=prepare, known=None if last is None else last.known,
