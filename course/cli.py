@@ -123,13 +123,11 @@ def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
         echo(f"{problem} (warning)", err=True)
 
 
-def _import_build(
-    lessons: Path | None = None, pages: bool = False, scorm: bool | None = None
-) -> None:
+def _import_build(lessons: Path | None = None, pages: bool = False, scorm: bool = True) -> None:
     """Import what a command needs besides the parse: the card IDs' checks and the pipeline (the
     deck stage); with `lessons` (the lessons folder), read what the build reads there
     besides the lessons (`pipeline.warm`); with `pages`, the site stage too, its templates
-    loaded, and the SCORM stage unless `scorm` is False (`--no-scorm`: not its XML library,
+    loaded, and the SCORM stage with `scorm` (not with `--no-scorm`: not its XML library,
     nor the packages' assets deflated)."""
     from . import ids, pipeline  # noqa: F401
 
@@ -139,7 +137,7 @@ def _import_build(
         from . import site
 
         site.preload(lessons)
-        if scorm is not False:
+        if scorm:
             from . import scorm as package
 
             package.preload()
