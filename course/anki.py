@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import cache, partial
-from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, NamedTuple
@@ -43,6 +42,9 @@ NOTE_TYPE = updates.NOTE_TYPE
 SWAP = MappingProxyType({"{{Front}}": "{{Back}}", "{{Back}}": "{{Front}}"})
 
 
+TEMPLATES = Path(__file__).parent / "templates"
+"""The package's templates (a path: `importlib.resources` costs a build's start-up its readers'
+imports, as messages.py says)."""
 NOTE_TEMPLATES = ("card.css", "front.html", "back.html", "cloze-front.html", "cloze-back.html")
 """The note types' files in `course/templates/anki/` (`note_types`)."""
 
@@ -50,7 +52,7 @@ NOTE_TEMPLATES = ("card.css", "front.html", "back.html", "cloze-front.html", "cl
 @cache
 def _template(name: str) -> str:
     """A note type's file, read once per process (every language's note types use it)."""
-    return files("course").joinpath("templates", "anki", name).read_text(encoding="utf-8")
+    return (TEMPLATES / "anki" / name).read_text(encoding="utf-8")
 
 
 def preload() -> None:
@@ -269,7 +271,7 @@ def retired_tag(course: Course) -> str:
 @cache
 def _update_texts(lang: str) -> Mapping[str, str]:
     """`templates/updates/<lang>.json` over the English one: what learners read about updates."""
-    folder = files("course").joinpath("templates", "updates")
+    folder = TEMPLATES / "updates"
     table: dict[str, str] = json.loads(folder.joinpath("en.json").read_text("utf-8"))
     own = folder.joinpath(f"{lang}.json")
     if own.is_file():

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from . import compiled
+
 if TYPE_CHECKING:  # model.py is not imported by a replayed build
     from . import pipeline
     from .lessons import Known
@@ -121,20 +123,24 @@ def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
         echo(f"{problem} (warning)", err=True)
 
 
-def _import_build(lessons: Path | None = None, pages: bool = False) -> None:
+def _import_build(lessons: Path | None = None, pages: bool = False, scorm: bool = True) -> None:
     """Import what a command needs besides the parse: the card IDs' checks and the pipeline (the
     deck stage); with `lessons` (the lessons folder), read what the build reads there
-    besides the lessons (`pipeline.warm`); with `pages`, the site and SCORM stages too, their
-    templates loaded."""
+    besides the lessons (`pipeline.warm`); with `pages`, the site stage too, its templates
+    loaded, and the SCORM stage with `scorm` (not with `--no-scorm`: not its XML library,
+    nor the packages' assets deflated)."""
     from . import ids, pipeline  # noqa: F401
 
     if lessons is not None:
         pipeline.warm(lessons)
     if pages and lessons is not None:
-        from . import scorm, site
+        from . import site
 
         site.preload(lessons)
-        scorm.preload()
+        if scorm:
+            from . import scorm as package
+
+            package.preload()
 
 
 NO_ID = "card has no ID: `build` gives it one (or run `python build.py ids`)"
@@ -232,6 +238,7 @@ def run() -> None:
     try:
         main()
     except SystemExit as exit:
+        compiled.save()  # (when a record's methods or a pattern were compiled: compiled.py)
         _end(exit.code)
         raise
 
@@ -352,7 +359,9 @@ def build_command(
         # A process that built before (watch mode) has nothing to import while lessons are
         # parsed: without `prepare`, an edited lesson is parsed here, not in a forked child
         # (14 ms less of a 10k one-edit rebuild, 0.200 -> 0.186 s: bench/watch_probe.py).
-        prepare = partial(_import_build, lessons, pages=site) if fresh else None
+        prepare = (
+            partial(_import_build, lessons, pages=site, scorm=not no_scorm) if fresh else None
+        )
         library, _ = _load_checked(
             lessons, langs, strict, frozen=frozen, give_ids=True, echo=say, site=site,
             prepare=prepare, known=None if last is None else last.known,

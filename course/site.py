@@ -34,7 +34,6 @@ import shutil
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple, Protocol
@@ -70,6 +69,9 @@ SCRIPTS = (
 then the features that plug into the hooks course.js documents (`Course.on(...)`): the SCORM 1.2
 adapter (scorm.js) and the graded lesson check (check.js)."""
 STATIC_FILES = ("course.css", *SCRIPTS)
+PACKAGE = Path(__file__).parent
+"""The package's folder: its static files and templates (a path, not `importlib.resources`, as
+messages.py says)."""
 SITE_TEMPLATE = "course.html"
 """The course page."""
 PAGE_FILE = "index.html"
@@ -518,7 +520,7 @@ def _languages(library: Library) -> list[tuple[str, str]]:
 def static_files() -> Mapping[str, bytes]:
     """The assets every page uses (course/static/), by name: read once per process, for the site
     and every SCORM zip (which deflates each once: `zips.Shared`)."""
-    static = files("course").joinpath("static")
+    static = PACKAGE / "static"
     return MappingProxyType(
         {name: zips.Shared(static.joinpath(name).read_bytes()) for name in STATIC_FILES}
     )
@@ -1432,7 +1434,7 @@ def render_guide(course: Course, templates: jinja2.Environment) -> str:
 @functools.cache
 def _guide_body(lang: str, tag: str) -> str:
     """The guide's text as HTML: rendered once per process, for the site and the SCORM zip."""
-    folder = files("course") / "templates" / "updates"
+    folder = PACKAGE / "templates" / "updates"
     source = folder.joinpath(f"guide-{lang}.md")
     if not source.is_file():
         source = folder.joinpath(f"guide-{FALLBACK_LANG}.md")

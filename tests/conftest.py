@@ -11,10 +11,14 @@ from typing import Any
 
 import pytest
 
-from course.cache import ENV as CACHE_ENV
+from course import compiled
 
-import browsers
-from browsers import Browser
+compiled.install()  # as build.py does: the tests run what the command line runs
+
+from course.cache import ENV as CACHE_ENV  # noqa: E402
+
+import browsers  # noqa: E402
+from browsers import Browser  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

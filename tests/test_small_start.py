@@ -92,14 +92,12 @@ def test_an_unreadable_manifest_is_left_to_the_build_to_report(course: Path) -> 
     )
 
 
-def test_the_note_types_files_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_note_types_files_are_read_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """Read before the plans (`anki.preload`), a deck plan's note types read no file."""
     anki.preload()
-
-    def no_files(*_: object) -> Any:
-        raise AssertionError("a note type's file read again")
-
-    monkeypatch.setattr(anki, "files", no_files)
+    monkeypatch.setattr(anki, "TEMPLATES", tmp_path / "gone")  # (a file read again: not found)
     library = load_library(ROOT / "lessons", ["el"])
     models = anki.note_types(library.courses[0])
     assert anki._template("card.css") in models["qa"].css

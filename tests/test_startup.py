@@ -231,6 +231,19 @@ def test_the_command_line_forks_the_parse_before_it_imports_the_writers(
     assert all(w in later[0] for w in writers)
 
 
+@pytest.mark.parametrize("scorm", [True, False])
+def test_a_build_without_scorm_imports_none_of_its_stage(tmp_path: Path, scorm: bool) -> None:
+    """`--no-scorm`: the SCORM stage (scorm.py, its XML library) is not imported, nor are its
+    packages' assets deflated, while the lessons are parsed; a build of the packages has it
+    loaded before its writers' fork."""
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    outputs = OUTPUTS if scorm else (*OUTPUTS, "--no-scorm")
+    _parse, writers = probe(FORK_PROBE, tmp_path, ("build", *outputs), cache="")
+    stage = [m for m in writers if m in ("course.scorm", "xml.etree.ElementTree")]
+    assert stage == (["course.scorm", "xml.etree.ElementTree"] if scorm else [])
+    assert "course.site" in writers
+
+
 def test_a_rebuild_parses_the_edited_lesson_in_a_child_while_it_imports_the_writers(
     tmp_path: Path,
 ) -> None:
