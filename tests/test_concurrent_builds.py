@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from course import lock, manifest, sweep
 from course.cache import ENV as CACHE_ENV
@@ -441,6 +444,43 @@ def test_a_build_sweeps_only_what_killed_builds_left(
 
 def test_the_sweep_knows_the_files_a_build_writes_into_the_lessons() -> None:
     assert sweep.LESSON_FILES == (manifest.MANIFEST_FILE, manifest.LEGACY_FILE)
+
+
+# The names the sweep matches without regexes, against the regexes they stand for; drawn from
+# the characters that make them up, so that near misses (a ninth character, `old-` with no
+# number, an upper-case letter, a non-ASCII digit) come up often.
+_PARTS = st.text(alphabet="ab_Z9\u0662.-", max_size=10)
+_NAMES = st.builds(
+    lambda name, middle, kind, end: f".{name}.{kind}{middle}{end}",
+    st.sampled_from(["site", "a.b", "x-y", "s"]),
+    _PARTS,
+    st.sampled_from(["", "old-", "tmp-", "."]),
+    st.sampled_from(["", ".tmp", "tmp"]),
+)
+
+
+@given(st.sampled_from(["site", "a.b", "x-y", "s"]), st.one_of(_NAMES, _PARTS))
+@example("site", ".site.old-")
+@example("site", ".site.old-12")
+@example("site", ".site.tmp-ab_9ab_9")
+@example("site", ".site.ab_9ab_9.tmp")
+@example("a.b", ".a.b.ab_9ab_9.tmp")
+@example("a.b", ".a.b.ab_9ab_9a.tmp")
+@example("site", ".site.old-\u0662")  # a digit, not an ASCII one
+@example("site", ".site.ab_9ab_9_tmp")
+@example("site", "xsitexold-1")
+@example("a.b", ".a-b.old-1")
+@example("site", "xsitexab_9ab_9.tmp")
+@example("site", ".site.ab_9ab_Z.tmp")  # not tempfile's characters
+@example("site", ".site.tmp-ab_9-b_9")
+def test_the_sweep_matches_names_as_the_regexes_would(name: str, found: str) -> None:
+    random, escaped = sweep.RANDOM, re.escape(name)
+    temp = re.fullmatch(rf"\.{escaped}\.{random}\.tmp", found) is not None
+    old = re.fullmatch(rf"\.{escaped}\.old-[0-9]+", found) is not None
+    site = re.fullmatch(rf"\.{escaped}\.(tmp-{random}|old-[0-9]+)", found) is not None
+    assert sweep._temp_of(name)(found) is temp
+    assert sweep._site_of(name, tmp=False)(found) is old
+    assert sweep._site_of(name, tmp=True)(found) is site
 
 
 def test_a_build_that_holds_no_lock_sweeps_nothing(
