@@ -487,9 +487,23 @@ def machine() -> str:
 
 
 def report(by_size: dict[int, Rounds], bundled: Rounds | None, rounds: dict[int, int]) -> str:
+    lines = [f"Machine: {machine()}. Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."]
+    if by_size:
+        lines += _runs_table(by_size, rounds) + _ratios_table(by_size)
+    lines += growth_lines(by_size)
+    lines += target_lines(by_size, bundled)
+    lines += ["", "Notes:", ""]
+    for size in sorted(by_size):
+        for key, value in by_size[size].notes.items():
+            if not key.endswith("in MB"):
+                lines.append(f"- {size:,} cards, {key}: {value}")
+    return "\n".join(lines) + "\n"
+
+
+def _runs_table(by_size: dict[int, Rounds], rounds: dict[int, int]) -> list[str]:
+    """Each row's median run at each size."""
     sizes = sorted(by_size)
     lines = [
-        f"Machine: {machine()}. Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         "",
         "Median wall time (median CPU time, user + system) / median peak RSS of the process "
         "tree; each run a fresh process; rounds interleaved (tool order rotated each round).",
@@ -507,7 +521,13 @@ def report(by_size: dict[int, Rounds], bundled: Rounds | None, rounds: dict[int,
         if any(by_size[s].of(label) for s in sizes):
             cells = [fmt_run(by_size[s].median(label)) for s in sizes]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += [
+    return lines
+
+
+def _ratios_table(by_size: dict[int, Rounds]) -> list[str]:
+    """Each of RATIOS that ran, at each size, with its bound."""
+    sizes = sorted(by_size)
+    lines = [
         "",
         "Ratios of wall time (and of CPU time), median of per-round ratios (same round, same "
         "load); a bound is judged on wall time:",
@@ -523,14 +543,7 @@ def report(by_size: dict[int, Rounds], bundled: Rounds | None, rounds: dict[int,
             for s in sizes
         ]
         lines.append(f"| {top} / {bottom} | " + " | ".join(cells) + f" | {what or '–'} |")
-    lines += growth_lines(by_size)
-    lines += target_lines(by_size, bundled)
-    lines += ["", "Notes:", ""]
-    for size in sizes:
-        for key, value in by_size[size].notes.items():
-            if not key.endswith("in MB"):
-                lines.append(f"- {size:,} cards, {key}: {value}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def growth_lines(by_size: dict[int, Rounds]) -> list[str]:
@@ -558,32 +571,45 @@ def growth_lines(by_size: dict[int, Rounds]) -> list[str]:
 
 def target_lines(by_size: dict[int, Rounds], bundled: Rounds | None) -> list[str]:
     lines = ["", "Other targets of issue 9:", ""]
-    large = max(by_size)
-    peaks = [m.peak_mb for m in (by_size[large].median(x) for x in (FULL, DECKS)) if m]
+    if by_size:
+        lines += _largest_lines(max(by_size), by_size[max(by_size)])
+    if bundled is not None:
+        lines += _bundled_lines(bundled)
+    return lines
+
+
+def _largest_lines(large: int, rounds: Rounds) -> list[str]:
+    """Targets 3 and 7, at the largest size."""
+    lines = []
+    peaks = [m.peak_mb for m in (rounds.median(x) for x in (FULL, DECKS)) if m]
     if peaks and large >= 100_000:
         peak = max(peaks)
         verdict = "met" if peak < PEAK_BOUND_MB else "not met"
         lines.append(f"- target 3, peak memory at {large:,} cards: {peak:.0f} MB ({verdict})")
-    if bundled is not None:
-        ratio = bundled.ratio(BUNDLED, BARE)
-        cpu = bundled.ratio(BUNDLED, BARE, cpu=True)
-        lines.append(
-            f"- target 6, bundled course ({len(bundled.of(BUNDLED))} rounds): build "
-            f"{fmt_run(bundled.median(BUNDLED))}, bare "
-            f"imports {fmt_run(bundled.median(BARE))}: {fmt_ratio(ratio, BUNDLED_BOUND, cpu)}"
-        )
-        if bundled.of(BASE_BUNDLED):
-            base = fmt_ratio(bundled.ratio(BASE_BUNDLED, BARE), BUNDLED_BOUND,
-                             bundled.ratio(BASE_BUNDLED, BARE, cpu=True))  # fmt: skip
-            lines.append(
-                f"  (baseline engine: {fmt_run(bundled.median(BASE_BUNDLED))}: {base}; this "
-                f"engine / baseline {fmt_ratio(bundled.ratio(BUNDLED, BASE_BUNDLED), None)})"
-            )
-    home = by_size[large].notes.get("site: home read in MB")
+    home = rounds.notes.get("site: home read in MB")
     if home is not None:
         verdict = "met" if float(home) < HOME_BOUND_MB else "not met"
         lines.append(f"- target 7, opening a language's home at {large:,} cards reads "
                      f"{float(home):.2f} MB ({verdict})")  # fmt: skip
+    return lines
+
+
+def _bundled_lines(bundled: Rounds) -> list[str]:
+    """Target 6, with the baseline engine's figure when it ran."""
+    ratio = bundled.ratio(BUNDLED, BARE)
+    cpu = bundled.ratio(BUNDLED, BARE, cpu=True)
+    lines = [
+        f"- target 6, bundled course ({len(bundled.of(BUNDLED))} rounds): build "
+        f"{fmt_run(bundled.median(BUNDLED))}, bare "
+        f"imports {fmt_run(bundled.median(BARE))}: {fmt_ratio(ratio, BUNDLED_BOUND, cpu)}"
+    ]
+    if bundled.of(BASE_BUNDLED):
+        base = fmt_ratio(bundled.ratio(BASE_BUNDLED, BARE), BUNDLED_BOUND,
+                         bundled.ratio(BASE_BUNDLED, BARE, cpu=True))  # fmt: skip
+        lines.append(
+            f"  (baseline engine: {fmt_run(bundled.median(BASE_BUNDLED))}: {base}; this "
+            f"engine / baseline {fmt_ratio(bundled.ratio(BUNDLED, BASE_BUNDLED), None)})"
+        )
     return lines
 
 
@@ -605,12 +631,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    _corpus_options(parser)
+    _run_options(parser)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.rounds, args.bundled_rounds = [10_000], [2], 5
+    return args
+
+
+def _corpus_options(parser: argparse.ArgumentParser) -> None:
+    """What is measured: the corpora's sizes and rounds, the peers, the bundled course."""
     parser.add_argument(
         "--sizes",
-        nargs="+",
+        nargs="*",
         type=int,
         default=[10_000, 100_000],
-        help="cards per corpus (default: 10000 100000)",
+        help="cards per corpus (default: 10000 100000; none: only the bundled course)",
     )
     parser.add_argument(
         "--rounds",
@@ -636,6 +672,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="rounds of the bundled course beside the bare imports (default 21, about 20 s; with"
         " 0.13 s of imports, 3 rounds move the ratio by a tenth)",
     )
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    """How it is run: checks, the project's arguments, folders, the baseline engine."""
     parser.add_argument(
         "--verify",
         action="store_true",
@@ -666,15 +706,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=BENCH / "results.md",
         help="where to write the Markdown table (and .json of every run)",
     )
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.sizes, args.rounds, args.bundled_rounds = [10_000], [2], 5
-    return args
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    peers = ensure_peers()
+    peers = ensure_peers() if args.sizes else Path()
     rounds = {s: args.rounds[min(i, len(args.rounds) - 1)] for i, s in enumerate(args.sizes)}
     by_size = {size: corpus_rounds(size, rounds[size], args, peers) for size in args.sizes}
     bundled = None if args.no_bundled else bundled_rounds(args.bundled_rounds, args)

@@ -140,6 +140,19 @@ def test_the_bundled_course_row_names_its_rounds_and_judges_the_paired_ratio() -
     assert bench.parse_args(["--quick"]).bundled_rounds < 21
 
 
+def test_no_sizes_reports_the_bundled_course_alone() -> None:
+    """`--sizes` with none runs only target 6's rounds: no corpus tables, its line still."""
+    rounds = bench.Rounds()
+    rounds.add(bench.BUNDLED, 0, measure.Run(0.19, 70))
+    rounds.add(bench.BARE, 0, measure.Run(0.10, 30))
+    assert bench.parse_args(["--sizes"]).sizes == []
+    text = bench.report({}, rounds, {})
+    assert "| tool |" not in text
+    assert "target 6, bundled course (1 rounds)" in text
+    assert "1.90x" in text
+    assert "met" in text.split("1.90x")[1]
+
+
 def test_the_two_process_parser_peer_writes_every_page_once(written: Path, tmp_path: Path) -> None:
     """`py2` (the parser's floor on two cores) deals the pages between two processes: together
     they write exactly the pages, and the HTML, of the one-process run."""
