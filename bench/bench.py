@@ -375,7 +375,22 @@ def corpus_rounds(size: int, rounds: int, args: argparse.Namespace, peers: Path)
     )
     result = Rounds()
     result.notes["lessons (MB of Markdown)"] = f"{sizes['project'] / 1e6:.1f}"
-    project = Project(work / "corpus" / "project" / "lessons", tuple(args.project_args))
+    slots = _project_slots(work, args, result) + _peer_slots(work, args, peers, result)
+    load = os.getloadavg()[0]
+    for index in range(rounds):
+        for name, slot in rotated(slots, index):
+            slot(index)
+            log(f"  {size} cards, round {index + 1}: {name} done")
+    result.notes["load average (1 min) at start / end"] = f"{load:.1f} / {os.getloadavg()[0]:.1f}"
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def _peer_slots(
+    work: Path, args: argparse.Namespace, peers: Path, result: Rounds
+) -> list[tuple[str, Slot]]:
+    """A slot for each peer asked for (`--tools`), each run into an empty output folder."""
     out = work / "out"
 
     def peer(label: str, argv: list[str]) -> Slot:
@@ -385,6 +400,15 @@ def corpus_rounds(size: int, rounds: int, args: argparse.Namespace, peers: Path)
             result.add(label, index, measure.run(argv, out))
 
         return slot
+
+    wanted = {PEER_NAMES[name] for name in args.tools} if args.tools else set(PEER_NAMES.values())
+    runs = peer_runs(peers, work / "corpus", out).items()
+    return [(label, peer(label, argv)) for label, argv in runs if label in wanted]
+
+
+def _project_slots(work: Path, args: argparse.Namespace, result: Rounds) -> list[tuple[str, Slot]]:
+    """This project's slots: its builds, decks only, the rebuild floor, the baseline engine."""
+    project = Project(work / "corpus" / "project" / "lessons", tuple(args.project_args))
 
     def decks(index: int) -> None:
         scratch = work / "project"
@@ -410,19 +434,7 @@ def corpus_rounds(size: int, rounds: int, args: argparse.Namespace, peers: Path)
             result.add(BASE_NOOP, index, base.build(scratch))
 
         slots.append(("baseline engine", baseline))
-    wanted = {PEER_NAMES[name] for name in args.tools} if args.tools else set(PEER_NAMES.values())
-    for label, argv in peer_runs(peers, work / "corpus", out).items():
-        if label in wanted:
-            slots.append((label, peer(label, argv)))
-    load = os.getloadavg()[0]
-    for index in range(rounds):
-        for name, slot in rotated(slots, index):
-            slot(index)
-            log(f"  {size} cards, round {index + 1}: {name} done")
-    result.notes["load average (1 min) at start / end"] = f"{load:.1f} / {os.getloadavg()[0]:.1f}"
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    return result
+    return slots
 
 
 def bundled_rounds(rounds: int, args: argparse.Namespace) -> Rounds:

@@ -352,27 +352,42 @@ def build_command(
     if last is not None and _replayed(last):
         return None
     say = Transcript()
-    fresh = "course.pipeline" not in sys.modules
-    with _loading(fresh):
-        # Not before: a replayed build loads nothing of the build itself.
-        site = not (no_site and no_scorm)  # decks only: no site strings to render
-        # A process that built before (watch mode) has nothing to import while lessons are
-        # parsed: without `prepare`, an edited lesson is parsed here, not in a forked child
-        # (14 ms less of a 10k one-edit rebuild, 0.200 -> 0.186 s: bench/watch_probe.py).
-        prepare = (
-            partial(_import_build, lessons, pages=site, scorm=not no_scorm) if fresh else None
-        )
-        library, _ = _load_checked(
-            lessons, langs, strict, frozen=frozen, give_ids=True, echo=say, site=site,
-            prepare=prepare, known=None if last is None else last.known,
-        )  # fmt: skip
-        from . import pipeline
+    # Not before: a replayed build loads nothing of the build itself.
+    library = _load_to_build(lessons, langs, strict, frozen, say, last, (no_site, no_scorm))
+    from . import pipeline
+
     _sweep_outputs(library, wanted, report_file, held)
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = _write(library, wanted, options)
     _report(result, report_file, say)
     if last is not None:
         _remember(last, library, result, options, strict, say.lines)
+    return library
+
+
+def _load_to_build(
+    lessons: Path,
+    langs: tuple[str, ...],
+    strict: bool,
+    frozen: bool,
+    say: Echo,
+    last: LastBuild | None,
+    skipped: tuple[bool, bool],
+) -> Library:
+    """`build`'s library, its new cards given IDs (`_load_checked`); `skipped`: no site, no
+    SCORM packages."""
+    no_site, no_scorm = skipped
+    site = not (no_site and no_scorm)  # decks only: no site strings to render
+    fresh = "course.pipeline" not in sys.modules
+    # A process that built before (watch mode) has nothing to import while lessons are
+    # parsed: without `prepare`, an edited lesson is parsed here, not in a forked child
+    # (14 ms less of a 10k one-edit rebuild, 0.200 -> 0.186 s: bench/watch_probe.py).
+    prepare = partial(_import_build, lessons, pages=site, scorm=not no_scorm) if fresh else None
+    with _loading(fresh):
+        library, _ = _load_checked(
+            lessons, langs, strict, frozen=frozen, give_ids=True, echo=say, site=site,
+            prepare=prepare, known=None if last is None else last.known,
+        )  # fmt: skip
     return library
 
 
