@@ -274,6 +274,7 @@ def watch_edit(project: Project, scratch: Path) -> Run:
     over that span, its peak RSS over the whole session."""
     argv = project.argv(site=True)
     argv[argv.index("build")] = "watch"
+    argv.append("--release")  # (as the cold build it is compared with: a release, not a draft)
     proc = subprocess.Popen(
         argv, cwd=scratch, env=project_env(scratch), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True,

@@ -550,20 +550,29 @@ def _report(result: BuildResult, report_file: Path | None, say: Echo) -> None:
         say(f"{len(result.warnings)} warning(s)", err=True)
 
 
-@main.command("watch", params=list(build_command.params))
-def watch_command(**options: Any) -> None:
+@main.command("watch", params=[p for p in build_command.params if p.name != "draft"])
+@click.option(
+    "--release",
+    is_flag=True,
+    help="Record each build that changes anything for learners as a release, as `build` does"
+    " (default: every build is a --draft).",
+)
+def watch_command(release: bool, **options: Any) -> None:
     """Build, then build again whenever the lessons change (until Ctrl-C).
 
-    Each build is `build`'s, with its options; after each one, its report and how long it
-    took. A build with problems prints them as `path:line: message` and writes nothing: the
-    last good outputs stay, and the next change is built. The build lock is held only while
-    building; what a build writes into the lessons folder (card IDs, manifests) starts no
-    build. One process kept between builds rebuilds a one-card edit in a fraction of a cold
-    build's time. Where file-system events do not reach the process (some network or
-    container mounts), set WATCHFILES_FORCE_POLLING=1.
+    Each build is `build --draft`'s, with its options: a preview that records no release (a
+    card added and removed while editing never retires); run `build` to release, or watch
+    with --release. After each build, its report and how long it took. A build with problems
+    prints them as `path:line: message` and writes nothing: the last good outputs stay, and
+    the next change is built. The build lock is held only while building; what a build writes
+    into the lessons folder (card IDs, manifests) starts no build. One process kept between
+    builds rebuilds a one-card edit in a fraction of a cold build's time. Where file-system
+    events do not reach the process (some network or container mounts), set
+    WATCHFILES_FORCE_POLLING=1.
     """
     from . import watch
 
+    options["draft"] = not release
     ctx = click.get_current_context()
     outputs = (options["decks_dir"], options["site_dir"], options["scorm_dir"])
     offs = (options["no_decks"], options["no_site"], options["no_scorm"])

@@ -126,7 +126,8 @@ def work(sample: Path) -> Path:
 
 @pytest.fixture
 def watching(work: Path) -> Iterator[Watching]:
-    watch = Watching(work)
+    """A watch that records releases (`--release`), as `build` does: its builds are `build`'s."""
+    watch = Watching(work, "--release")
     watch.until(r"^watch: watching lessons for changes")
     yield watch
     watch.end()
@@ -145,9 +146,9 @@ def outputs(work: Path) -> dict[str, str]:
     return {name: d for name, d in tree(work).items() if name.split("/")[0] != "lessons"}
 
 
-def cold_build(work: Path) -> None:
+def cold_build(work: Path, *extra: str) -> None:
     """`build` in a process of its own, with a cache of its own (empty)."""
-    args = [sys.executable, str(BUILD_PY), "build", "--lessons", "lessons", *OUTPUTS]
+    args = [sys.executable, str(BUILD_PY), "build", "--lessons", "lessons", *OUTPUTS, *extra]
     subprocess.run(args, cwd=work, env=_env(work / "cache"), check=True, capture_output=True)
 
 
@@ -179,6 +180,30 @@ def test_a_rebuild_is_a_cold_build_of_the_same_lessons(
     assert any(name.endswith(".apkg") for name in mine)
     code, _ = watching.stop()
     assert code == 0
+
+
+def test_a_watch_records_no_release_unless_asked(
+    work: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """By default each build is a draft: a card added while editing is reported, given its ID
+    and built, but the manifest records no release (a card removed again never retires); the
+    outputs are `build --draft`'s of the same lessons."""
+    cold_build(work)  # release 1, recorded
+    watch = Watching(work)
+    try:
+        watch.until(r"^watch: watching lessons for changes")
+        manifests = {k: v for k, v in tree(work / "lessons").items() if "manifest" in k}
+        with (work / "lessons" / LESSON).open("a", encoding="utf-8") as file:
+            file.write("\nΠοια λέξη λείπει;::Η ευγένεια.\n")
+        got = watch.until(r"^watch: built in")
+    finally:
+        watch.end()
+    assert "el: draft (not recorded) of release 2: 1 card added" in got
+    assert {k: v for k, v in tree(work / "lessons").items() if "manifest" in k} == manifests
+    twin = tmp_path_factory.mktemp("twin")
+    shutil.copytree(work / "lessons", twin / "lessons")  # (the new card's ID as the watch gave it)
+    cold_build(twin, "--draft")
+    assert outputs(work) == outputs(twin)
 
 
 def test_ctrl_c_ends_the_watch_with_status_0(watching: Watching) -> None:
