@@ -547,7 +547,7 @@ def watch_command(**options: Any) -> None:
     build's time. Where file-system events do not reach the process (some network or
     container mounts), set WATCHFILES_FORCE_POLLING=1.
     """
-    from . import watch
+    from . import lessons, watch
 
     ctx = click.get_current_context()
     outputs = (options["decks_dir"], options["site_dir"], options["scorm_dir"])
@@ -559,7 +559,11 @@ def watch_command(**options: Any) -> None:
     # After a first build that replayed the last one (nothing of the build loaded), the next
     # one would import it all: an author's first edit waits for that.
     warm = partial(_import_build, options["lessons"], pages=pages)
-    watch.watch(build, options["lessons"], [*wanted, options["report_file"]], warm=warm)
+    # Each build finds the lessons it does not parse in memory, as the last one found them or
+    # as read after it (`lessons.Kept`), not in the cache's files.
+    lessons.keep_parses()
+    kept = partial(lessons.read_kept, options["lessons"], options["langs"], pages)
+    watch.watch(build, options["lessons"], [*wanted, options["report_file"]], warm=warm, after=kept)
 
 
 @main.command("check")
