@@ -85,11 +85,12 @@ def main() -> None:
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
     for name in STAGES:
         setattr(cli, name, timed(name, getattr(cli, name)))
+    from course import decided, pipeline  # noqa: F401
     from course import lessons as lesson_files
-    from course import pipeline  # noqa: F401
 
     if not options.no_keep:
         lesson_files.keep_parses()
+        decided.keep_notes()
 
     with tempfile.TemporaryDirectory(prefix="watch-probe-") as tmp:
         work = Path(tmp)

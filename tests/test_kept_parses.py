@@ -1,8 +1,8 @@
-"""The watch mode's parses kept in memory (`lessons.Kept`): builds of one process that keep
-them write byte for byte what cold builds write, through edits, an edit undone, a changed
-image, a new lesson and a deleted one, a new version of the tool; a parse is kept under its
-cache entry's key only, for the lessons the last build looked up only, and none is changed
-once kept.
+"""The watch mode's parses and notes kept in memory (`lessons.Kept`, `decided.keep_notes`):
+builds of one process that keep them write byte for byte what cold builds write, through
+edits, an edit undone, a changed image, a new lesson and a deleted one, a new course ID, a new
+version of the tool; a parse is kept under its cache entry's key only, for the lessons the last
+build looked up only, and none is changed once kept; notes only for the lessons there are.
 
 Nothing here is timed: the tests compare what the builds wrote and what is kept."""
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from course import cache, lessons, manifest, outputs, site, templating
+from course import anki, cache, decided, lessons, manifest, outputs, site, templating
 from course.cli import main
 from course.lessons import Kept, Parsed
 
@@ -42,8 +42,10 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def none_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whatever a test keeps is gone after it (`keep_parses` sets the module's store)."""
+    """Whatever a test keeps is gone after it (`keep_parses`, `keep_notes` set the modules'
+    stores)."""
     monkeypatch.setattr(lessons, "_kept", None)
+    monkeypatch.setattr(decided, "_held", None)
 
 
 def build(folder: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
@@ -87,6 +89,10 @@ STEPS: list[tuple[str, Callable[[Path, pytest.MonkeyPatch], None]]] = [
     ("a lesson added", lambda f, m: (f / "lessons" / "el" / "02-more.md").write_text(MORE)),
     ("a card of it edited", lambda f, m: edit(f / "lessons/el/02-more.md", "::", "::Νέα ")),
     ("the lesson deleted", lambda f, m: (f / "lessons" / "el" / "02-more.md").unlink()),
+    (
+        "the course's ID changed: every GUID",
+        lambda f, m: edit(f / "lessons/course.yml", "id: ", "id: new-"),
+    ),
     ("a new version of the tool", lambda f, m: _new_tool(m)),
     ("a card edited again", lambda f, m: edit(f / "lessons" / LESSON, "::", "::Άλλη ")),
 ]
@@ -106,17 +112,30 @@ def lesson_slots(folder: Path) -> set[tuple[Path, str]]:
     return {(p.resolve(), p.parent.name) for p in (folder / "lessons").glob("*/*.md")}
 
 
+@pytest.mark.parametrize("keep_from", [0, decided.KEEP_FROM])
 def test_kept_parses_build_what_cold_builds_build(
-    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_from: int
 ) -> None:
-    """Twins: one keeps its parses from build to build (and reads after each build those it
-    parsed, as the watch does), the other builds cold every time (no parse cache, nothing kept,
-    no last build). After each step, both printed and wrote the same; only the parses of the
-    lessons there are are kept, under their present keys, and no kept parse changed."""
+    """Twins: one keeps its parses and notes from build to build (and reads after each build
+    the parses it made, as the watch does), the other builds cold every time (no parse cache,
+    nothing kept, no last build). After each step, both printed and wrote the same; only the
+    parses of the lessons there are are kept, under their present keys, and no kept parse
+    changed; only their notes are kept, and an unchanged lesson's are not made again. With
+    `keep_from` 0, the notes' hashes are kept on disk too (a large language)."""
+    monkeypatch.setattr(decided, "KEEP_FROM", keep_from)
     twins = {name: tmp_path / name for name in ("kept", "cold")}
     for folder in twins.values():
         shutil.copytree(sample, folder / "lessons")
     kept = Kept()
+    held: dict[Path, tuple[bytes, dict[str, object]]] = {}
+    made: list[str] = []
+    real_notes = anki.hashed_lesson_notes
+
+    def counting(course: object, lesson: lessons.Lesson, *args: object) -> object:
+        made.append(lesson.id)
+        return real_notes(course, lesson, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(anki, "hashed_lesson_notes", counting)
     seen_records: dict[int, tuple[Parsed, bytes]] = {}
     opened: list[Path] = []
     real_open = cache.Store.open
@@ -136,12 +155,15 @@ def test_kept_parses_build_what_cold_builds_build(
                 shutil.rmtree(folder / "cache", ignore_errors=True)
                 manifest._LAST_READ.clear()
                 monkeypatch.setattr(lessons, "_kept", None)
+                monkeypatch.setattr(decided, "_held", None)
             else:
                 monkeypatch.setattr(lessons, "_kept", kept)
+                monkeypatch.setattr(decided, "_held", held)
             opened.clear()
+            made.clear()
             seen[name] = (build(folder, monkeypatch), tree(folder))
             if name == "kept":
-                built_opened = list(opened)
+                built_opened, built_made = list(opened), list(made)
                 used = dict(kept.parses)
                 lessons.read_kept(folder / "lessons")
         assert seen["kept"] == seen["cold"], what
@@ -165,6 +187,15 @@ def test_kept_parses_build_what_cold_builds_build(
         if what == "a card's answer edited":
             # Only the edited lesson's entry was read: the others' parses were in memory.
             assert built_opened == [Path("lessons") / LESSON], built_opened
+        if what == "a card of it edited":
+            # Only its notes were made: the other Greek lesson's were the last build's.
+            assert built_made == ["more"], built_made
+        # Notes kept: the last decided language's lessons there are, one key each.
+        there = {str(p.relative_to(twins["kept"])) for p in twins["kept"].glob("lessons/*/*.md")}
+        for _, by_lesson in held.values():
+            paths = [key.split("\0")[0] for key in by_lesson]
+            assert len(set(paths)) == len(paths), what
+            assert set(paths) <= there, what
         if what == "a new version of the tool":
             # Every parse kept before was made under the tool's old digest: none is used.
             assert not any(
