@@ -369,6 +369,8 @@ def parse_lessons(
     stays in memory once read back (the writers read a lesson several times). `meanwhile`: see
     `load_library`; `known`: a cached lesson whose digest it gives is not read at all."""
     look = _Lookup(root, cache.Store.beside(root), known, _kept)
+    if _kept is not None:
+        _kept.used = {}  # (a build interrupted while looking left some)
     results: list[Parsed | None] = []
     tasks: dict[int, _Task] = {}
     out = Spill(keep=len(jobs) if len(jobs) <= KEEP_READ else 1)
