@@ -10,9 +10,11 @@ build is timed by wrapping it (wall and CPU). A rebuild parses the edited lesson
 process (since s3's watch commit; before it, a forked child parsed it, as in a fresh process,
 which imports the writers meanwhile: 14 ms more at 10k). Each round also prints the process's
 resident memory (VmRSS) after the rebuild: a resident process must not grow build after build.
-As the watch does, the lessons' parses are kept in memory from build to build, and those the
-last build parsed read from the cache after it (`lessons.keep_parses`, `read_kept`: not timed);
---no-keep reads them from the cache's files in each build, as a build run once does.
+As the watch does, the lessons' parses and notes are kept in memory from build to build, and
+the parses the last build made read from the cache after it (`lessons.keep_parses`,
+`read_kept`, `decided.keep_notes`: not timed); --no-keep keeps nothing, as a build run once.
+(The watch keeps notes from its second build on; here from the cold build, whose notes are
+made from fresh parses, not the kept ones: the first round takes none of them either.)
 """
 
 from __future__ import annotations
