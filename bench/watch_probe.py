@@ -10,6 +10,11 @@ build is timed by wrapping it (wall and CPU). A rebuild parses the edited lesson
 process (since s3's watch commit; before it, a forked child parsed it, as in a fresh process,
 which imports the writers meanwhile: 14 ms more at 10k). Each round also prints the process's
 resident memory (VmRSS) after the rebuild: a resident process must not grow build after build.
+As the watch does, the lessons' parses and notes are kept in memory from build to build, and
+the parses the last build made read from the cache after it (`lessons.keep_parses`,
+`read_kept`, `decided.keep_notes`: not timed); --no-keep keeps nothing, as a build run once.
+(The watch keeps notes from its second build on; here from the cold build, whose notes are
+made from fresh parses, not the kept ones: the first round takes none of them either.)
 """
 
 from __future__ import annotations
@@ -77,11 +82,17 @@ def main() -> None:
     parser.add_argument("lessons", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path, help="cProfile the first rebuild into FILE")
+    parser.add_argument("--no-keep", action="store_true", help="keep no parse in memory")
     options = parser.parse_args()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
     for name in STAGES:
         setattr(cli, name, timed(name, getattr(cli, name)))
-    from course import pipeline  # noqa: F401
+    from course import decided, pipeline  # noqa: F401
+    from course import lessons as lesson_files
+
+    if not options.no_keep:
+        lesson_files.keep_parses()
+        decided.keep_notes()
 
     with tempfile.TemporaryDirectory(prefix="watch-probe-") as tmp:
         work = Path(tmp)
@@ -91,6 +102,9 @@ def main() -> None:
         cold = build(args)
         print(f"cold build in this process: {cold[0]:.3f} s wall, {cold[1]:.3f} s CPU")
         for index in range(options.rounds):
+            read = lesson_files.read_kept(lessons)  # (the watch does it after each build)
+            if read:
+                print(f"    read_kept: {read} lessons' parses read from the cache")
             edit_one_card(lessons)
             SPENT.clear()
             profile = cProfile.Profile() if options.profile and index == 0 else None

@@ -570,7 +570,7 @@ def watch_command(release: bool, **options: Any) -> None:
     events do not reach the process (some network or container mounts), set
     WATCHFILES_FORCE_POLLING=1.
     """
-    from . import watch
+    from . import lessons, watch
 
     options["draft"] = not release
     ctx = click.get_current_context()
@@ -583,7 +583,24 @@ def watch_command(release: bool, **options: Any) -> None:
     # After a first build that replayed the last one (nothing of the build loaded), the next
     # one would import it all: an author's first edit waits for that.
     warm = partial(_import_build, options["lessons"], pages=pages)
-    watch.watch(build, options["lessons"], [*wanted, options["report_file"]], warm=warm)
+    # Each build finds the lessons it does not parse in memory, as the last one found them or
+    # as read after it (`lessons.Kept`), not in the cache's files, and their notes as the last
+    # build made them (`decided.keep_notes`).
+    lessons.keep_parses()
+    after = partial(_between_builds, options["lessons"], options["langs"], pages)
+    outputs_of = [*wanted, options["report_file"]]
+    watch.watch(build, options["lessons"], outputs_of, warm=warm, after=after)
+
+
+def _between_builds(lessons: Path, langs: Sequence[str], pages: bool) -> None:
+    """The watch's work after each build, for the next one: the parses it did not find in
+    memory read into it (`lessons.read_kept`), the notes it makes kept (`decided.keep_notes`:
+    from the first build on, which imports `decided`)."""
+    from . import decided
+    from .lessons import read_kept
+
+    decided.keep_notes()
+    read_kept(lessons, langs, pages)
 
 
 @main.command("check")

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import anki, cache, manifest, outputs, updates
-from .model import Course, Lesson, Library, Problem
+from .model import Card, Course, Lesson, Library, Problem, Section
 from .translations import Link, card_hash, lesson_hash
 
 KIND = "plans"
@@ -182,26 +182,106 @@ def notes(course: Course) -> list[anki.NoteData]:
     """Every live note of the course (`anki.notes_for`), each lesson's hashes taken from those an
     earlier build kept for the same lesson (see the module's documentation); the entry is
     written again when a lesson's were not there (an edit, a new lesson). A language of fewer
-    than KEEP_FROM cards hashes every note and keeps nothing."""
-    if sum(len(lesson.cards) for lesson in course.lessons) < KEEP_FROM:
-        return [note for lesson in course.lessons for note in anki.lesson_notes(course, lesson)]
-    store = cache.Store.beside(course.root.parent)
+    than KEEP_FROM cards hashes every note and keeps nothing. In a resident process
+    (`keep_notes`), an unchanged lesson's notes are the last build's (`_Held`)."""
     key = _notes_key(course)
+    held = _held_now(course, key)
+    now: dict[str, _Held] = {}
+    if sum(len(lesson.cards) for lesson in course.lessons) < KEEP_FROM:
+        live = [note for lesson in course.lessons for note in _notes(course, lesson, held, now)]
+        _keep(course, key, now)
+        return live
+    store = cache.Store.beside(course.root.parent)
     kept = _kept_hashes(store, course, key)
     hashes: dict[str, anki.NoteHashes] = {}
-    live: list[anki.NoteData] = []
+    live = []
     hashed = 0
     for lesson in course.lessons:
         lesson_key = _lesson_key(lesson)
         given = kept.get(lesson_key)
-        made, made_hashes = anki.hashed_lesson_notes(course, lesson, given)
+        last = _held_for(held, lesson_key, lesson)
+        made: Sequence[anki.NoteData]
+        if last is not None:
+            made, made_hashes = last.notes, last.hashes
+            if given == made_hashes:  # (hashed now, as a process keeping none would count it)
+                made_hashes = given
+        else:
+            made, made_hashes = anki.hashed_lesson_notes(course, lesson, given)
         if lesson_key:
             hashes[lesson_key] = made_hashes
             hashed += len(made) if made_hashes is not given else 0
+            if held is not None:
+                now[lesson_key] = last or _Held(
+                    lesson.cards, lesson.sections, tuple(made), made_hashes
+                )
         live += made
     if hashed and (not kept or hashed * REWRITE >= len(live)):
         store.put(course.root, course.lang, key, cache.dumps(hashes), NOTES)
+    _keep(course, key, now)
     return live
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A lesson's notes as a build of this process made them (`keep_notes`): taken by the next
+    build for the same lesson key, course ID, language and tool, when the lesson's cards and
+    sections are the very records they were made from (a parse kept in memory:
+    `lessons.Kept`), which holds every string a note is made of."""
+
+    cards: tuple[Card, ...]
+    sections: tuple[Section, ...]
+    notes: tuple[anki.NoteData, ...]
+    hashes: anki.NoteHashes
+
+
+_held: dict[Path, tuple[bytes, dict[str, _Held]]] | None = None
+"""Each language's lessons' notes, by the language's folder: its notes key (`_notes_key`: the
+tool, the course's ID, the language) and its lessons' notes by lesson key (`_lesson_key`), as
+the last build that decided it made them. None: not kept."""
+
+
+def keep_notes() -> None:
+    """Keep each decided language's notes in memory for the next build (`_Held`): for a
+    process that builds the same lessons again and again (`build.py watch`)."""
+    global _held
+    if _held is None:
+        _held = {}
+
+
+def _held_now(course: Course, key: bytes) -> dict[str, _Held] | None:
+    """The language's notes the last build kept, if kept under `key` ({} if not)."""
+    if _held is None:
+        return None
+    last = _held.get(course.root)
+    return last[1] if last is not None and last[0] == key else {}
+
+
+def _held_for(held: dict[str, _Held] | None, key: str, lesson: Lesson) -> _Held | None:
+    last = None if held is None or not key else held.get(key)
+    if last is None or last.cards is not lesson.cards or last.sections is not lesson.sections:
+        return None
+    return last
+
+
+def _notes(
+    course: Course, lesson: Lesson, held: dict[str, _Held] | None, now: dict[str, _Held]
+) -> tuple[anki.NoteData, ...] | list[anki.NoteData]:
+    """A small language's lesson's notes (nothing kept on disk), the last build's if held."""
+    lesson_key = _lesson_key(lesson)
+    last = _held_for(held, lesson_key, lesson)
+    if last is not None:
+        now[lesson_key] = last
+        return last.notes
+    made, made_hashes = anki.hashed_lesson_notes(course, lesson)
+    if held is not None and lesson_key:
+        now[lesson_key] = _Held(lesson.cards, lesson.sections, tuple(made), made_hashes)
+    return made
+
+
+def _keep(course: Course, key: bytes, now: dict[str, _Held]) -> None:
+    """This build's notes of the language, in place of the last build's (`keep_notes`)."""
+    if _held is not None:
+        _held[course.root] = (key, now)
 
 
 def _notes_key(course: Course) -> bytes:

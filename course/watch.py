@@ -5,8 +5,9 @@ file cache warm, a one-card edit of a 10,000-card course is rebuilt in about an 
 cold build's time (bench/watch_probe.py), where a new process pays its start-up first. Each
 build is the `build` command itself, run again (`cli.build_command`): the same checks, the
 same report, the same bytes as a cold build of the same lessons, the lock held only while it
-runs. Between builds the process keeps only what tells a change from the build's own writes
-(`Used`): no parse, no library.
+runs. Between builds the process keeps what tells a change from the build's own writes
+(`Used`) and the lessons' parses as their cache entries gave them (`lessons.Kept`, under the
+same keys: a build finds an unchanged lesson's in memory); no library.
 
 Changes come from watchfiles (inotify, FSEvents, ReadDirectoryChangesW; polling where none
 works, or with WATCHFILES_FORCE_POLLING=1). A build writes into the lessons folder (card IDs
@@ -183,10 +184,19 @@ class Session:
     folder: Folder
     say: Say = _say
     used: Used = field(default_factory=Used)
+    after: Callable[[], object] | None = None
+    """Runs after each build has said how it went (the next build's work done meanwhile:
+    `lessons.read_kept`)."""
 
     def run(self) -> bool:
         """Build once; say how long it took or that it failed (its problems printed as `build`
         prints them, the last good outputs left in place). True: it built."""
+        built = self._run()
+        if self.after is not None:
+            self.after()
+        return built
+
+    def _run(self) -> bool:
         before = self.folder.stats()
         start = time.perf_counter()
         try:
@@ -223,16 +233,18 @@ def watch(
     stop: Stopper | None = None,
     say: Say = _say,
     warm: Callable[[], object] | None = None,
+    after: Callable[[], object] | None = None,
 ) -> None:
     """Build, then build again on every change of the lessons folder until Ctrl-C (or `stop`
     is set). `outputs`: the build's output folders and files, ignored when they lie in it.
-    `warm` runs after the first build, before the watch begins (imports)."""
+    `warm` runs after the first build, before the watch begins (imports); `after`, after each
+    build (`Session.after`)."""
     import watchfiles  # (only this command needs it)
 
     if not lessons.is_dir():
         build()  # raises what `build` says of it (status 1): there is nothing to watch
 
-    session = Session(build, Folder.of(lessons, outputs), say)
+    session = Session(build, Folder.of(lessons, outputs), say, after=after)
     started = False
     try:
         for found in watchfiles.watch(

@@ -329,3 +329,28 @@ def test_used_tells_a_change_from_what_the_build_used(tmp_path: Path) -> None:
     assert not folder.wanted(tmp_path / "decks" / "x.apkg")
     assert not folder.wanted(tmp_path / "el" / ".a.md.swp")
     assert folder.wanted(lesson)
+
+
+def test_rebuilds_after_an_undone_edit_and_a_changed_image_are_cold_builds(
+    watching: Watching, work: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The watch keeps its lessons' parses and notes in memory between builds
+    (`lessons.Kept`, `decided.keep_notes`): after an edit, the edit undone and an image's new
+    bytes (the lesson's unchanged), each rebuild is byte for byte what a cold build (no cache)
+    of a twin that went through the same builds writes."""
+    twin = tmp_path_factory.mktemp("twin")
+    shutil.copytree(work / "lessons", twin / "lessons")  # as the first build left them
+    image = Path("el/img/dot.png")
+    steps = [
+        lambda lessons: edit(lessons, "Η *καλή* επικοινωνία.", "Η *καλή* και ευγενική."),
+        lambda lessons: edit(lessons, "Η *καλή* και ευγενική.", "Η *καλή* επικοινωνία."),
+        lambda lessons: (lessons / image).write_bytes((lessons / image).read_bytes() + b"new"),
+    ]
+    for step in steps:
+        for lessons in (work / "lessons", twin / "lessons"):
+            step(lessons)
+        watching.until(r"^watch: built in \d+\.\d\d s$")
+        shutil.rmtree(twin / "cache", ignore_errors=True)
+        cold_build(twin)
+        assert tree(work / "lessons") == tree(twin / "lessons")
+        assert outputs(work) == outputs(twin)
