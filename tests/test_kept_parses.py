@@ -14,13 +14,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from course import anki, cache, decided, lessons, manifest, outputs, site, templating
-from course.cli import main
 from course.lessons import Kept, Parsed
+from tests.test_kept_notes import cli as build
+from tests.test_kept_notes import edit, tree
 
-ARGS = ["--lessons", "lessons", "--decks", "decks", "--site", "site", "--scorm", "scorm"]
 LESSON = Path("el/01-basics.md")
 MORE = """---
 id: more
@@ -46,26 +45,6 @@ def none_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     stores)."""
     monkeypatch.setattr(lessons, "_kept", None)
     monkeypatch.setattr(decided, "_held", None)
-
-
-def build(folder: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
-    monkeypatch.chdir(folder)  # the same relative paths in both twins' messages
-    result = CliRunner().invoke(main, ["build", *ARGS], catch_exceptions=False)
-    return result.exit_code, result.output
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and "cache" not in p.parts
-    }
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, (path, old)
-    path.write_text(text.replace(old, new, 1), "utf-8")
 
 
 def _new_tool(monkeypatch: pytest.MonkeyPatch) -> None:
