@@ -188,7 +188,11 @@ def notes(course: Course) -> list[anki.NoteData]:
     held = _held_now(course, key)
     now: dict[str, _Held] = {}
     if sum(len(lesson.cards) for lesson in course.lessons) < KEEP_FROM:
-        live = [note for lesson in course.lessons for note in _notes(course, lesson, held, now)]
+        live = [
+            note
+            for lesson in course.lessons
+            for note in _lesson_notes(course, lesson, held, now)[0]
+        ]
         _keep(course, key, now)
         return live
     store = cache.Store.beside(course.root.parent)
@@ -199,21 +203,10 @@ def notes(course: Course) -> list[anki.NoteData]:
     for lesson in course.lessons:
         lesson_key = _lesson_key(lesson)
         given = kept.get(lesson_key)
-        last = _held_for(held, lesson_key, lesson)
-        made: Sequence[anki.NoteData]
-        if last is not None:
-            made, made_hashes = last.notes, last.hashes
-            if given == made_hashes:  # (hashed now, as a process keeping none would count it)
-                made_hashes = given
-        else:
-            made, made_hashes = anki.hashed_lesson_notes(course, lesson, given)
+        made, made_hashes = _lesson_notes(course, lesson, held, now, given)
         if lesson_key:
             hashes[lesson_key] = made_hashes
             hashed += len(made) if made_hashes is not given else 0
-            if held is not None:
-                now[lesson_key] = last or _Held(
-                    lesson.cards, lesson.sections, tuple(made), made_hashes
-                )
         live += made
     if hashed and (not kept or hashed * REWRITE >= len(live)):
         store.put(course.root, course.lang, key, cache.dumps(hashes), NOTES)
@@ -263,19 +256,28 @@ def _held_for(held: dict[str, _Held] | None, key: str, lesson: Lesson) -> _Held 
     return last
 
 
-def _notes(
-    course: Course, lesson: Lesson, held: dict[str, _Held] | None, now: dict[str, _Held]
-) -> tuple[anki.NoteData, ...] | list[anki.NoteData]:
-    """A small language's lesson's notes (nothing kept on disk), the last build's if held."""
+def _lesson_notes(
+    course: Course,
+    lesson: Lesson,
+    held: dict[str, _Held] | None,
+    now: dict[str, _Held],
+    given: anki.NoteHashes | None = None,
+) -> tuple[Sequence[anki.NoteData], anki.NoteHashes]:
+    """A lesson's notes and their hashes: the last build's if held (`_Held`), else made
+    (`anki.hashed_lesson_notes`, from the hashes kept on disk, `given`); held for the next
+    build (in `now`) when notes are kept."""
     lesson_key = _lesson_key(lesson)
     last = _held_for(held, lesson_key, lesson)
+    made: Sequence[anki.NoteData]
     if last is not None:
-        now[lesson_key] = last
-        return last.notes
-    made, made_hashes = anki.hashed_lesson_notes(course, lesson)
+        made, made_hashes = last.notes, last.hashes
+        if given == made_hashes:  # (hashed now, as a process keeping none would count it)
+            made_hashes = given
+    else:
+        made, made_hashes = anki.hashed_lesson_notes(course, lesson, given)
     if held is not None and lesson_key:
-        now[lesson_key] = _Held(lesson.cards, lesson.sections, tuple(made), made_hashes)
-    return made
+        now[lesson_key] = last or _Held(lesson.cards, lesson.sections, tuple(made), made_hashes)
+    return made, made_hashes
 
 
 def _keep(course: Course, key: bytes, now: dict[str, _Held]) -> None:
