@@ -154,7 +154,7 @@ def _load_library(
     meta = read_course_file(root / COURSE_FILE, report)
     course_id = meta.id or "course"
     title = meta.title or "Course"
-    found = sorted(p.name for p in root.iterdir() if p.is_dir() and LANG_DIR.match(p.name))
+    found = language_folders(root)
     for lang in langs:
         if lang not in found:
             report.error(root / lang, 0, f"no lessons for language '{lang}'")
@@ -176,6 +176,11 @@ def _load_library(
     if report.errors:
         raise CourseError(report.errors)
     return Library(course_id, title, root, tuple(courses), tuple(report.warnings))
+
+
+def language_folders(root: Path) -> list[str]:
+    """The names of `root`'s language folders (`LANG_DIR`), sorted."""
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and LANG_DIR.match(p.name))
 
 
 def _jobs(root: Path, langs: Sequence[str], site: bool) -> list[LessonJob]:
@@ -571,7 +576,7 @@ def read_kept(root: Path, langs: Sequence[str] = (), site: bool = True) -> int:
     kept = _kept
     if kept is None or not root.is_dir():
         return 0
-    found = sorted(p.name for p in root.iterdir() if p.is_dir() and LANG_DIR.match(p.name))
+    found = language_folders(root)
     look = _Lookup(root, cache.Store.beside(root), None, None)
     if look.store.folder is None:
         return 0

@@ -24,7 +24,13 @@ from . import anki, collector, decided, forked, journal, manifest, outputs, tran
 from .background import Background
 from .decided import Decided
 from .files import temp_file
-from .lessons import FREEZE_THRESHOLD, LANG_DIR, POOL_THRESHOLD, display_path, load_library
+from .lessons import (
+    FREEZE_THRESHOLD,
+    POOL_THRESHOLD,
+    display_path,
+    language_folders,
+    load_library,
+)
 from .model import Course, CourseError, Library, Problem
 from .places import site_folder
 
@@ -214,7 +220,7 @@ def warm(lessons: Path) -> None:
     types' files are read and a forked writer's first step loaded too (`anki.preload`,
     `forked.ready`). What cannot be read or parsed is left to the build, which reports it."""
     try:
-        folders = sorted(p for p in lessons.iterdir() if p.is_dir() and LANG_DIR.match(p.name))
+        folders = [lessons / name for name in language_folders(lessons)]
         small = sum(1 for folder in folders for _ in folder.glob("*.md")) <= POOL_THRESHOLD
     except OSError:
         folders, small = [], False
