@@ -574,21 +574,23 @@ def watch_command(release: bool, **options: Any) -> None:
 
     options["draft"] = not release
     ctx = click.get_current_context()
-    outputs = (options["decks_dir"], options["site_dir"], options["scorm_dir"])
-    offs = (options["no_decks"], options["no_site"], options["no_scorm"])
-    wanted = [None if off else path for path, off in zip(outputs, offs, strict=True)]
+    wanted = Wanted.of(
+        (options["decks_dir"], options["no_decks"]),
+        (options["site_dir"], options["no_site"]),
+        (options["scorm_dir"], options["no_scorm"]),
+    )
     # Each build runs in a context of its own: its lock is released when it ends.
     build = partial(ctx.invoke, build_command, **options)
     pages = not (options["no_site"] and options["no_scorm"])
     # After a first build that replayed the last one (nothing of the build loaded), the next
     # one would import it all: an author's first edit waits for that.
-    warm = partial(_import_build, options["lessons"], pages=pages)
+    warm = partial(_import_build, options["lessons"], pages=pages, scorm=not options["no_scorm"])
     # Each build finds the lessons it does not parse in memory, as the last one found them or
     # as read after it (`lessons.Kept`), not in the cache's files, and their notes as the last
     # build made them (`decided.keep_notes`).
     lessons.keep_parses()
     after = partial(_between_builds, options["lessons"], options["langs"], pages)
-    outputs_of = [*wanted, options["report_file"]]
+    outputs_of = [wanted.decks, wanted.site, wanted.scorm, options["report_file"]]
     watch.watch(build, options["lessons"], outputs_of, warm=warm, after=after)
 
 

@@ -268,6 +268,21 @@ def test_a_bad_lesson_keeps_the_last_good_outputs(watching: Watching, work: Path
     assert outputs(work) == before  # the lesson is back as the first build read it
 
 
+def test_outputs_inside_the_lessons_folder_start_no_build(work: Path) -> None:
+    """Decks and SCORM zips written into the lessons folder (`--decks lessons/decks`): the
+    watch ignores them, so its own outputs never start the next build."""
+    watch = Watching(work, "--decks", "lessons/decks", "--scorm", "lessons/scorm")
+    try:
+        watch.until(r"^watch: watching lessons for changes")
+        assert list((work / "lessons" / "decks").glob("*.apkg"))
+        watch.idle()
+        edit(work / "lessons", "Η *καλή* επικοινωνία.", "Η *καλή* και ευγενική επικοινωνία.")
+        watch.until(r"^watch: built in")
+        watch.idle()
+    finally:
+        watch.end()
+
+
 def test_the_builds_own_writes_start_no_build(watching: Watching, work: Path) -> None:
     """A card without an ID: the build writes its ID into the lesson and a new release into the
     manifest; neither starts another build."""
