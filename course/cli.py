@@ -597,12 +597,17 @@ def watch_command(release: bool, **options: Any) -> None:
 def _between_builds(lessons: Path, langs: Sequence[str], pages: bool) -> None:
     """The watch's work after each build, for the next one: the parses it did not find in
     memory read into it (`lessons.read_kept`), the notes it makes kept (`decided.keep_notes`:
-    from the first build on, which imports `decided`)."""
+    from the first build on, which imports `decided`), and, for whichever language is edited
+    next, every language's notes made and manifest read from what is kept (`decided.prepare`:
+    the first edit after the watch starts made and read them, 20-25 ms at 10,000 cards)."""
     from . import decided
-    from .lessons import read_kept
+    from .lessons import kept_library, read_kept
 
     decided.keep_notes()
     read_kept(lessons, langs, pages)
+    library = kept_library(lessons, langs, pages)
+    if library is not None:
+        decided.prepare(library)
 
 
 @main.command("check")

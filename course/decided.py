@@ -39,7 +39,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import anki, cache, manifest, outputs, updates
-from .model import Card, Course, Lesson, Library, Problem, Section
+from .frontmatter import display_path
+from .model import Card, Course, CourseError, Lesson, Library, Problem, Section
 from .translations import Link, card_hash, lesson_hash
 
 KIND = "plans"
@@ -239,6 +240,45 @@ def keep_notes() -> None:
     global _held
     if _held is None:
         _held = {}
+
+
+def prepare(library: Library) -> int:
+    """Between builds of a resident process (`keep_notes`), for whichever language is edited
+    next: its lessons' notes made (`hold_notes`) and its manifest read and parsed (kept by its
+    bytes' hash: `manifest.File.parse`). Returns how many lessons' notes were made."""
+    made = 0
+    for course in library.courses:
+        made += hold_notes(course)
+        try:
+            manifest.File.read(course.root, display_path(course.root)).parse()
+        except (CourseError, OSError):
+            continue  # (the build says so)
+    return made
+
+
+def hold_notes(course: Course) -> int:
+    """Between builds of a process keeping notes (`keep_notes`): every lesson's notes of the
+    language made now, not by the next build that decides it (the first edit of a language after
+    the watch starts, or after a build that kept its outcome). Each is held under exactly what
+    `notes` looks it up by (`_Held`: the lesson's key and its very card and section records, the
+    course's notes key), so the next build takes a lesson's notes only if it loads the same parse;
+    hashes are taken from the entry an earlier build kept (nothing is written). Returns how many
+    lessons' notes were made."""
+    if _held is None:
+        return 0
+    key = _notes_key(course)
+    held = _held_now(course, key) or {}
+    kept = {}
+    if sum(len(lesson.cards) for lesson in course.lessons) >= KEEP_FROM:
+        kept = _kept_hashes(cache.Store.beside(course.root.parent), course, key)
+    now: dict[str, _Held] = {}  # (a lesson gone since is not held again)
+    made = 0
+    for lesson in course.lessons:
+        lesson_key = _lesson_key(lesson)
+        made += _held_for(held, lesson_key, lesson) is None
+        _lesson_notes(course, lesson, held, now, kept.get(lesson_key))
+    _keep(course, key, now)
+    return made
 
 
 def _held_now(course: Course, key: bytes) -> dict[str, _Held] | None:

@@ -533,6 +533,9 @@ class Kept:
     parses: dict[Slot, tuple[bytes, Result]] = field(default_factory=dict)
     used: dict[Slot, tuple[bytes, Result]] = field(default_factory=dict)
     """Those this build found (kept or read from the cache)."""
+    whole: bool = False
+    """The last `read_kept` found every lesson's parse, for the lesson's bytes then (`kept_library`
+    loads no other)."""
 
     def get(self, store: cache.Store, job: LessonJob, key: bytes, real: Path) -> Result | None:
         """`_cached`, from memory when kept under `key`."""
@@ -581,13 +584,14 @@ def read_kept(root: Path, langs: Sequence[str] = (), site: bool = True) -> int:
     if look.store.folder is None:
         return 0
     parses = dict(kept.parses)
-    read = 0
+    read = missed = 0
     for job in _jobs(root, [lang for lang in found if not langs or lang in langs], site):
         real, display = look.places.of(job.path)
         slot = (look.store.folder, real, job.lang, job.site)
         try:
             data = job.path.read_bytes()
         except OSError:
+            missed += 1
             continue
         key = look.store.key(job.path, job.lang, display, cache.content_digest(data), real)
         if slot in parses and parses[slot][0] == key:
@@ -596,8 +600,24 @@ def read_kept(root: Path, langs: Sequence[str] = (), site: bool = True) -> int:
         if result is not None:
             parses[slot] = (key, result)
             read += 1
-    kept.parses = parses
+        else:
+            missed += 1
+    kept.parses, kept.whole = parses, not missed
     return read
+
+
+def kept_library(root: Path, langs: Sequence[str] = (), site: bool = True) -> Library | None:
+    """Between builds of a resident process, after `read_kept`: the library the next build
+    loads if no lesson changes, from the parses kept in memory (the same records: what is made
+    from them for the next build, `decided.prepare`, is found by it); None when a lesson's parse
+    is not kept (loading would parse it) or the lessons cannot be loaded."""
+    if _kept is None or not _kept.whole:
+        return None
+    _kept.whole = False  # (the next `read_kept` tells again)
+    try:
+        return load_library(root, langs, site)
+    except (CourseError, OSError, SpillError):
+        return None
 
 
 def _attach(result: Result, out: Spill) -> Parsed:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from course import anki, cache, decided, lessons, manifest, outputs, site, templating
+from course.cli import _between_builds
 from course.lessons import Kept, Parsed
 from tests.test_kept_notes import cli as build
 from tests.test_kept_notes import edit, tree
@@ -96,7 +97,7 @@ def test_kept_parses_build_what_cold_builds_build(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_from: int
 ) -> None:
     """Twins: one keeps its parses and notes from build to build (and reads after each build
-    the parses it made, as the watch does), the other builds cold every time (no parse cache,
+    the parses it made and prepares every language's notes and manifest, as the watch does), the other builds cold every time (no parse cache,
     nothing kept, no last build). After each step, both printed and wrote the same; only the
     parses of the lessons there are are kept, under their present keys, and no kept parse
     changed; only their notes are kept, and an unchanged lesson's are not made again. With
@@ -144,7 +145,7 @@ def test_kept_parses_build_what_cold_builds_build(
             if name == "kept":
                 built_opened, built_made = list(opened), list(made)
                 used = dict(kept.parses)
-                lessons.read_kept(folder / "lessons")
+                _between_builds(Path("lessons"), (), True)  # (read_kept, prepare)
         assert seen["kept"] == seen["cold"], what
         assert seen["kept"][0][0] == 0, seen["kept"][0][1]  # type: ignore[index]
         # Kept: the lessons there are, each under the key its cache entry has now.

@@ -1,0 +1,197 @@
+"""What the watch prepares between builds for whichever language is edited next
+(`cli._between_builds`: `lessons.kept_library`, `decided.prepare`): every language's notes made
+and its manifest parsed from the parses kept in memory. The next build takes them when it loads
+the same parses and reads the same manifest bytes, and writes what a cold build writes; a
+changed lesson's notes and a changed manifest are made and read again; nothing is loaded while
+a lesson's parse is not kept (the lesson changed since: it would be parsed outside a build).
+
+Nothing here is timed: the tests count what the builds make and compare what they wrote."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from course import anki, cache, decided, lessons, manifest
+from course.cli import _between_builds
+from course.lessons import Kept
+from tests.test_kept_notes import cli as build
+from tests.test_kept_notes import edit, tree
+from tests.test_kept_parses import MORE
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+
+
+@pytest.fixture(autouse=True)
+def none_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lessons, "_kept", None)
+    monkeypatch.setattr(decided, "_held", None)
+    monkeypatch.setattr(manifest, "_LAST_READ", {})
+
+
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The lesson ID of each lesson whose notes are made."""
+    found: list[str] = []
+    real = anki.hashed_lesson_notes
+
+    def counting(course: object, lesson: lessons.Lesson, *args: object) -> object:
+        found.append(lesson.id)
+        return real(course, lesson, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(anki, "hashed_lesson_notes", counting)
+    return found
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Each manifest file read back from its bytes (not found in memory by its hash)."""
+    found: list[Path] = []
+    real = manifest._stored
+
+    def counting(path: Path, digest: str) -> object:
+        found.append(path)
+        return real(path, digest)
+
+    monkeypatch.setattr(manifest, "_stored", counting)
+    return found
+
+
+def _watching(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`folder` built cold, then a watch started on it: its first build replays that one (it
+    decides nothing, reads no manifest), then prepares the next."""
+    shutil.copytree(folder / "lessons", folder.parent / "cold" / "lessons")
+    assert _cold(folder.parent / "cold", monkeypatch)[0][0] == 0
+    monkeypatch.setenv(cache.ENV, str(folder / "cache"))
+    assert build(folder, monkeypatch)[0] == 0
+    monkeypatch.setattr(lessons, "_kept", Kept())
+    decided.keep_notes()
+    manifest._LAST_READ.clear()
+    assert build(folder, monkeypatch)[0] == 0  # (replayed)
+    _between_builds(Path("lessons"), (), True)
+
+
+def _cold(folder: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[int, str], object]:
+    """A cold build of the same lessons (a process that keeps nothing, no cache)."""
+    shutil.rmtree(folder / "cache", ignore_errors=True)
+    monkeypatch.setenv(cache.ENV, str(folder / "cache"))
+    monkeypatch.setattr(lessons, "_kept", None)
+    monkeypatch.setattr(decided, "_held", None)
+    manifest._LAST_READ.clear()
+    return build(folder, monkeypatch), tree(folder)
+
+
+@pytest.fixture
+def watched(sample: Path, tmp_path: Path) -> Path:
+    """The sample with a second Greek lesson, in `tmp_path / "kept"` (its twin in "cold")."""
+    (sample / "el" / "02-more.md").write_text(MORE, "utf-8")
+    folder = tmp_path / "kept"
+    shutil.copytree(sample, folder / "lessons")
+    return folder
+
+
+def test_the_first_edit_takes_the_prepared_notes_and_manifest(
+    watched: Path, monkeypatch: pytest.MonkeyPatch, made: list[str], parsed: list[Path]
+) -> None:
+    """Prepared: every language's notes, for the lessons there are, and every manifest. The
+    first edit makes only its lesson's notes and parses no manifest; it writes what a cold
+    build writes."""
+    _watching(watched, monkeypatch)
+    assert decided._held is not None
+    held = {
+        root.name: sorted(key.split("\0")[0] for key in by_lesson)
+        for root, (_, by_lesson) in decided._held.items()
+    }
+    assert held == {
+        "el": ["lessons/el/01-basics.md", "lessons/el/02-more.md"],
+        "lv": ["lessons/lv/01-strengths.md"],
+        "pl": ["lessons/pl/01-traits.md"],
+    }
+    assert sorted(path.parent.name for path in manifest._LAST_READ) == ["el", "lv", "pl"]
+    made.clear()
+    parsed.clear()
+    monkeypatch.setenv(cache.ENV, str(watched / "cache"))
+    edit(watched / "lessons/el/02-more.md", "::", "::Νέα ")
+    kept = (build(watched, monkeypatch), tree(watched))
+    assert made == ["more"]
+    assert parsed == []
+    cold = watched.parent / "cold"
+    edit(cold / "lessons/el/02-more.md", "::", "::Νέα ")
+    assert kept == _cold(cold, monkeypatch)
+    assert kept[0][0] == 0
+
+
+def test_prepared_notes_of_a_changed_lesson_or_course_are_made_again(
+    watched: Path, monkeypatch: pytest.MonkeyPatch, made: list[str]
+) -> None:
+    """A lesson saved after the preparation, and the course's ID changed (every note's GUID),
+    are made again, not taken: the builds write what cold builds write."""
+    _watching(watched, monkeypatch)
+    cold = watched.parent / "cold"
+    changes = [
+        ("lessons/el/01-basics.md", "::", "::Νέα "),
+        ("lessons/course.yml", "id: ", "id: new-"),
+    ]
+    for name, old, new in changes:
+        made.clear()
+        monkeypatch.setenv(cache.ENV, str(watched / "cache"))
+        edit(watched / name, old, new)
+        kept = (build(watched, monkeypatch), tree(watched))
+        assert "basics" in made, name
+        _between_builds(Path("lessons"), (), True)  # (as the watch does after each build)
+        edit(cold / name, old, new)
+        kept_now, held_now = lessons._kept, decided._held
+        assert kept == _cold(cold, monkeypatch), name
+        monkeypatch.setattr(lessons, "_kept", kept_now)
+        monkeypatch.setattr(decided, "_held", held_now)
+
+
+def test_a_manifest_changed_after_the_preparation_is_read_again(
+    watched: Path, monkeypatch: pytest.MonkeyPatch, parsed: list[Path]
+) -> None:
+    """The manifest is found in memory by its bytes' hash only: replaced after the
+    preparation (an earlier version checked out), the file's bytes are what the next build
+    reads."""
+    _watching(watched, monkeypatch)
+    path = watched / "lessons" / "el" / manifest.MANIFEST_FILE
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:-1]))  # the last card's line gone
+    parsed.clear()
+    again = manifest.File.read(Path("lessons/el")).parse()
+    assert parsed == [Path("lessons/el") / manifest.MANIFEST_FILE]
+    manifest._LAST_READ.clear()
+    assert again == manifest.File.read(Path("lessons/el")).parse()
+
+
+def test_nothing_is_prepared_while_a_lesson_is_not_kept(
+    watched: Path, monkeypatch: pytest.MonkeyPatch, made: list[str]
+) -> None:
+    """A lesson saved since the last build has no parse kept: the library is not loaded (it
+    would parse the lesson outside a build), no notes are made."""
+    _watching(watched, monkeypatch)
+    edit(watched / "lessons/el/02-more.md", "::", "::Νέα ")
+    made.clear()
+    parses: list[object] = []
+    monkeypatch.setattr(lessons, "_parse", lambda task: parses.append(task))
+    assert lessons.read_kept(Path("lessons")) == 0
+    assert lessons.kept_library(Path("lessons")) is None
+    _between_builds(Path("lessons"), (), True)
+    assert parses == []
+    assert made == []
+
+
+def test_notes_are_held_for_the_lessons_there_are(
+    watched: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lesson gone since the notes were prepared is not held by the next preparation."""
+    _watching(watched, monkeypatch)
+    (watched / "lessons/el/02-more.md").unlink()
+    assert decided.prepare(lessons.load_library(Path("lessons"))) == 0
+    assert decided._held is not None
+    _, by_lesson = decided._held[Path("lessons/el")]
+    assert [key.split("\0")[0] for key in by_lesson] == ["lessons/el/01-basics.md"]
