@@ -324,6 +324,7 @@ def build_command(
     rename_decks: bool = False,
     frozen: bool = False,
     no_wait: bool = False,
+    reported: Callable[[], object] | None = None,
 ) -> Library | None:
     """Build the Anki decks, the HTML course and a SCORM 1.2 package per language.
 
@@ -360,7 +361,9 @@ def build_command(
     options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
     result = _write(library, wanted, options)
     _report(result, report_file, say)
-    if last is not None:
+    if reported is not None:  # (not an option: the watch's, `watch.Session`)
+        reported()  # the outputs are committed and the report printed: the build is done
+    if last is not None:  # (for the next build, the lock still held)
         _remember(last, library, result, options, strict, say.lines)
     return library
 
@@ -579,8 +582,12 @@ def watch_command(release: bool, **options: Any) -> None:
         (options["site_dir"], options["no_site"]),
         (options["scorm_dir"], options["no_scorm"]),
     )
-    # Each build runs in a context of its own: its lock is released when it ends.
-    build = partial(ctx.invoke, build_command, **options)
+
+    def build(reported: Callable[[], object]) -> Library | None:
+        # Each build runs in a context of its own: its lock is released when it ends.
+        library: Library | None = ctx.invoke(build_command, **options, reported=reported)
+        return library
+
     pages = not (options["no_site"] and options["no_scorm"])
     # After a first build that replayed the last one (nothing of the build loaded), the next
     # one would import it all: an author's first edit waits for that.

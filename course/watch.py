@@ -167,8 +167,10 @@ class Used:
         return stat != mark
 
 
-Build = Callable[[], "Library | None"]
-"""One run of the build command: the library it built (None: it replayed the last build)."""
+Build = Callable[[Callable[[], object]], "Library | None"]
+"""One run of the build command: the library it built (None: it replayed the last build). It
+calls its argument once its outputs are committed and its report printed, before what it does
+for the next build only (`cli._remember`, the lock still held), if it gets that far."""
 Say = Callable[[str], None]
 
 
@@ -199,8 +201,15 @@ class Session:
     def _run(self) -> bool:
         before = self.folder.stats()
         start = time.perf_counter()
+        said: list[bool] = []
+
+        def built() -> None:  # (the build's outputs are committed: what follows is bookkeeping)
+            if not said:
+                said.append(True)
+                self.say(f"built in {time.perf_counter() - start:.2f} s")
+
         try:
-            library = self.build()
+            library = self.build(built)
         except click.ClickException as error:  # bad lessons, an output that cannot be written
             error.show()
             self.used = Used.of(self.folder, before, None)
@@ -211,7 +220,7 @@ class Session:
             )
             return False
         self.used = Used.of(self.folder, before, library)
-        self.say(f"built in {time.perf_counter() - start:.2f} s")
+        built()  # (a replay, or said when the build was done)
         return True
 
     def changes(self, paths: Iterable[Path]) -> bool:
@@ -242,7 +251,7 @@ def watch(
     import watchfiles  # (only this command needs it)
 
     if not lessons.is_dir():
-        build()  # raises what `build` says of it (status 1): there is nothing to watch
+        build(lambda: None)  # raises what `build` says of it (status 1): there is nothing to watch
 
     session = Session(build, Folder.of(lessons, outputs), say, after=after)
     started = False

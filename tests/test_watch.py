@@ -15,15 +15,16 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+import click
 import pytest
 
 from course.cache import ENV as CACHE_ENV
 from course.cache import content_digest
-from course.watch import Folder, Used
+from course.watch import Folder, Session, Used
 
 BUILD_PY = Path(__file__).resolve().parent.parent / "build.py"
 OUTPUTS = ["--decks", "decks", "--site", "site", "--scorm", "scorm"]
@@ -369,3 +370,49 @@ def test_rebuilds_after_an_undone_edit_and_a_changed_image_are_cold_builds(
         cold_build(twin)
         assert tree(work / "lessons") == tree(twin / "lessons")
         assert outputs(work) == outputs(twin)
+
+
+def test_a_build_is_said_done_once_its_outputs_are_committed(tmp_path: Path) -> None:
+    """`built in` comes when the build says its outputs are committed and its report printed,
+    before its work for the next build (`cli._remember`), once; a build that does not say so
+    (a replay) is done when it returns."""
+    said: list[str] = []
+    session = Session(lambda done: None, Folder.of(tmp_path, []), said.append)
+
+    def build(done: Callable[[], object]) -> None:
+        said.append("committed")
+        done()
+        said.append("remembered")
+        done()  # (once)
+
+    session.build = build
+    assert session.run()
+    assert [line.split(" in ")[0] for line in said] == ["committed", "built", "remembered"]
+    said.clear()
+    session.build = lambda done: None
+    assert session.run()
+    assert [line.split(" in ")[0] for line in said] == ["built"]
+
+
+def test_the_build_command_says_it_is_done_before_remembering(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`build`'s `reported` runs after the report is printed, before `_remember`."""
+    from course import cli
+
+    monkeypatch.chdir(work)
+    monkeypatch.setenv(CACHE_ENV, str(work / "cache"))
+    order: list[str] = []
+    real = cli._remember
+
+    def remember(*args: Any) -> None:
+        order.append("remember")
+        real(*args)
+
+    monkeypatch.setattr(cli, "_remember", remember)
+    monkeypatch.setattr(cli, "_report", lambda *args: order.append("report"))
+    with click.Context(cli.main) as ctx:
+        options = dict(lessons=Path("lessons"), decks_dir=Path("decks"), site_dir=Path("site"))
+        ctx.invoke(cli.build_command, **options, reported=lambda: order.append("reported"))
+    # (`_remember` reports again: what the next build prints, not printed)
+    assert order[:3] == ["report", "reported", "remember"]
