@@ -31,11 +31,21 @@ from .cache import content_digest
 if TYPE_CHECKING:
     from .model import Library
 
-STEP_MS = 20
-"""After a change, how long no further change must come before building (one save of an
-editor is several events: a temporary file written, renamed over the lesson)."""
+STEP_MS = 5
+"""How often the watcher looks for changes: it hands them over at the first look that finds no
+new one since the last (watchfiles' `step`; a file written again and again is no new one). The
+quiet window before a build is QUIET_MS (`settle`), counted from the last change itself: with
+a 20 ms step, the watcher woke 24-35 ms after a save, 20-40 ms depending on where in its step
+the save fell."""
+QUIET_MS = 20
+"""How long the changed files and their folders must have been still (by their change times)
+before a build starts: an editor's save is over (one save is several events: a temporary file
+written, renamed over the lesson; or the lesson truncated and written again, a folder's entry
+removed and made again). The file system stamps a change at most one clock tick (1-10 ms)
+before it happened: the stillness waited for is at least QUIET_MS less that tick."""
 DEBOUNCE_MS = 1600
-"""The longest changes that keep coming are gathered before a build starts anyway."""
+"""The longest changes that keep coming are gathered (and a file that keeps changing waited
+for) before a build starts anyway."""
 IDLE_MS = 100
 """How long the watcher waits for a change before it wakes this process anyway: the first
 build starts at its first wake, once it watches (it wakes every STEP_MS within, for Ctrl-C)."""
@@ -115,6 +125,35 @@ class Folder:
                 except OSError:  # gone since the folder was read
                     continue
         return found
+
+
+def settle(
+    paths: Sequence[Path],
+    quiet_ms: int = QUIET_MS,
+    most_ms: int = DEBOUNCE_MS,
+    sleep: Callable[[float], object] = time.sleep,
+) -> None:
+    """Wait until none of `paths` (changed files, gone ones included) nor the folders holding
+    them has changed for `quiet_ms`, by their change times (a write, a rename, an entry added
+    or removed), or `most_ms` at most."""
+    watched = [*paths, *{path.parent for path in paths}]
+    give_up = time.time_ns() + most_ms * 1_000_000
+    while True:
+        last = max(_changed_at(path) for path in watched)
+        now = time.time_ns()
+        wait = last + quiet_ms * 1_000_000 - now
+        if wait <= 0 or now >= give_up:
+            return
+        sleep(min(wait, give_up - now) / 1e9)
+
+
+def _changed_at(path: Path) -> int:
+    """When `path` last changed (nanoseconds since the epoch; 0: it is not there)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return 0
+    return max(info.st_mtime_ns, info.st_ctime_ns)  # (Windows' st_ctime: its creation)
 
 
 def _hidden(name: str) -> bool:
@@ -228,6 +267,7 @@ class Session:
         changed = self.used.changed(path for path in paths if self.folder.wanted(path))
         if not changed:
             return False
+        settle(changed)  # (not a half-written save)
         names = [str(path.relative_to(self.folder.root)) for path in changed[:SHOWN]]
         more = f" and {len(changed) - SHOWN} more" if len(changed) > SHOWN else ""
         self.say(f"changed: {', '.join(names)}{more}")

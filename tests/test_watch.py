@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -24,7 +25,7 @@ import pytest
 
 from course.cache import ENV as CACHE_ENV
 from course.cache import content_digest
-from course.watch import Folder, Session, Used
+from course.watch import Folder, Session, Used, settle
 
 BUILD_PY = Path(__file__).resolve().parent.parent / "build.py"
 OUTPUTS = ["--decks", "decks", "--site", "site", "--scorm", "scorm"]
@@ -32,7 +33,7 @@ LESSON = Path("el/01-basics.md")
 WAIT = 60.0
 """Seconds a line may take to come (a loaded machine); a passing test waits far less."""
 QUIET = 1.5
-"""Seconds without a line that show a watch is idle (it builds within STEP_MS of a change)."""
+"""Seconds without a line that show a watch is idle (it builds within QUIET_MS of a change)."""
 
 
 def _env(cache: Path) -> dict[str, str]:
@@ -416,3 +417,58 @@ def test_the_build_command_says_it_is_done_before_remembering(
         ctx.invoke(cli.build_command, **options, reported=lambda: order.append("reported"))
     # (`_remember` reports again: what the next build prints, not printed)
     assert order[:3] == ["report", "reported", "remember"]
+
+
+def test_a_build_waits_until_the_changed_files_are_still(tmp_path: Path) -> None:
+    """`settle` returns once the changed files and their folders have not changed for the
+    quiet window (by their change times): a file written again meanwhile (an editor's save
+    still going on) is waited for again; a file removed is waited for by its folder's change;
+    a file that keeps changing, at most the longest wait."""
+    lesson = tmp_path / "a.md"
+    lesson.write_text("half", encoding="utf-8")
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds / 2 if len(waits) == 1 else seconds)
+        if len(waits) == 1:  # (halfway through the wait)
+            lesson.write_text("half and the rest", encoding="utf-8")
+
+    settle([lesson], quiet_ms=30, sleep=sleep)
+    assert len(waits) >= 2
+    assert time.time_ns() - lesson.stat().st_ctime_ns >= 30_000_000
+    waits.clear()
+    settle([lesson], quiet_ms=30, sleep=sleep)
+    assert waits == []  # still for 30 ms already
+    lesson.unlink()
+    settle([lesson], quiet_ms=30, sleep=sleep)
+    assert waits
+    assert time.time_ns() - tmp_path.stat().st_ctime_ns >= 30_000_000
+    lesson.write_text("", encoding="utf-8")
+    writes: list[float] = []
+
+    def keeps_writing(seconds: float) -> None:
+        writes.append(seconds)
+        assert len(writes) < 10_000, "never gave up"
+        lesson.write_text(str(seconds), encoding="utf-8")
+        time.sleep(0.001)
+
+    start = time.perf_counter()
+    settle([lesson], quiet_ms=30, most_ms=120, sleep=keeps_writing)
+    assert time.perf_counter() - start >= 0.12  # (then it gave up)
+
+
+def test_a_change_is_built_once_its_files_are_still(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build after a change starts once the changed files are still (`settle`)."""
+    from course import watch
+
+    lesson = tmp_path / "a.md"
+    order: list[str] = []
+    monkeypatch.setattr(watch, "settle", lambda paths: order.append(f"settled {paths}"))
+    session = Session(lambda done: order.append("built"), Folder.of(tmp_path, []), order.append)
+    lesson.write_text("new", encoding="utf-8")
+    assert session.changes([lesson])
+    assert order[0] == f"settled {[lesson]}"
+    assert "built" in order[1:]
