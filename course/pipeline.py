@@ -1156,8 +1156,9 @@ def _render_manifest(
 ) -> Decided:
     """The language's manifest, when its text is not the file's (then the legacy file goes),
     with the next build's plan against it (`_replanned`, unless the build reports to a file:
-    then `settled` asks for none); the plan, settled when the build leaves the manifest as it
-    was. A kept plan's text is the file's."""
+    then `settled` asks for none; nor in a resident process, which asks for it after saying the
+    build is done: `decided.resident`); the plan, settled when the build leaves the manifest as
+    it was. A kept plan's text is the file's."""
     root = plan.course.root
     path, deck = root / manifest.MANIFEST_FILE, plan.deck
     if deck is not None:
@@ -1170,7 +1171,7 @@ def _render_manifest(
             digest = manifest.wrote(path, data, recorded)
             written = decided.Written(recorded, digest)
             plan = replace(plan, written=written)
-            if options.report is None:
+            if options.report is None and not decided.resident():
                 now = anki.build_time()
 
                 def same(again: manifest.Manifest) -> bool:  # `_same_text` of this file

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
+import click
 import pytest
 
-from course import anki, cache, decided, lessons, manifest
+from course import anki, cache, cli, decided, lessons, manifest, pipeline
 from course.cli import _between_builds
 from course.lessons import Kept
 from tests.test_kept_notes import cli as build
@@ -195,3 +197,31 @@ def test_notes_are_held_for_the_lessons_there_are(
     assert decided._held is not None
     _, by_lesson = decided._held[Path("lessons/el")]
     assert [key.split("\0")[0] for key in by_lesson] == ["lessons/el/01-basics.md"]
+
+
+@pytest.mark.parametrize("resident", [True, False])
+def test_a_resident_process_works_out_the_next_outcome_once_the_build_is_done(
+    watched: Path, monkeypatch: pytest.MonkeyPatch, resident: bool
+) -> None:
+    """The next build's outcome against the manifest a release wrote (`pipeline._next_outcome`)
+    is worked out after the watch's build says it is done (`cli._remember`, the lock still
+    held); a build run once works it out while the manifests are rendered. Both record what
+    a cold build's next run prints (the twin tests)."""
+    _watching(watched, monkeypatch)
+    if not resident:
+        monkeypatch.setattr(decided, "_held", None)
+    said: list[bool] = []
+    when: list[bool] = []
+    real = pipeline._next_outcome
+
+    def next_outcome(*args: Any) -> object:
+        when.append(bool(said))
+        return real(*args)
+
+    monkeypatch.setattr(pipeline, "_next_outcome", next_outcome)
+    edit(watched / "lessons/el/02-more.md", "::", "::Νέα ")
+    with click.Context(cli.main) as ctx:
+        places = {"decks_dir": Path("decks"), "site_dir": Path("site"), "scorm_dir": Path("scorm")}
+        done = lambda: said.append(True)  # noqa: E731
+        ctx.invoke(cli.build_command, lessons=Path("lessons"), **places, reported=done)
+    assert when == [resident]
