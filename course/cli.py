@@ -606,13 +606,14 @@ def _between_builds(lessons: Path, langs: Sequence[str], pages: bool) -> None:
     memory read into it (`lessons.read_kept`), the notes it makes kept (`decided.keep_notes`:
     from the first build on, which imports `decided`), and, for whichever language is edited
     next, every language's notes made and manifest read from what is kept (`decided.prepare`:
-    the first edit after the watch starts made and read them, 20-25 ms at 10,000 cards)."""
+    the first edit after the watch starts made and read them, 20-25 ms at 10,000 cards; up to
+    `decided.PREPARE_MAX` cards)."""
     from . import decided
     from .lessons import kept_library, read_kept
 
     decided.keep_notes()
     read_kept(lessons, langs, pages)
-    library = kept_library(lessons, langs, pages)
+    library = kept_library(lessons, langs, pages, most_cards=decided.PREPARE_MAX)
     if library is not None:
         decided.prepare(library)
 

@@ -606,13 +606,20 @@ def read_kept(root: Path, langs: Sequence[str] = (), site: bool = True) -> int:
     return read
 
 
-def kept_library(root: Path, langs: Sequence[str] = (), site: bool = True) -> Library | None:
+def kept_library(
+    root: Path, langs: Sequence[str] = (), site: bool = True, most_cards: int | None = None
+) -> Library | None:
     """Between builds of a resident process, after `read_kept`: the library the next build
     loads if no lesson changes, from the parses kept in memory (the same records: what is made
     from them for the next build, `decided.prepare`, is found by it); None when a lesson's parse
-    is not kept (loading would parse it) or the lessons cannot be loaded."""
+    is not kept (loading would parse it), the parses kept hold more than `most_cards` cards or
+    the lessons cannot be loaded."""
     if _kept is None or not _kept.whole:
         return None
+    if most_cards is not None:
+        lessons = (result[0].lesson for _, result in _kept.parses.values())
+        if sum(len(lesson.cards) for lesson in lessons if lesson is not None) > most_cards:
+            return None
     _kept.whole = False  # (the next `read_kept` tells again)
     try:
         return load_library(root, langs, site)

@@ -225,3 +225,17 @@ def test_a_resident_process_works_out_the_next_outcome_once_the_build_is_done(
         done = lambda: said.append(True)  # noqa: E731
         ctx.invoke(cli.build_command, lessons=Path("lessons"), **places, reported=done)
     assert when == [resident]
+
+
+def test_nothing_is_prepared_above_the_most_cards(
+    watched: Path, monkeypatch: pytest.MonkeyPatch, made: list[str]
+) -> None:
+    """Above `decided.PREPARE_MAX` cards (its memory), the next build makes its notes itself."""
+    monkeypatch.setattr(decided, "PREPARE_MAX", 11)  # (the sample with MORE: 12 cards in all)
+    _watching(watched, monkeypatch)
+    assert decided._held == {}
+    assert not manifest._LAST_READ
+    monkeypatch.setattr(decided, "PREPARE_MAX", 12)
+    made.clear()
+    _between_builds(Path("lessons"), (), True)
+    assert sorted(made) == ["basics", "more", "strengths", "traits"]
