@@ -11,8 +11,9 @@ process (since s3's watch commit; before it, a forked child parsed it, as in a f
 which imports the writers meanwhile: 14 ms more at 10k). Each round also prints the process's
 resident memory (VmRSS) after the rebuild: a resident process must not grow build after build.
 As the watch does, the lessons' parses and notes are kept in memory from build to build, and
-the parses the last build made read from the cache after it (`lessons.keep_parses`,
-`read_kept`, `decided.keep_notes`: not timed); --no-keep keeps nothing, as a build run once.
+the parses the last build made read from the cache after it, and every language's notes and
+manifest prepared for the next build (`cli._between_builds`: `lessons.read_kept`,
+`decided.prepare`; not timed); --no-keep keeps nothing, as a build run once.
 (The watch keeps notes from its second build on; here from the cold build, whose notes are
 made from fresh parses, not the kept ones: the first round takes none of them either.)
 """
@@ -102,9 +103,8 @@ def main() -> None:
         cold = build(args)
         print(f"cold build in this process: {cold[0]:.3f} s wall, {cold[1]:.3f} s CPU")
         for index in range(options.rounds):
-            read = lesson_files.read_kept(lessons)  # (the watch does it after each build)
-            if read:
-                print(f"    read_kept: {read} lessons' parses read from the cache")
+            if not options.no_keep:  # the watch's work after each build (not timed)
+                cli._between_builds(lessons, (), True)
             edit_one_card(lessons)
             SPENT.clear()
             profile = cProfile.Profile() if options.profile and index == 0 else None
