@@ -92,6 +92,20 @@ def lesson_slots(folder: Path) -> set[tuple[Path, str]]:
     return {(p.resolve(), p.parent.name) for p in (folder / "lessons").glob("*/*.md")}
 
 
+def notes_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The lesson ID of each lesson whose notes are made from now on (`anki.hashed_lesson_notes`
+    counted)."""
+    found: list[str] = []
+    real = anki.hashed_lesson_notes
+
+    def counting(course: object, lesson: lessons.Lesson, *args: object) -> object:
+        found.append(lesson.id)
+        return real(course, lesson, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(anki, "hashed_lesson_notes", counting)
+    return found
+
+
 @pytest.mark.parametrize("keep_from", [0, decided.KEEP_FROM])
 def test_kept_parses_build_what_cold_builds_build(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_from: int
@@ -108,14 +122,7 @@ def test_kept_parses_build_what_cold_builds_build(
         shutil.copytree(sample, folder / "lessons")
     kept = Kept()
     held: dict[Path, tuple[bytes, dict[str, object]]] = {}
-    made: list[str] = []
-    real_notes = anki.hashed_lesson_notes
-
-    def counting(course: object, lesson: lessons.Lesson, *args: object) -> object:
-        made.append(lesson.id)
-        return real_notes(course, lesson, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(anki, "hashed_lesson_notes", counting)
+    made = notes_made(monkeypatch)
     seen_records: dict[int, tuple[Parsed, bytes]] = {}
     opened: list[Path] = []
     real_open = cache.Store.open

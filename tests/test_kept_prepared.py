@@ -16,12 +16,12 @@ from typing import Any
 import click
 import pytest
 
-from course import anki, cache, cli, decided, lessons, manifest, pipeline
+from course import cache, cli, decided, lessons, manifest, pipeline
 from course.cli import _between_builds
 from course.lessons import Kept
 from tests.test_kept_notes import cli as build
 from tests.test_kept_notes import edit, tree
-from tests.test_kept_parses import MORE
+from tests.test_kept_parses import MORE, notes_made
 
 
 @pytest.fixture(autouse=True)
@@ -39,15 +39,7 @@ def none_kept(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The lesson ID of each lesson whose notes are made."""
-    found: list[str] = []
-    real = anki.hashed_lesson_notes
-
-    def counting(course: object, lesson: lessons.Lesson, *args: object) -> object:
-        found.append(lesson.id)
-        return real(course, lesson, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(anki, "hashed_lesson_notes", counting)
-    return found
+    return notes_made(monkeypatch)
 
 
 @pytest.fixture
