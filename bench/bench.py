@@ -66,6 +66,8 @@ PYRS = "markdown-it-pyrs parse + render"
 MKDOCS = "mkdocs build"
 BASE_FULL = "baseline engine: full build, cold"
 BASE_NOOP = "baseline engine: rebuild, nothing changed"
+BASE_EDIT = "baseline engine: rebuild, one card edited"
+BASE_WATCH_EDIT = "baseline engine: watch mode, one card edited"
 BUNDLED = "bundled course: build"
 BASE_BUNDLED = "bundled course: baseline engine's build"
 BARE = "bare interpreter importing the deps"
@@ -83,6 +85,8 @@ RATIOS: tuple[tuple[str, str, float | None, str], ...] = (
     (MDIT, PYRS, None, ""),
     (FULL, BASE_FULL, None, "this engine / the --baseline engine"),
     (NOOP, BASE_NOOP, None, "this engine / the --baseline engine"),
+    (EDIT, BASE_EDIT, None, "this engine / the --baseline engine"),
+    (WATCH_EDIT, BASE_WATCH_EDIT, None, "this engine / the --baseline engine"),
     (NOOP, FULL, 0.05, "target 5: no-op rebuild at most 5%"),
     (NOOP_AGAIN, FULL, 0.05, "target 5, a second no-op"),
     (EDIT, FULL, 0.10, "target 5: one-edit rebuild at most 10%"),
@@ -428,14 +432,29 @@ def _project_slots(work: Path, args: argparse.Namespace, result: Rounds) -> list
     if args.baseline:
         base = Project(project.lessons, project.extra, args.baseline / "build.py")
 
+        watches = _has_watch_release(base)
+
         def baseline(index: int) -> None:
+            """The project slot's runs, as far as the baseline engine has them (no --verify)."""
             scratch = work / "baseline"
             base.fresh(scratch)
             result.add(BASE_FULL, index, base.build(scratch))
             result.add(BASE_NOOP, index, base.build(scratch))
+            corpus.edit_one_card(scratch / "lessons")
+            result.add(BASE_EDIT, index, base.build(scratch))
+            if watches:
+                result.add(BASE_WATCH_EDIT, index, watch_edit(base, scratch))
 
         slots.append(("baseline engine", baseline))
     return slots
+
+
+def _has_watch_release(project: Project) -> bool:
+    """Whether the engine has `watch --release` (the watch row's command; an older baseline has
+    no watch, or one that records no release)."""
+    argv = [project_python(), str(project.script), "watch", "--help"]
+    shown = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return shown.returncode == 0 and "--release" in shown.stdout
 
 
 def bundled_rounds(rounds: int, args: argparse.Namespace) -> Rounds:
@@ -528,7 +547,8 @@ def _runs_table(by_size: dict[int, Rounds], rounds: dict[int, int]) -> list[str]
         + " |",
         "|---" * (len(sizes) + 1) + "|",
     ]
-    labels = [FULL, NOOP, NOOP_AGAIN, EDIT, WATCH_EDIT, DECKS, BASE_FULL, BASE_NOOP, REBUILD_FLOOR]
+    labels = [FULL, NOOP, NOOP_AGAIN, EDIT, WATCH_EDIT, DECKS, BASE_FULL, BASE_NOOP, BASE_EDIT]
+    labels += [BASE_WATCH_EDIT, REBUILD_FLOOR]
     labels += [ANKDOWN, GENANKI, MDIT, MDIT2, PYRS, MKDOCS]
     for label in labels:
         if any(by_size[s].of(label) for s in sizes):

@@ -193,3 +193,33 @@ def test_the_rebuild_floor_imports_only_what_a_one_edit_rebuild_imports(
     named = set(re.findall(r"\w+", bench.REBUILD_IMPORT.removeprefix("import ")))
     assert len(named) == 7
     assert named <= imported, named - imported
+
+
+
+def test_the_baseline_engine_runs_the_rebuild_rows_it_has(written: Path, tmp_path: Path) -> None:
+    """`--baseline` runs the project slot's cold, no-op, one-edit and watch rows with the other
+    engine (here this one), and pairs them with this engine's, so their before/after ratios are
+    taken in the same rounds; an engine without `watch --release` runs the others."""
+    work = tmp_path / "w"
+    (work / "corpus").mkdir(parents=True)
+    (work / "corpus" / "project").symlink_to(written / "project", target_is_directory=True)
+    old = tmp_path / "old"  # this engine, but its `watch` has no --release (and fails)
+    old.mkdir()
+    (old / "course").symlink_to(bench.ROOT / "course", target_is_directory=True)
+    (old / "build.py").write_text(
+        "import sys\nif sys.argv[1:2] == ['watch']:\n"
+        "    print('Usage: build.py watch [--lessons DIR]')\n"
+        "    sys.exit(0 if '--help' in sys.argv else 2)\n"
+        f"exec(open({str(bench.ROOT / 'build.py')!r}).read())\n"
+    )
+    for engine, watch_rows in ((bench.ROOT, 1), (old, 0)):
+        result = bench.Rounds()
+        args = bench.parse_args(["--sizes", "--baseline", str(engine), "--work", str(work)])
+        (slot,) = [s for name, s in bench._project_slots(work, args, result) if "baseline" in name]
+        slot(0)
+        for label in (bench.BASE_FULL, bench.BASE_NOOP, bench.BASE_EDIT):
+            assert len(result.of(label)) == 1, label
+        assert len(result.of(bench.BASE_WATCH_EDIT)) == watch_rows
+    pairs = [(a, b) for a, b, _, _ in bench.RATIOS]
+    assert (bench.EDIT, bench.BASE_EDIT) in pairs
+    assert (bench.WATCH_EDIT, bench.BASE_WATCH_EDIT) in pairs
