@@ -18,21 +18,10 @@ import pytest
 from course import anki, cache, decided, lessons, manifest, outputs, site, templating
 from course.cli import _between_builds
 from course.lessons import Kept, Parsed
+from tests.test_kept_notes import MORE, edit, tree
 from tests.test_kept_notes import cli as build
-from tests.test_kept_notes import edit, tree
 
 LESSON = Path("el/01-basics.md")
-MORE = """---
-id: more
-title: Περισσότερα
-lang: el
-order: 2
----
-
-Τι είναι η υπομονή;::Η ηρεμία μπροστά στη δυσκολία. <!-- id: el-more-1 -->
-
-Τι είναι η σαφήνεια;::Λόγια που καταλαβαίνει ο πελάτης. <!-- id: el-more-2 -->
-"""
 
 
 @pytest.fixture(autouse=True)
