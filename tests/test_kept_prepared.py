@@ -19,9 +19,9 @@ import pytest
 from course import cache, cli, decided, lessons, manifest, pipeline
 from course.cli import _between_builds
 from course.lessons import Kept
+from tests.test_kept_notes import MORE, edit, tree
 from tests.test_kept_notes import cli as build
-from tests.test_kept_notes import edit, tree
-from tests.test_kept_parses import MORE, notes_made
+from tests.test_kept_parses import notes_made
 
 
 @pytest.fixture(autouse=True)
