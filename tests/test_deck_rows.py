@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import gc
 import itertools
+import json
 import os
 import sqlite3
 import sys
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
@@ -292,3 +294,22 @@ def test_a_large_build_that_fails_is_not_frozen(
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_the_collections_deck_tree_and_note_types_are_canonical_json(tmp_path: Path) -> None:
+    """The `col` row's deck tree and note types are written with their keys sorted at every
+    level: the deck's bytes do not depend on the order the build met its decks and note types
+    in (the reference writer above shares `_write_decks_and_models`, so it cannot show this)."""
+    plans = pipeline.plan_decks(load_library(BUNDLED), NOW, pipeline.BuildOptions(draft=True))
+    for deck in plans:
+        out = tmp_path / f"{deck.course.lang}.apkg"
+        anki.write_deck(deck, out)
+        db = tmp_path / f"{deck.course.lang}.anki2"
+        with zipfile.ZipFile(out) as archive:
+            db.write_bytes(archive.read("collection.anki2"))
+        with closing(sqlite3.connect(db)) as conn:
+            decks, models = conn.execute("SELECT decks, models FROM col").fetchone()
+        for text in (decks, models):
+            assert text == json.dumps(json.loads(text), sort_keys=True), deck.course.lang
+        assert len(json.loads(models)) == len(deck.models)
+        assert len(json.loads(decks)) == len(deck.course.lessons) + 2  # and Anki's "Default"
