@@ -3,10 +3,12 @@ the same Library, and byte for byte the same decks and site. A bad cache never f
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import os
 import pickle
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -646,3 +648,85 @@ def test_a_busy_parent_leaves_the_lessons_to_the_worker(
     )
     assert len(mine) < 7, f"this process parsed {len(mine)} of 15 lessons"
     assert fingerprint(library) == fingerprint(serial)
+
+
+def _card_fields(card: model.Card) -> list[Any]:
+    return [getattr(card, f.name) for f in dataclasses.fields(card)]
+
+
+def _section_fields(section: model.Section) -> list[Any]:
+    return [getattr(section, f.name) for f in dataclasses.fields(section)]
+
+
+def test_a_cached_lessons_cards_are_the_records_the_parse_made(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cards unpickled from an entry (`lessons._card`, not through `Card.__init__`) are frozen
+    `Card` records holding every field the parse gave, clozes and tags included."""
+    root = tmp_path / "tagged" / "lessons"
+    shutil.copytree(course, root)
+    lesson = sorted((root / "el").glob("*.md"))[0]
+    with lesson.open("a", encoding="utf-8") as file:
+        file.write("\n#flashcards/science Question ::Answer <!-- id: tagged1 -->\n")
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    parsed = load_library(root)
+
+    def no_init(self: model.Card, *args: object) -> None:
+        raise AssertionError("a cached card was made through Card.__init__")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(model.Card, "__init__", no_init)
+        cached = load_library(root)
+    pairs = [
+        (made, kept)
+        for one, two in zip(parsed.courses, cached.courses, strict=True)
+        for le1, le2 in zip(one.lessons, two.lessons, strict=True)
+        for made, kept in zip(le1.cards, le2.cards, strict=True)
+    ]
+    assert any(made.clozes for made, _ in pairs)
+    assert any(made.tags for made, _ in pairs)
+    for made, kept in pairs:
+        assert type(kept) is model.Card
+        loaded = [*_card_fields(kept)[:2], kept.rendered, *_card_fields(kept)[3:]]
+        assert _section_fields(loaded[4]) == _section_fields(made.section)
+        loaded[4] = made.section
+        assert loaded == _card_fields(made)
+    kept = pairs[0][1]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        kept.line = 0  # type: ignore[misc]
+    assert dataclasses.replace(kept, line=7).line == 7
+
+
+def test_cards_are_made_without_their_constructor_only_while_it_does_nothing_else() -> None:
+    """`lessons._card` sets `Card`'s fields as they are: a record with another field, one its
+    constructor does not take, or a `__post_init__` is not one it makes."""
+
+    assert lessons._made_as_card(model.Card)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class More:
+        id: str | None
+        kind: model.CardKind
+        text: model.CardText
+        source_hash: str
+        section: model.Section
+        line: int
+        id_line: int
+        clozes: tuple[int, ...] = ()
+        tags: tuple[str, ...] = ()
+        extra: int = 0
+
+    assert not lessons._made_as_card(More)
+    fewer = dataclasses.make_dataclass("Fewer", lessons._CARD_FIELDS[:-1], frozen=True)
+    assert not lessons._made_as_card(fewer)
+    hidden = dataclasses.make_dataclass(
+        "Hidden",
+        [*lessons._CARD_FIELDS[:-1], ("tags", tuple, dataclasses.field(default=(), init=False))],
+        frozen=True,
+    )
+    assert not lessons._made_as_card(hidden)
+    checked = dataclasses.make_dataclass(
+        "Checked", lessons._CARD_FIELDS, frozen=True, namespace={"__post_init__": lambda s: None}
+    )
+    assert not lessons._made_as_card(checked)
+    assert lessons._made_as_card(dataclasses.make_dataclass("Same", lessons._CARD_FIELDS))
