@@ -111,11 +111,49 @@ def decode_text(path: Path, data: bytes, report: Report) -> str | None:
     return text
 
 
-def read_course_file(path: Path, report: Report) -> CourseFile:
+COURSE_FILES = "course-files"
+"""The cache's folder of course files' parses (`read_course_file`)."""
+
+
+def read_course_file(path: Path, report: Report, store: cache.Store | None = None) -> CourseFile:
+    """`path` (a course.yml) read, if there is one. `store`: the cache, where a course file's
+    parse is kept under its bytes (with the tool's files and its path: `cache.Store.key`) when
+    it gave no problem: a build that parses no lesson then imports no YAML parser (11-15 ms of
+    a one-edit rebuild, before it could read its cached lessons: frontmatter.py). A file with
+    problems is read again by every build, which reports them."""
     if not path.is_file():
         return CourseFile()
-    text = read_text(path, report)
-    return CourseFile() if text is None else read_course_yaml(path, text, report)
+    data = read_bytes(path, report)
+    if data is None:
+        return CourseFile()
+    key = None
+    if store is not None and store.folder is not None:
+        key = store.key(path, "", path, cache.content_digest(data))
+        kept = _kept_course_file(store, path, key)
+        if kept is not None:
+            return kept
+    text = decode_text(path, data, report)
+    if text is None:
+        return CourseFile()
+    problems = len(report.errors), len(report.warnings)
+    found = read_course_yaml(path, text, report)
+    now = len(report.errors), len(report.warnings)
+    if store is not None and key is not None and problems == now:
+        store.put(path, "", key, cache.dumps(found), COURSE_FILES)
+    return found
+
+
+def _kept_course_file(store: cache.Store, path: Path, key: bytes) -> CourseFile | None:
+    """The course file's parse kept under `key` (`read_course_file`), if any (a damaged entry,
+    or one of another version of the record, is none)."""
+    data = store.get(path, "", key, COURSE_FILES)
+    if data is None:
+        return None
+    try:
+        value = cache.loads(data)
+    except Exception:
+        return None
+    return value if isinstance(value, CourseFile) else None
 
 
 def load_library(
@@ -153,7 +191,7 @@ def _load_library(
     report = Report()
     if not root.is_dir():
         raise CourseError([Problem(SourceLoc(display_path(root), 0), "lessons folder not found")])
-    meta = read_course_file(root / COURSE_FILE, report)
+    meta = read_course_file(root / COURSE_FILE, report, cache.Store.beside(root))
     course_id = meta.id or "course"
     title = meta.title or "Course"
     found = language_folders(root)
@@ -199,7 +237,7 @@ def load_course(
 ) -> Course:
     """One language's course from its lessons' parse results (in file order)."""
     lang = folder.name
-    meta = read_course_file(folder / COURSE_FILE, report)
+    meta = read_course_file(folder / COURSE_FILE, report, cache.Store.beside(folder.parent))
     lessons: list[Lesson] = []
     for result in parsed:
         report.errors.extend(result.errors)

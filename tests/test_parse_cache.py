@@ -105,7 +105,7 @@ def test_workers_and_cache_give_the_serial_library_and_outputs(
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
     monkeypatch.setattr(lessons, "POOL_THRESHOLD", 0)  # 15 lessons: workers all the same
     parallel = load_library(course)
-    assert len(list((tmp_path / "cache").rglob("*.pickle"))) == 15
+    assert len(list((tmp_path / "cache" / "lessons").rglob("*.pickle"))) == 15
     forbid_parsing(monkeypatch)
     cached = load_library(course)
     assert fingerprint(parallel) == fingerprint(serial)
@@ -130,7 +130,7 @@ def test_a_forked_share_gives_the_serial_library_and_outputs(
     assert len(forks) == 1
     assert fingerprint(shared) == fingerprint(serial)
     if cached:
-        assert len(list((tmp_path / "cache").rglob("*.pickle"))) == 15
+        assert len(list((tmp_path / "cache" / "lessons").rglob("*.pickle"))) == 15
     assert build(shared, tmp_path / "shared") == build(serial, tmp_path / "serial")
 
 
@@ -164,7 +164,7 @@ def test_a_damaged_entry_is_parsed_again_and_rewritten(
 ) -> None:
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
     expected = fingerprint(load_library(course))
-    entries = sorted((tmp_path / "cache").rglob("*.pickle"))
+    entries = sorted((tmp_path / "cache" / "lessons").rglob("*.pickle"))
     for entry in entries:
         entry.write_bytes(damage(entry.read_bytes()))
     parsed = count_parses(monkeypatch)
@@ -196,7 +196,7 @@ def test_damaged_card_texts_are_a_miss_though_a_load_leaves_them_unread(
     a wrong deck later."""
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
     expected = fingerprint(load_library(course))
-    entries = sorted((tmp_path / "cache").rglob("*.pickle"))
+    entries = sorted((tmp_path / "cache" / "lessons").rglob("*.pickle"))
     for entry in entries:
         data = entry.read_bytes()
         texts = _texts_of(data)
@@ -411,8 +411,10 @@ def test_the_default_cache_folder_is_beside_the_lessons(
 ) -> None:
     monkeypatch.delenv(cache.ENV, raising=False)
     load_library(course)
-    entries = list((course.parent / ".course-cache").rglob("*.pickle"))
+    entries = list((course.parent / ".course-cache" / "lessons").rglob("*.pickle"))
     assert len(entries) == 15
+    course_files = list((course.parent / ".course-cache" / lessons.COURSE_FILES).glob("*.pickle"))
+    assert len(course_files) == len(list(course.rglob("course.yml"))) > 0
 
 
 def test_errors_are_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -425,7 +427,7 @@ def test_errors_are_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     for _ in range(2):
         with pytest.raises(lessons.CourseError, match="no question"):
             load_library(root)
-    assert not list((tmp_path / "cache").rglob("*.pickle"))
+    assert not list((tmp_path / "cache" / "lessons").rglob("*.pickle"))
 
 
 def tiny_course(root: Path, count: int) -> Path:
@@ -730,3 +732,41 @@ def test_cards_are_made_without_their_constructor_only_while_it_does_nothing_els
     )
     assert not lessons._made_as_card(checked)
     assert lessons._made_as_card(dataclasses.make_dataclass("Same", lessons._CARD_FIELDS))
+
+
+def test_a_course_files_parse_is_kept_under_its_bytes_when_it_gave_no_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A course file (course.yml) is parsed once while its bytes stay the same: later builds
+    take its parse from the cache (no YAML parser imported for it); a file with a warning is
+    read again, and warns again, on every build; a changed file is parsed again."""
+    root = tiny_course(tmp_path / "lessons", 1)
+    course_file = root / "course.yml"
+    course_file.write_text("id: kept\ntitle: Kept title\n", encoding="utf-8")
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    parses: list[Path] = []
+    real = lessons.read_course_yaml
+
+    def counting(path: Path, *args: Any) -> Any:
+        parses.append(path)
+        return real(path, *args)
+
+    monkeypatch.setattr(lessons, "read_course_yaml", counting)
+    first = load_library(root)
+    assert parses == [course_file]
+    again = load_library(root)
+    assert parses == [course_file]
+    assert (again.id, again.title) == (first.id, first.title) == ("kept", "Kept title")
+    course_file.write_text("id: other\ntitle: Kept title\n", encoding="utf-8")
+    assert load_library(root).id == "other"
+    assert parses == [course_file] * 2
+    course_file.write_text("id: warned\nnot_a_key: 1\n", encoding="utf-8")
+    for count in (3, 4):
+        warned = load_library(root)
+        assert warned.id == "warned"
+        assert [p.message for p in warned.warnings] == ["unknown key 'not_a_key' ignored"]
+        assert parses == [course_file] * count
+    course_file.write_text("id: kept\ntitle: Kept title\n", encoding="utf-8")
+    for _ in range(2):  # (one entry a file: its first bytes' parse was replaced)
+        assert load_library(root).title == "Kept title"
+        assert parses == [course_file] * 5
