@@ -165,8 +165,9 @@ _ARGS: dict[type, Callable[[Any], tuple[object, ...]]] = {}
 fields: one C call per record), filled as `_reducers` and `dumps` meet the types."""
 
 
-Reducer = Callable[[Any], tuple[type, tuple[object, ...]]]
-"""How a pickler takes an object apart: its type and its constructor's arguments."""
+Reducer = Callable[[Any], tuple[Callable[..., object], tuple[object, ...]]]
+"""How a pickler takes an object apart: what makes it again (its type, or a function), and its
+arguments."""
 
 
 def record_args(value: object) -> tuple[object, ...]:

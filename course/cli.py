@@ -185,18 +185,16 @@ def _load_checked(
     from .ids import add_missing_ids, missing_ids
     from .model import CourseError
 
-    if frozen and (missing := missing_ids(library, NO_ID_FROZEN)):
+    missing = missing_ids(library, NO_ID_FROZEN if frozen else NO_ID)  # (every card: once)
+    if frozen and missing:
         raise CourseError(missing)
-    if give_ids and not frozen and missing_ids(library, NO_ID):
+    if give_ids and missing:
         for item in add_missing_ids(library):
             echo(str(item))
         # Read back what was written: it is what's built.
         library = pipeline.check(lessons, langs, site)
-    warnings = [
-        *library.warnings,
-        *missing_ids(library, NO_ID),
-        *pipeline.check_translations(library),
-    ]
+        missing = missing_ids(library, NO_ID)
+    warnings = [*library.warnings, *missing, *pipeline.check_translations(library)]
     _warn(warnings, echo)
     if strict and warnings:
         raise CourseError(warnings, "warning (--strict)")

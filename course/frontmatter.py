@@ -8,11 +8,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .model import Problem, Source, SourceLoc
+
+if TYPE_CHECKING:
+    # PyYAML is imported when a file is first parsed, not with this module: a build that parses
+    # no lesson and finds its course files' parse in the cache (lessons.read_course_file) never
+    # imports it (11-15 ms of a one-edit rebuild before it could read its cached lessons; the
+    # edited lesson is parsed by a forked child, which imports it then).
+    import yaml
 
 LANG_CODE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
@@ -69,12 +74,31 @@ class CourseFile:
     """Share of a lesson's cards (percent, 0..100) a learner must know to master it."""
 
 
-Loader = type[yaml.SafeLoader] | type[yaml.CSafeLoader]
-FAST_LOADER: Loader | None = getattr(yaml, "CSafeLoader", None)
+FAST_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] | None
 """PyYAML's safe loader over libyaml's parser, where PyYAML was built with it: about 15x faster
 than `yaml.SafeLoader` (the pure-Python parser was a sixth of the bundled course's parse), with
 the same resolver and constructor. Its error messages are libyaml's, so a document it refuses is
-read again by `yaml.SafeLoader`, whose message and line the author gets."""
+read again by `yaml.SafeLoader`, whose message and line the author gets. Set when first asked
+(`_fast_loader`), with PyYAML's import."""
+
+
+def __getattr__(name: str) -> object:
+    """`FAST_LOADER` before it is set (a module's own lookups of a name do not come here)."""
+    if name == "FAST_LOADER":
+        return _fast_loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _fast_loader() -> type[yaml.SafeLoader] | type[yaml.CSafeLoader] | None:
+    """`FAST_LOADER` (set by a test: as set)."""
+    try:
+        return globals()["FAST_LOADER"]  # type: ignore[no-any-return]
+    except KeyError:
+        import yaml
+
+        fast = getattr(yaml, "CSafeLoader", None)
+        globals()["FAST_LOADER"] = fast
+        return fast
 PYYAML_ONLY = frozenset("!?|>\t\ufeff")
 """Characters around which libyaml reads some documents otherwise than PyYAML: a tag (`key: !`
 gives '' instead of None), a byte-order mark inside the text, a tab after a value, a block
@@ -89,7 +113,9 @@ CONSTRUCT_ERRORS = (ValueError, TypeError, AttributeError, LookupError, Overflow
 hold (`2024-02-30`, `!!int x`, `!!int` empty, `!!timestamp x`, `!!bool x`): not a YAMLError."""
 
 
-def _load(loader_class: Loader, text: str) -> tuple[Any, yaml.Node | None]:
+def _load(
+    loader_class: type[yaml.SafeLoader] | type[yaml.CSafeLoader], text: str
+) -> tuple[Any, yaml.Node | None]:
     """The document's values and its node (one parse gives both the values and the key lines);
     a value that cannot be made raises a YAMLError at its line."""
     loader = loader_class(text)
@@ -107,6 +133,7 @@ def _load(loader_class: Loader, text: str) -> tuple[Any, yaml.Node | None]:
 
 def _unreadable(top: yaml.Node) -> yaml.MarkedYAMLError:
     """The error of the first scalar of `top` that cannot be made (`_load`)."""
+    import yaml
     nodes = [top]
     while nodes:
         node = nodes.pop(0)
@@ -128,8 +155,9 @@ def read_yaml(
     path: Path, text: str, report: Report, first_line: int = 1
 ) -> tuple[Any, dict[str, int]]:
     """Parse YAML; return (data, {top-level key: line}). Errors carry the file's line."""
+    import yaml  # (here, not with the module: see `TYPE_CHECKING` above)
     try:
-        fast = FAST_LOADER if PYYAML_ONLY.isdisjoint(text) else None
+        fast = _fast_loader() if PYYAML_ONLY.isdisjoint(text) else None
         try:
             data, node = _load(fast or yaml.SafeLoader, text)
         except yaml.YAMLError:

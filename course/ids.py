@@ -53,11 +53,13 @@ class _Edit:
 
 
 def missing_ids(library: Library, message: str) -> list[Problem]:
-    """One problem per card without an ID, at the card's first line."""
+    """One problem per card without an ID, at the card's first line. (Each lesson's cards in
+    turn, not `Course.cards`: a tuple of every card made for one look at each.)"""
     return [
         Problem(card.loc, message)
         for course in library.courses
-        for card in course.cards
+        for lesson in course.lessons
+        for card in lesson.cards
         if card.id is None
     ]
 

@@ -36,6 +36,7 @@ from .frontmatter import (
 from .markdown import images, parser
 from .model import (
     Card,
+    CardKind,
     CardSite,
     CardText,
     CardTexts,
@@ -47,6 +48,7 @@ from .model import (
     MediaFile,
     Pending,
     Problem,
+    Section,
     SiteRef,
     SiteText,
     SourceLoc,
@@ -109,11 +111,49 @@ def decode_text(path: Path, data: bytes, report: Report) -> str | None:
     return text
 
 
-def read_course_file(path: Path, report: Report) -> CourseFile:
+COURSE_FILES = "course-files"
+"""The cache's folder of course files' parses (`read_course_file`)."""
+
+
+def read_course_file(path: Path, report: Report, store: cache.Store | None = None) -> CourseFile:
+    """`path` (a course.yml) read, if there is one. `store`: the cache, where a course file's
+    parse is kept under its bytes (with the tool's files and its path: `cache.Store.key`) when
+    it gave no problem: a build that parses no lesson then imports no YAML parser (11-15 ms of
+    a one-edit rebuild, before it could read its cached lessons: frontmatter.py). A file with
+    problems is read again by every build, which reports them."""
     if not path.is_file():
         return CourseFile()
-    text = read_text(path, report)
-    return CourseFile() if text is None else read_course_yaml(path, text, report)
+    data = read_bytes(path, report)
+    if data is None:
+        return CourseFile()
+    key = None
+    if store is not None and store.folder is not None:
+        key = store.key(path, "", path, cache.content_digest(data))
+        kept = _kept_course_file(store, path, key)
+        if kept is not None:
+            return kept
+    text = decode_text(path, data, report)
+    if text is None:
+        return CourseFile()
+    problems = len(report.errors), len(report.warnings)
+    found = read_course_yaml(path, text, report)
+    now = len(report.errors), len(report.warnings)
+    if store is not None and key is not None and problems == now:
+        store.put(path, "", key, cache.dumps(found), COURSE_FILES)
+    return found
+
+
+def _kept_course_file(store: cache.Store, path: Path, key: bytes) -> CourseFile | None:
+    """The course file's parse kept under `key` (`read_course_file`), if any (a damaged entry,
+    or one of another version of the record, is none)."""
+    data = store.get(path, "", key, COURSE_FILES)
+    if data is None:
+        return None
+    try:
+        value = cache.loads(data)
+    except Exception:
+        return None
+    return value if isinstance(value, CourseFile) else None
 
 
 def load_library(
@@ -151,7 +191,7 @@ def _load_library(
     report = Report()
     if not root.is_dir():
         raise CourseError([Problem(SourceLoc(display_path(root), 0), "lessons folder not found")])
-    meta = read_course_file(root / COURSE_FILE, report)
+    meta = read_course_file(root / COURSE_FILE, report, cache.Store.beside(root))
     course_id = meta.id or "course"
     title = meta.title or "Course"
     found = language_folders(root)
@@ -197,7 +237,7 @@ def load_course(
 ) -> Course:
     """One language's course from its lessons' parse results (in file order)."""
     lang = folder.name
-    meta = read_course_file(folder / COURSE_FILE, report)
+    meta = read_course_file(folder / COURSE_FILE, report, cache.Store.beside(folder.parent))
     lessons: list[Lesson] = []
     for result in parsed:
         report.errors.extend(result.errors)
@@ -207,8 +247,10 @@ def load_course(
     if not lessons:
         report.warn(folder, 0, "no lessons (*.md) in this language folder")
     check_unique(report, ((lesson.id, lesson) for lesson in lessons), "lesson ID", _first_line)
-    cards = ((c.id, c) for lesson in lessons for c in lesson.cards if c.id is not None)
-    check_unique(report, cards, "card ID", _card_line)
+    ids = [c.id for lesson in lessons for c in lesson.cards if c.id is not None]
+    if len(set(ids)) < len(ids):  # (every card of every build: pairs made only when one repeats)
+        cards = ((c.id, c) for lesson in lessons for c in lesson.cards if c.id is not None)
+        check_unique(report, cards, "card ID", _card_line)
     lessons.sort(key=lambda lesson: (lesson.order, lesson.id))
     return Course(
         id=course_id,
@@ -834,16 +876,62 @@ def _dumps_parsed(parsed: Parsed) -> bytes:
     texts = CardTexts(cache.dumps(tuple(card.rendered for card in lesson.cards)))
     index = {id(card): i for i, card in enumerate(lesson.cards)}
 
-    def card(value: Card) -> tuple[type, tuple[object, ...]]:
+    def card(value: Card) -> tuple[Callable[..., Card], tuple[object, ...]]:
         args = list(cache.record_args(value))
         args[_TEXT] = Pending((texts, index[id(value)]))
-        return Card, tuple(args)
+        return _card, tuple(args)
 
     return cache.dumps(parsed, reducers={Card: card})
 
 
 _TEXT = [f.name for f in fields(Card) if f.init].index("text")
 """Where a card's text is among its constructor's arguments."""
+_CARD_FIELDS = ("id", "kind", "text", "source_hash", "section", "line", "id_line", "clozes", "tags")
+"""`_card`'s arguments: every field of `Card`, in order (`_made_as_card`)."""
+
+
+def _made_as_card(record: type) -> bool:
+    """Whether `_card` makes what `record(...)` makes: `_CARD_FIELDS` are its fields, each an
+    argument of its constructor, which does nothing else (no `__post_init__`)."""
+    every = fields(record)
+    made = tuple(f.name for f in every) == _CARD_FIELDS and all(f.init for f in every)
+    return made and not hasattr(record, "__post_init__")
+
+
+if not _made_as_card(Card):  # (a field added to the record must be added to `_card` too)
+    raise TypeError("Card's fields changed: change lessons._card (and _CARD_FIELDS) with them")
+_set_id, _set_kind, _set_text, _set_hash, _set_section, _set_line, _set_id_line, _set_clozes, \
+    _set_tags = (Card.__dict__[name].__set__ for name in _CARD_FIELDS)  # its slots' setters
+_new = object.__new__
+
+
+def _card(
+    id: str | None,
+    kind: CardKind,
+    text: CardText | Pending,
+    source_hash: str,
+    section: Section,
+    line: int,
+    id_line: int,
+    clozes: tuple[int, ...],
+    tags: tuple[str, ...],
+) -> Card:
+    """A card as a lesson's cache entry or a worker's parse gives it (`_dumps_parsed`): the same
+    record `Card(...)` makes, its slots set one by one, not through the frozen record's
+    `__init__` (which assigns each field through `object.__setattr__`, looking its name up):
+    10,000 cached cards were 27 of the 54 ms of unpickling their entries, 10-16 ms so. The
+    record has no `__post_init__` and every field is an argument (checked at import)."""
+    card = _new(Card)
+    _set_id(card, id)
+    _set_kind(card, kind)
+    _set_text(card, text)
+    _set_hash(card, source_hash)
+    _set_section(card, section)
+    _set_line(card, line)
+    _set_id_line(card, id_line)
+    _set_clozes(card, clozes)
+    _set_tags(card, tags)
+    return card
 
 
 def check_unique(

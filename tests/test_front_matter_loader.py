@@ -210,3 +210,21 @@ def test_a_value_the_constructor_refuses_is_an_error_at_its_line(
         data, lines, errors = read(text, 3)
         assert (data, lines) == (None, {})
         assert errors == [f"x.md:{line + 2}: invalid YAML: {message} (quote it to keep it as text)"]
+
+
+def test_the_fast_loader_is_libyamls_unless_set_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`FAST_LOADER` is found when first asked (frontmatter.py imports PyYAML only then); once
+    set (as `pure` sets it), `read_yaml` reads with what it was set to."""
+    assert frontmatter.FAST_LOADER is yaml.CSafeLoader
+    used: list[type] = []
+    real = frontmatter._load
+
+    def loading(loader: Any, text: str) -> Any:
+        used.append(loader)
+        return real(loader, text)
+
+    monkeypatch.setattr(frontmatter, "_load", loading)
+    fast("id: a\n")
+    monkeypatch.setattr(frontmatter, "FAST_LOADER", None)
+    fast("id: a\n")
+    assert used == [yaml.CSafeLoader, yaml.SafeLoader]

@@ -3,10 +3,12 @@ the same Library, and byte for byte the same decks and site. A bad cache never f
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import os
 import pickle
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -103,7 +105,7 @@ def test_workers_and_cache_give_the_serial_library_and_outputs(
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
     monkeypatch.setattr(lessons, "POOL_THRESHOLD", 0)  # 15 lessons: workers all the same
     parallel = load_library(course)
-    assert len(list((tmp_path / "cache").rglob("*.pickle"))) == 15
+    assert len(list((tmp_path / "cache" / "lessons").rglob("*.pickle"))) == 15
     forbid_parsing(monkeypatch)
     cached = load_library(course)
     assert fingerprint(parallel) == fingerprint(serial)
@@ -128,7 +130,7 @@ def test_a_forked_share_gives_the_serial_library_and_outputs(
     assert len(forks) == 1
     assert fingerprint(shared) == fingerprint(serial)
     if cached:
-        assert len(list((tmp_path / "cache").rglob("*.pickle"))) == 15
+        assert len(list((tmp_path / "cache" / "lessons").rglob("*.pickle"))) == 15
     assert build(shared, tmp_path / "shared") == build(serial, tmp_path / "serial")
 
 
@@ -162,7 +164,7 @@ def test_a_damaged_entry_is_parsed_again_and_rewritten(
 ) -> None:
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
     expected = fingerprint(load_library(course))
-    entries = sorted((tmp_path / "cache").rglob("*.pickle"))
+    entries = sorted((tmp_path / "cache" / "lessons").rglob("*.pickle"))
     for entry in entries:
         entry.write_bytes(damage(entry.read_bytes()))
     parsed = count_parses(monkeypatch)
@@ -194,7 +196,7 @@ def test_damaged_card_texts_are_a_miss_though_a_load_leaves_them_unread(
     a wrong deck later."""
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
     expected = fingerprint(load_library(course))
-    entries = sorted((tmp_path / "cache").rglob("*.pickle"))
+    entries = sorted((tmp_path / "cache" / "lessons").rglob("*.pickle"))
     for entry in entries:
         data = entry.read_bytes()
         texts = _texts_of(data)
@@ -409,8 +411,10 @@ def test_the_default_cache_folder_is_beside_the_lessons(
 ) -> None:
     monkeypatch.delenv(cache.ENV, raising=False)
     load_library(course)
-    entries = list((course.parent / ".course-cache").rglob("*.pickle"))
+    entries = list((course.parent / ".course-cache" / "lessons").rglob("*.pickle"))
     assert len(entries) == 15
+    course_files = list((course.parent / ".course-cache" / lessons.COURSE_FILES).glob("*.pickle"))
+    assert len(course_files) == len(list(course.rglob("course.yml"))) > 0
 
 
 def test_errors_are_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -423,7 +427,7 @@ def test_errors_are_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     for _ in range(2):
         with pytest.raises(lessons.CourseError, match="no question"):
             load_library(root)
-    assert not list((tmp_path / "cache").rglob("*.pickle"))
+    assert not list((tmp_path / "cache" / "lessons").rglob("*.pickle"))
 
 
 def tiny_course(root: Path, count: int) -> Path:
@@ -646,3 +650,123 @@ def test_a_busy_parent_leaves_the_lessons_to_the_worker(
     )
     assert len(mine) < 7, f"this process parsed {len(mine)} of 15 lessons"
     assert fingerprint(library) == fingerprint(serial)
+
+
+def _card_fields(card: model.Card) -> list[Any]:
+    return [getattr(card, f.name) for f in dataclasses.fields(card)]
+
+
+def _section_fields(section: model.Section) -> list[Any]:
+    return [getattr(section, f.name) for f in dataclasses.fields(section)]
+
+
+def test_a_cached_lessons_cards_are_the_records_the_parse_made(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cards unpickled from an entry (`lessons._card`, not through `Card.__init__`) are frozen
+    `Card` records holding every field the parse gave, clozes and tags included."""
+    root = tmp_path / "tagged" / "lessons"
+    shutil.copytree(course, root)
+    lesson = sorted((root / "el").glob("*.md"))[0]
+    with lesson.open("a", encoding="utf-8") as file:
+        file.write("\n#flashcards/science Question ::Answer <!-- id: tagged1 -->\n")
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    parsed = load_library(root)
+
+    def no_init(self: model.Card, *args: object) -> None:
+        raise AssertionError("a cached card was made through Card.__init__")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(model.Card, "__init__", no_init)
+        cached = load_library(root)
+    pairs = [
+        (made, kept)
+        for one, two in zip(parsed.courses, cached.courses, strict=True)
+        for le1, le2 in zip(one.lessons, two.lessons, strict=True)
+        for made, kept in zip(le1.cards, le2.cards, strict=True)
+    ]
+    assert any(made.clozes for made, _ in pairs)
+    assert any(made.tags for made, _ in pairs)
+    for made, kept in pairs:
+        assert type(kept) is model.Card
+        loaded = [*_card_fields(kept)[:2], kept.rendered, *_card_fields(kept)[3:]]
+        assert _section_fields(loaded[4]) == _section_fields(made.section)
+        loaded[4] = made.section
+        assert loaded == _card_fields(made)
+    kept = pairs[0][1]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        kept.line = 0  # type: ignore[misc]
+    assert dataclasses.replace(kept, line=7).line == 7
+
+
+def test_cards_are_made_without_their_constructor_only_while_it_does_nothing_else() -> None:
+    """`lessons._card` sets `Card`'s fields as they are: a record with another field, one its
+    constructor does not take, or a `__post_init__` is not one it makes."""
+
+    assert lessons._made_as_card(model.Card)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class More:
+        id: str | None
+        kind: model.CardKind
+        text: model.CardText
+        source_hash: str
+        section: model.Section
+        line: int
+        id_line: int
+        clozes: tuple[int, ...] = ()
+        tags: tuple[str, ...] = ()
+        extra: int = 0
+
+    assert not lessons._made_as_card(More)
+    fewer = dataclasses.make_dataclass("Fewer", lessons._CARD_FIELDS[:-1], frozen=True)
+    assert not lessons._made_as_card(fewer)
+    hidden = dataclasses.make_dataclass(
+        "Hidden",
+        [*lessons._CARD_FIELDS[:-1], ("tags", tuple, dataclasses.field(default=(), init=False))],
+        frozen=True,
+    )
+    assert not lessons._made_as_card(hidden)
+    checked = dataclasses.make_dataclass(
+        "Checked", lessons._CARD_FIELDS, frozen=True, namespace={"__post_init__": lambda s: None}
+    )
+    assert not lessons._made_as_card(checked)
+    assert lessons._made_as_card(dataclasses.make_dataclass("Same", lessons._CARD_FIELDS))
+
+
+def test_a_course_files_parse_is_kept_under_its_bytes_when_it_gave_no_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A course file (course.yml) is parsed once while its bytes stay the same: later builds
+    take its parse from the cache (no YAML parser imported for it); a file with a warning is
+    read again, and warns again, on every build; a changed file is parsed again."""
+    root = tiny_course(tmp_path / "lessons", 1)
+    course_file = root / "course.yml"
+    course_file.write_text("id: kept\ntitle: Kept title\n", encoding="utf-8")
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    parses: list[Path] = []
+    real = lessons.read_course_yaml
+
+    def counting(path: Path, *args: Any) -> Any:
+        parses.append(path)
+        return real(path, *args)
+
+    monkeypatch.setattr(lessons, "read_course_yaml", counting)
+    first = load_library(root)
+    assert parses == [course_file]
+    again = load_library(root)
+    assert parses == [course_file]
+    assert (again.id, again.title) == (first.id, first.title) == ("kept", "Kept title")
+    course_file.write_text("id: other\ntitle: Kept title\n", encoding="utf-8")
+    assert load_library(root).id == "other"
+    assert parses == [course_file] * 2
+    course_file.write_text("id: warned\nnot_a_key: 1\n", encoding="utf-8")
+    for count in (3, 4):
+        warned = load_library(root)
+        assert warned.id == "warned"
+        assert [p.message for p in warned.warnings] == ["unknown key 'not_a_key' ignored"]
+        assert parses == [course_file] * count
+    course_file.write_text("id: kept\ntitle: Kept title\n", encoding="utf-8")
+    for _ in range(2):  # (one entry a file: its first bytes' parse was replaced)
+        assert load_library(root).title == "Kept title"
+        assert parses == [course_file] * 5
