@@ -356,7 +356,8 @@ def build_command(
     from . import pipeline
 
     _sweep_outputs(library, wanted, report_file, held)
-    options = pipeline.BuildOptions(draft=draft, rename_decks=rename_decks, report=report_file)
+    later = reported is not None  # (the next build's outcome worked out after saying so)
+    options = pipeline.BuildOptions(draft, rename_decks, report_file, replan_later=later)
     result = _write(library, wanted, options)
     _report(result, report_file, say)
     if reported is not None:  # (not an option: the watch's, `watch.Session`)

@@ -288,13 +288,6 @@ def hold_notes(course: Course) -> int:
     return made
 
 
-def resident() -> bool:
-    """This process keeps notes from build to build (`keep_notes`: the watch), and says a build
-    is done before it records what the next one prints (`cli._remember`): the next build's
-    outcome is worked out then (`pipeline._replanned`), not before the outputs are committed."""
-    return _held is not None
-
-
 def _held_now(course: Course, key: bytes) -> dict[str, _Held] | None:
     """The language's notes the last build kept, if kept under `key` ({} if not)."""
     if _held is None:

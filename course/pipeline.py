@@ -48,6 +48,11 @@ class BuildOptions:
     """Give published decks the current titles and order (learners keep cards in the old ones)."""
     report: Path | None = None
     """Where to write the change report as Markdown."""
+    replan_later: bool = False
+    """The caller says the build is done before it records what the next build prints (the
+    watch: `cli.build_command`'s `reported`): the next build's outcome against the manifests
+    this build writes is worked out then (`settled`), not while they are rendered, before the
+    outputs are committed (`_render_manifest`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1156,8 +1161,8 @@ def _render_manifest(
 ) -> Decided:
     """The language's manifest, when its text is not the file's (then the legacy file goes),
     with the next build's plan against it (`_replanned`, unless the build reports to a file:
-    then `settled` asks for none; nor in a resident process, which asks for it after saying the
-    build is done: `decided.resident`); the plan, settled when the build leaves the manifest as
+    then `settled` asks for none; nor when the caller asks for it after saying the build is
+    done: `BuildOptions.replan_later`); the plan, settled when the build leaves the manifest as
     it was. A kept plan's text is the file's."""
     root = plan.course.root
     path, deck = root / manifest.MANIFEST_FILE, plan.deck
@@ -1171,7 +1176,7 @@ def _render_manifest(
             digest = manifest.wrote(path, data, recorded)
             written = decided.Written(recorded, digest)
             plan = replace(plan, written=written)
-            if options.report is None and not decided.resident():
+            if options.report is None and not options.replan_later:
                 now = anki.build_time()
 
                 def same(again: manifest.Manifest) -> bool:  # `_same_text` of this file

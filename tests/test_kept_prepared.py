@@ -10,6 +10,8 @@ Nothing here is timed: the tests count what the builds make and compare what the
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -191,32 +193,33 @@ def test_notes_are_held_for_the_lessons_there_are(
     assert [key.split("\0")[0] for key in by_lesson] == ["lessons/el/01-basics.md"]
 
 
-@pytest.mark.parametrize("resident", [True, False])
-def test_a_resident_process_works_out_the_next_outcome_once_the_build_is_done(
-    watched: Path, monkeypatch: pytest.MonkeyPatch, resident: bool
+@pytest.mark.parametrize("reported", [True, False])
+def test_a_build_that_says_it_is_done_works_out_the_next_outcome_after(
+    watched: Path, monkeypatch: pytest.MonkeyPatch, reported: bool
 ) -> None:
     """The next build's outcome against the manifest a release wrote (`pipeline._next_outcome`)
-    is worked out after the watch's build says it is done (`cli._remember`, the lock still
-    held); a build run once works it out while the manifests are rendered. Both record what
-    a cold build's next run prints (the twin tests)."""
+    is worked out after the watch's build says it is done (`reported`, then `cli._remember`,
+    the lock still held: `BuildOptions.replan_later`); a build that says nothing (run once)
+    works it out while the manifests are rendered. Both record what a cold build's next run
+    prints (the twin tests)."""
     _watching(watched, monkeypatch)
-    if not resident:
-        monkeypatch.setattr(decided, "_held", None)
-    said: list[bool] = []
-    when: list[bool] = []
-    real = pipeline._next_outcome
-
-    def next_outcome(*args: Any) -> object:
-        when.append(bool(said))
-        return real(*args)
-
-    monkeypatch.setattr(pipeline, "_next_outcome", next_outcome)
+    order: list[str] = []
+    for name in ("_next_outcome", "_commit"):
+        real = getattr(pipeline, name)
+        monkeypatch.setattr(pipeline, name, partial(_noted, order, name, real))
     edit(watched / "lessons/el/02-more.md", "::", "::Νέα ")
     with click.Context(cli.main) as ctx:
         places = {"decks_dir": Path("decks"), "site_dir": Path("site"), "scorm_dir": Path("scorm")}
-        done = lambda: said.append(True)  # noqa: E731
-        ctx.invoke(cli.build_command, lessons=Path("lessons"), **places, reported=done)
-    assert when == [resident]
+        done = lambda: order.append("reported")  # noqa: E731
+        said_done = {"reported": done} if reported else {}
+        ctx.invoke(cli.build_command, lessons=Path("lessons"), **places, **said_done)
+    expected = ["_commit", "reported", "_next_outcome"] if reported else ["_next_outcome", "_commit"]
+    assert order == expected
+
+
+def _noted(order: list[str], name: str, real: Callable[..., object], *args: Any) -> object:
+    order.append(name)
+    return real(*args)
 
 
 def test_nothing_is_prepared_above_the_most_cards(
