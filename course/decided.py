@@ -35,7 +35,7 @@ again does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import anki, cache, manifest, outputs, updates
@@ -186,33 +186,54 @@ def notes(course: Course) -> list[anki.NoteData]:
     than KEEP_FROM cards hashes every note and keeps nothing. In a resident process
     (`keep_notes`), an unchanged lesson's notes are the last build's (`_Held`)."""
     key = _notes_key(course)
+    store, kept = _kept_for(course, key)
+    walk = _walk(course, key, kept)
+    hashed, live = walk.hashed, walk.live
+    if store is not None and hashed and (not kept or hashed * REWRITE >= len(live)):
+        store.put(course.root, course.lang, key, cache.dumps(walk.hashes), NOTES)
+    return live
+
+
+@dataclass(slots=True)
+class _Walk:
+    """A language's notes as `_walk` made them."""
+
+    live: list[anki.NoteData] = field(default_factory=list)
+    hashes: dict[str, anki.NoteHashes] = field(default_factory=dict)
+    """Each lesson's note hashes, by lesson key (`_lesson_key`; a lesson without one: none)."""
+    hashed: int = 0
+    """Notes hashed now, not taken from the kept hashes."""
+    made: int = 0
+    """Lessons whose notes were made now, not the last build's (`_Held`)."""
+
+
+def _walk(course: Course, key: bytes, kept: dict[str, anki.NoteHashes]) -> _Walk:
+    """Every lesson's notes (`_lesson_notes`, from the hashes `kept` where they are there), held
+    for the next build when notes are kept (`_keep`, under the notes `key`). Writes nothing:
+    `hold_notes` runs between builds, without the lock."""
     held = _held_now(course, key)
-    now: dict[str, _Held] = {}
-    if sum(len(lesson.cards) for lesson in course.lessons) < KEEP_FROM:
-        live = [
-            note
-            for lesson in course.lessons
-            for note in _lesson_notes(course, lesson, held, now)[0]
-        ]
-        _keep(course, key, now)
-        return live
-    store = cache.Store.beside(course.root.parent)
-    kept = _kept_hashes(store, course, key)
-    hashes: dict[str, anki.NoteHashes] = {}
-    live = []
-    hashed = 0
+    now: dict[str, _Held] = {}  # (a lesson gone since is not held again)
+    walk = _Walk()
     for lesson in course.lessons:
         lesson_key = _lesson_key(lesson)
         given = kept.get(lesson_key)
+        walk.made += _held_for(held, lesson_key, lesson) is None
         made, made_hashes = _lesson_notes(course, lesson, held, now, given)
         if lesson_key:
-            hashes[lesson_key] = made_hashes
-            hashed += len(made) if made_hashes is not given else 0
-        live += made
-    if hashed and (not kept or hashed * REWRITE >= len(live)):
-        store.put(course.root, course.lang, key, cache.dumps(hashes), NOTES)
+            walk.hashes[lesson_key] = made_hashes
+            walk.hashed += len(made) if made_hashes is not given else 0
+        walk.live += made
     _keep(course, key, now)
-    return live
+    return walk
+
+
+def _kept_for(course: Course, key: bytes) -> tuple[cache.Store | None, dict[str, anki.NoteHashes]]:
+    """The cache and the note hashes an earlier build kept for the language (none below
+    KEEP_FROM cards: no store either)."""
+    if sum(len(lesson.cards) for lesson in course.lessons) < KEEP_FROM:
+        return None, {}
+    store = cache.Store.beside(course.root.parent)
+    return store, _kept_hashes(store, course, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,18 +295,7 @@ def hold_notes(course: Course) -> int:
     if _held is None:
         return 0
     key = _notes_key(course)
-    held = _held_now(course, key) or {}
-    kept = {}
-    if sum(len(lesson.cards) for lesson in course.lessons) >= KEEP_FROM:
-        kept = _kept_hashes(cache.Store.beside(course.root.parent), course, key)
-    now: dict[str, _Held] = {}  # (a lesson gone since is not held again)
-    made = 0
-    for lesson in course.lessons:
-        lesson_key = _lesson_key(lesson)
-        made += _held_for(held, lesson_key, lesson) is None
-        _lesson_notes(course, lesson, held, now, kept.get(lesson_key))
-    _keep(course, key, now)
-    return made
+    return _walk(course, key, _kept_for(course, key)[1]).made
 
 
 def _held_now(course: Course, key: bytes) -> dict[str, _Held] | None:

@@ -18,7 +18,7 @@ from typing import Any
 import click
 import pytest
 
-from course import cache, cli, decided, lessons, manifest, pipeline
+from course import anki, cache, cli, decided, lessons, manifest, pipeline
 from course.cli import _between_builds
 from course.lessons import Kept
 from tests.test_kept_notes import MORE, edit, tree
@@ -234,3 +234,24 @@ def test_nothing_is_prepared_above_the_most_cards(
     made.clear()
     _between_builds(Path("lessons"), (), True)
     assert sorted(made) == ["basics", "more", "strengths", "traits"]
+
+
+def test_notes_made_between_builds_take_the_hashes_a_build_kept(
+    watched: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hold_notes` makes each lesson's notes from the hashes the last build kept on disk (as
+    `notes` does; it writes none), not by hashing every note again."""
+    monkeypatch.setattr(decided, "KEEP_FROM", 0)  # (the sample's languages keep their hashes)
+    _watching(watched, monkeypatch)
+    given: list[bool] = []
+    real = anki.hashed_lesson_notes
+
+    def hashing(course: Any, lesson: Any, hashes: Any = None) -> Any:
+        given.append(hashes is not None)
+        return real(course, lesson, hashes)
+
+    monkeypatch.setattr(anki, "hashed_lesson_notes", hashing)
+    monkeypatch.setattr(decided, "_held", {})  # (nothing held: every lesson's notes made)
+    library = lessons.load_library(Path("lessons"))
+    assert sum(decided.hold_notes(course) for course in library.courses) == len(given) == 4
+    assert all(given)
