@@ -18,6 +18,7 @@ from course import cards, markdown
 from course.frontmatter import Report
 from course.lessons import load_lesson
 from course.model import LessonText
+from tests.spies import calls
 from tests.test_properties import FAST, FRAGMENTS, FRONT, WHOLE_LINES, lesson_folder
 
 PROSE_FRAGMENTS = [
@@ -141,14 +142,7 @@ def test_the_refused_schemes_are_markdown_its() -> None:
 def test_a_decks_only_load_leaves_the_prose_unparsed(monkeypatch: pytest.MonkeyPatch) -> None:
     """`load_lesson(site=False)` asks the parser for the shortcut; with the site it does not."""
     inline = markdown.parser().inline
-    parsed: list[str] = []
-    original = inline.parse
-
-    def recording(src: str, *args: Any) -> Any:
-        parsed.append(src)
-        return original(src, *args)
-
-    monkeypatch.setattr(inline, "parse", recording)
+    parsed = calls(monkeypatch, inline, "parse")
     prose = "Some *prose* here."
     with lesson_folder(f"{FRONT}\n{prose}\n\nQ *one*::A\n") as root:
         _load(root, site=False)

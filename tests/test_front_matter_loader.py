@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from course import frontmatter
 from course.frontmatter import Report, read_yaml
+from tests.spies import calls
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -216,14 +217,7 @@ def test_the_fast_loader_is_libyamls_unless_set_otherwise(monkeypatch: pytest.Mo
     """`FAST_LOADER` is found when first asked (frontmatter.py imports PyYAML only then); once
     set (as `pure` sets it), `read_yaml` reads with what it was set to."""
     assert frontmatter.FAST_LOADER is yaml.CSafeLoader
-    used: list[type] = []
-    real = frontmatter._load
-
-    def loading(loader: Any, text: str) -> Any:
-        used.append(loader)
-        return real(loader, text)
-
-    monkeypatch.setattr(frontmatter, "_load", loading)
+    used = calls(monkeypatch, frontmatter, "_load")
     fast("id: a\n")
     monkeypatch.setattr(frontmatter, "FAST_LOADER", None)
     fast("id: a\n")

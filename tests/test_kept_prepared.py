@@ -21,6 +21,7 @@ import pytest
 from course import anki, cache, cli, decided, lessons, manifest, pipeline
 from course.cli import _between_builds
 from course.lessons import Kept
+from tests.spies import calls
 from tests.test_kept_notes import MORE, edit, tree
 from tests.test_kept_notes import cli as build
 from tests.test_kept_parses import notes_made
@@ -47,15 +48,7 @@ def made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Each manifest file read back from its bytes (not found in memory by its hash)."""
-    found: list[Path] = []
-    real = manifest._stored
-
-    def counting(path: Path, digest: str) -> object:
-        found.append(path)
-        return real(path, digest)
-
-    monkeypatch.setattr(manifest, "_stored", counting)
-    return found
+    return calls(monkeypatch, manifest, "_stored")
 
 
 def _watching(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:

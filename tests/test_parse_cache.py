@@ -21,6 +21,7 @@ import yaml
 from course import cache, forked, lessons, model, pipeline
 from course.lessons import load_library
 from course.model import Library
+from tests.spies import calls
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -744,14 +745,7 @@ def test_a_course_files_parse_is_kept_under_its_bytes_when_it_gave_no_problem(
     course_file = root / "course.yml"
     course_file.write_text("id: kept\ntitle: Kept title\n", encoding="utf-8")
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
-    parses: list[Path] = []
-    real = lessons.read_course_yaml
-
-    def counting(path: Path, *args: Any) -> Any:
-        parses.append(path)
-        return real(path, *args)
-
-    monkeypatch.setattr(lessons, "read_course_yaml", counting)
+    parses = calls(monkeypatch, lessons, "read_course_yaml")
     first = load_library(root)
     assert parses == [course_file]
     again = load_library(root)
