@@ -217,8 +217,11 @@ def _walk(course: Course, key: bytes, kept: dict[str, anki.NoteHashes]) -> _Walk
     for lesson in course.lessons:
         lesson_key = _lesson_key(lesson)
         given = kept.get(lesson_key)
-        walk.made += _held_for(held, lesson_key, lesson) is None
-        made, made_hashes = _lesson_notes(course, lesson, held, now, given)
+        last = _held_for(held, lesson_key, lesson)
+        walk.made += last is None
+        made, made_hashes = _lesson_notes(course, lesson, last, given)
+        if held is not None and lesson_key:  # (held for the next build)
+            now[lesson_key] = last or _Held(lesson.cards, lesson.sections, tuple(made), made_hashes)
         if lesson_key:
             walk.hashes[lesson_key] = made_hashes
             walk.hashed += len(made) if made_hashes is not given else 0
@@ -314,27 +317,15 @@ def _held_for(held: dict[str, _Held] | None, key: str, lesson: Lesson) -> _Held 
 
 
 def _lesson_notes(
-    course: Course,
-    lesson: Lesson,
-    held: dict[str, _Held] | None,
-    now: dict[str, _Held],
-    given: anki.NoteHashes | None = None,
+    course: Course, lesson: Lesson, last: _Held | None, given: anki.NoteHashes | None
 ) -> tuple[Sequence[anki.NoteData], anki.NoteHashes]:
-    """A lesson's notes and their hashes: the last build's if held (`_Held`), else made
-    (`anki.hashed_lesson_notes`, from the hashes kept on disk, `given`); held for the next
-    build (in `now`) when notes are kept."""
-    lesson_key = _lesson_key(lesson)
-    last = _held_for(held, lesson_key, lesson)
-    made: Sequence[anki.NoteData]
-    if last is not None:
-        made, made_hashes = last.notes, last.hashes
-        if given == made_hashes:  # (hashed now, as a process keeping none would count it)
-            made_hashes = given
-    else:
-        made, made_hashes = anki.hashed_lesson_notes(course, lesson, given)
-    if held is not None and lesson_key:
-        now[lesson_key] = last or _Held(lesson.cards, lesson.sections, tuple(made), made_hashes)
-    return made, made_hashes
+    """A lesson's notes and their hashes: the last build's if held (`last`: `_held_for`), else
+    made (`anki.hashed_lesson_notes`, from the hashes kept on disk, `given`)."""
+    if last is None:
+        return anki.hashed_lesson_notes(course, lesson, given)
+    if given == last.hashes:  # (hashed now, as a process keeping none would count it)
+        return last.notes, given
+    return last.notes, last.hashes
 
 
 def _keep(course: Course, key: bytes, now: dict[str, _Held]) -> None:

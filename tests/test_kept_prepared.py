@@ -229,6 +229,10 @@ def test_nothing_is_prepared_above_the_most_cards(
     assert sorted(made) == ["basics", "more", "strengths", "traits"]
 
 
+def _hashes_given(course: object, lesson: object, hashes: object = None) -> bool:
+    return hashes is not None
+
+
 def test_notes_made_between_builds_take_the_hashes_a_build_kept(
     watched: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -236,15 +240,31 @@ def test_notes_made_between_builds_take_the_hashes_a_build_kept(
     `notes` does; it writes none), not by hashing every note again."""
     monkeypatch.setattr(decided, "KEEP_FROM", 0)  # (the sample's languages keep their hashes)
     _watching(watched, monkeypatch)
-    given: list[bool] = []
-    real = anki.hashed_lesson_notes
-
-    def hashing(course: Any, lesson: Any, hashes: Any = None) -> Any:
-        given.append(hashes is not None)
-        return real(course, lesson, hashes)
-
-    monkeypatch.setattr(anki, "hashed_lesson_notes", hashing)
+    given = calls(monkeypatch, anki, "hashed_lesson_notes", _hashes_given)
     monkeypatch.setattr(decided, "_held", {})  # (nothing held: every lesson's notes made)
     library = lessons.load_library(Path("lessons"))
     assert sum(decided.hold_notes(course) for course in library.courses) == len(given) == 4
     assert all(given)
+
+
+def _kind(store: object, path: object, lang: object, key: object, data: object, *more: str) -> str:
+    """A `cache.Store.put`'s kind of entry."""
+    return more[0] if more else "lessons"
+
+
+def test_held_notes_count_as_hashed_only_where_hashed_again(
+    watched: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A held lesson whose hashes equal those kept on disk counts as not hashed, as in a process
+    that keeps nothing: an edit to one of a language's lessons hashes fewer notes than the
+    language has, so with REWRITE 1 its kept hashes are not written again."""
+    monkeypatch.setattr(decided, "KEEP_FROM", 0)
+    monkeypatch.setattr(decided, "REWRITE", 1)
+    _watching(watched, monkeypatch)
+    kinds = calls(monkeypatch, cache.Store, "put", _kind)
+    edit(watched / "lessons/el/02-more.md", "::", "::Νέα ")
+    with click.Context(cli.main) as ctx:
+        places = {"decks_dir": Path("decks"), "site_dir": Path("site"), "scorm_dir": Path("scorm")}
+        ctx.invoke(cli.build_command, lessons=Path("lessons"), **places)
+    assert "lessons" in kinds  # (the edited lesson's parse: the build ran)
+    assert decided.NOTES not in kinds
