@@ -18,6 +18,7 @@ import pytest
 from course import anki, cache, decided, lessons, manifest, outputs, site, templating
 from course.cli import _between_builds
 from course.lessons import Kept, Parsed
+from tests.spies import calls
 from tests.test_kept_notes import MORE, edit, tree
 from tests.test_kept_notes import cli as build
 
@@ -84,15 +85,11 @@ def lesson_slots(folder: Path) -> set[tuple[Path, str]]:
 def notes_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The lesson ID of each lesson whose notes are made from now on (`anki.hashed_lesson_notes`
     counted)."""
-    found: list[str] = []
-    real = anki.hashed_lesson_notes
+    return calls(monkeypatch, anki, "hashed_lesson_notes", _lesson_id)
 
-    def counting(course: object, lesson: lessons.Lesson, *args: object) -> object:
-        found.append(lesson.id)
-        return real(course, lesson, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(anki, "hashed_lesson_notes", counting)
-    return found
+def _lesson_id(course: object, lesson: lessons.Lesson, *hashes: object) -> str:
+    return lesson.id
 
 
 @pytest.mark.parametrize("keep_from", [0, decided.KEEP_FROM])
