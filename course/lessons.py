@@ -126,10 +126,11 @@ def read_course_file(path: Path, report: Report, store: cache.Store | None = Non
     data = read_bytes(path, report)
     if data is None:
         return CourseFile()
-    key = None
+    key, real = None, None
     if store is not None and store.folder is not None:
-        key = store.key(path, "", path, cache.content_digest(data))
-        kept = _kept_course_file(store, path, key)
+        real = path.resolve()  # (once: the key and the entry's name are made from it)
+        key = store.key(path, "", path, cache.content_digest(data), real)
+        kept = _kept_course_file(store, real, key)
         if kept is not None:
             return kept
     text = decode_text(path, data, report)
@@ -139,14 +140,14 @@ def read_course_file(path: Path, report: Report, store: cache.Store | None = Non
     found = read_course_yaml(path, text, report)
     now = len(report.errors), len(report.warnings)
     if store is not None and key is not None and problems == now:
-        store.put(path, "", key, cache.dumps(found), COURSE_FILES)
+        store.put(path, "", key, cache.dumps(found), COURSE_FILES, real)
     return found
 
 
-def _kept_course_file(store: cache.Store, path: Path, key: bytes) -> CourseFile | None:
-    """The course file's parse kept under `key` (`read_course_file`), if any (a damaged entry,
-    or one of another version of the record, is none)."""
-    data = store.get(path, "", key, COURSE_FILES)
+def _kept_course_file(store: cache.Store, real: Path, key: bytes) -> CourseFile | None:
+    """The course file's parse kept under `key` (`read_course_file`; `real`: its path resolved),
+    if any (a damaged entry, or one of another version of the record, is none)."""
+    data = store.get(real, "", key, COURSE_FILES, real)
     if data is None:
         return None
     try:
@@ -191,7 +192,8 @@ def _load_library(
     report = Report()
     if not root.is_dir():
         raise CourseError([Problem(SourceLoc(display_path(root), 0), "lessons folder not found")])
-    meta = read_course_file(root / COURSE_FILE, report, cache.Store.beside(root))
+    store = cache.Store.beside(root)  # (the course files' cache: `read_course_file`)
+    meta = read_course_file(root / COURSE_FILE, report, store)
     course_id = meta.id or "course"
     title = meta.title or "Course"
     found = language_folders(root)
@@ -208,6 +210,7 @@ def _load_library(
             title,
             report,
             [result for job, result in parsed.items() if job.lang == lang],
+            store,
         )
         for lang in chosen
     ]
@@ -233,11 +236,17 @@ def _jobs(root: Path, langs: Sequence[str], site: bool) -> list[LessonJob]:
 
 
 def load_course(
-    folder: Path, course_id: str, default_title: str, report: Report, parsed: Sequence[Parsed]
+    folder: Path,
+    course_id: str,
+    default_title: str,
+    report: Report,
+    parsed: Sequence[Parsed],
+    store: cache.Store | None = None,
 ) -> Course:
-    """One language's course from its lessons' parse results (in file order)."""
+    """One language's course from its lessons' parse results (in file order); `store`: where its
+    course file's parse is kept (`read_course_file`)."""
     lang = folder.name
-    meta = read_course_file(folder / COURSE_FILE, report, cache.Store.beside(folder.parent))
+    meta = read_course_file(folder / COURSE_FILE, report, store)
     lessons: list[Lesson] = []
     for result in parsed:
         report.errors.extend(result.errors)
