@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     # edited lesson is parsed by a forked child, which imports it then).
     import yaml
 
+    Loader = type[yaml.SafeLoader] | type[yaml.CSafeLoader]
+
 LANG_CODE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 LESSON_KEYS = {"id", "title", "lang", "order", "source", "tags", "description", "translated_from"}
@@ -74,7 +76,7 @@ class CourseFile:
     """Share of a lesson's cards (percent, 0..100) a learner must know to master it."""
 
 
-FAST_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] | None
+FAST_LOADER: Loader | None
 """PyYAML's safe loader over libyaml's parser, where PyYAML was built with it: about 15x faster
 than `yaml.SafeLoader` (the pure-Python parser was a sixth of the bundled course's parse), with
 the same resolver and constructor. Its error messages are libyaml's, so a document it refuses is
@@ -89,7 +91,7 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _fast_loader() -> type[yaml.SafeLoader] | type[yaml.CSafeLoader] | None:
+def _fast_loader() -> Loader | None:
     """`FAST_LOADER` (set by a test: as set)."""
     try:
         return globals()["FAST_LOADER"]  # type: ignore[no-any-return]
@@ -113,9 +115,7 @@ CONSTRUCT_ERRORS = (ValueError, TypeError, AttributeError, LookupError, Overflow
 hold (`2024-02-30`, `!!int x`, `!!int` empty, `!!timestamp x`, `!!bool x`): not a YAMLError."""
 
 
-def _load(
-    loader_class: type[yaml.SafeLoader] | type[yaml.CSafeLoader], text: str
-) -> tuple[Any, yaml.Node | None]:
+def _load(loader_class: Loader, text: str) -> tuple[Any, yaml.Node | None]:
     """The document's values and its node (one parse gives both the values and the key lines);
     a value that cannot be made raises a YAMLError at its line."""
     loader = loader_class(text)
