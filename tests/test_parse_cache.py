@@ -653,12 +653,9 @@ def test_a_busy_parent_leaves_the_lessons_to_the_worker(
     assert fingerprint(library) == fingerprint(serial)
 
 
-def _card_fields(card: model.Card) -> list[Any]:
-    return [getattr(card, f.name) for f in dataclasses.fields(card)]
-
-
-def _section_fields(section: model.Section) -> list[Any]:
-    return [getattr(section, f.name) for f in dataclasses.fields(section)]
+def _field_values(record: Any) -> list[Any]:
+    """A record's values, field by field."""
+    return [getattr(record, f.name) for f in dataclasses.fields(record)]
 
 
 def test_a_cached_lessons_cards_are_the_records_the_parse_made(
@@ -690,10 +687,10 @@ def test_a_cached_lessons_cards_are_the_records_the_parse_made(
     assert any(made.tags for made, _ in pairs)
     for made, kept in pairs:
         assert type(kept) is model.Card
-        loaded = [*_card_fields(kept)[:2], kept.rendered, *_card_fields(kept)[3:]]
-        assert _section_fields(loaded[4]) == _section_fields(made.section)
+        loaded = [*_field_values(kept)[:2], kept.rendered, *_field_values(kept)[3:]]
+        assert _field_values(loaded[4]) == _field_values(made.section)
         loaded[4] = made.section
-        assert loaded == _card_fields(made)
+        assert loaded == _field_values(made)
     kept = pairs[0][1]
     with pytest.raises(dataclasses.FrozenInstanceError):
         kept.line = 0  # type: ignore[misc]
