@@ -135,7 +135,6 @@ class Kept:
             with contextlib.suppress(OSError):
                 temporary.unlink()
 
-
     def _kept(self) -> tuple[dict[str, object], dict[PatternKey, Program]]:
         """What to write: what the file held and what this process ran (commands and courses
         of other sizes make some records and patterns only one of them makes), unless the

@@ -101,6 +101,8 @@ def _fast_loader() -> Loader | None:
         fast = getattr(yaml, "CSafeLoader", None)
         globals()["FAST_LOADER"] = fast
         return fast
+
+
 PYYAML_ONLY = frozenset("!?|>\t\ufeff")
 """Characters around which libyaml reads some documents otherwise than PyYAML: a tag (`key: !`
 gives '' instead of None), a byte-order mark inside the text, a tab after a value, a block
@@ -134,6 +136,7 @@ def _load(loader_class: Loader, text: str) -> tuple[Any, yaml.Node | None]:
 def _unreadable(top: yaml.Node) -> yaml.MarkedYAMLError:
     """The error of the first scalar of `top` that cannot be made (`_load`)."""
     import yaml
+
     nodes = [top]
     while nodes:
         node = nodes.pop(0)
@@ -156,6 +159,7 @@ def read_yaml(
 ) -> tuple[Any, dict[str, int]]:
     """Parse YAML; return (data, {top-level key: line}). Errors carry the file's line."""
     import yaml  # (here, not with the module: see `TYPE_CHECKING` above)
+
     try:
         fast = _fast_loader() if PYYAML_ONLY.isdisjoint(text) else None
         try:

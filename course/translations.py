@@ -156,4 +156,3 @@ def by_language(found: Iterable[Link]) -> dict[str, list[Link]]:
     for link in found:
         result.setdefault(link.translation.lang, []).append(link)
     return result
-
