@@ -563,6 +563,11 @@ Slot = tuple[Path | None, Path, str, bool]
 whether it was rendered for the site (`LessonJob.site`): one cache entry's place."""
 
 
+def _slot(store: cache.Store, job: LessonJob, real: Path) -> Slot:
+    """Where `job`'s parse is kept (`Kept`), `real` its resolved path."""
+    return (store.folder, real, job.lang, job.site)
+
+
 @dataclass(slots=True)
 class Kept:
     """Lessons' parses as their cache entries gave them (`_cached`), kept in memory by a
@@ -588,7 +593,7 @@ class Kept:
 
     def get(self, store: cache.Store, job: LessonJob, key: bytes, real: Path) -> Result | None:
         """`_cached`, from memory when kept under `key`."""
-        slot = (store.folder, real, job.lang, job.site)
+        slot = _slot(store, job, real)
         kept = self.parses.get(slot)
         if kept is not None and kept[0] == key and kept[1][0].media_ok():
             result = kept[1]
@@ -636,7 +641,7 @@ def read_kept(root: Path, langs: Sequence[str] = (), site: bool = True) -> int:
     read = missed = 0
     for job in _jobs(root, [lang for lang in found if not langs or lang in langs], site):
         real, display = look.places.of(job.path)
-        slot = (look.store.folder, real, job.lang, job.site)
+        slot = _slot(look.store, job, real)
         try:
             data = job.path.read_bytes()
         except OSError:
