@@ -9,7 +9,6 @@ import hashlib
 import os
 import pickle
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ import markdown_it
 import pytest
 import yaml
 
-from course import cache, forked, lessons, manifest, model, pipeline, slots
+from course import cache, forked, lessons, model, pipeline
 from course.lessons import load_library
 from course.model import Library
 from tests.spies import calls
@@ -662,7 +661,7 @@ def _field_values(record: Any) -> list[Any]:
 def test_a_cached_lessons_cards_are_the_records_the_parse_made(
     course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Cards unpickled from an entry (`slots.maker`, not through `Card.__init__`) are frozen
+    """Cards unpickled from an entry (`lessons._card`, not through `Card.__init__`) are frozen
     `Card` records holding every field the parse gave, clozes and tags included."""
     root = tmp_path / "tagged" / "lessons"
     shutil.copytree(course, root)
@@ -698,76 +697,39 @@ def test_a_cached_lessons_cards_are_the_records_the_parse_made(
     assert dataclasses.replace(kept, line=7).line == 7
 
 
-def test_records_are_unpickled_slot_by_slot_only_where_that_makes_what_their_constructor_makes() -> (
-    None
-):
-    """`slots.maker` sets a record's slots only while its constructor does nothing else (every
-    field an argument, no `__post_init__`, the dataclass's own `__init__`); any other record is
-    made by its constructor, so what it checks or derives still holds after unpickling."""
-    fields = [("id", str), ("count", int), ("tags", tuple, dataclasses.field(default=()))]
+def test_cards_are_made_without_their_constructor_only_while_it_does_nothing_else() -> None:
+    """`lessons._card` sets `Card`'s fields as they are: a record with another field, one its
+    constructor does not take, or a `__post_init__` is not one it makes."""
 
-    def record(name: str, *, slots: bool = True, **namespace: object) -> type:
-        return dataclasses.make_dataclass(
-            name, fields, frozen=True, slots=slots, namespace=dict(namespace)
-        )
+    assert lessons._made_as_card(model.Card)
 
-    plain = record("Plain")
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class More:
+        id: str | None
+        kind: model.CardKind
+        text: model.CardText
+        source_hash: str
+        section: model.Section
+        line: int
+        id_line: int
+        clozes: tuple[int, ...] = ()
+        tags: tuple[str, ...] = ()
+        extra: int = 0
 
-    def derive(self: Any) -> None:
-        object.__setattr__(self, "tags", (*self.tags, f"n{self.count}"))
-
-    def check(self: Any, id: str, count: int, tags: tuple[str, ...] = ()) -> None:
-        if count < 0:
-            raise ValueError("count")
-        object.__setattr__(self, "id", id)
-        object.__setattr__(self, "count", count)
-        object.__setattr__(self, "tags", tags)
-
-    derived, checked = record("Derived", __post_init__=derive), record("Checked", __init__=check)
+    assert not lessons._made_as_card(More)
+    fewer = dataclasses.make_dataclass("Fewer", lessons._CARD_FIELDS[:-1], frozen=True)
+    assert not lessons._made_as_card(fewer)
     hidden = dataclasses.make_dataclass(
-        "Hidden", [*fields[:2], ("tags", tuple, dataclasses.field(default=(), init=False))],
-        frozen=True, slots=True,
-    )  # fmt: skip
-    assert [slots.settable(c) for c in (plain, derived, checked, hidden)] == [True, *[False] * 3]
-    assert not slots.settable(record("Unslotted", slots=False))
-    every = [*cache.parse_records(), *manifest._RECORDS]
-    assert all(slots.settable(c) for c in every), "a record is unpickled through its constructor"
-    for cls in (plain, derived):
-        made = slots.maker(cls)("a", 2, ("t",))
-        assert type(made) is cls
-        assert made == cls("a", 2, ("t",))
-    assert slots.maker(derived) is derived
-    with pytest.raises(ValueError, match="count"):
-        slots.maker(checked)("a", -1)
-
-
-def test_a_maker_is_found_by_name_in_a_process_that_pickled_nothing() -> None:
-    """An entry unpickled before this process pickled anything finds each record's maker by
-    name (`slots.__getattr__`); a name that is not a record's maker is no attribute."""
-    code = (
-        "import pickle, sys; from course import model; "
-        "data = sys.stdin.buffer.read(); card = pickle.loads(data); "
-        "print(type(card).__name__, card.line, card.tags)"
+        "Hidden",
+        [*lessons._CARD_FIELDS[:-1], ("tags", tuple, dataclasses.field(default=(), init=False))],
+        frozen=True,
     )
-    data = cache.dumps(_sample_card())
-    assert slots.maker_name(model.Card).encode() in data
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        input=data,
-        capture_output=True,
-        check=True,
-        cwd=Path(__file__).parent.parent,
+    assert not lessons._made_as_card(hidden)
+    checked = dataclasses.make_dataclass(
+        "Checked", lessons._CARD_FIELDS, frozen=True, namespace={"__post_init__": lambda s: None}
     )
-    assert done.stdout.decode().split(maxsplit=2) == ["Card", "7", "('a', 'b')\n"]
-    for name in ("made:os:path", "unknown"):  # (a module's function; not a maker's name)
-        with pytest.raises(AttributeError):
-            getattr(slots, name)
-
-
-def _sample_card() -> model.Card:
-    section = model.Section("s", "Section", 1, model.SourceLoc(Path("lesson.md"), 3))
-    text = model.CardText("front", "back", "")
-    return model.Card("c1", model.CardKind.BASIC, text, "hash", section, 7, 7, (), ("a", "b"))
+    assert not lessons._made_as_card(checked)
+    assert lessons._made_as_card(dataclasses.make_dataclass("Same", lessons._CARD_FIELDS))
 
 
 def test_a_course_files_parse_is_kept_under_its_bytes_when_it_gave_no_problem(
