@@ -321,6 +321,11 @@ class Record:
         self._made[key] = made
         return made
 
+    def has_pieces(self, target: Path) -> bool:
+        """Whether the last build recorded pieces of `target` (a zip whose entries a build can
+        take over, if it is still as that build left it: `pieces_of` looks)."""
+        return bool(self.pieces.get(str(target.resolve())))
+
     def adopt(self, target: Path, pieces: Pieces) -> None:
         """`target` was made with `pieces` (filled in a forked child: a copy of `pieces_of`'s)."""
         self._made[str(target.resolve())] = pieces

@@ -2,7 +2,7 @@
 build renders each lesson's files once, for the site, and makes the package's from them (the
 same but the "also in" paragraph: site._package_files); the lesson's search part and the learner
 guide are made once too. What counts: the site and the zips are byte for byte what the two
-written apart give (the path a small course takes, Share.ZIPS_FIRST), cold and after an edit,
+written apart give (the path a small course takes, Share.SMALL), cold and after an edit,
 in one process or shared with a forked child, and the record keeps what the child found.
 """
 
@@ -33,7 +33,7 @@ def apart(lessons: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dic
     """A cold build of `lessons` with the site and the zips written apart (a small course's
     way), in its own cache and folders."""
     with monkeypatch.context() as m:
-        m.setattr(pipeline, "_share", lambda library: pipeline.Share.ZIPS_FIRST)
+        m.setattr(pipeline, "_share", lambda library: pipeline.Share.SMALL)
         m.setenv(CACHE_ENV, str(tmp_path / "apart-cache"))
         build(lessons, tmp_path / "apart")
     return files(tmp_path / "apart")
@@ -57,7 +57,7 @@ def paired(monkeypatch: pytest.MonkeyPatch, share: pipeline.Share, cores: int) -
 
 @pytest.mark.parametrize(
     ("share", "cores"),
-    [(pipeline.Share.DECKS_FIRST, 1), (pipeline.Share.ALONE, 1), (pipeline.Share.DECKS_FIRST, 2)],
+    [(pipeline.Share.SHARED, 1), (pipeline.Share.ALONE, 1), (pipeline.Share.SHARED, 2)],
 )
 def test_paired_outputs_are_those_written_apart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: pipeline.Share, cores: int
@@ -81,7 +81,7 @@ def test_a_paired_rebuild_after_an_edit_is_a_cold_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cores: int
 ) -> None:
     lessons = write_course(tmp_path)
-    paired(monkeypatch, pipeline.Share.DECKS_FIRST, cores)
+    paired(monkeypatch, pipeline.Share.SHARED, cores)
     out = tmp_path / "out"
     build(lessons, out)
     edit(lessons / "el" / "02-lesson.md", "Απάντηση 2.1.", "Νέα απάντηση 2.1.")
@@ -108,7 +108,7 @@ def test_a_paired_rebuild_after_lessons_left_or_moved_is_a_cold_build(
     across a lesson that left, nor out of order; and it records where each part went, which
     the next rebuild takes."""
     lessons = write_course(tmp_path)
-    langs = paired(monkeypatch, pipeline.Share.DECKS_FIRST, 1)
+    langs = paired(monkeypatch, pipeline.Share.SHARED, 1)
     out = tmp_path / "out"
     build(lessons, out)
     if change == "left":
@@ -132,7 +132,7 @@ def test_a_paired_language_lists_each_lessons_items_once(
     """The site's page and the package's list the same item IDs of each lesson in their
     index (`LessonFacts.index`): made once for both."""
     lessons = write_course(tmp_path)
-    langs = paired(monkeypatch, pipeline.Share.DECKS_FIRST, 1)
+    langs = paired(monkeypatch, pipeline.Share.SHARED, 1)
     listed: list[str] = []
     item_ids = site.item_ids
 

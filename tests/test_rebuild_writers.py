@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_pieces import edit, files, write_course
@@ -71,17 +72,44 @@ def _name(call: Callable[[], object]) -> str:
     return str(write.__name__)
 
 
-def test_a_small_process_shares_the_writes_decks_first(
+def test_a_small_process_shares_the_writes_the_zips_rendered_whole_first(
     course: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     shared: list[list[str]],
     forks: list[int],
 ) -> None:
+    """A cold build's zips, every lesson rendered (`Write.whole`), start before the decks;
+    after an edit, a zip takes its unchanged entries over from the last one and the edited
+    language's deck, written whole, starts first. This process renders the manifests while
+    the child starts on the writes (`forked.share`'s `meanwhile`), once."""
     resident(monkeypatch, pipeline.SHARE_RESIDENT)
-    build(course, tmp_path / "out")
-    assert shared == [["_write_deck"] * 2 + ["_write_package"] * 2]
-    assert len(forks) == 1
+    inside: list[bool] = []  # while `forked.share` runs
+    rendered: list[bool] = []  # `inside` when the manifests were rendered
+    real_share, real_render = forked.share, pipeline._render_manifests
+
+    def share(calls: Sequence[Callable[[], object]], meanwhile: object = None) -> list[object]:
+        inside.append(True)
+        try:
+            return real_share(calls, meanwhile)  # type: ignore[arg-type]
+        finally:
+            inside.clear()
+
+    def render(*args: Any) -> Any:
+        rendered.append(bool(inside))
+        return real_render(*args)
+
+    monkeypatch.setattr(forked, "share", share)
+    monkeypatch.setattr(pipeline, "_render_manifests", render)
+    out = tmp_path / "out"
+    build(course, out)
+    assert shared == [["_write_package"] * 2 + ["_write_deck"] * 2]
+    assert rendered == [True]
+    edit(course / "el" / "01-lesson.md", "::Απάντηση 1.0", "::Νέα απάντηση 1.0")
+    build(course, out)
+    assert shared[1] == ["_write_deck", "_write_package"]
+    assert rendered == [True, True]
+    assert len(forks) == 2
 
 
 @pytest.mark.parametrize("size", [pipeline.SHARE_RESIDENT + 1, None], ids=["large", "unknown"])
