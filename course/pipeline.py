@@ -547,10 +547,9 @@ def _build(
                 _write(writes, record, share)
             zips.enabled = False
         rendered: list[Decided] = []  # the plans with their manifests (`_render_manifests`)
-        finish = _Finish(zips.join)
-        if decks_dir is not None and not options.draft:
-            render = partial(_render_manifests, library, plans, manifests, options)
-            finish = _Finish(zips.join, lambda: rendered.extend(render()))
+        render = partial(_render_manifests, library, plans, manifests, options)
+        released = decks_dir is not None and not options.draft
+        finish = _Finish(zips.join, (lambda: rendered.extend(render())) if released else None)
         dirs = (scorm_dir, None if site_dir is None else site_folder(site_dir))
         packages = _render_shared(library, plans, decks, dirs, made, record, writes, share, finish)
         finish.written()
@@ -629,24 +628,24 @@ def _render_shared(
     )
     pending = any(package.source != package.target for package in packages.values())
     # Sharing its writes, this process renders the manifests while the child starts (`_Finish`).
-    manifests = None if share is Share.ALONE else finish.render
+    meanwhile = None if share is Share.ALONE else finish.render
     if site_dir is not None and pending and share is not Share.SMALL:
         # the site's folders are written with the zips of their languages (`Paired`)
         site_made = site(site_dir, downloads=False, pairs=pairs)
-        _write(writes, record, share, manifests)
+        _write(writes, record, share, meanwhile)
         _readable(pairs)
         _copy_downloads(library, site_made, decks, packages, finish.written)
-    elif site_dir is not None and share is not Share.ALONE:
+    elif site_dir is not None and meanwhile is not None:
         done: list[Made] = []
 
         def pages() -> None:
             finish.render()
             done.append(site(site_dir, downloads=False))
 
-        _write(writes, record, share, meanwhile=pages)
+        _write(writes, record, share, pages)
         _copy_downloads(library, done[0], decks, packages)
     else:
-        _write(writes, record, share, manifests)
+        _write(writes, record, share, meanwhile)
         if site_dir is not None:
             site_made = site(site_dir, downloads=False)
             _copy_downloads(library, site_made, decks, packages, finish.written)

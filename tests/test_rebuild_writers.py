@@ -1,9 +1,10 @@
 """A rebuild's writers on both cores: a build of any size whose process is small (a rebuild after
 one edit: `pipeline.SHARE_RESIDENT`) writes its decks and SCORM zips in a forked child while this
 process renders the site, the zips rendered whole first; a large process writes them alone (the
-child's pages would count again against the memory target). What the child makes of a zip's pieces comes back
-to the record, so the next rebuild still takes unchanged entries over. Nothing is timed: the
-tests check which process writes, in which order, and that the outputs are those of one process.
+child's pages would count again against the memory target). What the child makes of a zip's
+pieces comes back to the record, so the next rebuild still takes unchanged entries over. Nothing
+is timed: the tests check which process writes, in which order, and that the outputs are those
+of one process.
 """
 
 from __future__ import annotations
