@@ -234,6 +234,11 @@ class Pieces:
         return self.old.get(name) == key
 
 
+def _key(target: Path) -> str:
+    """An output's key in the record: its real path."""
+    return str(target.resolve())
+
+
 @dataclass(slots=True)
 class Record:
     """Each output's inputs hash and signature on disk, as the last successful build left them."""
@@ -285,7 +290,7 @@ class Record:
 
     def _intact(self, target: Path) -> list[object] | None:
         """The last build's entry of `target`, if it is on disk as that build left it."""
-        key = str(target.resolve())
+        key = _key(target)
         entry = self.entries.get(key)
         if not isinstance(entry, list) or len(entry) != 2 or entry[1] is None:
             return None
@@ -314,7 +319,7 @@ class Record:
     def pieces_of(self, target: Path) -> Pieces:
         """The pieces of `target` as the last build made them (none when the output on disk is
         not as that build left it), for this build to fill in as it makes the output again."""
-        key = str(target.resolve())
+        key = _key(target)
         intact = self._intact(target) is not None
         old, sums = (self.pieces.get(key), self.sums.get(key)) if intact else (None, None)
         made = Pieces(_mapping(old), old_sums=_mapping(sums))
@@ -324,15 +329,15 @@ class Record:
     def has_pieces(self, target: Path) -> bool:
         """Whether the last build recorded pieces of `target` (a zip whose entries a build can
         take over, if it is still as that build left it: `pieces_of` looks)."""
-        return bool(self.pieces.get(str(target.resolve())))
+        return bool(self.pieces.get(_key(target)))
 
     def adopt(self, target: Path, pieces: Pieces) -> None:
         """`target` was made with `pieces` (filled in a forked child: a copy of `pieces_of`'s)."""
-        self._made[str(target.resolve())] = pieces
+        self._made[_key(target)] = pieces
 
     def keep_pieces(self, target: Path) -> None:
         """`target` (a part) is taken over from the last build as it is: so are its pieces."""
-        self._kept.add(str(target.resolve()))
+        self._kept.add(_key(target))
 
     def keep_facts(self, names: Iterable[str]) -> None:
         """Forget what is known of lessons but those `names` (`<lang>/<lesson id>`)."""
@@ -341,11 +346,11 @@ class Record:
 
     def done(self, target: Path, inputs: str) -> None:
         """`target` holds (or, once committed, will hold) what `inputs` give."""
-        self.written[str(target.resolve())] = [inputs]
+        self.written[_key(target)] = [inputs]
 
     def part(self, target: Path, inputs: str) -> None:
         """`target`, a part of an output, holds (once committed) what `inputs` give."""
-        self.parts[str(target.resolve())] = [inputs]
+        self.parts[_key(target)] = [inputs]
 
     def save(self) -> None:
         """After the commit: record every output's signature; any failure only costs speed."""
@@ -527,7 +532,7 @@ class LastBuild:
         ran) records nothing, so the next build builds it. `signed`: the targets' signatures
         as the build found them once committed (`Record.signed`; the others are found here)."""
         builds = _read_builds(self.file)
-        keys = [(t, str(t.resolve())) for t in targets]
+        keys = [(t, _key(t)) for t in targets]
         since = time.time_ns()
         found = _folder_key(self.lessons, self.settings, self.seen, self.since)
         if found is not None and not self._as_built(found[1], built):
