@@ -48,10 +48,11 @@ PEERS_FILE = BENCH / "peers.txt"
 PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
 EPOCH = "1700000000"  # SOURCE_DATE_EPOCH for every project run: rebuilds can be compared bytewise
 DEPS_IMPORT = "import click, genanki, markdown_it, yaml, jinja2, babel"
-# What any rebuild that parses one lesson and writes its deck and pages must import, at least:
-# the command line, the parser, templates, the deck's SQLite and zlib (the front matter's YAML
-# parser is imported by the child that parses the edited lesson: the course files' parse is kept).
-REBUILD_IMPORT = "import click, markdown_it, mdit_py_plugins, jinja2, sqlite3, zlib"
+# What the process of any rebuild that parses one lesson and writes its deck and pages must
+# import, at least: the command line, templates, the deck's SQLite and zlib. The parsers (the
+# lesson's markdown-it, the front matter's YAML) are imported by the forked child that parses the
+# edited lesson, meanwhile: the course files' parse and the learner guide's HTML are kept.
+REBUILD_IMPORT = "import click, jinja2, sqlite3, zlib"
 
 FULL = "project: full build (decks + site + SCORM), cold"
 NOOP = "project: rebuild, nothing changed"

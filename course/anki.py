@@ -24,11 +24,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, NamedTuple
 
-from markdown_it.common.utils import escapeHtml
-
 from . import manifest, updates
 from .apkg import APKG_COL, APKG_SCHEMA, BASE91_DIGITS, CLOZE, Field, NoteType, Template, deck_json
 from .files import temp_file
+from .markup import escape_html
 from .model import Card, CardKind, Course, Lesson, MediaFile, Source, SourceLoc
 
 # Fields are forever once decks are out: adding one makes Anki import a copy of the note type, so
@@ -141,10 +140,10 @@ def note_guid(course_id: str, lang: str, card_id: str) -> str:
 def source_html(source: Source | None) -> str:
     if source is None:
         return ""
-    title = f"<cite>{escapeHtml(source.title)}</cite>"
+    title = f"<cite>{escape_html(source.title)}</cite>"
     if source.url:
-        title = f'<a href="{escapeHtml(source.url)}">{title}</a>'
-    extra = ", ".join(escapeHtml(x) for x in (source.author, source.publisher) if x)
+        title = f'<a href="{escape_html(source.url)}">{title}</a>'
+    extra = ", ".join(escape_html(x) for x in (source.author, source.publisher) if x)
     return f"{title}{' — ' + extra if extra else ''}"
 
 
@@ -218,7 +217,7 @@ def hashed_lesson_notes(
     """`lesson_notes` and their `note_hashes`: `hashes` itself (the same object) when they were
     taken, so a caller keeping them per lesson knows, without comparing 100,000 triples again,
     that nothing of the lesson was hashed (decided.py)."""
-    source, title = source_html(lesson.source), escapeHtml(lesson.title)
+    source, title = source_html(lesson.source), escape_html(lesson.title)
     lang = course.lang
     # One string per section for what its cards share (not one per note: 100,000 notes), and its
     # notes' tags when a card adds none of its own.
@@ -226,7 +225,7 @@ def hashed_lesson_notes(
     for s in lesson.sections:
         section_tags = (lesson.id, f"{lesson.id}::{s.id}") if s.id else (lesson.id,)
         tags = tuple(dict.fromkeys((*section_tags, *lesson.tags)))
-        sections[s.id] = (escapeHtml(s.title), section_tags, tags)
+        sections[s.id] = (escape_html(s.title), section_tags, tags)
     cards = [card for card in lesson.cards if card.id is not None]
     # (a card without identity never reaches a learner: reported as a warning)
     if hashes is not None and [h[0] for h in hashes] != [card.id for card in cards]:
@@ -236,7 +235,7 @@ def hashed_lesson_notes(
         card_id = card.id or ""
         section, section_tags, tags = sections[card.section.id]
         # Link (reserved for the card's page when the course has a public address), Retired
-        context = (title, section, source, lang, escapeHtml(card_id), "", "")
+        context = (title, section, source, lang, escape_html(card_id), "", "")
         text, kind = card.rendered, card.kind
         if kind is CardKind.CLOZE:
             fields: tuple[str, ...] = (text.front, text.explanation, *context)
@@ -291,16 +290,17 @@ def retired_note(course: Course, entry: manifest.CardEntry, loc: SourceLoc) -> N
     retired and how to find every retired card; the package holds no card of it, so a learner who
     never had it gets nothing to study."""
     search = f"tag:{retired_tag(course)}"
-    notice = update_text(course.lang, "retired_notice", search=f"<code>{escapeHtml(search)}</code>")
+    code = f"<code>{escape_html(search)}</code>"
+    notice = update_text(course.lang, "retired_notice", search=code)
     plain = update_text(course.lang, "retired_notice", search=search)
-    context = ("", "", "", course.lang, escapeHtml(entry.card), "", notice)
+    context = ("", "", "", course.lang, escape_html(entry.card), "", notice)
     if entry.kind is CardKind.CLOZE:
         # The cloze numbers stay, so that Anki renders each existing cloze card (with the notice).
         markers = "".join(f" {{{{c{n}::…}}}}" for n in entry.clozes or (1,))
-        fields: tuple[str, ...] = (escapeHtml(plain) + markers, "", *context)
+        fields: tuple[str, ...] = (escape_html(plain) + markers, "", *context)
     else:
         reverse = REVERSE_ON if entry.kind is CardKind.REVERSED else ""
-        fields = (escapeHtml(plain), "", reverse, "", *context)
+        fields = (escape_html(plain), "", reverse, "", *context)
     tags = (retired_tag(course), *([entry.lesson] if entry.lesson else []))
     return NoteData(
         card_id=entry.card,

@@ -17,13 +17,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from markdown_it.token import Token
-
-from . import cache, collector, forked, render
-from .cards import DECKS_ONLY, ParseProblem, collect, slugify
+from . import cache, collector, forked
 from .files import Resolver
 from .frontmatter import (
     CourseFile,
@@ -33,7 +30,6 @@ from .frontmatter import (
     read_course_yaml,
     read_front_matter,
 )
-from .markdown import images, parser
 from .model import (
     Card,
     CardKind,
@@ -55,6 +51,11 @@ from .model import (
 )
 from .spill import Spill, SpillError
 from .spill import Stored as StoredSite
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+
+    from .cards import ParseProblem
 
 LANG_DIR = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 COURSE_FILE = "course.yml"
@@ -79,7 +80,7 @@ CHUNK = 2
 this process, which takes back the tasks no worker has, waits at most about that long at the
 end."""
 T = TypeVar("T")
-__all__ = ["Report", "collect", "display_path", "load_library", "slugify"]
+__all__ = ["Report", "display_path", "load_library"]
 
 
 def read_text(path: Path, report: Report) -> str | None:
@@ -726,6 +727,8 @@ def _run(
     cores = _cores()
     fork_from = FORK_THRESHOLD if meanwhile is None else min(FORK_THRESHOLD, FORK_MEANWHILE)
     meanwhile = meanwhile or _nothing
+    if len(tasks) > 1:  # this process parses some of them too: its children inherit the parser
+        _import_parser()
     if len(tasks) > POOL_THRESHOLD and cores >= 2:
         yield from _run_pool(tasks, meanwhile, cores)
     # A small course: a pool costs more to start than the parse; a forked child takes a share
@@ -737,6 +740,15 @@ def _run(
     else:
         yield from _run_forked(tasks, meanwhile)
 
+
+def _import_parser() -> None:
+    """Import the parser (markdown-it, the card rules, the renderers: some 30 ms), which
+    `load_lesson` imports where it first parses. Before a pool or a forked child starts, when
+    this process parses lessons too, so that each process does not import it again. A rebuild
+    after one lesson is edited parses it in a forked child while this process imports the
+    writers (`FORK_MEANWHILE`): only the child imports the parser, and this process, which reads
+    the other lessons' parses from the cache and writes, never does."""
+    from . import render  # noqa: F401
 
 def _run_forked(
     tasks: list[_Task], meanwhile: Callable[[], object]
@@ -1003,6 +1015,10 @@ def load_lesson(
     """Parse one lesson file (or its `data`, already read, and `digest`: its hash, if made) and
     render it (render.py): the lesson holds strings, its tokens end here. Problems go to
     `report`. `display`: `display_path(path)`, when the caller has it."""
+    from . import render  # the parser: imported where a lesson is parsed (`_import_parser`)
+    from .cards import DECKS_ONLY, collect
+    from .markdown import parser
+
     data = read_bytes(path, report) if data is None else data
     text = None if data is None else decode_text(path, data, report)
     if text is None or data is None:
@@ -1044,6 +1060,8 @@ def resolve_images(
     path: Path, root: Path, tokens: Sequence[Token], report: Report
 ) -> tuple[MediaFile, ...]:
     """Check every image and give it its content-hash name (`token.meta["media"]`)."""
+    from .markdown import images
+
     media: dict[str, MediaFile] = {}
     top = root.resolve()
     for block, token in images(tokens):

@@ -21,6 +21,7 @@ from markdown_it.utils import OptionsDict
 
 from . import markdown
 from .cards import CardTokens, card_meta, cloze_meta, heading_section, plain_text
+from .markup import card_anchor, heading_id, lesson_anchor
 from .messages import Messages, messages
 from .model import (
     Card,
@@ -55,23 +56,6 @@ class PageContext:
     """None: every cloze of a card is asked; n: only cloze n, the others read as plain text."""
     side: Side = "front"
     """"front" hides the asked clozes, "back" marks them."""
-
-
-def heading_id(lesson_id: str, section_id: str) -> str:
-    return f"lesson/{lesson_id}/{section_id}"
-
-
-def lesson_anchor(lesson_id: str) -> str:
-    return f"lesson/{lesson_id}"
-
-
-def card_anchor(card_id: str) -> str:
-    return f"card-{card_id}"
-
-
-def sheet_anchor(lesson_id: str) -> str:
-    """The printable card sheet of a lesson (a view of its own, not a section of the lesson)."""
-    return f"cards/{lesson_id}"
 
 
 def _heading_open(

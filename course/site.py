@@ -40,14 +40,13 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import babel
 import jinja2
-from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from . import anki, check, templating, zips
 from .cache import tool_digest
+from .markup import card_anchor, heading_id, lesson_anchor, sheet_anchor
 from .messages import FALLBACK_LANG, Messages, messages
 from .model import Card, CardKind, Course, Lesson, Library, SearchRecord, SiteText
-from .render import card_anchor, heading_id, lesson_anchor, sheet_anchor
 from .updates import ReleaseNotes
 
 if TYPE_CHECKING:
@@ -1443,18 +1442,27 @@ def render_guide(course: Course, templates: jinja2.Environment) -> str:
         lang=course.lang,
         root="../",
         course=course,
-        body=_guide_body(course.lang, anki.retired_tag(course)),
+        body=_guide_body(course.lang, anki.retired_tag(course), templates),
         back=anki.update_text(course.lang, "guide_back"),
     )
 
 
 @functools.cache
-def _guide_body(lang: str, tag: str) -> str:
-    """The guide's text as HTML: rendered once per process, for the site and the SCORM zip."""
+def _guide_body(lang: str, tag: str, templates: jinja2.Environment) -> str:
+    """The guide's text as HTML: rendered once per process, for the site and the SCORM zip, and
+    kept with the compiled templates (`templating.kept_text`): a rebuild whose lessons come from
+    the cache does not import the Markdown parser to render it again."""
     folder = PACKAGE / "templates" / "updates"
     source = folder.joinpath(f"guide-{lang}.md")
     if not source.is_file():
         source = folder.joinpath(f"guide-{FALLBACK_LANG}.md")
     text = source.read_text("utf-8").replace("{tag}", tag).replace("{search}", f"tag:{tag}")
+    name = "guide-" + hashlib.sha256(f"{lang}\0{tag}".encode()).hexdigest()[:20]
+    return templating.kept_text(templates, name, text, _commonmark)
+
+
+def _commonmark(text: str) -> str:
+    from markdown_it import MarkdownIt  # (imported only when the guide is not kept)
+
     body: str = MarkdownIt("commonmark").render(text)
     return body

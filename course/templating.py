@@ -6,14 +6,16 @@ files, the compiled templates are kept beside the package (`course/__pycache__/t
 so every project built with this copy of the tool starts with them; where the package cannot be
 written (a read-only install, PYTHONDONTWRITEBYTECODE) they go to the project's cache folder
 (`cache.Store`: `.course-cache/templates/`). An entry is used only when its checksum matches the
-tool, Jinja's version and the template's source: an edited template is compiled again.
+tool, Jinja's version and the template's source: an edited template is compiled again. The
+learner guide's Markdown, rendered, is kept there too (`kept_text`): a build whose lessons all
+come from the cache then imports no Markdown parser.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import CodeType
 
@@ -21,6 +23,7 @@ import jinja2
 from jinja2.bccache import Bucket
 
 from .cache import Store, tool_digest
+from .files import atomic_write
 
 TEMPLATE_CACHE = "templates"
 """The compiled templates' folder in the cache folder (`cache.Store`) and in the package's
@@ -60,6 +63,29 @@ class TemplateCache(jinja2.FileSystemBytecodeCache):
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         self.write(bucket)
+
+    def read_text(self, name: str, checksum: str) -> str | None:
+        """The text kept under `name` (`kept_text`), if it was made from the same (`checksum`)."""
+        try:
+            head, _, text = self._text_file(name).read_text("utf-8").partition("\n")
+        except (OSError, UnicodeDecodeError):  # none yet, unreadable, or not ours
+            return None
+        return text if head == checksum else None
+
+    def write_text(self, name: str, checksum: str, text: str) -> bool:
+        """Keep `text` under `name`; False when the folder cannot be written."""
+        if not self.writable:
+            return False
+        path = self._text_file(name)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, f"{checksum}\n{text}".encode())
+        except OSError:
+            return False
+        return True
+
+    def _text_file(self, name: str) -> Path:
+        return Path(self.directory, f"{name}.text")
 
     def write(self, bucket: Bucket) -> bool:
         """Store the bucket's code; False when the folder cannot be written."""
@@ -122,3 +148,24 @@ def environment(
         keep_trailing_newline=True,
         bytecode_cache=LayeredCache(folders) if folders else None,
     )
+
+
+def kept_text(
+    templates: jinja2.Environment, name: str, source: str, make: Callable[[str], str]
+) -> str:
+    """`make(source)`, kept where the environment keeps its compiled templates (`LayeredCache`)
+    under `name` and a checksum of the tool (its parsers' versions included) and of `source`:
+    made again, and kept again, when either changes. Made every time by an environment that
+    keeps nothing."""
+    cache = templates.bytecode_cache
+    layers = cache.layers if isinstance(cache, LayeredCache) else []
+    checksum = layers[0].get_source_checksum(source) if layers else ""
+    for layer in layers:
+        text = layer.read_text(name, checksum)
+        if text is not None:
+            return text
+    text = make(source)
+    for layer in layers:
+        if layer.write_text(name, checksum, text):
+            break
+    return text

@@ -191,7 +191,7 @@ def test_the_rebuild_floor_imports_only_what_a_one_edit_rebuild_imports(
     )  # fmt: skip
     imported = set(done.stdout.split())
     named = set(re.findall(r"\w+", bench.REBUILD_IMPORT.removeprefix("import ")))
-    assert len(named) == 6
+    assert len(named) == 4
     assert named <= imported, named - imported
 
 

@@ -153,10 +153,10 @@ def test_kept_notes_are_not_taken_by_another_version_of_the_tool(
         monkeypatch.setenv(cache.ENV, str(folder / "cache"))
         manifest._LAST_READ.clear()
         assert cli(folder, monkeypatch)[0] == 0
-    real_escape = anki.escapeHtml
+    real_escape = anki.escape_html
     for module in (cache, outputs, site, templating):  # (those that import it by name too)
         monkeypatch.setattr(module, "tool_digest", lambda: "another version of the tool")
-    monkeypatch.setattr(anki, "escapeHtml", lambda text: real_escape(text) + " (new)")
+    monkeypatch.setattr(anki, "escape_html", lambda text: real_escape(text) + " (new)")
     for name, folder in twins.items():
         monkeypatch.setenv(cache.ENV, str(folder / "cache"))
         manifest._LAST_READ.clear()

@@ -311,3 +311,55 @@ def test_preload_leaves_nothing_to_load_for_the_writers(
         assert len(list((tmp_path / "scorm").glob("*.zip"))) == 3
     finally:
         site._environment.cache_clear()
+
+
+def _made(calls: list[str]) -> object:
+    def make(source: str) -> str:
+        calls.append(source)
+        return f"<p>{source}</p>"
+
+    return make
+
+
+def test_a_kept_text_is_made_once_and_again_when_its_source_or_the_tool_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`templating.kept_text` (the learner guide's HTML): a later process reads what an earlier
+    one made from the same source with the same tool; another source, another tool (a new
+    parser version changes `tool_digest`) or a damaged entry is made again, never returned."""
+    calls: list[str] = []
+    make = _made(calls)
+    one = fresh(tmp_path / "t", tmp_path / "cache")
+    assert templating.kept_text(one, "guide", "a", make) == "<p>a</p>"  # type: ignore[arg-type]
+    two = fresh(tmp_path / "t", tmp_path / "cache")  # a new process's environment
+    assert templating.kept_text(two, "guide", "a", make) == "<p>a</p>"  # type: ignore[arg-type]
+    assert calls == ["a"]
+    assert templating.kept_text(two, "guide", "b", make) == "<p>b</p>"  # type: ignore[arg-type]
+    assert calls == ["a", "b"]
+    monkeypatch.setattr(templating, "tool_digest", lambda: "another tool")
+    assert templating.kept_text(two, "guide", "b", make) == "<p>b</p>"  # type: ignore[arg-type]
+    assert calls == ["a", "b", "b"]
+    (entry,) = (tmp_path / "cache").glob("guide.*")
+    entry.write_bytes(b"\xff\xfe not ours")
+    assert templating.kept_text(two, "guide", "b", make) == "<p>b</p>"  # type: ignore[arg-type]
+    assert len(calls) == 4
+    nothing_kept = fresh(tmp_path / "t", None)
+    assert templating.kept_text(nothing_kept, "guide", "b", make) == "<p>b</p>"  # type: ignore[arg-type]
+    assert len(calls) == 5
+
+
+def test_the_kept_guide_is_the_guide_rendered_again(tmp_path: Path) -> None:
+    """The learner guide read back from the cache folder is byte for byte the one rendered from
+    its Markdown, and a build that keeps it renders the same page as one that keeps nothing."""
+    library = pipeline.check(BUNDLED)
+    course = library.course("lv")
+    kept = site.environment(jinja2.PackageLoader("course", "templates/site"), tmp_path / "c")
+    first = site.render_guide(course, kept)
+    site._guide_body.cache_clear()  # a new process
+    again = site.render_guide(course, kept)
+    site._guide_body.cache_clear()
+    loader = jinja2.PackageLoader("course", "templates/site")
+    plain = site.render_guide(course, site.environment(loader, None))
+    assert first == again == plain
+    assert list((tmp_path / "c").glob("guide-*.text"))
+    assert "<h2>" in plain or "<p>" in plain
