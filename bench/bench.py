@@ -7,10 +7,16 @@
 Each size gets a corpus (`corpus.py`: el/pl/lv lessons, 50 Q/A cards each, prose, lists, links)
 written in every tool's own syntax. Every round runs every tool once, each in a fresh process, in
 an order rotated from round to round; a ratio between two tools is the median of their per-round
-ratios, so both sides of a ratio ran under the same load. Reported: median wall time and peak
-memory (RSS of the process tree, see `measure.py`), this project's no-op and one-card-edit
-rebuilds, the bundled course's build beside a bare interpreter importing the dependencies, the
-growth from the smallest to the largest size, and the targets of issue 9.
+ratios, so both sides of a ratio ran under the same load. After each round's slots, the cheap
+rebuilds run back to back in the trees the round's cold builds left, this engine's and the
+`--baseline` engine's alternating (A B, B A, ...): the no-ops, `--edits` pairs of one-edit
+rebuilds (one card edited in each tree, then both rebuilds; their ratio is the median of per-pair
+ratios, target 5's the median of all one-edit runs over the median cold build), the watch rows:
+this machine's speed changes in stretches of seconds, so only runs seconds apart compare.
+Reported: median wall time and peak memory (RSS of the process tree, see `measure.py`), this
+project's no-op and one-card-edit rebuilds, the bundled course's build beside a bare interpreter
+importing the dependencies, the growth from the smallest to the largest size, and the targets of
+issue 9.
 
 Peers (genanki, markdown-it-py, markdown-it-pyrs, ankdown, mkdocs; versions in `peers.txt`) are
 installed from PyPI into `bench/.peers`, a separate venv made on first use. This project runs
@@ -101,12 +107,19 @@ BUNDLED_BOUND = 2.0  # target 6
 HOME_BOUND_MB = 1.0  # target 7
 
 
+# Rows run several times a round (`--edits`), indexed by pair (round x edits + repetition), not
+# by round: this engine's and the baseline's runs of one index ran back to back.
+REPEATED = frozenset({EDIT, BASE_EDIT})
+
+
 @dataclass
 class Rounds:
-    """Per label, one Run (or None when the tool was not run) per round."""
+    """Per label, one Run (or None when the tool was not run) per round, or per pair of one-edit
+    rebuilds for the `repeated` labels."""
 
     runs: dict[str, list[Run | None]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    repeated: frozenset[str] = REPEATED
 
     def add(self, label: str, index: int, run: Run) -> None:
         column = self.runs.setdefault(label, [])
@@ -126,8 +139,18 @@ class Rounds:
             statistics.median(r.cpu for r in runs),
         )
 
+    def paired(self, top: str, bottom: str) -> bool:
+        """Whether the two rows' runs are indexed alike (both by round, or both by pair)."""
+        return (top in self.repeated) == (bottom in self.repeated)
+
     def ratio(self, top: str, bottom: str, cpu: bool = False) -> float | None:
-        """Median over rounds of top/bottom (wall or CPU time), both from the same round."""
+        """Median over rounds (or pairs) of top/bottom (wall or CPU time), both from the same
+        round (pair); of a repeated row over a per-round one: the ratio of their medians."""
+        if not self.paired(top, bottom):
+            a, b = self.median(top), self.median(bottom)
+            if a is None or b is None or (b.cpu if cpu else b.seconds) <= 0:
+                return None
+            return (a.cpu / b.cpu) if cpu else (a.seconds / b.seconds)
         pairs = zip(self.runs.get(top, []), self.runs.get(bottom, []), strict=False)
         values = [
             (a.cpu / b.cpu) if cpu else (a.seconds / b.seconds)
@@ -135,6 +158,16 @@ class Rounds:
             if a is not None and b is not None and (b.cpu if cpu else b.seconds) > 0
         ]
         return statistics.median(values) if values else None
+
+    def samples(self, top: str, bottom: str) -> str:
+        """What a ratio with a repeated row stands on: '15 pairs' (paired runs), '15 / 3 runs'
+        (a ratio of medians); '' for two per-round rows (the table's rounds)."""
+        if top not in self.repeated and bottom not in self.repeated:
+            return ""
+        if not self.paired(top, bottom):
+            return f"{len(self.of(top))} / {len(self.of(bottom))} runs"
+        pairs = zip(self.runs.get(top, []), self.runs.get(bottom, []), strict=False)
+        return f"{sum(a is not None and b is not None for a, b in pairs)} pairs"
 
 
 # ---------------------------------------------------------------- environments
@@ -231,33 +264,73 @@ def compare_trees(one: Path, two: Path) -> str:
     return "identical"
 
 
-def project_slot(project: Project, work: Path, index: int, verify: bool, rounds: Rounds) -> None:
-    """Cold full build, no-op rebuild, one-card-edit rebuild (checked against a cold build)."""
+def project_slot(project: Project, work: Path, index: int, rounds: Rounds) -> None:
+    """This engine's cold full build, into the tree its cheap rebuilds use after the round's
+    slots (`cheap_rebuilds`)."""
     scratch = work / "project"
     project.fresh(scratch)
     rounds.add(FULL, index, project.build(scratch))
     if index == 0:
         rounds.notes.update(site_sizes(scratch / "site"))
-    rounds.add(NOOP, index, project.build(scratch))
-    # The cold build recorded a release and what its next run prints, so both rebuilds may be
-    # replayed; the second also shows that a replay records nothing new.
-    rounds.add(NOOP_AGAIN, index, project.build(scratch))
-    twin = work / "project-twin"
-    if verify and index == 0:
-        shutil.rmtree(twin, ignore_errors=True)
-        shutil.copytree(scratch / "lessons", twin / "lessons", ignore=_not_cache)
-        corpus.edit_one_card(twin / "lessons")
-    before = digests(scratch / "decks") if verify and index == 0 else {}
-    corpus.edit_one_card(scratch / "lessons")
-    rounds.add(EDIT, index, project.build(scratch))
-    if verify and index == 0:
-        changed = digests(scratch / "decks") != before
-        project.build(twin)
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """One engine's tree, cold-built in the round, and the rows its cheap rebuilds go to."""
+
+    project: Project
+    scratch: Path
+    # The rebuilds with nothing changed, one after the other: the cold build recorded a release
+    # and what its next run prints, so both may be replayed; the second also shows that a replay
+    # records nothing new.
+    noops: tuple[str, ...]
+    edit: str
+    watch: str | None  # None: the engine has no `watch --release`
+
+
+def alternate(engines: Sequence[Engine], turn: int) -> list[Engine]:
+    """The engines in order on an even turn, reversed on an odd one: A B, B A, A B, ..."""
+    return list(engines) if turn % 2 == 0 else list(reversed(engines))
+
+
+def cheap_rebuilds(
+    engines: Sequence[Engine], index: int, edits: int, rounds: Rounds, twin: Path | None
+) -> None:
+    """After round `index`'s cold builds, each engine's rebuilds in its own tree, back to back
+    and alternating, so that the two engines of a pair ran in the same stretch of the machine's
+    speed: the no-ops, then `edits` pairs of one-edit rebuilds (one card edited in each tree,
+    then the two rebuilds; recorded per pair), then the watch rows. With `twin`, the first
+    engine's tree after its edits is checked against a cold build of the same sources."""
+    for turn in range(max(len(e.noops) for e in engines)):
+        for engine in alternate(engines, index + turn):
+            if turn < len(engine.noops):
+                rounds.add(engine.noops[turn], index, engine.project.build(engine.scratch))
+    before = digests(engines[0].scratch / "decks")
+    for repetition in range(edits):
+        pair = index * edits + repetition
+        for engine in engines:
+            corpus.edit_one_card(engine.scratch / "lessons")
+        for engine in alternate(engines, pair):
+            rounds.add(engine.edit, pair, engine.project.build(engine.scratch))
+    if twin is not None:
+        changed = digests(engines[0].scratch / "decks") != before
+        verdict = compare_cold(engines[0], twin)
         rounds.notes["one-edit rebuild vs cold build of the same sources"] = (
-            f"{compare_trees(scratch, twin)} (the edit changed the decks: {changed})"
+            f"{verdict} (after {edits} edits; they changed the decks: {changed})"
         )
-        shutil.rmtree(twin, ignore_errors=True)
-    rounds.add(WATCH_EDIT, index, watch_edit(project, scratch))
+    for engine in alternate(engines, index):
+        if engine.watch is not None:
+            rounds.add(engine.watch, index, watch_edit(engine.project, engine.scratch))
+
+
+def compare_cold(engine: Engine, twin: Path) -> str:
+    """The engine's rebuilt tree against a cold build, in `twin`, of its lessons."""
+    shutil.rmtree(twin, ignore_errors=True)
+    shutil.copytree(engine.scratch / "lessons", twin / "lessons", ignore=_not_cache)
+    engine.project.build(twin)
+    verdict = compare_trees(engine.scratch, twin)
+    shutil.rmtree(twin, ignore_errors=True)
+    return verdict
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -371,7 +444,10 @@ def rotated(slots: Sequence[tuple[str, Slot]], index: int) -> Iterator[tuple[str
     yield from [*slots[shift:], *slots[:shift]]
 
 
-def corpus_rounds(size: int, rounds: int, args: argparse.Namespace, peers: Path) -> Rounds:
+def corpus_rounds(
+    size: int, rounds: int, edits: int, args: argparse.Namespace, peers: Path
+) -> Rounds:
+    """`rounds` rounds of every slot in rotated order, each followed by the cheap rebuilds."""
     work = args.work / f"cards-{size}"
     shutil.rmtree(work, ignore_errors=True)
     started = time.perf_counter()
@@ -382,12 +458,17 @@ def corpus_rounds(size: int, rounds: int, args: argparse.Namespace, peers: Path)
     )
     result = Rounds()
     result.notes["lessons (MB of Markdown)"] = f"{sizes['project'] / 1e6:.1f}"
-    slots = _project_slots(work, args, result) + _peer_slots(work, args, peers, result)
+    result.notes["one-edit rebuilds a round (back to back with the baseline's)"] = str(edits)
+    ours, engines = _project_slots(work, args, result)
+    slots = ours + _peer_slots(work, args, peers, result)
     load = os.getloadavg()[0]
     for index in range(rounds):
         for name, slot in rotated(slots, index):
             slot(index)
             log(f"  {size} cards, round {index + 1}: {name} done")
+        twin = work / "project-twin" if args.verify and index == 0 else None
+        cheap_rebuilds(engines, index, edits, result, twin)
+        log(f"  {size} cards, round {index + 1}: rebuilds ({edits} edit pairs) done")
     result.notes["load average (1 min) at start / end"] = f"{load:.1f} / {os.getloadavg()[0]:.1f}"
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
@@ -413,42 +494,42 @@ def _peer_slots(
     return [(label, peer(label, argv)) for label, argv in runs if label in wanted]
 
 
-def _project_slots(work: Path, args: argparse.Namespace, result: Rounds) -> list[tuple[str, Slot]]:
-    """This project's slots: its builds, decks only, the rebuild floor, the baseline engine."""
+def _project_slots(
+    work: Path, args: argparse.Namespace, result: Rounds
+) -> tuple[list[tuple[str, Slot]], list[Engine]]:
+    """This project's slots (its cold builds, decks only, the rebuild floor, the baseline
+    engine's cold build), and the engines whose trees the cold builds leave for the cheap
+    rebuilds."""
     project = Project(work / "corpus" / "project" / "lessons", tuple(args.project_args))
 
     def decks(index: int) -> None:
-        scratch = work / "project"
+        scratch = work / "project-decks"
         project.fresh(scratch)
         result.add(DECKS, index, project.build(scratch, site=False))
+        shutil.rmtree(scratch, ignore_errors=True)
 
     def floor(index: int) -> None:
         argv = [project_python(), "-c", REBUILD_IMPORT]
         result.add(REBUILD_FLOOR, index, measure.run(argv, ROOT))
 
     slots: list[tuple[str, Slot]] = [
-        ("project", lambda i: project_slot(project, work, i, args.verify, result)),
+        ("project", lambda i: project_slot(project, work, i, result)),
         ("project-decks", decks),
         ("rebuild floor", floor),
     ]
+    engines = [Engine(project, work / "project", (NOOP, NOOP_AGAIN), EDIT, WATCH_EDIT)]
     if args.baseline:
         base = Project(project.lessons, project.extra, args.baseline / "build.py")
-
-        watches = _has_watch_release(base)
+        watch = BASE_WATCH_EDIT if _has_watch_release(base) else None
+        engines.append(Engine(base, work / "baseline", (BASE_NOOP,), BASE_EDIT, watch))
 
         def baseline(index: int) -> None:
-            """The project slot's runs, as far as the baseline engine has them (no --verify)."""
-            scratch = work / "baseline"
-            base.fresh(scratch)
-            result.add(BASE_FULL, index, base.build(scratch))
-            result.add(BASE_NOOP, index, base.build(scratch))
-            corpus.edit_one_card(scratch / "lessons")
-            result.add(BASE_EDIT, index, base.build(scratch))
-            if watches:
-                result.add(BASE_WATCH_EDIT, index, watch_edit(base, scratch))
+            """The baseline engine's cold build, into the tree of its cheap rebuilds."""
+            base.fresh(engines[1].scratch)
+            result.add(BASE_FULL, index, base.build(engines[1].scratch))
 
         slots.append(("baseline engine", baseline))
-    return slots
+    return slots, engines
 
 
 def _has_watch_release(project: Project) -> bool:
@@ -554,9 +635,15 @@ def _runs_table(by_size: dict[int, Rounds], rounds: dict[int, int]) -> list[str]
     labels += [ANKDOWN, GENANKI, MDIT, MDIT2, PYRS, MKDOCS]
     for label in labels:
         if any(by_size[s].of(label) for s in sizes):
-            cells = [fmt_run(by_size[s].median(label)) for s in sizes]
+            cells = [_run_cell(by_size[s], label) for s in sizes]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _run_cell(rounds: Rounds, label: str) -> str:
+    """The median run; for a row run several times a round, how many runs it is the median of."""
+    text = fmt_run(rounds.median(label))
+    return f"{text}, {len(rounds.of(label))} runs" if label in rounds.repeated else text
 
 
 def _ratios_table(by_size: dict[int, Rounds]) -> list[str]:
@@ -565,7 +652,9 @@ def _ratios_table(by_size: dict[int, Rounds]) -> list[str]:
     lines = [
         "",
         "Ratios of wall time (and of CPU time), median of per-round ratios (same round, same "
-        "load); a bound is judged on wall time:",
+        "load); the one-edit rebuilds, run several times a round: median of per-pair ratios "
+        "(n pairs, run back to back) between the two engines, ratio of medians (n / m runs) "
+        "over a cold build; a bound is judged on wall time:",
         "",
     ]
     lines += ["| ratio | " + " | ".join(f"{s:,}" for s in sizes) + " | bound |"]
@@ -573,12 +662,15 @@ def _ratios_table(by_size: dict[int, Rounds]) -> list[str]:
     for top, bottom, bound, what in RATIOS:
         if not any(by_size[s].of(top) and by_size[s].of(bottom) for s in sizes):
             continue  # e.g. the baseline rows without --baseline
-        cells = [
-            fmt_ratio(by_size[s].ratio(top, bottom), bound, by_size[s].ratio(top, bottom, True))
-            for s in sizes
-        ]
+        cells = [_ratio_cell(by_size[s], top, bottom, bound) for s in sizes]
         lines.append(f"| {top} / {bottom} | " + " | ".join(cells) + f" | {what or '–'} |")
     return lines
+
+
+def _ratio_cell(rounds: Rounds, top: str, bottom: str, bound: float | None) -> str:
+    text = fmt_ratio(rounds.ratio(top, bottom), bound, rounds.ratio(top, bottom, cpu=True))
+    samples = rounds.samples(top, bottom)
+    return f"{text}, {samples}" if samples and text != "–" else text
 
 
 def growth_lines(by_size: dict[int, Rounds]) -> list[str]:
@@ -690,6 +782,14 @@ def _corpus_options(parser: argparse.ArgumentParser) -> None:
         default=[3, 1],
         help="rounds per size, in the order of --sizes; the last repeats",
     )
+    parser.add_argument(
+        "--edits",
+        nargs="+",
+        type=int,
+        default=[5, 3],
+        help="pairs of one-edit rebuilds (this engine's, the baseline's, alternating) per round,"
+        " per size in the order of --sizes; the last repeats (default: 5 3)",
+    )
     parser.add_argument("--quick", action="store_true", help="10,000 cards, 2 rounds")
     parser.add_argument("--cards-per-lesson", type=int, default=50)
     parser.add_argument(
@@ -714,7 +814,7 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--verify",
         action="store_true",
-        help="check the one-edit rebuild against a cold build (first round)",
+        help="check the tree after the one-edit rebuilds against a cold build (first round)",
     )
     parser.add_argument(
         "--project-args",
@@ -732,7 +832,8 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         "--baseline",
         type=Path,
         help="a folder with another checkout's build.py and course/ (e.g. `git archive` of an"
-        " older commit): its cold and no-op builds run in the same rounds, for before/after ratios",
+        " older commit): its cold build runs in the same rounds, its rebuilds alternate with this"
+        " engine's after each round's cold builds, for before/after ratios",
     )
     parser.add_argument("--keep", action="store_true", help="keep the corpora and outputs")
     parser.add_argument(
@@ -747,7 +848,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     peers = ensure_peers() if args.sizes else Path()
     rounds = {s: args.rounds[min(i, len(args.rounds) - 1)] for i, s in enumerate(args.sizes)}
-    by_size = {size: corpus_rounds(size, rounds[size], args, peers) for size in args.sizes}
+    edits = {s: args.edits[min(i, len(args.edits) - 1)] for i, s in enumerate(args.sizes)}
+    by_size = {s: corpus_rounds(s, rounds[s], edits[s], args, peers) for s in args.sizes}
     bundled = None if args.no_bundled else bundled_rounds(args.bundled_rounds, args)
     text = report(by_size, bundled, rounds)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -195,11 +195,11 @@ def test_the_rebuild_floor_imports_only_what_a_one_edit_rebuild_imports(
     assert named <= imported, named - imported
 
 
-
 def test_the_baseline_engine_runs_the_rebuild_rows_it_has(written: Path, tmp_path: Path) -> None:
-    """`--baseline` runs the project slot's cold, no-op, one-edit and watch rows with the other
-    engine (here this one), and pairs them with this engine's, so their before/after ratios are
-    taken in the same rounds; an engine without `watch --release` runs the others."""
+    """`--baseline` runs the cold build in its own slot and the no-op, one-edit and watch rows
+    beside this engine's, in its own tree, so their before/after ratios are taken from runs
+    back to back; an engine without `watch --release` runs the others. With a twin, the tree
+    after the edits is checked against a cold build of its sources."""
     work = tmp_path / "w"
     (work / "corpus").mkdir(parents=True)
     (work / "corpus" / "project").symlink_to(written / "project", target_is_directory=True)
@@ -215,11 +215,137 @@ def test_the_baseline_engine_runs_the_rebuild_rows_it_has(written: Path, tmp_pat
     for engine, watch_rows in ((bench.ROOT, 1), (old, 0)):
         result = bench.Rounds()
         args = bench.parse_args(["--sizes", "--baseline", str(engine), "--work", str(work)])
-        (slot,) = [s for name, s in bench._project_slots(work, args, result) if "baseline" in name]
-        slot(0)
-        for label in (bench.BASE_FULL, bench.BASE_NOOP, bench.BASE_EDIT):
+        slots, engines = bench._project_slots(work, args, result)
+        for name, slot in slots:
+            if name in ("project", "baseline engine"):
+                slot(0)
+        bench.cheap_rebuilds(engines, 0, 2, result, work / "twin")
+        for label in (bench.FULL, bench.NOOP, bench.NOOP_AGAIN, bench.BASE_FULL, bench.BASE_NOOP):
             assert len(result.of(label)) == 1, label
+        assert len(result.of(bench.EDIT)) == len(result.of(bench.BASE_EDIT)) == 2
         assert len(result.of(bench.BASE_WATCH_EDIT)) == watch_rows
+        verdict = result.notes["one-edit rebuild vs cold build of the same sources"]
+        assert verdict.startswith("identical (after 2 edits; they changed the decks: True)")
     pairs = [(a, b) for a, b, _, _ in bench.RATIOS]
     assert (bench.EDIT, bench.BASE_EDIT) in pairs
     assert (bench.WATCH_EDIT, bench.BASE_WATCH_EDIT) in pairs
+    assert (bench.EDIT, bench.FULL) in pairs
+
+
+def fake_engines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[bench.Engine], list[str]]:
+    """This engine (A) and a baseline (B) whose builds, edits and watch rows only log what ran,
+    in which tree: the layout of the cheap rebuilds without running them."""
+    events: list[str] = []
+    names = {tmp_path / "a": "A", tmp_path / "b": "B"}
+
+    def build(self: bench.Project, scratch: Path, site: bool = True) -> measure.Run:
+        events.append(f"build {names.get(scratch, 'twin')}")
+        (scratch / "decks").mkdir(parents=True, exist_ok=True)
+        (scratch / "decks" / "d.apkg").write_text(str(len(events)))  # each build's own bytes
+        return measure.Run(float(len(events)), 1)
+
+    def edit(lessons: Path) -> Path:
+        events.append(f"edit {names[lessons.parent]}")
+        return lessons
+
+    def watch(project: bench.Project, scratch: Path) -> measure.Run:
+        events.append(f"watch {names[scratch]}")
+        return measure.Run(1.0, 1)
+
+    monkeypatch.setattr(bench.Project, "build", build)
+    monkeypatch.setattr(corpus, "edit_one_card", edit)
+    monkeypatch.setattr(bench, "watch_edit", watch)
+    project = bench.Project(tmp_path / "lessons", ())
+    a = bench.Engine(project, tmp_path / "a", (bench.NOOP, bench.NOOP_AGAIN), bench.EDIT,
+                     bench.WATCH_EDIT)  # fmt: skip
+    b = bench.Engine(project, tmp_path / "b", (bench.BASE_NOOP,), bench.BASE_EDIT,
+                     bench.BASE_WATCH_EDIT)  # fmt: skip
+    return [a, b], events
+
+
+def test_the_cheap_rebuilds_alternate_the_engines_back_to_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Round 1 (the second) with 3 edits: pairs 3, 4, 5, each one edit in each tree then the two
+    rebuilds, the engine that runs first alternating (B A, A B, B A) as it does for the no-ops
+    and the watch rows; nothing else runs between them."""
+    engines, events = fake_engines(tmp_path, monkeypatch)
+    result = bench.Rounds()
+    bench.cheap_rebuilds(engines, 1, 3, result, None)
+    pair = {0: ["build A", "build B"], 1: ["build B", "build A"]}
+    assert events == [
+        "build B", "build A",  # the no-ops, round 1: B first
+        "build A",  # the second no-op: this engine's alone
+        "edit A", "edit B", *pair[1],
+        "edit A", "edit B", *pair[0],
+        "edit A", "edit B", *pair[1],
+        "watch B", "watch A",
+    ]  # fmt: skip
+    for label in (bench.EDIT, bench.BASE_EDIT):
+        column = result.runs[label]
+        assert [run is not None for run in column] == [False] * 3 + [True] * 3, label
+    # each pair's two runs recorded at the same index, whichever ran first (n = the nth event)
+    assert [r.seconds for r in result.of(bench.EDIT)] == [7.0, 10.0, 15.0]
+    assert [r.seconds for r in result.of(bench.BASE_EDIT)] == [6.0, 11.0, 14.0]
+    assert len(result.of(bench.NOOP)) == len(result.of(bench.WATCH_EDIT)) == 1
+
+
+def test_n_edits_a_round_give_n_samples_a_round(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--edits 4` over 2 rounds: 8 paired samples of each engine's one-edit rebuild (and one
+    no-op each round); the report's cells say how many runs and pairs they are made of."""
+    engines, events = fake_engines(tmp_path, monkeypatch)
+    result = bench.Rounds()
+    for index in range(2):
+        result.add(bench.FULL, index, measure.Run(10.0, 1))
+        bench.cheap_rebuilds(engines, index, 4, result, None)
+    assert events.count("edit A") == events.count("edit B") == 8
+    assert len(result.of(bench.EDIT)) == len(result.of(bench.BASE_EDIT)) == 8
+    assert len(result.of(bench.NOOP)) == 2
+    assert result.samples(bench.EDIT, bench.BASE_EDIT) == "8 pairs"
+    assert result.samples(bench.EDIT, bench.FULL) == "8 / 2 runs"
+    assert result.samples(bench.NOOP, bench.FULL) == ""
+    assert bench._run_cell(result, bench.EDIT).endswith(", 8 runs")
+    assert bench._run_cell(result, bench.NOOP).endswith(" MB")
+    assert bench.parse_args([]).edits == [5, 3]
+
+
+def test_verify_builds_a_cold_twin_of_the_edited_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a twin (`--verify`, first round), this engine's tree after its edits is compared
+    with a cold build of a copy of its lessons: here every build writes other bytes, so the
+    note says where they differ; the twin is removed."""
+    engines, events = fake_engines(tmp_path, monkeypatch)
+    (tmp_path / "a" / "lessons").mkdir(parents=True)
+    (tmp_path / "a" / "lessons" / "x.md").write_text("x")
+    result = bench.Rounds()
+    bench.cheap_rebuilds(engines, 0, 2, result, tmp_path / "twin")
+    assert events[-3:] == ["build twin", "watch A", "watch B"]
+    note = result.notes["one-edit rebuild vs cold build of the same sources"]
+    assert note == "decks/d.apkg differs (after 2 edits; they changed the decks: True)"
+    assert not (tmp_path / "twin").exists()
+
+
+def test_the_one_edit_ratios_are_per_pair_and_of_medians() -> None:
+    """Engine / baseline: the median of per-pair ratios (not the ratio of the medians);
+    target 5: the median of all one-edit runs over the median cold build of the size."""
+    rounds = bench.Rounds()
+    for pair, (a, b) in enumerate([(0.5, 0.5), (0.7, 0.5), (0.6, 0.7), (0.9, 0.7), (1.2, 0.8)]):
+        rounds.add(bench.EDIT, pair, measure.Run(a, 1, a))
+        rounds.add(bench.BASE_EDIT, pair, measure.Run(b, 1, b))
+    for index, cold in enumerate([5.0, 4.0, 7.0]):
+        rounds.add(bench.FULL, index, measure.Run(cold, 1, cold))
+    # per pair 1.0, 1.4, 0.857, 1.286, 1.5 -> 1.286; the medians' ratio is 0.7 / 0.7 = 1.0
+    assert rounds.ratio(bench.EDIT, bench.BASE_EDIT) == pytest.approx(0.9 / 0.7)
+    # all five edits over the three cold builds' median (pairing edit i with round i: 0.10)
+    assert rounds.ratio(bench.EDIT, bench.FULL) == pytest.approx(0.7 / 5.0)
+    cell = bench._ratio_cell(rounds, bench.EDIT, bench.FULL, 0.10)
+    assert cell == "0.14x (0.14x CPU) not met, 5 / 3 runs"
+    cell = bench._ratio_cell(rounds, bench.EDIT, bench.BASE_EDIT, None)
+    assert cell == "1.29x (1.29x CPU), 5 pairs"
+    text = bench.report({10_000: rounds}, None, {10_000: 3})
+    assert "| project: rebuild, one card edited | 0.70 s (0.70 s CPU) / 1 MB, 5 runs |" in text
