@@ -750,6 +750,7 @@ def _import_parser() -> None:
     the other lessons' parses from the cache and writes, never does."""
     from . import render  # noqa: F401
 
+
 def _run_forked(
     tasks: list[_Task], meanwhile: Callable[[], object]
 ) -> Iterator[tuple[int, Result]]:

@@ -74,26 +74,24 @@ class TemplateCache(jinja2.FileSystemBytecodeCache):
 
     def write_text(self, name: str, checksum: str, text: str) -> bool:
         """Keep `text` under `name`; False when the folder cannot be written."""
-        if not self.writable:
-            return False
-        path = self._text_file(name)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, f"{checksum}\n{text}".encode())
-        except OSError:
-            return False
-        return True
+        data = f"{checksum}\n{text}".encode()
+        return self._stored(lambda: atomic_write(self._text_file(name), data))
 
     def _text_file(self, name: str) -> Path:
         return Path(self.directory, f"{name}.text")
 
     def write(self, bucket: Bucket) -> bool:
         """Store the bucket's code; False when the folder cannot be written."""
+        return self._stored(lambda: super(TemplateCache, self).dump_bytecode(bucket))
+
+    def _stored(self, write: Callable[[], object]) -> bool:
+        """Run `write` into the folder (made first); False when it is not to be written or
+        cannot be."""
         if not self.writable:
             return False
         try:
             Path(self.directory).mkdir(parents=True, exist_ok=True)
-            super().dump_bytecode(bucket)
+            write()
         except OSError:
             return False
         return True
@@ -123,6 +121,19 @@ class LayeredCache(jinja2.BytecodeCache):
         for layer in self.layers:
             if layer.write(bucket):
                 return
+
+    def kept_text(self, name: str, source: str, make: Callable[[str], str]) -> str:
+        """`make(source)`, looked up and kept as a compiled template is (`kept_text`)."""
+        checksum = self.get_source_checksum(source)
+        for layer in self.layers:
+            text = layer.read_text(name, checksum)
+            if text is not None:
+                return text
+        text = make(source)
+        for layer in self.layers:
+            if layer.write_text(name, checksum, text):
+                break
+        return text
 
 
 def template_cache(root: Path) -> list[Path]:
@@ -158,14 +169,4 @@ def kept_text(
     made again, and kept again, when either changes. Made every time by an environment that
     keeps nothing."""
     cache = templates.bytecode_cache
-    layers = cache.layers if isinstance(cache, LayeredCache) else []
-    checksum = layers[0].get_source_checksum(source) if layers else ""
-    for layer in layers:
-        text = layer.read_text(name, checksum)
-        if text is not None:
-            return text
-    text = make(source)
-    for layer in layers:
-        if layer.write_text(name, checksum, text):
-            break
-    return text
+    return cache.kept_text(name, source, make) if isinstance(cache, LayeredCache) else make(source)
