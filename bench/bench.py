@@ -305,7 +305,7 @@ def cheap_rebuilds(
         for engine in alternate(engines, index + turn):
             if turn < len(engine.noops):
                 rounds.add(engine.noops[turn], index, engine.project.build(engine.scratch))
-    before = digests(engines[0].scratch / "decks")
+    before = digests(engines[0].scratch / "decks") if twin is not None else {}
     for repetition in range(edits):
         pair = index * edits + repetition
         for engine in engines:
@@ -844,11 +844,15 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _per_size(sizes: Sequence[int], values: Sequence[int]) -> dict[int, int]:
+    """An option given per size, in the order of --sizes; the last value repeats."""
+    return {size: values[min(i, len(values) - 1)] for i, size in enumerate(sizes)}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     peers = ensure_peers() if args.sizes else Path()
-    rounds = {s: args.rounds[min(i, len(args.rounds) - 1)] for i, s in enumerate(args.sizes)}
-    edits = {s: args.edits[min(i, len(args.edits) - 1)] for i, s in enumerate(args.sizes)}
+    rounds, edits = _per_size(args.sizes, args.rounds), _per_size(args.sizes, args.edits)
     by_size = {s: corpus_rounds(s, rounds[s], edits[s], args, peers) for s in args.sizes}
     bundled = None if args.no_bundled else bundled_rounds(args.bundled_rounds, args)
     text = report(by_size, bundled, rounds)
