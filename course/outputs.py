@@ -288,9 +288,9 @@ class Record:
             sums=sums if isinstance(sums, dict) else {},
         )
 
-    def _intact(self, target: Path) -> list[object] | None:
-        """The last build's entry of `target`, if it is on disk as that build left it."""
-        key = _key(target)
+    def _intact(self, key: str, target: Path) -> list[object] | None:
+        """The last build's entry of `target` (`key`: its key), if it is on disk as that build
+        left it."""
         entry = self.entries.get(key)
         if not isinstance(entry, list) or len(entry) != 2 or entry[1] is None:
             return None
@@ -313,14 +313,14 @@ class Record:
 
     def unchanged(self, target: Path, inputs: str) -> bool:
         """The output at `target` is the one these inputs give: nothing to render."""
-        entry = self._intact(target)
+        entry = self._intact(_key(target), target)
         return entry is not None and entry[0] == inputs
 
     def pieces_of(self, target: Path) -> Pieces:
         """The pieces of `target` as the last build made them (none when the output on disk is
         not as that build left it), for this build to fill in as it makes the output again."""
         key = _key(target)
-        intact = self._intact(target) is not None
+        intact = self._intact(key, target) is not None
         old, sums = (self.pieces.get(key), self.sums.get(key)) if intact else (None, None)
         made = Pieces(_mapping(old), old_sums=_mapping(sums))
         self._made[key] = made
