@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -49,16 +50,28 @@ def resident(monkeypatch: pytest.MonkeyPatch, size: int | None) -> None:
     monkeypatch.setattr(pipeline, "_resident", lambda: size)
 
 
+@dataclass
+class Shares:
+    """What the build's `forked.share`s were given: each one's writes, by function name, in the
+    order the processes take them; and whether one is running now."""
+
+    writes: list[list[str]] = field(default_factory=list)
+    running: bool = False
+
+
 @pytest.fixture
-def shared(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The writes each `forked.share` of the build's writers was given, by function name, in
-    the order the processes take them."""
-    found: list[list[str]] = []
+def shared(monkeypatch: pytest.MonkeyPatch) -> Shares:
+    """A spy on `forked.share` (which it still runs)."""
+    found = Shares()
     real = forked.share
 
     def spy(calls: Sequence[Callable[[], object]], meanwhile: object = None) -> list[object]:
-        found.append([_name(call) for call in calls])
-        return real(calls, meanwhile)  # type: ignore[arg-type]
+        found.writes.append([_name(call) for call in calls])
+        found.running = True
+        try:
+            return real(calls, meanwhile)  # type: ignore[arg-type]
+        finally:
+            found.running = False
 
     monkeypatch.setattr(forked, "share", spy)
     return found
@@ -77,7 +90,7 @@ def test_a_small_process_shares_the_writes_the_zips_rendered_whole_first(
     course: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    shared: list[list[str]],
+    shared: Shares,
     forks: list[int],
 ) -> None:
     """A cold build's zips, every lesson rendered (`Write.whole`), start before the decks;
@@ -85,30 +98,21 @@ def test_a_small_process_shares_the_writes_the_zips_rendered_whole_first(
     language's deck, written whole, starts first. This process renders the manifests while
     the child starts on the writes (`forked.share`'s `meanwhile`), once."""
     resident(monkeypatch, pipeline.SHARE_RESIDENT)
-    inside: list[bool] = []  # while `forked.share` runs
-    rendered: list[bool] = []  # `inside` when the manifests were rendered
-    real_share, real_render = forked.share, pipeline._render_manifests
-
-    def share(calls: Sequence[Callable[[], object]], meanwhile: object = None) -> list[object]:
-        inside.append(True)
-        try:
-            return real_share(calls, meanwhile)  # type: ignore[arg-type]
-        finally:
-            inside.clear()
+    rendered: list[bool] = []  # whether a share was running when the manifests were rendered
+    real_render = pipeline._render_manifests
 
     def render(*args: Any) -> Any:
-        rendered.append(bool(inside))
+        rendered.append(shared.running)
         return real_render(*args)
 
-    monkeypatch.setattr(forked, "share", share)
     monkeypatch.setattr(pipeline, "_render_manifests", render)
     out = tmp_path / "out"
     build(course, out)
-    assert shared == [["_write_package"] * 2 + ["_write_deck"] * 2]
+    assert shared.writes == [["_write_package"] * 2 + ["_write_deck"] * 2]
     assert rendered == [True]
     edit(course / "el" / "01-lesson.md", "::Απάντηση 1.0", "::Νέα απάντηση 1.0")
     build(course, out)
-    assert shared[1] == ["_write_deck", "_write_package"]
+    assert shared.writes[1] == ["_write_deck", "_write_package"]
     assert rendered == [True, True]
     assert len(forks) == 2
 
@@ -119,13 +123,13 @@ def test_a_large_process_writes_alone(
     course: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    shared: list[list[str]],
+    shared: Shares,
     forks: list[int],
 ) -> None:
     """Its child would count its pages again (or its size is not known)."""
     resident(monkeypatch, size)
     build(course, tmp_path / "out")
-    assert shared == []
+    assert shared.writes == []
     assert forks == []
 
 
