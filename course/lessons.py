@@ -927,8 +927,17 @@ def _made_as_card(record: type) -> bool:
 
 if not _made_as_card(Card):  # (a field added to the record must be added to `_card` too)
     raise TypeError("Card's fields changed: change lessons._card (and _CARD_FIELDS) with them")
-_set_id, _set_kind, _set_text, _set_hash, _set_section, _set_line, _set_id_line, _set_clozes, \
-    _set_tags = (Card.__dict__[name].__set__ for name in _CARD_FIELDS)  # its slots' setters
+(
+    _set_id,
+    _set_kind,
+    _set_text,
+    _set_hash,
+    _set_section,
+    _set_line,
+    _set_id_line,
+    _set_clozes,
+    _set_tags,
+) = (Card.__dict__[name].__set__ for name in _CARD_FIELDS)  # its slots' setters
 _new = object.__new__
 
 
