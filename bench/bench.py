@@ -173,17 +173,16 @@ class Rounds:
 # ---------------------------------------------------------------- environments
 
 
-def ensure_peers() -> Path:
-    """bench/.peers with the pinned peers; (re)made when peers.txt changed."""
-    stamp = PEERS / "peers.txt"
-    wanted = PEERS_FILE.read_text()
-    if stamp.is_file() and stamp.read_text() == wanted:
-        return PEERS / "bin"
-    log(f"installing peers into {PEERS} (from PyPI) ...")
-    shutil.rmtree(PEERS, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
+def ensure_peers(peers: Path = PEERS) -> Path:
+    """`peers` (bench/.peers) with the pinned peers; (re)made unless it is `current`."""
+    wanted = _peers_stamp(peers)
+    if peers_current(peers, wanted):
+        return peers / "bin"
+    log(f"installing peers into {peers} (from PyPI) ...")
+    shutil.rmtree(peers, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(peers)], check=True)
     pip = [
-        str(PEERS / "bin" / "python"),
+        str(peers / "bin" / "python"),
         "-m",
         "pip",
         "install",
@@ -191,8 +190,28 @@ def ensure_peers() -> Path:
         "--disable-pip-version-check",
     ]
     subprocess.run([*pip, "-r", str(PEERS_FILE)], check=True)
-    stamp.write_text(wanted)
-    return PEERS / "bin"
+    (peers / "peers.txt").write_text(wanted)
+    return peers / "bin"
+
+
+def _peers_stamp(peers: Path) -> str:
+    """What a peers environment records of how it was made: the pinned peers, and where it was
+    made (its scripts name their interpreter by that path: a copy or a moved one runs another
+    environment's, or none)."""
+    return f"{PEERS_FILE.read_text()}# made in {peers.resolve()}\n"
+
+
+def peers_current(peers: Path, wanted: str) -> bool:
+    """Whether `peers` was made from `wanted` (`_peers_stamp`) and its interpreter still runs
+    (the interpreter it was made from may have gone)."""
+    stamp = peers / "peers.txt"
+    if not stamp.is_file() or stamp.read_text() != wanted:
+        return False
+    python = peers / "bin" / "python"
+    try:
+        return subprocess.run([str(python), "-c", ""], check=False).returncode == 0
+    except OSError:
+        return False
 
 
 def project_python() -> str:
@@ -359,9 +378,10 @@ def watch_edit(project: Project, scratch: Path) -> Run:
         stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     assert proc.stdout is not None
+    out = proc.stdout  # (narrowed here, not inside `until`)
 
     def until(start: str) -> None:
-        for line in proc.stdout:
+        for line in out:
             if line.startswith(start):
                 return
             if line.startswith("watch: build failed"):

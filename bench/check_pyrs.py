@@ -56,7 +56,7 @@ SAMPLES = (
 
 def configurations() -> dict[str, tuple[Render, Render]]:
     py_off = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
-    rs_off = RsMarkdownIt("zero").enable_many(RS_RULES)  # type: ignore[arg-type]
+    rs_off = RsMarkdownIt("zero").enable_many(RS_RULES)  # type: ignore[arg-type, unused-ignore]
     py_on = MarkdownIt("commonmark").enable(["table", "strikethrough"])
     rs_on = RsMarkdownIt("commonmark").enable_many(["table", "strikethrough"])
     return {

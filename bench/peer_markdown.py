@@ -26,7 +26,7 @@ def renderer(engine: str) -> Callable[[str], str]:
     if engine == "rs":
         from markdown_it_pyrs import MarkdownIt as RsMarkdownIt
 
-        rs = RsMarkdownIt("zero").enable_many(RS_RULES)  # type: ignore[arg-type]
+        rs = RsMarkdownIt("zero").enable_many(RS_RULES)  # type: ignore[arg-type, unused-ignore]
         return lambda text: rs.render(text, xhtml=True)
     from markdown_it import MarkdownIt
 

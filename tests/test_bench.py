@@ -349,3 +349,27 @@ def test_the_one_edit_ratios_are_per_pair_and_of_medians() -> None:
     assert cell == "1.29x (1.29x CPU), 5 pairs"
     text = bench.report({10_000: rounds}, None, {10_000: 3})
     assert "| project: rebuild, one card edited | 0.70 s (0.70 s CPU) / 1 MB, 5 runs |" in text
+
+
+def test_a_peers_environment_is_made_again_when_moved_or_broken(tmp_path: Path) -> None:
+    """`ensure_peers` keeps bench/.peers only while its stamp names the pinned peers and the
+    folder it is in, and its interpreter runs."""
+    peers = tmp_path / "peers"
+    (peers / "bin").mkdir(parents=True)
+    (peers / "bin" / "python").symlink_to(sys.executable)
+    wanted = bench._peers_stamp(peers)
+    (peers / "peers.txt").write_text(wanted)
+    assert bench.peers_current(peers, wanted)
+    assert not bench.peers_current(peers, wanted.replace("# made in", "# made  in"))
+    moved = tmp_path / "moved"
+    peers.rename(moved)
+    assert bench._peers_stamp(moved) != wanted
+    assert not bench.peers_current(moved, bench._peers_stamp(moved))
+    moved.rename(peers)
+    (peers / "bin" / "python").unlink()
+    (peers / "bin" / "python").symlink_to(tmp_path / "gone")
+    assert not bench.peers_current(peers, wanted)
+    (peers / "bin" / "python").unlink()
+    (peers / "bin" / "python").write_text("#!/bin/sh\nexit 1\n")
+    (peers / "bin" / "python").chmod(0o755)
+    assert not bench.peers_current(peers, wanted)
