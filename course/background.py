@@ -1,9 +1,11 @@
-"""Calls that run in another thread of the build while it goes on: the deck's zip step.
+"""Calls that run in another thread of the build while it goes on: the deck's zip step
+(`Background`), a SCORM zip's entries deflated (`Aside`).
 
 Compressing a deck's collection (zlib, 0.3 s for a 33,000-note language) releases the GIL while
 it deflates each megabyte, so a thread can deflate on the second core while this one renders the
-SCORM zips and the site. Only a large build writes its decks in this process (`pipeline.Share`);
-a smaller one shares its writers with a forked child, and a process with a thread must not fork
+SCORM zips and the site; so can a SCORM zip's entries while this one renders the next lesson.
+Only a large build writes its decks and zips in this process (`pipeline.Share`); a smaller one
+shares its writers with a forked child, and a process with a thread must not fork
 (`forked.available`): there the calls run at once, in order.
 
 A call's exception is raised by `join`, which the build calls before it commits anything (and,
@@ -16,6 +18,13 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 SWITCH_INTERVAL = 0.0005
 """The interpreter's switch interval (seconds; Python's default is 0.005) while a call runs in a
@@ -26,18 +35,43 @@ thread at 5 ms, 0.33-0.34 s at 0.5 ms (0.29 s alone). The build's thread gives t
 when the other asks, a few dozen times."""
 
 
+class _Lowered:
+    """The switch interval lowered to SWITCH_INTERVAL while any thread of this module runs
+    (`enter`), set back when the last one is done (`leave`)."""
+
+    __slots__ = ("count", "saved")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.saved = 0.0
+
+    def enter(self) -> None:
+        if self.count == 0:
+            self.saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(SWITCH_INTERVAL, self.saved))
+        self.count += 1
+
+    def leave(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            sys.setswitchinterval(self.saved)
+
+
+_lowered = _Lowered()
+
+
 class Background:
     """Calls started by `run` (in a thread of their own once `enabled`), joined by `join`."""
 
-    __slots__ = ("_errors", "_interval", "_threads", "enabled")
+    __slots__ = ("_errors", "_lowered", "_threads", "enabled")
 
     def __init__(self) -> None:
         self.enabled = False
         """Whether `run` starts a thread (else it calls at once)."""
         self._threads: list[threading.Thread] = []
         self._errors: list[BaseException] = []
-        self._interval: float | None = None
-        """The switch interval before the first thread started (set again by `join`)."""
+        self._lowered = False
+        """Whether a thread started since the last `join` (the switch interval is lowered)."""
 
     def run(self, call: Callable[[], object]) -> None:
         """`call()`, in another thread when `enabled`: its exception is `join`'s."""
@@ -51,9 +85,9 @@ class Background:
             call()
             return
         self._threads.append(thread)
-        if self._interval is None:
-            self._interval = sys.getswitchinterval()
-            sys.setswitchinterval(min(SWITCH_INTERVAL, self._interval))
+        if not self._lowered:
+            self._lowered = True
+            _lowered.enter()
 
     def _call(self, call: Callable[[], object]) -> None:
         try:
@@ -65,9 +99,36 @@ class Background:
         """Wait for every call started; raise the first one's exception (unless not `check`)."""
         while self._threads:
             self._threads.pop(0).join()
-        if self._interval is not None:
-            sys.setswitchinterval(self._interval)
-            self._interval = None
+        if self._lowered:
+            self._lowered = False
+            _lowered.leave()
         errors, self._errors = self._errors, []
         if check and errors:
             raise errors[0]
+
+
+class Aside:
+    """One thread that runs the calls given to `submit` one after another, in that order, while
+    the build's thread goes on (a SCORM zip's entries deflated: `zips.Writer`). `close` cancels
+    the calls not started and waits for the one running: afterwards no thread of it is left."""
+
+    __slots__ = ("_pool",)
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor  # (only a large build's zips use it)
+
+        self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(1, "course-aside")
+        _lowered.enter()
+
+    def submit(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        if self._pool is None:
+            raise RuntimeError("submitted to a closed Aside")
+        return self._pool.submit(call, *args, **kwargs)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            try:
+                pool.shutdown(wait=True, cancel_futures=True)
+            finally:
+                _lowered.leave()

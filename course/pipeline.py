@@ -619,7 +619,7 @@ def _render_shared(
     facts = _facts(record)
     pairs: dict[str, Paired] = {}
     packages = (
-        _render_packages(library, plans, scorm_dir, made, record, writes, facts, pairs)
+        _render_packages(library, plans, scorm_dir, made, record, writes, facts, pairs, share)
         if scorm_dir
         else {}
     )
@@ -995,17 +995,23 @@ def _render_packages(
     writes: list[Write],
     facts: Callable[[], LessonFacts],
     pairs: Mapping[str, Paired],
+    share: Share,
 ) -> dict[str, Made]:
     """Each language's SCORM zip rendered to a temporary file in `scorm_dir`; by language.
-    `pairs`: the site's folders each one's write fills too, once the site has set them."""
+    `pairs`: the site's folders each one's write fills too, once the site has set them. A
+    build that writes alone (`share`) has a thread deflate each zip's entries while it renders
+    (`scorm.write_package`'s `aside`): the other core is idle then."""
     from . import scorm  # the site's template engine loads only when asked for
 
+    aside = share is Share.ALONE and forked.cores() >= 2
     changes = _changes(plans)
     packages: dict[str, Made] = {}
     for course in library.courses:
         target = scorm_dir / scorm.package_file_name(course)
         notes = changes.get(course.lang)
-        write = partial(_write_package, library, course, notes, facts, record, target, pairs)
+        write = partial(
+            _write_package, library, course, notes, facts, record, target, pairs, aside=aside
+        )
         inputs = outputs.package_inputs(library, course, notes)
         whole = not record.has_pieces(target)  # (no earlier zip to take entries over from)
         packages[course.lang] = _deferred(target, inputs, record, made, writes, write, whole)
@@ -1021,6 +1027,7 @@ def _write_package(
     target: Path,
     pairs: Mapping[str, Paired],
     path: Path,
+    aside: bool = False,
 ) -> Filled:
     """Write the language's SCORM zip into `path`, copying the entries of `target` (the last
     build's zip) that are made from the same; the pieces it made, for the record (`_write`).
@@ -1035,8 +1042,9 @@ def _write_package(
         earlier = EarlierFolder(record.pieces_of(paired.source), paired.source, paired.folder)
         side = site.site_side(library, course, paired.folder, paired.deck, earlier, facts())
     scorm.write_package(
-        library, course, path, notes, facts=facts(), previous=target, pieces=pieces, side=side
-    )
+        library, course, path, notes,
+        facts=facts(), previous=target, pieces=pieces, side=side, aside=aside,
+    )  # fmt: skip
     if paired is None:
         return Filled(target, pieces)
     known = facts().known

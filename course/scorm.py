@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from . import site, zips
+from .background import Aside
 from .model import Course, Library
 from .updates import ReleaseNotes
 
@@ -121,6 +122,7 @@ def write_package(
     previous: Path | None = None,
     pieces: Pieces | None = None,
     side: site.SiteSide | None = None,
+    aside: bool = False,
 ) -> None:
     """Write the language's SCORM 1.2 zip to `path`, entry by entry as each file is rendered:
     the manifest first, then the SCO's page, its lessons' files when the page is split, and the
@@ -128,15 +130,17 @@ def write_package(
     what the entries of `previous`, the last build's zip, were made from (outputs.Pieces), and
     this zip's, as it is written: an entry made from the same is copied from there, compressed
     (`site.Earlier`). `side`: the site's folder of the language, written from the same renders
-    meanwhile (`site.SiteSide`)."""
+    meanwhile (`site.SiteSide`). `aside`: the new entries deflated by a thread of their own
+    while this one renders (`background.Aside`: a large build, which writes alone)."""
     page = site.package_site(library, course, facts)
     split = page.is_split()
     earlier = None
     if previous is not None and pieces is not None and pieces.old:
         earlier = zips.Archive.open(previous, LAYOUT)
+    deflating = Aside() if aside else None
     try:
         with path.open("wb") as file:
-            archive = zips.Writer(file, LAYOUT)
+            archive = zips.Writer(file, LAYOUT, deflating)
             archive.add(MANIFEST, [manifest(course, site.package_names(page, split))])
             before = None if pieces is None else EarlierZip(pieces, earlier, archive)
             runs = partial(_write_runs, archive, before)
@@ -145,6 +149,8 @@ def write_package(
         if pieces is not None:
             pieces.sums.update(archive.sums)
     finally:
+        if deflating is not None:  # (no thread of it is left, whatever happened)
+            deflating.close()
         if earlier is not None:
             earlier.close()
 

@@ -18,6 +18,10 @@ written in segments (`Writer.add_segments`): each deflated by a compressor of it
 a full flush, so that its compressed bytes depend on its content alone, and a later zip copies
 those of an unchanged segment (`Archive.segment`, checked against the CRC-32 recorded in its
 `Segment`) and deflates the others.
+
+A writer given an `Aside` (a large build writing its zips in one process) has each new entry
+deflated by that thread while the caller renders the next; the entries go into the file in the
+order they were added, each one's bytes what the writer alone writes (`Writer.add`).
 """
 
 from __future__ import annotations
@@ -25,10 +29,16 @@ from __future__ import annotations
 import struct
 import zipfile
 import zlib
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from .background import Aside
 
 DEFLATED = zipfile.ZIP_DEFLATED
 VERSION = 20
@@ -201,11 +211,32 @@ def deflated(data: Shared, level: int) -> tuple[int, bytes]:
     return found
 
 
+ASIDE_BYTES = 8 << 20
+"""Bytes of entries a writer with an `Aside` lets wait to be deflated (`Writer.add`): past them,
+it writes the first as soon as it is deflated, before taking the next."""
+
+
+class _Waiting(NamedTuple):
+    """An entry given to the writer's `Aside` (`Writer.add`): its name, size, and its CRC and
+    deflated bytes once made."""
+
+    name: str
+    size: int
+    made: Future[tuple[int, bytes]]
+
+
+def _deflate(data: bytes, level: int) -> tuple[int, bytes]:
+    """`data`'s CRC and deflated bytes: what `Writer.add` writes for it (one call, which gives
+    the bytes a compressor given the same data in parts gives: tests/test_zips.py)."""
+    return zlib.crc32(data), zlib.compress(data, level, -15)
+
+
 class Writer:
     """A zip written entry by entry into a seekable binary file (`add`, `copy`), finished by
-    `close` (the central directory); what zipfile writes for the same entries."""
+    `close` (the central directory); what zipfile writes for the same entries. `aside`: the
+    thread that deflates the new entries (see the module's docstring; the caller closes it)."""
 
-    def __init__(self, file: IO[bytes], layout: Layout) -> None:
+    def __init__(self, file: IO[bytes], layout: Layout, aside: Aside | None = None) -> None:
         self._file = file
         self._layout = layout
         self._entries: list[Entry] = []
@@ -213,11 +244,22 @@ class Writer:
         self.sums: dict[str, int] = {}
         """Each entry's compressed data's CRC-32, as written: what tells a later build that
         they are still those bytes (`Archive.read`) without inflating them."""
+        self._aside = aside
+        self._waiting: deque[_Waiting] = deque()
+        self._waiting_bytes = 0
 
     def add(self, name: str, chunks: Iterable[bytes]) -> None:
         """A new entry, deflated as its chunks come (one `Shared` chunk: deflated once)."""
         if isinstance(chunks, list) and len(chunks) == 1 and isinstance(chunks[0], Shared):
+            self._written()
             self._add_deflated(name, len(chunks[0]), *deflated(chunks[0], self._layout.level))
+            return
+        if self._aside is not None:
+            data = b"".join(chunks)
+            made = self._aside.submit(_deflate, data, self._layout.level)
+            self._waiting.append(_Waiting(name, len(data), made))
+            self._waiting_bytes += len(data)
+            self._written(ASIDE_BYTES)
             return
         header_at = self._end
         blank = Entry(name, 0, 0, 0, header_at)
@@ -235,10 +277,20 @@ class Writer:
         self._file.write(data)
         self._finish(Entry(name, crc, packed + len(data), size, header_at), packed_crc, data)
 
+    def _written(self, leave: int = -1) -> None:
+        """The entries given to the `Aside` written, in order: those deflated already, and
+        (waiting for them) as many more as leave at most `leave` bytes waiting (by default,
+        every one)."""
+        while self._waiting and (self._waiting_bytes > leave or self._waiting[0].made.done()):
+            name, size, made = self._waiting.popleft()
+            self._waiting_bytes -= size
+            self._add_deflated(name, size, *made.result())
+
     def add_segments(self, name: str, parts: Iterable[bytes | Copied]) -> list[Segment]:
         """A new entry written in segments, one per part: content deflated by a compressor of
         its own and ended by a full flush, or a segment of an earlier zip's entry (`Copied`)
         put in as it is; then an empty final block. The segments as written, in order."""
+        self._written()
         header_at = self._end
         self._file.write(self._layout.local_header(Entry(name, 0, 0, 0, header_at)))
         crc = size = packed = packed_crc = 0
@@ -290,6 +342,7 @@ class Writer:
         """An entry of an `Archive` (one of its `entries`), its bytes as `Archive.read` gave them:
         local header and compressed data as they are; `packed_crc`: their sum, when the read
         was checked against it (not worked out again)."""
+        self._written()
         if len(raw) != entry.span:
             raise ValueError(f"{entry.name}: {len(raw)} bytes, not the entry's {entry.span}")
         self._file.write(raw)
@@ -301,6 +354,7 @@ class Writer:
 
     def close(self) -> None:
         """The central directory and the end records (zip64 ones where zipfile writes them)."""
+        self._written()
         start = self._end
         self._file.write(b"".join(self._layout.central_record(e) for e in self._entries))
         end = self._file.tell()

@@ -144,12 +144,14 @@ def test_the_pieces_a_child_makes_are_recorded_and_taken_over(
     course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The zip of the edited language is written by the child: its pieces (by entry) come back
-    to the record, as one process records them (the same pieces; their keys name the folder); the next edit takes the unchanged entries over
-    from that zip; and every output is what one process writes."""
+    to the record, as one process records them (the same pieces; their keys name the folder);
+    the next edit takes the unchanged entries over from that zip; and every output is what one
+    process writes, which has a thread deflate its zips' entries (`background.Aside`)."""
     runs: dict[str, tuple[dict[str, dict[str, str]], dict[str, bytes]]] = {}
     sums: dict[str, list[list[tuple[str, str]]]] = {}  # each zip's entries' checksums, written
     taken: list[str] = []
-    real_take = scorm.EarlierZip.take
+    aside: dict[str, set[bool]] = {}  # by mode: whether each zip's entries were deflated aside
+    real_take, real_write = scorm.EarlierZip.take, scorm.write_package
 
     def take(self: scorm.EarlierZip, names: Sequence[str]) -> bool:
         done = real_take(self, names)
@@ -157,7 +159,12 @@ def test_the_pieces_a_child_makes_are_recorded_and_taken_over(
             taken.extend(names)
         return done
 
+    def write(*args: Any, **kwargs: Any) -> None:
+        aside.setdefault(mode, set()).add(kwargs["aside"])
+        real_write(*args, **kwargs)
+
     monkeypatch.setattr(scorm.EarlierZip, "take", take)
+    monkeypatch.setattr(scorm, "write_package", write)
     for mode, size in (("shared", 1), ("alone", None)):
         resident(monkeypatch, size)
         monkeypatch.setenv(CACHE_ENV, str(tmp_path / mode / "cache"))
@@ -173,6 +180,7 @@ def test_the_pieces_a_child_makes_are_recorded_and_taken_over(
         sums[mode] = [sorted(recorded[target].items()) for target in sorted(recorded)]
     shared_pieces, shared_files = runs["shared"]
     alone_pieces, alone_files = runs["alone"]
+    assert aside == {"shared": {False}, "alone": {forked.cores() >= 2}}
     assert shared_files == alone_files
     assert len(sums["shared"]) == 2
     assert sums["shared"] == sums["alone"]

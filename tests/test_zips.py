@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import random
+import sys
+import threading
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -16,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course import zips
+from course.background import SWITCH_INTERVAL, Aside, Background
 
 DATE = (1980, 1, 1, 0, 0, 0)
 LAYOUT = zips.Layout(DATE, 0o644)
@@ -364,3 +367,101 @@ def test_a_segment_record_reads_back_and_nothing_else_reads_as_one() -> None:
     assert zips.Segment.parse(segment.record()) == segment
     for text in ("", "1 2 3 4", "1 2 3 4 5 6", "2 1 3 4 5", "1 2 -3 4 5", "1 2 4294967296 4 5"):
         assert zips.Segment.parse(text) is None, text
+
+
+# -- a writer with an Aside (a large build's zips: their entries deflated by a thread) -------------
+
+Op = tuple[str, str, list[bytes]]
+"""("add" | "shared" | "segments" | "copy", entry name, its chunks or parts)."""
+
+ops = st.lists(
+    st.tuples(st.sampled_from(["add", "shared", "segments", "copy"]), names, chunks),
+    min_size=1,
+    max_size=12,
+    unique_by=lambda op: op[1],
+)
+
+
+def with_ops(items: Sequence[Op], earlier: zips.Archive, aside: Aside | None) -> bytes:
+    """`items` written in order: new entries, shared ones, entries in segments, and entries
+    copied from `earlier` (which holds every "copy" entry as `add` wrote it)."""
+    out = io.BytesIO()
+    writer = zips.Writer(out, LAYOUT, aside)
+    for kind, name, parts in items:
+        if kind == "add":
+            writer.add(name, parts)
+        elif kind == "shared":
+            writer.add(name, [zips.Shared(b"".join(parts))])
+        elif kind == "segments":
+            writer.add_segments(name, parts)
+        else:
+            entry = earlier.entries[name]
+            writer.copy(entry, earlier.read(entry))
+    writer.close()
+    assert writer.sums.keys() == {name for _, name, _ in items}
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("waiting", [zips.ASIDE_BYTES, 0, 300])
+@settings(max_examples=40, deadline=None)
+@given(items=ops)
+def test_a_writer_whose_entries_a_thread_deflates_writes_the_same_zip(
+    tmp_path_factory: pytest.TempPathFactory, waiting: int, items: list[Op]
+) -> None:
+    """Whatever the mix of entries, and however many bytes wait to be deflated (`ASIDE_BYTES`):
+    the bytes and sums of the writer alone; and no thread is left once the aside is closed."""
+    earlier = tmp_path_factory.mktemp("aside") / "earlier.zip"
+    earlier.write_bytes(with_writer([(name, parts) for kind, name, parts in items if kind == "copy"]))
+    archive = zips.Archive.open(earlier, LAYOUT)
+    assert archive is not None
+    with archive, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(zips, "ASIDE_BYTES", waiting)
+        alone = with_ops(items, archive, None)
+        aside = Aside()
+        try:
+            assert with_ops(items, archive, aside) == alone
+        finally:
+            aside.close()
+    assert threading.active_count() == 1
+
+
+def test_a_deflate_that_fails_in_the_aside_fails_the_zip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its error is raised in the writer's thread (by the next write that waits for it, at the
+    latest `close`); the aside closed, no thread is left."""
+    real = zips._deflate
+
+    def deflate(data: bytes, level: int) -> tuple[int, bytes]:
+        if data == b"bad":
+            raise zlib.error("no memory")
+        return real(data, level)
+
+    monkeypatch.setattr(zips, "_deflate", deflate)
+    aside = Aside()
+    writer = zips.Writer(io.BytesIO(), LAYOUT, aside)
+    try:
+        writer.add("a", [b"good"])
+        writer.add("b", [b"bad"])
+        writer.add("c", [b"good"])
+        with pytest.raises(zlib.error, match="no memory"):
+            writer.close()
+    finally:
+        aside.close()
+    assert threading.active_count() == 1
+
+
+def test_the_switch_interval_is_lowered_while_a_thread_of_the_build_runs() -> None:
+    """Lowered while an aside or a background thread runs (`background.SWITCH_INTERVAL`), the
+    interpreter's own again once the last of them is done, in any order."""
+    before = sys.getswitchinterval()
+    aside, other = Aside(), Background()
+    other.enabled = True
+    other.run(lambda: None)
+    assert sys.getswitchinterval() == min(SWITCH_INTERVAL, before)
+    aside.close()
+    assert sys.getswitchinterval() == min(SWITCH_INTERVAL, before)
+    other.join()
+    assert sys.getswitchinterval() == before
+    aside.close()  # (twice: nothing more)
+    assert sys.getswitchinterval() == before
+    with pytest.raises(RuntimeError, match="closed"):
+        aside.submit(print)
