@@ -63,7 +63,6 @@ def sample(tmp_path: Path) -> Path:
     return target
 
 
-
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The children `course.forked` forks from now on (their pids), forked as usual."""
@@ -79,6 +78,7 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(forked.os, "fork", fork)
     return children
+
 
 @pytest.fixture
 def anki_collection(tmp_path: Path) -> Iterator[Any]:

@@ -81,8 +81,10 @@ def _section(kind: str, name: str, content: list[str]) -> str:
 
 TEMPLATE = st.recursive(
     LEAF,
-    lambda inner: st.builds(_section, st.sampled_from("#^"), NAMES, st.lists(inner, max_size=4))
-    | st.lists(inner, min_size=1, max_size=4).map("".join),
+    lambda inner: (
+        st.builds(_section, st.sampled_from("#^"), NAMES, st.lists(inner, max_size=4))
+        | st.lists(inner, min_size=1, max_size=4).map("".join)
+    ),
     max_leaves=12,
 )
 
@@ -106,8 +108,15 @@ def test_required_fields_are_genankis(questions: list[str]) -> None:
 @pytest.mark.parametrize(
     "qfmt",
     [
-        "{{>partial}}", "{{=<% %>=}}", "{{a.b}}", "{{#Front}}x", "{{/Front}}", "{{#A}}{{/B}}",
-        "{{#Front}}{{{/Front}}", "{{Front}}}}", "{{{{Front}}",
+        "{{>partial}}",
+        "{{=<% %>=}}",
+        "{{a.b}}",
+        "{{#Front}}x",
+        "{{/Front}}",
+        "{{#A}}{{/B}}",
+        "{{#Front}}{{{/Front}}",
+        "{{Front}}}}",
+        "{{{{Front}}",
     ],
 )
 def test_templates_outside_the_subset_are_refused(qfmt: str) -> None:

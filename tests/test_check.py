@@ -85,7 +85,9 @@ def test_real_courses(page: Page, folder: Path) -> None:
 # -- edge cases -----------------------------------------------------------------------------------
 
 
-def basic(n: int, answer: str, reversed_: bool = False, back: str | None = None) -> list[ReviewItem]:
+def basic(
+    n: int, answer: str, reversed_: bool = False, back: str | None = None
+) -> list[ReviewItem]:
     """A basic card whose answer is `answer` (escaped, in a paragraph) or the HTML `back`."""
     side = back if back is not None else f"<p>{escape(answer)}</p>"
     items = [ReviewItem(f"c{n}", f"c{n}", "x", "basic", "<p>Question?</p>", side)]
@@ -148,7 +150,10 @@ EDGE_CASES: dict[str, list[ReviewItem]] = {
     "only-cloze-one-gap": cloze(1, "το κλειδί"),
     "only-cloze-two-gaps": cloze(1, "klucz", "obsługa"),
     "only-cloze-three-gaps": cloze(1, "one", "two", "three"),
-    "clozes-three-gaps-differ": [*cloze(1, "one", "two", "three"), *cloze(2, "four", "five", "six")],
+    "clozes-three-gaps-differ": [
+        *cloze(1, "one", "two", "three"),
+        *cloze(2, "four", "five", "six"),
+    ],
     "clozes-three-gaps-equal": [*cloze(1, "one", "two", "three"), *cloze(2, "ONE", "Two", "thrée")],
     "cloze-and-long": [*cloze(1, "a b c d"), *basic(2, LONG_B)],
     "nbsp": basic(1, "", back="<p>one&nbsp;two three</p>"),
@@ -163,8 +168,10 @@ EDGE_CASES: dict[str, list[ReviewItem]] = {
 
 def test_edge_cases(page: Page) -> None:
     lessons = {
-        name: [ReviewItem(i.id.replace("c", f"{name}-c", 1), i.card, name, i.kind, i.front, i.back)
-               for i in items]
+        name: [
+            ReviewItem(i.id.replace("c", f"{name}-c", 1), i.card, name, i.kind, i.front, i.back)
+            for i in items
+        ]
         for name, items in EDGE_CASES.items()
     }
     graded = agree(page, lessons)

@@ -523,7 +523,9 @@ def test_a_commit_whose_outputs_were_deleted_since_is_finished_with_what_is_left
     deletes the outputs' folder. The next build puts the manifests in place (the release the
     decks it deleted were), skips what is gone, and builds the outputs again, whole."""
     project, _, _, new = states
-    killed_build(project, monkeypatch, lambda index, what: re.match(r"replace .*manifest", what) is not None)
+    killed_build(
+        project, monkeypatch, lambda index, what: re.match(r"replace .*manifest", what) is not None
+    )
     shutil.rmtree(project / "out")
     build(project)
     assert unreported(seen(project)) == unreported(new)
@@ -538,7 +540,9 @@ def test_the_folders_of_a_commit_deleted_since_are_not_made_again(
     elsewhere): the next build, writing its decks elsewhere, finishes what is left of the commit
     (the manifests) without making that folder again, empty, to lock it."""
     project, _, _, new = states
-    killed_build(project, monkeypatch, lambda index, what: re.match(r"replace .*manifest", what) is not None)
+    killed_build(
+        project, monkeypatch, lambda index, what: re.match(r"replace .*manifest", what) is not None
+    )
     shutil.rmtree(project / "out")
     elsewhere = ["--decks", str(project / "other" / "decks"), "--no-site", "--no-scorm"]
     result = CliRunner().invoke(main, ["build", "--lessons", str(project / "lessons"), *elsewhere])

@@ -153,7 +153,9 @@ def test_a_build_with_no_wait_stops_at_once_naming_the_lock_and_writes_nothing(
     holder(project, reaper)
     proc = run(project, "build", "--no-wait")
     assert proc.returncode == lock.BUSY == 75
-    assert f"another build is running: it holds the lock on {project / '.course-cache'}" in proc.stderr
+    assert (
+        f"another build is running: it holds the lock on {project / '.course-cache'}" in proc.stderr
+    )
     assert "Traceback" not in proc.stderr
     assert not (project / "decks").exists()
     assert not (project / "site").exists()

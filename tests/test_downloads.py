@@ -20,7 +20,8 @@ from course.lessons import load_library
 LANGS = ("el", "pl")
 
 pytestmark = pytest.mark.skipif(
-    sys.platform == "win32", reason="POSIX file modes: Windows's files are never 0644, always copied"
+    sys.platform == "win32",
+    reason="POSIX file modes: Windows's files are never 0644, always copied",
 )
 
 
@@ -79,9 +80,7 @@ def test_the_site_links_the_decks_and_zips_and_a_rebuild_replaces_them(
     assert changed == 2, "el's deck and zip are new"
 
 
-def test_a_deck_not_readable_by_all_is_copied_its_mode_kept(
-    course: Path, tmp_path: Path
-) -> None:
+def test_a_deck_not_readable_by_all_is_copied_its_mode_kept(course: Path, tmp_path: Path) -> None:
     """A deck left as it was whose mode an author changed: the site gets a copy readable by
     anyone, the deck keeps its mode (a link shares it)."""
     out = tmp_path / "out"

@@ -439,6 +439,7 @@ def test_an_interrupt_while_waiting_for_the_child_stops_and_reaps_it(
     """Ctrl-C (or a SIGINT sent to this process only) while this process waits for the child:
     the child is stopped before the build discards its temporary files, so none is written
     again after the build has ended, and no child is left behind."""
+
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
 

@@ -174,7 +174,7 @@ YAML_11 = st.sampled_from(
         *("!!int ", "!!binary ", "!!set ", "!!omap ", "%TAG !e! tag:e.com,2000:\n", "%YAML 1.2\n"),
         # the course's languages, punctuation and quotation marks
         *("Τι ζητά ο πελάτης;", "«Ναι»", "„Dzień dobry”", "Zażółć gęślą jaźń", "Ķēķis, ģērbjas"),
-        *("\x00", "\ufffe", "\U0001F642", "\u00a0", "\u3000", "x" * 90, "---", "..."),
+        *("\x00", "\ufffe", "\U0001f642", "\u00a0", "\u3000", "x" * 90, "---", "..."),
     ]
 )
 

@@ -101,7 +101,11 @@ STEPS: list[tuple[str, Callable[[Path], None], tuple[str, ...]]] = [
         (),
     ),
     ("nothing changed again", lambda f: None, ()),
-    ("a draft of an edit", lambda f: edit(f, "pl", "02-six-skills.md", "::", "::Nowa "), ("--draft",)),
+    (
+        "a draft of an edit",
+        lambda f: edit(f, "pl", "02-six-skills.md", "::", "::Nowa "),
+        ("--draft",),
+    ),
     ("the edit released", lambda f: None, ()),
     (
         "a card without an ID: the build gives it one",
@@ -253,7 +257,9 @@ def test_a_one_edit_rebuild_parses_one_manifest_and_works_out_links_once(
     parsed: list[Path] = []
     real_parse = manifest._parse_lines
     monkeypatch.setattr(
-        manifest, "_parse_lines", lambda text, shown: parsed.append(shown) or real_parse(text, shown)
+        manifest,
+        "_parse_lines",
+        lambda text, shown: parsed.append(shown) or real_parse(text, shown),
     )
     worked_out: list[object] = []
     real_links = translations._links

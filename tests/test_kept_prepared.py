@@ -206,7 +206,9 @@ def test_a_build_that_says_it_is_done_works_out_the_next_outcome_after(
         done = lambda: order.append("reported")  # noqa: E731
         said_done = {"reported": done} if reported else {}
         ctx.invoke(cli.build_command, lessons=Path("lessons"), **places, **said_done)
-    expected = ["_commit", "reported", "_next_outcome"] if reported else ["_next_outcome", "_commit"]
+    expected = (
+        ["_commit", "reported", "_next_outcome"] if reported else ["_next_outcome", "_commit"]
+    )
     assert order == expected
 
 

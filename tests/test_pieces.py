@@ -216,7 +216,11 @@ def test_an_added_and_a_removed_lesson_give_what_a_cold_build_gives(
     build(course, out)
     rendered.clear()
     added = write_lesson(course, "el", 6, "Νέο μάθημα")
-    edit(added, "id: lesson-6\ntitle: Νέο μάθημα\nlang: el\norder: 6", "id: lesson-1b\ntitle: Νέο μάθημα\nlang: el\norder: 1")
+    edit(
+        added,
+        "id: lesson-6\ntitle: Νέο μάθημα\nlang: el\norder: 6",
+        "id: lesson-1b\ntitle: Νέο μάθημα\nlang: el\norder: 1",
+    )
     build(course, out)
     assert ("el", site.SITE_TEMPLATE, "lesson-1") in rendered  # its next lesson is the new one
     assert files(out) == cold(course, tmp_path, monkeypatch)

@@ -72,7 +72,10 @@ def test_card_strings_are_each_outputs_rendering(tmp_path: Path) -> None:
     assert basic.explanation == "<p>Bo <em>tak</em>.</p>"
     site_img = f'<img src="../media/{image.name}" alt="kropka">'
     assert site_basic.sides == ((f"Pytanie {site_img}", "Odpowiedź <strong>ważna</strong>"),)
-    assert (site_basic.question_text, site_basic.answer_text) == ("Pytanie kropka", "Odpowiedź ważna")
+    assert (site_basic.question_text, site_basic.answer_text) == (
+        "Pytanie kropka",
+        "Odpowiedź ważna",
+    )
     assert basic.media == (image.name,)
     assert site_reversed.sides == (("Jeden", "Dwa"),)
     assert reversed_.media == ()

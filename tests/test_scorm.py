@@ -334,7 +334,6 @@ class Session:
         assert not self.errors, f"page errors: {self.errors}"
 
 
-
 def leave_and_check(lms: Session) -> None:
     """The learner leaves: suspend data kept within SCORM 1.2's limit, LMSFinish called once, no
     value or commit refused by the runtime (and `close`'s checks)."""
@@ -474,7 +473,9 @@ def test_a_session_in_the_runtime(playwright_chromium: Any, server: str) -> None
 
 @pytest.mark.browser
 @pytest.mark.parametrize("mode", ["false", "throw", "refuse"])
-def test_a_misbehaving_lms_never_breaks_the_course(playwright_chromium: Any, server: str, mode: str) -> None:
+def test_a_misbehaving_lms_never_breaks_the_course(
+    playwright_chromium: Any, server: str, mode: str
+) -> None:
     lms = Session(playwright_chromium, server, mode=mode)
     review_one(lms)
     take_check(lms, "six-skills", wrong=1)
@@ -540,9 +541,7 @@ def test_a_split_package_lists_and_holds_every_lesson_file(built: Path, lang: st
     course = load_library(built / "lessons").course(lang)
     with zipfile.ZipFile(split_package(built, lang)) as archive:
         names = archive.namelist()
-        listed = [
-            f.get("href") for f in ET.fromstring(archive.read(MANIFEST)).iter(f"{CP}file")
-        ]
+        listed = [f.get("href") for f in ET.fromstring(archive.read(MANIFEST)).iter(f"{CP}file")]
         page = archive.read(f"{lang}/index.html").decode()
         scripts = {
             lesson.id: archive.read(f"{lang}/lessons/{lesson.id}.js").decode()
@@ -1117,13 +1116,17 @@ def test_check_results_live_in_the_progress_extension(
     with watched(browser, site) as page:
         page.goto(url(site, "el/index.html#lesson/career"))
         page.wait_for("() => document.querySelector('[data-check=\"career\"] > button')")
-        assert page.text('[data-check="career"] .check-best') == "Δεν έχεις κάνει ακόμη αυτό το τεστ."
+        assert (
+            page.text('[data-check="career"] .check-best') == "Δεν έχεις κάνει ακόμη αυτό το τεστ."
+        )
         answers = page.evaluate(ANSWERS, "career")
         page.click('[data-check="career"] > button')
         for i, answer in enumerate(answers):
             page.fill(f'[data-check="career"] .check-question:nth-child({i + 1}) input', answer)
         page.click('[data-check="career"] button[type=submit]')
-        page.wait_for("() => document.querySelector('[data-check=\"career\"] .check-result').textContent")
+        page.wait_for(
+            "() => document.querySelector('[data-check=\"career\"] .check-result').textContent"
+        )
         state = stored(page)
         assert state["ext"] == {"checks": {"career": {"best": 100, "n": 1}}}
         assert "checks" not in state
@@ -1141,17 +1144,24 @@ def test_check_results_live_in_the_progress_extension(
         assert stored(page)["ext"]["checks"]["career"] == {"best": 100, "n": 1}
 
         state = stored(page)
-        state["ext"]["checks"] = {"career": {"best": "all", "n": 1}, "six-skills": {"best": 40, "n": 2}}
+        state["ext"]["checks"] = {
+            "career": {"best": "all", "n": 1},
+            "six-skills": {"best": 40, "n": 2},
+        }
         page.set_storage(STORAGE_KEY, json.dumps(state))
         page.goto(url(site, "el/index.html#lesson/career"))
         page.reload()
         page.wait_for("() => document.querySelector('[data-check=\"career\"] .check-best')")
-        assert page.text('[data-check="career"] .check-best') == "Δεν έχεις κάνει ακόμη αυτό το τεστ."
+        assert (
+            page.text('[data-check="career"] .check-best') == "Δεν έχεις κάνει ακόμη αυτό το τεστ."
+        )
         assert "40" in page.text('[data-check="six-skills"] .check-best')
 
         page.goto(url(site, "el/index.html#review"))
         page.set_files("[data-import-file]", saved)
-        page.wait_for("() => document.querySelector('[data-tools-status]').textContent.includes('Εισήχθη')")
+        page.wait_for(
+            "() => document.querySelector('[data-tools-status]').textContent.includes('Εισήχθη')"
+        )
         assert stored(page)["ext"]["checks"] == {
             "career": {"best": 100, "n": 1},
             "six-skills": {"best": 40, "n": 2},
@@ -1164,7 +1174,10 @@ def test_check_results_live_in_the_progress_extension(
     ("value", "kept"),
     [
         ({"a": {"best": 80, "n": 2}}, {"a": {"best": 80, "n": 2}}),
-        ({"a": {"best": 0, "n": 1}, "b": {"best": 100, "n": 9}}, {"a": {"best": 0, "n": 1}, "b": {"best": 100, "n": 9}}),
+        (
+            {"a": {"best": 0, "n": 1}, "b": {"best": 100, "n": 9}},
+            {"a": {"best": 0, "n": 1}, "b": {"best": 100, "n": 9}},
+        ),
         ({"a": {"best": 101, "n": 1}}, {}),
         ({"a": {"best": -1, "n": 1}}, {}),
         ({"a": {"best": 50.5, "n": 1}}, {}),
@@ -1179,4 +1192,3 @@ def test_check_results_live_in_the_progress_extension(
 )
 def test_stored_check_results_are_validated(pure: Page, value: Any, kept: Any) -> None:
     assert pure.evaluate("(v) => CourseCheck.clean(v)", value) == kept
-

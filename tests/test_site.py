@@ -453,6 +453,7 @@ def test_split_page_search_script_with_parts_kept(
             files[name] = "".join(chunks)
 
         page.write(env, emit, None, split=True)
+
         def runs(name: str, segments: Iterable[site.SearchSegment], files: dict = files) -> None:
             files["runs"] = "".join(segment.text(True)[0] for segment in segments)
 

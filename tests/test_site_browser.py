@@ -90,11 +90,16 @@ def test_follow_a_lesson_and_reveal_a_card(browser: Browser, site: Path) -> None
 
         body = '[data-card-id="el-empathy"] .card-a-body'
         assert not page.visible(body)
-        page.evaluate("() => document.querySelector('[data-card-id=\"el-empathy\"] summary').focus()")
+        page.evaluate(
+            "() => document.querySelector('[data-card-id=\"el-empathy\"] summary').focus()"
+        )
         page.press("Enter")
         assert page.visible(body)
         assert page.text(body) == "Η κατανόηση του πώς νιώθει ο άλλος."
-        assert page.evaluate("() => document.querySelector('img[alt=\"Ένα διάγραμμα\"]').naturalWidth") == 40
+        assert (
+            page.evaluate("() => document.querySelector('img[alt=\"Ένα διάγραμμα\"]').naturalWidth")
+            == 40
+        )
 
         # a lesson's URL opens it at the top; a section anchor opens the lesson and scrolls there
         page.goto(url(site, "el/index.html#lesson/career"))
@@ -242,14 +247,18 @@ def test_export_import_and_reset(browser: Browser, site: Path, tmp_path: Path) -
         assert stored(page)["items"] == {}
 
         page.set_files("[data-import-file]", saved)
-        page.wait_for("() => document.querySelector('[data-tools-status]').textContent.includes('1')")
+        page.wait_for(
+            "() => document.querySelector('[data-tools-status]').textContent.includes('1')"
+        )
         assert page.text("[data-tools-status]") == "Εισήχθη η πρόοδος 1 κάρτας."
         assert "el-empathy" in stored(page)["items"]
 
         wrong = tmp_path / "wrong.json"
         wrong.write_text(json.dumps({**exported, "lang": "pl"}), encoding="utf-8")
         page.set_files("[data-import-file]", wrong)
-        page.wait_for("() => document.querySelector('[data-tools-status]').textContent.includes('δεν')")
+        page.wait_for(
+            "() => document.querySelector('[data-tools-status]').textContent.includes('δεν')"
+        )
 
 
 def _card(due: Any = None, state: Any = 2, **fields: Any) -> dict[str, Any]:
@@ -325,7 +334,9 @@ def test_reset_and_import_keep_the_days_new_card_limit(
         upload = tmp_path / "progress.json"
         upload.write_text(progress_file({}, day=today, newToday=3), encoding="utf-8")
         page.set_files("[data-import-file]", upload)
-        page.wait_for("() => document.querySelector('[data-tools-status]').textContent.includes('0')")
+        page.wait_for(
+            "() => document.querySelector('[data-tools-status]').textContent.includes('0')"
+        )
         assert stored(page)["newToday"] == 20
         assert not page.visible("[data-review-card]")
 
@@ -356,10 +367,13 @@ def test_damaged_stored_progress_is_kept_aside(browser: Browser, site: Path) -> 
         page.reload()
         page.expect_view("review")
         assert not page.visible("[data-notice]")
-        assert page.evaluate(
-            "(k) => Object.keys(localStorage).filter(n => n.startsWith(k + ':backup:')).length",
-            STORAGE_KEY,
-        ) == 1
+        assert (
+            page.evaluate(
+                "(k) => Object.keys(localStorage).filter(n => n.startsWith(k + ':backup:')).length",
+                STORAGE_KEY,
+            )
+            == 1
+        )
 
 
 def test_a_stored_entry_with_a_bad_value_does_not_break_a_lesson(
@@ -376,7 +390,9 @@ def test_a_stored_entry_with_a_bad_value_does_not_break_a_lesson(
         page.reload()
         page.expect_view("lesson/six-skills")
         assert page.text('[data-card-id="el-empathy"] .card-status') == "Νέα"
-        assert page.text('[data-card-id="el-listen"] .card-status') == "Για επανάληψη τώρα"  # :r is new
+        assert (
+            page.text('[data-card-id="el-listen"] .card-status') == "Για επανάληψη τώρα"
+        )  # :r is new
         assert page.text("[data-notice-text]").endswith(
             "1 εγγραφή δεν ήταν έγκυρη και παραλείφθηκε."
         )

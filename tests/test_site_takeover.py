@@ -90,7 +90,9 @@ def test_files_taken_over_are_linked_all_or_none(tmp_path: Path) -> None:
     assert earlier.made == {"lessons"}
     assert not earlier.take(["b.html", "lessons/gone.js"])
     assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == [
-        "a.html", "lessons", "lessons/a.js"
+        "a.html",
+        "lessons",
+        "lessons/a.js",
     ]
     (folder / "lessons" / "a.js").unlink()
     (folder / "lessons").rmdir()

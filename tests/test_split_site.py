@@ -24,7 +24,9 @@ def wait_content(page: Page, lesson: str) -> None:
     page.wait_for(f"() => !!document.querySelector('[data-lesson=\"{lesson}\"] .lesson-body')")
 
 
-def test_home_loads_no_lesson_and_a_link_loads_its_lesson(browser: Browser, split_site: Path) -> None:
+def test_home_loads_no_lesson_and_a_link_loads_its_lesson(
+    browser: Browser, split_site: Path
+) -> None:
     with watched(browser, split_site) as page:
         page.goto(url(split_site, "el/index.html"))
         page.expect_view("home")
@@ -43,18 +45,27 @@ def test_home_loads_no_lesson_and_a_link_loads_its_lesson(browser: Browser, spli
         )
         assert ids == ["el-empathy", "el-listen", "el-key", "el-apology"]
         # its image loads (waited for: a busy machine decodes it after the lesson's text shows)
-        page.wait_for("() => document.querySelector('img[alt=\"Ένα διάγραμμα\"]')?.naturalWidth === 40")
+        page.wait_for(
+            "() => document.querySelector('img[alt=\"Ένα διάγραμμα\"]')?.naturalWidth === 40"
+        )
         # its check is mounted once its items have their sides
-        page.wait_for("() => document.querySelector('[data-check=\"six-skills\"]')?.childElementCount > 0")
+        page.wait_for(
+            "() => document.querySelector('[data-check=\"six-skills\"]')?.childElementCount > 0"
+        )
         page.click('[data-check="six-skills"] button.primary')  # an attempt begins
         assert page.visible('[data-check="six-skills"] form')
         # a card link into a lesson not opened yet loads that lesson and shows the card
         page.goto(url(split_site, "el/index.html#card-el-career"))
         page.expect_view("lesson/career")
         wait_content(page, "career")
-        page.wait_for("() => document.activeElement && document.activeElement.id === 'card-el-career'")
+        page.wait_for(
+            "() => document.activeElement && document.activeElement.id === 'card-el-career'"
+        )
         # the first lesson's check keeps its attempt when another lesson comes
-        assert page.evaluate("() => document.querySelector('[data-check=\"six-skills\"] form').hidden") is False
+        assert (
+            page.evaluate("() => document.querySelector('[data-check=\"six-skills\"] form').hidden")
+            is False
+        )
         # the card sheet of a lesson comes with it
         page.goto(url(split_site, "el/index.html#cards/six-skills"))
         page.expect_view("cards/six-skills")
@@ -65,7 +76,9 @@ def test_review_spans_lessons_not_opened(browser: Browser, split_site: Path) -> 
     with watched(browser, split_site) as page:
         page.goto(url(split_site, "el/index.html#review"))
         page.expect_view("review")
-        page.wait_for("() => !!document.querySelector('[data-review-card]').getAttribute('data-item-id')")
+        page.wait_for(
+            "() => !!document.querySelector('[data-review-card]').getAttribute('data-item-id')"
+        )
         assert page.text("[data-review-status]") == "0 κάρτες για επανάληψη · 8 νέες κάρτες"
         seen: list[str] = []
         for _ in range(8):
@@ -99,11 +112,17 @@ def test_search_spans_lessons_not_opened(
 ) -> None:
     with watched(browser, split_site) as page:
         page.goto(url(split_site, "el/index.html"))
-        assert page.evaluate("() => !!document.querySelector('script[src=\"search-data.js\"]')") is False
+        assert (
+            page.evaluate("() => !!document.querySelector('script[src=\"search-data.js\"]')")
+            is False
+        )
         page.fill("#search-q", query)
         page.press("Enter")
         page.expect_view("search")
-        page.wait_for("(t) => [...document.querySelectorAll('.result > a')].some(a => a.innerText === t)", expected)
+        page.wait_for(
+            "(t) => [...document.querySelectorAll('.result > a')].some(a => a.innerText === t)",
+            expected,
+        )
         assert page.evaluate(LESSON_SCRIPTS) == []
         href = page.evaluate(
             "(t) => [...document.querySelectorAll('.result > a')].find(a => a.innerText === t)"
@@ -118,7 +137,9 @@ def test_search_spans_lessons_not_opened(
 def test_split_lessons_readable_without_javascript(browser: Browser, split_site: Path) -> None:
     with watched(browser, split_site, javascript=False) as page:
         page.goto(url(split_site, "el/index.html"))
-        assert page.attr('.lesson-list a[data-lesson-link="career"]', "href") == "lesson-career.html"
+        assert (
+            page.attr('.lesson-list a[data-lesson-link="career"]', "href") == "lesson-career.html"
+        )
         page.goto(url(split_site, "el/lesson-career.html"))  # where that link leads
         assert page.text("h1") == "Καριέρα"
         assert page.text(".lesson h1") == "Καριέρα"
@@ -154,10 +175,12 @@ def test_lessons_with_no_card_or_one_card(browser: Browser, tmp_path: Path) -> N
     with watched(browser, out) as page:
         page.goto(url(out, "lv/index.html#review"))
         page.expect_view("review")
-        page.wait_for("() => document.querySelector('[data-review-card]').getAttribute('data-item-id') === 'lv-only'")
-        assert page.evaluate("() => Course.data.items.map(i => [i.id, i.card, i.lesson, i.kind])") == [
-            ["lv-only", "lv-only", "one", "basic"]
-        ]
+        page.wait_for(
+            "() => document.querySelector('[data-review-card]').getAttribute('data-item-id') === 'lv-only'"
+        )
+        assert page.evaluate(
+            "() => Course.data.items.map(i => [i.id, i.card, i.lesson, i.kind])"
+        ) == [["lv-only", "lv-only", "one", "basic"]]
         page.goto(url(out, "lv/index.html#lesson/none"))
         page.expect_view("lesson/none")
         page.wait_for("() => !!document.querySelector('.view.is-current .lesson-body')")

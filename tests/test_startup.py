@@ -279,7 +279,9 @@ def test_a_rebuild_that_parses_in_a_child_imports_no_parser(tmp_path: Path) -> N
     edited = sorted((tmp_path / "lessons").glob("*/*.md"))[0]
     edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
     code = FORK_PROBE.replace("print(json.dumps(at_fork))", "at_fork.append(sorted(sys.modules))")
-    parse, *_, end = probe(code + "print(json.dumps(at_fork))\n", tmp_path, ("build", *OUTPUTS), cache=cache)
+    parse, *_, end = probe(
+        code + "print(json.dumps(at_fork))\n", tmp_path, ("build", *OUTPUTS), cache=cache
+    )
     assert "course.lessons" in parse
     imported = {m.split(".")[0] for m in [*parse, *end]}
     assert not imported & set(PARSERS), imported & set(PARSERS)

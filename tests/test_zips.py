@@ -416,7 +416,9 @@ def test_a_writer_whose_entries_a_thread_deflates_writes_the_same_zip(
     """Whatever the mix of entries, and however many bytes wait to be deflated (`ASIDE_BYTES`):
     the bytes and sums of the writer alone; and no thread is left once the aside is closed."""
     earlier = tmp_path_factory.mktemp("aside") / "earlier.zip"
-    earlier.write_bytes(with_writer([(name, parts) for kind, name, parts in items if kind == "copy"]))
+    earlier.write_bytes(
+        with_writer([(name, parts) for kind, name, parts in items if kind == "copy"])
+    )
     archive = zips.Archive.open(earlier, LAYOUT)
     assert archive is not None
     with archive, pytest.MonkeyPatch.context() as patch:
