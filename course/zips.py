@@ -200,14 +200,20 @@ class Shared(bytes):
 _DEFLATED: dict[tuple[int, Shared], tuple[int, bytes]] = {}
 
 
+def _deflate(data: bytes, level: int) -> tuple[int, bytes]:
+    """`data`'s CRC and deflated bytes: what `Writer.add` writes for it (one call, which gives
+    the bytes a compressor given the same data in parts gives: tests/test_zips.py), for a
+    shared entry (`deflated`) or in the writer's `Aside`."""
+    return zlib.crc32(data), zlib.compress(data, level, -15)
+
+
 def deflated(data: Shared, level: int) -> tuple[int, bytes]:
     """`data`'s CRC and its deflated bytes as `Writer.add` makes them from one chunk; made once
     per process (a process that forks the zips' writers makes them first: `scorm.preload`)."""
     key = (level, data)
     found = _DEFLATED.get(key)
     if found is None:
-        deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
-        found = _DEFLATED[key] = (zlib.crc32(data), deflate.compress(data) + deflate.flush())
+        found = _DEFLATED[key] = _deflate(data, level)
     return found
 
 
@@ -223,12 +229,6 @@ class _Waiting(NamedTuple):
     name: str
     size: int
     made: Future[tuple[int, bytes]]
-
-
-def _deflate(data: bytes, level: int) -> tuple[int, bytes]:
-    """`data`'s CRC and deflated bytes: what `Writer.add` writes for it (one call, which gives
-    the bytes a compressor given the same data in parts gives: tests/test_zips.py)."""
-    return zlib.crc32(data), zlib.compress(data, level, -15)
 
 
 class Writer:
