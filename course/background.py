@@ -57,21 +57,19 @@ class _Lowered:
             sys.setswitchinterval(self.saved)
 
 
-_lowered = _Lowered()
+_SWITCH = _Lowered()
 
 
 class Background:
     """Calls started by `run` (in a thread of their own once `enabled`), joined by `join`."""
 
-    __slots__ = ("_errors", "_lowered", "_threads", "enabled")
+    __slots__ = ("_errors", "_threads", "enabled")
 
     def __init__(self) -> None:
         self.enabled = False
         """Whether `run` starts a thread (else it calls at once)."""
         self._threads: list[threading.Thread] = []
         self._errors: list[BaseException] = []
-        self._lowered = False
-        """Whether a thread started since the last `join` (the switch interval is lowered)."""
 
     def run(self, call: Callable[[], object]) -> None:
         """`call()`, in another thread when `enabled`: its exception is `join`'s."""
@@ -84,10 +82,9 @@ class Background:
         except RuntimeError:  # no thread to be had: here, then
             call()
             return
+        if not self._threads:  # the first since the last `join`
+            _SWITCH.enter()
         self._threads.append(thread)
-        if not self._lowered:
-            self._lowered = True
-            _lowered.enter()
 
     def _call(self, call: Callable[[], object]) -> None:
         try:
@@ -97,11 +94,11 @@ class Background:
 
     def join(self, check: bool = True) -> None:
         """Wait for every call started; raise the first one's exception (unless not `check`)."""
-        while self._threads:
-            self._threads.pop(0).join()
-        if self._lowered:
-            self._lowered = False
-            _lowered.leave()
+        if self._threads:
+            while self._threads:  # (each one kept until joined: interrupted, a later join ends)
+                self._threads[0].join()
+                del self._threads[0]
+            _SWITCH.leave()
         errors, self._errors = self._errors, []
         if check and errors:
             raise errors[0]
@@ -118,7 +115,7 @@ class Aside:
         from concurrent.futures import ThreadPoolExecutor  # (only a large build's zips use it)
 
         self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(1, "course-aside")
-        _lowered.enter()
+        _SWITCH.enter()
 
     def submit(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         if self._pool is None:
@@ -131,4 +128,4 @@ class Aside:
             try:
                 pool.shutdown(wait=True, cancel_futures=True)
             finally:
-                _lowered.leave()
+                _SWITCH.leave()
