@@ -542,7 +542,7 @@ def _build(
         results, decks, plans = _render_decks(plans, decks_dir, made, record, options, writes, zips)
         share = _share(library)
         if share is Share.ALONE:  # a large build writes its decks before the site renders
-            zips.enabled = forked.cores() >= 2  # their zips deflate meanwhile, in a thread
+            zips.enabled = _threads_aside(share)  # their zips deflate meanwhile, in a thread
             with collector.paused():  # the deck stages make many objects and no cycles
                 _write(writes, record, share)
             zips.enabled = False
@@ -850,6 +850,12 @@ def _share(library: Library) -> Share:
     return Share.SHARED if size is not None and size <= SHARE_RESIDENT else Share.ALONE
 
 
+def _threads_aside(share: Share) -> bool:
+    """Whether the writes compress in threads beside this one (the decks' zips, the SCORM zips'
+    entries: background.py): when this process writes them alone and a second core is idle."""
+    return share is Share.ALONE and forked.cores() >= 2
+
+
 def _resident() -> int | None:
     """This process's resident set in bytes (None where /proc does not tell)."""
     try:
@@ -1003,7 +1009,7 @@ def _render_packages(
     (`scorm.write_package`'s `aside`): the other core is idle then."""
     from . import scorm  # the site's template engine loads only when asked for
 
-    aside = share is Share.ALONE and forked.cores() >= 2
+    aside = _threads_aside(share)
     changes = _changes(plans)
     packages: dict[str, Made] = {}
     for course in library.courses:
