@@ -107,25 +107,56 @@ class Background:
 class Aside:
     """One thread that runs the calls given to `submit` one after another, in that order, while
     the build's thread goes on (a SCORM zip's entries deflated: `zips.Writer`). `close` cancels
-    the calls not started and waits for the one running: afterwards no thread of it is left."""
+    the calls not started and waits for the one running: afterwards no thread of it is left.
 
-    __slots__ = ("_pool",)
+    The thread starts when the aside is made, so no later `submit` has one to start: where the
+    system refuses it, each call runs at once, in the build's thread (as `Background.run`
+    does), and its future is already done."""
+
+    __slots__ = ("_open", "_pool")
 
     def __init__(self) -> None:
         from concurrent.futures import ThreadPoolExecutor  # (only a large build's zips use it)
 
-        self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(1, "course-aside")
-        _SWITCH.enter()
+        self._open = True
+        pool = ThreadPoolExecutor(1, "course-aside")
+        self._pool: ThreadPoolExecutor | None = pool
+        try:
+            pool.submit(_nothing)  # (its one thread started now)
+        except RuntimeError:  # no thread to be had: the calls run here, then
+            pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        else:
+            _SWITCH.enter()
 
     def submit(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        if self._pool is None:
+        if not self._open:
             raise RuntimeError("submitted to a closed Aside")
+        if self._pool is None:
+            return _done(call, *args, **kwargs)
         return self._pool.submit(call, *args, **kwargs)
 
     def close(self) -> None:
+        self._open = False
         if self._pool is not None:
             pool, self._pool = self._pool, None
             try:
                 pool.shutdown(wait=True, cancel_futures=True)
             finally:
                 _SWITCH.leave()
+
+
+def _nothing() -> None:
+    """What an `Aside` runs first: its thread started."""
+
+
+def _done(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+    """`call`'s outcome, made now, as a finished future: its result or its exception."""
+    from concurrent.futures import Future
+
+    future: Future[T] = Future()
+    try:
+        future.set_result(call(*args, **kwargs))
+    except Exception as exc:  # (as a thread's future holds it: raised by `result`)
+        future.set_exception(exc)
+    return future

@@ -474,3 +474,40 @@ def test_the_switch_interval_is_lowered_while_a_thread_of_the_build_runs() -> No
     assert sys.getswitchinterval() == before
     with pytest.raises(RuntimeError, match="closed"):
         aside.submit(print)
+
+
+def test_an_aside_refused_its_thread_runs_each_call_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Where the system refuses the aside its thread (`Thread.start` raises, as it does when no
+    more threads can be had), the build goes on: each call runs in the build's thread when
+    given, its future done, its exception held as a thread's would be; the writer makes the
+    same zip; the switch interval is left as it was."""
+    before = sys.getswitchinterval()
+
+    def refused(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(threading.Thread, "start", refused)
+        aside = Aside()
+    assert sys.getswitchinterval() == before
+    here = threading.current_thread().name
+    made = aside.submit(lambda text: (threading.current_thread().name, text), "x")
+    assert made.done()
+    assert made.result() == (here, "x")
+    failed = aside.submit(int, "not a number")
+    assert failed.done()
+    with pytest.raises(ValueError, match="not a number"):
+        failed.result()
+    items: list[Op] = [("add", "a", [b"one", b"two"]), ("copy", "b", [b"three" * 50])]
+    (tmp_path / "earlier.zip").write_bytes(with_writer([("b", [b"three" * 50])]))
+    earlier = zips.Archive.open(tmp_path / "earlier.zip", LAYOUT)
+    assert earlier is not None
+    with earlier:
+        assert with_ops(items, earlier, aside) == with_ops(items, earlier, None)
+    aside.close()
+    assert sys.getswitchinterval() == before
+    assert not aside_threads()
+    with pytest.raises(RuntimeError, match="closed"):
+        aside.submit(print)
