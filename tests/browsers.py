@@ -20,7 +20,10 @@ import shutil
 import subprocess
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+Scheme = Literal["light", "dark"]
+"""The colour schemes the pages are shown in (`prefers-color-scheme`)."""
 
 CHROMIUM = Path("/usr/bin/chromium")
 FIREFOX = Path("/usr/bin/firefox-esr")
@@ -193,7 +196,11 @@ class Browser(ABC):
 
     @abstractmethod
     def new_page(
-        self, width: int = 1280, height: int = 800, scheme: str = "light", javascript: bool = True
+        self,
+        width: int = 1280,
+        height: int = 800,
+        scheme: Scheme = "light",
+        javascript: bool = True,
     ) -> Page: ...
 
     @abstractmethod
@@ -286,7 +293,11 @@ class ChromiumBrowser(Browser):
         )
 
     def new_page(
-        self, width: int = 1280, height: int = 800, scheme: str = "light", javascript: bool = True
+        self,
+        width: int = 1280,
+        height: int = 800,
+        scheme: Scheme = "light",
+        javascript: bool = True,
     ) -> Page:
         context = self._browser.new_context(
             viewport={"width": width, "height": height},
@@ -433,7 +444,11 @@ class FirefoxBrowser(Browser):
         return self._bridges[key]
 
     def new_page(
-        self, width: int = 1280, height: int = 800, scheme: str = "light", javascript: bool = True
+        self,
+        width: int = 1280,
+        height: int = 800,
+        scheme: Scheme = "light",
+        javascript: bool = True,
     ) -> Page:
         return FirefoxPage(self._bridge(scheme, javascript), width, height)
 

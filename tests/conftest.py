@@ -31,8 +31,8 @@ def pytest_configure(config: pytest.Config) -> None:
     bundled course on import), outside the repository and the folders tests compare: tests that
     load a lesson again exercise the cached path as authors do."""
     PARSE_CACHE["old"] = os.environ.get(CACHE_ENV)
-    PARSE_CACHE["folder"] = tempfile.mkdtemp(prefix="course-parse-cache-")
-    os.environ[CACHE_ENV] = PARSE_CACHE["folder"]
+    PARSE_CACHE["folder"] = folder = tempfile.mkdtemp(prefix="course-parse-cache-")
+    os.environ[CACHE_ENV] = folder
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -66,17 +66,15 @@ def sample(tmp_path: Path) -> Path:
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The children `course.forked` forks from now on (their pids), forked as usual."""
-    from course import forked
-
     children: list[int] = []
-    real_fork = forked.os.fork
+    real_fork = os.fork
 
     def fork() -> int:
         pid = real_fork()
         children.append(pid)
         return pid
 
-    monkeypatch.setattr(forked.os, "fork", fork)
+    monkeypatch.setattr(os, "fork", fork)
     return children
 
 

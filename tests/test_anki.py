@@ -290,7 +290,7 @@ class Learner:
 
 def scheduling(col: Any) -> dict[tuple[str, int], tuple[int, ...]]:
     """(note guid, card ord) -> (card id, type, queue, due, ivl, reps, revlog entries)."""
-    result = {}
+    result: dict[tuple[str, int], tuple[int, ...]] = {}
     for cid in col.find_cards(""):
         card = col.get_card(cid)
         revlog = col.db.scalar("select count() from revlog where cid = ?", cid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -126,20 +127,15 @@ def our_sides(card: dict[str, Any]) -> list[list[str]]:
     if card["kind"] == "reversed":
         return [[plain(front), plain(back)], [plain(back), plain(front)]]
     answer = plain(ANKI_CLOZE.sub(lambda m: m.group(2), front))
-    return [
-        [
-            plain(
-                ANKI_CLOZE.sub(
-                    lambda m, n=n: (
-                        f"[{m.group(3) or '...'}]" if int(m.group(1)) == n else m.group(2)
-                    ),
-                    front,
-                )
-            ),
-            answer,
-        ]
-        for n in card["clozes"]
-    ]
+    return [[plain(ANKI_CLOZE.sub(partial(_asked, n), front)), answer] for n in card["clozes"]]
+
+
+def _asked(number: int, cloze: re.Match[str]) -> str:
+    """A cloze on the question side of card `number`: its hint in brackets when it is the one
+    asked, its text when not."""
+    if int(cloze.group(1)) == number:
+        return f"[{cloze.group(3) or '...'}]"
+    return cloze.group(2)
 
 
 def test_parity_cases_cover_the_issue() -> None:

@@ -11,7 +11,7 @@ edge cases and generated lessons.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ def page(browser: Browser, site: Path) -> Iterator[Page]:
         tab.close()
 
 
-def agree(page: Page, lessons: dict[str, Sequence[ReviewItem]]) -> list[str]:
+def agree(page: Page, lessons: Mapping[str, Sequence[ReviewItem]]) -> list[str]:
     """Asserts that check.js and check.py agree on these lessons; returns the graded ones."""
     items = [item.record() for lesson in lessons.values() for item in lesson]
     got: dict[str, Any] = page.evaluate(IN_THE_PAGE, [items, list(lessons)])

@@ -14,7 +14,8 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,11 @@ def killed_build(
             build(project)
 
 
+def _at(point: int, index: int, what: str) -> bool:
+    """`kill_before`'s stop at the change numbered `point`."""
+    return index == point
+
+
 def kill_before(
     monkeypatch: pytest.MonkeyPatch,
     stop: Callable[[int, str], bool],
@@ -222,7 +228,7 @@ def test_every_kill_point_of_the_commit_is_finished_whole_by_the_next_build(
     for point, step in enumerate(steps):
         restore(saved, project)
         with monkeypatch.context() as patch:
-            kill_before(patch, lambda index, what, point=point: index == point)
+            kill_before(patch, partial(_at, point))
             with pytest.raises(Killed):
                 build(project)
         killed = seen(project)
@@ -441,8 +447,10 @@ def test_the_next_build_locks_the_folders_of_the_commit_it_finishes(
     locked: list[Path] = []
     hold = lock.hold
 
-    def spy(lessons: Path, wait: bool = True, say: object = None, outputs: object = ()) -> object:
-        locked.extend(outputs)  # type: ignore[call-overload]
+    def spy(
+        lessons: Path, wait: bool = True, say: object = None, outputs: Sequence[Path] = ()
+    ) -> object:
+        locked.extend(outputs)
         return hold(lessons, wait, say, outputs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(lock, "hold", spy)

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it.common import normalize_url
+from spies import calls
+from test_properties import FAST, FRAGMENTS, FRONT, WHOLE_LINES, lesson_folder
 
 from course import cards, markdown
 from course.frontmatter import Report
 from course.lessons import load_lesson
 from course.model import LessonText
-from tests.spies import calls
-from tests.test_properties import FAST, FRAGMENTS, FRONT, WHOLE_LINES, lesson_folder
 
 PROSE_FRAGMENTS = [
     # what the prose's inline parse still finds in a decks-only build: images, refused addresses
@@ -194,8 +194,6 @@ def test_reference_and_nested_images_are_found(body: str) -> None:
 def test_text_without_an_image_mark_is_not_walked(monkeypatch: pytest.MonkeyPatch) -> None:
     """The point of `markdown.images`: inline tokens whose text has no `![` are skipped."""
     tokens = markdown.parser().parse(f"{FRONT}\nSome *text* [l](https://x.org).\n\nQ *a*::A\n", {})
-    walked: list[object] = []
-    real = markdown.walk
-    monkeypatch.setattr(markdown, "walk", lambda found: walked.append(found) or real(found))
+    walked = calls(monkeypatch, markdown, "walk")
     assert list(markdown.images(tokens)) == []
     assert walked == []

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from spies import calls
 
 from course import outputs
 from course.files import Resolver
@@ -28,9 +29,7 @@ def test_unchanged_files_are_not_read_again(
     first = outputs._folder_key(lessons, ["x"])
     assert first is not None
     key, seen = first
-    reads: list[Path] = []
-    real = Path.read_bytes
-    monkeypatch.setattr(Path, "read_bytes", lambda p: reads.append(p) or real(p))
+    reads = calls(monkeypatch, Path, "read_bytes")
     since = time.time_ns() + 10 * outputs.RACY_NS  # every file's change is long before
     again = outputs._folder_key(lessons, ["x"], seen, since)
     assert again is not None

@@ -376,7 +376,7 @@ def test_a_process_with_other_threads_runs_the_calls_here(monkeypatch: pytest.Mo
     def no_fork() -> int:
         raise AssertionError("forked while another thread runs")
 
-    monkeypatch.setattr(forked.os, "fork", no_fork)
+    monkeypatch.setattr(os, "fork", no_fork)
     monkeypatch.setattr(forked, "alone", ALONE)
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)

@@ -68,7 +68,8 @@ def review_js(page: Any, card: dict[str, Any], rating: int, now: int, options: A
 
 
 def new_card_js(page: Any, now: int) -> dict[str, Any]:
-    return page.evaluate("(now) => FSRS.newCard(now)", now)
+    card: dict[str, Any] = page.evaluate("(now) => FSRS.newCard(now)", now)
+    return card
 
 
 # --------------------------------------------------------------------------- configs

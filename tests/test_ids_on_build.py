@@ -123,7 +123,7 @@ def test_unwritable_lesson_is_an_error_and_nothing_is_written(
     os.chmod(locked, 0o444)  # what an author sees; as root the permission check is simulated
     real_access = os.access
     monkeypatch.setattr(
-        ids.os,
+        os,
         "access",
         lambda p, mode: Path(p) != Path("lessons/el/02-y.md") and real_access(p, mode),
     )

@@ -19,12 +19,12 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
+from test_manifest import ENTRIES, PROPERTIES, TEXT
 
-from course import anki, cache, decided, manifest, outputs, pipeline, site, templating
+from course import anki, cache, decided, manifest, markup, outputs, pipeline, site, templating
 from course.cli import main
 from course.manifest import CardEntry, Manifest
 from course.model import CardKind
-from tests.test_manifest import ENTRIES, PROPERTIES, TEXT
 
 ARGS = ["--lessons", "lessons", "--decks", "decks", "--site", "site", "--scorm", "scorm"]
 DECK_SIDE = (decided.NOTES, manifest.STORED, decided.KIND)
@@ -90,7 +90,7 @@ def _retire_card(folder: Path) -> None:
     path.write_text("".join(line for line in lines if "id: el-added" not in line), "utf-8")
 
 
-STEPS: list[tuple[str, Callable[[Path], None]]] = [
+STEPS: list[tuple[str, Callable[[Path], object]]] = [
     ("cold build", lambda f: None),
     ("nothing changed", lambda f: None),
     (
@@ -153,7 +153,7 @@ def test_kept_notes_are_not_taken_by_another_version_of_the_tool(
         monkeypatch.setenv(cache.ENV, str(folder / "cache"))
         manifest._LAST_READ.clear()
         assert cli(folder, monkeypatch)[0] == 0
-    real_escape = anki.escape_html
+    real_escape = markup.escape_html
     for module in (cache, outputs, site, templating):  # (those that import it by name too)
         monkeypatch.setattr(module, "tool_digest", lambda: "another version of the tool")
     monkeypatch.setattr(anki, "escape_html", lambda text: real_escape(text) + " (new)")

@@ -14,13 +14,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from spies import calls
+from test_kept_notes import MORE, edit, tree
+from test_kept_notes import cli as build
 
 from course import anki, cache, decided, lessons, manifest, outputs, site, templating
 from course.cli import _between_builds
 from course.lessons import Kept, Parsed
-from tests.spies import calls
-from tests.test_kept_notes import MORE, edit, tree
-from tests.test_kept_notes import cli as build
+from course.model import Lesson
 
 LESSON = Path("el/01-basics.md")
 
@@ -45,7 +46,7 @@ def _new_tool(monkeypatch: pytest.MonkeyPatch) -> None:
 
 IMAGE = Path("el/img/dot.png")
 
-STEPS: list[tuple[str, Callable[[Path, pytest.MonkeyPatch], None]]] = [
+STEPS: list[tuple[str, Callable[[Path, pytest.MonkeyPatch], object]]] = [
     ("cold build", lambda f, m: None),
     ("nothing changed (replayed)", lambda f, m: None),
     ("a card's answer edited", lambda f, m: edit(f / "lessons" / LESSON, "::", "::Νέα ")),
@@ -88,7 +89,7 @@ def notes_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls(monkeypatch, anki, "hashed_lesson_notes", _lesson_id)
 
 
-def _lesson_id(course: object, lesson: lessons.Lesson, *hashes: object) -> str:
+def _lesson_id(course: object, lesson: Lesson, *hashes: object) -> str:
     return lesson.id
 
 

@@ -19,11 +19,13 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from spies import calls
 
 from course import anki, cache, decided, ids, manifest, pipeline, translations
 from course.cli import main
 from course.lessons import load_library
 from course.manifest import CardEntry, DeckEntry, Manifest, Release
+from course.model import CardKind
 
 BUNDLED = Path(__file__).parent.parent / "lessons"
 ARGS = ["--lessons", "lessons", "--decks", "decks", "--site", "site", "--scorm", "scorm"]
@@ -92,7 +94,7 @@ def first_answer(folder: Path, lang: str, name: str) -> str:
     return match.group(0)
 
 
-STEPS: list[tuple[str, Callable[[Path], None], tuple[str, ...]]] = [
+STEPS: list[tuple[str, Callable[[Path], object], tuple[str, ...]]] = [
     ("cold build", lambda f: None, ()),
     ("nothing changed", lambda f: None, ()),
     (
@@ -254,18 +256,8 @@ def test_a_one_edit_rebuild_parses_one_manifest_and_works_out_links_once(
     lesson = sample / "el" / "01-basics.md"
     text = lesson.read_text(encoding="utf-8")
     lesson.write_text(text.replace("Η *καλή* επικοινωνία.", "Η *σαφής* επικοινωνία."), "utf-8")
-    parsed: list[Path] = []
-    real_parse = manifest._parse_lines
-    monkeypatch.setattr(
-        manifest,
-        "_parse_lines",
-        lambda text, shown: parsed.append(shown) or real_parse(text, shown),
-    )
-    worked_out: list[object] = []
-    real_links = translations._links
-    monkeypatch.setattr(
-        translations, "_links", lambda lib: worked_out.append(lib) or real_links(lib)
-    )
+    parsed = calls(monkeypatch, manifest, "_parse_lines", lambda text, shown: shown)
+    worked_out = calls(monkeypatch, translations, "_links")
     manifest._LAST_READ.clear()
     shutil.rmtree(tmp_path / "cache" / manifest.STORED)  # else read unparsed: test_manifest_store
     assert cli(folder, monkeypatch)[0] == 0
@@ -284,7 +276,7 @@ ENTRIES = st.lists(
         st.builds(
             CardEntry,
             TEXT,
-            st.sampled_from(list(manifest.CardKind)),
+            st.sampled_from(list(CardKind)),
             TEXT,
             TEXT,
             COUNT,

@@ -17,14 +17,14 @@ from typing import Any
 
 import click
 import pytest
+from spies import calls
+from test_kept_notes import MORE, edit, tree
+from test_kept_notes import cli as build
+from test_kept_parses import notes_made
 
 from course import anki, cache, cli, decided, lessons, manifest, pipeline
 from course.cli import _between_builds
 from course.lessons import Kept
-from tests.spies import calls
-from tests.test_kept_notes import MORE, edit, tree
-from tests.test_kept_notes import cli as build
-from tests.test_kept_parses import notes_made
 
 
 @pytest.fixture(autouse=True)

@@ -98,7 +98,7 @@ def test_every_bad_line_is_listed_in_one_run(tmp_path: Path) -> None:
 
 
 def test_round_trip_keeps_every_field() -> None:
-    entries = [
+    entries: list[manifest.Entry] = [
         Release(2, 20),
         CardEntry("a1", CardKind.CLOZE, "alpha", "h", 5, 1, 2, (1, 3), 0, "src"),
         CardEntry("a2", CardKind.REVERSED, "", "h2", 6, 1, 1, (), 2),

@@ -83,7 +83,7 @@ def test_a_manifest_made_from_a_stored_one_is_stored_as_its_changes(
     the manifest written, not parsed."""
     folder, written = _written(tmp_path, monkeypatch)
     path = folder / manifest.MANIFEST_FILE
-    builds = [
+    builds: list[list[manifest.Entry]] = [
         [Release(2, 20), CardEntry("a1", CardKind.CLOZE, "alpha", "h9", 20, 1, 2, (1,))],
         [Release(3, 30), CardEntry("a0", CardKind.BASIC, "beta", "new", 30, 3, 3)],
         [manifest.DeckEntry("beta", "02 Beta", 30)],

@@ -17,11 +17,11 @@ from typing import Any
 import markdown_it
 import pytest
 import yaml
+from spies import calls
 
 from course import cache, forked, lessons, model, pipeline
 from course.lessons import load_library
-from course.model import Library
-from tests.spies import calls
+from course.model import CourseError, Lesson, Library
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -41,7 +41,7 @@ def fingerprint(library: Library, site: bool = True) -> list[Any]:
     return [library.id, library.title, courses, library.warnings]
 
 
-def lesson_fingerprint(lesson: lessons.Lesson, site: bool = True) -> list[Any]:
+def lesson_fingerprint(lesson: Lesson, site: bool = True) -> list[Any]:
     sections = [(s.id, s.title, s.level, s.loc) for s in lesson.sections]
     cards = [
         (c.id, c.kind, c.rendered, c.source_hash, c.section.id, c.loc, c.id_line, c.clozes)
@@ -426,7 +426,7 @@ def test_errors_are_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     (root / "en").mkdir(parents=True)
     (root / "en" / "a.md").write_text("---\nid: a\ntitle: A\nlang: en\norder: 1\n---\n\n::A\n")
     for _ in range(2):
-        with pytest.raises(lessons.CourseError, match="no question"):
+        with pytest.raises(CourseError, match="no question"):
             load_library(root)
     assert not list((tmp_path / "cache" / "lessons").rglob("*.pickle"))
 

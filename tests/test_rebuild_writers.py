@@ -80,10 +80,10 @@ def shared(monkeypatch: pytest.MonkeyPatch) -> Shares:
 def _name(call: Callable[[], object]) -> str:
     """The writer function under a write's partials (its arguments bound around it)."""
     assert isinstance(call, partial)
-    write: object = call
+    write: Callable[..., object] = call
     while isinstance(write, partial):
         write = write.func
-    return str(write.__name__)
+    return getattr(write, "__name__", repr(write))
 
 
 def test_a_small_process_shares_the_writes_the_zips_rendered_whole_first(

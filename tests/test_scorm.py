@@ -99,9 +99,11 @@ def test_manifest_structure(built: Path, lang: str) -> None:
     assert len(resources) == len(scos) == 1, "one resource, and it is the SCO"
     sco = scos[0]
     assert items[0].get("identifierref") == sco.get("identifier")
-    assert manifest.find(f"{CP}organizations").get("default") == organizations[0].get("identifier")
+    outline = manifest.find(f"{CP}organizations")
+    assert outline is not None
+    assert outline.get("default") == organizations[0].get("identifier")
     assert sco.get("href") == f"{lang}/index.html"
-    listed = [f.get("href") for f in sco.findall(f"{CP}file")]
+    listed = [f.get("href", "") for f in sco.findall(f"{CP}file")]
     assert sco.get("href") in listed
     assert sorted(listed) == sorted(n for n in names if n != "imsmanifest.xml"), (
         "every file listed, every listed file present"
@@ -119,7 +121,7 @@ def test_identifiers_unique_per_course_and_language(built: Path) -> None:
     for lang in LANGS:
         with zipfile.ZipFile(package(built, lang)) as archive:
             manifest = ET.fromstring(archive.read("imsmanifest.xml"))
-        ids = [e.get("identifier") for e in manifest.iter() if e.get("identifier")]
+        ids = [e.get("identifier", "") for e in manifest.iter() if e.get("identifier")]
         assert len(ids) == 4
         assert len(set(ids)) == 4
         for ident in ids:
@@ -372,7 +374,7 @@ def take_check(session: Session, lesson: str, wrong: int = 0) -> int:
     """Takes the lesson's check in the frame, `wrong` answers wrong; returns the expected %."""
     session.frame.locator(f"#lesson\\/{lesson}").wait_for(state="attached")
     session.frame_eval(f"location.hash = '#lesson/{lesson}'")
-    total = session.frame_eval(ANSWER_CHECK, [lesson, wrong])
+    total: int = session.frame_eval(ANSWER_CHECK, [lesson, wrong])
     assert total > 0
     session.frame.locator(f'[data-check="{lesson}"] button[type=submit]').click()
     return round(100 * (total - wrong) / total)
@@ -541,7 +543,9 @@ def test_a_split_package_lists_and_holds_every_lesson_file(built: Path, lang: st
     course = load_library(built / "lessons").course(lang)
     with zipfile.ZipFile(split_package(built, lang)) as archive:
         names = archive.namelist()
-        listed = [f.get("href") for f in ET.fromstring(archive.read(MANIFEST)).iter(f"{CP}file")]
+        listed = [
+            f.get("href", "") for f in ET.fromstring(archive.read(MANIFEST)).iter(f"{CP}file")
+        ]
         page = archive.read(f"{lang}/index.html").decode()
         scripts = {
             lesson.id: archive.read(f"{lang}/lessons/{lesson.id}.js").decode()

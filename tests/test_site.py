@@ -24,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from course import anki, check, messages, site
+from course import anki, check, markup, messages, site
 from course.lessons import load_library
 from course.model import CardKind, Lesson, Library, SiteText
 
@@ -154,7 +154,9 @@ def test_card_ids_are_the_deck_ids(library: Library, built: Path) -> None:
 def test_an_outline_counts_a_lessons_review_items_as_its_page_does(library: Library) -> None:
     """A split page's outline (`full=False`) shows each lesson's count of review items, not of
     cards: a reversed card is two items, a cloze one per number."""
-    alone = {lesson.id: [] for course in library.courses for lesson in course.lessons}
+    alone: dict[str, list[str]] = {
+        lesson.id: [] for course in library.courses for lesson in course.lessons
+    }
     pages = [
         (site._lesson_page(course, n, alone, full=False), len(site.review_items(lesson)))
         for course in library.courses
@@ -270,6 +272,7 @@ def test_catalogue_matches_english(lang: str) -> None:
         else:
             assert isinstance(text, str), f"{lang}.json {key}"
             assert text.strip(), f"{lang}.json {key}"
+            assert isinstance(reference, str), f"en.json {key}"
             forms = [text]
             wanted = set(re.findall(r"\{\w+\}", reference))
         for form in forms:
@@ -454,7 +457,9 @@ def test_split_page_search_script_with_parts_kept(
 
         page.write(env, emit, None, split=True)
 
-        def runs(name: str, segments: Iterable[site.SearchSegment], files: dict = files) -> None:
+        def runs(
+            name: str, segments: Iterable[site.SearchSegment], files: dict[str, str] = files
+        ) -> None:
             files["runs"] = "".join(segment.text(True)[0] for segment in segments)
 
         package = site.package_site(library, course)
@@ -473,6 +478,6 @@ def test_lesson_link_is_what_markup_format_gave(lesson_id: str, target: str, spl
         href = site.static_page_name(lesson_id) + (f"#{target}" if target else "")
         expected = Markup('href="{}" data-lesson-link="{}"').format(href, lesson_id)
     else:
-        expected = Markup('href="#{}"').format(target or site.lesson_anchor(lesson_id))
+        expected = Markup('href="#{}"').format(target or markup.lesson_anchor(lesson_id))
     assert isinstance(link, Markup)
     assert link == expected

@@ -31,7 +31,7 @@ def compiles(env: jinja2.Environment, monkeypatch: pytest.MonkeyPatch) -> list[s
 
     def counting(source: str, name: str | None = None, *args: object, **kw: object) -> object:
         compiled.append(str(name))
-        return real(source, name, *args, **kw)  # type: ignore[arg-type]
+        return real(source, name, *args, **kw)  # type: ignore[call-overload]
 
     monkeypatch.setattr(env, "compile", counting)
     return compiled
@@ -148,7 +148,7 @@ def test_builds_keep_the_site_templates_in_the_cache_folder(
         env: jinja2.Environment, source: str, name: str | None = None, *a: object
     ) -> object:
         compiled[-1].append(str(name))
-        return real(env, source, name, *a)  # type: ignore[arg-type]
+        return real(env, source, name, *a)  # type: ignore[call-overload]
 
     monkeypatch.setattr(jinja2.Environment, "compile", counting)
     monkeypatch.setattr(forked, "cores", lambda: 1)  # every compile in this process, counted

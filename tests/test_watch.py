@@ -358,7 +358,7 @@ def test_rebuilds_after_an_undone_edit_and_a_changed_image_are_cold_builds(
     twin = tmp_path_factory.mktemp("twin")
     shutil.copytree(work / "lessons", twin / "lessons")  # as the first build left them
     image = Path("el/img/dot.png")
-    steps = [
+    steps: list[Callable[[Path], object]] = [
         lambda lessons: edit(lessons, "Η *καλή* επικοινωνία.", "Η *καλή* και ευγενική."),
         lambda lessons: edit(lessons, "Η *καλή* και ευγενική.", "Η *καλή* επικοινωνία."),
         lambda lessons: (lessons / image).write_bytes((lessons / image).read_bytes() + b"new"),

@@ -26,7 +26,7 @@ LAYOUT = zips.Layout(DATE, 0o644)
 Entries = list[tuple[str, list[bytes]]]
 
 names = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), min_size=1, max_size=12
+    st.characters(exclude_categories=["Cs"], exclude_characters="\0"), min_size=1, max_size=12
 )
 chunks = st.lists(st.binary(max_size=300) | st.just(b"abc" * 200), max_size=4)
 entries = st.lists(st.tuples(names, chunks), min_size=1, max_size=6, unique_by=lambda e: e[0])
@@ -202,20 +202,17 @@ def test_a_shared_entry_is_written_as_zipfile_writes_it_and_deflated_once(
 ) -> None:
     """An entry whose content many zips hold (`Shared`: the site's assets) is deflated once per
     process; every zip holds the bytes zipfile writes for it."""
-    shared = [(name, [zips.Shared(b"".join(parts))]) for name, parts in items]
+    shared: Entries = [(name, [zips.Shared(b"".join(parts))]) for name, parts in items]
     plain = [(name, [b"".join(parts)]) for name, parts in items]
     expected = with_zipfile(plain)
     zips._DEFLATED.clear()
     assert with_writer(shared) == expected
     made = dict(zips._DEFLATED)
     assert len(made) == len({parts[0] for _, parts in shared})
-    real, real_deflate = zips.zlib.compressobj, zips._deflate
-    try:  # nothing deflated again, either way the writer deflates
-        zips.zlib.compressobj = None  # type: ignore[assignment]
-        zips._deflate = None  # type: ignore[assignment]
+    with pytest.MonkeyPatch.context() as patch:  # nothing deflated again, either way it does
+        patch.setattr(zlib, "compressobj", None)
+        patch.setattr(zips, "_deflate", None)
         again = with_writer(shared)
-    finally:
-        zips.zlib.compressobj, zips._deflate = real, real_deflate
     assert again == expected
     assert made == zips._DEFLATED
     sums = []
