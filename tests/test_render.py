@@ -11,8 +11,11 @@ import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from markdown_it.token import Token
 
-from course import cache, lessons, translations
+from course import cache, lessons, markdown, render, translations
 from course.lessons import Report, load_lesson
 from course.messages import messages
 from course.model import Lesson
@@ -205,3 +208,28 @@ def test_a_side_rendered_once_is_each_outputs_rendering(tmp_path: Path) -> None:
     assert '<div class="card-q">\nZwykłe <strong>pytanie</strong></div>' in body
     assert f"{site_img}.</div>" in body
     assert '<span class="cloze-text" hidden>ukryte' in body
+
+
+TYPES = st.sampled_from(["inline", "text", "image", "heading_open", "cloze_open", "em_open"])
+
+
+def _token(kind: str, children: list[Token] | None = None) -> Token:
+    token = Token(kind, "", 0)
+    token.children = children
+    return token
+
+
+token_trees = st.recursive(
+    st.builds(_token, TYPES),
+    lambda inner: st.builds(_token, TYPES, st.lists(inner, max_size=4)),
+    max_leaves=24,
+)
+
+
+@given(tokens=st.lists(token_trees, max_size=5), types=st.frozensets(TYPES))
+def test_holds_finds_a_type_wherever_walk_finds_it(
+    tokens: list[Token], types: frozenset[str]
+) -> None:
+    """`render.holds` (which decides whether a side's HTML is rendered once for both outputs)
+    answers as a search of `markdown.walk`, children at any depth included."""
+    assert render.holds(tokens, types) == any(t.type in types for t in markdown.walk(tokens))
