@@ -31,9 +31,10 @@ Rule = Callable[[RendererHTML, Sequence[Token], int, OptionsDict, Any], str]
 PLAIN_URL = re.compile(
     r"(?:https?://[A-Za-z0-9.-]+(?::[0-9]+)?)?[\w;/?=&+$,.!~*'()#-]*\Z", re.ASCII
 )
-"""A link destination that markdown-it's `normalizeLink` gives back as it is: a lower-case
-http(s) scheme, an ASCII host and port, then only characters its percent-encoding keeps, none
-of `%`, `:` or `@` (which its URL parser reads as parts of a host or escapes)."""
+"""A link destination that markdown-it's `normalizeLink` gives back as it is: a relative one, or
+one after a lower-case http(s) scheme with an ASCII host and port, made only of characters its
+percent-encoding keeps, none of `%`, `:` or `@` (which its URL parser reads as an escape, a port
+or a user)."""
 
 
 class _Parser(MarkdownIt):
