@@ -223,7 +223,8 @@ def test_the_baseline_engine_runs_the_rebuild_rows_it_has(written: Path, tmp_pat
         for label in (bench.FULL, bench.NOOP, bench.NOOP_AGAIN, bench.BASE_FULL, bench.BASE_NOOP):
             assert len(result.of(label)) == 1, label
         assert len(result.of(bench.EDIT)) == len(result.of(bench.BASE_EDIT)) == 2
-        assert len(result.of(bench.BASE_WATCH_EDIT)) == watch_rows
+        assert len(result.of(bench.WATCH_EDIT)) == bench.WATCH_EDITS
+        assert len(result.of(bench.BASE_WATCH_EDIT)) == watch_rows * bench.WATCH_EDITS
         verdict = result.notes["one-edit rebuild vs cold build of the same sources"]
         assert verdict.startswith("identical (after 2 edits; they changed the decks: True)")
     pairs = [(a, b) for a, b, _, _ in bench.RATIOS]
@@ -250,9 +251,9 @@ def fake_engines(
         events.append(f"edit {names[lessons.parent]}")
         return lessons
 
-    def watch(project: bench.Project, scratch: Path) -> measure.Run:
+    def watch(project: bench.Project, scratch: Path, edits: int = 1) -> list[measure.Run]:
         events.append(f"watch {names[scratch]}")
-        return measure.Run(1.0, 1)
+        return [measure.Run(float(len(events) * 10 + n), 1) for n in range(edits)]
 
     monkeypatch.setattr(bench.Project, "build", build)
     monkeypatch.setattr(corpus, "edit_one_card", edit)
@@ -289,7 +290,14 @@ def test_the_cheap_rebuilds_alternate_the_engines_back_to_back(
     # each pair's two runs recorded at the same index, whichever ran first (n = the nth event)
     assert [r.seconds for r in result.of(bench.EDIT)] == [7.0, 10.0, 15.0]
     assert [r.seconds for r in result.of(bench.BASE_EDIT)] == [6.0, 11.0, 14.0]
-    assert len(result.of(bench.NOOP)) == len(result.of(bench.WATCH_EDIT)) == 1
+    assert len(result.of(bench.NOOP)) == 1
+    # each watch session's edits recorded at round x WATCH_EDITS + n, beside the other engine's
+    for label, session in ((bench.WATCH_EDIT, 17), (bench.BASE_WATCH_EDIT, 16)):  # nth event
+        column = result.runs[label]
+        width = bench.WATCH_EDITS
+        assert [run is not None for run in column] == [False] * width + [True] * width, label
+        assert [r.seconds for r in result.of(label)] == [session * 10 + n for n in range(width)]
+    assert result.samples(bench.WATCH_EDIT, bench.BASE_WATCH_EDIT) == f"{width} pairs"
 
 
 def test_n_edits_a_round_give_n_samples_a_round(
