@@ -26,6 +26,11 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 LESSON_KEYS = {"id", "title", "lang", "order", "source", "tags", "description", "translated_from"}
 SOURCE_KEYS = {"title", "publisher", "url", "author"}
 COURSE_KEYS = {"id", "title", "description", "mastery_score"}
+SOURCE_URL = re.compile(r"(?:https?://|mailto:)[^\x00-\x20\x7f]+\Z", re.IGNORECASE)
+"""A source `url` the decks and the site link to: a web or mail address, with no space or
+control character (browsers drop tabs and line breaks from an address, so `java\tscript:` runs;
+Anki shows the field's HTML with no Content-Security-Policy). Any other is left out, with a
+warning."""
 DEFAULT_MASTERY_SCORE = 80
 
 
@@ -287,4 +292,12 @@ def read_source(path: Path, value: Any, line: int, report: Report) -> Source | N
     if not all(isinstance(v, str) for v in fields.values()):
         report.error(path, line, "source fields must be text")
         return None
+    url = fields.get("url", "").strip()
+    if url and not SOURCE_URL.match(url):
+        report.warn(
+            path, line, f"source url {url[:60]!r} is not an http(s) or mailto address: not linked"
+        )
+        url = ""
+    if "url" in fields:
+        fields["url"] = url
     return Source(**fields)

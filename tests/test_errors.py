@@ -286,6 +286,57 @@ def test_script_in_a_lesson_never_becomes_script_in_a_card(workdir: Path, tmp_pa
     assert b"<img src=x" not in db
 
 
+SOURCE_URLS = [
+    # (front matter url, linked as)
+    ("https://example.org/a?b=1&c=2", "https://example.org/a?b=1&amp;c=2"),
+    ("HTTP://Example.org/", "HTTP://Example.org/"),
+    ("mailto:editor@example.org", "mailto:editor@example.org"),
+    ("javascript:alert(1)", None),
+    ("JavaScript:alert(1)", None),
+    (" javascript:alert(1)", None),
+    ("java\tscript:alert(1)", None),
+    ("data:text/html,<script>alert(1)</script>", None),
+    ("vbscript:x", None),
+    ("http://a b", None),
+    ("//example.org/x", None),
+    ("https://", None),
+]
+
+
+@pytest.mark.parametrize(("url", "linked"), SOURCE_URLS)
+def test_a_source_url_is_linked_only_when_it_is_a_web_or_mail_address(
+    workdir: Path, url: str, linked: str | None
+) -> None:
+    """Anki shows a field's HTML with no Content-Security-Policy, and the site's lesson page
+    links the source too: an address that is not http(s) or mailto is left out, with a warning
+    on the `source` line (an error with --strict), the title kept."""
+    import json
+    import zipfile
+
+    front = (
+        f"id: b\ntitle: T\nlang: el\norder: 1\nsource:\n  title: Art\n  url: {json.dumps(url)}\n"
+    )
+    write_tree(workdir / "lessons", {"el/01.md": lesson("Q::A <!-- id: q1 -->\n", front=front)})
+    result = CliRunner().invoke(main, ["build", "--no-scorm"])
+    assert result.exit_code == 0, result.output
+    warned = "lessons/el/01.md:6: source url" in result.output
+    with zipfile.ZipFile(workdir / "decks" / "course-el.apkg") as archive:
+        db = archive.read("collection.anki2").decode("utf-8", "replace")
+    page = "".join(p.read_text() for p in (workdir / "site").rglob("*.html"))
+    page += "".join(p.read_text() for p in (workdir / "site").rglob("*.js"))
+    if linked is None:
+        assert warned, result.output
+        assert "<cite>Art</cite></a>" not in db
+        assert "<cite>Art</cite></a>" not in page
+        assert "<cite>Art</cite>" in db
+        assert "<cite>Art</cite>" in page
+        assert CliRunner().invoke(main, ["check", "--strict"]).exit_code == 1
+    else:
+        assert not warned, result.output
+        assert f'<a href="{linked}"><cite>Art</cite></a>' in db
+        assert f'href="{linked}"' in page
+
+
 def test_corrupt_mod_times_file_is_an_error_not_a_traceback(workdir: Path) -> None:
     write_tree(workdir / "lessons", {"el/01.md": GOOD, "el/anki-mod-times.json": "{ not json"})
     result = CliRunner().invoke(main, ["build", "--no-site"])
