@@ -425,12 +425,14 @@ class Wanted:
 
     def check(self, lessons: Path, report: Path | None) -> None:
         """Stop, before anything is written, when the site folder would delete the lessons or
-        another output (`places.check`)."""
+        another output (`places.check`), or the report replace a file of theirs
+        (`places.check_report`)."""
         from . import places
 
         places.check(
             lessons, self.site, {"--decks": self.decks, "--scorm": self.scorm, "--report": report}
         )
+        places.check_report(lessons, report, {"--decks": self.decks, "--scorm": self.scorm})
 
 
 def _holder(path: Path) -> Path:

@@ -3,7 +3,8 @@ commit swaps the new one in and deletes the old one with all it held), so nothin
 it: not the lessons, not the decks, the SCORM packages or the report, not the folder the build
 runs in. As mkdocs refuses a `site_dir` that holds its `docs_dir` or lies inside it, a build
 whose site folder would hold or be any of them stops before it writes anything (a site folder
-inside the lessons would be read as lessons: a language's folder is replaced).
+inside the lessons would be read as lessons: a language's folder is replaced). Nor may the
+report file be written over the lessons folder's files or another output's (`check_report`).
 
 Light (paths only): the command line checks before it locks or reads anything."""
 
@@ -37,6 +38,31 @@ def check(lessons: Path, site: Path | None, others: dict[str, Path | None]) -> N
             "; ".join(problems) + ": every build replaces the site folder whole, deleting what "
             "it held. Give the site a folder of its own."
         )
+
+
+def check_report(lessons: Path, report: Path | None, others: dict[str, Path | None]) -> None:
+    """Raise `Overlap` when the `--report` file would be written over what the build reads or
+    writes: anything in the lessons folder (a lesson, `course.yml`, a manifest: a report there
+    replaced it, or was read as a lesson by the next build), or a deck or SCORM package (an
+    `.apkg` or `.zip` in their folders, `others` by option; a report beside them is fine)."""
+    if report is None:
+        return
+    real, root = report.resolve(), lessons.resolve()
+    problems = []
+    if _within(real, root):
+        problems.append(f"--report {report} is inside the lessons folder (--lessons {lessons})")
+    for option, folder in others.items():
+        if folder and real.parent == folder.resolve() and real.suffix.lower() in OUTPUT_SUFFIXES:
+            problems.append(f"--report {report} is a file of {option} {folder}")
+    if problems:
+        raise Overlap(
+            "; ".join(problems) + ": the report would replace a file the build reads or writes. "
+            "Give the report a file of its own, outside them."
+        )
+
+
+OUTPUT_SUFFIXES = (".apkg", ".zip")
+"""What the decks' and the SCORM packages' folders hold of the build's (`check_report`)."""
 
 
 def site_folder(site: Path) -> Path:

@@ -152,3 +152,43 @@ def test_a_site_folder_given_as_a_link_is_written_where_it_points(
     assert files(www) == site
     assert sorted(p.name for p in www.parent.iterdir()) == ["course"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["decks", "scorm", "site"]
+
+
+@pytest.mark.parametrize(
+    ("report", "said"),
+    [
+        ("project/lessons/course.yml", "is inside the lessons folder"),
+        ("project/lessons/el/manifest.jsonl", "is inside the lessons folder"),
+        ("project/lessons/el/notes.md", "is inside the lessons folder"),
+        ("d/course-el.apkg", "is a file of --decks d"),
+        ("d/other.APKG", "is a file of --decks d"),
+        ("s/course-el-scorm12.zip", "is a file of --scorm s"),
+    ],
+)
+def test_a_report_over_the_lessons_or_an_output_stops_the_build(
+    project: Path, tmp_path: Path, report: str, said: str
+) -> None:
+    """`--report` replaced whatever file it named: a lesson, `course.yml` (the next build then
+    ran under another course id), a manifest, a deck. In the lessons folder or another output's
+    it stops the build (status 2) before anything is written, whatever exists there."""
+    run("--lessons", "project/lessons", "--site", "w", "--decks", "d", "--scorm", "s")
+    before = files(tmp_path)
+    code, output = run(
+        "--lessons", "project/lessons", "--site", "w", "--decks", "d", "--scorm", "s",
+        "--report", report,
+    )  # fmt: skip
+    assert code == 2, output
+    assert f"--report {Path(report)} {said}" in output
+    assert "Give the report a file of its own" in output
+    assert files(tmp_path) == before
+
+
+def test_a_report_beside_the_outputs_is_written(project: Path, tmp_path: Path) -> None:
+    """A Markdown file in the decks' or packages' folder, or anywhere else, is the report's."""
+    for report in ("notes.md", "d/notes.md", "s/notes.md", "notes.zip"):
+        code, output = run(
+            "--lessons", "project/lessons", "--site", "w", "--decks", "d", "--scorm", "s",
+            "--report", report,
+        )  # fmt: skip
+        assert code == 0, output
+        assert "## el: " in (tmp_path / report).read_text()
