@@ -188,6 +188,11 @@ def _load_checked(
     missing = missing_ids(library, NO_ID_FROZEN if frozen else NO_ID)  # (every card: once)
     if frozen and missing:
         raise CourseError(missing)
+    if give_ids and missing and strict:  # a strict build that stops writes no lesson either
+        others = [*library.warnings, *pipeline.check_translations(library)]
+        if others:
+            _warn(missing, echo)
+            raise CourseError(others, "warning (--strict)")
     if give_ids and missing:
         for item in add_missing_ids(library):
             echo(str(item))
@@ -195,9 +200,9 @@ def _load_checked(
         library = pipeline.check(lessons, langs, site)
         missing = missing_ids(library, NO_ID)
     warnings = [*library.warnings, *missing, *pipeline.check_translations(library)]
-    _warn(warnings, echo)
-    if strict and warnings:
+    if strict and warnings:  # (listed once, as what stops the build)
         raise CourseError(warnings, "warning (--strict)")
+    _warn(warnings, echo)
     return library, warnings
 
 

@@ -272,6 +272,29 @@ def test_warnings_fail_only_with_strict(workdir: Path) -> None:
     assert strict.exit_code == 1
 
 
+def test_a_strict_build_that_stops_writes_no_card_id(workdir: Path) -> None:
+    """`build --strict` with a warning besides cards without IDs stops: it writes no ID into
+    the lesson (it said "nothing was written"), and lists the warning that stops it once. With
+    no other warning, it gives the IDs and builds."""
+    text = lesson("Q::A\n", front="id: b\ntitle: T\nlang: el\norder: 1\ncolour: red\n")
+    write_tree(workdir / "lessons", {"el/01.md": text})
+    result = CliRunner().invoke(main, ["build", "--strict", "--no-site"])
+    assert result.exit_code == 1
+    assert (workdir / "lessons" / "el" / "01.md").read_text() == text
+    assert result.output.count("unknown front matter key 'colour' ignored") == 1
+    assert "card ID added" not in result.output
+    assert result.output.endswith("1 warning (--strict); nothing was written.\n")
+    assert not (workdir / "decks").exists()
+    checked = CliRunner().invoke(main, ["check", "--strict"])
+    assert checked.exit_code == 1
+    assert checked.output.count("unknown front matter key 'colour' ignored") == 1
+    plain = lesson("Q::A\n", front="id: b\ntitle: T\nlang: el\norder: 1\n")
+    write_tree(workdir / "lessons", {"el/01.md": plain})
+    result = CliRunner().invoke(main, ["build", "--strict", "--no-site"])
+    assert result.exit_code == 0, result.output
+    assert "<!-- id: " in (workdir / "lessons" / "el" / "01.md").read_text()
+
+
 def test_script_in_a_lesson_never_becomes_script_in_a_card(workdir: Path, tmp_path: Path) -> None:
     body = '<script>alert(1)</script>::<img src=x onerror="alert(1)"> <!-- id: x1 -->\n\n<script>alert(2)</script>\n'
     write_tree(workdir / "lessons", {"el/01.md": lesson(body)})
