@@ -13,7 +13,8 @@ folder it could not lock (a file system without locks), nothing:
   subfolders, an entry's `.<32 hex>.pickle.XXXXXXXX.tmp` and a compiled template's
   `<40 hex>.jinjaXXXXXXXX.tmp` (Jinja's naming);
 - beside each of this build's outputs whose folder it holds locked (the parent of `--decks`,
-  `--scorm`, `--site`, `--report`): `.<deck or zip or report>.XXXXXXXX.tmp`, and beside the site
+  `--scorm`, `--site`, `--report`): `.<deck or zip or report>.XXXXXXXX.tmp` (and a deck's
+  scratch collection's SQLite journal, `.<deck>.XXXXXXXX.tmp-journal`), and beside the site
   folder `.<site>.tmp-XXXXXXXX` (a site being rendered) and `.<site>.old-<pid>` (the one a
   commit replaced, not yet deleted), beside the folder it points to when `--site` is a link
   (`places.site_folder`: the folder the build replaces);
@@ -156,16 +157,21 @@ def _drawn(part: str) -> bool:
     return len(part) == len("XXXXXXXX") and DRAWN.issuperset(part)
 
 
+SCRATCH_ENDS = (".tmp", ".tmp-journal")
+"""A temporary file's name ends (`_temp_of`): `files.temp_file`'s, and SQLite's rollback
+journal beside a deck's scratch collection (anki.py's `_scratch`, a `.tmp` file)."""
+
+
 def _temp_of(name: str) -> Callable[[str], bool]:
-    """Whether a name is `.<name>.XXXXXXXX.tmp` (`files.temp_file`'s for the file `name`)."""
+    """Whether a name is `.<name>.XXXXXXXX.tmp` (`files.temp_file`'s for the file `name`) or
+    that name's SQLite journal, `...tmp-journal` (SCRATCH_ENDS)."""
     head = f".{name}."
 
     def match(found: str) -> bool:
-        return (
-            found.startswith(head)
-            and found.endswith(".tmp")
-            and _drawn(found[len(head) : -len(".tmp")])
-        )
+        if not found.startswith(head):
+            return False
+        end = next((end for end in SCRATCH_ENDS if found.endswith(end)), None)
+        return end is not None and _drawn(found[len(head) : -len(end)])
 
     return match
 

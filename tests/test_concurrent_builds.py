@@ -419,6 +419,7 @@ def test_a_build_sweeps_only_what_killed_builds_left(
         cache / "lessons" / f".{'0123abcd' * 4}.pickle.k2j4h5g6.tmp",
         cache / "templates" / f"{'0a1b' * 10}.jinjaqwertyui.tmp",
         project / "decks" / ".sample-course-el.apkg.abcdefgh.tmp",
+        project / "decks" / ".sample-course-el.apkg.abcdefgh.tmp-journal",  # SQLite's, killed
         project / "scorm" / ".sample-course-lv-scorm12.zip.abcdefgh.tmp",
         project / ".site.tmp-abcdefgh" / "index.html",
         project / ".site.old-12345" / "el" / "index.html",
@@ -430,6 +431,7 @@ def test_a_build_sweeps_only_what_killed_builds_left(
         lessons / "pl" / ".01-traits.md.abc.tmp",  # not tempfile's eight characters
         project / "decks" / ".other-course-el.apkg.abcdefgh.tmp",  # another course's deck
         project / "decks" / "notes.tmp",
+        project / "decks" / ".sample-course-el.apkg.abcdefgh.tmp-wal",  # not a journal we make
         project / ".site-old.tmp-abcdefgh" / "index.html",  # another folder's
         project / ".cache-of-mine" / ".x.abcdefgh.tmp",
         project / ".course-cache" / "plans" / ".x.pickle.abcdefgh.tmp",  # not this build's cache
@@ -457,7 +459,7 @@ _NAMES = st.builds(
     st.sampled_from(["site", "a.b", "x-y", "s"]),
     _PARTS,
     st.sampled_from(["", "old-", "tmp-", "."]),
-    st.sampled_from(["", ".tmp", "tmp"]),
+    st.sampled_from(["", ".tmp", "tmp", ".tmp-journal", "-journal"]),
 )
 
 
@@ -474,10 +476,12 @@ _NAMES = st.builds(
 @example("a.b", ".a-b.old-1")
 @example("site", "xsitexab_9ab_9.tmp")
 @example("site", ".site.ab_9ab_Z.tmp")  # not tempfile's characters
+@example("site", ".site.ab_9ab_9.tmp-journal")
+@example("site", ".site.ab_9ab_9-journal")
 @example("site", ".site.tmp-ab_9-b_9")
 def test_the_sweep_matches_names_as_the_regexes_would(name: str, found: str) -> None:
     random, escaped = sweep.RANDOM, re.escape(name)
-    temp = re.fullmatch(rf"\.{escaped}\.{random}\.tmp", found) is not None
+    temp = re.fullmatch(rf"\.{escaped}\.{random}\.tmp(?:-journal)?", found) is not None
     old = re.fullmatch(rf"\.{escaped}\.old-[0-9]+", found) is not None
     site = re.fullmatch(rf"\.{escaped}\.(tmp-{random}|old-[0-9]+)", found) is not None
     assert sweep._temp_of(name)(found) is temp
