@@ -26,11 +26,12 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 from .files import atomic_write
 
@@ -252,6 +253,8 @@ class Store:
     """The cache folder; `None` folder means the cache is off (every lookup misses)."""
 
     folder: Path | None
+    writes: ClassVar[bool] = True
+    """Whether `put` stores anything: not while `check` runs (`reading_only`)."""
 
     @classmethod
     def beside(cls, lessons: Path) -> Store:
@@ -340,7 +343,7 @@ class Store:
         """Store a value (`pack`ed pickles: `dumps`) for this lesson, atomically; any failure leaves
         the cache as it was. `real`: as for `key`."""
         entry = self._entry(path, lang, kind, real)
-        if entry is None:
+        if entry is None or not Store.writes:
             return
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
@@ -350,4 +353,25 @@ class Store:
             return
 
 
-__all__ = ["ENV", "FOLDER", "Store", "dumps", "loads", "pack", "tool_digest", "unpack"]
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Lookups only while it lasts: `put` stores nothing (`check` writes nothing, not even its
+    cache; what builds stored still saves it the parses)."""
+    was, Store.writes = Store.writes, False
+    try:
+        yield
+    finally:
+        Store.writes = was
+
+
+__all__ = [
+    "ENV",
+    "FOLDER",
+    "Store",
+    "dumps",
+    "loads",
+    "pack",
+    "reading_only",
+    "tool_digest",
+    "unpack",
+]

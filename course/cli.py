@@ -637,13 +637,16 @@ def check_command(lessons: Path, langs: tuple[str, ...], strict: bool, frozen: b
     --strict). A card without an ID is a warning (`build` would give it one); with --frozen,
     an error.
     """
-    prepare = partial(_import_build, lessons)  # (the deck stage's check: no site, no SCORM)
-    library, warnings = _load_checked(
-        lessons, langs, strict, frozen=frozen, give_ids=False, prepare=prepare
-    )
-    from . import pipeline  # (imported by `prepare` while the lessons were parsed)
+    from .cache import reading_only
 
-    pipeline.check_updates(library)
+    prepare = partial(_import_build, lessons)  # (the deck stage's check: no site, no SCORM)
+    with reading_only():
+        library, warnings = _load_checked(
+            lessons, langs, strict, frozen=frozen, give_ids=False, prepare=prepare
+        )
+        from . import pipeline  # (imported by `prepare` while the lessons were parsed)
+
+        pipeline.check_updates(library)
     for course in library.courses:
         cards = len(course.cards)
         n = len(course.lessons)

@@ -12,6 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from course import ids
+from course.cache import ENV as CACHE_ENV
+from course.cache import Store, reading_only
 from course.cli import main
 
 FRONT = "---\nid: {id}\ntitle: T\nlang: el\norder: {order}\n---\n\n"
@@ -87,7 +89,11 @@ def test_build_without_a_command_gives_ids_too(project: Path) -> None:
     assert (project / "site" / "index.html").is_file()
 
 
-def test_check_writes_nothing_and_warns(project: Path) -> None:
+def test_check_writes_nothing_and_warns(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing at all: not even the cache a build keeps beside the lessons (`.course-cache/`:
+    the cache folder is not moved out of the project here), before a build or after one,
+    when a lesson changed since (a parse the cache does not have)."""
+    monkeypatch.delenv(CACHE_ENV, raising=False)
     before = snapshot(project)
     result = CliRunner().invoke(main, ["check"])
     assert result.exit_code == 0, result.output
@@ -96,6 +102,30 @@ def test_check_writes_nothing_and_warns(project: Path) -> None:
     assert snapshot(project) == before
     strict = CliRunner().invoke(main, ["check", "--strict"])
     assert strict.exit_code == 1
+    assert snapshot(project) == before
+    assert CliRunner().invoke(main, ["build", "--no-site"]).exit_code == 0
+    lesson = project / "lessons" / "el" / "01-x.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\nNew?::Card\n", encoding="utf-8")
+    before = snapshot(project)
+    assert (project / ".course-cache").is_dir()
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 0, result.output
+    assert snapshot(project) == before
+    assert Store.writes  # (the build in this process after it stores again)
+
+
+def test_the_cache_stores_again_after_reading_only_however_it_ends() -> None:
+    seen = []
+
+    def stop() -> None:
+        with reading_only():
+            seen.append(Store.writes)
+            raise KeyError
+
+    with pytest.raises(KeyError):
+        stop()
+    assert seen == [False]
+    assert Store.writes
 
 
 @pytest.mark.parametrize("command", ["check", "build"])
