@@ -19,18 +19,30 @@ def temp_file(folder: Path, name: str) -> tuple[int, str]:
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace `path` with `data` in one rename, keeping the file's permissions; never in a
     forked child whose build has ended (OSError: `forked.orphaned`)."""
+    tmp = staged(path, data)
+    try:
+        if forked.orphaned():
+            raise OSError(f"{path}: not written: the build that forked this process has ended")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def staged(path: Path, data: bytes) -> Path:
+    """`data` in a temporary file beside `path`, with its permissions: `atomic_write`'s first
+    step, for a caller that renames many files only once all of them are written (ids.py).
+    The caller renames it over `path` or removes it; a failure here leaves nothing."""
     fd, tmp = temp_file(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
         os.chmod(tmp, mode)
-        if forked.orphaned():
-            raise OSError(f"{path}: not written: the build that forked this process has ended")
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
 
 
 class Resolver:

@@ -6,14 +6,15 @@ reaches learners with no extra step. Every file is prepared and checked before a
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import atomic_write
+from .files import staged
 from .model import Course, CourseError, Library, Problem, SourceLoc
 
 ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: IDs get read aloud and retyped
@@ -81,17 +82,44 @@ def add_missing_ids(library: Library) -> list[Added]:
     ]
     if unwritable:
         raise CourseError(unwritable)
+    ready = _stage(edits)
     added: list[Added] = []
-    for edit in edits:
+    for at, (edit, tmp) in enumerate(ready):  # renames in one folder: no room needed
         try:
-            atomic_write(edit.path, edit.data)
+            os.replace(tmp, edit.path)
         except OSError as exc:
-            reason = exc.strerror or str(exc)
+            for _, left in ready[at:]:
+                left.unlink(missing_ok=True)
             done = "".join(f"; {item} (already written)" for item in added)
-            problem = Problem(SourceLoc(edit.path, 0), f"cannot write card IDs: {reason}{done}")
+            problem = Problem(SourceLoc(edit.path, 0), f"cannot write card IDs: {_why(exc)}{done}")
             raise CourseError([problem]) from None
         added.append(Added(edit.path, edit.count))
     return added
+
+
+def _stage(edits: Sequence[_Edit]) -> list[tuple[_Edit, Path]]:
+    """Every edit written to a temporary file beside its lesson (`files.staged`), before any
+    lesson is replaced: a lesson that cannot be written (a full disk, a name too long for its
+    temporary file's) changes none. Raises CourseError, the temporary files removed."""
+    ready: list[tuple[_Edit, Path]] = []
+    try:
+        for edit in edits:
+            try:
+                ready.append((edit, staged(edit.path, edit.data)))
+            except OSError as exc:
+                reason = f"cannot write card IDs: {_why(exc)}; no lesson was changed"
+                raise CourseError([Problem(SourceLoc(edit.path, 0), reason)]) from None
+    except BaseException:
+        for _, tmp in ready:
+            tmp.unlink(missing_ok=True)
+        raise
+    return ready
+
+
+def _why(error: OSError) -> str:
+    if error.errno == errno.ENAMETOOLONG:
+        return "its name is too long for the temporary copy written beside it; shorten it"
+    return error.strerror or str(error)
 
 
 def _course_edits(course: Course) -> Iterator[_Edit]:

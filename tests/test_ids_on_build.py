@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from course import ids
+from course import files
 from course.cache import ENV as CACHE_ENV
 from course.cache import Store, reading_only
 from course.cli import main
@@ -170,12 +170,58 @@ def test_unwritable_lesson_is_an_error_and_nothing_is_written(
 def test_write_failure_is_a_message_not_a_traceback(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(path: Path, data: bytes) -> None:
-        raise OSError(28, "No space left on device")
+    """The second lesson's temporary file cannot be written (a full disk): the first one's,
+    written, goes; no lesson changes."""
+    real = files.staged
 
-    monkeypatch.setattr(ids, "atomic_write", refuse)
+    def refuse(path: Path, data: bytes) -> Path:
+        if path.name == "02-y.md":
+            raise OSError(28, "No space left on device")
+        return real(path, data)
+
+    before = snapshot(project)
+    monkeypatch.setattr("course.ids.staged", refuse)
     result = CliRunner().invoke(main, ["build"])
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "lessons/el/01-x.md: cannot write card IDs: No space left on device" in result.output
-    assert not (project / "decks").exists()
+    assert "lessons/el/02-y.md: cannot write card IDs: No space left on device" in result.output
+    assert snapshot(project) == before
+
+
+def test_a_lesson_whose_ids_cannot_be_written_changes_no_lesson(project: Path) -> None:
+    """Every lesson's IDs are written to temporary files first: one that cannot be (here its
+    name leaves no room for the temporary file's `.<name>.XXXXXXXX.tmp`, 255 bytes) stops the
+    build before any lesson is replaced, and says why, naming it; no temporary file is left."""
+    long = project / "lessons" / "el" / f"03-{'β' * 118}.md"  # 241 bytes
+    long.write_text(FRONT.format(id="third", order=3) + "Q3?::A3\n", encoding="utf-8")
+    before = snapshot(project)
+    result = CliRunner().invoke(main, ["build", "--no-site"])
+    assert result.exit_code == 1
+    assert f"lessons/el/{long.name}: cannot write card IDs: its name is too long" in result.output
+    assert "no lesson was changed" in result.output
+    assert result.output.endswith("1 error; nothing was written.\n")
+    assert snapshot(project) == before
+
+
+def test_a_rename_that_fails_names_the_lessons_already_written(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All staged, the renames run; one failing (it cannot for want of room: here patched)
+    names what was already replaced, and leaves no temporary file."""
+    real = os.replace
+    done: list[str] = []
+
+    def second_fails(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if str(dst).endswith(".md") and done:
+            raise OSError(5, "Input/output error")
+        if str(dst).endswith(".md"):
+            done.append(str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", second_fails)  # (the module ids.py renames with)
+    result = CliRunner().invoke(main, ["build", "--no-site"])
+    assert result.exit_code == 1
+    assert "cannot write card IDs: Input/output error; lessons/el/01-x.md: 3 card IDs added" in (
+        result.output
+    )
+    assert not [p for p in (project / "lessons").rglob("*.tmp")]
