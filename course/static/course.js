@@ -39,6 +39,13 @@
  *   Course.t(key[, args]), Course.tn(key, n[, args])  the page's messages (data.messages), with
  *                            {name} placeholders filled; tn picks the plural form for n
  *   Course.fold(s)           search folding (CourseSearch.fold)
+ *   Course.scope(name)       whose progress this is, called before the page starts (scorm.js calls
+ *                            it as its script loads, before DOMContentLoaded): a string keeps the
+ *                            progress under "<storageKey>:<name>" (an LMS's learner:
+ *                            "lms:<hash of cmi.core.student_id>"), null keeps it in the page only
+ *                            (an LMS that names no learner: the LMS holds it). Without a call the
+ *                            plain course's storageKey. Returns false (and changes nothing) once
+ *                            the page has started: the store is read once, at the start.
  *     "lesson"    {id}                   a split page's lesson content has arrived (see below)
  *
  * A split page (site.SPLIT_BYTES: a large course) holds the course's outline only. Its data has
@@ -77,11 +84,17 @@
   }
 
   var arrived = {}; // a split page's lesson payloads, by lesson id, as their scripts deliver them
+  var scope = { name: undefined, started: false }; // whose progress the page keeps (Course.scope)
 
   window.Course = {
     fold: S.fold,
     on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); },
     lesson: function (payload) { arrived[payload.id] = payload; },
+    scope: function (name) {
+      if (scope.started) return false;
+      scope.name = name;
+      return true;
+    },
   };
 
   // -- small helpers --------------------------------------------------------------------------------
@@ -108,7 +121,9 @@
 
   function start(data) {
     var i18n = texts(data.lang, data.messages);
-    var store = openStore(data.storageKey);
+    scope.started = true;
+    var store = scope.name === null ? openStore(null, memoryStorage())
+      : openStore(data.storageKey + (scope.name ? ":" + scope.name : ""), null);
     var app = {
       data: data, t: i18n.t, tn: i18n.tn, when: i18n.when, interval: i18n.interval,
       numbers: i18n.numbers, store: store, state: store.state, current: null,
@@ -156,7 +171,7 @@
     setupPrint();
     showDamage(app);
     window.addEventListener("storage", function (event) {
-      if (event.key !== data.storageKey) return;
+      if (store.key === null || event.key !== store.key) return;
       app.setState(store.adopt(event.newValue), "storage");
       showDamage(app);
     });
@@ -312,16 +327,19 @@
 
   // -- storage --------------------------------------------------------------------------------------
 
-  function openStore(key) {
-    var storage = null;
+  /* The progress under `key` in localStorage, or (`memory`, key null) in the page only. */
+  function openStore(key, memory) {
+    var storage = memory;
     try {
-      storage = window.localStorage;
-      storage.setItem(key + ":probe", "1");
-      storage.removeItem(key + ":probe");
+      if (!storage) {
+        storage = window.localStorage;
+        storage.setItem(key + ":probe", "1");
+        storage.removeItem(key + ":probe");
+      }
     } catch (e) {
       storage = null;
     }
-    var store = { available: !!storage, failed: false, damaged: null, backups: [] };
+    var store = { key: key, available: !!storage, failed: false, damaged: null, backups: [] };
     /* The state in `raw` (what is valid of it); damaged text is first copied aside. */
     store.adopt = function (raw) {
       var got = P.parseStored(raw);
@@ -350,6 +368,18 @@
       }
     };
     return store;
+  }
+
+  /* A Storage of the page's own: progress that belongs to no one in this browser (Course.scope). */
+  function memoryStorage() {
+    var kept = {};
+    return {
+      get length() { return Object.keys(kept).length; },
+      key: function (i) { var names = Object.keys(kept); return i < names.length ? names[i] : null; },
+      getItem: function (name) { return Object.prototype.hasOwnProperty.call(kept, name) ? kept[name] : null; },
+      setItem: function (name, value) { kept[name] = String(value); },
+      removeItem: function (name) { delete kept[name]; },
+    };
   }
 
   /* Copy damaged stored progress to a key of its own, never overwriting an earlier copy. */

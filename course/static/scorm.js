@@ -6,7 +6,11 @@
  * `window.CourseSCORM` (and `module.exports` under CommonJS): pure functions, tested through
  * page.evaluate tables, and a thin adapter that plugs into course.js's hooks:
  *   as the script loads   find the API, LMSInitialize, read the view left (cmi.core.lesson_location:
- *                         the first view shown, unless the link names one) and the saved progress
+ *                         the first view shown, unless the link names one) and the saved progress;
+ *                         Course.scope: the browser's copy belongs to the LMS's learner
+ *                         ("lms:<hash of cmi.core.student_id>", never the plain course's key, so
+ *                         another learner's progress on a shared browser never reaches this
+ *                         learner's LMS record); no student_id: the page keeps none (null)
  *   Course.on("ready")    merge the LMS's progress: cards through Course.merge (validated, the later
  *                         review wins), check results (CourseCheck.merge) through
  *                         Course.extension("checks"); report at once (a split page: its data's
@@ -427,6 +431,8 @@
     if (!api) return null;
     var session = new Session(api, win);
     if (!session.call("LMSInitialize", [""]).ok) return null;
+    var learner = session.get("cmi.core.student_id");
+    if (win.Course && win.Course.scope) win.Course.scope(learner ? "lms:" + hash(learner).toString(36) : null);
     session.location = session.get("cmi.core.lesson_location");
     session.saved = session.get("cmi.suspend_data");
     session.lmsMastery = parseFloat(session.get("cmi.student_data.mastery_score"));
