@@ -596,6 +596,60 @@ def test_progress_that_cannot_be_saved_is_said_so(browser: Browser, site: Path) 
         assert page.attr("[data-review-card]", "data-item-id") != item
 
 
+# Fills the page's localStorage to its quota, as other file:// pages can (Chromium gives them all
+# one origin), then frees `reserve` characters.
+FILL_STORAGE = """(reserve) => {
+  localStorage.setItem('filler-reserve', 'x'.repeat(reserve));
+  let n = 0;
+  for (let size = 1 << 20; size >= 1; size >>= 1) {
+    const chunk = 'x'.repeat(size);
+    for (;;) {
+      try { localStorage.setItem('filler-' + n++, chunk); } catch (e) { break; }
+    }
+  }
+  localStorage.removeItem('filler-reserve');
+}"""
+
+
+def fill_storage(page: Page, reserve: int = 0) -> None:
+    page.evaluate(FILL_STORAGE, reserve)
+    assert (
+        page.evaluate(
+            "() => { try { localStorage.setItem('x-probe', 'x'.repeat(1000));"
+            " return true; } catch (e) { return false; } }"
+        )
+        is False
+    )
+
+
+def test_progress_in_a_full_storage_is_shown_and_kept(browser: Browser, site: Path) -> None:
+    """localStorage full (the probe write fails) but readable: the stored progress is shown and
+    used, the save-failed notice says so, and the stored copy loses nothing."""
+    with watched(browser, site) as page:
+        open_page(page, site, "el/index.html#review")
+        page.expect_view("review")
+        reviewed = {review_one(page), review_one(page)}
+        before = page.storage(STORAGE_KEY)
+        fill_storage(page)
+        page.goto(url(site, "el/index.html#home"))
+        page.reload()
+        page.expect_view("home")
+        assert page.text('[data-stat="studied"] [data-stat-value]') == "2"
+        assert page.visible("[data-notice]")
+        assert page.text("[data-notice-text]").startswith("Η πρόοδός σου δεν μπόρεσε")
+        assert not page.visible("[data-notice-download]")
+        page.goto(url(site, "el/index.html#review"))
+        page.expect_view("review")
+        assert page.text("[data-tools-status]") == "", "reading works: not 'storage off'"
+        assert page.attr("[data-review-card]", "data-item-id") not in reviewed
+        reviewed.add(review_one(page))
+        assert set(page.evaluate("() => Object.keys(Course.state().items)")) == reviewed
+        assert page.storage(STORAGE_KEY) == before
+        capture_downloads(page)
+        page.click("[data-export]")
+        assert set(json.loads(last_download(page)[1])["items"]) == reviewed
+
+
 def test_damaged_progress_from_another_tab_is_kept_aside(browser: Browser, site: Path) -> None:
     with watched(browser, site) as page:
         open_page(page, site, "el/index.html")

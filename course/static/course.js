@@ -16,7 +16,8 @@
  * Progress: localStorage[data.storageKey] holds one JSON state (progress.js), written whole by one
  * setItem per change. Stored data that is not valid is never lost: the original text is copied to
  * "<storageKey>:backup:<time>" (never overwritten) before anything else is written, the learner is
- * told, and the review page offers it for download.
+ * told, and the review page offers it for download. A full storage is still read: the progress
+ * is shown and used, and the notice says that saving fails (it is retried on every change).
  *
  * Hooks for features that plug in (scripts listed after this one in site.SCRIPTS):
  *   Course.on(name, fn)   fn(detail) on each event; also a DOM CustomEvent "course:<name>" on
@@ -169,11 +170,11 @@
     setupMenu(app);
     setupSpy(app);
     setupPrint();
-    showDamage(app);
+    showDamage(app, store.failed ? [app.t("save_failed")] : []);
     window.addEventListener("storage", function (event) {
       if (store.key === null || event.key !== store.key) return;
       app.setState(store.adopt(event.newValue), "storage");
-      showDamage(app);
+      showDamage(app, []);
     });
     window.addEventListener("pagehide", function () { emit("leave", {}); });
     app.route(false);
@@ -333,13 +334,20 @@
     try {
       if (!storage) {
         storage = window.localStorage;
-        storage.setItem(key + ":probe", "1");
-        storage.removeItem(key + ":probe");
+        storage.getItem(key); // blocked site data throws here: no storage at all
       }
     } catch (e) {
       storage = null;
     }
     var store = { key: key, available: !!storage, failed: false, damaged: null, backups: [] };
+    try {
+      if (storage) {
+        storage.setItem(key + ":probe", "1");
+        storage.removeItem(key + ":probe");
+      }
+    } catch (e) {
+      store.failed = true; // full: what is stored is still read and shown; only saving fails
+    }
     /* The state in `raw` (what is valid of it); damaged text is first copied aside. */
     store.adopt = function (raw) {
       var got = P.parseStored(raw);
@@ -405,13 +413,14 @@
     setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
   }
 
-  function showDamage(app) {
+  /* The notice of damaged progress found (once), followed by `more` lines (storage trouble). */
+  function showDamage(app, more) {
     var damaged = app.store.damaged;
-    if (!damaged) return;
     app.store.damaged = null;
-    var lines = [app.t("progress_damaged")];
-    if (damaged.dropped) lines.push(app.tn("entries_skipped", damaged.dropped));
-    notify(app, lines, damaged.backup);
+    var lines = damaged ? [app.t("progress_damaged")] : [];
+    if (damaged && damaged.dropped) lines.push(app.tn("entries_skipped", damaged.dropped));
+    lines = lines.concat(more);
+    if (lines.length) notify(app, lines, damaged && damaged.backup);
   }
 
   /* The notice above every view: what happened to the learner's progress, and the damaged copy
