@@ -650,6 +650,42 @@ def test_progress_in_a_full_storage_is_shown_and_kept(browser: Browser, site: Pa
         assert set(json.loads(last_download(page)[1])["items"]) == reviewed
 
 
+def test_damaged_progress_that_cannot_be_copied_aside_is_not_overwritten(
+    browser: Browser, site: Path
+) -> None:
+    """Damaged stored progress, and too little room left for its copy aside (enough for the probe
+    write): the notice says no copy could be made and offers the original from memory; reviews
+    save nothing over it until the learner has downloaded it."""
+    key = "course-progress:site-fixture:pl"
+    items: dict[str, Any] = {f"pl-gone-{i}": {"due": "never"} for i in range(300)}
+    state = {"v": 1, "day": "", "newToday": 0, "items": {"pl-empathy": _card(), **items}}
+    original = json.dumps(state)
+    with watched(browser, site) as page:
+        open_page(page, site, "pl/index.html")
+        page.set_storage(key, original)
+        fill_storage(page, reserve=300)
+        page.goto(url(site, "pl/index.html#review"))
+        page.reload()
+        page.expect_view("review")
+        assert page.visible("[data-notice]")
+        text = page.text("[data-notice-text]")
+        assert text.startswith(
+            "Postępy zapisane w tej przeglądarce były uszkodzone, a w jej pamięci"
+        )
+        assert "300 wpisów było nieprawidłowych" in text
+        assert not page.evaluate(
+            "(k) => Object.keys(localStorage).some(n => n.startsWith(k + ':backup:'))", key
+        )
+        reviewed = {"pl-empathy", review_one(page), review_one(page)}
+        assert page.storage(key) == original, "nothing saved over the original"
+        assert page.visible("[data-notice-download]")
+        capture_downloads(page)
+        page.click("[data-notice-download]")
+        assert last_download(page) == ("site-fixture-pl-progress-damaged.json", original)
+        # the learner has the original: the page saves again
+        assert set(json.loads(page.storage(key) or "")["items"]) == reviewed
+
+
 def test_damaged_progress_from_another_tab_is_kept_aside(browser: Browser, site: Path) -> None:
     with watched(browser, site) as page:
         open_page(page, site, "el/index.html")

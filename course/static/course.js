@@ -16,7 +16,9 @@
  * Progress: localStorage[data.storageKey] holds one JSON state (progress.js), written whole by one
  * setItem per change. Stored data that is not valid is never lost: the original text is copied to
  * "<storageKey>:backup:<time>" (never overwritten) before anything else is written, the learner is
- * told, and the review page offers it for download. A full storage is still read: the progress
+ * told, and the review page offers it for download. When no copy can be written (storage full),
+ * the original stays where it is (nothing is saved over it) until the learner has downloaded it
+ * from the notice (the text kept in memory) or reset the progress. A full storage is still read: the progress
  * is shown and used, and the notice says that saving fails (it is retried on every change).
  *
  * Hooks for features that plug in (scripts listed after this one in site.SCRIPTS):
@@ -139,7 +141,8 @@
     app.setState = function (next, reason, imported) {
       app.state = next;
       if (reason !== "storage") store.save(next);
-      if (store.failed) notify(app, [app.t("save_failed")], null);
+      if (store.held && app.heldNotice) notify(app, app.heldNotice.lines, app.heldNotice.original);
+      else if (store.failed) notify(app, [app.t("save_failed")], null);
       var detail = { state: next, reason: reason };
       if (imported) detail.imported = imported;
       emit("progress", detail);
@@ -339,7 +342,7 @@
     } catch (e) {
       storage = null;
     }
-    var store = { key: key, available: !!storage, failed: false, damaged: null, backups: [] };
+    var store = { key: key, available: !!storage, failed: false, damaged: null, held: false };
     try {
       if (storage) {
         storage.setItem(key + ":probe", "1");
@@ -348,10 +351,14 @@
     } catch (e) {
       store.failed = true; // full: what is stored is still read and shown; only saving fails
     }
-    /* The state in `raw` (what is valid of it); damaged text is first copied aside. */
+    /* The state in `raw` (what is valid of it); damaged text is first copied aside. When it cannot
+       be (storage full), the original is `held`: nothing is saved over it until the learner has
+       downloaded it from memory (or chosen to reset). */
     store.adopt = function (raw) {
       var got = P.parseStored(raw);
-      if (got.damaged) store.damaged = { dropped: got.dropped, backup: keepAside(storage, key, raw) };
+      var backup = got.damaged ? keepAside(storage, key, raw) : null;
+      store.held = got.damaged && !backup;
+      if (got.damaged) store.damaged = { dropped: got.dropped, backup: backup, original: raw };
       return got.state;
     };
     store.state = store.adopt(storage ? storage.getItem(key) : null);
@@ -367,7 +374,7 @@
     };
     store.read = function (name) { return storage ? storage.getItem(name) : null; };
     store.save = function (state) {
-      if (!storage) return;
+      if (!storage || store.held) return;
       try {
         storage.setItem(key, JSON.stringify(state)); // one key, one JSON: never half a change
         store.failed = false;
@@ -417,21 +424,37 @@
   function showDamage(app, more) {
     var damaged = app.store.damaged;
     app.store.damaged = null;
-    var lines = damaged ? [app.t("progress_damaged")] : [];
+    var lines = [];
+    if (damaged) lines.push(damaged.backup ? app.t("progress_damaged") : app.t("progress_damaged_held"));
     if (damaged && damaged.dropped) lines.push(app.tn("entries_skipped", damaged.dropped));
     lines = lines.concat(more);
-    if (lines.length) notify(app, lines, damaged && damaged.backup);
+    var original = damaged ? offer(app, damaged) : null;
+    if (app.store.held) app.heldNotice = { lines: lines, original: original };
+    if (lines.length) notify(app, lines, original);
   }
 
-  /* The notice above every view: what happened to the learner's progress, and the damaged copy
-     (a backup key) to download when there is one. */
-  function notify(app, lines, backup) {
+  /* The damaged original for download: its copy aside, or (none could be made) the text kept in
+     memory, after which the page may save over it again. */
+  function offer(app, damaged) {
+    if (damaged.backup) return function () { return app.store.read(damaged.backup); };
+    return function () {
+      if (app.store.held) {
+        app.store.held = false;
+        app.store.save(app.state);
+      }
+      return damaged.original;
+    };
+  }
+
+  /* The notice above every view: what happened to the learner's progress, and the damaged
+     original to download when there is one (`original` gives its text: offer()). */
+  function notify(app, lines, original) {
     var notice = $("[data-notice]");
     $("[data-notice-text]", notice).textContent = lines.join(" ");
     var get = $("[data-notice-download]", notice);
-    get.hidden = !backup;
+    get.hidden = !original;
     get.onclick = function () {
-      download(app.data.course + "-" + app.data.lang + "-progress-damaged.json", app.store.read(backup));
+      download(app.data.course + "-" + app.data.lang + "-progress-damaged.json", original());
     };
     $("[data-notice-close]", notice).onclick = function () { notice.hidden = true; };
     notice.hidden = false;
@@ -827,6 +850,7 @@
     });
     $("[data-reset]").addEventListener("click", function () {
       if (!window.confirm(app.t("reset_confirm"))) return;
+      app.store.held = false; // the learner chose to start over: the damaged original may go
       app.setState(P.reset(app.state, Date.now()), "reset");
       status.textContent = app.t("reset_done");
     });
