@@ -686,6 +686,32 @@ def test_damaged_progress_that_cannot_be_copied_aside_is_not_overwritten(
         assert set(json.loads(page.storage(key) or "")["items"]) == reviewed
 
 
+def test_blocked_storage_is_said_on_every_view(playwright_chromium: Any, site: Path) -> None:
+    """Site data blocked (reading localStorage throws): the notice says, on the first view
+    already (a learner who only reads lessons and takes checks), that nothing will be kept."""
+    context = playwright_chromium.new_context()
+    try:
+        context.add_init_script(
+            "Object.defineProperty(window, 'localStorage', { get() {"
+            " throw new DOMException('The operation is insecure.', 'SecurityError'); } })"
+        )
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        for path, start in (
+            ("pl/index.html#lesson/six-skills", "Ta przeglądarka nie pozwala stronie niczego"),
+            ("lv/index.html", "Šis pārlūks neļauj lapai neko saglabāt"),
+        ):
+            page.goto(url(site, path))
+            notice = page.locator("[data-notice]")
+            notice.wait_for(state="visible", timeout=5000)
+            assert notice.locator("[data-notice-text]").inner_text().startswith(start)
+            assert notice.locator("[data-notice-download]").is_hidden()
+        assert not errors, errors
+    finally:
+        context.close()
+
+
 def test_damaged_progress_from_another_tab_is_kept_aside(browser: Browser, site: Path) -> None:
     with watched(browser, site) as page:
         open_page(page, site, "el/index.html")

@@ -173,7 +173,7 @@
     setupMenu(app);
     setupSpy(app);
     setupPrint();
-    showDamage(app, store.failed ? [app.t("save_failed")] : []);
+    showDamage(app, storageLines(app));
     window.addEventListener("storage", function (event) {
       if (store.key === null || event.key !== store.key) return;
       app.setState(store.adopt(event.newValue), "storage");
@@ -431,6 +431,13 @@
     var original = damaged ? offer(app, damaged) : null;
     if (app.store.held) app.heldNotice = { lines: lines, original: original };
     if (lines.length) notify(app, lines, original);
+  }
+
+  /* What the learner must know at the start about saving: blocked (nothing is kept when the page
+     is closed: every view says so, not only the review's tools) or full. */
+  function storageLines(app) {
+    if (!app.store.available) return [app.t("storage_blocked")];
+    return app.store.failed ? [app.t("save_failed")] : [];
   }
 
   /* The damaged original for download: its copy aside, or (none could be made) the text kept in
