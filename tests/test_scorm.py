@@ -490,6 +490,23 @@ def test_a_session_in_the_runtime(playwright_chromium: Any, server: str) -> None
 
 
 @pytest.mark.browser
+def test_a_stale_link_is_not_where_the_next_session_opens(
+    playwright_chromium: Any, server: str
+) -> None:
+    """The learner leaves on an address the course no longer has: the LMS keeps the last view
+    found as cmi.core.lesson_location, never "not-found"."""
+    lms = Session(playwright_chromium, server)
+    take_check(lms, "career")
+    lms.frame_eval("location.hash = '#lesson/old-removed-lesson'")
+    lms.frame.locator("#not-found.is-current").wait_for()
+    assert lms.frame.locator("[data-missing]").inner_text() == "#lesson/old-removed-lesson"
+    lms.leave()
+    assert lms.page.evaluate("lms.cmi.core.lesson_location") == "lesson/career"
+    assert "not-found" not in lms.sets("cmi.core.lesson_location")
+    lms.close()
+
+
+@pytest.mark.browser
 def test_learners_sharing_a_browser_keep_their_own_progress(
     playwright_chromium: Any, server: str
 ) -> None:

@@ -484,6 +484,7 @@ def test_plural_counts_follow_the_language(browser: Browser, site: Path) -> None
         ("el/index.html#card-nope", "Η σελίδα δεν βρέθηκε"),
         ("pl/index.html#cards/nope", "Nie znaleziono strony"),
         ("lv/index.html#nope", "Lapa nav atrasta"),
+        ("pl/index.html#not-found", "Nie znaleziono strony"),  # the view's own id: no address
     ],
 )
 def test_an_unknown_address_says_so(browser: Browser, site: Path, path: str, heading: str) -> None:

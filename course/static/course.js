@@ -480,7 +480,8 @@
       if (raw === "review") return { view: document.getElementById("review") };
       var target = document.getElementById(raw);
       var view = target && target.closest("[data-view]");
-      if (!view) return { view: document.getElementById("not-found"), missing: raw };
+      // the not-found view's own id is no address of the course either
+      if (!view || view.id === "not-found") return { view: document.getElementById("not-found"), missing: raw };
       return { view: view, target: target === view ? null : target };
     };
     app.route = function (moveFocus) {

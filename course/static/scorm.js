@@ -17,7 +17,8 @@
  *                         `graded` says which lessons have a check; an older split page without
  *                         it reports once every lesson's script has come, Course.loadLesson)
  *   Course.on("progress") report status, score, exit and suspend_data; commit
- *   Course.on("view")     cmi.core.lesson_location
+ *   Course.on("view")     cmi.core.lesson_location (never the not-found view: the next session
+ *                         would open on it; the last view found stays)
  *   Course.on("leave")    commit, then LMSFinish once
  * Without an API (the plain HTML course, opened from a folder or a web server) nothing connects
  * and the page works from localStorage alone; so it does when the LMS misbehaves: every call is
@@ -503,8 +504,8 @@
     Course.on("progress", function (detail) {
       if (course) session.report(detail.state, course, false);
     });
-    Course.on("view", function (detail) {
-      if (detail.id && session.set("cmi.core.lesson_location", String(detail.id).slice(0, 255))) {
+    Course.on("view", function (detail) { // not-found is no place to resume: the last view stays
+      if (detail.id && detail.view !== "not-found" && session.set("cmi.core.lesson_location", String(detail.id).slice(0, 255))) {
         session.commitSoon();
       }
     });
