@@ -293,9 +293,21 @@ class Session:
     """The parent page in a fresh browser profile, with the SCO in its frame."""
 
     def __init__(
-        self, chromium: Any, server: str, lang: str = "el", folder: str = "sco", **params: Any
+        self,
+        chromium: Any,
+        server: str,
+        lang: str = "el",
+        folder: str = "sco",
+        student: str = "learner-1",
+        context: Any = None,
+        **params: Any,
     ) -> None:
-        self.context = chromium.new_context()
+        """`student`: the LMS's cmi.core.student_id ("" for none); `context`: a browser profile
+        to share (another learner on the same computer), a fresh one by default."""
+        self.context = context or chromium.new_context()
+        self.own_context = context is None
+        resume = params.setdefault("resume", {})
+        resume.setdefault("core", {})["student_id"] = student
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.requests: list[str] = []
@@ -331,7 +343,10 @@ class Session:
 
     def close(self) -> None:
         outside = [u for u in self.requests if not u.startswith(self.server)]
-        self.context.close()
+        if self.own_context:
+            self.context.close()
+        else:
+            self.page.close()
         assert not outside, f"requests outside 127.0.0.1: {outside}"
         assert not self.errors, f"page errors: {self.errors}"
 
@@ -351,8 +366,7 @@ def leave_and_check(lms: Session) -> None:
 
 ANSWER_CHECK = """([lesson, wrong]) => {
   const section = document.querySelector(`[data-check="${lesson}"]`);
-  const state = JSON.parse(localStorage.getItem(JSON.parse(
-    document.getElementById('course-data').textContent).storageKey) || '{}');
+  const state = Course.state();
   const attempt = ((((state.ext || {}).checks || {})[lesson] || {}).n || 0) + 1;
   const data = Course.data; // a split page's items have their sides once their lesson has come
   const qs = CourseCheck.draw(CourseCheck.records(data.items, document), lesson, attempt, Course.fold);
@@ -368,6 +382,11 @@ ANSWER_CHECK = """([lesson, wrong]) => {
   });
   return qs.length;
 }"""
+
+
+# the progress a learner's LMS session keeps in the browser (Course.scope: "lms:<hash>")
+STORED = """(student) => JSON.parse(localStorage.getItem(
+  Course.data.storageKey + ':lms:' + CourseSCORM.hash(student).toString(36)))"""
 
 
 def take_check(session: Session, lesson: str, wrong: int = 0) -> int:
@@ -460,10 +479,7 @@ def test_a_session_in_the_runtime(playwright_chromium: Any, server: str) -> None
     assert "1" in progress, f"the reviewed card counts as studied: {progress!r}"
     best = again.frame.locator('[data-check="career"] .check-best')
     assert "100" in best.inner_text()
-    stored = again.frame_eval(
-        "JSON.parse(localStorage.getItem(JSON.parse(document.getElementById('course-data')"
-        ".textContent).storageKey))"
-    )
+    stored = again.frame_eval(STORED, "learner-1")
     assert stored["ext"]["checks"]["six-skills"]["best"] == 100
     assert stored["ext"]["checks"]["career"] == {"best": 100, "n": 2}
     assert len(stored["items"]) == 1
@@ -471,6 +487,85 @@ def test_a_session_in_the_runtime(playwright_chromium: Any, server: str) -> None
     again.leave()
     assert len(again.calls("LMSFinish")) == 1
     again.close()
+
+
+@pytest.mark.browser
+def test_a_stale_link_is_not_where_the_next_session_opens(
+    playwright_chromium: Any, server: str
+) -> None:
+    """The learner leaves on an address the course no longer has: the LMS keeps the last view
+    found as cmi.core.lesson_location, never "not-found"."""
+    lms = Session(playwright_chromium, server)
+    take_check(lms, "career")
+    lms.frame_eval("location.hash = '#lesson/old-removed-lesson'")
+    lms.frame.locator("#not-found.is-current").wait_for()
+    assert lms.frame.locator("[data-missing]").inner_text() == "#lesson/old-removed-lesson"
+    lms.leave()
+    assert lms.page.evaluate("lms.cmi.core.lesson_location") == "lesson/career"
+    assert "not-found" not in lms.sets("cmi.core.lesson_location")
+    lms.close()
+
+
+@pytest.mark.browser
+def test_learners_sharing_a_browser_keep_their_own_progress(
+    playwright_chromium: Any, server: str
+) -> None:
+    """One browser profile: the package's page without an LMS reviews a card under the course's
+    own key; learner A passes in the LMS; learner B, and then an LMS that names no learner, each
+    with a fresh LMS record, start with nothing of anyone's (first report: incomplete, no score);
+    A, back on a fresh LMS record, gets A's progress from the browser; the plain key is untouched."""
+    context = playwright_chromium.new_context()
+    try:
+        plain = context.new_page()
+        plain.goto(f"{server}/sco/el/el/index.html#review")
+        plain.click("[data-reveal]")
+        plain.click('[data-grade="3"]')
+        key = plain.evaluate("Course.data.storageKey")
+        before = plain.evaluate("(k) => localStorage.getItem(k)", key)
+        assert len(json.loads(before)["items"]) == 1
+        plain.close()
+
+        a = Session(playwright_chromium, server, student="A", context=context)
+        assert a.frame_eval("Course.state().items") == {}, "nothing of the plain course"
+        review_one(a)
+        take_check(a, "six-skills")
+        take_check(a, "career")
+        assert a.last("cmi.core.lesson_status") == "passed"
+        mine = a.frame_eval("Course.state()")
+        a.leave()
+        a.close()
+
+        for student in ("B", ""):
+            other = Session(playwright_chromium, server, student=student, context=context)
+            assert other.sets("cmi.core.lesson_status") == ["incomplete"], student
+            assert other.sets("cmi.core.score.raw") == [], student
+            assert other.frame_eval("Course.state().items") == {}, student
+            assert other.frame_eval("Course.state().ext") == {}, student
+            review_one(other)
+            other.leave()
+            other.close()
+
+        back = Session(playwright_chromium, server, student="A", context=context)
+        assert back.frame_eval("Course.state().items") == mine["items"]
+        assert back.frame_eval("Course.state().ext") == mine["ext"]
+        assert back.last("cmi.core.lesson_status") == "passed"
+        assert back.frame_eval(STORED, "A")["items"] == mine["items"]
+        assert len(back.frame_eval(STORED, "B")["items"]) == 1
+        keys = back.frame_eval("Object.keys(localStorage).sort()")
+        assert keys == sorted(
+            [
+                key,
+                *(
+                    f"{key}:lms:{back.frame_eval('(s) => CourseSCORM.hash(s).toString(36)', s)}"
+                    for s in "AB"
+                ),
+            ]
+        )
+        assert back.frame_eval("(k) => localStorage.getItem(k)", key) == before
+        back.leave()
+        back.close()
+    finally:
+        context.close()
 
 
 @pytest.mark.browser

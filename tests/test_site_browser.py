@@ -484,6 +484,7 @@ def test_plural_counts_follow_the_language(browser: Browser, site: Path) -> None
         ("el/index.html#card-nope", "Η σελίδα δεν βρέθηκε"),
         ("pl/index.html#cards/nope", "Nie znaleziono strony"),
         ("lv/index.html#nope", "Lapa nav atrasta"),
+        ("pl/index.html#not-found", "Nie znaleziono strony"),  # the view's own id: no address
     ],
 )
 def test_an_unknown_address_says_so(browser: Browser, site: Path, path: str, heading: str) -> None:
@@ -594,6 +595,122 @@ def test_progress_that_cannot_be_saved_is_said_so(browser: Browser, site: Path) 
         # the page goes on with the progress it holds
         assert page.evaluate("() => Object.keys(Course.state().items)") == [item]
         assert page.attr("[data-review-card]", "data-item-id") != item
+
+
+# Fills the page's localStorage to its quota, as other file:// pages can (Chromium gives them all
+# one origin), then frees `reserve` characters.
+FILL_STORAGE = """(reserve) => {
+  localStorage.setItem('filler-reserve', 'x'.repeat(reserve));
+  let n = 0;
+  for (let size = 1 << 20; size >= 1; size >>= 1) {
+    const chunk = 'x'.repeat(size);
+    for (;;) {
+      try { localStorage.setItem('filler-' + n++, chunk); } catch (e) { break; }
+    }
+  }
+  localStorage.removeItem('filler-reserve');
+}"""
+
+
+def fill_storage(page: Page, reserve: int = 0) -> None:
+    page.evaluate(FILL_STORAGE, reserve)
+    assert (
+        page.evaluate(
+            "() => { try { localStorage.setItem('x-probe', 'x'.repeat(1000));"
+            " return true; } catch (e) { return false; } }"
+        )
+        is False
+    )
+
+
+def test_progress_in_a_full_storage_is_shown_and_kept(browser: Browser, site: Path) -> None:
+    """localStorage full (the probe write fails) but readable: the stored progress is shown and
+    used, the save-failed notice says so, and the stored copy loses nothing."""
+    with watched(browser, site) as page:
+        open_page(page, site, "el/index.html#review")
+        page.expect_view("review")
+        reviewed = {review_one(page), review_one(page)}
+        before = page.storage(STORAGE_KEY)
+        fill_storage(page)
+        page.goto(url(site, "el/index.html#home"))
+        page.reload()
+        page.expect_view("home")
+        assert page.text('[data-stat="studied"] [data-stat-value]') == "2"
+        assert page.visible("[data-notice]")
+        assert page.text("[data-notice-text]").startswith("Η πρόοδός σου δεν μπόρεσε")
+        assert not page.visible("[data-notice-download]")
+        page.goto(url(site, "el/index.html#review"))
+        page.expect_view("review")
+        assert page.text("[data-tools-status]") == "", "reading works: not 'storage off'"
+        assert page.attr("[data-review-card]", "data-item-id") not in reviewed
+        reviewed.add(review_one(page))
+        assert set(page.evaluate("() => Object.keys(Course.state().items)")) == reviewed
+        assert page.storage(STORAGE_KEY) == before
+        capture_downloads(page)
+        page.click("[data-export]")
+        assert set(json.loads(last_download(page)[1])["items"]) == reviewed
+
+
+def test_damaged_progress_that_cannot_be_copied_aside_is_not_overwritten(
+    browser: Browser, site: Path
+) -> None:
+    """Damaged stored progress, and too little room left for its copy aside (enough for the probe
+    write): the notice says no copy could be made and offers the original from memory; reviews
+    save nothing over it until the learner has downloaded it."""
+    key = "course-progress:site-fixture:pl"
+    items: dict[str, Any] = {f"pl-gone-{i}": {"due": "never"} for i in range(300)}
+    state = {"v": 1, "day": "", "newToday": 0, "items": {"pl-empathy": _card(), **items}}
+    original = json.dumps(state)
+    with watched(browser, site) as page:
+        open_page(page, site, "pl/index.html")
+        page.set_storage(key, original)
+        fill_storage(page, reserve=300)
+        page.goto(url(site, "pl/index.html#review"))
+        page.reload()
+        page.expect_view("review")
+        assert page.visible("[data-notice]")
+        text = page.text("[data-notice-text]")
+        assert text.startswith(
+            "Postępy zapisane w tej przeglądarce były uszkodzone, a w jej pamięci"
+        )
+        assert "300 wpisów było nieprawidłowych" in text
+        assert not page.evaluate(
+            "(k) => Object.keys(localStorage).some(n => n.startsWith(k + ':backup:'))", key
+        )
+        reviewed = {"pl-empathy", review_one(page), review_one(page)}
+        assert page.storage(key) == original, "nothing saved over the original"
+        assert page.visible("[data-notice-download]")
+        capture_downloads(page)
+        page.click("[data-notice-download]")
+        assert last_download(page) == ("site-fixture-pl-progress-damaged.json", original)
+        # the learner has the original: the page saves again
+        assert set(json.loads(page.storage(key) or "")["items"]) == reviewed
+
+
+def test_blocked_storage_is_said_on_every_view(playwright_chromium: Any, site: Path) -> None:
+    """Site data blocked (reading localStorage throws): the notice says, on the first view
+    already (a learner who only reads lessons and takes checks), that nothing will be kept."""
+    context = playwright_chromium.new_context()
+    try:
+        context.add_init_script(
+            "Object.defineProperty(window, 'localStorage', { get() {"
+            " throw new DOMException('The operation is insecure.', 'SecurityError'); } })"
+        )
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        for path, start in (
+            ("pl/index.html#lesson/six-skills", "Ta przeglądarka nie pozwala stronie niczego"),
+            ("lv/index.html", "Šis pārlūks neļauj lapai neko saglabāt"),
+        ):
+            page.goto(url(site, path))
+            notice = page.locator("[data-notice]")
+            notice.wait_for(state="visible", timeout=5000)
+            assert notice.locator("[data-notice-text]").inner_text().startswith(start)
+            assert notice.locator("[data-notice-download]").is_hidden()
+        assert not errors, errors
+    finally:
+        context.close()
 
 
 def test_damaged_progress_from_another_tab_is_kept_aside(browser: Browser, site: Path) -> None:

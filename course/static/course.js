@@ -16,7 +16,10 @@
  * Progress: localStorage[data.storageKey] holds one JSON state (progress.js), written whole by one
  * setItem per change. Stored data that is not valid is never lost: the original text is copied to
  * "<storageKey>:backup:<time>" (never overwritten) before anything else is written, the learner is
- * told, and the review page offers it for download.
+ * told, and the review page offers it for download. When no copy can be written (storage full),
+ * the original stays where it is (nothing is saved over it) until the learner has downloaded it
+ * from the notice (the text kept in memory) or reset the progress. A full storage is still read: the progress
+ * is shown and used, and the notice says that saving fails (it is retried on every change).
  *
  * Hooks for features that plug in (scripts listed after this one in site.SCRIPTS):
  *   Course.on(name, fn)   fn(detail) on each event; also a DOM CustomEvent "course:<name>" on
@@ -39,6 +42,13 @@
  *   Course.t(key[, args]), Course.tn(key, n[, args])  the page's messages (data.messages), with
  *                            {name} placeholders filled; tn picks the plural form for n
  *   Course.fold(s)           search folding (CourseSearch.fold)
+ *   Course.scope(name)       whose progress this is, called before the page starts (scorm.js calls
+ *                            it as its script loads, before DOMContentLoaded): a string keeps the
+ *                            progress under "<storageKey>:<name>" (an LMS's learner:
+ *                            "lms:<hash of cmi.core.student_id>"), null keeps it in the page only
+ *                            (an LMS that names no learner: the LMS holds it). Without a call the
+ *                            plain course's storageKey. Returns false (and changes nothing) once
+ *                            the page has started: the store is read once, at the start.
  *     "lesson"    {id}                   a split page's lesson content has arrived (see below)
  *
  * A split page (site.SPLIT_BYTES: a large course) holds the course's outline only. Its data has
@@ -77,11 +87,17 @@
   }
 
   var arrived = {}; // a split page's lesson payloads, by lesson id, as their scripts deliver them
+  var scope = { name: undefined, started: false }; // whose progress the page keeps (Course.scope)
 
   window.Course = {
     fold: S.fold,
     on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); },
     lesson: function (payload) { arrived[payload.id] = payload; },
+    scope: function (name) {
+      if (scope.started) return false;
+      scope.name = name;
+      return true;
+    },
   };
 
   // -- small helpers --------------------------------------------------------------------------------
@@ -108,7 +124,9 @@
 
   function start(data) {
     var i18n = texts(data.lang, data.messages);
-    var store = openStore(data.storageKey);
+    scope.started = true;
+    var store = scope.name === null ? openStore(null, memoryStorage())
+      : openStore(data.storageKey + (scope.name ? ":" + scope.name : ""), null);
     var app = {
       data: data, t: i18n.t, tn: i18n.tn, when: i18n.when, interval: i18n.interval,
       numbers: i18n.numbers, store: store, state: store.state, current: null,
@@ -123,7 +141,8 @@
     app.setState = function (next, reason, imported) {
       app.state = next;
       if (reason !== "storage") store.save(next);
-      if (store.failed) notify(app, [app.t("save_failed")], null);
+      if (store.held && app.heldNotice) notify(app, app.heldNotice.lines, app.heldNotice.original);
+      else if (store.failed) notify(app, [app.t("save_failed")], null);
       var detail = { state: next, reason: reason };
       if (imported) detail.imported = imported;
       emit("progress", detail);
@@ -154,11 +173,11 @@
     setupMenu(app);
     setupSpy(app);
     setupPrint();
-    showDamage(app);
+    showDamage(app, storageLines(app));
     window.addEventListener("storage", function (event) {
-      if (event.key !== data.storageKey) return;
+      if (store.key === null || event.key !== store.key) return;
       app.setState(store.adopt(event.newValue), "storage");
-      showDamage(app);
+      showDamage(app, []);
     });
     window.addEventListener("pagehide", function () { emit("leave", {}); });
     app.route(false);
@@ -312,20 +331,34 @@
 
   // -- storage --------------------------------------------------------------------------------------
 
-  function openStore(key) {
-    var storage = null;
+  /* The progress under `key` in localStorage, or (`memory`, key null) in the page only. */
+  function openStore(key, memory) {
+    var storage = memory;
     try {
-      storage = window.localStorage;
-      storage.setItem(key + ":probe", "1");
-      storage.removeItem(key + ":probe");
+      if (!storage) {
+        storage = window.localStorage;
+        storage.getItem(key); // blocked site data throws here: no storage at all
+      }
     } catch (e) {
       storage = null;
     }
-    var store = { available: !!storage, failed: false, damaged: null, backups: [] };
-    /* The state in `raw` (what is valid of it); damaged text is first copied aside. */
+    var store = { key: key, available: !!storage, failed: false, damaged: null, held: false };
+    try {
+      if (storage) {
+        storage.setItem(key + ":probe", "1");
+        storage.removeItem(key + ":probe");
+      }
+    } catch (e) {
+      store.failed = true; // full: what is stored is still read and shown; only saving fails
+    }
+    /* The state in `raw` (what is valid of it); damaged text is first copied aside. When it cannot
+       be (storage full), the original is `held`: nothing is saved over it until the learner has
+       downloaded it from memory (or chosen to reset). */
     store.adopt = function (raw) {
       var got = P.parseStored(raw);
-      if (got.damaged) store.damaged = { dropped: got.dropped, backup: keepAside(storage, key, raw) };
+      var backup = got.damaged ? keepAside(storage, key, raw) : null;
+      store.held = got.damaged && !backup;
+      if (got.damaged) store.damaged = { dropped: got.dropped, backup: backup, original: raw };
       return got.state;
     };
     store.state = store.adopt(storage ? storage.getItem(key) : null);
@@ -341,7 +374,7 @@
     };
     store.read = function (name) { return storage ? storage.getItem(name) : null; };
     store.save = function (state) {
-      if (!storage) return;
+      if (!storage || store.held) return;
       try {
         storage.setItem(key, JSON.stringify(state)); // one key, one JSON: never half a change
         store.failed = false;
@@ -350,6 +383,18 @@
       }
     };
     return store;
+  }
+
+  /* A Storage of the page's own: progress that belongs to no one in this browser (Course.scope). */
+  function memoryStorage() {
+    var kept = {};
+    return {
+      get length() { return Object.keys(kept).length; },
+      key: function (i) { var names = Object.keys(kept); return i < names.length ? names[i] : null; },
+      getItem: function (name) { return Object.prototype.hasOwnProperty.call(kept, name) ? kept[name] : null; },
+      setItem: function (name, value) { kept[name] = String(value); },
+      removeItem: function (name) { delete kept[name]; },
+    };
   }
 
   /* Copy damaged stored progress to a key of its own, never overwriting an earlier copy. */
@@ -375,24 +420,48 @@
     setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
   }
 
-  function showDamage(app) {
+  /* The notice of damaged progress found (once), followed by `more` lines (storage trouble). */
+  function showDamage(app, more) {
     var damaged = app.store.damaged;
-    if (!damaged) return;
     app.store.damaged = null;
-    var lines = [app.t("progress_damaged")];
-    if (damaged.dropped) lines.push(app.tn("entries_skipped", damaged.dropped));
-    notify(app, lines, damaged.backup);
+    var lines = [];
+    if (damaged) lines.push(damaged.backup ? app.t("progress_damaged") : app.t("progress_damaged_held"));
+    if (damaged && damaged.dropped) lines.push(app.tn("entries_skipped", damaged.dropped));
+    lines = lines.concat(more);
+    var original = damaged ? offer(app, damaged) : null;
+    if (app.store.held) app.heldNotice = { lines: lines, original: original };
+    if (lines.length) notify(app, lines, original);
   }
 
-  /* The notice above every view: what happened to the learner's progress, and the damaged copy
-     (a backup key) to download when there is one. */
-  function notify(app, lines, backup) {
+  /* What the learner must know at the start about saving: blocked (nothing is kept when the page
+     is closed: every view says so, not only the review's tools) or full. */
+  function storageLines(app) {
+    if (!app.store.available) return [app.t("storage_blocked")];
+    return app.store.failed ? [app.t("save_failed")] : [];
+  }
+
+  /* The damaged original for download: its copy aside, or (none could be made) the text kept in
+     memory, after which the page may save over it again. */
+  function offer(app, damaged) {
+    if (damaged.backup) return function () { return app.store.read(damaged.backup); };
+    return function () {
+      if (app.store.held) {
+        app.store.held = false;
+        app.store.save(app.state);
+      }
+      return damaged.original;
+    };
+  }
+
+  /* The notice above every view: what happened to the learner's progress, and the damaged
+     original to download when there is one (`original` gives its text: offer()). */
+  function notify(app, lines, original) {
     var notice = $("[data-notice]");
     $("[data-notice-text]", notice).textContent = lines.join(" ");
     var get = $("[data-notice-download]", notice);
-    get.hidden = !backup;
+    get.hidden = !original;
     get.onclick = function () {
-      download(app.data.course + "-" + app.data.lang + "-progress-damaged.json", app.store.read(backup));
+      download(app.data.course + "-" + app.data.lang + "-progress-damaged.json", original());
     };
     $("[data-notice-close]", notice).onclick = function () { notice.hidden = true; };
     notice.hidden = false;
@@ -411,7 +480,8 @@
       if (raw === "review") return { view: document.getElementById("review") };
       var target = document.getElementById(raw);
       var view = target && target.closest("[data-view]");
-      if (!view) return { view: document.getElementById("not-found"), missing: raw };
+      // the not-found view's own id is no address of the course either
+      if (!view || view.id === "not-found") return { view: document.getElementById("not-found"), missing: raw };
       return { view: view, target: target === view ? null : target };
     };
     app.route = function (moveFocus) {
@@ -788,6 +858,7 @@
     });
     $("[data-reset]").addEventListener("click", function () {
       if (!window.confirm(app.t("reset_confirm"))) return;
+      app.store.held = false; // the learner chose to start over: the damaged original may go
       app.setState(P.reset(app.state, Date.now()), "reset");
       status.textContent = app.t("reset_done");
     });

@@ -6,14 +6,19 @@
  * `window.CourseSCORM` (and `module.exports` under CommonJS): pure functions, tested through
  * page.evaluate tables, and a thin adapter that plugs into course.js's hooks:
  *   as the script loads   find the API, LMSInitialize, read the view left (cmi.core.lesson_location:
- *                         the first view shown, unless the link names one) and the saved progress
+ *                         the first view shown, unless the link names one) and the saved progress;
+ *                         Course.scope: the browser's copy belongs to the LMS's learner
+ *                         ("lms:<hash of cmi.core.student_id>", never the plain course's key, so
+ *                         another learner's progress on a shared browser never reaches this
+ *                         learner's LMS record); no student_id: the page keeps none (null)
  *   Course.on("ready")    merge the LMS's progress: cards through Course.merge (validated, the later
  *                         review wins), check results (CourseCheck.merge) through
  *                         Course.extension("checks"); report at once (a split page: its data's
  *                         `graded` says which lessons have a check; an older split page without
  *                         it reports once every lesson's script has come, Course.loadLesson)
  *   Course.on("progress") report status, score, exit and suspend_data; commit
- *   Course.on("view")     cmi.core.lesson_location
+ *   Course.on("view")     cmi.core.lesson_location (never the not-found view: the next session
+ *                         would open on it; the last view found stays)
  *   Course.on("leave")    commit, then LMSFinish once
  * Without an API (the plain HTML course, opened from a folder or a web server) nothing connects
  * and the page works from localStorage alone; so it does when the LMS misbehaves: every call is
@@ -427,6 +432,8 @@
     if (!api) return null;
     var session = new Session(api, win);
     if (!session.call("LMSInitialize", [""]).ok) return null;
+    var learner = session.get("cmi.core.student_id");
+    if (win.Course && win.Course.scope) win.Course.scope(learner ? "lms:" + hash(learner).toString(36) : null);
     session.location = session.get("cmi.core.lesson_location");
     session.saved = session.get("cmi.suspend_data");
     session.lmsMastery = parseFloat(session.get("cmi.student_data.mastery_score"));
@@ -497,8 +504,8 @@
     Course.on("progress", function (detail) {
       if (course) session.report(detail.state, course, false);
     });
-    Course.on("view", function (detail) {
-      if (detail.id && session.set("cmi.core.lesson_location", String(detail.id).slice(0, 255))) {
+    Course.on("view", function (detail) { // not-found is no place to resume: the last view stays
+      if (detail.id && detail.view !== "not-found" && session.set("cmi.core.lesson_location", String(detail.id).slice(0, 255))) {
         session.commitSoon();
       }
     });
