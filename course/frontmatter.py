@@ -182,7 +182,10 @@ def read_yaml(
     lines: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key, _value in node.value:
-            lines[str(key.value)] = first_line + key.start_mark.line
+            line, name = first_line + key.start_mark.line, str(key.value)
+            if name in lines:  # (YAML asks for unique keys; PyYAML keeps the last one quietly)
+                report.error(path, line, f"'{name}' is given twice (first on line {lines[name]})")
+            lines[name] = line
     return data, lines
 
 
@@ -234,8 +237,9 @@ def read_front_matter(path: Path, text: str, lang: str, report: Report) -> Front
             report.error(path, lines.get(key, 1), message)
 
     for key in ("id", "title", "lang", "order"):
-        if key not in data or data[key] in (None, ""):
-            report.error(path, 1, f"front matter has no '{key}'")
+        value = data.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):  # (blank: none)
+            report.error(path, lines.get(key, 1), f"front matter has no '{key}'")
     for key in sorted(set(data) - LESSON_KEYS, key=str):
         report.warn(path, lines.get(str(key), 1), f"unknown front matter key '{key}' ignored")
     slug = "'id' must be a slug: lowercase letters, digits, '-', '_'"

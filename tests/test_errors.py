@@ -53,6 +53,18 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
         {"el/01.md": lesson("x\n", front="title: T\nlang: el\norder: 1\n")},
         ["el/01.md:1: front matter has no 'id'"],
     ),
+    "blank title": (
+        {"el/01.md": lesson("x\n", front='id: basics\ntitle: "   "\nlang: el\norder: 1\n')},
+        ["el/01.md:3: front matter has no 'title'"],
+    ),
+    "a key given twice (a merge's leftover)": (
+        {"el/01.md": lesson("x\n", front="id: basics\ntitle: T\nlang: el\norder: 1\nid: other\n")},
+        ["el/01.md:6: 'id' is given twice (first on line 2)"],
+    ),
+    "a course file key given twice": (
+        {"course.yml": "id: one\ntitle: T\nid: two\n", "el/01.md": GOOD},
+        ["course.yml:3: 'id' is given twice (first on line 1)"],
+    ),
     "invalid id": (
         {"el/01.md": lesson("x\n", front="id: Not A Slug\ntitle: T\nlang: el\norder: 1\n")},
         ["el/01.md:2: 'id' must be a slug"],
