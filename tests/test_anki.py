@@ -210,6 +210,52 @@ def test_images_are_packed_under_content_hash_names(
     ).read_bytes()
 
 
+EMBEDS = [
+    # Obsidian's image embed, rendered as `![alt](name)` is
+    ("![[x.png]]", '<img src="x.png" alt="" />'),
+    ("![[my dot.png|a dog]]", '<img src="my%20dot.png" alt="a dog" />'),
+    ("![[x.PNG|300]]", '<img src="x.PNG" alt="" />'),  # a size, not a text
+    ("![[x.webp|300x200]]", '<img src="x.webp" alt="" />'),
+    ("a ![[b.jpg]] c", 'a <img src="b.jpg" alt="" /> c'),
+    ("![[ x.png |  alt ]]", '<img src="x.png" alt="alt" />'),
+    ("![[Other note]]", "![[Other note]]"),  # a note's embed: text, as before
+    ("![[x.png#part]]", "![[x.png#part]]"),
+    ("![[x.png", "![[x.png"),
+    ("`![[x.png]]`", "<code>![[x.png]]</code>"),
+    ("![](x.png)", '<img src="x.png" alt="" />'),  # markdown-it's own, unchanged
+]
+
+
+@pytest.mark.parametrize(("text", "html"), EMBEDS)
+def test_obsidian_image_embeds_are_images(text: str, html: str) -> None:
+    from course.markdown import parser
+
+    assert parser().renderInline(text) == html
+
+
+def test_an_embedded_image_reaches_anki_as_a_markdown_image_does(
+    sample: Path, tmp_path: Path, anki_collection: Any
+) -> None:
+    """`![[img/my dot.png|alt]]` (Obsidian's default way to put an image in a note): found from
+    the lesson's folder, packed under its content-hash name, shown in Anki; a missing one is
+    an error on its line, as `![](...)` is."""
+    (sample / "el" / "img" / "my dot.png").write_bytes((sample / "el/img/dot.png").read_bytes())
+    lesson = sample / "el" / "01-basics.md"
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(
+        text.replace("![Διάγραμμα](img/dot.png)", "![[img/my dot.png|Διάγραμμα]]"), "utf-8"
+    )
+    decks = build_decks(sample, tmp_path / "decks")
+    import_deck(anki_collection, decks["el"])
+    digest = hashlib.sha256((sample / "el" / "img" / "dot.png").read_bytes()).hexdigest()[:20]
+    note = notes_by_guid(anki_collection)[guid("el-diagram")]
+    assert f'<img src="{digest}.png" alt="Διάγραμμα">' in note["Back"]
+    assert (Path(anki_collection.media.dir()) / f"{digest}.png").is_file()
+    lesson.write_text(text.replace("![Διάγραμμα](img/dot.png)", "![[img/gone.png]]"), "utf-8")
+    with pytest.raises(CourseError, match=r"image 'img/gone\.png' not found"):
+        load_library(sample)
+
+
 def package_decks(apkg: Path, tmp_path: Path) -> dict[str, int]:
     """Deck name -> ID as written in the package's collection."""
     with zipfile.ZipFile(apkg) as archive:
