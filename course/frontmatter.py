@@ -189,6 +189,15 @@ def read_yaml(
     return data, lines
 
 
+def _warn_nesting(path: Path, line: int, title: Any, report: Report) -> None:
+    """A title names a deck in Anki, where `::` separates a deck from the one above it."""
+    if isinstance(title, str) and "::" in title:
+        report.warn(
+            path, line, "'title' holds '::', which Anki reads as a deck inside another deck: "
+            "learners get an empty deck named by the part before it; write it another way",
+        )  # fmt: skip
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -206,6 +215,7 @@ def read_course_yaml(path: Path, text: str, report: Report) -> CourseFile:
             report.error(path, lines.get(key, 1), f"'{key}' must be text")
         elif key in data:
             values[key] = data[key]
+    _warn_nesting(path, lines.get("title", 1), values.get("title"), report)
     if "id" in values and not SLUG.match(values["id"]):
         report.error(
             path, lines.get("id", 1), "'id' must be a slug: lowercase letters, digits, '-', '_'"
@@ -245,6 +255,7 @@ def read_front_matter(path: Path, text: str, lang: str, report: Report) -> Front
     slug = "'id' must be a slug: lowercase letters, digits, '-', '_'"
     check("id", isinstance(data.get("id"), str) and bool(SLUG.match(data["id"])), slug)
     check("title", isinstance(data.get("title"), str), "'title' must be text")
+    _warn_nesting(path, lines.get("title", 1), data.get("title"), report)
     if data.get("lang") not in (None, "", lang):
         report.error(
             path, lines.get("lang", 1), f"lang '{data['lang']}' disagrees with the folder '{lang}'"

@@ -307,6 +307,30 @@ def test_a_strict_build_that_stops_writes_no_card_id(workdir: Path) -> None:
     assert "<!-- id: " in (workdir / "lessons" / "el" / "01.md").read_text()
 
 
+def test_a_title_with_a_deck_separator_is_a_warning(workdir: Path) -> None:
+    """Anki reads `::` in a deck's name as a deck inside another: a lesson's or the course's
+    title with it would give learners an empty deck; a warning on its line (--strict: error)."""
+    write_tree(
+        workdir / "lessons",
+        {
+            "course.yml": "id: c\ntitle: Service::Basics\n",
+            "el/01.md": lesson(
+                "Q::A <!-- id: q1 -->\n", front="id: b\ntitle: A::B\nlang: el\norder: 1\n"
+            ),
+            "el/02.md": lesson(
+                "Q::A <!-- id: q2 -->\n", front="id: c\ntitle: 'A: B'\nlang: el\norder: 2\n"
+            ),
+        },
+    )
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 0, result.output
+    said = "'title' holds '::', which Anki reads as a deck inside another deck"
+    assert f"lessons/course.yml:2: {said}" in result.output
+    assert f"lessons/el/01.md:3: {said}" in result.output
+    assert result.output.count(said) == 2
+    assert CliRunner().invoke(main, ["check", "--strict"]).exit_code == 1
+
+
 def test_script_in_a_lesson_never_becomes_script_in_a_card(workdir: Path, tmp_path: Path) -> None:
     body = '<script>alert(1)</script>::<img src=x onerror="alert(1)"> <!-- id: x1 -->\n\n<script>alert(2)</script>\n'
     write_tree(workdir / "lessons", {"el/01.md": lesson(body)})
