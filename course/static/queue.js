@@ -55,7 +55,9 @@
     return list.map(function (lesson) {
       var own = items.filter(function (item) { return item.lesson === lesson.id; });
       var studied = own.filter(function (item) { return state.items[item.id]; }).length;
-      return { id: lesson.id, total: own.length, studied: studied, done: own.length > 0 && studied === own.length };
+      // done: every card studied; a lesson without cards (prose only) has nothing left to study,
+      // so it is done, and the dashboard can read "all lessons done"
+      return { id: lesson.id, total: own.length, studied: studied, done: studied === own.length };
     });
   }
 

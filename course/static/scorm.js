@@ -35,17 +35,38 @@
  *   cmi.core.exit               "suspend" while unfinished, "" once passed or completed
  *   cmi.student_data.mastery_score  read: the LMS's pass mark overrides the course's own
  *
- * suspend_data encoding (version 1), fields separated by ".":
- *   "1" . base . listhash . checks . seen . records
+ * suspend_data encoding (version 2, written from now on), fields separated by ".":
+ *   "2" . base . listhash . checks . seen . records
  *   base      minutes since 1970 (base 36) that the record times count from
- *   listhash  2 chars: hash of the course's item ids in order (`seen` is positional)
- *   checks    6 chars per taken lesson check: lesson index (2), lesson id hash (1), best % (2),
- *             attempts (1)
+ *   listhash  4 chars: 24-bit hash of the course's item ids in order (`seen` is positional)
+ *   checks    6 chars per taken lesson check, one 36-bit number: lesson key (23 bits), best %
+ *             (7 bits), attempts (6 bits, at most 63)
  *   seen      bitmap over the course's items in order, 6 per character: studied or not
- *   records   18 chars per item: item index (2), item id hash (1), FSRS state and step (1),
- *             reps (1), lapses (1), difficulty x100 (2), stability (2, logarithmic, 0.5 %),
- *             last review and due (4 + 4, minutes since base)
+ *   records   19 chars per item: item key (4, 24 bits), FSRS state and step (1), reps (1),
+ *             lapses (1), difficulty x100 (2), stability (2, logarithmic, 0.5 %), last review and
+ *             due (4 + 4, minutes since base)
  * Numbers are fixed-width base64url. Everything but the base is ASCII letters, digits, "-", "_".
+ * A key is the item's (lesson's) id hashed (FNV-1a, xor-folded to 24 / 23 bits), never its
+ * position: a course update that inserts, moves or retires cards or lessons leaves every other
+ * record and check result on its own card and lesson. Decoding maps each current id's key back to
+ * the id; a key two current ids share is ambiguous and neither gets the record (encode writes no
+ * record for such an item: it goes into the bitmap only), and a key no current id has (a retired
+ * card) is dropped. What stays possible: a retired card's record landing on a new card whose key
+ * is the same (1 in 16.7 million per pair of them). Checks get 23 bits, not 3 chars' 18, because
+ * best % and attempts fill 13 bits, not 2 + 1 chars: 100 lessons share a key 1 time in 1,700, not
+ * 1 in 50.
+ * The `seen` bitmap stays positional (it cannot survive an insertion without a stable order):
+ * when the item list's hash differs it is dropped, and the cards it alone held (past the records'
+ * room, about 200 cards) come back as new on another computer; the browser's own copy keeps them.
+ *
+ * Version 1 (written by deployed packages, so still in LMSs; decoded, never written): 2-char
+ * listhash; checks are lesson index (2), 6-bit id hash (1), best % (2), attempts (1); records are
+ * item index (2), 6-bit id hash (1) and the same 15 chars as version 2's. Positions and a 6-bit
+ * hash let 1 in 64 shifted records through onto a neighbour, so: records and the bitmap count only
+ * when the list hash matches (the course is the one that wrote them), and check results only when
+ * every one of them matches its lesson's hash at its index (a shifted lesson list fails that for
+ * all but 1 in 64 per result); otherwise they are dropped rather than given to another card or
+ * lesson.
  *
  * Past the bound: header, checks and the `seen` bitmap always go in (they fit for about 20,000
  * cards); then full records, largest stability first (the most review history to lose), as many
@@ -56,14 +77,18 @@
   "use strict";
 
   var LIMIT = 4096;
-  var VERSION = "1";
+  var VERSION = "2"; // written; "1" is still read (see above)
   var DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   var MINUTE_MS = 60 * 1000;
   var DAY_MS = 24 * 60 * MINUTE_MS;
   var STABILITY_MIN = 0.001;
   var STABILITY_STEPS = 200; // per unit of ln(stability): 0.5 % precision
-  var RECORD = 18;
+  var CARD = 15; // a record's card fields, after its key
+  var ITEM_BITS = 24; // an item's key: 4 chars
+  var LESSON_BITS = 23; // a lesson's key, above best % (7 bits) and attempts (6) in 6 chars
+  var RECORD = 4 + CARD;
   var CHECK = 6;
+  var V1 = { RECORD: 3 + CARD, CHECK: 6 };
   var MAX_API_DEPTH = 7;
   var COMMIT_DELAY_MS = 3000;
   var CHECKS = "checks"; // the lesson check's extension in the progress (check.js)
@@ -105,8 +130,30 @@
     return DIGITS[hash(s) % 64];
   }
 
-  function listHash(ids) {
+  /* The hash xor-folded to `bits` (< 31) bits: FNV's own advice for a shorter hash. */
+  function folded(s, bits) {
+    var h = hash(s);
+    return ((h >>> bits) ^ h) & (Math.pow(2, bits) - 1);
+  }
+
+  /* Version 1's 2-char list hash; version 2's 4-char one (1 in 16.7 million, not 1 in 4096,
+     changed lists keep a bitmap that would mark other cards as studied). */
+  function listHash1(ids) {
     return num(hash(ids.join("\n")) % 4096, 2);
+  }
+
+  function listHash(ids) {
+    return num(folded(ids.join("\n"), 24), 4);
+  }
+
+  /* key -> the one current id with that key; a key two ids share -> null (ambiguous). */
+  function keyed(ids, bits) {
+    var out = Object.create(null);
+    ids.forEach(function (id) {
+      var key = folded(id, bits);
+      out[key] = key in out && out[key] !== id ? null : id;
+    });
+    return out;
   }
 
   // -- progress <-> suspend_data --------------------------------------------------------------------
@@ -120,34 +167,43 @@
     return code === 4095 ? null : STABILITY_MIN * Math.exp(code / STABILITY_STEPS);
   }
 
-  function encodeRecord(index, id, card, base) {
+  /* A record: the item's key, then its card's CARD characters. */
+  function encodeRecord(id, card, base) {
     var step = card.step === null || card.step === undefined ? 3 : Math.min(2, card.step);
     var minutes = function (ms) { return Math.floor(ms / MINUTE_MS) - base; };
-    return num(index, 2) + hashChar(id) + num((card.state & 3) * 4 + step, 1) +
+    return num(folded(id, ITEM_BITS), 4) + num((card.state & 3) * 4 + step, 1) +
       num(card.reps || 0, 1) + num(card.lapses || 0, 1) +
       num(card.difficulty === null || card.difficulty === undefined ? 4095 : card.difficulty * 100, 2) +
       num(stabilityCode(card.stability), 2) +
       num(minutes(card.last_review || card.due), 4) + num(minutes(card.due), 4);
   }
 
-  function decodeRecord(text, base) {
-    var stateStep = unnum(text.slice(3, 4));
-    var difficulty = unnum(text.slice(6, 8));
+  /* A record's card fields (its last CARD characters, the same in both versions). */
+  function decodeCard(text, base) {
+    var stateStep = unnum(text.slice(0, 1));
+    var difficulty = unnum(text.slice(3, 5));
     var time = function (s) { return (unnum(s) + base) * MINUTE_MS; };
     return {
-      index: unnum(text.slice(0, 2)),
-      check: text[2],
-      card: {
-        due: time(text.slice(14, 18)),
-        stability: stabilityValue(unnum(text.slice(8, 10))),
-        difficulty: difficulty === 4095 ? null : difficulty / 100,
-        state: stateStep >> 2,
-        step: (stateStep & 3) === 3 ? null : stateStep & 3,
-        last_review: time(text.slice(10, 14)),
-        reps: unnum(text.slice(4, 5)),
-        lapses: unnum(text.slice(5, 6)),
-      },
+      due: time(text.slice(11, 15)),
+      stability: stabilityValue(unnum(text.slice(5, 7))),
+      difficulty: difficulty === 4095 ? null : difficulty / 100,
+      state: stateStep >> 2,
+      step: (stateStep & 3) === 3 ? null : stateStep & 3,
+      last_review: time(text.slice(7, 11)),
+      reps: unnum(text.slice(1, 2)),
+      lapses: unnum(text.slice(2, 3)),
     };
+  }
+
+  function encodeCheck(lesson, c) {
+    var best = Math.max(0, Math.min(100, Math.round(c.best)));
+    var n = Math.max(1, Math.min(63, Math.round(c.n || 1)));
+    return num(folded(lesson, LESSON_BITS) * 8192 + best * 64 + n, CHECK);
+  }
+
+  function decodeCheck(text) {
+    var v = unnum(text);
+    return { key: Math.floor(v / 8192), best: Math.min(100, Math.floor(v / 64) % 128), n: v % 64 };
   }
 
   function seenBitmap(ids, items) {
@@ -169,16 +225,18 @@
     limit = limit || LIMIT;
     var items = progress.items || {};
     var checks = progress.checks || {};
+    var itemKeys = keyed(course.items, ITEM_BITS);
+    var lessonKeys = keyed(course.lessons, LESSON_BITS);
     var stored = [];
     course.items.forEach(function (id, index) {
-      if (items[id] && index < 4096) stored.push({ index: index, id: id, card: items[id] });
+      if (items[id] && itemKeys[folded(id, ITEM_BITS)] === id) stored.push({ index: index, id: id, card: items[id] });
     });
     var times = stored.map(function (r) { return Math.floor((r.card.last_review || r.card.due) / MINUTE_MS); });
     var base = times.length ? Math.min.apply(null, times) : 0;
     var checkText = "";
-    course.lessons.forEach(function (id, index) {
+    course.lessons.forEach(function (id) {
       var c = checks[id];
-      if (c && isFinite(c.best) && isFinite(c.n || 1) && index < 4096) checkText += num(index, 2) + hashChar(id) + num(c.best, 2) + num(c.n || 1, 1);
+      if (c && isFinite(c.best) && isFinite(c.n || 1) && lessonKeys[folded(id, LESSON_BITS)] === id) checkText += encodeCheck(id, c);
     });
     var head = [VERSION, base.toString(36), listHash(course.items), checkText,
       seenBitmap(course.items, items)].join(".") + ".";
@@ -186,44 +244,91 @@
     stored.sort(function (a, b) { return (b.card.stability || 0) - (a.card.stability || 0) || a.index - b.index; });
     var room = Math.floor((limit - head.length) / RECORD);
     var records = stored.slice(0, room).sort(function (a, b) { return a.index - b.index; });
-    return head + records.map(function (r) { return encodeRecord(r.index, r.id, r.card, base); }).join("");
+    return head + records.map(function (r) { return encodeRecord(r.id, r.card, base); }).join("");
   }
+
+  /* Version 2's records: each on the one current item with its key. */
+  function records2(text, course, base) {
+    var ids = keyed(course.items, ITEM_BITS);
+    var out = {};
+    for (var r = 0; r + RECORD <= text.length; r += RECORD) {
+      var id = ids[unnum(text.slice(r, r + 4))];
+      var card = decodeCard(text.slice(r + 4, r + RECORD), base);
+      if (typeof id === "string" && card.state >= 0) out[id] = card;
+    }
+    return out;
+  }
+
+  /* Version 2's check results: each on the one current lesson with its key. */
+  function checks2(text, course) {
+    var ids = keyed(course.lessons, LESSON_BITS);
+    var out = {};
+    for (var i = 0; i + CHECK <= text.length; i += CHECK) {
+      var c = decodeCheck(text.slice(i, i + CHECK));
+      var lesson = ids[c.key];
+      if (typeof lesson === "string") out[lesson] = { best: c.best, n: c.n };
+    }
+    return out;
+  }
+
+  /* Version 1's records, positional: only from the very item list that wrote them (`same`). */
+  function records1(text, course, base, same) {
+    var out = {};
+    for (var r = 0; same && r + V1.RECORD <= text.length; r += V1.RECORD) {
+      var id = course.items[unnum(text.slice(r, r + 2))];
+      var card = decodeCard(text.slice(r + 3, r + V1.RECORD), base);
+      if (id !== undefined && hashChar(id) === text[r + 2] && card.state >= 0) out[id] = card;
+    }
+    return out;
+  }
+
+  /* Version 1's check results, positional: all of them, or none when one whose index is still a
+     lesson has another lesson's hash (the lessons moved: the others' matches may be chance). */
+  function checks1(text, course) {
+    var out = {};
+    for (var i = 0; i + V1.CHECK <= text.length; i += V1.CHECK) {
+      var lesson = course.lessons[unnum(text.slice(i, i + 2))];
+      if (lesson === undefined) continue;
+      if (hashChar(lesson) !== text[i + 2]) return {};
+      out[lesson] = { best: Math.min(100, unnum(text.slice(i + 3, i + 5))), n: unnum(text[i + 5]) };
+    }
+    return out;
+  }
+
+  /* The items the bitmap marks studied that have no full record. */
+  function seenOf(text, ids, full) {
+    var out = [];
+    for (var c = 0; c < text.length; c++) {
+      var bits = Math.max(0, DIGITS.indexOf(text[c]));
+      for (var k = 0; k < 6; k++) {
+        var item = ids[c * 6 + k];
+        if (bits & (1 << k) && item !== undefined && !full[item]) out.push(item);
+      }
+    }
+    return out;
+  }
+
+  var FORMATS = {
+    1: { listHash: listHash1, records: records1, checks: checks1 },
+    2: { listHash: listHash, records: records2, checks: checks2 },
+  };
 
   /*
    * Returns {items: {<id>: card}, seen: [ids studied but without a record], checks} or null when
-   * `text` is not this encoding. Records and checks whose id hash does not match the course (it
-   * was updated since) are dropped; so is the bitmap when the item list changed.
+   * `text` is not one of the encodings. The bitmap is dropped when the item list changed; so is
+   * what version 1 cannot place surely (see the top of this file).
    */
   function decode(text, course) {
     if (typeof text !== "string") return null;
     var parts = text.split(".");
-    if (parts[0] !== VERSION || parts.length < 4) return null;
+    var format = Object.prototype.hasOwnProperty.call(FORMATS, parts[0]) ? FORMATS[parts[0]] : null;
+    if (!format || parts.length < 4) return null;
     var base = parseInt(parts[1], 36);
     if (!isFinite(base)) return null;
-    var out = { items: {}, seen: [], checks: {} };
-    var checks = parts[3] || "";
-    for (var i = 0; i + CHECK <= checks.length; i += CHECK) {
-      var lesson = course.lessons[unnum(checks.slice(i, i + 2))];
-      if (lesson === undefined || hashChar(lesson) !== checks[i + 2]) continue;
-      out.checks[lesson] = { best: Math.min(100, unnum(checks.slice(i + 3, i + 5))), n: unnum(checks[i + 5]) };
-    }
-    var records = parts[5] || "";
-    for (var r = 0; r + RECORD <= records.length; r += RECORD) {
-      var rec = decodeRecord(records.slice(r, r + RECORD), base);
-      var id = course.items[rec.index];
-      if (id !== undefined && hashChar(id) === rec.check && rec.card.state >= 0) out.items[id] = rec.card;
-    }
-    if (parts[2] === listHash(course.items)) {
-      var seen = parts[4] || "";
-      for (var c = 0; c < seen.length; c++) {
-        var bits = DIGITS.indexOf(seen[c]);
-        for (var k = 0; k < 6; k++) {
-          var item = course.items[c * 6 + k];
-          if (bits & (1 << k) && item !== undefined && !out.items[item]) out.seen.push(item);
-        }
-      }
-    }
-    return out;
+    var same = parts[2] === format.listHash(course.items);
+    var items = format.records(parts[5] || "", course, base, same);
+    return { items: items, seen: same ? seenOf(parts[4] || "", course.items, items) : [],
+      checks: format.checks(parts[3] || "", course) };
   }
 
   /* A card known only as studied: a review card, due at `now`, as if learnt a day before. */
@@ -526,6 +631,8 @@
     sessionTime: sessionTime,
     findAPI: findAPI,
     hash: hash,
+    itemKey: function (id) { return folded(id, ITEM_BITS); },
+    lessonKey: function (id) { return folded(id, LESSON_BITS); },
   };
   if (typeof module === "object" && module.exports) {
     module.exports = api;
