@@ -315,6 +315,36 @@ def _not_in_place(state: _Draft, old: CardEntry, note: Shipped, item: Item) -> N
                 "they run Tools > Empty Cards",
             ),
         )
+    if CardKind.CLOZE is old.kind is note.kind and (message := _clozes_lost(old, note)):
+        state.add("not_in_place", replace(item, note=message))
+
+
+def _clozes_lost(old: CardEntry, note: Shipped) -> str:
+    """A published cloze note that lost a cloze number: Anki keys each card by its number, so the
+    lost number's card goes blank and a cloze now under another number takes that number's
+    history. '' when no number was lost (a new number is a new card)."""
+    lost = sorted(set(old.clozes) - set(note.clozes))
+    if not lost:
+        return ""
+    cards = (
+        f"the cards of clozes {_numbers(lost)}" if len(lost) > 1 else f"the card of cloze {lost[0]}"
+    )
+    message = (
+        f"cloze numbers {_numbers(old.clozes)} -> {_numbers(note.clozes)}: learners who have it "
+        f"see {cards} blank until they run Tools > Empty Cards, and each remaining cloze keeps "
+        "the review history of the number it has now"
+    )
+    if note.clozes != tuple(range(1, len(note.clozes) + 1)):
+        return message  # numbered by the author: the remaining clozes kept their numbers
+    return (
+        f"{message}. ==x== clozes are numbered in order, so removing one that is not the last "
+        "gives each cloze after it the number (and history) of the one before it: to keep the "
+        "published numbers, write them in the lesson (==2;;x== or {{c2::x}}) and build again"
+    )
+
+
+def _numbers(clozes: Sequence[int]) -> str:
+    return ", ".join(map(str, clozes)) or "none"
 
 
 def _published_deck(old: Manifest, lesson: str) -> str:

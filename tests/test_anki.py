@@ -463,6 +463,95 @@ def test_basic_to_reversed_and_back_updates_in_place(tmp_path: Path, learners: A
     assert empty == [next(c.id for c in note.cards() if c.ord == 1)]
 
 
+RENUMBERED = "==x== clozes are numbered in order"
+CLOZE_EDITS = {
+    # name: (cloze card before, after, what "Anki cannot update these in place" says, or None)
+    "first ==x== removed": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.",
+        "Ateny w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.",
+        ("cloze numbers 1, 2, 3 -> 1, 2", "the card of cloze 3 blank", RENUMBERED),
+    ),
+    "last ==x== removed": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.",
+        "==Ateny== w Grecji, ==Warszawa== w Polsce, Ryga na Łotwie.",
+        ("cloze numbers 1, 2, 3 -> 1, 2", "the card of cloze 3 blank", RENUMBERED),
+    ),
+    "numbered clozes removed": (
+        "==1;;Ateny== w Grecji, ==2;;Warszawa== w Polsce, ==3;;Ryga== na Łotwie.",
+        "Ateny w Grecji, Warszawa w Polsce, ==3;;Ryga== na Łotwie.",
+        ("cloze numbers 1, 2, 3 -> 3", "the cards of clozes 1, 2 blank"),
+    ),
+    "Anki's first cloze removed": (
+        "{{c1::Ateny}} w Grecji, {{c2::Warszawa}} w Polsce, {{c3::Ryga}} na Łotwie.",
+        "Ateny w Grecji, {{c2::Warszawa}} w Polsce, {{c3::Ryga}} na Łotwie.",
+        ("cloze numbers 1, 2, 3 -> 2, 3", "the card of cloze 1 blank"),
+    ),
+    "written numbers keep the published ones": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.",
+        "Ateny w Grecji, ==2;;Warszawa== w Polsce, ==3;;Ryga== na Łotwie.",
+        ("cloze numbers 1, 2, 3 -> 2, 3", "the card of cloze 1 blank"),
+    ),
+    "cloze added": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce.",
+        "==Ateny== w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.",
+        None,
+    ),
+    "text edited": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce.",
+        "==Ateny== leżą w Grecji, ==Warszawa== w Polsce.",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLOZE_EDITS))
+def test_lost_cloze_numbers_are_named(tmp_path: Path, name: str) -> None:
+    before, after, expected = CLOZE_EDITS[name]
+    course = Demo(tmp_path / "lessons")
+    course.cards["a3"] = before
+    course.build(tmp_path / "v1")
+    course.cards["a3"] = after
+    _, result = course.build(tmp_path / "v2")
+    (report,) = result.updates
+    assert [i.card for i in report.changed] == ["a3"]
+    if expected is None:
+        assert not report.not_in_place
+        return
+    (item,) = report.not_in_place
+    assert (item.card, item.where) == ("a3", str(tmp_path / "lessons/pl/alpha.md:14"))
+    for phrase in expected:
+        assert phrase in item.note
+    assert (RENUMBERED in item.note) == (RENUMBERED in expected)
+    assert "Tools > Empty Cards" in item.note
+    assert f"\n    {item}" in report.text()  # listed in full, under "cannot update"
+    assert item.note in report.markdown()
+
+
+def test_removed_cloze_blanks_its_number_and_hands_on_its_history(
+    tmp_path: Path, learners: Any
+) -> None:
+    """What the report says of a removed ==x==, in Anki: the last number's card is blank (and
+    Empty Cards offers it), and each cloze after the removed one has the history of its number."""
+    cards = dict(CARDS, a3="==Ateny== w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.")
+    course, learner = start(tmp_path, learners, cards=cards)
+    history = dict(learner.reviewed)
+    course.cards["a3"] = "Ateny w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie."
+    deck, result = course.build(tmp_path / "v2")
+    learner.take(deck)
+    assert_healthy(learner)
+    (item,) = result.updates[0].not_in_place
+    assert "the card of cloze 3 blank" in item.note
+    a3 = guid("a3", "demo", "pl")
+    asks = 'data-cloze="{}" data-ordinal="{}">[...]</span>'
+    assert asks.format("Warszawa", 1) in card_text(learner, "a3", 0)  # cloze 1 asks Warszawa...
+    assert scheduling(learner.col)[(a3, 0)] == history[(a3, 0)]  # ...with Ateny's history
+    assert asks.format("Ryga", 2) in card_text(learner, "a3", 1)
+    assert "[...]" not in card_text(learner, "a3", 2)
+    note = learner.notes()[a3]
+    empty = [c for n in learner.col.get_empty_cards().notes for c in n.card_ids]
+    assert empty == [next(c.id for c in note.cards() if c.ord == 2)]
+
+
 @pytest.mark.parametrize(
     ("before", "after"),
     [
