@@ -662,6 +662,69 @@ def test_course_renamed_keeps_its_top_deck(tmp_path: Path, learners: Any) -> Non
     assert "Obsługa klienta w praktyce · Q/A" in names, "the note type follows the new title"
 
 
+COURSE_FILES = {
+    # name: (lessons/course.yml's text or None, its line named, what the message says)
+    "id changed": ("id: demo2\ntitle: Demo\n", 1, ("the course ID is 'demo2'", "`id: demo`")),
+    "id changed below": (
+        "# the course\ntitle: Demo\nid: other\n",
+        3,
+        ("the course ID is 'other'", "set it back to `id: demo`"),
+    ),
+    "no id": ("title: Demo\n", 0, ("has no 'id', so the course ID is 'course'", "add `id: demo`")),
+    "no file": (None, 0, ("not found, so the course ID is 'course'", "restore it (git checkout")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COURSE_FILES))
+def test_changed_course_id_is_an_error_naming_the_course_file(tmp_path: Path, name: str) -> None:
+    text, line, phrases = COURSE_FILES[name]
+    course = Demo(tmp_path / "lessons")
+    course.build(tmp_path / "v1")
+    recorded = course.root / "pl" / manifest.MANIFEST_FILE
+    written = recorded.read_bytes()
+    assert '"course": "demo"' in written.decode()
+    course_file = course.root / "course.yml"
+    if text is None:
+        course_file.unlink()
+    else:
+        course_file.write_text(text, "utf-8")
+    with pytest.raises(CourseError) as caught:
+        build(course.root, tmp_path / "v2")
+    (problem,) = caught.value.problems
+    assert (problem.loc.path, problem.loc.line) == (course_file, line)
+    for phrase in (*phrases, f"pl decks were released as 'demo' ({recorded})", "second copy"):
+        assert phrase in problem.message
+    assert "move every" in problem.message  # (the way to a new course)
+    assert not (tmp_path / "v2").exists()
+    assert recorded.read_bytes() == written
+    outputs = ["--decks", str(tmp_path / "v2"), "--no-site", "--no-scorm"]
+    for command in (["check"], ["build", *outputs]):
+        out = CliRunner().invoke(main, [*command, "--lessons", str(course.root)])
+        assert out.exit_code == 1, out.output
+        assert f"{course_file}{':' + str(line) if line else ''}: " in out.output
+        assert "Traceback" not in out.output
+    assert not (tmp_path / "v2").exists()
+    assert recorded.read_bytes() == written
+
+
+def test_course_id_is_recorded_by_the_next_build_of_an_older_manifest(tmp_path: Path) -> None:
+    course = Demo(tmp_path / "lessons")
+    course.build(tmp_path / "v1")
+    recorded = course.root / "pl" / manifest.MANIFEST_FILE
+    written = recorded.read_bytes()
+    older = written.replace(b', "course": "demo"', b"")
+    assert older != written
+    recorded.write_bytes(older)
+    _, result = course.build(tmp_path / "v2")
+    assert result.updates[0].release == 0  # nothing changes for learners...
+    assert recorded.read_bytes() == written  # ...and the ID is recorded
+    course.build(tmp_path / "v3")
+    assert recorded.read_bytes() == written
+    course.course_id = "demo2"
+    with pytest.raises(CourseError, match="the course ID is 'demo2'"):
+        course.build(tmp_path / "v4")
+
+
 def test_rename_decks_is_deliberate_and_warned(tmp_path: Path, learners: Any) -> None:
     course, learner = start(tmp_path, learners)
     course.title = "Nowy kurs"
