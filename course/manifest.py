@@ -4,7 +4,7 @@
 
     {"release": 2, "time": 1795392540}
     {"note_type": "qa", "hash": "…", "mod": 1795392540}
-    {"deck": "", "name": "Course title", "mod": 1795392540}
+    {"deck": "", "name": "Course title", "mod": 1795392540, "course": "customer-service"}
     {"deck": "six-skills", "name": "01 Six skills", "mod": 1795392540}
     {"card": "k3m9qz2a", "kind": "basic", "lesson": "six-skills", "hash": "…", "mod": 1795392540,
      "added": 1, "changed": 2}
@@ -89,6 +89,9 @@ class DeckEntry:
     description, text outside cards) when the translation was last brought in line with it."""
     synced: str = ""
     """For a translated lesson: its own prose hash at that moment (see `CardEntry.synced`)."""
+    course: str = ""
+    """The top deck's (''): the course ID its decks were released under (every note's GUID and
+    the note types' IDs derive from it: `updates._course_changed`); '' until a build records it."""
 
     @property
     def key(self) -> str:
@@ -175,7 +178,14 @@ def _clozes(value: Any) -> tuple[int, ...]:
 _FIELDS: Mapping[type[Any], Mapping[str, Callable[[Any], Any]]] = {
     Release: {"release": _int, "time": _int},
     NoteTypeEntry: {"note_type": _str, "hash": _str, "mod": _int},
-    DeckEntry: {"deck": _str, "name": _str, "mod": _int, "source": _str, "synced": _str},
+    DeckEntry: {
+        "deck": _str,
+        "name": _str,
+        "mod": _int,
+        "source": _str,
+        "synced": _str,
+        "course": _str,
+    },
     CardEntry: {
         "card": _str,
         "kind": _kind,

@@ -22,6 +22,9 @@ NOTE_TYPE: Mapping[CardKind, str] = MappingProxyType(
     {CardKind.BASIC: "qa", CardKind.REVERSED: "qa", CardKind.CLOZE: "cloze"}
 )
 """The note type each card kind is written with (basic and reversed share one)."""
+COURSE_FILE = "course.yml"
+"""The course file beside the language folders (lessons.COURSE_FILE): where the course ID is."""
+ID_LINE = re.compile(r"id\s*:")
 LABEL = re.compile(r"(\d+(?:\.\d+)?) ")
 TERMINAL_ITEMS = 8
 """Items a terminal report line names before it says how many more there are."""
@@ -190,6 +193,8 @@ def plan(
     gives the content hash of the retired note each manifest card absent from `notes` becomes."""
     last = old.last_release
     state = _Draft(old, now, (last.release if last else 0) + 1)
+    if (changed_id := _course_changed(course, old, manifest_path)) is not None:
+        state.errors.append(changed_id)
     type_mods = _plan_note_types(state, note_types)
     top, leaves = _plan_decks(state, course, rename_decks)
     full = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
@@ -232,6 +237,47 @@ def _missing_manifest(path: Path) -> Problem:
         "ever published, restore the file from version control "
         f"(git log --oneline -- {path}; git checkout <commit> -- {path}) and build again",
     )
+
+
+def _course_changed(course: Course, old: Manifest, manifest_path: Path) -> Problem | None:
+    """The course ID differs from the one the language's decks were released under: every
+    note's GUID and the note types' IDs derive from it, so learners would get a copy of every
+    card. The problem is `lessons/course.yml`'s (its `id` line when there is one)."""
+    top = old.decks.get("")
+    if top is None or not top.course or top.course == course.id:
+        return None
+    path = course.root.parent / COURSE_FILE
+    shown = manifest_path.parent.parent / COURSE_FILE
+    line = _id_line(path)
+    if line is None:
+        what, fix = (
+            "not found, so ",
+            f"restore it (git checkout -- {shown}) with `id: {top.course}`",
+        )
+    elif line == 0:
+        what, fix = "has no 'id', so ", f"add `id: {top.course}` to it"
+    else:
+        what, fix = "", f"set it back to `id: {top.course}`"
+    others = manifest_path.parent.parent / "<lang>" / manifest_path.name
+    return Problem(
+        SourceLoc(shown, line or 0),
+        f"{what}the course ID is '{course.id}', but the {course.lang} decks were released as "
+        f"'{top.course}' ({manifest_path}). Every note's identity and the note types come from "
+        "the course ID: learners who have the deck would get a second copy of every card, "
+        "without its review history, and the HTML course would forget their progress. To keep "
+        f"the course, {fix}. For a new course that learners import beside the old one, start "
+        f"new manifests: move every {others} out of the lessons folder and build again",
+    )
+
+
+def _id_line(path: Path) -> int | None:
+    """The line of the course file's `id:` key (1-based), 0 when it has none, None when the
+    file cannot be read."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((n for n, text in enumerate(lines, start=1) if ID_LINE.match(text)), 0)
 
 
 def _plan_note_types(state: _Draft, note_types: Mapping[str, tuple[str, str]]) -> dict[str, int]:
@@ -315,6 +361,36 @@ def _not_in_place(state: _Draft, old: CardEntry, note: Shipped, item: Item) -> N
                 "they run Tools > Empty Cards",
             ),
         )
+    if CardKind.CLOZE is old.kind is note.kind and (message := _clozes_lost(old, note)):
+        state.add("not_in_place", replace(item, note=message))
+
+
+def _clozes_lost(old: CardEntry, note: Shipped) -> str:
+    """A published cloze note that lost a cloze number: Anki keys each card by its number, so the
+    lost number's card goes blank and a cloze now under another number takes that number's
+    history. '' when no number was lost (a new number is a new card)."""
+    lost = sorted(set(old.clozes) - set(note.clozes))
+    if not lost:
+        return ""
+    cards = (
+        f"the cards of clozes {_numbers(lost)}" if len(lost) > 1 else f"the card of cloze {lost[0]}"
+    )
+    message = (
+        f"cloze numbers {_numbers(old.clozes)} -> {_numbers(note.clozes)}: learners who have it "
+        f"see {cards} blank until they run Tools > Empty Cards, and each remaining cloze keeps "
+        "the review history of the number it has now"
+    )
+    if note.clozes != tuple(range(1, len(note.clozes) + 1)):
+        return message  # numbered by the author: the remaining clozes kept their numbers
+    return (
+        f"{message}. ==x== clozes are numbered in order, so removing one that is not the last "
+        "gives each cloze after it the number (and history) of the one before it: to keep the "
+        "published numbers, write them in the lesson (==2;;x== or {{c2::x}}) and build again"
+    )
+
+
+def _numbers(clozes: Sequence[int]) -> str:
+    return ", ".join(map(str, clozes)) or "none"
 
 
 def _published_deck(old: Manifest, lesson: str) -> str:
@@ -359,12 +435,14 @@ def _plan_decks(state: _Draft, course: Course, rename: bool) -> tuple[str, dict[
     top_entry = old.get("")
     top = course.title if rename or top_entry is None else top_entry.name
     if top_entry is None or top_entry.name != top:
-        state.entries.append(DeckEntry("", top, state.now))
+        state.entries.append(DeckEntry("", top, state.now, course=course.id))
         state.visible = True
         if top_entry is None:
             state.add("decks_added", Item(top))
         else:
             state.add("decks_renamed", Item(f"{top_entry.name} -> {top}"))
+    elif top_entry.course != course.id:  # (a manifest from before the course ID was recorded)
+        state.entries.append(replace(top_entry, course=course.id))
     leaves: dict[str, str] = {}
     if rename:
         for number, lesson in enumerate(course.lessons, start=1):

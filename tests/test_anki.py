@@ -509,6 +509,95 @@ def test_basic_to_reversed_and_back_updates_in_place(tmp_path: Path, learners: A
     assert empty == [next(c.id for c in note.cards() if c.ord == 1)]
 
 
+RENUMBERED = "==x== clozes are numbered in order"
+CLOZE_EDITS = {
+    # name: (cloze card before, after, what "Anki cannot update these in place" says, or None)
+    "first ==x== removed": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.",
+        "Ateny w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.",
+        ("cloze numbers 1, 2, 3 -> 1, 2", "the card of cloze 3 blank", RENUMBERED),
+    ),
+    "last ==x== removed": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.",
+        "==Ateny== w Grecji, ==Warszawa== w Polsce, Ryga na Łotwie.",
+        ("cloze numbers 1, 2, 3 -> 1, 2", "the card of cloze 3 blank", RENUMBERED),
+    ),
+    "numbered clozes removed": (
+        "==1;;Ateny== w Grecji, ==2;;Warszawa== w Polsce, ==3;;Ryga== na Łotwie.",
+        "Ateny w Grecji, Warszawa w Polsce, ==3;;Ryga== na Łotwie.",
+        ("cloze numbers 1, 2, 3 -> 3", "the cards of clozes 1, 2 blank"),
+    ),
+    "Anki's first cloze removed": (
+        "{{c1::Ateny}} w Grecji, {{c2::Warszawa}} w Polsce, {{c3::Ryga}} na Łotwie.",
+        "Ateny w Grecji, {{c2::Warszawa}} w Polsce, {{c3::Ryga}} na Łotwie.",
+        ("cloze numbers 1, 2, 3 -> 2, 3", "the card of cloze 1 blank"),
+    ),
+    "written numbers keep the published ones": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.",
+        "Ateny w Grecji, ==2;;Warszawa== w Polsce, ==3;;Ryga== na Łotwie.",
+        ("cloze numbers 1, 2, 3 -> 2, 3", "the card of cloze 1 blank"),
+    ),
+    "cloze added": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce.",
+        "==Ateny== w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.",
+        None,
+    ),
+    "text edited": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce.",
+        "==Ateny== leżą w Grecji, ==Warszawa== w Polsce.",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLOZE_EDITS))
+def test_lost_cloze_numbers_are_named(tmp_path: Path, name: str) -> None:
+    before, after, expected = CLOZE_EDITS[name]
+    course = Demo(tmp_path / "lessons")
+    course.cards["a3"] = before
+    course.build(tmp_path / "v1")
+    course.cards["a3"] = after
+    _, result = course.build(tmp_path / "v2")
+    (report,) = result.updates
+    assert [i.card for i in report.changed] == ["a3"]
+    if expected is None:
+        assert not report.not_in_place
+        return
+    (item,) = report.not_in_place
+    assert (item.card, item.where) == ("a3", str(tmp_path / "lessons/pl/alpha.md:14"))
+    for phrase in expected:
+        assert phrase in item.note
+    assert (RENUMBERED in item.note) == (RENUMBERED in expected)
+    assert "Tools > Empty Cards" in item.note
+    assert f"\n    {item}" in report.text()  # listed in full, under "cannot update"
+    assert item.note in report.markdown()
+
+
+def test_removed_cloze_blanks_its_number_and_hands_on_its_history(
+    tmp_path: Path, learners: Any
+) -> None:
+    """What the report says of a removed ==x==, in Anki: the last number's card is blank (and
+    Empty Cards offers it), and each cloze after the removed one has the history of its number."""
+    cards = dict(CARDS, a3="==Ateny== w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.")
+    course, learner = start(tmp_path, learners, cards=cards)
+    history = dict(learner.reviewed)
+    course.cards["a3"] = "Ateny w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie."
+    deck, result = course.build(tmp_path / "v2")
+    learner.take(deck)
+    assert_healthy(learner)
+    (item,) = result.updates[0].not_in_place
+    assert "the card of cloze 3 blank" in item.note
+    a3 = guid("a3", "demo", "pl")
+    asks = 'data-cloze="{}" data-ordinal="{}">[...]</span>'
+    assert asks.format("Warszawa", 1) in card_text(learner, "a3", 0)  # cloze 1 asks Warszawa...
+    assert scheduling(learner.col)[(a3, 0)] == history[(a3, 0)]  # ...with Ateny's history
+    assert asks.format("Ryga", 2) in card_text(learner, "a3", 1)
+    assert "[...]" not in card_text(learner, "a3", 2)
+    note = learner.notes()[a3]
+    empty = [c for n in learner.col.get_empty_cards().notes for c in n.card_ids]
+    assert empty == [next(c.id for c in note.cards() if c.ord == 2)]
+
+
 @pytest.mark.parametrize(
     ("before", "after"),
     [
@@ -617,6 +706,69 @@ def test_course_renamed_keeps_its_top_deck(tmp_path: Path, learners: Any) -> Non
     }
     names = {m["name"] for m in learner.col.models.all()}
     assert "Obsługa klienta w praktyce · Q/A" in names, "the note type follows the new title"
+
+
+COURSE_FILES = {
+    # name: (lessons/course.yml's text or None, its line named, what the message says)
+    "id changed": ("id: demo2\ntitle: Demo\n", 1, ("the course ID is 'demo2'", "`id: demo`")),
+    "id changed below": (
+        "# the course\ntitle: Demo\nid: other\n",
+        3,
+        ("the course ID is 'other'", "set it back to `id: demo`"),
+    ),
+    "no id": ("title: Demo\n", 0, ("has no 'id', so the course ID is 'course'", "add `id: demo`")),
+    "no file": (None, 0, ("not found, so the course ID is 'course'", "restore it (git checkout")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COURSE_FILES))
+def test_changed_course_id_is_an_error_naming_the_course_file(tmp_path: Path, name: str) -> None:
+    text, line, phrases = COURSE_FILES[name]
+    course = Demo(tmp_path / "lessons")
+    course.build(tmp_path / "v1")
+    recorded = course.root / "pl" / manifest.MANIFEST_FILE
+    written = recorded.read_bytes()
+    assert '"course": "demo"' in written.decode()
+    course_file = course.root / "course.yml"
+    if text is None:
+        course_file.unlink()
+    else:
+        course_file.write_text(text, "utf-8")
+    with pytest.raises(CourseError) as caught:
+        build(course.root, tmp_path / "v2")
+    (problem,) = caught.value.problems
+    assert (problem.loc.path, problem.loc.line) == (course_file, line)
+    for phrase in (*phrases, f"pl decks were released as 'demo' ({recorded})", "second copy"):
+        assert phrase in problem.message
+    assert "move every" in problem.message  # (the way to a new course)
+    assert not (tmp_path / "v2").exists()
+    assert recorded.read_bytes() == written
+    outputs = ["--decks", str(tmp_path / "v2"), "--no-site", "--no-scorm"]
+    for command in (["check"], ["build", *outputs]):
+        out = CliRunner().invoke(main, [*command, "--lessons", str(course.root)])
+        assert out.exit_code == 1, out.output
+        assert f"{course_file}{':' + str(line) if line else ''}: " in out.output
+        assert "Traceback" not in out.output
+    assert not (tmp_path / "v2").exists()
+    assert recorded.read_bytes() == written
+
+
+def test_course_id_is_recorded_by_the_next_build_of_an_older_manifest(tmp_path: Path) -> None:
+    course = Demo(tmp_path / "lessons")
+    course.build(tmp_path / "v1")
+    recorded = course.root / "pl" / manifest.MANIFEST_FILE
+    written = recorded.read_bytes()
+    older = written.replace(b', "course": "demo"', b"")
+    assert older != written
+    recorded.write_bytes(older)
+    _, result = course.build(tmp_path / "v2")
+    assert result.updates[0].release == 0  # nothing changes for learners...
+    assert recorded.read_bytes() == written  # ...and the ID is recorded
+    course.build(tmp_path / "v3")
+    assert recorded.read_bytes() == written
+    course.course_id = "demo2"
+    with pytest.raises(CourseError, match="the course ID is 'demo2'"):
+        course.build(tmp_path / "v4")
 
 
 def test_rename_decks_is_deliberate_and_warned(tmp_path: Path, learners: Any) -> None:

@@ -77,6 +77,13 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), "utf-8")
 
 
+def _new_course(folder: Path) -> None:
+    """The course ID changed and, as the build asks for a new course, the manifests moved out."""
+    edit(folder / "lessons" / "course.yml", "id: ", "id: new-")
+    for recorded in (folder / "lessons").glob(f"*/{manifest.MANIFEST_FILE}"):
+        recorded.unlink()
+
+
 def _add_card(folder: Path) -> None:
     path = folder / "lessons" / "el" / "01-basics.md"
     path.write_text(
@@ -103,10 +110,7 @@ STEPS: list[tuple[str, Callable[[Path], object]]] = [
             (f / "lessons" / "el" / "img" / "dot.png").read_bytes() + b"another image"
         ),
     ),
-    (
-        "the course's ID changed: every GUID",
-        lambda f: edit(f / "lessons" / "course.yml", "id: ", "id: new-"),
-    ),
+    ("a new course's ID, new manifests: every GUID", _new_course),
     (
         "a lesson retitled: every note's Lesson field",
         lambda f: edit(f / "lessons" / "pl" / "01-traits.md", "title: ", "title: Nowy tytuł — "),

@@ -60,13 +60,17 @@ STEPS: list[tuple[str, Callable[[Path, pytest.MonkeyPatch], object]]] = [
     ("a lesson added", lambda f, m: (f / "lessons" / "el" / "02-more.md").write_text(MORE)),
     ("a card of it edited", lambda f, m: edit(f / "lessons/el/02-more.md", "::", "::Νέα ")),
     ("the lesson deleted", lambda f, m: (f / "lessons" / "el" / "02-more.md").unlink()),
-    (
-        "the course's ID changed: every GUID",
-        lambda f, m: edit(f / "lessons/course.yml", "id: ", "id: new-"),
-    ),
+    ("a new course's ID, new manifests: every GUID", lambda f, m: _new_course(f)),
     ("a new version of the tool", lambda f, m: _new_tool(m)),
     ("a card edited again", lambda f, m: edit(f / "lessons" / LESSON, "::", "::Άλλη ")),
 ]
+
+
+def _new_course(folder: Path) -> None:
+    """The course ID changed and, as the build asks for a new course, the manifests moved out."""
+    edit(folder / "lessons/course.yml", "id: ", "id: new-")
+    for recorded in (folder / "lessons").glob(f"*/{manifest.MANIFEST_FILE}"):
+        recorded.unlink()
 
 
 def snapshot(parsed: Parsed) -> bytes:

@@ -130,14 +130,23 @@ def test_prepared_notes_of_a_changed_lesson_or_course_are_made_again(
         made.clear()
         monkeypatch.setenv(cache.ENV, str(watched / "cache"))
         edit(watched / name, old, new)
+        _new_manifests(watched, name)
         kept = (build(watched, monkeypatch), tree(watched))
         assert "basics" in made, name
         _between_builds(Path("lessons"), (), True)  # (as the watch does after each build)
         edit(cold / name, old, new)
+        _new_manifests(cold, name)
         kept_now, held_now = lessons._kept, decided._held
         assert kept == _cold(cold, monkeypatch), name
         monkeypatch.setattr(lessons, "_kept", kept_now)
         monkeypatch.setattr(decided, "_held", held_now)
+
+
+def _new_manifests(folder: Path, changed: str) -> None:
+    """A new course ID: the manifests moved out, as the build asks for a new course."""
+    if changed == "lessons/course.yml":
+        for recorded in (folder / "lessons").glob(f"*/{manifest.MANIFEST_FILE}"):
+            recorded.unlink()
 
 
 def test_a_manifest_changed_after_the_preparation_is_read_again(
