@@ -601,7 +601,10 @@ def bundled_rounds(rounds: int, args: argparse.Namespace) -> Rounds:
 
     slots: list[tuple[str, Slot]] = [("build", build), ("bare", imports)]
     if args.baseline:
-        base = Project(ROOT / "lessons", tuple(args.project_args), args.baseline / "build.py")
+        # Its own checkout's lessons: the same course, in the manifest format it reads (an
+        # older engine refuses a newer manifest's keys: phase 18's course ID).
+        lessons = args.baseline / "lessons"
+        base = Project(lessons, tuple(args.project_args), args.baseline / "build.py")
 
         def baseline(index: int) -> None:
             base.fresh(work)

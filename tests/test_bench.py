@@ -381,3 +381,25 @@ def test_a_peers_environment_is_made_again_when_moved_or_broken(tmp_path: Path) 
     (peers / "bin" / "python").write_text("#!/bin/sh\nexit 1\n")
     (peers / "bin" / "python").chmod(0o755)
     assert not bench.peers_current(peers, wanted)
+
+
+def test_the_baseline_builds_its_own_bundled_lessons(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each engine builds the bundled course from its own checkout: an older engine refuses a
+    newer manifest's keys (phase 18 added the course ID), which stopped a whole bench run."""
+    built: list[tuple[Path, Path]] = []
+
+    def build(self: bench.Project, scratch: Path, site: bool = True) -> measure.Run:
+        built.append((self.lessons, self.script))
+        return measure.Run(1.0, 1)
+
+    monkeypatch.setattr(bench.Project, "fresh", lambda self, scratch: None)
+    monkeypatch.setattr(bench.Project, "build", build)
+    monkeypatch.setattr(measure, "run", lambda *a, **k: measure.Run(0.5, 1))
+    old = tmp_path / "old"
+    args = bench.parse_args(["--sizes", "--baseline", str(old), "--work", str(tmp_path / "w")])
+    bench.bundled_rounds(1, args)
+    assert sorted(built) == sorted(
+        [(bench.ROOT / "lessons", bench.ROOT / "build.py"), (old / "lessons", old / "build.py")]
+    )
