@@ -31,6 +31,7 @@ from .frontmatter import (
     read_front_matter,
 )
 from .model import (
+    COURSE_FILE,
     Card,
     CardKind,
     CardSite,
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
     from .cards import ParseProblem
 
 LANG_DIR = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
-COURSE_FILE = "course.yml"
 POOL_THRESHOLD = 20
 """Lessons to parse above which worker processes parse them (a small course does not pay for
 starting them)."""

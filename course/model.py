@@ -11,6 +11,11 @@ from typing import IO, Any, NamedTuple
 
 import click
 
+COURSE_FILE = "course.yml"
+"""The course file: `lessons/course.yml` (the course ID, title) and `lessons/<lang>/course.yml`
+(a language's title). Here, for the loader (lessons.py) and the update planner (updates.py: where
+a changed course ID is reported), which does not import the loader."""
+
 
 def digest(*parts: str) -> str:
     """The hash recorded in manifests (`source`, `synced`: translations.py): it must never

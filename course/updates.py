@@ -16,14 +16,12 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from .manifest import CardEntry, DeckEntry, Manifest, NoteTypeEntry, Release, with_entries
-from .model import CardKind, Course, Problem, SourceLoc
+from .model import COURSE_FILE, CardKind, Course, Problem, SourceLoc
 
 NOTE_TYPE: Mapping[CardKind, str] = MappingProxyType(
     {CardKind.BASIC: "qa", CardKind.REVERSED: "qa", CardKind.CLOZE: "cloze"}
 )
 """The note type each card kind is written with (basic and reversed share one)."""
-COURSE_FILE = "course.yml"
-"""The course file beside the language folders (lessons.COURSE_FILE): where the course ID is."""
 ID_LINE = re.compile(r"id\s*:")
 LABEL = re.compile(r"(\d+(?:\.\d+)?) ")
 TERMINAL_ITEMS = 8
