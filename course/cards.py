@@ -672,12 +672,14 @@ def embed(state: StateInline, silent: bool) -> bool:
     if not state.src.startswith("![[", state.pos):
         return False
     match = EMBED.match(state.src, state.pos, state.posMax)
-    name = match.group(1).strip() if match else ""
-    if match is None or Path(name).suffix.lower() not in IMAGE_SUFFIXES:
+    if match is None:
+        return False
+    name = match.group(1).strip()
+    if Path(name).suffix.lower() not in IMAGE_SUFFIXES:
         return False
     if not silent:
-        alt = match.group(2) or ""
-        alt = "" if EMBED_SIZE.match(alt.strip()) else alt.strip()
+        alt = (match.group(2) or "").strip()
+        alt = "" if EMBED_SIZE.match(alt) else alt
         token = state.push("image", "img", 0)
         token.attrs = {"src": quote(name), "alt": ""}
         token.content, token.markup = alt, "![["
