@@ -8,6 +8,7 @@ loaded from outside the site (sitekit.watched).
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from browsers import Browser, Page
 from sitekit import (
+    FIXTURE,
     STORAGE_KEY,
     capture_downloads,
     last_download,
@@ -748,3 +750,35 @@ def test_a_card_fsrs_cannot_schedule_never_blocks_the_review(browser: Browser, s
         assert review_one(page, "3") == "el-empathy"
         assert stored(page)["items"]["el-empathy"]["reps"] == 1
         assert page.attr("[data-review-card]", "data-item-id") == "el-listen"
+
+
+PROSE_ONLY = """---
+id: prose
+title: "Σημειώσεις"
+lang: el
+order: 3
+---
+
+Μόνο κείμενο, χωρίς κάρτες.
+"""
+
+
+def test_a_lesson_without_cards_shows_a_full_bar(browser: Browser, tmp_path: Path) -> None:
+    from course import pipeline
+    from course.lessons import load_library
+
+    shutil.copytree(FIXTURE, tmp_path / "lessons")
+    (tmp_path / "lessons" / "el" / "03-prose.md").write_text(PROSE_ONLY, encoding="utf-8")
+    pipeline.build(load_library(tmp_path / "lessons"), None, tmp_path / "site", scorm_dir=None)
+    site = tmp_path / "site"
+    bar = (
+        "(id) => { const b = document.querySelector(`#sidebar [data-lesson-bar='${id}']`);"
+        " return [b.value, b.max, b.classList.contains('is-done')]; }"
+    )
+    with watched(browser, site) as page:
+        open_page(page, site, "el/index.html#lesson/prose")
+        page.expect_view("lesson/prose")
+        # done (queue.js): nothing left to study, so the bar is full, not 0 of 1
+        assert page.evaluate(bar, "prose") == [1, 1, True]
+        # a lesson with cards, none studied, is empty and not done
+        assert page.evaluate(bar, "career") == [0, 2, False]

@@ -611,9 +611,11 @@
     var label = lesson.total
       ? app.t("studied_of", { n: app.numbers.format(lesson.studied), total: app.numbers.format(lesson.total) })
       : "";
+    // A lesson without cards is done (queue.js): its bar is full, not 0 of 1.
+    var empty = lesson.total === 0;
     $all('[data-lesson-bar="' + lesson.id + '"]').forEach(function (bar) {
-      bar.max = Math.max(1, lesson.total);
-      bar.value = lesson.studied;
+      bar.max = empty ? 1 : lesson.total;
+      bar.value = empty ? 1 : lesson.studied;
       bar.setAttribute("aria-label", label);
       bar.classList.toggle("is-done", lesson.done);
     });
