@@ -22,7 +22,6 @@ NOTE_TYPE: Mapping[CardKind, str] = MappingProxyType(
     {CardKind.BASIC: "qa", CardKind.REVERSED: "qa", CardKind.CLOZE: "cloze"}
 )
 """The note type each card kind is written with (basic and reversed share one)."""
-ID_LINE = re.compile(r"id\s*:")
 LABEL = re.compile(r"(\d+(?:\.\d+)?) ")
 TERMINAL_ITEMS = 8
 """Items a terminal report line names before it says how many more there are."""
@@ -240,13 +239,13 @@ def _missing_manifest(path: Path) -> Problem:
 def _course_changed(course: Course, old: Manifest, manifest_path: Path) -> Problem | None:
     """The course ID differs from the one the language's decks were released under: every
     note's GUID and the note types' IDs derive from it, so learners would get a copy of every
-    card. The problem is `lessons/course.yml`'s (its `id` line when there is one)."""
+    card. The problem is `lessons/course.yml`'s: at its `id` line when there is one
+    (`Course.id_line`, as the course file's reader found it)."""
     top = old.decks.get("")
     if top is None or not top.course or top.course == course.id:
         return None
-    path = course.root.parent / COURSE_FILE
     shown = manifest_path.parent.parent / COURSE_FILE
-    line = _id_line(path)
+    line = course.id_line
     if line is None:
         what, fix = (
             "not found, so ",
@@ -266,16 +265,6 @@ def _course_changed(course: Course, old: Manifest, manifest_path: Path) -> Probl
         f"the course, {fix}. For a new course that learners import beside the old one, start "
         f"new manifests: move every {others} out of the lessons folder and build again",
     )
-
-
-def _id_line(path: Path) -> int | None:
-    """The line of the course file's `id:` key (1-based), 0 when it has none, None when the
-    file cannot be read."""
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return next((n for n, text in enumerate(lines, start=1) if ID_LINE.match(text)), 0)
 
 
 def _plan_note_types(state: _Draft, note_types: Mapping[str, tuple[str, str]]) -> dict[str, int]:

@@ -717,6 +717,11 @@ COURSE_FILES = {
         ("the course ID is 'other'", "set it back to `id: demo`"),
     ),
     "no id": ("title: Demo\n", 0, ("has no 'id', so the course ID is 'course'", "add `id: demo`")),
+    # (the key's line as the YAML reader found it, however the key is spelled)
+    "id quoted": ('title: Demo\n"id": other\n', 2, ("the course ID is 'other'", "`id: demo`")),
+    "id in a flow mapping": ("{title: Demo,\n  id: other}\n", 2, ("is 'other'", "`id: demo`")),
+    "id in a block mapping's explicit key": ("title: Demo\n? id\n: other\n", 2, ("'other'",)),
+    "comments only": ("# no keys yet\n", 0, ("has no 'id', so the course ID is 'course'",)),
     "no file": (None, 0, ("not found, so the course ID is 'course'", "restore it (git checkout")),
 }
 
