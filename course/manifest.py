@@ -91,7 +91,7 @@ class DeckEntry:
     """For a translated lesson: its own prose hash at that moment (see `CardEntry.synced`)."""
     course: str = ""
     """The top deck's (''): the course ID its decks were released under (every note's GUID and
-    the note types' IDs derive from it: `updates._course_changed`); '' until a build records it."""
+    the note types' IDs derive from it: `updates.course_changed`); '' until a build records it."""
 
     @property
     def key(self) -> str:

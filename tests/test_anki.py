@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from course import anki, manifest, pipeline
+from course import anki, manifest, pipeline, updates
 from course.cli import main
 from course.lessons import load_library
 from course.model import CourseError
@@ -756,6 +756,55 @@ def test_changed_course_id_is_an_error_naming_the_course_file(tmp_path: Path, na
         assert "Traceback" not in out.output
     assert not (tmp_path / "v2").exists()
     assert recorded.read_bytes() == written
+
+
+def test_changed_course_id_is_one_error_naming_every_language(bundled: Path) -> None:
+    """QA's case on the bundled course (three languages): one problem, not one per language,
+    naming every manifest; exit 1 and nothing written, for `check` and `build` alike."""
+    course_file = bundled / "course.yml"
+    text = course_file.read_text("utf-8")
+    assert "\nid: customer-service\n" in text
+    course_file.write_text(text.replace("id: customer-service\n", "id: customer-services\n"))
+    recorded = {p: p.read_bytes() for p in sorted(bundled.glob(f"*/{manifest.MANIFEST_FILE}"))}
+    assert [p.parent.name for p in recorded] == ["el", "lv", "pl"]
+    outputs = ["--decks", "out/decks", "--site", "out/site", "--scorm", "out/scorm"]
+    for command in (["check"], ["build", *outputs]):
+        out = CliRunner().invoke(main, [*command, "--lessons", "lessons"])
+        assert out.exit_code == 1, out.output
+        problems = [line for line in out.output.splitlines() if "course ID" in line]
+        assert len(problems) == 1, out.output
+        assert problems[0].startswith("lessons/course.yml:2: the course ID is 'customer-services'")
+        manifests = ", ".join(f"lessons/{lang}/manifest.jsonl" for lang in ("el", "lv", "pl"))
+        assert (
+            f"the el, lv and pl decks were released as 'customer-service' ({manifests})"
+            in (problems[0])
+        )
+        assert "set it back to `id: customer-service`" in problems[0]
+        assert "1 error; nothing was written." in out.output
+        assert "Traceback" not in out.output
+    assert not list((bundled.parent / "out").glob("*"))  # (the folder is locked: made)
+    assert {p: p.read_bytes() for p in recorded} == recorded
+
+
+def _id_change(lang: str, recorded: str = "demo") -> updates.IdChange:
+    return updates.IdChange(lang, recorded, Path(f"lessons/{lang}/manifest.jsonl"), "new", 3)
+
+
+def test_one_course_id_error_groups_the_languages_by_the_id_they_record() -> None:
+    """Languages released under different IDs are named under each; a long list is cut short."""
+    problem = updates.course_changed([_id_change("el"), _id_change("lv", "old"), _id_change("pl")])
+    assert (str(problem.loc.path), problem.loc.line) == ("lessons/course.yml", 3)
+    assert (
+        "the el and pl decks were released as 'demo' (lessons/el/manifest.jsonl, "
+        "lessons/pl/manifest.jsonl); the lv decks were released as 'old' "
+        "(lessons/lv/manifest.jsonl)"
+    ) in problem.message
+    assert "set it back to the ID its decks were released as" in problem.message
+    langs = [f"l{n:02}" for n in range(updates.TERMINAL_ITEMS + 2)]
+    many = updates.course_changed([_id_change(lang) for lang in langs])
+    assert "lessons/l07/manifest.jsonl and 2 more)" in many.message
+    assert "l08/" not in many.message
+    assert "set it back to `id: demo`" in many.message
 
 
 def test_course_id_is_recorded_by_the_next_build_of_an_older_manifest(tmp_path: Path) -> None:
