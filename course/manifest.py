@@ -91,7 +91,9 @@ class DeckEntry:
     """For a translated lesson: its own prose hash at that moment (see `CardEntry.synced`)."""
     course: str = ""
     """The top deck's (''): the course ID its decks were released under (every note's GUID and
-    the note types' IDs derive from it: `updates.course_changed`); '' until a build records it."""
+    the note types' IDs derive from it: `updates.course_changed`); '' until a build records it.
+    That build records its own ID: nothing else in a manifest is made from it (no note GUID is
+    recorded, and a card's `hash` is not of its GUID), so a changed ID cannot be told there."""
 
     @property
     def key(self) -> str:
