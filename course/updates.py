@@ -221,6 +221,8 @@ def plan(
         entries.append(Release(state.release, now))
     new = with_entries(old, entries)
     new = replace(new, found=True)
+    if (lang_change := lang_changed(course, old, manifest_path)) is not None:
+        state.errors.append(lang_change)
     warnings = []
     if not old.found and notes:
         warnings.append(_missing_manifest(manifest_path))
@@ -261,6 +263,29 @@ def _id_change(course: Course, old: Manifest, manifest_path: Path) -> IdChange |
     if top is None or not top.course or top.course == course.id:
         return None
     return IdChange(course.lang, top.course, manifest_path, course.id, course.id_line)
+
+
+def lang_changed(course: Course, old: Manifest, manifest_path: Path) -> Problem | None:
+    """The language folder's name differs from the language code the decks were released under
+    (the top deck's `lang`, once a build recorded it: a folder renamed with its manifest, `pl`
+    to `pl-PL`). Every note's GUID and every deck's and note type's ID derive from it, as do the
+    HTML course's address and the key of its stored progress: learners would get a copy of
+    every card. The problem is the folder's."""
+    top = old.decks.get("")
+    if top is None or not top.lang or top.lang == course.lang:
+        return None
+    folder = manifest_path.parent
+    return Problem(
+        SourceLoc(folder, 0),
+        f"the language folder is '{course.lang}', but its decks were released as "
+        f"'{top.lang}' ({manifest_path}). Every note's identity, the decks and the note types "
+        "come from the language code, as do the HTML course's address and the progress it "
+        "keeps: learners who have the decks would get a second copy of every card, without "
+        "its review history. To keep the course, rename the folder back to "
+        f"{folder.parent / top.lang}. For a new edition that learners import beside the old "
+        f"one, start a new manifest: move {manifest_path} out of the lessons folder and build "
+        "again",
+    )
 
 
 def course_changed(changes: Sequence[IdChange]) -> Problem:
@@ -460,14 +485,15 @@ def _plan_decks(state: _Draft, course: Course, rename: bool) -> tuple[str, dict[
     top_entry = old.get("")
     top = course.title if rename or top_entry is None else top_entry.name
     if top_entry is None or top_entry.name != top:
-        state.entries.append(DeckEntry("", top, state.now, course=course.id))
+        state.entries.append(DeckEntry("", top, state.now, course=course.id, lang=course.lang))
         state.visible = True
         if top_entry is None:
             state.add("decks_added", Item(top))
         else:
             state.add("decks_renamed", Item(f"{top_entry.name} -> {top}"))
-    elif top_entry.course != course.id:  # (a manifest from before the course ID was recorded)
-        state.entries.append(replace(top_entry, course=course.id))
+    elif (top_entry.course, top_entry.lang) != (course.id, course.lang):
+        # (a manifest from before the course ID or the language was recorded)
+        state.entries.append(replace(top_entry, course=course.id, lang=course.lang))
     leaves: dict[str, str] = {}
     if rename:
         for number, lesson in enumerate(course.lessons, start=1):

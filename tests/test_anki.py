@@ -825,6 +825,67 @@ def test_course_id_is_recorded_by_the_next_build_of_an_older_manifest(tmp_path: 
         course.build(tmp_path / "v4")
 
 
+def _rename_language(root: Path, old: str, new: str) -> Path:
+    """The author's rename of a language folder, with its manifest and each lesson's `lang`."""
+    folder = (root / old).rename(root / new)
+    for lesson in folder.glob("*.md"):
+        text = lesson.read_text("utf-8")
+        lesson.write_text(text.replace(f"\nlang: {old}\n", f"\nlang: {new}\n"), "utf-8")
+    return folder
+
+
+def test_renamed_language_folder_is_an_error_naming_it(tmp_path: Path) -> None:
+    """QA3 B1: `lessons/pl` renamed `lessons/pl-PL` (manifest and `lang:` with it) gave every
+    note a new GUID, a `+` note type and a second copy of every card, and the build said
+    "2 cards changed"."""
+    course = Demo(tmp_path / "lessons")
+    course.build(tmp_path / "v1")
+    assert '"lang": "pl"' in (course.root / "pl" / manifest.MANIFEST_FILE).read_text("utf-8")
+    folder = _rename_language(course.root, "pl", "pl-PL")
+    recorded = folder / manifest.MANIFEST_FILE
+    written = recorded.read_bytes()
+    with pytest.raises(CourseError) as caught:
+        build(course.root, tmp_path / "v2")
+    (problem,) = caught.value.problems
+    assert (problem.loc.path, problem.loc.line) == (folder, 0)
+    for phrase in (
+        f"the language folder is 'pl-PL', but its decks were released as 'pl' ({recorded})",
+        "second copy of every card",
+        f"rename the folder back to {course.root / 'pl'}",
+        f"move {recorded} out",
+    ):
+        assert phrase in problem.message
+    assert not (tmp_path / "v2").exists()
+    assert recorded.read_bytes() == written
+    outputs = ["--decks", str(tmp_path / "v2"), "--no-site", "--no-scorm"]
+    for command in (["check"], ["build", *outputs]):
+        out = CliRunner().invoke(main, [*command, "--lessons", str(course.root)])
+        assert out.exit_code == 1, out.output
+        assert f"{folder}: the language folder is 'pl-PL'" in out.output
+        assert "Traceback" not in out.output
+    assert not (tmp_path / "v2").exists()
+    assert recorded.read_bytes() == written
+    _rename_language(course.root, "pl-PL", "pl")  # renamed back: the course builds as before
+    _, result = course.build(tmp_path / "v3")
+    assert result.updates[0].release == 0
+
+
+def test_language_is_recorded_by_the_next_build_of_an_older_manifest(tmp_path: Path) -> None:
+    course = Demo(tmp_path / "lessons")
+    course.build(tmp_path / "v1")
+    recorded = course.root / "pl" / manifest.MANIFEST_FILE
+    written = recorded.read_bytes()
+    older = written.replace(b', "lang": "pl"', b"")
+    assert older != written
+    recorded.write_bytes(older)
+    _, result = course.build(tmp_path / "v2")
+    assert result.updates[0].release == 0  # nothing changes for learners...
+    assert recorded.read_bytes() == written  # ...and the language is recorded
+    _rename_language(course.root, "pl", "pl-PL")
+    with pytest.raises(CourseError, match="the language folder is 'pl-PL'"):
+        build(course.root, tmp_path / "v3")
+
+
 def test_rename_decks_is_deliberate_and_warned(tmp_path: Path, learners: Any) -> None:
     course, learner = start(tmp_path, learners)
     course.title = "Nowy kurs"
