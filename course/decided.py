@@ -120,6 +120,11 @@ class Decided:
     def errors(self) -> tuple[Problem, ...]:
         return self.deck.plan.errors if self.deck is not None else ()
 
+    @property
+    def id_change(self) -> updates.IdChange | None:
+        """`updates.Plan.id_change` (None when kept: a kept plan had none)."""
+        return self.deck.plan.id_change if self.deck is not None else None
+
     def light(self, deck_inputs: str | None) -> Decided:
         """Without the notes (the deck is written) and with the deck's inputs hash."""
         outcome = self.outcome

@@ -79,6 +79,10 @@ class CourseFile:
     description: str | None = None
     mastery_score: int = DEFAULT_MASTERY_SCORE
     """Share of a lesson's cards (percent, 0..100) a learner must know to master it."""
+    id_line: int | None = None
+    """The line of its `id` key (1-based, however the key is spelled: `"id": x`, `{id: x}`); 0
+    when the file has no `id`; None when there is no file (`lessons.read_course_file`): where a
+    changed course ID is reported (`updates.course_changed`)."""
 
 
 FAST_LOADER: Loader | None
@@ -203,13 +207,14 @@ def _is_int(value: Any) -> bool:
 
 
 def read_course_yaml(path: Path, text: str, report: Report) -> CourseFile:
+    """A course file's keys, each checked; its `id` key's line kept (`CourseFile.id_line`)."""
     data, lines = read_yaml(path, text, report)
     if data is None:
-        return CourseFile()
+        return CourseFile(id_line=0)
     if not isinstance(data, dict):
         report.error(path, 1, "expected keys such as 'title:' and 'description:'")
-        return CourseFile()
-    values: dict[str, Any] = {}
+        return CourseFile(id_line=0)
+    values: dict[str, Any] = {"id_line": lines.get("id", 1) if "id" in data else 0}
     for key in ("id", "title", "description"):
         if key in data and not isinstance(data[key], str):
             report.error(path, lines.get(key, 1), f"'{key}' must be text")

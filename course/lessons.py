@@ -112,6 +112,10 @@ def decode_text(path: Path, data: bytes, report: Report) -> str | None:
     return text
 
 
+DEFAULT_ID = "course"
+"""The course ID when `lessons/course.yml` gives none (or there is no such file)."""
+DEFAULT_TITLE = "Course"
+"""The title of a language whose course file gives none, when `lessons/course.yml` gives none."""
 COURSE_FILES = "course-files"
 """The cache's folder of course files' parses (`read_course_file`)."""
 
@@ -121,7 +125,8 @@ def read_course_file(path: Path, report: Report, store: cache.Store | None = Non
     parse is kept under its bytes (with the tool's files and its path: `cache.Store.key`) when
     it gave no problem: a build that parses no lesson then imports no YAML parser (11-15 ms of
     a one-edit rebuild, before it could read its cached lessons: frontmatter.py). A file with
-    problems is read again by every build, which reports them."""
+    problems is read again by every build, which reports them. No file: `CourseFile()`, whose
+    `id_line` (None) says so."""
     if not path.is_file():
         return CourseFile()
     data = read_bytes(path, report)
@@ -195,8 +200,8 @@ def _load_library(
         raise CourseError([Problem(SourceLoc(display_path(root), 0), "lessons folder not found")])
     store = cache.Store.beside(root)  # (the course files' cache: `read_course_file`)
     meta = read_course_file(root / COURSE_FILE, report, store)
-    course_id = meta.id or "course"
-    title = meta.title or "Course"
+    course_id = meta.id or DEFAULT_ID
+    title = meta.title or DEFAULT_TITLE
     found = language_folders(root)
     for lang in langs:
         if lang not in found:
@@ -207,8 +212,7 @@ def _load_library(
     courses = [
         load_course(
             root / lang,
-            course_id,
-            title,
+            meta,
             report,
             [result for job, result in parsed.items() if job.lang == lang],
             store,
@@ -238,14 +242,14 @@ def _jobs(root: Path, langs: Sequence[str], site: bool) -> list[LessonJob]:
 
 def load_course(
     folder: Path,
-    course_id: str,
-    default_title: str,
+    top: CourseFile,
     report: Report,
     parsed: Sequence[Parsed],
     store: cache.Store | None = None,
 ) -> Course:
-    """One language's course from its lessons' parse results (in file order); `store`: where its
-    course file's parse is kept (`read_course_file`)."""
+    """One language's course from its lessons' parse results (in file order); `top`: the course
+    file beside the language folders (`lessons/course.yml`: the course ID, where it is, and the
+    fallback title); `store`: where its course file's parse is kept (`read_course_file`)."""
     lang = folder.name
     meta = read_course_file(folder / COURSE_FILE, report, store)
     lessons: list[Lesson] = []
@@ -263,13 +267,14 @@ def load_course(
         check_unique(report, cards, "card ID", _card_line)
     lessons.sort(key=lambda lesson: (lesson.order, lesson.id))
     return Course(
-        id=course_id,
+        id=top.id or DEFAULT_ID,
         lang=lang,
-        title=meta.title or default_title,
+        title=meta.title or top.title or DEFAULT_TITLE,
         description=meta.description or "",
         lessons=tuple(lessons),
         root=folder,
         mastery_score=meta.mastery_score,
+        id_line=top.id_line,
     )
 
 

@@ -4,7 +4,8 @@
 
     {"release": 2, "time": 1795392540}
     {"note_type": "qa", "hash": "…", "mod": 1795392540}
-    {"deck": "", "name": "Course title", "mod": 1795392540, "course": "customer-service"}
+    {"deck": "", "name": "Course title", "mod": 1795392540, "course": "customer-service",
+     "lang": "el"}
     {"deck": "six-skills", "name": "01 Six skills", "mod": 1795392540}
     {"card": "k3m9qz2a", "kind": "basic", "lesson": "six-skills", "hash": "…", "mod": 1795392540,
      "added": 1, "changed": 2}
@@ -91,7 +92,13 @@ class DeckEntry:
     """For a translated lesson: its own prose hash at that moment (see `CardEntry.synced`)."""
     course: str = ""
     """The top deck's (''): the course ID its decks were released under (every note's GUID and
-    the note types' IDs derive from it: `updates._course_changed`); '' until a build records it."""
+    the note types' IDs derive from it: `updates.course_changed`); '' until a build records it.
+    That build records its own ID: nothing else in a manifest is made from it (no note GUID is
+    recorded, and a card's `hash` is not of its GUID), so a changed ID cannot be told there."""
+    lang: str = ""
+    """The top deck's (''): the language code its decks were released under, its folder's name
+    (the GUIDs and every deck's and note type's ID derive from it too: `updates.lang_changed`);
+    '' until a build records it."""
 
     @property
     def key(self) -> str:
@@ -185,6 +192,7 @@ _FIELDS: Mapping[type[Any], Mapping[str, Callable[[Any], Any]]] = {
         "source": _str,
         "synced": _str,
         "course": _str,
+        "lang": _str,
     },
     CardEntry: {
         "card": _str,

@@ -371,6 +371,11 @@ class Course:
     mastery_score: int = 80
     """`mastery_score` of `lessons/<lang>/course.yml`: the pass mark, in percent, of the graded
     lesson checks (the mean of their best results); the SCORM manifest gives it to the LMS."""
+    id_line: int | None = None
+    """Where `id` comes from: the line of its key in `lessons/course.yml` (1-based), 0 when that
+    file has no `id`, None when there is no such file (the ID is then the default): where a
+    changed course ID is reported (`updates.course_changed`; the course file's reader knows the
+    line, `frontmatter.CourseFile.id_line`)."""
 
     @property
     def cards(self) -> tuple[Card, ...]:

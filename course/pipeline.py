@@ -419,9 +419,18 @@ def plan_decks(library: Library, now: int, options: BuildOptions) -> list[anki.D
             continue
         problems += plan.plan.errors
         plans.append(plan)
+    _raise(problems, [p.plan.id_change for p in plans])
+    return plans
+
+
+def _raise(problems: list[Problem], id_changes: Sequence[updates.IdChange | None]) -> None:
+    """Raise CourseError for `problems` and, once for every language, a changed course ID
+    (`updates.course_changed`), if there is any."""
+    changes = [change for change in id_changes if change is not None]
+    if changes:
+        problems = [*problems, updates.course_changed(changes)]
     if problems:
         raise CourseError(problems)
-    return plans
 
 
 def _prepare(
@@ -459,8 +468,7 @@ def decide(library: Library, now: int, options: BuildOptions) -> list[Decided]:
             continue
         problems += plan.errors
         plans.append(plan)
-    if problems:
-        raise CourseError(problems)
+    _raise(problems, [plan.id_change for plan in plans])
     return plans
 
 
@@ -760,6 +768,7 @@ def _same_deck(plan: updates.Plan, again: updates.Plan) -> bool:
     # A release would stamp its changes with a new time: note_mods cover it.
     return (
         not again.errors
+        and again.id_change is None
         and again.note_mods == plan.note_mods
         and again.note_type_mods == plan.note_type_mods
         and (again.top_deck, again.lesson_decks) == (plan.top_deck, plan.lesson_decks)

@@ -22,7 +22,6 @@ NOTE_TYPE: Mapping[CardKind, str] = MappingProxyType(
     {CardKind.BASIC: "qa", CardKind.REVERSED: "qa", CardKind.CLOZE: "cloze"}
 )
 """The note type each card kind is written with (basic and reversed share one)."""
-ID_LINE = re.compile(r"id\s*:")
 LABEL = re.compile(r"(\d+(?:\.\d+)?) ")
 TERMINAL_ITEMS = 8
 """Items a terminal report line names before it says how many more there are."""
@@ -149,6 +148,25 @@ class Plan:
     report: Report
     errors: tuple[Problem, ...] = ()
     warnings: tuple[Problem, ...] = ()
+    id_change: IdChange | None = None
+    """The manifest records another course ID: an error, reported once for every language
+    (`course_changed`), not in `errors`."""
+
+
+@dataclass(frozen=True, slots=True)
+class IdChange:
+    """A language whose decks were released under another course ID than this build's (`plan`):
+    every note's GUID and the note types' IDs derive from it."""
+
+    lang: str
+    recorded: str
+    """The course ID its manifest records (the top deck's `course`)."""
+    manifest: Path
+    """Its manifest, as shown."""
+    course: str
+    """This build's course ID."""
+    id_line: int | None
+    """Where this build's ID comes from (`Course.id_line`)."""
 
 
 @dataclass
@@ -191,8 +209,6 @@ def plan(
     gives the content hash of the retired note each manifest card absent from `notes` becomes."""
     last = old.last_release
     state = _Draft(old, now, (last.release if last else 0) + 1)
-    if (changed_id := _course_changed(course, old, manifest_path)) is not None:
-        state.errors.append(changed_id)
     type_mods = _plan_note_types(state, note_types)
     top, leaves = _plan_decks(state, course, rename_decks)
     full = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
@@ -205,6 +221,8 @@ def plan(
         entries.append(Release(state.release, now))
     new = with_entries(old, entries)
     new = replace(new, found=True)
+    if (lang_change := lang_changed(course, old, manifest_path)) is not None:
+        state.errors.append(lang_change)
     warnings = []
     if not old.found and notes:
         warnings.append(_missing_manifest(manifest_path))
@@ -224,6 +242,7 @@ def plan(
         report,
         tuple(state.errors),
         tuple(warnings),
+        _id_change(course, old, manifest_path),
     )
 
 
@@ -237,45 +256,78 @@ def _missing_manifest(path: Path) -> Problem:
     )
 
 
-def _course_changed(course: Course, old: Manifest, manifest_path: Path) -> Problem | None:
-    """The course ID differs from the one the language's decks were released under: every
-    note's GUID and the note types' IDs derive from it, so learners would get a copy of every
-    card. The problem is `lessons/course.yml`'s (its `id` line when there is one)."""
+def _id_change(course: Course, old: Manifest, manifest_path: Path) -> IdChange | None:
+    """The course ID differs from the one the language's decks were released under (the top
+    deck's `course`, once a build recorded it)."""
     top = old.decks.get("")
     if top is None or not top.course or top.course == course.id:
         return None
-    path = course.root.parent / COURSE_FILE
-    shown = manifest_path.parent.parent / COURSE_FILE
-    line = _id_line(path)
-    if line is None:
-        what, fix = (
-            "not found, so ",
-            f"restore it (git checkout -- {shown}) with `id: {top.course}`",
-        )
-    elif line == 0:
-        what, fix = "has no 'id', so ", f"add `id: {top.course}` to it"
-    else:
-        what, fix = "", f"set it back to `id: {top.course}`"
-    others = manifest_path.parent.parent / "<lang>" / manifest_path.name
+    return IdChange(course.lang, top.course, manifest_path, course.id, course.id_line)
+
+
+def lang_changed(course: Course, old: Manifest, manifest_path: Path) -> Problem | None:
+    """The language folder's name differs from the language code the decks were released under
+    (the top deck's `lang`, once a build recorded it: a folder renamed with its manifest, `pl`
+    to `pl-PL`). Every note's GUID and every deck's and note type's ID derive from it, as do the
+    HTML course's address and the key of its stored progress: learners would get a copy of
+    every card. The problem is the folder's."""
+    top = old.decks.get("")
+    if top is None or not top.lang or top.lang == course.lang:
+        return None
+    folder = manifest_path.parent
     return Problem(
-        SourceLoc(shown, line or 0),
-        f"{what}the course ID is '{course.id}', but the {course.lang} decks were released as "
-        f"'{top.course}' ({manifest_path}). Every note's identity and the note types come from "
-        "the course ID: learners who have the deck would get a second copy of every card, "
-        "without its review history, and the HTML course would forget their progress. To keep "
-        f"the course, {fix}. For a new course that learners import beside the old one, start "
-        f"new manifests: move every {others} out of the lessons folder and build again",
+        SourceLoc(folder, 0),
+        f"the language folder is '{course.lang}', but its decks were released as "
+        f"'{top.lang}' ({manifest_path}). Every note's identity, the decks and the note types "
+        "come from the language code, as do the HTML course's address and the progress it "
+        "keeps: learners who have the decks would get a second copy of every card, without "
+        "its review history. To keep the course, rename the folder back to "
+        f"{folder.parent / top.lang}. For a new edition that learners import beside the old "
+        f"one, start a new manifest: move {manifest_path} out of the lessons folder and build "
+        "again",
     )
 
 
-def _id_line(path: Path) -> int | None:
-    """The line of the course file's `id:` key (1-based), 0 when it has none, None when the
-    file cannot be read."""
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return next((n for n, text in enumerate(lines, start=1) if ID_LINE.match(text)), 0)
+def course_changed(changes: Sequence[IdChange]) -> Problem:
+    """One problem for every language whose decks were released under another course ID (each
+    plan's `id_change`; they share this build's ID and where it comes from): learners would get
+    a copy of every card. The problem is `lessons/course.yml`'s: at its `id` line when there is
+    one (`Course.id_line`, as the course file's reader found it)."""
+    first = changes[0]
+    shown = first.manifest.parent.parent / COURSE_FILE
+    recorded = {change.recorded: None for change in changes}
+    back = f"`id: {first.recorded}`" if len(recorded) == 1 else "the ID its decks were released as"
+    line = first.id_line
+    if line is None:
+        what, fix = "not found, so ", f"restore it (git checkout -- {shown}) with {back}"
+    elif line == 0:
+        what, fix = "has no 'id', so ", f"add {back} to it"
+    else:
+        what, fix = "", f"set it back to {back}"
+    others = first.manifest.parent.parent / "<lang>" / first.manifest.name
+    return Problem(
+        SourceLoc(shown, line or 0),
+        f"{what}the course ID is '{first.course}', but {_released(changes, recorded)}. Every "
+        "note's identity and the note types come from the course ID: learners who have the "
+        "decks would get a second copy of every card, without its review history, and the HTML "
+        f"course would forget their progress. To keep the course, {fix}. For a new course that "
+        f"learners import beside the old one, start new manifests: move every {others} out of "
+        "the lessons folder and build again",
+    )
+
+
+def _released(changes: Sequence[IdChange], recorded: Iterable[str]) -> str:
+    """'the el, lv and pl decks were released as 'x' (their manifests)', for each recorded ID;
+    at most `TERMINAL_ITEMS` manifests named, then how many more."""
+    parts = []
+    for course_id in recorded:
+        group = [change for change in changes if change.recorded == course_id]
+        langs = [change.lang for change in group]
+        named = ", ".join(str(change.manifest) for change in group[:TERMINAL_ITEMS])
+        more = f" and {len(group) - TERMINAL_ITEMS} more" if len(group) > TERMINAL_ITEMS else ""
+        which = ", ".join(langs[:-1]) + " and " + langs[-1] if len(langs) > 1 else langs[0]
+        parts.append(f"the {which} decks were released as '{course_id}' ({named}{more})")
+    return "; ".join(parts)
 
 
 def _plan_note_types(state: _Draft, note_types: Mapping[str, tuple[str, str]]) -> dict[str, int]:
@@ -433,14 +485,15 @@ def _plan_decks(state: _Draft, course: Course, rename: bool) -> tuple[str, dict[
     top_entry = old.get("")
     top = course.title if rename or top_entry is None else top_entry.name
     if top_entry is None or top_entry.name != top:
-        state.entries.append(DeckEntry("", top, state.now, course=course.id))
+        state.entries.append(DeckEntry("", top, state.now, course=course.id, lang=course.lang))
         state.visible = True
         if top_entry is None:
             state.add("decks_added", Item(top))
         else:
             state.add("decks_renamed", Item(f"{top_entry.name} -> {top}"))
-    elif top_entry.course != course.id:  # (a manifest from before the course ID was recorded)
-        state.entries.append(replace(top_entry, course=course.id))
+    elif (top_entry.course, top_entry.lang) != (course.id, course.lang):
+        # (a manifest from before the course ID or the language was recorded)
+        state.entries.append(replace(top_entry, course=course.id, lang=course.lang))
     leaves: dict[str, str] = {}
     if rename:
         for number, lesson in enumerate(course.lessons, start=1):

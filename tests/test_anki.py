@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from course import anki, manifest, pipeline
+from course import anki, manifest, pipeline, updates
 from course.cli import main
 from course.lessons import load_library
 from course.model import CourseError
@@ -717,6 +717,11 @@ COURSE_FILES = {
         ("the course ID is 'other'", "set it back to `id: demo`"),
     ),
     "no id": ("title: Demo\n", 0, ("has no 'id', so the course ID is 'course'", "add `id: demo`")),
+    # (the key's line as the YAML reader found it, however the key is spelled)
+    "id quoted": ('title: Demo\n"id": other\n', 2, ("the course ID is 'other'", "`id: demo`")),
+    "id in a flow mapping": ("{title: Demo,\n  id: other}\n", 2, ("is 'other'", "`id: demo`")),
+    "id in a block mapping's explicit key": ("title: Demo\n? id\n: other\n", 2, ("'other'",)),
+    "comments only": ("# no keys yet\n", 0, ("has no 'id', so the course ID is 'course'",)),
     "no file": (None, 0, ("not found, so the course ID is 'course'", "restore it (git checkout")),
 }
 
@@ -753,6 +758,55 @@ def test_changed_course_id_is_an_error_naming_the_course_file(tmp_path: Path, na
     assert recorded.read_bytes() == written
 
 
+def test_changed_course_id_is_one_error_naming_every_language(bundled: Path) -> None:
+    """QA's case on the bundled course (three languages): one problem, not one per language,
+    naming every manifest; exit 1 and nothing written, for `check` and `build` alike."""
+    course_file = bundled / "course.yml"
+    text = course_file.read_text("utf-8")
+    assert "\nid: customer-service\n" in text
+    course_file.write_text(text.replace("id: customer-service\n", "id: customer-services\n"))
+    recorded = {p: p.read_bytes() for p in sorted(bundled.glob(f"*/{manifest.MANIFEST_FILE}"))}
+    assert [p.parent.name for p in recorded] == ["el", "lv", "pl"]
+    outputs = ["--decks", "out/decks", "--site", "out/site", "--scorm", "out/scorm"]
+    for command in (["check"], ["build", *outputs]):
+        out = CliRunner().invoke(main, [*command, "--lessons", "lessons"])
+        assert out.exit_code == 1, out.output
+        problems = [line for line in out.output.splitlines() if "course ID" in line]
+        assert len(problems) == 1, out.output
+        assert problems[0].startswith("lessons/course.yml:2: the course ID is 'customer-services'")
+        manifests = ", ".join(f"lessons/{lang}/manifest.jsonl" for lang in ("el", "lv", "pl"))
+        assert (
+            f"the el, lv and pl decks were released as 'customer-service' ({manifests})"
+            in (problems[0])
+        )
+        assert "set it back to `id: customer-service`" in problems[0]
+        assert "1 error; nothing was written." in out.output
+        assert "Traceback" not in out.output
+    assert not list((bundled.parent / "out").glob("*"))  # (the folder is locked: made)
+    assert {p: p.read_bytes() for p in recorded} == recorded
+
+
+def _id_change(lang: str, recorded: str = "demo") -> updates.IdChange:
+    return updates.IdChange(lang, recorded, Path(f"lessons/{lang}/manifest.jsonl"), "new", 3)
+
+
+def test_one_course_id_error_groups_the_languages_by_the_id_they_record() -> None:
+    """Languages released under different IDs are named under each; a long list is cut short."""
+    problem = updates.course_changed([_id_change("el"), _id_change("lv", "old"), _id_change("pl")])
+    assert (str(problem.loc.path), problem.loc.line) == ("lessons/course.yml", 3)
+    assert (
+        "the el and pl decks were released as 'demo' (lessons/el/manifest.jsonl, "
+        "lessons/pl/manifest.jsonl); the lv decks were released as 'old' "
+        "(lessons/lv/manifest.jsonl)"
+    ) in problem.message
+    assert "set it back to the ID its decks were released as" in problem.message
+    langs = [f"l{n:02}" for n in range(updates.TERMINAL_ITEMS + 2)]
+    many = updates.course_changed([_id_change(lang) for lang in langs])
+    assert "lessons/l07/manifest.jsonl and 2 more)" in many.message
+    assert "l08/" not in many.message
+    assert "set it back to `id: demo`" in many.message
+
+
 def test_course_id_is_recorded_by_the_next_build_of_an_older_manifest(tmp_path: Path) -> None:
     course = Demo(tmp_path / "lessons")
     course.build(tmp_path / "v1")
@@ -769,6 +823,67 @@ def test_course_id_is_recorded_by_the_next_build_of_an_older_manifest(tmp_path: 
     course.course_id = "demo2"
     with pytest.raises(CourseError, match="the course ID is 'demo2'"):
         course.build(tmp_path / "v4")
+
+
+def _rename_language(root: Path, old: str, new: str) -> Path:
+    """The author's rename of a language folder, with its manifest and each lesson's `lang`."""
+    folder = (root / old).rename(root / new)
+    for lesson in folder.glob("*.md"):
+        text = lesson.read_text("utf-8")
+        lesson.write_text(text.replace(f"\nlang: {old}\n", f"\nlang: {new}\n"), "utf-8")
+    return folder
+
+
+def test_renamed_language_folder_is_an_error_naming_it(tmp_path: Path) -> None:
+    """QA3 B1: `lessons/pl` renamed `lessons/pl-PL` (manifest and `lang:` with it) gave every
+    note a new GUID, a `+` note type and a second copy of every card, and the build said
+    "2 cards changed"."""
+    course = Demo(tmp_path / "lessons")
+    course.build(tmp_path / "v1")
+    assert '"lang": "pl"' in (course.root / "pl" / manifest.MANIFEST_FILE).read_text("utf-8")
+    folder = _rename_language(course.root, "pl", "pl-PL")
+    recorded = folder / manifest.MANIFEST_FILE
+    written = recorded.read_bytes()
+    with pytest.raises(CourseError) as caught:
+        build(course.root, tmp_path / "v2")
+    (problem,) = caught.value.problems
+    assert (problem.loc.path, problem.loc.line) == (folder, 0)
+    for phrase in (
+        f"the language folder is 'pl-PL', but its decks were released as 'pl' ({recorded})",
+        "second copy of every card",
+        f"rename the folder back to {course.root / 'pl'}",
+        f"move {recorded} out",
+    ):
+        assert phrase in problem.message
+    assert not (tmp_path / "v2").exists()
+    assert recorded.read_bytes() == written
+    outputs = ["--decks", str(tmp_path / "v2"), "--no-site", "--no-scorm"]
+    for command in (["check"], ["build", *outputs]):
+        out = CliRunner().invoke(main, [*command, "--lessons", str(course.root)])
+        assert out.exit_code == 1, out.output
+        assert f"{folder}: the language folder is 'pl-PL'" in out.output
+        assert "Traceback" not in out.output
+    assert not (tmp_path / "v2").exists()
+    assert recorded.read_bytes() == written
+    _rename_language(course.root, "pl-PL", "pl")  # renamed back: the course builds as before
+    _, result = course.build(tmp_path / "v3")
+    assert result.updates[0].release == 0
+
+
+def test_language_is_recorded_by_the_next_build_of_an_older_manifest(tmp_path: Path) -> None:
+    course = Demo(tmp_path / "lessons")
+    course.build(tmp_path / "v1")
+    recorded = course.root / "pl" / manifest.MANIFEST_FILE
+    written = recorded.read_bytes()
+    older = written.replace(b', "lang": "pl"', b"")
+    assert older != written
+    recorded.write_bytes(older)
+    _, result = course.build(tmp_path / "v2")
+    assert result.updates[0].release == 0  # nothing changes for learners...
+    assert recorded.read_bytes() == written  # ...and the language is recorded
+    _rename_language(course.root, "pl", "pl-PL")
+    with pytest.raises(CourseError, match="the language folder is 'pl-PL'"):
+        build(course.root, tmp_path / "v3")
 
 
 def test_rename_decks_is_deliberate_and_warned(tmp_path: Path, learners: Any) -> None:
