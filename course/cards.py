@@ -35,8 +35,11 @@ from markdown_it.token import Token
 
 from .model import Card, CardKind, CardText, Section, SourceLoc, digest
 
-ID_COMMENT = re.compile(r"<!--\s*id:\s*([^\s>]*)\s*-->")
-"""The author-owned card ID, `<!-- id: k3m9qz2a -->`."""
+ID_COMMENT = re.compile(r"<!--\s*id\s*:\s*([^\s>]*)\s*-->", re.IGNORECASE)
+"""The author-owned card ID, `<!-- id: k3m9qz2a -->`, as an author or a tool may spell it:
+`<!-- ID: x -->`, `<!--id:x-->`, `<!--  id : x  -->` are the same ID, silently (the key's
+spelling changes nothing; the ID itself is case-sensitive). The plugin's `<!--SR:...-->` is
+no ID comment."""
 VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 BLOCK_ID = re.compile(r" \^[A-Za-z0-9-]+[ \t]*(?=\n|\Z)")
 """An Obsidian block ID (` ^abc123`) ending a line: a link target in Obsidian, never shown."""

@@ -89,6 +89,19 @@ def test_build_without_a_command_gives_ids_too(project: Path) -> None:
     assert (project / "site" / "index.html").is_file()
 
 
+def test_an_id_spelled_in_capitals_gets_no_second_one(project: Path) -> None:
+    lesson = project / "lessons" / "el" / "01-x.md"
+    spelled = (
+        FRONT.format(id="first", order=1) + "Q::A <!--ID:Cap1-->\n\nQ2\n?\nA2 <!-- Id : c2 -->\n"
+    )
+    lesson.write_text(spelled, encoding="utf-8")
+    (project / "lessons" / "el" / "02-y.md").unlink()
+    result = CliRunner().invoke(main, ["ids"])
+    assert result.exit_code == 0, result.output
+    assert "added" not in result.output
+    assert lesson.read_text(encoding="utf-8") == spelled
+
+
 def test_check_writes_nothing_and_warns(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing at all: not even the cache a build keeps beside the lessons (`.course-cache/`:
     the cache folder is not moved out of the project here), before a build or after one,

@@ -54,6 +54,8 @@ FRAGMENTS = [
     "<!--SR:!2021-08-11,4,270-->",
     "<!-- id: ab12 -->",
     "<!-- id: bad id -->",
+    "<!--ID:ab13-->",
+    "<!--  Id :  ab14 -->",
     "#tag ",
     "#a/b Q::A",
     " ^abc-1",
@@ -255,6 +257,44 @@ def test_the_cheap_pre_checks_never_change_a_parse(text: str) -> None:
         cards._may_hold = original
     assert fast == slow
     assert fast_env.get("problems", []) == slow_env.get("problems", [])
+
+
+def card_ids(source: str) -> tuple[list[tuple[str | None, int]], list[cards.ParseProblem]]:
+    """Each card's ID and the line a missing one goes on, and the parse's problems."""
+    env: dict[str, Any] = {}
+    tokens = markdown.parser().parse(source, env)
+    metas = [cards.card_meta(t) for t in tokens if t.type == "card_open"]
+    return [(meta["id"], meta["id_line"]) for meta in metas], env.get("problems", [])
+
+
+respellings = st.tuples(
+    st.sampled_from(["", " ", "  ", "\t"]),
+    st.sampled_from(["id", "ID", "Id", "iD"]),
+    st.sampled_from(["", " "]),
+    st.sampled_from(["", " ", "  "]),
+)
+"""How an author or a tool may write an ID comment's opening: `<!--`, blanks, the key in any
+case, blanks, `:`, blanks (`<!--ID:x -->`, `<!--  id : x -->`)."""
+
+
+lines_with_ids = st.lists(
+    st.tuples(line, st.sampled_from(["", " <!-- id: ab12 -->", "<!-- id: ab13 --> <!--SR:x-->"])),
+    max_size=14,
+).map(lambda rows: "\n".join(text + comment for text, comment in rows))
+"""Lessons' bodies where many lines end in an ID comment (`lessons` rarely gives one a card)."""
+
+
+@FAST
+@given(lines_with_ids, respellings)
+def test_an_id_comment_spelled_otherwise_is_the_same_id(
+    source: str, respelling: tuple[str, str, str, str]
+) -> None:
+    """Whatever the case of its key and the blanks around it, an ID comment gives the same IDs
+    and the same problems as `<!-- id: x -->` does (so `build` never adds a second ID), and the
+    plugin's `<!--SR:...-->` comments stay what they were."""
+    before, key, after, value = respelling
+    respelled = source.replace("<!-- id: ", f"<!--{before}{key}{after}:{value}")
+    assert card_ids(respelled) == card_ids(source)
 
 
 @contextmanager
