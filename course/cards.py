@@ -56,6 +56,12 @@ SEPARATORS = {"?": CardKind.BASIC, "??": CardKind.REVERSED}
 """A line holding only `?` (basic) or `??` (reversed) splits a multi-line card."""
 HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
 BLANK_LINE = re.compile(r"\n[ \t]*(?:\n|\Z)")
+BARE_LINE = re.compile(
+    r"(?:.*\$\$|(?:[*_=-][ \t]*)+|\|?(?:[ \t]*:?-+:?[ \t]*\|)*[ \t]*:?-+:?[ \t]*\|?)[ \t]*\Z"
+)
+"""A line a comment appended to would change: a setext underline or thematic break (`---`,
+`===`, `***`), a table's delimiter row (`|--|:-:|`), a line ending Obsidian's `$$` math block.
+(A fence's lines are no prose; a separator is known by its line.) No ID is added there."""
 SEPARATOR_LINE = re.compile(r"(?:^|[\s>])\?\??[ \t]*$", re.MULTILINE)
 """A raw line that may hold only `?` or `??` once its prefix (quote mark, list marker) is gone."""
 DEPTH = "card_depth"
@@ -404,13 +410,34 @@ def _card_id(state: StateBlock, lines: Sequence[int]) -> str | None:
     return card_id
 
 
+def _id_line(state: StateBlock, lines: _Block, last: int) -> int:
+    """Where a missing ID is appended: the card's last line of text that a comment leaves as it
+    is, in its answer, else in its question: not its `?` line (the plugin sees a card only when
+    that line holds nothing else), not a fence or a `BARE_LINE`. Not a line of its own after the
+    card either: the plugin takes a comment line (other than its `<!--SR:` line) as a comment
+    that hides the next line too, the blank line that ends the card, which then runs on into
+    the next paragraph. No such line: the last line of text."""
+    for line in reversed(lines.prose):
+        if line != lines.separator and not _bare(state, line):
+            return line
+    return lines.prose[-1] if lines.prose else last
+
+
+def _bare(state: StateBlock, line: int) -> bool:
+    """A `BARE_LINE`, or a table's header row (a cell more, and it is no table)."""
+    if BARE_LINE.match(_line(state, line)):
+        return True
+    below = _line(state, line + 1) if line + 1 < state.lineMax else ""
+    return "|" in below and BARE_LINE.match(below) is not None
+
+
 def _open_card(
     state: StateBlock, kind: CardKind, span: tuple[int, int], lines: _Block, tags: tuple[str, ...]
 ) -> Token:
     meta: CardMeta = {
         "kind": kind,
         "id": _card_id(state, lines.id_lines),
-        "id_line": lines.prose[-1] if lines.prose else span[1] - 1,
+        "id_line": _id_line(state, lines, span[1] - 1),
         "tags": tags,
         "clozes": (),
         "section": "",
@@ -517,6 +544,9 @@ def multiline_card(state: StateBlock, start: int, end_line: int, silent: bool) -
         return False
     if not [line for line in block.body if line > sep]:
         _problem(state, start, "card has a question but no answer")
+    if "<!--" in _line(state, sep):  # an ID written there by an older build, or by hand
+        message = "the Obsidian plugin sees no card when its '?' line holds a comment: move it"
+        _problem(state, sep, f"{message} to the end of a question or answer line", warning=True)
     kind = SEPARATORS[strip_comments(_line(state, sep)).strip()]
     tags, skip = obsidian_tags(_line(state, start))
     _open_card(state, kind, (start, block.end), block, tags)

@@ -287,7 +287,7 @@ class Card:
     line: int
     """The card's first line (1-based; its file is its section's)."""
     id_line: int
-    """0-based line (in the file) where a missing ID would be appended."""
+    """0-based line (in the file) where a missing ID would be appended (`cards._id_line`)."""
     clozes: tuple[int, ...] = ()
     """Cloze numbers used by a cloze card, in ascending order."""
     tags: tuple[str, ...] = ()

@@ -1,6 +1,6 @@
 """No input gives a traceback: random lessons made of card-syntax fragments either load or fail
 with `path:line: message` problems, `build` gives every card an ID without touching another byte,
-and the command line answers with an exit status and problems, never an exception.
+and without changing a card or a warning, and the command line answers with an exit status and problems, never an exception.
 
 Hypothesis runs derandomized (a fixed seed: the same examples on every run and in CI) with a
 bounded number of examples, so these add a few seconds to the suite.
@@ -126,6 +126,9 @@ WHOLE_LINES = [
     "- ??",
     "> - ?",
     "? <!-- x -->",
+    "---",
+    "| a | b |",
+    "|---|---|",
 ]
 """Lines as authors write them, so blocks, multi-line cards and fences form often."""
 line = st.one_of(
@@ -189,9 +192,53 @@ def test_any_lesson_loads_or_reports_path_line_problems(text: str) -> None:
             again = load_library(root / "lessons")  # the IDs given parse back as IDs
             assert all(card.id is not None for card in again.courses[0].cards)
             assert len(again.courses[0].cards) == len(library.courses[0].cards)
+            rendered = [card.rendered for card in library.courses[0].cards]
+            assert [card.rendered for card in again.courses[0].cards] == rendered
+            assert again.warnings == library.warnings  # no `?` line took an ID, say
             added = re.compile(rb" <!-- id: [2-9a-z]{8} -->")
             assert added.sub(b"", path.read_bytes()) == original  # no other byte changed
             assert add_missing_ids(again) == []
+
+
+ANSWER_BLOCKS = [
+    "A",
+    "- item",
+    "```\nx\n```",
+    "~~~py\ny\n~~~",
+    "| a | b |\n|---|---|",
+    "| a |\n|---|\n| 1 |",
+    "T\n---",
+    "T\n===",
+    "$$\nx^2\n$$",
+    "> why",
+]
+"""What a multi-line card's answer is made of, among them lines a comment would change."""
+multiline_cards = st.builds(
+    lambda question, separator, answer: f"{question}\n{separator}\n" + "\n".join(answer),
+    st.sampled_from(["Q", "#tag Q", "Q\nmore", "Q `x`"]),
+    st.sampled_from(["?", "??"]),
+    st.lists(st.sampled_from(ANSWER_BLOCKS), min_size=1, max_size=3),
+)
+
+
+@FAST
+@given(st.lists(multiline_cards, min_size=1, max_size=3))
+def test_ids_given_to_multiline_cards_change_no_card_for_either_parser(cards: list[str]) -> None:
+    """`ids` on multi-line cards whatever their answer ends with (a fence, a table, a setext
+    underline, a `$$` line): every `?` line stays bare (else the plugin sees no card), every
+    card renders and warns as before, and has an ID."""
+    text = FRONT + "\n\n".join(cards) + "\n\nProse.\n"
+    with lesson_folder(text) as root:
+        library = load_library(root / "lessons")
+        add_missing_ids(library)
+        again = load_library(root / "lessons")
+        written = (root / "lessons" / "el" / "01.md").read_text(encoding="utf-8")
+    separators = [n for n, row in enumerate(text.split("\n")) if row in ("?", "??")]
+    assert [written.split("\n")[n] for n in separators] == [text.split("\n")[n] for n in separators]
+    rendered = [card.rendered for card in library.courses[0].cards]
+    assert [card.rendered for card in again.courses[0].cards] == rendered
+    assert again.warnings == library.warnings
+    assert all(card.id is not None for card in again.courses[0].cards)
 
 
 def assert_cards_do_not_nest(tokens: tuple[Token, ...], cards: int) -> None:
