@@ -39,7 +39,7 @@ FOLDER = ".course-cache"
 """The cache folder's name, beside the lessons folder (`.gitignore`d)."""
 ENV = "COURSE_CACHE_DIR"
 """Environment variable: another cache folder, or empty for no cache."""
-FORMAT = b"course-cache 6\n"
+FORMAT = b"course-cache 7\n"
 """The first line of every entry: bump it when an entry's layout changes."""
 CRC = 4
 """Bytes of the checksum (CRC-32 of the value) after the key's line."""

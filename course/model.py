@@ -292,6 +292,8 @@ class Card:
     """Cloze numbers used by a cloze card, in ascending order."""
     tags: tuple[str, ...] = ()
     """Anki tags from the Obsidian plugin's deck tag at the card's start (`#a/b` -> `a::b`)."""
+    cloze_hashes: tuple[str, ...] = ()
+    """For each of `clozes`, a short hash of the text it hides (`cards.cloze_hashes`)."""
 
     @property
     def rendered(self) -> CardText:
