@@ -169,6 +169,8 @@ class NoteData(NamedTuple):
     clozes: tuple[int, ...] = ()
     media: tuple[str, ...] = ()
     """Image names the fields show."""
+    cloze_hashes: tuple[str, ...] = ()
+    """`Card.cloze_hashes`: what tells a cloze that moved to another number (updates.py)."""
 
     @property
     def note_type(self) -> str:
@@ -176,8 +178,9 @@ class NoteData(NamedTuple):
 
     def shipped(self) -> updates.Shipped:
         return updates.Shipped(
-            self.card_id, self.kind, self.lesson, self.digest, self.loc, self.clozes
-        )
+            self.card_id, self.kind, self.lesson, self.digest, self.loc, self.clozes,
+            self.cloze_hashes,
+        )  # fmt: skip
 
 
 def note_digest(kind: CardKind, fields: Sequence[str], tags: Sequence[str]) -> str:
@@ -250,7 +253,7 @@ def hashed_lesson_notes(
             guid, digest = note_guid(course.id, lang, card_id), note_digest(kind, fields, tags)
         note = NoteData(
             card_id, kind, fields, tags, guid, lesson.id, _ords(card), card.loc, digest,
-            card.clozes, text.media,
+            card.clozes, text.media, card.cloze_hashes,
         )  # fmt: skip
         notes.append(note)
     return notes, hashes if hashes is not None else note_hashes(notes)

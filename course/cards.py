@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,8 +36,11 @@ from markdown_it.token import Token
 
 from .model import Card, CardKind, CardText, Section, SourceLoc, digest
 
-ID_COMMENT = re.compile(r"<!--\s*id:\s*([^\s>]*)\s*-->")
-"""The author-owned card ID, `<!-- id: k3m9qz2a -->`."""
+ID_COMMENT = re.compile(r"<!--\s*id\s*:\s*([^\s>]*)\s*-->", re.IGNORECASE)
+"""The author-owned card ID, `<!-- id: k3m9qz2a -->`, as an author or a tool may spell it:
+`<!-- ID: x -->`, `<!--id:x-->`, `<!--  id : x  -->` are the same ID, silently (the key's
+spelling changes nothing; the ID itself is case-sensitive). The plugin's `<!--SR:...-->` is
+no ID comment."""
 VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 BLOCK_ID = re.compile(r" \^[A-Za-z0-9-]+[ \t]*(?=\n|\Z)")
 """An Obsidian block ID (` ^abc123`) ending a line: a link target in Obsidian, never shown."""
@@ -53,6 +57,12 @@ SEPARATORS = {"?": CardKind.BASIC, "??": CardKind.REVERSED}
 """A line holding only `?` (basic) or `??` (reversed) splits a multi-line card."""
 HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
 BLANK_LINE = re.compile(r"\n[ \t]*(?:\n|\Z)")
+BARE_LINE = re.compile(
+    r"(?:.*\$\$|(?:[*_=-][ \t]*)+|\|?(?:[ \t]*:?-+:?[ \t]*\|)*[ \t]*:?-+:?[ \t]*\|?)[ \t]*\Z"
+)
+"""A line a comment appended to would change: a setext underline or thematic break (`---`,
+`===`, `***`), a table's delimiter row (`|--|:-:|`), a line ending Obsidian's `$$` math block.
+(A fence's lines are no prose; a separator is known by its line.) No ID is added there."""
 SEPARATOR_LINE = re.compile(r"(?:^|[\s>])\?\??[ \t]*$", re.MULTILINE)
 """A raw line that may hold only `?` or `??` once its prefix (quote mark, list marker) is gone."""
 DEPTH = "card_depth"
@@ -81,6 +91,8 @@ class CardMeta(TypedDict):
     """Anki tags from the plugin's `#tag` at the start of the card (`a/b` -> `a::b`)."""
     clozes: tuple[int, ...]
     """Cloze numbers of a cloze card, ascending (set after inline parsing)."""
+    cloze_hashes: tuple[str, ...]
+    """For each of `clozes`, a short hash of the text it hides (`cloze_hashes`)."""
     section: str
     """Slug of the section the card stands in ('' before the first heading)."""
     reported: bool
@@ -401,15 +413,37 @@ def _card_id(state: StateBlock, lines: Sequence[int]) -> str | None:
     return card_id
 
 
+def _id_line(state: StateBlock, lines: _Block, last: int) -> int:
+    """Where a missing ID is appended: the card's last line of text that a comment leaves as it
+    is, in its answer, else in its question: not its `?` line (the plugin sees a card only when
+    that line holds nothing else), not a fence or a `BARE_LINE`. Not a line of its own after the
+    card either: the plugin takes a comment line (other than its `<!--SR:` line) as a comment
+    that hides the next line too, the blank line that ends the card, which then runs on into
+    the next paragraph. No such line: the last line of text."""
+    for line in reversed(lines.prose):
+        if line != lines.separator and not _bare(state, line):
+            return line
+    return lines.prose[-1] if lines.prose else last
+
+
+def _bare(state: StateBlock, line: int) -> bool:
+    """A `BARE_LINE`, or a table's header row (a cell more, and it is no table)."""
+    if BARE_LINE.match(_line(state, line)):
+        return True
+    below = _line(state, line + 1) if line + 1 < state.lineMax else ""
+    return "|" in below and BARE_LINE.match(below) is not None
+
+
 def _open_card(
     state: StateBlock, kind: CardKind, span: tuple[int, int], lines: _Block, tags: tuple[str, ...]
 ) -> Token:
     meta: CardMeta = {
         "kind": kind,
         "id": _card_id(state, lines.id_lines),
-        "id_line": lines.prose[-1] if lines.prose else span[1] - 1,
+        "id_line": _id_line(state, lines, span[1] - 1),
         "tags": tags,
         "clozes": (),
+        "cloze_hashes": (),
         "section": "",
         "reported": False,
     }
@@ -514,6 +548,9 @@ def multiline_card(state: StateBlock, start: int, end_line: int, silent: bool) -
         return False
     if not [line for line in block.body if line > sep]:
         _problem(state, start, "card has a question but no answer")
+    if "<!--" in _line(state, sep):  # an ID written there by an older build, or by hand
+        message = "the Obsidian plugin sees no card when its '?' line holds a comment: move it"
+        _problem(state, sep, f"{message} to the end of a question or answer line", warning=True)
     kind = SEPARATORS[strip_comments(_line(state, sep)).strip()]
     tags, skip = obsidian_tags(_line(state, start))
     _open_card(state, kind, (start, block.end), block, tags)
@@ -827,11 +864,31 @@ def _finish_cloze(state: StateCore, card: Token, inlines: list[list[Token]]) -> 
                 child.type, child.tag = child.type.replace("mark", "cloze"), "span"
         anki = [cloze_meta(t)["n"] for t in children if t.type == "cloze_open"]
     card_meta(card)["clozes"] = tuple(sorted(set(anki)))
+    card_meta(card)["cloze_hashes"] = cloze_hashes(children, card_meta(card)["clozes"])
     if card_meta(card)["reported"]:
         return  # the block rule has reported the empty cloze on its own line
     if not anki and card.map:
         _problem(state, card.map[0], "cloze card has no ==hidden== or {{c1::hidden}} text")
     _check_cloze_text(state, card, children)
+
+
+def cloze_hashes(children: Sequence[Token], numbers: Sequence[int]) -> tuple[str, ...]:
+    """For each cloze number, a short hash of the text its clozes hide: a cloze whose text now
+    stands under another number has moved, and Anki gives it that number's review history
+    (updates.py). A CRC-32 (8 hex digits): it only tells the clozes of one card apart, and
+    costs 2/3 of a truncated SHA-256 (3.6 against 5.7 microseconds for 3 clozes). Clozes do not
+    nest: a close ends the text."""
+    texts = dict.fromkeys(numbers, "")
+    number = None
+    for child in children:
+        if child.type == "cloze_open":
+            number = cloze_meta(child)["n"]
+            texts[number] += "\x1f"  # (a number used twice: its texts one after the other)
+        elif child.type == "cloze_close":
+            number = None
+        elif number is not None:
+            texts[number] += child.content
+    return tuple(f"{zlib.crc32(texts[n].encode()):08x}" for n in numbers)
 
 
 def _check_cloze_text(state: StateCore, card: Token, children: Sequence[Token]) -> None:
@@ -970,4 +1027,5 @@ def _card(
         id_line=meta["id_line"],
         clozes=meta["clozes"],
         tags=meta["tags"],
+        cloze_hashes=meta["cloze_hashes"],
     )

@@ -677,8 +677,9 @@ def _pending(lessons: Path) -> None:
 def ids_command(lessons: Path, langs: tuple[str, ...], no_wait: bool) -> None:
     """Give every card without an ID a new one, in place.
 
-    Appends `<!-- id: xxxxxxxx -->` to the card's last line and changes no other byte of the
-    file. Commit the result: the IDs are what keep learners' progress when cards change.
+    Appends `<!-- id: xxxxxxxx -->` to the card's last line (above a closing code fence, never
+    on a `?` line) and changes no other byte of the file. Commit the result: the IDs are what
+    keep learners' progress when cards change.
     """
     from .lessons import load_library
 

@@ -66,7 +66,8 @@ def missing_ids(library: Library, message: str) -> list[Problem]:
 
 
 def add_missing_ids(library: Library) -> list[Added]:
-    """Append ` <!-- id: xxxxxxxx -->` to the last line of every card that has no ID.
+    """Append ` <!-- id: xxxxxxxx -->` to the last line of every card that has no ID (its
+    `id_line`: the last that a comment leaves as it is, `cards._id_line`).
 
     Raises CourseError (writing nothing) if a lesson that needs IDs cannot be written.
     """

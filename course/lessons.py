@@ -918,7 +918,10 @@ def _dumps_parsed(parsed: Parsed) -> bytes:
 
 _TEXT = [f.name for f in fields(Card) if f.init].index("text")
 """Where a card's text is among its constructor's arguments."""
-_CARD_FIELDS = ("id", "kind", "text", "source_hash", "section", "line", "id_line", "clozes", "tags")
+_CARD_FIELDS = (
+    *("id", "kind", "text", "source_hash", "section", "line", "id_line", "clozes", "tags"),
+    "cloze_hashes",
+)
 """`_card`'s arguments: every field of `Card`, in order (`_made_as_card`)."""
 
 
@@ -942,6 +945,7 @@ if not _made_as_card(Card):  # (a field added to the record must be added to `_c
     _set_id_line,
     _set_clozes,
     _set_tags,
+    _set_cloze_hashes,
 ) = (Card.__dict__[name].__set__ for name in _CARD_FIELDS)  # its slots' setters
 _new = object.__new__
 
@@ -956,6 +960,7 @@ def _card(
     id_line: int,
     clozes: tuple[int, ...],
     tags: tuple[str, ...],
+    cloze_hashes: tuple[str, ...],
 ) -> Card:
     """A card as a lesson's cache entry or a worker's parse gives it (`_dumps_parsed`): the same
     record `Card(...)` makes, its slots set one by one, not through the frozen record's
@@ -972,6 +977,7 @@ def _card(
     _set_id_line(card, id_line)
     _set_clozes(card, clozes)
     _set_tags(card, tags)
+    _set_cloze_hashes(card, cloze_hashes)
     return card
 
 

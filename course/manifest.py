@@ -137,6 +137,9 @@ class CardEntry:
     synced: str = ""
     """For a translated card: its own content hash at that moment. A translation whose hash still
     equals `synced` while its original's hash differs from `source` is stale."""
+    cloze_hashes: tuple[str, ...] = ()
+    """For each of `clozes`, a short hash of the text it hides as last published: what tells a
+    cloze that moved to another number (updates.py); none in entries written before them."""
 
     @property
     def key(self) -> str:
@@ -181,6 +184,16 @@ def _clozes(value: Any) -> tuple[int, ...]:
     return tuple(value)
 
 
+def _hashes(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
+        raise ValueError("a list of hashes")
+    return tuple(value)
+
+
+def _json_strings(value: tuple[str, ...]) -> str:
+    return f"[{', '.join(map(encode_basestring, value))}]"
+
+
 # Record type, its key field, then how each JSON key is read (a missing key takes the default).
 _FIELDS: Mapping[type[Any], Mapping[str, Callable[[Any], Any]]] = {
     Release: {"release": _int, "time": _int},
@@ -206,6 +219,7 @@ _FIELDS: Mapping[type[Any], Mapping[str, Callable[[Any], Any]]] = {
         "retired": _int,
         "source": _str,
         "synced": _str,
+        "cloze_hashes": _hashes,
     },
 }
 _BY_KEY = {next(iter(readers)): record for record, readers in _FIELDS.items()}
@@ -264,6 +278,7 @@ _ENCODERS: Mapping[Callable[[Any], Any], Callable[[Any], str]] = {
     _str: encode_basestring,
     _kind: _json_kind,
     _clozes: _json_list,
+    _hashes: _json_strings,
 }
 """How a value of each kind is written: as `json.dumps(value, ensure_ascii=False)` writes it."""
 _LAYOUT = {

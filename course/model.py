@@ -287,11 +287,13 @@ class Card:
     line: int
     """The card's first line (1-based; its file is its section's)."""
     id_line: int
-    """0-based line (in the file) where a missing ID would be appended."""
+    """0-based line (in the file) where a missing ID would be appended (`cards._id_line`)."""
     clozes: tuple[int, ...] = ()
     """Cloze numbers used by a cloze card, in ascending order."""
     tags: tuple[str, ...] = ()
     """Anki tags from the Obsidian plugin's deck tag at the card's start (`#a/b` -> `a::b`)."""
+    cloze_hashes: tuple[str, ...] = ()
+    """For each of `clozes`, a short hash of the text it hides (`cards.cloze_hashes`)."""
 
     @property
     def rendered(self) -> CardText:

@@ -40,6 +40,8 @@ class Shipped(NamedTuple):
     """sha256 of what Anki sees of the note."""
     loc: SourceLoc
     clozes: tuple[int, ...] = ()
+    cloze_hashes: tuple[str, ...] = ()
+    """For each of `clozes`, a short hash of the text it hides (`cards.cloze_hashes`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,15 +362,20 @@ def _plan_card(state: _Draft, note: Shipped) -> None:
         return
     if old is not None and old.hash == note.digest and not old.retired:
         state.mods[note.card] = old.mod
-        if (old.kind, old.lesson, old.clozes) != (note.kind, note.lesson, note.clozes):
-            known = replace(old, kind=note.kind, lesson=note.lesson, clozes=note.clozes)
+        was = (old.kind, old.lesson, old.clozes, old.cloze_hashes)
+        if was != (note.kind, note.lesson, note.clozes, note.cloze_hashes):
+            # (an entry written before cloze hashes were recorded gets them: no release)
+            known = replace(
+                old, kind=note.kind, lesson=note.lesson, clozes=note.clozes,
+                cloze_hashes=note.cloze_hashes,
+            )  # fmt: skip
             state.entries.append(known)
         return
     mod = state.bump(old.mod if old else None)
     state.mods[note.card] = mod
     entry = CardEntry(
         note.card, note.kind, note.lesson, note.digest, mod, state.release, state.release,
-        note.clozes, 0, old.source if old else "", old.synced if old else "",
+        note.clozes, 0, old.source if old else "", old.synced if old else "", note.cloze_hashes,
     )  # fmt: skip
     item = Item(note.card, str(note.loc))
     if old is None:
@@ -411,7 +418,9 @@ def _not_in_place(state: _Draft, old: CardEntry, note: Shipped, item: Item) -> N
                 "they run Tools > Empty Cards",
             ),
         )
-    if CardKind.CLOZE is old.kind is note.kind and (message := _clozes_lost(old, note)):
+    if CardKind.CLOZE is old.kind is note.kind and (
+        message := _clozes_lost(old, note) or _clozes_moved(old, note)
+    ):
         state.add("not_in_place", replace(item, note=message))
 
 
@@ -435,6 +444,37 @@ def _clozes_lost(old: CardEntry, note: Shipped) -> str:
     return (
         f"{message}. ==x== clozes are numbered in order, so removing one that is not the last "
         "gives each cloze after it the number (and history) of the one before it: to keep the "
+        "published numbers, write them in the lesson (==2;;x== or {{c2::x}}) and build again"
+    )
+
+
+def _clozes_moved(old: CardEntry, note: Shipped) -> str:
+    """A published cloze note none of whose numbers was lost, but the text of a cloze now stands
+    under another number (a cloze inserted before others, two swapped): Anki keeps each number's
+    review history, so that cloze is asked with the history of the one that had its number.
+    '' when none moved, or when the manifest has no hashes for it (written before they were
+    recorded: the next build records them, changing nothing for learners)."""
+    if len(old.cloze_hashes) != len(old.clozes):
+        return ""
+    hashes = dict(zip(note.clozes, note.cloze_hashes, strict=False))
+    numbers = dict(zip(note.cloze_hashes, note.clozes, strict=False))
+    moves = [
+        f"cloze {n} is now cloze {numbers[text]}"
+        for n, text in zip(old.clozes, old.cloze_hashes, strict=True)
+        if hashes.get(n) != text and numbers.get(text, n) != n
+    ]
+    if not moves:
+        return ""
+    message = (
+        f"cloze numbers {_numbers(old.clozes)} -> {_numbers(note.clozes)}, "
+        f"{', '.join(moves)}: learners who have it keep each number's review history, so a "
+        "cloze that moved is asked with the history of the one that had its number before"
+    )
+    if note.clozes != tuple(range(1, len(note.clozes) + 1)):
+        return message
+    return (
+        f"{message}. ==x== clozes are numbered in order, so inserting one before others (or "
+        "reordering them) gives a cloze another number, and that number's history: to keep the "
         "published numbers, write them in the lesson (==2;;x== or {{c2::x}}) and build again"
     )
 

@@ -509,7 +509,8 @@ def test_basic_to_reversed_and_back_updates_in_place(tmp_path: Path, learners: A
     assert empty == [next(c.id for c in note.cards() if c.ord == 1)]
 
 
-RENUMBERED = "==x== clozes are numbered in order"
+RENUMBERED = "==x== clozes are numbered in order, so removing"
+MOVED = "==x== clozes are numbered in order, so inserting"
 CLOZE_EDITS = {
     # name: (cloze card before, after, what "Anki cannot update these in place" says, or None)
     "first ==x== removed": (
@@ -542,6 +543,26 @@ CLOZE_EDITS = {
         "==Ateny== w Grecji, ==Warszawa== w Polsce, ==Ryga== na Łotwie.",
         None,
     ),
+    "cloze inserted before the others": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce.",
+        "==Ryga== na Łotwie, ==Ateny== w Grecji, ==Warszawa== w Polsce.",
+        ("cloze numbers 1, 2 -> 1, 2, 3", "cloze 1 is now cloze 2, cloze 2 is now cloze 3", MOVED),
+    ),
+    "clozes swapped": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce.",
+        "==Warszawa== w Polsce, ==Ateny== w Grecji.",
+        ("cloze numbers 1, 2 -> 1, 2", "cloze 1 is now cloze 2, cloze 2 is now cloze 1", MOVED),
+    ),
+    "Anki's cloze inserted with a number written": (
+        "{{c1::Ateny}} w Grecji, {{c2::Warszawa}} w Polsce.",
+        "{{c3::Ryga}} na Łotwie, {{c1::Ateny}} w Grecji, {{c2::Warszawa}} w Polsce.",
+        None,
+    ),
+    "cloze text edited in place": (
+        "==Ateny== w Grecji, ==Warszawa== w Polsce.",
+        "==Ateny (Athína)== w Grecji, ==Warszawa== w Polsce.",
+        None,
+    ),
     "text edited": (
         "==Ateny== w Grecji, ==Warszawa== w Polsce.",
         "==Ateny== leżą w Grecji, ==Warszawa== w Polsce.",
@@ -568,7 +589,8 @@ def test_lost_cloze_numbers_are_named(tmp_path: Path, name: str) -> None:
     for phrase in expected:
         assert phrase in item.note
     assert (RENUMBERED in item.note) == (RENUMBERED in expected)
-    assert "Tools > Empty Cards" in item.note
+    assert (MOVED in item.note) == (MOVED in expected)
+    assert ("Tools > Empty Cards" in item.note) == (MOVED not in expected)  # blank cards
     assert f"\n    {item}" in report.text()  # listed in full, under "cannot update"
     assert item.note in report.markdown()
 
@@ -596,6 +618,53 @@ def test_removed_cloze_blanks_its_number_and_hands_on_its_history(
     note = learner.notes()[a3]
     empty = [c for n in learner.col.get_empty_cards().notes for c in n.card_ids]
     assert empty == [next(c.id for c in note.cards() if c.ord == 2)]
+
+
+def test_inserted_cloze_takes_the_history_of_the_number_it_has(
+    tmp_path: Path, learners: Any
+) -> None:
+    """What the report says of a ==x== inserted before the others, in Anki: each number keeps its
+    history, so the new cloze is asked with the first one's, and the last number is a new card."""
+    cards = dict(CARDS, a3="==Ateny== w Grecji, ==Warszawa== w Polsce.")
+    course, learner = start(tmp_path, learners, cards=cards)
+    history = dict(learner.reviewed)
+    course.cards["a3"] = "==Ryga== na Łotwie, ==Ateny== w Grecji, ==Warszawa== w Polsce."
+    deck, result = course.build(tmp_path / "v2")
+    learner.take(deck)
+    assert_healthy(learner)
+    (item,) = result.updates[0].not_in_place
+    assert "cloze 1 is now cloze 2, cloze 2 is now cloze 3" in item.note
+    a3 = guid("a3", "demo", "pl")
+    asks = 'data-cloze="{}" data-ordinal="{}">[...]</span>'
+    now = scheduling(learner.col)
+    assert asks.format("Ryga", 1) in card_text(learner, "a3", 0)  # the new cloze...
+    assert now[(a3, 0)] == history[(a3, 0)]  # ...with Ateny's history
+    assert asks.format("Ateny", 2) in card_text(learner, "a3", 1)
+    assert now[(a3, 1)] == history[(a3, 1)]  # Ateny with Warszawa's
+    assert asks.format("Warszawa", 3) in card_text(learner, "a3", 2)
+    assert (a3, 2) not in history  # Warszawa: a new card
+    assert now[(a3, 2)][6] == 0
+
+
+def test_an_older_manifest_gets_cloze_hashes_without_a_release(tmp_path: Path) -> None:
+    """A manifest written before cloze hashes were recorded: the next build records them and
+    nothing else (no release, no mod), and the build after it names an inserted cloze."""
+    course = Demo(tmp_path / "lessons")
+    course.cards["a3"] = "==Ateny== w Grecji, ==Warszawa== w Polsce."
+    course.build(tmp_path / "v1")
+    path = course.root / "pl" / manifest.MANIFEST_FILE
+    written = path.read_text("utf-8")
+    older = re.sub(r', "cloze_hashes": \[[^]]*\]', "", written)
+    assert older != written
+    path.write_text(older, "utf-8")
+    _, result = course.build(tmp_path / "v2")
+    assert result.updates[0].release == 0
+    assert not result.updates[0].changed
+    assert path.read_text("utf-8") == written
+    course.cards["a3"] = "==Ryga== na Łotwie, ==Ateny== w Grecji, ==Warszawa== w Polsce."
+    _, result = course.build(tmp_path / "v3")
+    (item,) = result.updates[0].not_in_place
+    assert "cloze 1 is now cloze 2" in item.note
 
 
 @pytest.mark.parametrize(
@@ -1121,7 +1190,18 @@ def test_manifest_is_sorted_one_line_per_entry(tmp_path: Path) -> None:
     assert len(lines) == 1 + 2 + 3 + len(CARDS)
     entry = json.loads(next(line for line in lines if '"a3"' in line))
     assert entry["clozes"] == [1, 2]
-    assert set(entry) == {"card", "kind", "lesson", "hash", "mod", "added", "changed", "clozes"}
+    assert set(entry) == {
+        "card",
+        "kind",
+        "lesson",
+        "hash",
+        "mod",
+        "added",
+        "changed",
+        "clozes",
+        "cloze_hashes",
+    }
+    assert len(entry["cloze_hashes"]) == 2
 
 
 def test_source_hash_of_a_translation_is_kept(tmp_path: Path) -> None:

@@ -124,6 +124,10 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
         {"el/01.md": lesson("Q::A <!-- id: a1 --> <!-- id: a2 -->\n")},
         ["el/01.md:8: card has more than one ID comment"],
     ),
+    "two ids on one card, one spelled in capitals": (
+        {"el/01.md": lesson("Q::A <!-- id: a1 --> <!--ID:a2-->\n")},
+        ["el/01.md:8: card has more than one ID comment"],
+    ),
     "not utf-8": (
         {"el/01.md": lesson("Καλημέρα\n").encode("utf-8") + "\nźle\n".encode("cp1250")},
         ["el/01.md:10: not UTF-8 text"],

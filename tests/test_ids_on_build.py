@@ -15,6 +15,8 @@ from course import files
 from course.cache import ENV as CACHE_ENV
 from course.cache import Store, reading_only
 from course.cli import main
+from course.ids import add_missing_ids
+from course.lessons import load_library
 
 FRONT = "---\nid: {id}\ntitle: T\nlang: el\norder: {order}\n---\n\n"
 FRESH = (
@@ -87,6 +89,53 @@ def test_build_without_a_command_gives_ids_too(project: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "3 card IDs added; commit them" in result.output
     assert (project / "site" / "index.html").is_file()
+
+
+def test_an_id_spelled_in_capitals_gets_no_second_one(project: Path) -> None:
+    lesson = project / "lessons" / "el" / "01-x.md"
+    spelled = (
+        FRONT.format(id="first", order=1) + "Q::A <!--ID:Cap1-->\n\nQ2\n?\nA2 <!-- Id : c2 -->\n"
+    )
+    lesson.write_text(spelled, encoding="utf-8")
+    (project / "lessons" / "el" / "02-y.md").unlink()
+    result = CliRunner().invoke(main, ["ids"])
+    assert result.exit_code == 0, result.output
+    assert "added" not in result.output
+    assert lesson.read_text(encoding="utf-8") == spelled
+
+
+PLACES = {
+    # an answer's last line that cannot carry a comment: the ID goes on the line above it
+    "fenced answer": ("Q\n?\n```py\nx = 1\n```\n", "Q@\n?\n```py\nx = 1\n```\n"),
+    "fenced reversed": ("Q\n??\n~~~\nx\n~~~\n", "Q@\n??\n~~~\nx\n~~~\n"),
+    "text, then a fence": ("Q\n?\nSee:\n```\nx\n```\n", "Q\n?\nSee:@\n```\nx\n```\n"),
+    "setext heading": ("Q\n?\nTitle\n---\n", "Q\n?\nTitle@\n---\n"),
+    "table, no body": ("Q\n?\n| a | b |\n|---|---|\n", "Q@\n?\n| a | b |\n|---|---|\n"),
+    "table row": ("Q\n?\n| a |\n|---|\n| 1 |\n", "Q\n?\n| a |\n|---|\n| 1 |@\n"),
+    "math block": ("Q\n?\n$$\nx^2\n$$\n", "Q\n?\n$$\nx^2@\n$$\n"),
+    "plain answer": ("Q\n?\nA\n", "Q\n?\nA@\n"),
+    # an ID an older build wrote on the `?` line is read there: nothing moves, nothing is added
+    "old ID on ?": ("Q\n? <!-- id: old1 -->\n```\nx\n```\n",) * 2,
+}
+
+
+@pytest.mark.parametrize("card", PLACES, ids=list(PLACES))
+def test_an_id_goes_where_both_parsers_keep_the_card(project: Path, card: str) -> None:
+    """The plugin sees a multi-line card only when its `?` line holds nothing else, and reads a
+    comment line of its own as hiding the blank line after it (the card runs on): the ID goes at
+    the end of the card's last line that a comment leaves as it is, and the card renders as it
+    did."""
+    source, want = PLACES[card]
+    lesson = project / "lessons" / "el" / "01-x.md"
+    lesson.write_text(FRONT.format(id="first", order=1) + source + "\nProse.\n", encoding="utf-8")
+    (project / "lessons" / "el" / "02-y.md").unlink()
+    before = load_library(project / "lessons").courses[0].cards
+    add_missing_ids(load_library(project / "lessons"))
+    written = lesson.read_text(encoding="utf-8").split("---\n\n", 1)[1]
+    assert ADDED.sub(b"@", written.encode()).decode() == want + "\nProse.\n"
+    after = load_library(project / "lessons").courses[0].cards
+    assert [card.rendered for card in after] == [card.rendered for card in before]
+    assert all(card.id for card in after)
 
 
 def test_check_writes_nothing_and_warns(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

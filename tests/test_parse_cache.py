@@ -47,7 +47,7 @@ def lesson_fingerprint(lesson: Lesson, site: bool = True) -> list[Any]:
         (c.id, c.kind, c.rendered, c.source_hash, c.section.id, c.loc, c.id_line, c.clozes)
         for c in lesson.cards
     ]
-    more_cards = [(c.tags, lesson.sections.index(c.section)) for c in lesson.cards]
+    more_cards = [(c.tags, lesson.sections.index(c.section), c.cloze_hashes) for c in lesson.cards]
     head = [lesson.id, lesson.title, lesson.lang, lesson.order, lesson.path, lesson.media]
     more = [lesson.source, lesson.tags, lesson.description, lesson.translated_from]
     strings = [lesson.rendered.prose_digest, lesson.site_text() if site else None]
@@ -714,6 +714,7 @@ def test_cards_are_made_without_their_constructor_only_while_it_does_nothing_els
         id_line: int
         clozes: tuple[int, ...] = ()
         tags: tuple[str, ...] = ()
+        cloze_hashes: tuple[str, ...] = ()
         extra: int = 0
 
     assert not lessons._made_as_card(More)
@@ -721,7 +722,10 @@ def test_cards_are_made_without_their_constructor_only_while_it_does_nothing_els
     assert not lessons._made_as_card(fewer)
     hidden = dataclasses.make_dataclass(
         "Hidden",
-        [*lessons._CARD_FIELDS[:-1], ("tags", tuple, dataclasses.field(default=(), init=False))],
+        [
+            *lessons._CARD_FIELDS[:-1],
+            ("cloze_hashes", tuple, dataclasses.field(default=(), init=False)),
+        ],
         frozen=True,
     )
     assert not lessons._made_as_card(hidden)

@@ -472,7 +472,11 @@ COVERED = {
         "cards": "each card",
         "digest": "the file's bytes: the other fields are what is parsed from them",
     },
-    model.Card: {"text": "the deck's strings", "section": "sections and lines"},
+    model.Card: {
+        "text": "the deck's strings",
+        "section": "sections and lines",
+        "cloze_hashes": "shown nowhere; made from the source `source_hash` hashes",
+    },
 }
 """Fields `lesson_parts` does not hash as such, and why."""
 

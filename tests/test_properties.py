@@ -1,6 +1,6 @@
 """No input gives a traceback: random lessons made of card-syntax fragments either load or fail
 with `path:line: message` problems, `build` gives every card an ID without touching another byte,
-and the command line answers with an exit status and problems, never an exception.
+and without changing a card or a warning, and the command line answers with an exit status and problems, never an exception.
 
 Hypothesis runs derandomized (a fixed seed: the same examples on every run and in CI) with a
 bounded number of examples, so these add a few seconds to the suite.
@@ -54,6 +54,8 @@ FRAGMENTS = [
     "<!--SR:!2021-08-11,4,270-->",
     "<!-- id: ab12 -->",
     "<!-- id: bad id -->",
+    "<!--ID:ab13-->",
+    "<!--  Id :  ab14 -->",
     "#tag ",
     "#a/b Q::A",
     " ^abc-1",
@@ -124,6 +126,9 @@ WHOLE_LINES = [
     "- ??",
     "> - ?",
     "? <!-- x -->",
+    "---",
+    "| a | b |",
+    "|---|---|",
 ]
 """Lines as authors write them, so blocks, multi-line cards and fences form often."""
 line = st.one_of(
@@ -187,9 +192,53 @@ def test_any_lesson_loads_or_reports_path_line_problems(text: str) -> None:
             again = load_library(root / "lessons")  # the IDs given parse back as IDs
             assert all(card.id is not None for card in again.courses[0].cards)
             assert len(again.courses[0].cards) == len(library.courses[0].cards)
+            rendered = [card.rendered for card in library.courses[0].cards]
+            assert [card.rendered for card in again.courses[0].cards] == rendered
+            assert again.warnings == library.warnings  # no `?` line took an ID, say
             added = re.compile(rb" <!-- id: [2-9a-z]{8} -->")
             assert added.sub(b"", path.read_bytes()) == original  # no other byte changed
             assert add_missing_ids(again) == []
+
+
+ANSWER_BLOCKS = [
+    "A",
+    "- item",
+    "```\nx\n```",
+    "~~~py\ny\n~~~",
+    "| a | b |\n|---|---|",
+    "| a |\n|---|\n| 1 |",
+    "T\n---",
+    "T\n===",
+    "$$\nx^2\n$$",
+    "> why",
+]
+"""What a multi-line card's answer is made of, among them lines a comment would change."""
+multiline_cards = st.builds(
+    lambda question, separator, answer: f"{question}\n{separator}\n" + "\n".join(answer),
+    st.sampled_from(["Q", "#tag Q", "Q\nmore", "Q `x`"]),
+    st.sampled_from(["?", "??"]),
+    st.lists(st.sampled_from(ANSWER_BLOCKS), min_size=1, max_size=3),
+)
+
+
+@FAST
+@given(st.lists(multiline_cards, min_size=1, max_size=3))
+def test_ids_given_to_multiline_cards_change_no_card_for_either_parser(cards: list[str]) -> None:
+    """`ids` on multi-line cards whatever their answer ends with (a fence, a table, a setext
+    underline, a `$$` line): every `?` line stays bare (else the plugin sees no card), every
+    card renders and warns as before, and has an ID."""
+    text = FRONT + "\n\n".join(cards) + "\n\nProse.\n"
+    with lesson_folder(text) as root:
+        library = load_library(root / "lessons")
+        add_missing_ids(library)
+        again = load_library(root / "lessons")
+        written = (root / "lessons" / "el" / "01.md").read_text(encoding="utf-8")
+    separators = [n for n, row in enumerate(text.split("\n")) if row in ("?", "??")]
+    assert [written.split("\n")[n] for n in separators] == [text.split("\n")[n] for n in separators]
+    rendered = [card.rendered for card in library.courses[0].cards]
+    assert [card.rendered for card in again.courses[0].cards] == rendered
+    assert again.warnings == library.warnings
+    assert all(card.id is not None for card in again.courses[0].cards)
 
 
 def assert_cards_do_not_nest(tokens: tuple[Token, ...], cards: int) -> None:
@@ -255,6 +304,44 @@ def test_the_cheap_pre_checks_never_change_a_parse(text: str) -> None:
         cards._may_hold = original
     assert fast == slow
     assert fast_env.get("problems", []) == slow_env.get("problems", [])
+
+
+def card_ids(source: str) -> tuple[list[tuple[str | None, int]], list[cards.ParseProblem]]:
+    """Each card's ID and the line a missing one goes on, and the parse's problems."""
+    env: dict[str, Any] = {}
+    tokens = markdown.parser().parse(source, env)
+    metas = [cards.card_meta(t) for t in tokens if t.type == "card_open"]
+    return [(meta["id"], meta["id_line"]) for meta in metas], env.get("problems", [])
+
+
+respellings = st.tuples(
+    st.sampled_from(["", " ", "  ", "\t"]),
+    st.sampled_from(["id", "ID", "Id", "iD"]),
+    st.sampled_from(["", " "]),
+    st.sampled_from(["", " ", "  "]),
+)
+"""How an author or a tool may write an ID comment's opening: `<!--`, blanks, the key in any
+case, blanks, `:`, blanks (`<!--ID:x -->`, `<!--  id : x -->`)."""
+
+
+lines_with_ids = st.lists(
+    st.tuples(line, st.sampled_from(["", " <!-- id: ab12 -->", "<!-- id: ab13 --> <!--SR:x-->"])),
+    max_size=14,
+).map(lambda rows: "\n".join(text + comment for text, comment in rows))
+"""Lessons' bodies where many lines end in an ID comment (`lessons` rarely gives one a card)."""
+
+
+@FAST
+@given(lines_with_ids, respellings)
+def test_an_id_comment_spelled_otherwise_is_the_same_id(
+    source: str, respelling: tuple[str, str, str, str]
+) -> None:
+    """Whatever the case of its key and the blanks around it, an ID comment gives the same IDs
+    and the same problems as `<!-- id: x -->` does (so `build` never adds a second ID), and the
+    plugin's `<!--SR:...-->` comments stay what they were."""
+    before, key, after, value = respelling
+    respelled = source.replace("<!-- id: ", f"<!--{before}{key}{after}:{value}")
+    assert card_ids(respelled) == card_ids(source)
 
 
 @contextmanager
