@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from . import cache, collector, forked
+from . import cache, collector, forked, strays
 from .files import Resolver
 from .frontmatter import (
     CourseFile,
@@ -213,6 +213,9 @@ def _load_library(
     chosen = [lang for lang in found if not langs or lang in langs]
     jobs = _jobs(root, chosen, site)
     parsed = dict(zip(jobs, parse_lessons(root, jobs, meanwhile, known), strict=True))
+    read = {lang: {job.path.name for job in jobs if job.lang == lang} for lang in chosen}
+    for stray in strays.find(root, found, read, store.folder):
+        report.warn(stray.path, 0, stray.message)
     courses = [
         load_course(
             root / lang,
