@@ -9,6 +9,7 @@ every card's review history. A card that left the lessons is shipped as a retire
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -503,10 +504,29 @@ def _scratch(deck: DeckPlan, folder: Path) -> Collection:
             _write_decks_and_models(cursor, deck)
             cards = _write_rows(cursor, deck, stamp * 1000)
             conn.commit()
-    except BaseException:
+    except BaseException as exc:
         Path(db_name).unlink(missing_ok=True)
+        refused = _refused(exc)
+        if refused is not None:
+            raise refused from exc
         raise
     return Collection(deck, Path(db_name), stamp, cards)
+
+
+SQLITE_REFUSED = MappingProxyType({13: errno.ENOSPC, 10: errno.EIO})
+"""SQLite's primary result codes for a write the system refused (SQLITE_FULL: a full disk;
+SQLITE_IOERR: any other failed write, a file size limit) -> the errno they stand for."""
+
+
+def _refused(exc: BaseException) -> OSError | None:
+    """The OSError that a SQLite error stands for when the system refused a write to the scratch
+    collection (`SQLITE_REFUSED`): the build says so of the deck (`files.naming`), no
+    traceback, as of any output that cannot be written."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if not isinstance(exc, sqlite3.Error) or not isinstance(code, int):
+        return None
+    number = SQLITE_REFUSED.get(code & 0xFF)
+    return None if number is None else OSError(number, f"{exc} ({os.strerror(number)})")
 
 
 def _write_rows(cursor: sqlite3.Cursor, deck: DeckPlan, first_id: int) -> int:

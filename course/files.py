@@ -5,15 +5,43 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from . import forked
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def temp_file(folder: Path, name: str) -> tuple[int, str]:
     """A new temporary file in `folder` for the file `name` (its descriptor and path; mode
     0600), named `.<name>.XXXXXXXX.tmp`: the one name sweep.py removes after a killed build."""
     return tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+
+
+@contextmanager
+def naming(target: Path) -> Iterator[None]:
+    """An OSError raised inside that names no file is made to name `target`, the output being
+    written: a refused `write()` (a full disk, a quota) names none, and the author must be told
+    which output, on which disk, could not be written."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None:
+            if error.strerror is None:  # (`OSError("text")`: its text, where the message reads it)
+                error.strerror = str(error)
+            error.filename = os.fspath(target)
+        raise
+
+
+def named(target: Path, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`call(*args, **kwargs)`, its OSError naming `target` when it names no file (`naming`):
+    for a call that runs elsewhere (a forked child, a thread) and raises there."""
+    with naming(target):
+        return call(*args, **kwargs)
 
 
 def atomic_write(path: Path, data: bytes) -> None:

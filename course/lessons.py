@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from . import cache, collector, forked
+from . import cache, collector, forked, strays
 from .files import Resolver
 from .frontmatter import (
     CourseFile,
@@ -98,6 +98,10 @@ def read_bytes(path: Path, report: Report) -> bytes | None:
 
 
 def decode_text(path: Path, data: bytes, report: Report) -> str | None:
+    """`data` (the file `path`'s bytes) as text, without BOM; None (and an error at the line
+    of the first bad byte) if it is not UTF-8, holds a NUL or is empty. A NUL (U+0000) is
+    valid UTF-8, but CommonMark replaces it with U+FFFD, the replacement character, which a
+    lesson would show in Anki and on the site, and YAML refuses it (one byte search)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -105,6 +109,11 @@ def decode_text(path: Path, data: bytes, report: Report) -> str | None:
         report.error(
             path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
         )
+        return None
+    nul = data.find(b"\0")
+    if nul >= 0:  # (in UTF-8, a 0x00 byte is U+0000 and nothing else)
+        line = data[:nul].count(b"\n") + 1
+        report.error(path, line, "a NUL character (byte 0x00) in the text; remove it")
         return None
     if not text.strip():
         report.error(path, 0, "file is empty")
@@ -209,6 +218,9 @@ def _load_library(
     chosen = [lang for lang in found if not langs or lang in langs]
     jobs = _jobs(root, chosen, site)
     parsed = dict(zip(jobs, parse_lessons(root, jobs, meanwhile, known), strict=True))
+    read = {lang: {job.path.name for job in jobs if job.lang == lang} for lang in chosen}
+    for stray in strays.find(root, found, read, store.folder):
+        report.warn(stray.path, 0, stray.message)
     courses = [
         load_course(
             root / lang,

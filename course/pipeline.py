@@ -23,7 +23,7 @@ import click
 from . import anki, collector, decided, forked, journal, manifest, outputs, translations, updates
 from .background import Background
 from .decided import Decided
-from .files import temp_file
+from .files import named, naming, temp_file
 from .lessons import (
     FREEZE_THRESHOLD,
     POOL_THRESHOLD,
@@ -395,12 +395,19 @@ def _link_or_copy(source: str | Path, target: str | Path) -> None:
 
 
 def _temp_file(folder: Path, name: str, data: bytes | None = None) -> Path:
+    """A temporary file in `folder` for the output `name` (readable by all), holding `data` if
+    given; a write that fails names the output (`files.naming`) and leaves no file."""
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = temp_file(folder, name)
     os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the file from a web server
-    if data is not None:
-        Path(tmp).write_bytes(data)
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the file from a web server
+        if data is not None:
+            with naming(folder / name):
+                Path(tmp).write_bytes(data)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return Path(tmp)
 
 
@@ -499,7 +506,9 @@ def build(
 
 class Unwritten(click.ClickException):
     """An output could not be written or put in place (a full disk, a folder refused, a file
-    in the way): `build` raises the OSError, the command line stops with this message."""
+    in the way): `build` raises the OSError, the command line stops with this message. The
+    OSError names a file: the one refused, or, for a refused write (which names none), the
+    output being written (`files.naming`, around each writer)."""
 
     exit_code = 1
 
@@ -819,7 +828,7 @@ def _deferred(
 
     def render() -> Path:
         tmp = _temp_file(target.parent, target.name)
-        writes.append(Write(partial(write, tmp), whole))
+        writes.append(Write(partial(named, target, write, tmp), whole))
         return tmp
 
     return _output(target, inputs, record, made, render)
@@ -952,7 +961,7 @@ def _render_decks(
         deck_path, inputs = None, None
         if decks_dir is not None:
             deck_path = decks_dir / anki.deck_file_name(course)
-            write = partial(_write_deck, plan, options, zips)
+            write = partial(_write_deck, plan, options, zips, deck_path)
             inputs = outcome.deck_inputs or outputs.deck_inputs(_deck(plan))
             files[course.lang] = _deferred(deck_path, inputs, record, made, writes, write)
         counts = (outcome.notes, outcome.cards) if decks_dir is not None else (0, 0)
@@ -961,10 +970,14 @@ def _render_decks(
     return results, files, light
 
 
-def _write_deck(plan: Decided, options: BuildOptions, zips: Background, path: Path) -> None:
-    """Write a plan's deck into `path`, its zip step run by `zips`; a kept plan (no deck: its
-    deck was deleted or edited since) is decided again first."""
-    anki.write_deck(plan.deck or _prepare_again(plan.course, options), path, zips.run)
+def _write_deck(
+    plan: Decided, options: BuildOptions, zips: Background, target: Path, path: Path
+) -> None:
+    """Write a plan's deck into `path` (the temporary file of `target`), its zip step run by
+    `zips` (a thread: its failure names `target` too); a kept plan (no deck: its deck was
+    deleted or edited since) is decided again first."""
+    deck = plan.deck or _prepare_again(plan.course, options)
+    anki.write_deck(deck, path, lambda step: zips.run(partial(named, target, step)))
 
 
 def _deck(plan: Decided) -> anki.DeckPlan:
@@ -1105,10 +1118,11 @@ def _render_site(
         try:
             deck_files = {lang: deck.source for lang, deck in decks.items()}
             zips = {lang: package.source for lang, package in packages.items()}
-            site.write_site(
-                library, tmp, deck_files, changes, zips, reuse,
-                downloads=downloads, earlier=earlier, facts=facts(), paired=pair,
-            )  # fmt: skip
+            with naming(site_dir):
+                site.write_site(
+                    library, tmp, deck_files, changes, zips, reuse,
+                    downloads=downloads, earlier=earlier, facts=facts(), paired=pair,
+                )  # fmt: skip
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -1192,10 +1206,10 @@ def _copy_downloads(
 
     ready = {lang: deck.source for lang, deck in decks.items() if deck.source == deck.target}
     zips = {lang: package.source for lang, package in packages.items()}
-    site.copy_downloads(library, site_made.source, ready, zips)
+    named(site_made.target, site.copy_downloads, library, site_made.source, ready, zips)
     written()
     rest = {lang: deck.source for lang, deck in decks.items() if lang not in ready}
-    site.copy_downloads(library, site_made.source, rest, {})
+    named(site_made.target, site.copy_downloads, library, site_made.source, rest, {})
 
 
 @collector.paused()

@@ -132,6 +132,26 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
         {"el/01.md": lesson("Καλημέρα\n").encode("utf-8") + "\nźle\n".encode("cp1250")},
         ["el/01.md:10: not UTF-8 text"],
     ),
+    "a NUL in a card (CommonMark would show U+FFFD)": (
+        {"el/01.md": lesson("Q::A\x00B <!-- id: n1 -->\n")},
+        ["el/01.md:8: a NUL character (byte 0x00) in the text; remove it"],
+    ),
+    "a NUL in the front matter": (
+        {"el/01.md": lesson("x\n", front="id: b\ntitle: T\x00\nlang: el\norder: 1\n")},
+        ["el/01.md:3: a NUL character"],
+    ),
+    "a NUL after a BOM and CRLF lines": (
+        {"el/01.md": ("\ufeff" + lesson("a\n\x00\n")).replace("\n", "\r\n")},
+        ["el/01.md:9: a NUL character"],
+    ),
+    "a NUL in the course file": (
+        {"course.yml": "id: c\ntitle: T\x00\n", "el/01.md": GOOD},
+        ["course.yml:2: a NUL character"],
+    ),
+    "a NUL in a language's course file": (
+        {"el/course.yml": "title: T\n\x00\n", "el/01.md": GOOD},
+        ["el/course.yml:2: a NUL character"],
+    ),
     "empty file": ({"el/01.md": ""}, ["el/01.md: file is empty"]),
     "missing image": (
         {"el/01.md": lesson("Q::![x](img/none.png) <!-- id: i1 -->\n")},
@@ -233,7 +253,15 @@ def test_error_is_reported_with_path_and_line(workdir: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["empty answer", "not utf-8", "every problem in one run", "missing image"]
+    "name",
+    [
+        "empty answer",
+        "not utf-8",
+        "a NUL in a card (CommonMark would show U+FFFD)",
+        "a NUL in the course file",
+        "every problem in one run",
+        "missing image",
+    ],
 )
 def test_failed_build_writes_nothing(workdir: Path, name: str) -> None:
     files, _expected = CASES[name]

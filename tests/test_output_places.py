@@ -5,19 +5,31 @@ from the command line and from `pipeline.build`. Real builds, real folders."""
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import resource
 import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from test_pieces import cold, edit, write_course
 
-from course import pipeline
+from course import anki, pipeline, site, zips
 from course.cache import ENV as CACHE_ENV
 from course.cli import main
+from course.files import naming
 from course.lessons import load_library
+from course.pipeline import Share
 from course.places import Overlap
+
+BUILD_PY = Path(__file__).resolve().parent.parent / "build.py"
 
 
 @pytest.fixture
@@ -120,6 +132,107 @@ def test_an_output_that_cannot_be_written_is_named_without_a_traceback(
     assert code == 1, output
     assert re.search(r"in-the-way\S*: cannot write the build's outputs: \w", output), output
     assert files(tmp_path / "out") == before
+
+
+def no_space(*args: object, **kwargs: object) -> None:
+    """A write refused as a full disk refuses it: `write()` names no file."""
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def no_space_for_manifests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The manifests' temporary files (`.manifest.jsonl.XXXXXXXX.tmp`) cannot be written."""
+    real = Path.write_bytes
+
+    def write_bytes(path: Path, data: Any) -> int:
+        if path.name.startswith(".manifest.jsonl."):
+            no_space()
+        return real(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+
+
+def full(owner: object, name: str) -> Callable[[pytest.MonkeyPatch], None]:
+    return lambda monkeypatch: monkeypatch.setattr(owner, name, no_space)
+
+
+FULL = {
+    "deck": (full(anki, "_deflate_into"), r"out/decks/pieces-el\.apkg"),
+    "site": (full(site, "_write_landing"), r"out/site"),
+    "SCORM zip": (full(zips.Writer, "close"), r"out/scorm/pieces-el-scorm12\.zip"),
+    "manifest": (no_space_for_manifests, r"project/lessons/el/manifest\.jsonl"),
+}
+"""What a full disk stops (a writer made to fail as one) -> the path the build names."""
+
+
+@pytest.mark.parametrize("share", [Share.SMALL, Share.SHARED, Share.ALONE])
+@pytest.mark.parametrize("output", list(FULL))
+def test_a_full_disk_names_the_output_it_stopped(
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    output: str,
+    share: Share,
+) -> None:
+    """ENOSPC from a write names no file: the build says which output it was writing (in a
+    forked child, a thread or this process: `share`), exit 1, no traceback, the outputs and
+    lessons as the last build left them and no temporary file left beside them."""
+    outputs = ["--decks", "out/decks", "--site", "out/site", "--scorm", "out/scorm"]
+    code, said = run("--lessons", "project/lessons", *outputs)
+    assert code == 0, said
+    edit(project / "lessons" / "el" / "02-lesson.md", "Απάντηση 2.1.", "Απάντηση 2.1 (α).")
+    before = files(tmp_path / "out") | files(project)
+    inject, where = FULL[output]
+    inject(monkeypatch)
+    monkeypatch.setattr(pipeline, "_share", lambda library: share)
+    code, said = run("--lessons", "project/lessons", *outputs)
+    assert code == 1, said
+    shown = (
+        rf"^Error: {where}: cannot write the build's outputs: No space left on device\. Fix that"
+    )
+    assert re.search(shown, said, re.MULTILINE), said
+    assert files(tmp_path / "out") | files(project) == before
+
+
+def test_a_named_error_keeps_what_it_said() -> None:
+    """`files.naming`: an error naming a file keeps it; one made of a text alone keeps the
+    text (its message would read "[Errno None] None" with a file name and no `strerror`)."""
+    with pytest.raises(OSError, match="disk full") as caught, naming(Path("out/x.zip")):
+        raise OSError("disk full")
+    said = pipeline.Unwritten.of(caught.value).message
+    assert (
+        said
+        == "out/x.zip: cannot write the build's outputs: disk full. Fix that, then build again."
+    )
+    with pytest.raises(FileNotFoundError) as found, naming(Path("out/x.zip")):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", "out/y")
+    assert found.value.filename == "out/y"
+
+
+def test_a_deck_over_the_file_size_limit_is_named(project: Path, tmp_path: Path) -> None:
+    """A real refusal (RLIMIT_FSIZE: `write()` fails with EFBIG, as it fails with ENOSPC on a
+    full disk): SQLite, writing the deck's scratch collection, says only "disk I/O error";
+    the build names the deck, exit 1, no traceback, the last decks kept, no temporary file."""
+    build = [sys.executable, str(BUILD_PY), "build", "--lessons", "project/lessons"]
+    build += ["--decks", "out/decks", "--no-site", "--no-scorm"]
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", **{CACHE_ENV: ""})
+    subprocess.run(build, cwd=tmp_path, env=env, check=True, capture_output=True)
+    edit(project / "lessons" / "el" / "02-lesson.md", "Απάντηση 2.1.", "Απάντηση 2.1 (α).")
+    before = files(tmp_path / "out") | files(project)
+    done = subprocess.run(
+        build, cwd=tmp_path, env=env, capture_output=True, text=True, preexec_fn=small_files
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    shown = r"^Error: out/decks/pieces-el\.apkg: cannot write the build's outputs: disk I/O error"
+    assert re.search(shown, done.stderr, re.MULTILINE), done.stderr
+    assert files(tmp_path / "out") | files(project) == before
+
+
+def small_files() -> None:
+    """No file over 16 KB (the decks' scratch collections are larger): a write past it fails
+    with EFBIG (the signal it would send ignored, as a shell's `ulimit -f` does not)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, resource.RLIM_INFINITY))
 
 
 def test_a_site_folder_given_as_a_link_is_written_where_it_points(

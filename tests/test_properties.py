@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from markdown_it.token import Token
 
@@ -239,6 +240,22 @@ def test_ids_given_to_multiline_cards_change_no_card_for_either_parser(cards: li
     assert [card.rendered for card in again.courses[0].cards] == rendered
     assert again.warnings == library.warnings
     assert all(card.id is not None for card in again.courses[0].cards)
+
+
+@FAST
+@given(lessons, st.data())
+def test_a_nul_anywhere_is_the_one_error_at_its_line(text: str, data: st.DataObject) -> None:
+    """CommonMark would replace a NUL with U+FFFD: the reader refuses the lesson instead,
+    naming the first NUL's line, whatever the rest of the lesson holds."""
+    assume(not any("\ud800" <= char <= "\udfff" for char in text))  # (not UTF-8: that error)
+    at = data.draw(st.integers(0, len(text)))
+    text = text[:at] + "\x00" + text[at:]
+    line = text[: text.index("\x00")].count("\n") + 1
+    with lesson_folder(text) as root, pytest.raises(CourseError) as caught:
+        load_library(root / "lessons")
+    [problem] = caught.value.problems
+    assert (problem.loc.path.name, problem.loc.line) == ("01.md", line)
+    assert problem.message.startswith("a NUL character (byte 0x00)")
 
 
 def assert_cards_do_not_nest(tokens: tuple[Token, ...], cards: int) -> None:

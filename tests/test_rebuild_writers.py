@@ -23,6 +23,7 @@ from test_pieces import edit, files, write_course
 from course import forked, outputs, pipeline, scorm, site
 from course import lessons as loader
 from course.cache import ENV as CACHE_ENV
+from course.files import named
 from course.lessons import load_library
 
 
@@ -78,11 +79,12 @@ def shared(monkeypatch: pytest.MonkeyPatch) -> Shares:
 
 
 def _name(call: Callable[[], object]) -> str:
-    """The writer function under a write's partials (its arguments bound around it)."""
+    """The writer function under a write's partials (its arguments bound around it, and the
+    output it names when it fails: `files.named`)."""
     assert isinstance(call, partial)
     write: Callable[..., object] = call
     while isinstance(write, partial):
-        write = write.func
+        write = write.args[1] if write.func is named else write.func
     return getattr(write, "__name__", repr(write))
 
 

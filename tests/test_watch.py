@@ -314,6 +314,31 @@ def test_any_file_the_build_reads_starts_a_build(watching: Watching, work: Path)
     assert "watch: changed: pl/02-new.md" in got
 
 
+def test_a_markdown_file_no_build_reads_is_named_when_it_comes_and_changes(
+    watching: Watching, work: Path
+) -> None:
+    """A note saved in a language folder's subfolder starts a build, which names it (the
+    author sees why it is not in the course); so does each save of it; once it is moved into
+    its language folder, the next build builds it and names nothing."""
+    note = work / "lessons" / "pl" / "notes" / "02-new.md"
+    note.parent.mkdir()
+    watching.until(r"^watch: built in")  # (a new folder is a change too)
+    watching.idle()
+    lesson = "---\nid: new\ntitle: Nowa\nlang: pl\norder: 2\n---\n\n## S\n\nP::O <!-- id: n1 -->\n"
+    note.write_text(lesson, encoding="utf-8")
+    warned = "lessons/pl/notes/02-new.md: not built: lessons are read from lessons/pl/ itself"
+    got = watching.until(r"^watch: (built|build failed)")
+    assert any(re.match(r"watch: changed: .*pl/notes/02-new\.md", line) for line in got), got
+    assert any(line.startswith(warned) for line in got), got
+    note.write_text(note.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    got = watching.until(r"^watch: (built|build failed)")
+    assert any(line.startswith(warned) for line in got), got
+    note.rename(work / "lessons" / "pl" / "02-new.md")
+    got = watching.until(r"^watch: (built|build failed)")
+    assert any(line.startswith("pl: release 2: 1 card added") for line in got), got
+    assert not any("not built" in line for line in got), got
+
+
 def test_the_lock_is_held_only_while_building(watching: Watching, work: Path) -> None:
     """Between builds, `build --no-wait` of the same lessons (other outputs) does not find
     the watch's lock."""
