@@ -243,12 +243,17 @@ def language_folders(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and LANG_DIR.match(p.name))
 
 
+def lesson_files(folder: Path) -> list[Path]:
+    """A language folder's lessons, in order: its `*.md` files but hidden ones (a name starting
+    with a dot, which `glob` matches: an editor's lock file such as Emacs's `.#01.md`, a link to
+    nothing while the lesson is open), as watch.py and strays.py pass them by."""
+    return sorted(path for path in folder.glob("*.md") if not path.name.startswith("."))
+
+
 def _jobs(root: Path, langs: Sequence[str], site: bool) -> list[LessonJob]:
     """Every lesson of each of `langs` (folders of `root`), in order."""
     return [
-        LessonJob(path, lang, root, site)
-        for lang in langs
-        for path in sorted((root / lang).glob("*.md"))
+        LessonJob(path, lang, root, site) for lang in langs for path in lesson_files(root / lang)
     ]
 
 

@@ -29,6 +29,7 @@ from .lessons import (
     POOL_THRESHOLD,
     display_path,
     language_folders,
+    lesson_files,
     load_library,
 )
 from .model import Course, CourseError, Library, Problem
@@ -226,7 +227,7 @@ def warm(lessons: Path) -> None:
     `forked.ready`). What cannot be read or parsed is left to the build, which reports it."""
     try:
         folders = [lessons / name for name in language_folders(lessons)]
-        small = sum(1 for folder in folders for _ in folder.glob("*.md")) <= POOL_THRESHOLD
+        small = sum(len(lesson_files(folder)) for folder in folders) <= POOL_THRESHOLD
     except OSError:
         folders, small = [], False
     for folder in folders if small else ():

@@ -214,3 +214,16 @@ def test_a_replayed_rebuild_names_the_file_until_it_is_gone(
     assert any("1 card added" in line for line in lines), lines
     code, lines = run("build")
     assert (code, len(builds), warnings(lines)) == (0, 3, [])  # replayed
+
+
+def test_hidden_markdown_in_a_language_folder_is_no_lesson(project: Path) -> None:
+    """`glob("*.md")` matches hidden names: Emacs's lock file `.#01.md` (a link to nothing while
+    01.md is open) made every build fail with "cannot read the file", and a hidden `.x.md` was
+    built as a lesson, though watch.py and strays.py pass hidden files by."""
+    el = project / "lessons" / "el"
+    (el / ".#01.md").symlink_to("user@host.1234:1700000000")
+    write(el, {".draft.md": LESSON.format(id="hidden", lang="el")})
+    code, lines = run("build", "--no-site", "--no-scorm")
+    assert code == 0, lines
+    assert not warnings(lines), lines
+    assert any(line.startswith("el: 1 lesson, 1 notes") for line in lines), lines
