@@ -130,6 +130,11 @@ class CardEntry:
     synced: str = ""
     """For a translated card: its own content hash at that moment. A translation whose hash still
     equals `synced` while its original's hash differs from `source` is stale."""
+    earlier: tuple[str, ...] = ()
+    """The lessons other than `lesson` it was published in, in the order it left them: learners
+    who got it there keep it in that lesson's deck (Anki never moves a card). Written by a build
+    that moves it; '' first when it may have moved before that was recorded (an older manifest:
+    `updates._decks_of`)."""
 
     @property
     def key(self) -> str:
@@ -174,6 +179,12 @@ def _clozes(value: Any) -> tuple[int, ...]:
     return tuple(value)
 
 
+def _lessons(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(lesson, str) for lesson in value):
+        raise ValueError("a list of lesson IDs")
+    return tuple(value)
+
+
 # Record type, its key field, then how each JSON key is read (a missing key takes the default).
 _FIELDS: Mapping[type[Any], Mapping[str, Callable[[Any], Any]]] = {
     Release: {"release": _int, "time": _int},
@@ -198,6 +209,7 @@ _FIELDS: Mapping[type[Any], Mapping[str, Callable[[Any], Any]]] = {
         "retired": _int,
         "source": _str,
         "synced": _str,
+        "earlier": _lessons,
     },
 }
 _BY_KEY = {next(iter(readers)): record for record, readers in _FIELDS.items()}
@@ -247,6 +259,10 @@ def _json_list(value: tuple[int, ...]) -> str:
     return f"[{', '.join(map(str, value))}]"
 
 
+def _json_strings(value: tuple[str, ...]) -> str:
+    return f"[{', '.join(map(encode_basestring, value))}]"
+
+
 def _json_kind(value: CardKind) -> str:
     return encode_basestring(value.value)
 
@@ -256,6 +272,7 @@ _ENCODERS: Mapping[Callable[[Any], Any], Callable[[Any], str]] = {
     _str: encode_basestring,
     _kind: _json_kind,
     _clozes: _json_list,
+    _lessons: _json_strings,
 }
 """How a value of each kind is written: as `json.dumps(value, ensure_ascii=False)` writes it."""
 _LAYOUT = {

@@ -875,6 +875,61 @@ def test_moved_card_keeps_its_note_and_is_named(tmp_path: Path, learners: Any) -
     assert newcomer.deck_of(guid("a1", "demo", "pl")) == {"Obsługa klienta::02 Pomiar"}
 
 
+def test_card_moved_back_names_every_deck_learners_have_it_in(
+    tmp_path: Path, learners: Any
+) -> None:
+    """Anki never moves a card: each learner keeps it in the deck of the lesson it was in when
+    they first got it, so moving it back names both decks (QA3 B5)."""
+    course, first = start(tmp_path, learners)  # release 1: a1 in alpha
+    alpha, beta = "'Obsługa klienta::01 Podstawy'", "'Obsługa klienta::02 Pomiar'"
+    course.lessons["alpha"] = ("Podstawy", 1, ["a2", "a3"])
+    course.lessons["beta"] = ("Pomiar", 2, ["b1", "b2", "a1"])
+    deck, result = course.build(tmp_path / "v2")
+    (kept,) = result.updates[0].not_in_place
+    assert kept.note == f"moved: learners who have it keep it in deck {alpha}"
+    first.take(deck)
+    second = learners("second")
+    second.take(deck)
+    second.review()
+    course.lessons["alpha"] = ("Podstawy", 1, ["a1", "a2", "a3"])
+    course.lessons["beta"] = ("Pomiar", 2, ["b1", "b2"])
+    deck, result = course.build(tmp_path / "v3")
+    (kept,) = result.updates[0].not_in_place
+    assert kept.note == (
+        f"moved: learners who have it keep it in the deck they first got it in: {alpha} or {beta}"
+    )
+    assert read_manifest(course.root, "pl").cards["a1"].earlier == ("beta",)
+    for learner, where in ((first, alpha), (second, beta)):
+        learner.take(deck)
+        assert_healthy(learner, moved=["a1"])
+        assert learner.deck_of(guid("a1", "demo", "pl")) == {where.strip("'")}
+
+
+def test_a_move_of_a_card_changed_before_does_not_claim_its_only_deck(tmp_path: Path) -> None:
+    """A manifest without `earlier` cannot tell whether a card that changed since it was first
+    published also moved: the message says so instead of naming one deck as the only one."""
+    course = Demo(tmp_path / "lessons")
+    course.build(tmp_path / "v1")
+    course.cards["a1"] = "Co to jest empatia?::Zrozumienie klienta."
+    course.build(tmp_path / "v2")
+    course.lessons["alpha"] = ("Podstawy", 1, ["a2", "a3"])
+    course.lessons["beta"] = ("Pomiar", 2, ["b1", "b2", "a1"])
+    _, result = course.build(tmp_path / "v3")
+    (kept,) = result.updates[0].not_in_place
+    assert kept.note == (
+        "moved: learners who have it keep it in the deck they first got it in: "
+        "'Obsługa klienta::01 Podstawy' or an earlier lesson's deck if it moved before (older "
+        "manifests do not record moves)"
+    )
+    assert read_manifest(course.root, "pl").cards["a1"].earlier == ("", "alpha")
+    course.lessons["alpha"] = ("Podstawy", 1, ["a1", "a2", "a3"])
+    course.lessons["beta"] = ("Pomiar", 2, ["b1", "b2"])
+    _, result = course.build(tmp_path / "v4")
+    (kept,) = result.updates[0].not_in_place
+    assert "'Obsługa klienta::01 Podstawy', 'Obsługa klienta::02 Pomiar' or an earlier" in kept.note
+    assert read_manifest(course.root, "pl").cards["a1"].earlier == ("", "beta")
+
+
 def test_two_courses_in_one_collection_keep_their_own_style(
     tmp_path: Path, learners: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
