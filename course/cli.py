@@ -684,8 +684,9 @@ def ids_command(lessons: Path, langs: tuple[str, ...], no_wait: bool) -> None:
 
     _lock(lessons, no_wait)
     library = load_library(lessons, langs)  # (the parse only: nothing of the build's writers)
-    from .ids import add_missing_ids
+    from .ids import add_missing_ids, lost_ids
 
+    _warn(lost_ids(library))  # (before the new IDs are written)
     added = add_missing_ids(library)
     for item in added:
         click.echo(str(item))
