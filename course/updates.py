@@ -196,6 +196,7 @@ def plan(
     type_mods = _plan_note_types(state, note_types)
     top, leaves = _plan_decks(state, course, rename_decks)
     full = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
+    _note_empty_decks(state, {full[x.id] for x in course.lessons if not x.cards})
     for note in notes:
         _plan_card(state, note)
     retired = _plan_retired(state, {n.card for n in notes}, retired_digests)
@@ -203,8 +204,7 @@ def plan(
     entries: list[CardEntry | DeckEntry | NoteTypeEntry | Release] = list(state.entries)
     if changed:
         entries.append(Release(state.release, now))
-    new = with_entries(old, entries)
-    new = replace(new, found=True)
+    new = replace(with_entries(old, entries), found=True)
     warnings = []
     if not old.found and notes:
         warnings.append(_missing_manifest(manifest_path))
@@ -225,6 +225,17 @@ def plan(
         tuple(state.errors),
         tuple(warnings),
     )
+
+
+def _note_empty_decks(state: _Draft, empty: set[str]) -> None:
+    """A lesson without cards gets its deck name now, but Anki creates a deck only for a card
+    in it: the report says so rather than list a deck learners never see."""
+    added = state.items.get("decks_added")
+    if added and empty:
+        later = "no cards yet: Anki creates it with the lesson's first card"
+        state.items["decks_added"] = [
+            replace(item, where=later) if item.card in empty else item for item in added
+        ]
 
 
 def _missing_manifest(path: Path) -> Problem:
@@ -337,7 +348,7 @@ def _type_change(old: CardEntry, note: Shipped) -> Problem | None:
         f"card {note.card} was published as a {old.kind.value} card and is now a "
         f"{note.kind.value} card: Anki never changes a note's type, so learners who have it "
         "would never get this card again. Give it a new ID (delete its ID comment; the build "
-        "gives it a new one) and the old card retires",
+        f"gives it a new one) and the old card {'stays retired' if old.retired else 'retires'}",
     )
 
 

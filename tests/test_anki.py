@@ -1001,6 +1001,46 @@ def test_releases_are_recorded_and_the_report_is_written(
     assert "- **Cards retired** (1):\n  - `a3` (lesson alpha)" in text
 
 
+def test_the_report_says_what_is_true(tmp_path: Path) -> None:
+    """QA3 rough 11-13: a build without decks records nothing and says so (as a draft does); a
+    lesson without cards gets no deck in Anki until its first card; counts of one are singular;
+    a retired card given another type stays retired."""
+    course = Demo(tmp_path / "lessons", lessons={"alpha": ("Podstawy", 1, ["a1"])})
+    course.build(tmp_path / "v1")
+    written = (course.root / "pl" / manifest.MANIFEST_FILE).read_bytes()
+    course.cards["a1"] = "Co to jest empatia?::Zrozumienie klienta."
+    course.write()
+    site = CliRunner().invoke(
+        main, ["build", "--lessons", str(course.root), "--no-decks", "--no-scorm",
+               "--site", str(tmp_path / "site")],
+    )  # fmt: skip
+    assert site.exit_code == 0, site.output
+    assert "pl: draft (not recorded) of release 2: 1 card changed" in site.output
+    assert (course.root / "pl" / manifest.MANIFEST_FILE).read_bytes() == written
+    course.lessons["beta"] = ("Pomiar", 2, [])
+    course.write()
+    released = CliRunner().invoke(
+        main, ["build", "--lessons", str(course.root), "--decks", str(tmp_path / "v2"),
+               "--no-site", "--no-scorm"],
+    )  # fmt: skip
+    assert released.exit_code == 0, released.output
+    assert "pl: release 2: 1 card changed, 1 deck added\n" in released.output
+    assert (
+        "decks added: Obsługa klienta::02 Pomiar (no cards yet: Anki creates it with the "
+        "lesson's first card)"
+    ) in released.output
+    assert "pl: 2 lessons, 1 note, 1 card -> " in released.output
+    course.lessons["alpha"] = ("Podstawy", 1, ["a2"])
+    course.build(tmp_path / "v3")  # a1 retires
+    course.cards["a1"] = "Klient oczekuje {{c1::szybkiej}} obsługi."
+    course.lessons["alpha"] = ("Podstawy", 1, ["a1", "a2"])
+    course.write()
+    with pytest.raises(CourseError) as caught:
+        build(course.root, tmp_path / "v4")
+    (problem,) = caught.value.problems
+    assert problem.message.endswith("the build gives it a new one) and the old card stays retired")
+
+
 def test_mod_times_change_only_for_edited_notes(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -268,7 +268,7 @@ def test_bom_and_crlf_are_accepted(workdir: Path) -> None:
     write_tree(workdir / "lessons", {"el/01.md": text.encode("utf-8")})
     result = CliRunner().invoke(main, ["check", "--strict"])
     assert result.exit_code == 0, result.output
-    assert "el: 1 lesson, 1 cards: ok" in result.output
+    assert "el: 1 lesson, 1 card: ok" in result.output
 
 
 def test_warnings_fail_only_with_strict(workdir: Path) -> None:
