@@ -104,6 +104,34 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
         {"el/01.md": lesson(":::Answer <!-- id: e1 -->\n")},
         ["el/01.md:8: card has an answer but no question"],
     ),
+    "a question of blanks' entities": (
+        {"el/01.md": lesson("&nbsp;&#8203;::Answer <!-- id: e1 -->\n")},
+        ["el/01.md:8: card has an answer but no question"],
+    ),
+    "an answer of a blank's entity": (
+        {"el/01.md": lesson("Question?::&nbsp; <!-- id: e1 -->\n")},
+        ["el/01.md:8: card has a question but no answer"],
+    ),
+    "a question that is only a comment": (
+        {"el/01.md": lesson("<!-- note -->::Answer <!-- id: e1 -->\n")},
+        ["el/01.md:8: card has an answer but no question"],
+    ),
+    "a card after a comment that starts its line": (
+        {"el/01.md": lesson("<!-- note --> Question?::Answer <!-- id: e1 -->\n")},
+        ["el/01.md:8: this card is hidden: a comment that starts a line hides the whole line"],
+    ),
+    "a cloze after a comment's last line": (
+        {"el/01.md": lesson("<!--\nnote\n--> The ==hidden== part. <!-- id: e1 -->\n")},
+        ["el/01.md:10: this card is hidden"],
+    ),
+    "empty multi-line question": (
+        {"el/01.md": lesson("&nbsp;\n<!-- a note -->\n?\nAnswer <!-- id: e1 -->\n")},
+        ["el/01.md:8: card has an answer but no question"],
+    ),
+    "multi-line answer of blanks": (
+        {"el/01.md": lesson("Question?\n??\n&#xA0; <!-- id: e1 -->\n")},
+        ["el/01.md:8: card has a question but no answer"],
+    ),
     "empty multi-line answer": (
         {"el/01.md": lesson("Question?\n?\n<!-- id: e1 -->\n")},
         ["el/01.md:8: card has a question but no answer"],
