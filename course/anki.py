@@ -29,6 +29,7 @@ from .apkg import APKG_COL, APKG_SCHEMA, BASE91_DIGITS, CLOZE, Field, NoteType, 
 from .files import temp_file
 from .markup import escape_html
 from .model import Card, CardKind, Course, Lesson, MediaFile, Problem, Source, SourceLoc
+from .model import retired_tag as model_retired_tag
 
 # Fields are forever once decks are out: adding one makes Anki import a copy of the note type, so
 # the list is decided once, with room for what later versions need (README: "Decks and updates").
@@ -264,7 +265,7 @@ def note_hashes(notes: Sequence[NoteData]) -> NoteHashes:
 
 
 def retired_tag(course: Course) -> str:
-    return f"{course.id}::retired"
+    return model_retired_tag(course.id)
 
 
 @cache
