@@ -17,9 +17,9 @@ import re
 import sqlite3
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, partial
 from pathlib import Path
 from types import MappingProxyType
@@ -29,7 +29,8 @@ from . import manifest, updates
 from .apkg import APKG_COL, APKG_SCHEMA, BASE91_DIGITS, CLOZE, Field, NoteType, Template, deck_json
 from .files import temp_file
 from .markup import escape_html
-from .model import Card, CardKind, Course, Lesson, MediaFile, Source, SourceLoc
+from .model import Card, CardKind, Course, Lesson, MediaFile, Problem, Source, SourceLoc
+from .model import retired_tag as model_retired_tag
 
 # Fields are forever once decks are out: adding one makes Anki import a copy of the note type, so
 # the list is decided once, with room for what later versions need (README: "Decks and updates").
@@ -268,7 +269,7 @@ def note_hashes(notes: Sequence[NoteData]) -> NoteHashes:
 
 
 def retired_tag(course: Course) -> str:
-    return f"{course.id}::retired"
+    return model_retired_tag(course.id)
 
 
 @cache
@@ -371,7 +372,53 @@ def prepare(
         manifest_path,
     )
     plan, retired = _decide(course, inputs, old, now, draft=draft, rename_decks=rename_decks)
+    report = plan.report
+    if report.added and report.retired:  # (a card whose ID comment was lost is both)
+        added = {item.card for item in report.added}
+        leaving = {item.card for item in report.retired}
+        lost = lost_ids(course, old, leaving, lambda card: card.id in added, _put_back)
+        plan = replace(plan, warnings=(*plan.warnings, *lost))
     return DeckPlan(course, models, (*live, *(retired[e.card] for e in plan.retired)), plan, inputs)
+
+
+def lost_ids(
+    course: Course,
+    old: manifest.Manifest,
+    leaving: Iterable[str],
+    new: Callable[[Card], bool],
+    message: Callable[[Card, str], str],
+) -> list[Problem]:
+    """A warning at each `new` card whose note, under the ID of a published card `leaving` the
+    lessons, would be exactly that card's as last published (the manifest's `hash`): most likely
+    that card with its ID comment lost, which learners would get as a new card, without its
+    history, beside the retired one. A note shows its lesson and section, so only a card of the
+    same lesson and kind can match."""
+    by_place: dict[tuple[str, CardKind], list[manifest.CardEntry]] = {}
+    for card_id in sorted(leaving):
+        entry = old.cards[card_id]
+        by_place.setdefault((entry.lesson, entry.kind), []).append(entry)
+    problems = []
+    for lesson in course.lessons:
+        for card in lesson.cards:
+            entries = by_place.get((lesson.id, card.kind), []) if new(card) else []
+            same = (e.card for e in entries if _digest_as(course, lesson, card, e.card) == e.hash)
+            if (found := next(same, None)) is not None:
+                problems.append(Problem(card.loc, message(card, found)))
+    return problems
+
+
+def _digest_as(course: Course, lesson: Lesson, card: Card, card_id: str) -> str:
+    """The digest `card`'s note would have under `card_id`."""
+    return lesson_notes(course, replace(lesson, cards=(replace(card, id=card_id),)))[0].digest
+
+
+def _put_back(card: Card, published: str) -> str:
+    return (
+        f"card {card.id} has the content of card {published}, which this build retires: if it is "
+        f"that card with its ID comment lost, write `<!-- id: {published} -->` in place of "
+        f"`<!-- id: {card.id} -->` and build again, so that learners keep its review history "
+        "(else they get it as a new card, beside the retired one)"
+    )
 
 
 def replan(

@@ -28,6 +28,7 @@ from typing import NamedTuple, TypedDict, cast
 from urllib.parse import quote
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import unescapeAll
 from markdown_it.rules_block import StateBlock, blockquote, fence
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
@@ -65,6 +66,8 @@ BARE_LINE = re.compile(
 (A fence's lines are no prose; a separator is known by its line.) No ID is added there."""
 SEPARATOR_LINE = re.compile(r"(?:^|[\s>])\?\??[ \t]*$", re.MULTILINE)
 """A raw line that may hold only `?` or `??` once its prefix (quote mark, list marker) is gone."""
+NO_QUESTION = "card has an answer but no question"
+NO_ANSWER = "card has a question but no answer"
 DEPTH = "card_depth"
 """`env` key: >0 while a card's own lines are tokenized (cards do not nest)."""
 SCAN = "card_scan"
@@ -232,6 +235,18 @@ def split_inline_card(line: str) -> InlineCard | None:
     return None
 
 
+def shows_nothing(text: str) -> bool:
+    """Whether a card side's Markdown shows no character: blanks, comments, and entities of
+    blanks (`&nbsp;`, `&#8203;`) or of invisible format characters. Asked of a card already
+    found, never of every line."""
+    text = strip_comments(text).strip()
+    if not text:
+        return True
+    if "&" in text:
+        text = unescapeAll(text)
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+
+
 def _has_cloze(text: str) -> bool:
     masked = _mask(text)
     return bool(ANKI_CLOZE.search(masked) or HIGHLIGHT.search(masked))
@@ -264,27 +279,53 @@ def _in_card(state: StateBlock) -> bool:
     return bool(state.env.get(DEPTH))
 
 
-def _comment_end(state: StateBlock, start: int, end_line: int) -> int | None:
-    """First line after the HTML comment block opening at `start`; None if none opens there."""
+def _comment_close(state: StateBlock, start: int, end_line: int) -> tuple[int, int] | None:
+    """Where the HTML comment block opening at `start` closes: its last line and the position
+    after its `-->` in that line (`_line`'s text); (end_line, 0) when it never closes; None if
+    none opens there."""
     if state.is_code_block(start) or not _line(state, start).startswith("<!--"):
         return None
-    line, (_end, depth) = start, comment_end(_line(state, start), 0)
+    line, (end, depth) = start, comment_end(_line(state, start), 0)
     while depth:
         line += 1
         if line >= end_line:
-            return end_line
-        _end, depth = comment_end(_line(state, line), 0, depth=depth)
-    return line + 1
+            return end_line, 0
+        end, depth = comment_end(_line(state, line), 0, depth=depth)
+    return line, end
+
+
+def _comment_end(state: StateBlock, start: int, end_line: int) -> int | None:
+    """First line after the HTML comment block opening at `start`; None if none opens there."""
+    close = _comment_close(state, start, end_line)
+    return None if close is None else min(close[0] + 1, end_line)
 
 
 def comment_block(state: StateBlock, start: int, end_line: int, silent: bool) -> bool:
-    """Block rule: an HTML comment opening a line hides everything up to its `-->` line."""
-    end = _comment_end(state, start, end_line)
-    if end is None:
+    """Block rule: an HTML comment opening a line hides everything up to its `-->` line, text
+    after the `-->` too: a card there is reported, not hidden without a word."""
+    close = _comment_close(state, start, end_line)
+    if close is None:
         return False
     if not silent:
-        state.line = end
+        if close[0] < end_line:
+            _hidden_card(state, close[0], _line(state, close[0])[close[1] :])
+        state.line = min(close[0] + 1, end_line)
     return True
+
+
+def _hidden_card(state: StateBlock, line: int, rest: str) -> None:
+    """`rest`, the text after a comment that opens its line, is hidden with it: an error when
+    it holds a card (a separator, a cloze or an ID comment). With nothing but comments before
+    its `::`, the card has no question, as the plugin reads it."""
+    card = split_inline_card(rest) if "::" in rest else None
+    if card is not None and shows_nothing(card.question):
+        _problem(state, line, NO_QUESTION)
+    elif card is not None or _has_cloze(rest) or ID_COMMENT.search(rest):
+        message = (
+            "this card is hidden: a comment that starts a line hides the whole line (and the "
+            "comment's other lines); start the line with the card, the comment after it"
+        )
+        _problem(state, line, message)
 
 
 def _fence_end(state: StateBlock, start: int, end_line: int) -> int | None:
@@ -515,10 +556,10 @@ def line_card(state: StateBlock, start: int, end_line: int, silent: bool) -> boo
         return True
     if _in_card(state):
         return False
-    if not strip_comments(card.question).strip():
-        _problem(state, start, "card has an answer but no question")
-    if not strip_comments(card.answer).strip():
-        _problem(state, start, "card has a question but no answer")
+    if shows_nothing(card.question):
+        _problem(state, start, NO_QUESTION)
+    if shows_nothing(card.answer):
+        _problem(state, start, NO_ANSWER)
     _open_card(
         state, card.kind, (start, start + 1), _Block(start + 1, None, [start], [], [start]), tags
     )
@@ -546,18 +587,27 @@ def multiline_card(state: StateBlock, start: int, end_line: int, silent: bool) -
         message = "a '?' line with no question above it is not a card (the plugin ignores it)"
         _problem(state, start, message, warning=True)
         return False
-    if not [line for line in block.body if line > sep]:
-        _problem(state, start, "card has a question but no answer")
     if "<!--" in _line(state, sep):  # an ID written there by an older build, or by hand
         message = "the Obsidian plugin sees no card when its '?' line holds a comment: move it"
         _problem(state, sep, f"{message} to the end of a question or answer line", warning=True)
-    kind = SEPARATORS[strip_comments(_line(state, sep)).strip()]
     tags, skip = obsidian_tags(_line(state, start))
+    if _blank_lines(state, [line for line in block.body if line < sep], skip):
+        _problem(state, start, NO_QUESTION)
+    if _blank_lines(state, [line for line in block.body if line > sep]):
+        _problem(state, start, NO_ANSWER)
+    kind = SEPARATORS[strip_comments(_line(state, sep)).strip()]
     _open_card(state, kind, (start, block.end), block, tags)
     _push_side(state, "question", lambda: _tokenize_lines(state, start, sep, skip))
     _push_side(state, "answer", lambda: _tokenize_lines(state, sep + 1, block.end))
     _close_card(state, block.end, end_line)
     return True
+
+
+def _blank_lines(state: StateBlock, lines: Sequence[int], skip: int = 0) -> bool:
+    """The card side of these lines (the first `skip` characters of the card's first line a
+    deck tag) shows nothing (`shows_nothing`)."""
+    texts = (_line(state, line)[skip if at == 0 else 0 :] for at, line in enumerate(lines))
+    return all(shows_nothing(text) for text in texts)
 
 
 def cloze_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bool:

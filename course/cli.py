@@ -118,6 +118,11 @@ def _resume() -> None:
         gc.enable()
 
 
+def _counted(n: int, what: str) -> str:
+    """'1 card', '2 cards'."""
+    return f"{n} {what}{'s' if n != 1 else ''}"
+
+
 def _warn(warnings: Sequence[Problem], echo: Echo = click.echo) -> None:
     for problem in warnings:
         echo(f"{problem} (warning)", err=True)
@@ -549,10 +554,11 @@ def _report(result: BuildResult, report_file: Path | None, say: Echo) -> None:
     for lang in result.languages:
         paths = [str(path) for path in (lang.deck, lang.scorm) if path]
         built = f" -> {', '.join(paths)}" if paths else ""
-        say(
-            f"{lang.lang}: {lang.lessons} lesson{'s' if lang.lessons != 1 else ''}, "
-            f"{lang.notes} notes, {lang.cards} cards{built}"
+        counts = ", ".join(
+            _counted(n, what)
+            for n, what in ((lang.lessons, "lesson"), (lang.notes, "note"), (lang.cards, "card"))
         )
+        say(f"{lang.lang}: {counts}{built}")
     if result.site is not None:
         say(f"site: {result.site / 'index.html'}")
     if result.warnings:
@@ -648,9 +654,8 @@ def check_command(lessons: Path, langs: tuple[str, ...], strict: bool, frozen: b
 
         pipeline.check_updates(library)
     for course in library.courses:
-        cards = len(course.cards)
-        n = len(course.lessons)
-        click.echo(f"{course.lang}: {n} lesson{'s' if n != 1 else ''}, {cards} cards: ok")
+        counts = f"{_counted(len(course.lessons), 'lesson')}, {_counted(len(course.cards), 'card')}"
+        click.echo(f"{course.lang}: {counts}: ok")
     if warnings:
         click.echo(f"{len(warnings)} warning(s)", err=True)
     _pending(lessons)
@@ -685,8 +690,9 @@ def ids_command(lessons: Path, langs: tuple[str, ...], no_wait: bool) -> None:
 
     _lock(lessons, no_wait)
     library = load_library(lessons, langs)  # (the parse only: nothing of the build's writers)
-    from .ids import add_missing_ids
+    from .ids import add_missing_ids, lost_ids
 
+    _warn(lost_ids(library))  # (before the new IDs are written)
     added = add_missing_ids(library)
     for item in added:
         click.echo(str(item))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .files import staged
-from .model import Course, CourseError, Library, Problem, SourceLoc
+from .model import Card, Course, CourseError, Library, Problem, SourceLoc
 
 ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: IDs get read aloud and retyped
 ID_LENGTH = 8
@@ -63,6 +63,34 @@ def missing_ids(library: Library, message: str) -> list[Problem]:
         for card in lesson.cards
         if card.id is None
     ]
+
+
+def lost_ids(library: Library) -> list[Problem]:
+    """A warning at each card without an ID whose content is that of a published card that left
+    the lessons since the last release (`anki.lost_ids`): said before it gets a new ID."""
+    from . import anki, manifest
+    from .frontmatter import display_path
+
+    problems: list[Problem] = []
+    for course in library.courses:
+        present = {card.id for card in course.cards}
+        if None not in present:
+            continue
+        try:
+            old = manifest.read(course.root, display_path(course.root))
+        except CourseError:  # (the build reports it)
+            continue
+        leaving = [e.card for e in old.cards.values() if not e.retired and e.card not in present]
+        problems += anki.lost_ids(course, old, leaving, lambda card: card.id is None, _give_back)
+    return problems
+
+
+def _give_back(card: Card, published: str) -> str:
+    return (
+        f"this card has the content of card {published}, which left the lessons since the last "
+        f"release: if it is that card with its ID comment lost, write `<!-- id: {published} -->` "
+        "in place of the ID it is given now, so that learners keep its review history"
+    )
 
 
 def add_missing_ids(library: Library) -> list[Added]:

@@ -49,6 +49,7 @@ from .model import (
     SiteRef,
     SiteText,
     SourceLoc,
+    retired_tag,
 )
 from .spill import Spill, SpillError
 from .spill import Stored as StoredSite
@@ -282,9 +283,11 @@ def load_course(
     if len(set(ids)) < len(ids):  # (every card of every build: pairs made only when one repeats)
         cards = ((c.id, c) for lesson in lessons for c in lesson.cards if c.id is not None)
         check_unique(report, cards, "card ID", _card_line)
+    course_id = top.id or DEFAULT_ID
+    check_retired_tag(report, course_id, lessons)
     lessons.sort(key=lambda lesson: (lesson.order, lesson.id))
     return Course(
-        id=top.id or DEFAULT_ID,
+        id=course_id,
         lang=lang,
         title=meta.title or top.title or DEFAULT_TITLE,
         description=meta.description or "",
@@ -996,6 +999,36 @@ def _card(
     _set_tags(card, tags)
     _set_cloze_hashes(card, cloze_hashes)
     return card
+
+
+def check_retired_tag(report: Report, course_id: str, lessons: Iterable[Lesson]) -> None:
+    """An error at each lesson, section and card whose notes would carry the tag of retired
+    notes (`model.retired_tag`, or a tag below it, in any case): learners are told to delete
+    every note that has it. A section's tag is `<lesson id>::<section>`, so a lesson whose ID
+    is the course's, with a section "Retired", would give it to every card there."""
+    retired = retired_tag(course_id)
+    folded = retired.casefold()
+
+    def taken(tag: str) -> bool:
+        tag = tag.casefold()
+        return tag == folded or tag.startswith(folded + "::")
+
+    why = f"the tag of retired cards ('{retired}'), which learners are told to delete"
+    for lesson in lessons:
+        for tag in filter(taken, lesson.tags):
+            message = f"lesson tag '{tag}' is {why}: choose another tag"
+            report.errors.append(Problem(_first_line(lesson), message))
+        for section in lesson.sections if lesson.id.casefold() == course_id.casefold() else ():
+            if section.id and taken(f"{lesson.id}::{section.id}"):
+                message = (
+                    f"section '{section.title}' of lesson '{lesson.id}' (the course ID) would "
+                    f"tag its cards '{lesson.id}::{section.id}', {why}: rename the section"
+                )
+                report.errors.append(Problem(section.loc, message))
+        for card in [card for card in lesson.cards if card.tags]:  # (a few: a loop of C)
+            for tag in filter(taken, card.tags):
+                message = f"card tag '{tag}' is {why}: choose another tag"
+                report.errors.append(Problem(card.loc, message))
 
 
 def check_unique(

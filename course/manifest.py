@@ -140,6 +140,11 @@ class CardEntry:
     cloze_hashes: tuple[str, ...] = ()
     """For each of `clozes`, a short hash of the text it hides as last published: what tells a
     cloze that moved to another number (updates.py); none in entries written before them."""
+    earlier: tuple[str, ...] = ()
+    """The lessons other than `lesson` it was published in, in the order it left them: learners
+    who got it there keep it in that lesson's deck (Anki never moves a card). Written by a build
+    that moves it; '' first when it may have moved before that was recorded (an older manifest:
+    `updates._decks_of`)."""
 
     @property
     def key(self) -> str:
@@ -184,14 +189,19 @@ def _clozes(value: Any) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _hashes(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
-        raise ValueError("a list of hashes")
-    return tuple(value)
+def _strings(what: str) -> Callable[[Any], tuple[str, ...]]:
+    """The reader of a list of strings; `what` names it in the error."""
+
+    def read(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValueError(what)
+        return tuple(value)
+
+    return read
 
 
-def _json_strings(value: tuple[str, ...]) -> str:
-    return f"[{', '.join(map(encode_basestring, value))}]"
+_hashes = _strings("a list of hashes")
+_lessons = _strings("a list of lesson IDs")
 
 
 # Record type, its key field, then how each JSON key is read (a missing key takes the default).
@@ -220,6 +230,7 @@ _FIELDS: Mapping[type[Any], Mapping[str, Callable[[Any], Any]]] = {
         "source": _str,
         "synced": _str,
         "cloze_hashes": _hashes,
+        "earlier": _lessons,
     },
 }
 _BY_KEY = {next(iter(readers)): record for record, readers in _FIELDS.items()}
@@ -269,6 +280,10 @@ def _json_list(value: tuple[int, ...]) -> str:
     return f"[{', '.join(map(str, value))}]"
 
 
+def _json_strings(value: tuple[str, ...]) -> str:
+    return f"[{', '.join(map(encode_basestring, value))}]"
+
+
 def _json_kind(value: CardKind) -> str:
     return encode_basestring(value.value)
 
@@ -279,6 +294,7 @@ _ENCODERS: Mapping[Callable[[Any], Any], Callable[[Any], str]] = {
     _kind: _json_kind,
     _clozes: _json_list,
     _hashes: _json_strings,
+    _lessons: _json_strings,
 }
 """How a value of each kind is written: as `json.dumps(value, ensure_ascii=False)` writes it."""
 _LAYOUT = {

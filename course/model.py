@@ -25,6 +25,13 @@ def digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]  # detects change only
 
 
+def retired_tag(course_id: str) -> str:
+    """The tag of a course's retired notes: the learner guide tells learners to search for it
+    (`tag:<course id>::retired`, which Anki matches in any case and with the tags below it) and
+    delete every note found, so no live note may have it (`lessons.check_retired_tag`)."""
+    return f"{course_id}::retired"
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class SourceLoc:
     """A place in a source file, for messages an author can act on."""

@@ -44,7 +44,8 @@ class BuildOptions:
     """How `build` writes: the options that are not an output's folder."""
 
     draft: bool = False
-    """A preview: decks and site are written, but no release is recorded (manifests untouched)."""
+    """A preview: decks and site are written, but no release is recorded (manifests untouched).
+    A build without decks is one too (`_build`): it records nothing."""
     rename_decks: bool = False
     """Give published decks the current titles and order (learners keep cards in the old ones)."""
     report: Path | None = None
@@ -548,6 +549,8 @@ def _build(
     options: BuildOptions,
     scorm_dir: Path | None,
 ) -> BuildResult:
+    if decks_dir is None:  # no decks, so no release recorded: its report is a draft's
+        options = replace(options, draft=True)
     plans = decide(library, anki.build_time(), options)
     record = outputs.Record.load(library.root)
     made: list[Output | Removal] = []
@@ -566,7 +569,7 @@ def _build(
             zips.enabled = False
         rendered: list[Decided] = []  # the plans with their manifests (`_render_manifests`)
         render = partial(_render_manifests, library, plans, manifests, options)
-        released = decks_dir is not None and not options.draft
+        released = not options.draft
         finish = _Finish(zips.join, (lambda: rendered.extend(render())) if released else None)
         dirs = (scorm_dir, None if site_dir is None else site_folder(site_dir))
         packages = _render_shared(library, plans, decks, dirs, made, record, writes, share, finish)

@@ -214,6 +214,7 @@ def plan(
     type_mods = _plan_note_types(state, note_types)
     top, leaves = _plan_decks(state, course, rename_decks)
     full = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
+    _note_empty_decks(state, {full[x.id] for x in course.lessons if not x.cards})
     for note in notes:
         _plan_card(state, note)
     retired = _plan_retired(state, {n.card for n in notes}, retired_digests)
@@ -221,8 +222,7 @@ def plan(
     entries: list[CardEntry | DeckEntry | NoteTypeEntry | Release] = list(state.entries)
     if changed:
         entries.append(Release(state.release, now))
-    new = with_entries(old, entries)
-    new = replace(new, found=True)
+    new = replace(with_entries(old, entries), found=True)
     if (lang_change := lang_changed(course, old, manifest_path)) is not None:
         state.errors.append(lang_change)
     warnings = []
@@ -246,6 +246,17 @@ def plan(
         tuple(warnings),
         _id_change(course, old, manifest_path),
     )
+
+
+def _note_empty_decks(state: _Draft, empty: set[str]) -> None:
+    """A lesson without cards gets its deck name now, but Anki creates a deck only for a card
+    in it: the report says so rather than list a deck learners never see."""
+    added = state.items.get("decks_added")
+    if added and empty:
+        later = "no cards yet: Anki creates it with the lesson's first card"
+        state.items["decks_added"] = [
+            replace(item, where=later) if item.card in empty else item for item in added
+        ]
 
 
 def _missing_manifest(path: Path) -> Problem:
@@ -382,7 +393,7 @@ def _plan_card(state: _Draft, note: Shipped) -> None:
         state.add("added", item)
         state.entries.append(entry)
         return
-    state.entries.append(replace(entry, added=old.added))
+    state.entries.append(replace(entry, added=old.added, earlier=_earlier(old, note.lesson)))
     state.add("restored" if old.retired else "changed", item)
     _not_in_place(state, old, note, item)
 
@@ -396,19 +407,15 @@ def _type_change(old: CardEntry, note: Shipped) -> Problem | None:
         f"card {note.card} was published as a {old.kind.value} card and is now a "
         f"{note.kind.value} card: Anki never changes a note's type, so learners who have it "
         "would never get this card again. Give it a new ID (delete its ID comment; the build "
-        "gives it a new one) and the old card retires",
+        f"gives it a new one) and the old card {'stays retired' if old.retired else 'retires'}",
     )
 
 
 def _not_in_place(state: _Draft, old: CardEntry, note: Shipped, item: Item) -> None:
     """Changes that existing collections cannot follow: name the card and say what they keep."""
     if old.lesson and old.lesson != note.lesson:
-        kept = _published_deck(state.old, old.lesson)
         state.add("moved", replace(item, note=f"from lesson {old.lesson} to {note.lesson}"))
-        state.add(
-            "not_in_place",
-            replace(item, note=f"moved: learners who have it keep it in deck '{kept}'"),
-        )
+        state.add("not_in_place", replace(item, note=f"moved: {_kept_in(state.old, old)}"))
     if (old.kind, note.kind) == (CardKind.REVERSED, CardKind.BASIC):
         state.add(
             "not_in_place",
@@ -481,6 +488,46 @@ def _clozes_moved(old: CardEntry, note: Shipped) -> str:
 
 def _numbers(clozes: Sequence[int]) -> str:
     return ", ".join(map(str, clozes)) or "none"
+
+
+def _earlier(old: CardEntry, lesson: str) -> tuple[str, ...]:
+    """`CardEntry.earlier` of a card published in `old.lesson`, now in `lesson`."""
+    if not old.lesson or old.lesson == lesson:
+        return old.earlier
+    known = _decks_of(old)
+    lessons = [x for x in known.lessons if x != lesson]
+    return ("",) * (not known.complete) + tuple(lessons)
+
+
+class _Decks(NamedTuple):
+    lessons: tuple[str, ...]
+    """The lessons a card was published in, oldest first: one deck of theirs has it in every
+    collection that has it."""
+    complete: bool
+    """False: it may have been in other lessons before, which the manifest does not record."""
+
+
+def _decks_of(old: CardEntry) -> _Decks:
+    """Where learners may have a published card. `earlier` lists the lessons it left since
+    builds record them; an entry without it never moved if it never changed since it was first
+    published (a move changes the note's tags), else it may have moved before that was recorded."""
+    lessons = tuple(dict.fromkeys(x for x in (*old.earlier, old.lesson) if x))
+    complete = (old.earlier[:1] != ("",)) if old.earlier else old.changed == old.added
+    return _Decks(lessons, complete)
+
+
+def _kept_in(old: Manifest, card: CardEntry) -> str:
+    """Where learners who have a card keep it, when it moves: the deck each first got it in."""
+    lessons, complete = _decks_of(card)
+    decks = [f"'{_published_deck(old, lesson)}'" for lesson in lessons]
+    if complete and len(decks) == 1:
+        return f"learners who have it keep it in deck {decks[0]}"
+    if not complete:
+        decks.append(
+            "an earlier lesson's deck if it moved before (older manifests do not record moves)"
+        )
+    listed = ", ".join(decks[:-1]) + " or " + decks[-1]
+    return f"learners who have it keep it in the deck they first got it in: {listed}"
 
 
 def _published_deck(old: Manifest, lesson: str) -> str:

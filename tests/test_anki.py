@@ -1059,6 +1059,61 @@ def test_moved_card_keeps_its_note_and_is_named(tmp_path: Path, learners: Any) -
     assert newcomer.deck_of(guid("a1", "demo", "pl")) == {"Obsługa klienta::02 Pomiar"}
 
 
+def test_card_moved_back_names_every_deck_learners_have_it_in(
+    tmp_path: Path, learners: Any
+) -> None:
+    """Anki never moves a card: each learner keeps it in the deck of the lesson it was in when
+    they first got it, so moving it back names both decks (QA3 B5)."""
+    course, first = start(tmp_path, learners)  # release 1: a1 in alpha
+    alpha, beta = "'Obsługa klienta::01 Podstawy'", "'Obsługa klienta::02 Pomiar'"
+    course.lessons["alpha"] = ("Podstawy", 1, ["a2", "a3"])
+    course.lessons["beta"] = ("Pomiar", 2, ["b1", "b2", "a1"])
+    deck, result = course.build(tmp_path / "v2")
+    (kept,) = result.updates[0].not_in_place
+    assert kept.note == f"moved: learners who have it keep it in deck {alpha}"
+    first.take(deck)
+    second = learners("second")
+    second.take(deck)
+    second.review()
+    course.lessons["alpha"] = ("Podstawy", 1, ["a1", "a2", "a3"])
+    course.lessons["beta"] = ("Pomiar", 2, ["b1", "b2"])
+    deck, result = course.build(tmp_path / "v3")
+    (kept,) = result.updates[0].not_in_place
+    assert kept.note == (
+        f"moved: learners who have it keep it in the deck they first got it in: {alpha} or {beta}"
+    )
+    assert read_manifest(course.root, "pl").cards["a1"].earlier == ("beta",)
+    for learner, where in ((first, alpha), (second, beta)):
+        learner.take(deck)
+        assert_healthy(learner, moved=["a1"])
+        assert learner.deck_of(guid("a1", "demo", "pl")) == {where.strip("'")}
+
+
+def test_a_move_of_a_card_changed_before_does_not_claim_its_only_deck(tmp_path: Path) -> None:
+    """A manifest without `earlier` cannot tell whether a card that changed since it was first
+    published also moved: the message says so instead of naming one deck as the only one."""
+    course = Demo(tmp_path / "lessons")
+    course.build(tmp_path / "v1")
+    course.cards["a1"] = "Co to jest empatia?::Zrozumienie klienta."
+    course.build(tmp_path / "v2")
+    course.lessons["alpha"] = ("Podstawy", 1, ["a2", "a3"])
+    course.lessons["beta"] = ("Pomiar", 2, ["b1", "b2", "a1"])
+    _, result = course.build(tmp_path / "v3")
+    (kept,) = result.updates[0].not_in_place
+    assert kept.note == (
+        "moved: learners who have it keep it in the deck they first got it in: "
+        "'Obsługa klienta::01 Podstawy' or an earlier lesson's deck if it moved before (older "
+        "manifests do not record moves)"
+    )
+    assert read_manifest(course.root, "pl").cards["a1"].earlier == ("", "alpha")
+    course.lessons["alpha"] = ("Podstawy", 1, ["a1", "a2", "a3"])
+    course.lessons["beta"] = ("Pomiar", 2, ["b1", "b2"])
+    _, result = course.build(tmp_path / "v4")
+    (kept,) = result.updates[0].not_in_place
+    assert "'Obsługa klienta::01 Podstawy', 'Obsługa klienta::02 Pomiar' or an earlier" in kept.note
+    assert read_manifest(course.root, "pl").cards["a1"].earlier == ("", "beta")
+
+
 def test_two_courses_in_one_collection_keep_their_own_style(
     tmp_path: Path, learners: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1128,6 +1183,46 @@ def test_releases_are_recorded_and_the_report_is_written(
     assert text.startswith("## pl: release 2: 1 card changed, 1 card retired\n")
     assert "- **Cards changed** (1):\n  - `b2` (" in text
     assert "- **Cards retired** (1):\n  - `a3` (lesson alpha)" in text
+
+
+def test_the_report_says_what_is_true(tmp_path: Path) -> None:
+    """QA3 rough 11-13: a build without decks records nothing and says so (as a draft does); a
+    lesson without cards gets no deck in Anki until its first card; counts of one are singular;
+    a retired card given another type stays retired."""
+    course = Demo(tmp_path / "lessons", lessons={"alpha": ("Podstawy", 1, ["a1"])})
+    course.build(tmp_path / "v1")
+    written = (course.root / "pl" / manifest.MANIFEST_FILE).read_bytes()
+    course.cards["a1"] = "Co to jest empatia?::Zrozumienie klienta."
+    course.write()
+    site = CliRunner().invoke(
+        main, ["build", "--lessons", str(course.root), "--no-decks", "--no-scorm",
+               "--site", str(tmp_path / "site")],
+    )  # fmt: skip
+    assert site.exit_code == 0, site.output
+    assert "pl: draft (not recorded) of release 2: 1 card changed" in site.output
+    assert (course.root / "pl" / manifest.MANIFEST_FILE).read_bytes() == written
+    course.lessons["beta"] = ("Pomiar", 2, [])
+    course.write()
+    released = CliRunner().invoke(
+        main, ["build", "--lessons", str(course.root), "--decks", str(tmp_path / "v2"),
+               "--no-site", "--no-scorm"],
+    )  # fmt: skip
+    assert released.exit_code == 0, released.output
+    assert "pl: release 2: 1 card changed, 1 deck added\n" in released.output
+    assert (
+        "decks added: Obsługa klienta::02 Pomiar (no cards yet: Anki creates it with the "
+        "lesson's first card)"
+    ) in released.output
+    assert "pl: 2 lessons, 1 note, 1 card -> " in released.output
+    course.lessons["alpha"] = ("Podstawy", 1, ["a2"])
+    course.build(tmp_path / "v3")  # a1 retires
+    course.cards["a1"] = "Klient oczekuje {{c1::szybkiej}} obsługi."
+    course.lessons["alpha"] = ("Podstawy", 1, ["a1", "a2"])
+    course.write()
+    with pytest.raises(CourseError) as caught:
+        build(course.root, tmp_path / "v4")
+    (problem,) = caught.value.problems
+    assert problem.message.endswith("the build gives it a new one) and the old card stays retired")
 
 
 def test_mod_times_change_only_for_edited_notes(

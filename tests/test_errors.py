@@ -104,6 +104,71 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
         {"el/01.md": lesson(":::Answer <!-- id: e1 -->\n")},
         ["el/01.md:8: card has an answer but no question"],
     ),
+    "a question of blanks' entities": (
+        {"el/01.md": lesson("&nbsp;&#8203;::Answer <!-- id: e1 -->\n")},
+        ["el/01.md:8: card has an answer but no question"],
+    ),
+    "an answer of a blank's entity": (
+        {"el/01.md": lesson("Question?::&nbsp; <!-- id: e1 -->\n")},
+        ["el/01.md:8: card has a question but no answer"],
+    ),
+    "a question that is only a comment": (
+        {"el/01.md": lesson("<!-- note -->::Answer <!-- id: e1 -->\n")},
+        ["el/01.md:8: card has an answer but no question"],
+    ),
+    "a card after a comment that starts its line": (
+        {"el/01.md": lesson("<!-- note --> Question?::Answer <!-- id: e1 -->\n")},
+        ["el/01.md:8: this card is hidden: a comment that starts a line hides the whole line"],
+    ),
+    "a cloze after a comment's last line": (
+        {"el/01.md": lesson("<!--\nnote\n--> The ==hidden== part. <!-- id: e1 -->\n")},
+        ["el/01.md:10: this card is hidden"],
+    ),
+    "empty multi-line question": (
+        {"el/01.md": lesson("&nbsp;\n<!-- a note -->\n?\nAnswer <!-- id: e1 -->\n")},
+        ["el/01.md:8: card has an answer but no question"],
+    ),
+    "multi-line answer of blanks": (
+        {"el/01.md": lesson("Question?\n??\n&#xA0; <!-- id: e1 -->\n")},
+        ["el/01.md:8: card has a question but no answer"],
+    ),
+    "a section that would tag live cards retired": (
+        {
+            "course.yml": "id: demo\n",
+            "el/01.md": lesson(
+                "## Retired\n\nQ::A <!-- id: r1 -->\n\n## Retired cards\n\nQ2::A <!-- id: r2 -->\n",
+                front="id: demo\ntitle: T\nlang: el\norder: 1\n",
+            ),
+        },
+        [
+            "el/01.md:8: section 'Retired' of lesson 'demo' (the course ID) would tag its cards "
+            "'demo::retired', the tag of retired cards ('demo::retired'), which learners are told "
+            "to delete: rename the section"
+        ],
+    ),
+    "a card tag at or below the retired tag, in any case": (
+        {
+            "course.yml": "id: demo\n",
+            "el/01.md": lesson(
+                "#demo/retired Q::A <!-- id: r1 -->\n\n#Demo/Retired/old Q2::A <!-- id: r2 -->\n"
+                "\n#demo/retired-not Q3::A <!-- id: r3 -->\n"
+            ),
+        },
+        [
+            "el/01.md:8: card tag 'demo::retired' is the tag of retired cards ('demo::retired')",
+            "el/01.md:10: card tag 'Demo::Retired::old' is the tag of retired cards",
+        ],
+    ),
+    "a lesson tag that is the retired tag": (
+        {
+            "course.yml": "id: demo\n",
+            "el/01.md": lesson(
+                "Q::A <!-- id: r1 -->\n",
+                front="id: b\ntitle: T\nlang: el\norder: 1\ntags: [x, demo::retired]\n",
+            ),
+        },
+        ["el/01.md:1: lesson tag 'demo::retired' is the tag of retired cards"],
+    ),
     "empty multi-line answer": (
         {"el/01.md": lesson("Question?\n?\n<!-- id: e1 -->\n")},
         ["el/01.md:8: card has a question but no answer"],
@@ -300,7 +365,7 @@ def test_bom_and_crlf_are_accepted(workdir: Path) -> None:
     write_tree(workdir / "lessons", {"el/01.md": text.encode("utf-8")})
     result = CliRunner().invoke(main, ["check", "--strict"])
     assert result.exit_code == 0, result.output
-    assert "el: 1 lesson, 1 cards: ok" in result.output
+    assert "el: 1 lesson, 1 card: ok" in result.output
 
 
 def test_warnings_fail_only_with_strict(workdir: Path) -> None:
@@ -451,3 +516,21 @@ def test_translated_from_and_mastery_score_reach_the_model(workdir: Path) -> Non
     assert el.lessons[0].translated_from == "pl"
     assert pl.lessons[0].translated_from is None
     assert (el.mastery_score, pl.mastery_score) == (90, 80)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a section that would tag live cards retired",
+        "a card tag at or below the retired tag, in any case",
+        "a lesson tag that is the retired tag",
+    ],
+)
+def test_only_the_retired_tag_and_those_below_it_are_refused(workdir: Path, name: str) -> None:
+    """QA3 rough 9: the learner guide says to delete every note `tag:<course>::retired` finds;
+    a section "Retired cards" or a tag `demo::retired-not` is no such tag."""
+    files, expected = CASES[name]
+    write_tree(workdir / "lessons", files)
+    result = CliRunner().invoke(main, ["check"])
+    problems = [line for line in result.output.splitlines() if line.startswith("lessons/")]
+    assert len(problems) == len(expected), result.output

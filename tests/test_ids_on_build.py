@@ -274,3 +274,53 @@ def test_a_rename_that_fails_names_the_lessons_already_written(
         result.output
     )
     assert not [p for p in (project / "lessons").rglob("*.tmp")]
+
+
+def _drop_id(path: Path, line: str) -> str:
+    """Remove the ID comment from the lesson's line that starts with `line`: its ID."""
+    text = path.read_text("utf-8")
+    match = re.search(rf"^{re.escape(line)}.*? <!-- id: (\w+) -->", text, re.MULTILINE)
+    assert match is not None
+    path.write_text(text.replace(f" <!-- id: {match.group(1)} -->", "", 1), "utf-8")
+    return match.group(1)
+
+
+def test_a_card_that_lost_its_id_comment_is_named_with_the_id_to_put_back(project: Path) -> None:
+    """QA3 rough 7: a card whose ID comment an edit dropped would reach learners as a new card,
+    without its history, beside the retired one: `ids` says so before it writes a new ID, and
+    `build` (after giving it one) says which ID to put back."""
+    assert CliRunner().invoke(main, ["build", "--no-site"]).exit_code == 0
+    lesson = project / "lessons" / "el" / "01-x.md"
+    lost = _drop_id(lesson, "What is empathy?")
+    result = CliRunner().invoke(main, ["ids"])
+    assert result.exit_code == 0, result.output
+    warning = (
+        f"lessons/el/01-x.md:10: this card has the content of card {lost}, which left the lessons "
+        f"since the last release: if it is that card with its ID comment lost, write "
+        f"`<!-- id: {lost} -->` in place of the ID it is given now"
+    )
+    assert warning in result.output
+    assert result.output.index(warning) < result.output.index("1 card ID added")
+    _drop_id(lesson, "What is empathy?")  # (the build gives it an ID too)
+    result = CliRunner().invoke(main, ["build", "--no-site"])
+    assert result.exit_code == 0, result.output
+    new = re.search(r"cards added: (\w+) \(lessons/el/01-x.md:10\)", result.output)
+    assert new is not None
+    assert (
+        f"lessons/el/01-x.md:10: card {new.group(1)} has the content of card {lost}, which this "
+        f"build retires: if it is that card with its ID comment lost, write `<!-- id: {lost} -->` "
+        f"in place of `<!-- id: {new.group(1)} -->` and build again"
+    ) in result.output
+
+
+def test_a_new_card_unlike_the_retired_one_is_no_lost_id(project: Path) -> None:
+    assert CliRunner().invoke(main, ["build", "--no-site"]).exit_code == 0
+    lesson = project / "lessons" / "el" / "01-x.md"
+    _drop_id(lesson, "What is empathy?")
+    edited = lesson.read_text("utf-8").replace("how the customer feels", "the customer")
+    lesson.write_text(edited, "utf-8")
+    for command in (["ids"], ["build", "--no-site"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 0, result.output
+        assert "has the content of card" not in result.output
+    assert "1 card added, 1 card retired" in result.output

@@ -58,6 +58,11 @@ CORRUPTIONS = {
     "kind as a list": (GOOD_CARD.replace('"basic"', '["basic"]') + "\n", 1, "'kind' must be"),
     "unknown key": (GOOD_CARD[:-1] + ', "colour": "red"}\n', 1, "unknown key 'colour'"),
     "bad clozes": (GOOD_CARD[:-1] + ', "clozes": [0]}\n', 1, "'clozes' must be a list"),
+    "bad earlier lessons": (
+        GOOD_CARD[:-1] + ', "earlier": "alpha"}\n',
+        1,
+        "'earlier' must be a list of lesson IDs",
+    ),
     "release without time": ('{"release": 1, "time": 9}\n\n{"release": 2}\n', 3, "release entry"),
     "a conflict marker left by a merge": (
         f"{GOOD_CARD}\n<<<<<<< HEAD\n",
@@ -102,12 +107,14 @@ def test_round_trip_keeps_every_field() -> None:
         Release(2, 20),
         CardEntry("a1", CardKind.CLOZE, "alpha", "h", 5, 1, 2, (1, 3), 0, "src"),
         CardEntry("a2", CardKind.REVERSED, "", "h2", 6, 1, 1, (), 2),
+        CardEntry("a3", CardKind.BASIC, "beta", "h3", 7, 1, 3, earlier=("", "alpha", "Ω")),
     ]
     text = Manifest.of(entries).dumps()
     again = Manifest.of(manifest.parse_line(json.loads(x)) for x in text.splitlines())
     assert again.dumps() == text
     assert again.cards["a1"].source == "src"
     assert again.cards["a2"].retired == 2
+    assert again.cards["a3"].earlier == ("", "alpha", "Ω")
 
 
 def test_duplicate_keys_after_a_merge_keep_the_newest(tmp_path: Path) -> None:
@@ -260,6 +267,7 @@ ENTRIES = st.one_of(
         COUNT,
         TEXT,
         TEXT,
+        st.lists(TEXT, max_size=3).map(tuple),
     ),
 )
 PROPERTIES = settings(derandomize=True, database=None, deadline=None, max_examples=300)

@@ -13,8 +13,10 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html import unescape
 from pathlib import Path
 from typing import Any
+from unicodedata import category
 
 import pytest
 from click.testing import CliRunner
@@ -27,7 +29,7 @@ from course.cards import collect
 from course.cli import main
 from course.ids import add_missing_ids
 from course.lessons import Report, load_lesson, load_library
-from course.model import CourseError
+from course.model import CardKind, CourseError
 
 FRONT = "---\nid: random\ntitle: Random\nlang: el\norder: 1\n---\n"
 FRAGMENTS = [
@@ -96,6 +98,10 @@ FRAGMENTS = [
     " ",
     "\u00a0",
     "\u200b",
+    "&nbsp;",
+    "&#8203;",
+    "&amp;",
+    "&#x41;",
     "\u0301",
     "é",
     "ς;",
@@ -441,3 +447,27 @@ def test_a_line_card_pushes_no_paragraph() -> None:
         "card_answer_close",
         "card_close",
     ]
+
+
+def shows_a_character(html: str) -> bool:
+    """Rendered HTML that shows something: an image, or a character that is no blank."""
+    text = unescape(re.sub(r"<[^>]*>", "", html))
+    return "<img" in html or any(not (c.isspace() or category(c) == "Cf") for c in text)
+
+
+@FAST
+@given(lessons)
+def test_a_side_said_to_show_nothing_renders_no_character(text: str) -> None:
+    """`cards.shows_nothing` tests a card side's Markdown: a side it calls empty (an error at the
+    card's line) renders nothing a learner could read, whatever the lesson."""
+    env: dict[str, Any] = {}
+    tokens = markdown.parser().parse(text.removeprefix("\ufeff"), env)
+    _sections, found = collect(Path("01.md"), tokens, lambda part: render.card_text(part, "el"))
+    said = {(problem.line0 + 1, problem.message) for problem in env.get("problems", [])}
+    for card in found:
+        if card.kind is CardKind.CLOZE:
+            continue
+        sides = ((card.rendered.front, cards.NO_QUESTION), (card.rendered.back, cards.NO_ANSWER))
+        for html, message in sides:
+            if (card.line, message) in said:
+                assert not shows_a_character(html), (card.line, html)
