@@ -410,10 +410,11 @@ def plan_decks(library: Library, now: int, options: BuildOptions) -> list[anki.D
     change Anki cannot apply (and every unreadable manifest)."""
     plans: list[anki.DeckPlan] = []
     problems: list[Problem] = []
+    namings = updates.namings(library)
     for course in library.courses:
         try:
             old = manifest.read(course.root, display_path(course.root))
-            plan = _prepare(course, old, now, options)
+            plan = _prepare(course, old, now, options, namings.get(course.lang, updates.ALONE))
         except CourseError as exc:
             problems += exc.problems
             continue
@@ -425,7 +426,11 @@ def plan_decks(library: Library, now: int, options: BuildOptions) -> list[anki.D
 
 
 def _prepare(
-    course: Course, old: manifest.Manifest, now: int, options: BuildOptions
+    course: Course,
+    old: manifest.Manifest,
+    now: int,
+    options: BuildOptions,
+    naming: updates.Naming,
 ) -> anki.DeckPlan:
     return anki.prepare(
         course,
@@ -435,6 +440,7 @@ def _prepare(
         rename_decks=options.rename_decks,
         manifest_path=display_path(course.root / manifest.MANIFEST_FILE),
         live=decided.notes(course),
+        naming=naming,
     )
 
 
@@ -445,15 +451,19 @@ def decide(library: Library, now: int, options: BuildOptions) -> list[Decided]:
     lang_links = translations.by_language(translations.links(library)[0])
     plans: list[Decided] = []
     problems: list[Problem] = []
+    namings = updates.namings(library)
     for course in library.courses:
         links = lang_links.get(course.lang, [])
-        inputs = decided.inputs(library, course, links, (options.draft, options.rename_decks))
+        naming = namings.get(course.lang, updates.ALONE)
+        choices = (options.draft, options.rename_decks, naming)
+        inputs = decided.inputs(library, course, links, choices)
         try:
             file = manifest.File.read(course.root, display_path(course.root))
-            plan = decided.load(course, inputs, file)
+            plan = decided.load(course, inputs, file, naming)
             if plan is None:
-                deck = _prepare(course, file.parse(), now, options)
-                plan = Decided(course, decided.Outcome.of(deck), inputs, file.digest, deck)
+                deck = _prepare(course, file.parse(), now, options, naming)
+                outcome = decided.Outcome.of(deck)
+                plan = Decided(course, outcome, inputs, file.digest, deck, naming=naming)
         except CourseError as exc:
             problems += exc.problems
             continue
@@ -955,7 +965,7 @@ def _render_decks(
 def _write_deck(plan: Decided, options: BuildOptions, zips: Background, path: Path) -> None:
     """Write a plan's deck into `path`, its zip step run by `zips`; a kept plan (no deck: its
     deck was deleted or edited since) is decided again first."""
-    anki.write_deck(plan.deck or _prepare_again(plan.course, options), path, zips.run)
+    anki.write_deck(plan.deck or _prepare_again(plan, options), path, zips.run)
 
 
 def _deck(plan: Decided) -> anki.DeckPlan:
@@ -964,11 +974,12 @@ def _deck(plan: Decided) -> anki.DeckPlan:
     return plan.deck
 
 
-def _prepare_again(course: Course, options: BuildOptions) -> anki.DeckPlan:
+def _prepare_again(plan: Decided, options: BuildOptions) -> anki.DeckPlan:
     """A kept plan's deck, to write it again (deleted or edited since): decided again from the
     same inputs. A kept plan records no release, so the build's time does not change it."""
-    root = course.root
-    return _prepare(course, manifest.read(root, display_path(root)), anki.build_time(), options)
+    course, root = plan.course, plan.course.root
+    old = manifest.read(root, display_path(root))
+    return _prepare(course, old, anki.build_time(), options, plan.naming)
 
 
 def _changes(plans: Sequence[Decided]) -> dict[str, updates.ReleaseNotes]:

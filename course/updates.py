@@ -15,8 +15,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 
-from .manifest import CardEntry, DeckEntry, Manifest, NoteTypeEntry, Release, with_entries
-from .model import COURSE_FILE, CardKind, Course, Problem, SourceLoc
+from .manifest import (
+    CardEntry,
+    DeckEntry,
+    Manifest,
+    NoteTypeEntry,
+    Release,
+    top_deck_name,
+    with_entries,
+)
+from .model import COURSE_FILE, CardKind, Course, Library, Problem, SourceLoc
 
 NOTE_TYPE: Mapping[CardKind, str] = MappingProxyType(
     {CardKind.BASIC: "qa", CardKind.REVERSED: "qa", CardKind.CLOZE: "cloze"}
@@ -41,6 +49,40 @@ class Shipped(NamedTuple):
     """sha256 of what Anki sees of the note."""
     loc: SourceLoc
     clozes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Naming:
+    """What a language's names take from the course's other languages: a learner may import
+    several into one collection, where Anki names note types and matches decks by name. All a
+    plan needs of them, so part of its kept outcome's key (`decided.inputs`): it stays the same
+    when another language is first published, unless that one took this language's names."""
+
+    shared_title: bool = False
+    """Another language has this language's title, or published its top deck under it (the
+    title it was first published with: a learner who has not imported its later releases still
+    has its note types of that name): this language's note types' names, and its top deck's
+    when first published, carry the language."""
+    same_top: tuple[tuple[str, str], ...] = ()
+    """(language, top deck name) of the other languages that published their top deck under
+    this language's name (as published, or as it would be first published: `_top_name`)."""
+
+
+ALONE = Naming()
+"""The naming of a language that shares no name with another."""
+
+
+def namings(library: Library) -> dict[str, Naming]:
+    """Each language folder's `Naming`, from every language folder of the lessons (built in this
+    build or not: `Library.titles`), their titles and their manifests' top deck names."""
+    tops = {lang: top_deck_name(library.root / lang) for lang, _ in library.titles}
+    found = {}
+    for lang, title in library.titles:
+        others = [(other, their, tops[other]) for other, their in library.titles if other != lang]
+        shared = any(title in (their, top) for _, their, top in others)
+        names = {tops[lang], _top_name(title, lang, shared)} - {""}
+        found[lang] = Naming(shared, tuple((o, top) for o, _, top in others if top in names))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,15 +228,17 @@ def plan(
     draft: bool = False,
     rename_decks: bool = False,
     manifest_path: Path,
+    naming: Naming = ALONE,
 ) -> Plan:
     """Compare `notes` (and the note types: key -> (name, digest)) with `old`; `retired_digests`
-    gives the content hash of the retired note each manifest card absent from `notes` becomes."""
+    gives the content hash of the retired note each manifest card absent from `notes` becomes;
+    `naming`: what the top deck's name takes from the course's other languages."""
     last = old.last_release
     state = _Draft(old, now, (last.release if last else 0) + 1)
     if (changed_id := _course_changed(course, old, manifest_path)) is not None:
         state.errors.append(changed_id)
     type_mods = _plan_note_types(state, note_types)
-    top, leaves = _plan_decks(state, course, rename_decks)
+    top, leaves = _plan_decks(state, course, rename_decks, naming)
     full = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
     for note in notes:
         _plan_card(state, note)
@@ -203,11 +247,7 @@ def plan(
     entries: list[CardEntry | DeckEntry | NoteTypeEntry | Release] = list(state.entries)
     if changed:
         entries.append(Release(state.release, now))
-    new = with_entries(old, entries)
-    new = replace(new, found=True)
-    warnings = []
-    if not old.found and notes:
-        warnings.append(_missing_manifest(manifest_path))
+    new = replace(with_entries(old, entries), found=True)
     report = Report(
         course.lang,
         state.release if changed else 0,
@@ -223,8 +263,21 @@ def plan(
         retired,
         report,
         tuple(state.errors),
-        tuple(warnings),
+        _warnings(course, old, bool(notes), top, naming, manifest_path),
     )
+
+
+def _warnings(
+    course: Course, old: Manifest, notes: bool, top: str, naming: Naming, manifest_path: Path
+) -> tuple[Problem, ...]:
+    """What a plan warns about: no manifest (with `notes` to ship), a top deck that another
+    language published too."""
+    found = []
+    if not old.found and notes:
+        found.append(_missing_manifest(manifest_path))
+    if (shared := _shared_top_deck(course, top, naming, manifest_path)) is not None:
+        found.append(shared)
+    return tuple(found)
 
 
 def _missing_manifest(path: Path) -> Problem:
@@ -234,6 +287,30 @@ def _missing_manifest(path: Path) -> Problem:
         "may skip later edits and retired cards cannot be found. If decks of this course were "
         "ever published, restore the file from version control "
         f"(git log --oneline -- {path}; git checkout <commit> -- {path}) and build again",
+    )
+
+
+def _shared_top_deck(
+    course: Course, top: str, naming: Naming, manifest_path: Path
+) -> Problem | None:
+    """The language's top deck has the name another language published for its own (decks
+    published by an older version, whose names never carried the language): a learner who
+    imports both gets both languages' lessons in one deck tree. A published name stays, so this
+    is said, with the way to a deck of its own for learners who import the language later."""
+    langs = [other for other, name in naming.same_top if name == top]
+    if not langs:
+        return None
+    lang = course.lang
+    return Problem(
+        SourceLoc(manifest_path, 0),
+        f"the {lang} top deck '{top}' is also the top deck of {', '.join(langs)}: a learner who "
+        "imports both gets their lessons in one deck tree (and a lesson of the same number and "
+        "title in one deck). A published deck name is kept (Anki matches decks by name): to "
+        f"give learners who import {lang} from now on decks of its own, build once with "
+        f"--rename-decks --lang {lang} (its top deck becomes "
+        f"'{_top_name(course.title, lang, naming.shared_title)}' "
+        "and each lesson deck takes its current title and number; learners who have the "
+        "decks keep their cards in the old ones and get new cards in the renamed ones)",
     )
 
 
@@ -426,21 +503,13 @@ def _plan_retired(
 # -- deck names -----------------------------------------------------------------------------------
 
 
-def _plan_decks(state: _Draft, course: Course, rename: bool) -> tuple[str, dict[str, str]]:
+def _plan_decks(
+    state: _Draft, course: Course, rename: bool, naming: Naming
+) -> tuple[str, dict[str, str]]:
     """The top deck's name and each lesson's deck name below it. A published name stays (Anki
     matches decks by name); a new lesson's name sorts where the lesson stands."""
     old = state.old.decks
-    top_entry = old.get("")
-    top = course.title if rename or top_entry is None else top_entry.name
-    if top_entry is None or top_entry.name != top:
-        state.entries.append(DeckEntry("", top, state.now, course=course.id))
-        state.visible = True
-        if top_entry is None:
-            state.add("decks_added", Item(top))
-        else:
-            state.add("decks_renamed", Item(f"{top_entry.name} -> {top}"))
-    elif top_entry.course != course.id:  # (a manifest from before the course ID was recorded)
-        state.entries.append(replace(top_entry, course=course.id))
+    top = _plan_top(state, course, rename, naming)
     leaves: dict[str, str] = {}
     if rename:
         for number, lesson in enumerate(course.lessons, start=1):
@@ -471,6 +540,33 @@ def _plan_decks(state: _Draft, course: Course, rename: bool) -> tuple[str, dict[
             else:
                 state.add("decks_renamed", Item(f"{top}::{entry.name} -> {full}"))
     return top, leaves
+
+
+def _plan_top(state: _Draft, course: Course, rename: bool, naming: Naming) -> str:
+    """The top deck's name: as published, else (or with --rename-decks) `_top_name`."""
+    top_entry = state.old.decks.get("")
+    if rename or top_entry is None:
+        top = _top_name(course.title, course.lang, naming.shared_title)
+    else:
+        top = top_entry.name
+    if top_entry is None or top_entry.name != top:
+        state.entries.append(DeckEntry("", top, state.now, course=course.id))
+        state.visible = True
+        if top_entry is None:
+            state.add("decks_added", Item(top))
+        else:
+            state.add("decks_renamed", Item(f"{top_entry.name} -> {top}"))
+    elif top_entry.course != course.id:  # (a manifest from before the course ID was recorded)
+        state.entries.append(replace(top_entry, course=course.id))
+    return top
+
+
+def _top_name(title: str, lang: str, shared_title: bool) -> str:
+    """A new top deck's name: the course title, with the language when another language of the
+    course has that title or published a top deck of that name (`Naming.shared_title`: a brand
+    name, or the course's title where a language has no course file of its own). Anki would
+    put both languages' lessons in one deck tree, and a published name can never change."""
+    return f"{title} ({lang})" if shared_title else title
 
 
 def _label(name: str) -> Decimal | None:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from course import anki, manifest, pipeline
+from course import anki, manifest, pipeline, updates
 from course.cli import main
 from course.lessons import load_library
 from course.model import CourseError
@@ -411,8 +411,10 @@ class Demo:
     """A small Polish course written to disk: lessons (id -> title, order, card ids)."""
 
     root: Path
-    title: str = "Obsługa klienta"
+    title: str | None = "Obsługa klienta"
+    """None: no `lessons/<lang>/course.yml` (the course's title, `Demo`)."""
     course_id: str = "demo"
+    lang: str = "pl"
     lessons: dict[str, tuple[str, int, list[str]]] = field(
         default_factory=lambda: {
             "alpha": ("Podstawy", 1, ["a1", "a2", "a3"]),
@@ -422,16 +424,19 @@ class Demo:
     cards: dict[str, str] = field(default_factory=lambda: dict(CARDS))
 
     def write(self) -> Path:
-        lang = self.root / "pl"
+        lang = self.root / self.lang
         lang.mkdir(parents=True, exist_ok=True)
         (self.root / "course.yml").write_text(f"id: {self.course_id}\ntitle: Demo\n", "utf-8")
-        (lang / "course.yml").write_text(f"title: {self.title}\n", "utf-8")
+        if self.title is None:
+            (lang / "course.yml").unlink(missing_ok=True)
+        else:
+            (lang / "course.yml").write_text(f"title: {self.title}\n", "utf-8")
         for old in lang.glob("*.md"):
             old.unlink()
         for lesson_id, (title, order, ids) in self.lessons.items():
             body = "\n\n".join(f"{self.cards[i]} <!-- id: {i} -->" for i in ids)
             (lang / f"{lesson_id}.md").write_text(
-                f"---\nid: {lesson_id}\ntitle: {title}\nlang: pl\norder: {order}\n---\n\n"
+                f"---\nid: {lesson_id}\ntitle: {title}\nlang: {self.lang}\norder: {order}\n---\n\n"
                 f"## Sekcja\n\n{body}\n",
                 "utf-8",
             )
@@ -439,7 +444,7 @@ class Demo:
 
     def build(self, out: Path, **options: Any) -> tuple[Path, pipeline.BuildResult]:
         result = build(self.write(), out, **options)
-        deck = result.languages[0].deck
+        deck = next(lang.deck for lang in result.languages if lang.lang == self.lang)
         assert deck is not None
         return deck, result
 
@@ -899,6 +904,125 @@ def test_two_courses_in_one_collection_keep_their_own_style(
     assert "#c00" in styles["Inny kurs · Q/A"]
     assert "#c00" not in styles["Obsługa klienta · Q/A"]
     assert learner.col.note_count() == 2 * len(CARDS)
+
+
+def bilingual(tmp_path: Path, title: str | None) -> tuple[Demo, Demo]:
+    """The demo course in Polish and Latvian, both titled `title` (None: no language course
+    files, so both take the course's title), with a lesson of one number and title in both."""
+    root = tmp_path / "lessons"
+    pl, lv = Demo(root, title=title), Demo(root, title=title, lang="lv")
+    lv.cards = {**CARDS, "a1": "Kas ir empātija?::Klienta jūtu izpratne."}
+    lv.lessons = {"alpha": ("Podstawy", 1, ["a1", "a2", "a3"])}
+    pl.write()
+    lv.write()
+    return pl, lv
+
+
+def take_all(learner: Learner, result: pipeline.BuildResult) -> None:
+    for lang in result.languages:
+        assert lang.deck is not None
+        learner.take(lang.deck)
+
+
+def top_deck_warnings(result: pipeline.BuildResult) -> list[str]:
+    return sorted(str(w) for w in result.update_warnings if "top deck" in w.message)
+
+
+@pytest.mark.parametrize("title", ["Acme Onboarding", None], ids=["brand name", "no course file"])
+def test_languages_with_one_title_keep_their_own_note_types_and_decks(
+    tmp_path: Path, learners: Any, title: str | None
+) -> None:
+    pl, lv = bilingual(tmp_path, title)
+    name = title or "Demo"
+    learner = learners("learner")
+    take_all(learner, build(pl.root, tmp_path / "v1"))
+    learner.review()
+    assert_healthy(learner)
+    types = {m["name"] for m in learner.col.models.all()}
+    for lang in ("pl", "lv"):
+        assert {f"{name} · Q/A ({lang})", f"{name} · Cloze ({lang})"} <= types
+        assert learner.deck_of(guid("a1", "demo", lang)) == {f"{name} ({lang})::01 Podstawy"}
+        assert read_manifest(pl.root, lang).decks[""].name == f"{name} ({lang})"
+
+    lv.cards["a1"] = "Kas ir empātija?::Klienta jūtu un vajadzību izpratne."
+    pl.title = lv.title = "Acme 2027"  # the note types take the new title, in place
+    pl.write()
+    take_all(learner, build(lv.write(), tmp_path / "v2"))
+    assert_healthy(learner)
+    types = {m["name"] for m in learner.col.models.all()}
+    assert {"Acme 2027 · Q/A (pl)", "Acme 2027 · Q/A (lv)"} <= types
+    assert "jūtu un vajadzību" in learner.notes()[guid("a1", "demo", "lv")]["Back"]
+
+
+def test_language_added_with_a_published_title_gets_its_own_top_deck(
+    tmp_path: Path, learners: Any
+) -> None:
+    pl = Demo(tmp_path / "lessons", title="Acme")
+    learner = learners("learner")
+    learner.take(pl.build(tmp_path / "v1")[0])
+    learner.review()
+    # Later: pl is retitled (its top deck keeps its published name) and lv arrives as "Acme".
+    pl.title = "Acme 2027"
+    pl.write()
+    lv = Demo(pl.root, title="Acme", lang="lv")
+    result = build(lv.write(), tmp_path / "v2")
+    take_all(learner, result)
+    assert_healthy(learner)
+    assert learner.deck_of(guid("a1", "demo", "pl")) == {"Acme::01 Podstawy"}
+    assert learner.deck_of(guid("a1", "demo", "lv")) == {"Acme (lv)::01 Podstawy"}
+    types = {m["name"] for m in learner.col.models.all()}
+    # lv's note types carry the language: pl's, as first published, may still be "Acme · Q/A"
+    # in a learner's collection (as here, when lv is imported first).
+    assert {"Acme 2027 · Q/A", "Acme · Q/A (lv)"} <= types
+    assert not top_deck_warnings(result)
+
+
+def test_title_shared_later_renames_both_note_types(tmp_path: Path, learners: Any) -> None:
+    pl, lv = bilingual(tmp_path, "Acme")
+    lv.title = "Acme LV"
+    learner = learners("learner")
+    take_all(learner, build(lv.write(), tmp_path / "v1"))
+    learner.review()
+    build(pl.root, tmp_path / "v1b")  # no change: each language's plan is kept
+    lv.title = "Acme"  # only lv's course file changes: pl's plan is decided again
+    result = build(lv.write(), tmp_path / "v2")
+    reports = {report.lang: report for report in result.updates}
+    assert [i.card for i in reports["pl"].note_types] == ["Acme · Cloze (pl)", "Acme · Q/A (pl)"]
+    take_all(learner, result)
+    assert_healthy(learner)
+    types = {m["name"] for m in learner.col.models.all()}
+    assert {"Acme · Q/A (pl)", "Acme · Q/A (lv)"} <= types
+
+
+def test_top_deck_published_by_two_languages_is_kept_and_warned(
+    tmp_path: Path, learners: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pl, _ = bilingual(tmp_path, "Acme")
+    with monkeypatch.context() as older:  # decks published by a version without the language
+        older.setattr(updates, "_top_name", lambda title, lang, shared: title)
+        build(pl.root, tmp_path / "v1")
+    assert read_manifest(pl.root, "lv").decks[""].name == "Acme"
+    result = build(pl.root, tmp_path / "v2")
+    assert {r.lang: r.release for r in result.updates} == {"lv": 0, "pl": 0}
+    shared = top_deck_warnings(result)
+    assert len(shared) == 2
+    (lv_warning,) = [w for w in shared if "lv/manifest.jsonl" in w]
+    assert "the lv top deck 'Acme' is also the top deck of pl" in lv_warning
+    assert "--rename-decks --lang lv" in lv_warning
+    assert "'Acme (lv)'" in lv_warning
+    assert read_manifest(pl.root, "lv").decks[""].name == "Acme", "a published name stays"
+    # As the warning says: lv's decks renamed; newcomers then get decks of their own.
+    library = load_library(pl.root, ["lv"])
+    options = pipeline.BuildOptions(rename_decks=True)
+    renamed = pipeline.build(library, tmp_path / "v3", None, options)
+    assert not top_deck_warnings(renamed)
+    newcomer = learners("newcomer")
+    newcomer.take(tmp_path / "v2" / "demo-pl.apkg")
+    newcomer.take(tmp_path / "v3" / "demo-lv.apkg")
+    assert_healthy(newcomer)
+    assert newcomer.deck_of(guid("a1", "demo", "lv")) == {"Acme (lv)::01 Podstawy"}
+    assert newcomer.deck_of(guid("a1", "demo", "pl")) == {"Acme::01 Podstawy"}
+    assert not top_deck_warnings(build(pl.root, tmp_path / "v4"))
 
 
 # -- drafts, releases, the report -----------------------------------------------------------------
