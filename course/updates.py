@@ -7,6 +7,7 @@ rules behind each decision are in README's "Decks and updates".
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -507,27 +508,18 @@ def _plan_decks(
     state: _Draft, course: Course, rename: bool, naming: Naming
 ) -> tuple[str, dict[str, str]]:
     """The top deck's name and each lesson's deck name below it. A published name stays (Anki
-    matches decks by name); a new lesson's name sorts where the lesson stands."""
+    matches decks by name); a new lesson's name sorts where the lesson stands (`lesson_names`)."""
     old = state.old.decks
     top = _plan_top(state, course, rename, naming)
-    leaves: dict[str, str] = {}
+    lessons = [(lesson.id, lesson.title) for lesson in course.lessons]
     if rename:
-        for number, lesson in enumerate(course.lessons, start=1):
-            leaves[lesson.id] = f"{number:02d} {lesson.title}"
-    taken = sorted(label for e in old.values() if e.deck and (label := _label(e.name)) is not None)
-    previous: Decimal | None = None
+        width = _width(len(lessons))
+        leaves = {id_: f"{n:0{width}d} {title}" for n, (id_, title) in enumerate(lessons, 1)}
+    else:
+        published = {id_: old[id_].name for id_, _ in lessons if id_ in old}
+        leaves = lesson_names(lessons, published, [e.name for e in old.values() if e.deck])
     for lesson in course.lessons:
         entry = old.get(lesson.id)
-        if lesson.id not in leaves:
-            if entry is not None:
-                leaves[lesson.id] = entry.name
-            else:
-                above = (t for t in taken if previous is None or t > previous)
-                label = _between(previous, next(above, None))
-                taken = sorted([*taken, label])
-                leaves[lesson.id] = f"{_format(label)} {lesson.title}"
-        label = _label(leaves[lesson.id])
-        previous = label if label is not None else previous
         if entry is None or entry.name != leaves[lesson.id]:
             renamed = DeckEntry(lesson.id, leaves[lesson.id], state.now)
             if entry is not None:  # a rename keeps what the entry knows of its translation
@@ -540,6 +532,71 @@ def _plan_decks(
             else:
                 state.add("decks_renamed", Item(f"{top}::{entry.name} -> {full}"))
     return top, leaves
+
+
+def lesson_names(
+    lessons: Sequence[tuple[str, str]], published: Mapping[str, str], taken: Iterable[str]
+) -> dict[str, str]:
+    """Each lesson's deck name, for `lessons` ((ID, title) in course order): its `published`
+    name, or a new one that sorts, as Anki sorts deck names (`anki_order`), right after the deck
+    of the lesson before it and before the next of the names `taken` (every published lesson
+    deck name, a deleted lesson's too). A first publication numbers the lessons 1..n, padded to
+    the width of n (at least 2: `01`..`99`, `001`..`120`)."""
+    names = sorted(taken, key=anki_order)
+    width, previous, chosen = _width(len(lessons)), None, {}
+    for lesson_id, title in lessons:
+        name = published.get(lesson_id)
+        if name is None:
+            name = _new_name(title, previous, names, width)
+            bisect.insort(names, name, key=anki_order)
+        chosen[lesson_id] = name
+        previous = name if _label(name) is not None else previous
+    return chosen
+
+
+def anki_order(name: str) -> str:
+    """How Anki orders deck names: as text, case folded (its `unicase` collation; checked
+    against Anki's deck list in tests): `10 …` < `100 …` < `11 …`, `01 …` < `01.5 …` < `02 …`."""
+    return name.casefold()
+
+
+def _width(lessons: int) -> int:
+    return max(2, len(str(lessons)))
+
+
+def _new_name(title: str, previous: str | None, names: Sequence[str], width: int) -> str:
+    """A new lesson's deck name: numbered between the `previous` lesson's and the next of
+    `names` after it (in Anki's order), with as many whole-number digits as `previous` (or that
+    next name, or `width`), so that it sorts between them as text; where no number can (names
+    published out of order), the number that follows `previous`'s."""
+    at = 0 if previous is None else bisect.bisect_right(names, anki_order(previous), key=anki_order)
+    after = names[at] if at < len(names) else None
+    low = _label(previous) if previous is not None else None
+    high = _label(after) if after is not None else None
+    digits = _whole_digits(previous) or _whole_digits(after) or width
+    made = [f"{_format(label, digits)} {title}" for label in _candidates(low, high)]
+    fits = (
+        name
+        for name in made
+        if (previous is None or anki_order(previous) < anki_order(name))
+        and (after is None or anki_order(name) < anki_order(after))
+    )
+    return next(fits, made[-1])
+
+
+def _candidates(low: Decimal | None, high: Decimal | None) -> list[Decimal]:
+    """Numbers for a deck between labels `low` and `high`, the likeliest first: the shortest
+    decimal between them, then the shortest between `low` and its next whole number (`99.5`
+    after `99`: `100` would sort between `10` and `11`)."""
+    base = low if low is not None else Decimal(0)
+    found = [_between(low, high)] if high is None or high > base else []
+    return [*found, _between(low, Decimal(int(base) + 1))]
+
+
+def _whole_digits(name: str | None) -> int:
+    """How many digits the whole part of the name's number has (0: no number)."""
+    match = LABEL.match(name) if name is not None else None
+    return len(match.group(1).partition(".")[0]) if match else 0
 
 
 def _plan_top(state: _Draft, course: Course, rename: bool, naming: Naming) -> str:
@@ -589,9 +646,10 @@ def _between(low: Decimal | None, high: Decimal | None) -> Decimal:
     raise AssertionError("decimals between two different numbers always exist")
 
 
-def _format(label: Decimal) -> str:
+def _format(label: Decimal, digits: int) -> str:
+    """`label` with its whole part padded to `digits` digits: `01.5`, `007`."""
     whole, _, fraction = format(label.normalize(), "f").partition(".")
-    return f"{int(whole):02d}" + (f".{fraction}" if fraction else "")
+    return f"{int(whole):0{digits}d}" + (f".{fraction}" if fraction else "")
 
 
 # -- what the HTML course shows -------------------------------------------------------------------

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from course import anki, manifest, pipeline, updates
 from course.cli import main
@@ -1023,6 +1025,112 @@ def test_top_deck_published_by_two_languages_is_kept_and_warned(
     assert newcomer.deck_of(guid("a1", "demo", "lv")) == {"Acme (lv)::01 Podstawy"}
     assert newcomer.deck_of(guid("a1", "demo", "pl")) == {"Acme::01 Podstawy"}
     assert not top_deck_warnings(build(pl.root, tmp_path / "v4"))
+
+
+# -- lesson deck names as Anki lists them ---------------------------------------------------------
+
+
+def anki_list(col: Any, leaves: Sequence[str]) -> list[str]:
+    """`leaves` as Anki lists them under a top deck of their own in `col` (removed after)."""
+    top = f"order-{len(col.decks.all_names_and_ids())}"
+    for leaf in leaves:
+        col.decks.id(f"{top}::{leaf}")
+    node = next(c for c in col.decks.deck_tree().children if c.name == top)
+    listed = [child.name for child in node.children]
+    col.decks.remove([col.decks.id_for_name(top)])
+    return listed
+
+
+def numbered(count: int, start: int = 1) -> dict[str, tuple[str, int, list[str]]]:
+    return {f"l{i:03d}": (f"Lekcja {i}", i, [f"c{i}"]) for i in range(start, start + count)}
+
+
+def lesson_decks_listed(learner: Learner) -> list[str]:
+    (top,) = [c for c in learner.col.decks.deck_tree().children if c.name != "Default"]
+    return [child.name.split(" ", 1)[1] for child in top.children]
+
+
+def test_lesson_decks_of_a_long_course_are_listed_in_lesson_order(
+    tmp_path: Path, learners: Any
+) -> None:
+    cards = {f"c{i}": f"Pytanie {i}?::Odpowiedź {i}." for i in range(1, 103)}
+    fresh = Demo(tmp_path / "fresh", lessons=numbered(101), cards=cards)
+    newcomer = learners("newcomer")
+    newcomer.take(fresh.build(tmp_path / "f1")[0])
+    assert lesson_decks_listed(newcomer) == [f"Lekcja {i}" for i in range(1, 102)]
+    assert read_manifest(fresh.root, "pl").decks["l101"].name == "101 Lekcja 101"
+
+    grown = Demo(tmp_path / "grown", lessons=numbered(99), cards=cards)
+    learner = learners("learner")
+    learner.take(grown.build(tmp_path / "g1")[0])
+    grown.lessons.update(numbered(2, start=100))  # appended after a published "99 …"
+    deck, result = grown.build(tmp_path / "g2")
+    learner.take(deck)
+    assert_healthy(learner)
+    assert lesson_decks_listed(learner) == [f"Lekcja {i}" for i in range(1, 102)]
+    added = [i.card for i in result.updates[0].decks_added]
+    assert added == ["Obsługa klienta::99.5 Lekcja 100", "Obsługa klienta::99.7 Lekcja 101"]
+
+
+@st.composite
+def published_courses(draw: st.DrawFn) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:
+    """A course's lessons (ID, title), the names published for some of them (numbered as this
+    version or an older one did: padded to 2 or 3 digits, `100` among `01`..`99`, in order or
+    after a reorder) and every published lesson deck name (a deleted lesson's too)."""
+    count = draw(st.integers(1, 14))
+    chosen = draw(st.lists(st.booleans(), min_size=count, max_size=count))
+    numbers = st.decimals(1, 160, places=draw(st.sampled_from([0, 1, 2])))
+    extra = draw(st.integers(0, 3))
+    labels = draw(
+        st.lists(numbers, min_size=sum(chosen) + extra, max_size=sum(chosen) + extra, unique=True)
+    )
+    labels = [label.normalize() for label in labels]
+    assume(len(set(labels)) == len(labels))
+    labels = sorted(labels) if draw(st.booleans()) else labels  # in order, or reordered
+    digits = draw(st.sampled_from([2, 3]))
+    titles = st.sampled_from(["Ala", "ala", "Zeta", "Ćma", "10 x", "b"])
+    lessons = [(f"l{i}", draw(titles)) for i in range(count)]
+    names = [f"{updates._format(label, digits)} {draw(titles)}" for label in labels]
+    ids = [lesson for (lesson, _), was in zip(lessons, chosen, strict=True) if was]
+    return lessons, dict(zip(ids, names, strict=False)), names
+
+
+@pytest.fixture(scope="module")
+def order_collection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    col = Collection(str(tmp_path_factory.mktemp("order") / "collection.anki2"))
+    yield col
+    col.close()
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(leaves=st.lists(st.text("aAzZäÄ01. ", min_size=1, max_size=5), min_size=2, max_size=8))
+def test_anki_order_is_how_anki_lists_decks(order_collection: Any, leaves: list[str]) -> None:
+    leaves = [leaf.strip() for leaf in leaves if leaf.strip()]
+    assume(len({leaf.casefold() for leaf in leaves}) == len(leaves) > 1)
+    assert anki_list(order_collection, leaves) == sorted(leaves, key=updates.anki_order)
+
+
+@settings(max_examples=80, deadline=None, database=None)
+@given(course=published_courses())
+def test_new_lesson_decks_sort_in_place_as_anki_lists_them(
+    order_collection: Any, course: tuple[list[tuple[str, str]], dict[str, str], list[str]]
+) -> None:
+    lessons, published, taken = course
+    chosen = updates.lesson_names(lessons, published, taken)
+    names = [chosen[lesson] for lesson, _ in lessons]
+    listed = anki_list(order_collection, [*taken, *(n for n in names if n not in taken)])
+    assert listed == sorted(listed, key=updates.anki_order), "anki_order is Anki's"
+    at = {name: listed.index(name) for name in listed}
+    for i, (lesson, _) in enumerate(lessons):
+        if lesson in published:
+            continue
+        # Right after the deck of the lesson before it: no published deck between them...
+        low = at[names[i - 1]] if i else -1
+        assert low < at[chosen[lesson]]
+        assert not set(listed[low + 1 : at[chosen[lesson]]]) & set(taken)
+    in_order = [published[lesson] for lesson, _ in lessons if lesson in published]
+    if in_order == sorted(in_order, key=updates.anki_order):  # ...so, when it can, in order
+        assert [at[name] for name in names] == sorted(at[name] for name in names)
 
 
 # -- drafts, releases, the report -----------------------------------------------------------------
