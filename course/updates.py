@@ -243,6 +243,7 @@ def plan(
     full = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
     for note in notes:
         _plan_card(state, note)
+    _moved_only_decks(state, course, notes, full)
     retired = _plan_retired(state, {n.card for n in notes}, retired_digests)
     changed = state.visible
     entries: list[CardEntry | DeckEntry | NoteTypeEntry | Release] = list(state.entries)
@@ -404,6 +405,32 @@ def _plan_card(state: _Draft, note: Shipped) -> None:
     state.entries.append(replace(entry, added=old.added))
     state.add("restored" if old.retired else "changed", item)
     _not_in_place(state, old, note, item)
+
+
+def _moved_only_decks(
+    state: _Draft, course: Course, notes: Sequence[Shipped], full: Mapping[str, str]
+) -> None:
+    """New lesson decks whose every card was published in another lesson (a lesson split, a
+    lesson's `id` changed): learners who have those cards keep them in their old decks, yet Anki
+    makes every deck a card of the package names, so they get the new deck empty. Said with the
+    cards that moved (`_not_in_place`); newcomers find the cards in it."""
+    new = {lesson.id for lesson in course.lessons if lesson.id not in state.old.decks}
+    if not new:
+        return
+    moved: dict[str, bool] = {}
+    for note in notes:
+        if note.lesson in new:
+            old = state.old.cards.get(note.card)
+            was_elsewhere = old is not None and bool(old.lesson) and old.lesson != note.lesson
+            moved[note.lesson] = moved.get(note.lesson, True) and was_elsewhere
+    said = (
+        "a new deck of moved cards only: learners who have them keep them in their old decks "
+        "and get this deck empty (Anki makes every deck the package's cards name; they may "
+        "delete it)"
+    )
+    for lesson in course.lessons:
+        if moved.get(lesson.id):
+            state.add("not_in_place", Item(full[lesson.id], "", said))
 
 
 def _type_change(old: CardEntry, note: Shipped) -> Problem | None:

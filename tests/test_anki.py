@@ -882,6 +882,48 @@ def test_moved_card_keeps_its_note_and_is_named(tmp_path: Path, learners: Any) -
     assert newcomer.deck_of(guid("a1", "demo", "pl")) == {"Obsługa klienta::02 Pomiar"}
 
 
+def test_new_deck_of_moved_cards_only_is_named(tmp_path: Path, learners: Any) -> None:
+    course, learner = start(tmp_path, learners)
+    course.lessons["alpha"] = ("Podstawy", 1, ["a1"])  # a lesson split: a2, a3 to a new one
+    course.lessons["gamma"] = ("Wskaźniki", 2, ["a2", "a3"])
+    course.lessons["beta"] = ("Pomiar", 3, ["b1", "b2"])
+    deck, result = course.build(tmp_path / "v2")
+    learner.take(deck)
+    new_deck = "Obsługa klienta::01.5 Wskaźniki"
+    assert learner.deck_of(guid("a2", "demo", "pl")) == {"Obsługa klienta::01 Podstawy"}
+    assert new_deck in {d.name for d in learner.col.decks.all_names_and_ids()}
+    assert not learner.col.find_cards(f'deck:"{new_deck}"'), "Anki made it, empty"
+    report = result.updates[0]
+    (empty,) = [i for i in report.not_in_place if i.card == new_deck]
+    assert "get this deck empty" in empty.note
+    assert f"{new_deck}: a new deck of moved cards only" in report.text()
+    newcomer = learners("newcomer")
+    newcomer.take(deck)
+    assert_healthy(newcomer)
+    assert newcomer.deck_of(guid("a2", "demo", "pl")) == {new_deck}
+
+
+def test_a_published_deck_or_one_with_a_new_card_is_not_named_empty(
+    tmp_path: Path, learners: Any
+) -> None:
+    course, learner = start(tmp_path, learners)
+    course.cards["n1"] = "Co to jest CES?::Wysiłek klienta."
+    course.lessons["alpha"] = ("Podstawy", 1, ["a1"])
+    course.lessons["gamma"] = ("Wskaźniki", 2, ["a2", "a3", "n1"])
+    course.lessons["beta"] = ("Pomiar", 3, ["b1", "b2"])
+    deck, result = course.build(tmp_path / "v2")  # a new card among the moved ones
+    learner.take(deck)
+    assert_healthy(learner, moved=["a2", "a3"])
+    assert not [i for i in result.updates[0].not_in_place if "::" in i.card]
+    course.lessons["alpha"] = ("Podstawy", 1, ["b1", "b2"])  # published decks swap cards
+    course.lessons["beta"] = ("Pomiar", 3, ["a1"])
+    deck, result = course.build(tmp_path / "v3")
+    learner.take(deck)
+    assert_healthy(learner, moved=["a1", "a2", "a3", "b1", "b2"])  # no empty deck
+    assert len(result.updates[0].moved) == 3
+    assert not [i for i in result.updates[0].not_in_place if "::" in i.card]
+
+
 def test_two_courses_in_one_collection_keep_their_own_style(
     tmp_path: Path, learners: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
