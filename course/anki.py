@@ -69,13 +69,19 @@ def note_type_id(course: Course, key: str) -> int:
     return stable_id(course.id, course.lang, "note-type", key)
 
 
-def note_type_name(course: Course, key: str) -> str:
-    return f"{course.title} · {'Cloze' if key == 'cloze' else 'Q/A'}"
+def note_type_name(course: Course, key: str, naming: updates.Naming = updates.ALONE) -> str:
+    """`<title> · Q/A`, with the language (`<title> · Q/A (pl)`) when another language of the
+    course has (or had) the same title (`updates.Naming.shared_title`): Anki names a second note
+    type of an existing name `… · Q/A+`, its mark for a copy. Types are matched by ID, so a name
+    that changes reaches learners in place (its digest, so its `mod`, changes)."""
+    name = f"{course.title} · {'Cloze' if key == 'cloze' else 'Q/A'}"
+    return f"{name} ({course.lang})" if naming.shared_title else name
 
 
-def note_types(course: Course) -> dict[str, NoteType]:
+def note_types(course: Course, naming: updates.Naming = updates.ALONE) -> dict[str, NoteType]:
     """The course's two note types: Q/A (card 2, the reverse, only when `Reverse` is filled:
-    Anki's "Basic (optional reversed card)") and cloze; templates and CSS from the package."""
+    Anki's "Basic (optional reversed card)") and cloze; templates and CSS from the package.
+    `naming`: what their names take from the course's other languages (`note_type_name`)."""
     css = _template("card.css")
     front, back = _template("front.html"), _template("back.html")
 
@@ -89,7 +95,7 @@ def note_types(course: Course) -> dict[str, NoteType]:
     return {
         "qa": NoteType(
             note_type_id(course, "qa"),
-            note_type_name(course, "qa"),
+            note_type_name(course, "qa", naming),
             fields(QA_FIELDS),
             (
                 Template("Card 1", front, back),
@@ -99,7 +105,7 @@ def note_types(course: Course) -> dict[str, NoteType]:
         ),
         "cloze": NoteType(
             note_type_id(course, "cloze"),
-            note_type_name(course, "cloze"),
+            note_type_name(course, "cloze", naming),
             fields(CLOZE_FIELDS),
             (Template("Cloze", _template("cloze-front.html"), _template("cloze-back.html")),),
             css,
@@ -339,6 +345,8 @@ class PlanInputs:
     note_types: Mapping[str, tuple[str, str]]
     """Note type key -> (name, digest)."""
     manifest_path: Path
+    naming: updates.Naming = updates.ALONE
+    """What names take from the course's other languages (`updates.plan`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,15 +369,17 @@ def prepare(
     rename_decks: bool = False,
     manifest_path: Path,
     live: Sequence[NoteData] | None = None,
+    naming: updates.Naming = updates.ALONE,
 ) -> DeckPlan:
     """Render every note (`live`: the course's notes, `notes_for`, made already) and decide what
-    learners get (see `updates.plan`)."""
-    models = note_types(course)
+    learners get (see `updates.plan`; `naming`: what names take from the other languages)."""
+    models = note_types(course, naming)
     live = list(notes_for(course)) if live is None else live
     inputs = PlanInputs(
         tuple(n.shipped() for n in live),
         {key: (model.name, note_type_digest(model)) for key, model in models.items()},
         manifest_path,
+        naming,
     )
     plan, retired = _decide(course, inputs, old, now, draft=draft, rename_decks=rename_decks)
     report = plan.report
@@ -453,6 +463,7 @@ def _decide(
         draft=draft,
         rename_decks=rename_decks,
         manifest_path=inputs.manifest_path,
+        naming=inputs.naming,
     )
     return plan, retired
 

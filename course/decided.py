@@ -15,10 +15,11 @@ that one records nothing (`pipeline.settled`, asked by the command line for its 
 The key is a hash of: the tool (every file of it), the course's settings and every lesson's path
 and bytes (`outputs.course_inputs`), the manifest file's bytes, the originals of the language's
 translated lessons (their cards' and prose's hashes: a translation's manifest records them), the
-options that change a plan (--draft, --rename-decks) and the working directory (the paths the
-report prints). Equal inputs decide equally, so a build with the same inputs takes the outcome;
-a missing, unreadable or stale entry is decided again. One entry per language (the last kept
-options' outcome). Safe to delete.
+options that change a plan (--draft, --rename-decks), what the course's other languages' titles
+and published top deck names give this language's names (`updates.Naming`), and the working
+directory (the paths the report prints). Equal inputs decide equally, so a build with the same
+inputs takes the outcome; a missing, unreadable or stale entry is decided again. One entry per
+language (the last kept options' outcome). Safe to delete.
 
 A language that is decided again (a card of it edited) takes what its unchanged lessons' notes
 hash from `notes/` (`notes`): each note's GUID and content digest (`anki.NoteHashes`), by lesson,
@@ -45,7 +46,7 @@ from .translations import Link, card_hash, lesson_hash
 
 KIND = "plans"
 """The cache folder's subfolder (`cache.Store`)."""
-FORMAT = "deck-plan 1"
+FORMAT = "deck-plan 2"
 """Bump when what an outcome holds or what its key covers changes."""
 NOTES = "notes"
 """The subfolder of the kept notes' hashes (`notes`)."""
@@ -115,6 +116,8 @@ class Decided:
     """The manifest this build writes, if it writes one."""
     settled: bool = False
     """The next build decides the same: kept, or its manifest is the file's text as it was."""
+    naming: updates.Naming = updates.ALONE
+    """What its names took from the course's other languages (`updates.plan`)."""
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -138,7 +141,7 @@ def inputs(
     library: Library, course: Course, links: Sequence[Link], options: Sequence[object]
 ) -> str:
     """Everything a language's plan is decided from but its manifest and the build's time (see
-    the module's documentation); `options`: those that change a plan."""
+    the module's documentation); `options`: those that change a plan, and its `updates.Naming`."""
     parts = [FORMAT, str(Path.cwd()), repr(list(options)), outputs.course_inputs(library, course)]
     for link in links:
         original = link.original
@@ -151,8 +154,11 @@ def _key(inputs: str, file: manifest.File) -> bytes:
     return outputs.hash_parts([inputs, file.digest]).encode()
 
 
-def load(course: Course, inputs: str, file: manifest.File) -> Decided | None:
-    """The language's kept outcome for these inputs and this manifest file, if there is one."""
+def load(
+    course: Course, inputs: str, file: manifest.File, naming: updates.Naming = updates.ALONE
+) -> Decided | None:
+    """The language's kept outcome for these inputs and this manifest file, if there is one
+    (`naming`: part of `inputs`, kept to decide it again: `pipeline._prepare_again`)."""
     store = cache.Store.beside(course.root.parent)
     if store.folder is None or not file.lines:
         return None
@@ -165,7 +171,7 @@ def load(course: Course, inputs: str, file: manifest.File) -> Decided | None:
         return None
     if not isinstance(outcome, Outcome) or outcome.deck_inputs is None:
         return None
-    return Decided(course, outcome, inputs, file.digest, settled=True)
+    return Decided(course, outcome, inputs, file.digest, settled=True, naming=naming)
 
 
 def kept(folder: Path) -> bool:

