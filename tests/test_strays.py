@@ -226,4 +226,4 @@ def test_hidden_markdown_in_a_language_folder_is_no_lesson(project: Path) -> Non
     code, lines = run("build", "--no-site", "--no-scorm")
     assert code == 0, lines
     assert not warnings(lines), lines
-    assert any(line.startswith("el: 1 lesson, 1 notes") for line in lines), lines
+    assert any(line.startswith("el: 1 lesson, 1 note, 1 card") for line in lines), lines
