@@ -269,8 +269,7 @@ def plan(
     if changed:
         entries.append(Release(state.release, now))
     new = replace(with_entries(old, entries), found=True)
-    if (lang_change := lang_changed(course, old, manifest_path)) is not None:
-        state.errors.append(lang_change)
+    errors = (*state.errors, *filter(None, [lang_changed(course, old, manifest_path)]))
     report = Report(
         course.lang,
         state.release if changed else 0,
@@ -285,7 +284,7 @@ def plan(
         {lesson: full[lesson] for lesson in (x.id for x in course.lessons)},
         retired,
         report,
-        tuple(state.errors),
+        errors,
         _warnings(course, old, bool(notes), top, naming, manifest_path),
         _id_change(course, old, manifest_path),
     )
