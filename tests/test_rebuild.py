@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from spies import calls
 
 from course import pipeline
 from course.cache import ENV as CACHE_ENV
@@ -254,15 +255,7 @@ def cli_build(sample: Path, out: Path) -> str:
 @pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Every real build the command line runs (a replayed one runs none)."""
-    found: list[object] = []
-    real = pipeline.build
-
-    def counting(*args: Any, **kwargs: Any) -> pipeline.BuildResult:
-        found.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "build", counting)
-    return found
+    return calls(monkeypatch, pipeline, "build")
 
 
 def forget_last_build(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from spies import calls
 
 from course import pipeline
 from course.cache import ENV as CACHE_ENV
@@ -179,15 +179,7 @@ def test_a_link_to_a_folder_below_is_not_followed(project: Path) -> None:
 @pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Every real build the command line runs (a replayed one runs none)."""
-    found: list[object] = []
-    real = pipeline.build
-
-    def counting(*args: Any, **kwargs: Any) -> pipeline.BuildResult:
-        found.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "build", counting)
-    return found
+    return calls(monkeypatch, pipeline, "build")
 
 
 def test_a_replayed_rebuild_names_the_file_until_it_is_gone(
