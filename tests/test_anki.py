@@ -602,6 +602,10 @@ def test_lost_cloze_numbers_are_named(tmp_path: Path, name: str) -> None:
     assert item.note in report.markdown()
 
 
+ASKS = 'data-cloze="{}" data-ordinal="{}">[...]</span>'
+"""How a cloze card's front asks for its cloze (the text hidden, its number)."""
+
+
 def test_removed_cloze_blanks_its_number_and_hands_on_its_history(
     tmp_path: Path, learners: Any
 ) -> None:
@@ -617,10 +621,9 @@ def test_removed_cloze_blanks_its_number_and_hands_on_its_history(
     (item,) = result.updates[0].not_in_place
     assert "the card of cloze 3 blank" in item.note
     a3 = guid("a3", "demo", "pl")
-    asks = 'data-cloze="{}" data-ordinal="{}">[...]</span>'
-    assert asks.format("Warszawa", 1) in card_text(learner, "a3", 0)  # cloze 1 asks Warszawa...
+    assert ASKS.format("Warszawa", 1) in card_text(learner, "a3", 0)  # cloze 1 asks Warszawa...
     assert scheduling(learner.col)[(a3, 0)] == history[(a3, 0)]  # ...with Ateny's history
-    assert asks.format("Ryga", 2) in card_text(learner, "a3", 1)
+    assert ASKS.format("Ryga", 2) in card_text(learner, "a3", 1)
     assert "[...]" not in card_text(learner, "a3", 2)
     note = learner.notes()[a3]
     empty = [c for n in learner.col.get_empty_cards().notes for c in n.card_ids]
@@ -642,13 +645,12 @@ def test_inserted_cloze_takes_the_history_of_the_number_it_has(
     (item,) = result.updates[0].not_in_place
     assert "cloze 1 is now cloze 2, cloze 2 is now cloze 3" in item.note
     a3 = guid("a3", "demo", "pl")
-    asks = 'data-cloze="{}" data-ordinal="{}">[...]</span>'
     now = scheduling(learner.col)
-    assert asks.format("Ryga", 1) in card_text(learner, "a3", 0)  # the new cloze...
+    assert ASKS.format("Ryga", 1) in card_text(learner, "a3", 0)  # the new cloze...
     assert now[(a3, 0)] == history[(a3, 0)]  # ...with Ateny's history
-    assert asks.format("Ateny", 2) in card_text(learner, "a3", 1)
+    assert ASKS.format("Ateny", 2) in card_text(learner, "a3", 1)
     assert now[(a3, 1)] == history[(a3, 1)]  # Ateny with Warszawa's
-    assert asks.format("Warszawa", 3) in card_text(learner, "a3", 2)
+    assert ASKS.format("Warszawa", 3) in card_text(learner, "a3", 2)
     assert (a3, 2) not in history  # Warszawa: a new card
     assert now[(a3, 2)][6] == 0
 
