@@ -63,6 +63,16 @@ CORRUPTIONS = {
         1,
         "'earlier' must be a list of lesson IDs",
     ),
+    "earlier lessons that are not all IDs": (
+        GOOD_CARD[:-1] + ', "earlier": ["alpha", 3]}\n',
+        1,
+        "'earlier' must be a list of lesson IDs",
+    ),
+    "bad cloze hashes": (
+        GOOD_CARD[:-1] + ', "cloze_hashes": ["0a1b2c3d", null]}\n',
+        1,
+        "'cloze_hashes' must be a list of hashes",
+    ),
     "release without time": ('{"release": 1, "time": 9}\n\n{"release": 2}\n', 3, "release entry"),
     "a conflict marker left by a merge": (
         f"{GOOD_CARD}\n<<<<<<< HEAD\n",
