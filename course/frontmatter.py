@@ -6,6 +6,7 @@ Every problem is added to a `Report` with the file's line, so an author sees the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -237,6 +238,44 @@ def read_course_yaml(path: Path, text: str, report: Report) -> CourseFile:
     return CourseFile(**values)
 
 
+def _is_lang_code(value: Any) -> bool:
+    return isinstance(value, str) and bool(LANG_CODE.match(value))
+
+
+VALUE_RULES: tuple[tuple[str, Callable[[Any, str], bool], str], ...] = (
+    (
+        "id",
+        lambda v, _: isinstance(v, str) and bool(SLUG.match(v)),
+        "'id' must be a slug: lowercase letters, digits, '-', '_'",
+    ),
+    ("title", lambda v, _: isinstance(v, str), "'title' must be text"),
+    (
+        "lang",
+        lambda v, lang: v in (None, "", lang),
+        "lang '{value}' disagrees with the folder '{lang}'",
+    ),
+    ("order", lambda v, _: _is_int(v), "'order' must be a whole number"),
+    ("description", lambda v, _: isinstance(v, str), "'description' must be text"),
+    (
+        "translated_from",
+        lambda v, _: _is_lang_code(v),
+        "'translated_from' must be a language code such as 'el'",
+    ),
+    (
+        "translated_from",
+        lambda v, lang: not _is_lang_code(v) or v != lang,
+        "'translated_from' is the own lang",
+    ),
+    (
+        "tags",
+        lambda v, _: _read_tags(v) is not None,
+        "'tags' must be a list of words without spaces",
+    ),
+)
+"""A lesson's front matter values, each checked when its key is there: the key, whether a value
+(and the folder's language) passes, the error otherwise (`{value}`, `{lang}` filled in)."""
+
+
 def read_front_matter(path: Path, text: str, lang: str, report: Report) -> FrontMatter | None:
     """The front matter block's YAML (it starts on the file's line 2); None after any error."""
     before = len(report.errors)
@@ -246,33 +285,17 @@ def read_front_matter(path: Path, text: str, lang: str, report: Report) -> Front
     if not isinstance(data, dict):
         report.error(path, 2, "front matter must be 'key: value' lines (id, title, lang, order)")
         return None
-
-    def check(key: str, ok: bool, message: str) -> None:
-        if key in data and not ok:
-            report.error(path, lines.get(key, 1), message)
-
     for key in ("id", "title", "lang", "order"):
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):  # (blank: none)
             report.error(path, lines.get(key, 1), f"front matter has no '{key}'")
     for key in sorted(set(data) - LESSON_KEYS, key=str):
         report.warn(path, lines.get(str(key), 1), f"unknown front matter key '{key}' ignored")
-    slug = "'id' must be a slug: lowercase letters, digits, '-', '_'"
-    check("id", isinstance(data.get("id"), str) and bool(SLUG.match(data["id"])), slug)
-    check("title", isinstance(data.get("title"), str), "'title' must be text")
+    for key, ok, message in VALUE_RULES:
+        if key in data and not ok(data[key], lang):
+            report.error(path, lines.get(key, 1), message.format(value=data[key], lang=lang))
     _warn_nesting(path, lines.get("title", 1), data.get("title"), report)
-    if data.get("lang") not in (None, "", lang):
-        report.error(
-            path, lines.get("lang", 1), f"lang '{data['lang']}' disagrees with the folder '{lang}'"
-        )
-    check("order", _is_int(data.get("order")), "'order' must be a whole number")
-    check("description", isinstance(data.get("description"), str), "'description' must be text")
-    translated = data.get("translated_from")
-    code = isinstance(translated, str) and bool(LANG_CODE.match(translated))
-    check("translated_from", code, "'translated_from' must be a language code such as 'el'")
-    check("translated_from", not code or translated != lang, "'translated_from' is the own lang")
     tags = _read_tags(data.get("tags", []))
-    check("tags", tags is not None, "'tags' must be a list of words without spaces")
     source = (
         read_source(path, data["source"], lines.get("source", 1), report)
         if ("source" in data)
@@ -287,7 +310,7 @@ def read_front_matter(path: Path, text: str, lang: str, report: Report) -> Front
         source=source,
         tags=tags or (),
         description=data.get("description", ""),
-        translated_from=translated,
+        translated_from=data.get("translated_from"),
     )
 
 

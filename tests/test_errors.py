@@ -250,6 +250,18 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
         },
         ["el/01.md:6: 'translated_from' is the own lang"],
     ),
+    "description not text": (
+        {
+            "el/01.md": lesson(
+                "x\n", front="id: b\ntitle: T\nlang: el\norder: 1\ndescription: [a]\n"
+            )
+        },
+        ["el/01.md:6: 'description' must be text"],
+    ),
+    "lang key left blank": (
+        {"el/01.md": lesson("x\n", front="id: b\ntitle: T\nlang:\norder: 1\n")},
+        ["el/01.md:4: front matter has no 'lang'"],
+    ),
     "mastery_score out of range": (
         {"el/course.yml": "title: T\nmastery_score: 120\n", "el/01.md": GOOD},
         ["el/course.yml:2: 'mastery_score' must be a whole number from 0 to 100"],
@@ -315,6 +327,12 @@ def test_error_is_reported_with_path_and_line(workdir: Path, name: str) -> None:
         assert any(line.startswith(f"lessons/{fragment}") for line in result.output.splitlines()), (
             f"{fragment!r} not in:\n{result.output}"
         )
+    errors = [
+        line
+        for line in result.output.splitlines()
+        if line.startswith("lessons/") and not line.endswith("(warning)")
+    ]
+    assert len(errors) == len(expected), result.output  # each problem said once, no others
 
 
 @pytest.mark.parametrize(
