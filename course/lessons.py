@@ -1103,19 +1103,12 @@ def load_lesson(
     render it (render.py): the lesson holds strings, its tokens end here. Problems go to
     `report`. `display`: `display_path(path)`, when the caller has it."""
     from . import render  # the parser: imported where a lesson is parsed (`_import_parser`)
-    from .cards import DECKS_ONLY, collect
-    from .markdown import parser
+    from .cards import collect
 
-    data = read_bytes(path, report) if data is None else data
-    text = None if data is None else decode_text(path, data, report)
-    if text is None or data is None:
+    parsed = _tokens(path, report, data, site)
+    if parsed is None:
         return None
-    # Decks only: prose needs no inline parse (the decks show card sides and headings' titles).
-    env: dict[str, Any] = {} if site else {DECKS_ONLY: True}
-    tokens = parser().parse(text, env)
-    problem: ParseProblem
-    for problem in env.get("problems", []):
-        (report.warn if problem.warning else report.error)(path, problem.line0 + 1, problem.message)
+    data, tokens = parsed
     front = _front_matter(path, tokens, lang, report)
     if front is None:
         return None
@@ -1141,6 +1134,27 @@ def load_lesson(
         translated_from=front.translated_from,
         digest=cache.content_digest(data) if digest is None else digest,
     )
+
+
+def _tokens(
+    path: Path, report: Report, data: bytes | None, site: bool
+) -> tuple[bytes, list[Token]] | None:
+    """A lesson's bytes (`data`, or read now) and its tokens, its parse's problems reported;
+    None when it cannot be read or decoded."""
+    from .cards import DECKS_ONLY
+    from .markdown import parser
+
+    data = read_bytes(path, report) if data is None else data
+    text = None if data is None else decode_text(path, data, report)
+    if text is None or data is None:
+        return None
+    # Decks only: prose needs no inline parse (the decks show card sides and headings' titles).
+    env: dict[str, Any] = {} if site else {DECKS_ONLY: True}
+    tokens = parser().parse(text, env)
+    problem: ParseProblem
+    for problem in env.get("problems", []):
+        (report.warn if problem.warning else report.error)(path, problem.line0 + 1, problem.message)
+    return data, tokens
 
 
 def resolve_images(
