@@ -250,10 +250,11 @@ def plan(
     rename_decks: bool = False,
     manifest_path: Path,
     naming: Naming = ALONE,
+    published: tuple[str, ...] = (),
 ) -> Plan:
     """Compare `notes` (and the note types: key -> (name, digest)) with `old`; `retired_digests`
     gives the content hash of the retired note each manifest card absent from `notes` becomes;
-    `naming`: what the top deck's name takes from the course's other languages."""
+    `naming`, `published`: what other languages' names give, `published.evidence` (`_problems`)."""
     last = old.last_release
     state = _Draft(old, now, (last.release if last else 0) + 1)
     type_mods = _plan_note_types(state, note_types)
@@ -269,7 +270,7 @@ def plan(
     if changed:
         entries.append(Release(state.release, now))
     new = replace(with_entries(old, entries), found=True)
-    errors = (*state.errors, *filter(None, [lang_changed(course, old, manifest_path)]))
+    errors, warnings = _problems(course, old, bool(notes), top, naming, manifest_path, published)
     report = Report(
         course.lang,
         state.release if changed else 0,
@@ -284,8 +285,8 @@ def plan(
         {lesson: full[lesson] for lesson in (x.id for x in course.lessons)},
         retired,
         report,
-        errors,
-        _warnings(course, old, bool(notes), top, naming, manifest_path),
+        (*state.errors, *errors),
+        warnings,
         _id_change(course, old, manifest_path),
     )
 
@@ -301,26 +302,53 @@ def _note_empty_decks(state: _Draft, empty: set[str]) -> None:
         ]
 
 
-def _warnings(
-    course: Course, old: Manifest, notes: bool, top: str, naming: Naming, manifest_path: Path
-) -> tuple[Problem, ...]:
-    """What a plan warns about: no manifest (with `notes` to ship), a top deck that another
-    language published too."""
+def _problems(
+    course: Course,
+    old: Manifest,
+    notes: bool,
+    top: str,
+    naming: Naming,
+    manifest_path: Path,
+    published: Sequence[str],
+) -> tuple[tuple[Problem, ...], tuple[Problem, ...]]:
+    """What a plan says besides its cards' errors. Errors: the language folder renamed, no
+    manifest though `published` says the decks were (`published.evidence`: none with
+    --new-edition). Warnings: no manifest otherwise (with `notes` to ship), a top deck that
+    another language published too."""
+    lost = None if old.found or not published else lost_manifest(manifest_path, published)
+    errors = tuple(filter(None, [lang_changed(course, old, manifest_path), lost]))
     found = []
-    if not old.found and notes:
+    if not old.found and notes and lost is None:
         found.append(_missing_manifest(manifest_path))
     if (shared := _shared_top_deck(course, top, naming, manifest_path)) is not None:
         found.append(shared)
-    return tuple(found)
+    return errors, tuple(found)
 
 
 def _missing_manifest(path: Path) -> Problem:
+    """A language without a manifest, and nothing that says its decks were published (else
+    `lost_manifest`): this build starts its first edition."""
     return Problem(
         SourceLoc(path, 0),
-        "no manifest: every note is stamped with the build time, so Anki's default import "
-        "may skip later edits and retired cards cannot be found. If decks of this course were "
-        "ever published, restore the file from version control "
-        f"(git log --oneline -- {path}; git checkout <commit> -- {path}) and build again",
+        "no manifest: this build starts a first edition of these decks, every note stamped with "
+        "the build time, and records it in this file (commit it). If decks of this language were "
+        f"ever published, restore the file instead (git log --oneline -- {path}; "
+        f"git checkout <commit> -- {path}) and build again",
+    )
+
+
+def lost_manifest(path: Path, published: Sequence[str]) -> Problem:
+    """A language without a manifest whose decks were published (`published`: what says so):
+    the build would give learners who have them a first edition over their cards."""
+    return Problem(
+        SourceLoc(path, 0),
+        f"no manifest, but decks of this language were published ({'; '.join(published)}). "
+        "Without it, learners who have them would get every card reported as added and every "
+        "note stamped with this build's time, a renamed lesson's new cards in a new deck (the "
+        "lesson split in two), and a Q/A card made cloze as a conflicting note. Restore it from "
+        f"version control (git log --oneline -- {path}; git checkout <commit> -- {path}) and "
+        "build again. To start a new edition on purpose, build with --new-edition (a deck only "
+        "a draft or `watch` wrote, which nobody has: delete it)",
     )
 
 
