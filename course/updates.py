@@ -227,6 +227,8 @@ class _Draft:
     errors: list[Problem] = field(default_factory=list)
     visible: bool = False
     """Whether learners get anything new: then this build is a release."""
+    decks: Mapping[str, str] = field(default_factory=dict)
+    """Lesson ID -> its deck's full name in this package (`_plan_decks`)."""
 
     def add(self, section: str, item: Item) -> None:
         self.items.setdefault(section, []).append(item)
@@ -259,7 +261,7 @@ def plan(
     state = _Draft(old, now, (last.release if last else 0) + 1)
     type_mods = _plan_note_types(state, note_types)
     top, leaves = _plan_decks(state, course, rename_decks, naming)
-    full = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
+    full = state.decks = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
     _note_empty_decks(state, {full[x.id] for x in course.lessons if not x.cards})
     for note in notes:
         _plan_card(state, note)
@@ -562,6 +564,38 @@ def _not_in_place(state: _Draft, old: CardEntry, note: Shipped, item: Item) -> N
         message := _clozes_lost(old, note) or _clozes_moved(old, note)
     ):
         state.add("not_in_place", replace(item, note=message))
+    if split := _split(state, old, note):
+        state.add("not_in_place", replace(item, note=split))
+
+
+def _split(state: _Draft, old: CardEntry, note: Shipped) -> str:
+    """A published note that gets a new card (made reversed, a cloze number added) after it
+    moved (now or in an earlier release): Anki puts a new card of a note learners have in the
+    deck the package names (the current lesson's), and keeps the cards they have in the deck
+    they first got them in, so the note's cards end up in two decks. One package cannot give
+    newcomers the cards in one deck and learners theirs in another: the report names both. ''
+    when it gets no new card, or learners have it in no other deck than the current lesson's."""
+    new = _new_cards(old, note)
+    if not new or all(lesson == note.lesson for lesson in _decks_of(old).lessons):
+        return ""
+    deck = state.decks.get(note.lesson, note.lesson)
+    return (
+        f"{new} to deck '{deck}' (where newcomers get all its cards), but it moved: "
+        f"{_kept_in(state.old, old)}; where that is not '{deck}', its cards are in two decks "
+        "(Browse > Cards > Change Deck moves them)"
+    )
+
+
+def _new_cards(old: CardEntry, note: Shipped) -> str:
+    """The cards a published note gets now, as the report says they go: '' for none."""
+    if not old.lesson:
+        return ""  # (a migrated entry: its kind is not known)
+    if (old.kind, note.kind) == (CardKind.BASIC, CardKind.REVERSED):
+        return "made reversed: its new reverse card goes"
+    if CardKind.CLOZE is old.kind is note.kind and (added := set(note.clozes) - set(old.clozes)):
+        cards = "card goes" if len(added) == 1 else "cards go"
+        return f"cloze {_numbers(sorted(added))} added: its new {cards}"
+    return ""
 
 
 def _clozes_lost(old: CardEntry, note: Shipped) -> str:
