@@ -546,4 +546,7 @@ def test_a_manifest_in_gits_history_is_a_sign_of_publication(
     monkeypatch.undo()
     monkeypatch.chdir(tmp_path)
     shutil.rmtree(tmp_path / ".git")
+    asked: list[object] = []
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kw: asked.append(args))
     assert ok(cli("check"))
+    assert not asked, "outside a repository, git is not asked"
