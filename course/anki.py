@@ -370,9 +370,11 @@ def prepare(
     manifest_path: Path,
     live: Sequence[NoteData] | None = None,
     naming: updates.Naming = updates.ALONE,
+    published: tuple[str, ...] = (),
 ) -> DeckPlan:
     """Render every note (`live`: the course's notes, `notes_for`, made already) and decide what
-    learners get (see `updates.plan`; `naming`: what names take from the other languages)."""
+    learners get (see `updates.plan`; `naming`: what names take from the other languages;
+    `published`: what says its decks were published, when it has no manifest)."""
     models = note_types(course, naming)
     live = list(notes_for(course)) if live is None else live
     inputs = PlanInputs(
@@ -381,7 +383,9 @@ def prepare(
         manifest_path,
         naming,
     )
-    plan, retired = _decide(course, inputs, old, now, draft=draft, rename_decks=rename_decks)
+    plan, retired = _decide(
+        course, inputs, old, now, draft=draft, rename_decks=rename_decks, published=published
+    )
     report = plan.report
     if report.added and report.retired:  # (a card whose ID comment was lost is both)
         added = {item.card for item in report.added}
@@ -447,6 +451,7 @@ def _decide(
     *,
     draft: bool = False,
     rename_decks: bool = False,
+    published: tuple[str, ...] = (),
 ) -> tuple[updates.Plan, dict[str, NoteData]]:
     present = {n.card for n in inputs.shipped}
     loc = SourceLoc(inputs.manifest_path, 0)
@@ -464,6 +469,7 @@ def _decide(
         rename_decks=rename_decks,
         manifest_path=inputs.manifest_path,
         naming=inputs.naming,
+        published=published,
     )
     return plan, retired
 

@@ -158,6 +158,14 @@ no_wait_option = click.option(
     "instead of waiting for it to end.",
 )
 
+new_edition_option = click.option(
+    "--new-edition",
+    is_flag=True,
+    help="A language without a manifest starts a new edition of its decks even if they were "
+    "published (else an error: restore the manifest). Learners who have them get every card "
+    "as if new, stamped with this build's time.",
+)
+
 frozen_option = click.option(
     "--frozen",
     is_flag=True,
@@ -315,6 +323,7 @@ def _end(code: object) -> None:
     help="Rename published decks to the current titles and order. Learners keep their cards "
     "in the old decks: only new cards go to the renamed ones.",
 )
+@new_edition_option
 @frozen_option
 @no_wait_option
 def build_command(
@@ -330,6 +339,7 @@ def build_command(
     draft: bool = False,
     report_file: Path | None = None,
     rename_decks: bool = False,
+    new_edition: bool = False,
     frozen: bool = False,
     no_wait: bool = False,
     reported: Callable[[], object] | None = None,
@@ -357,7 +367,7 @@ def build_command(
     # A draft, a build without decks (no release is recorded: changes get this build's time)
     # and a report file are always built.
     replayable = not (draft or no_decks or report_file is not None)
-    last = outputs.LastBuild.of(lessons, [*settings, rename_decks, frozen], replayable)
+    last = outputs.LastBuild.of(lessons, [*settings, rename_decks, frozen, new_edition], replayable)
     if last is not None and _replayed(last):
         return None
     say = Transcript()
@@ -367,7 +377,9 @@ def build_command(
 
     _sweep_outputs(library, wanted, report_file, held)
     later = reported is not None  # (the next build's outcome worked out after saying so)
-    options = pipeline.BuildOptions(draft, rename_decks, report_file, replan_later=later)
+    options = pipeline.BuildOptions(
+        draft, rename_decks, report_file, new_edition=new_edition, replan_later=later
+    )
     result = _write(library, wanted, options)
     _report(result, report_file, say)
     if reported is not None:  # (not an option: the watch's, `watch.Session`)
@@ -635,7 +647,33 @@ def _between_builds(lessons: Path, langs: Sequence[str], pages: bool) -> None:
 @lang_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit status 1).")
 @frozen_option
-def check_command(lessons: Path, langs: tuple[str, ...], strict: bool, frozen: bool) -> None:
+@click.option(
+    "--decks",
+    "decks_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_DECKS,
+    show_default=True,
+    help="Where `build` writes the .apkg files (a language without a manifest whose deck is "
+    "there was published: an error).",
+)
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_SITE,
+    show_default=True,
+    help="Where `build` writes the HTML course (its copy of the decks: as --decks).",
+)
+@new_edition_option
+def check_command(
+    lessons: Path,
+    langs: tuple[str, ...],
+    strict: bool,
+    frozen: bool,
+    decks_dir: Path = DEFAULT_DECKS,
+    site_dir: Path = DEFAULT_SITE,
+    new_edition: bool = False,
+) -> None:
     """Validate the lessons without writing anything.
 
     Lists every problem as `path:line: message`, the manifests' and the changes Anki could not
@@ -652,7 +690,7 @@ def check_command(lessons: Path, langs: tuple[str, ...], strict: bool, frozen: b
         )
         from . import pipeline  # (imported by `prepare` while the lessons were parsed)
 
-        pipeline.check_updates(library)
+        pipeline.check_updates(library, (decks_dir, site_dir / "decks"), new_edition)
     for course in library.courses:
         counts = f"{_counted(len(course.lessons), 'lesson')}, {_counted(len(course.cards), 'card')}"
         click.echo(f"{course.lang}: {counts}: ok")

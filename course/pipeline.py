@@ -20,7 +20,18 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
-from . import anki, collector, decided, forked, journal, manifest, outputs, translations, updates
+from . import (
+    anki,
+    collector,
+    decided,
+    forked,
+    journal,
+    manifest,
+    outputs,
+    published,
+    translations,
+    updates,
+)
 from .background import Background
 from .decided import Decided
 from .files import named, naming, temp_file
@@ -50,6 +61,12 @@ class BuildOptions:
     """Give published decks the current titles and order (learners keep cards in the old ones)."""
     report: Path | None = None
     """Where to write the change report as Markdown."""
+    new_edition: bool = False
+    """A language without a manifest starts a new edition even where its decks were published
+    (`published.evidence`; without it, that is an error: `updates.lost_manifest`)."""
+    earlier: tuple[Path | None, ...] = ()
+    """The folders where a language's published deck file is looked for when it has no manifest
+    (the decks folder, the site's `decks/`: `build` sets them from its outputs)."""
     replan_later: bool = False
     """The caller says the build is done before it records what the next build prints (the
     watch: `cli.build_command`'s `reported`): the next build's outcome against the manifests
@@ -263,10 +280,14 @@ def check_translations(library: Library) -> list[Problem]:
     return problems
 
 
-def check_updates(library: Library) -> list[anki.DeckPlan]:
+def check_updates(
+    library: Library, earlier: Sequence[Path | None] = (), new_edition: bool = False
+) -> list[anki.DeckPlan]:
     """What a build would give learners, recording nothing; raises CourseError for an unreadable
-    manifest or a change Anki cannot apply (a published Q/A card turned cloze...)."""
-    return plan_decks(library, anki.build_time(), BuildOptions(draft=True))
+    manifest, a change Anki cannot apply (a published Q/A card turned cloze...) or a manifest
+    lost (`earlier`, `new_edition`: see `BuildOptions`)."""
+    options = BuildOptions(draft=True, new_edition=new_edition, earlier=tuple(earlier))
+    return plan_decks(library, anki.build_time(), options)
 
 
 def _swap_dir(new: Path, target: Path, old: Path | None = None) -> None:
@@ -459,7 +480,16 @@ def _prepare(
         manifest_path=display_path(course.root / manifest.MANIFEST_FILE),
         live=decided.notes(course),
         naming=naming,
+        published=_published(course, old, options),
     )
+
+
+def _published(course: Course, old: manifest.Manifest, options: BuildOptions) -> tuple[str, ...]:
+    """What says that the decks of a language without a manifest were published (nothing is
+    looked for with a manifest, with --new-edition, or without cards to ship)."""
+    if old.found or options.new_edition or not course.cards:
+        return ()
+    return published.evidence(course.root, anki.deck_file_name(course), options.earlier)
 
 
 @collector.paused()
@@ -509,6 +539,8 @@ def build(
     from .places import check as check_places
 
     options = options or BuildOptions()
+    site_decks = None if site_dir is None else site_dir / "decks"  # (`site._copy_files`)
+    options = replace(options, earlier=(decks_dir, site_decks))
     others = {"--decks": decks_dir, "--scorm": scorm_dir, "--report": options.report}
     check_places(library.root, site_dir, others)
     journal.recover(library.root)  # (the command line did, before its sweep)
@@ -593,6 +625,7 @@ def _build(
         if options.report is not None:
             made.append(_report_file(options.report, plans))
         _commit(library.root, made, (decks_dir, site_dir, scorm_dir, options.report))
+        _note_drafts(library, decks_dir, options)
         record.keep_facts(f"{c.lang}/{lesson.id}" for c in library.courses for lesson in c.lessons)
         record.save()
         _keep(plans)
@@ -601,6 +634,18 @@ def _build(
         for output in (*made, *manifests):
             output.discard()
     return BuildResult.of(library, results, site_dir, plans, record)
+
+
+def _note_drafts(library: Library, decks_dir: Path | None, options: BuildOptions) -> None:
+    """Once the decks are in place: a draft deck of a language without a manifest is no sign
+    that it was published; a release forgets the drafts (`published.note_drafts`)."""
+    if decks_dir is None:
+        return
+    written = [
+        (c.root, decks_dir / anki.deck_file_name(c), options.draft and published.missing(c.root))
+        for c in library.courses
+    ]
+    published.note_drafts(library.root, written)
 
 
 @dataclass(slots=True)

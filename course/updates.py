@@ -227,6 +227,8 @@ class _Draft:
     errors: list[Problem] = field(default_factory=list)
     visible: bool = False
     """Whether learners get anything new: then this build is a release."""
+    decks: Mapping[str, str] = field(default_factory=dict)
+    """Lesson ID -> its deck's full name in this package (`_plan_decks`)."""
 
     def add(self, section: str, item: Item) -> None:
         self.items.setdefault(section, []).append(item)
@@ -250,15 +252,16 @@ def plan(
     rename_decks: bool = False,
     manifest_path: Path,
     naming: Naming = ALONE,
+    published: tuple[str, ...] = (),
 ) -> Plan:
     """Compare `notes` (and the note types: key -> (name, digest)) with `old`; `retired_digests`
     gives the content hash of the retired note each manifest card absent from `notes` becomes;
-    `naming`: what the top deck's name takes from the course's other languages."""
+    `naming`, `published`: what other languages' names give, `published.evidence` (`_problems`)."""
     last = old.last_release
     state = _Draft(old, now, (last.release if last else 0) + 1)
     type_mods = _plan_note_types(state, note_types)
     top, leaves = _plan_decks(state, course, rename_decks, naming)
-    full = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
+    full = state.decks = {lesson: f"{top}::{leaf}" for lesson, leaf in leaves.items()}
     _note_empty_decks(state, {full[x.id] for x in course.lessons if not x.cards})
     for note in notes:
         _plan_card(state, note)
@@ -269,7 +272,7 @@ def plan(
     if changed:
         entries.append(Release(state.release, now))
     new = replace(with_entries(old, entries), found=True)
-    errors = (*state.errors, *filter(None, [lang_changed(course, old, manifest_path)]))
+    errors, warnings = _problems(course, old, bool(notes), top, naming, manifest_path, published)
     report = Report(
         course.lang,
         state.release if changed else 0,
@@ -284,8 +287,8 @@ def plan(
         {lesson: full[lesson] for lesson in (x.id for x in course.lessons)},
         retired,
         report,
-        errors,
-        _warnings(course, old, bool(notes), top, naming, manifest_path),
+        (*state.errors, *errors),
+        warnings,
         _id_change(course, old, manifest_path),
     )
 
@@ -301,26 +304,53 @@ def _note_empty_decks(state: _Draft, empty: set[str]) -> None:
         ]
 
 
-def _warnings(
-    course: Course, old: Manifest, notes: bool, top: str, naming: Naming, manifest_path: Path
-) -> tuple[Problem, ...]:
-    """What a plan warns about: no manifest (with `notes` to ship), a top deck that another
-    language published too."""
+def _problems(
+    course: Course,
+    old: Manifest,
+    notes: bool,
+    top: str,
+    naming: Naming,
+    manifest_path: Path,
+    published: Sequence[str],
+) -> tuple[tuple[Problem, ...], tuple[Problem, ...]]:
+    """What a plan says besides its cards' errors. Errors: the language folder renamed, no
+    manifest though `published` says the decks were (`published.evidence`: none with
+    --new-edition). Warnings: no manifest otherwise (with `notes` to ship), a top deck that
+    another language published too."""
+    lost = None if old.found or not published else lost_manifest(manifest_path, published)
+    errors = tuple(filter(None, [lang_changed(course, old, manifest_path), lost]))
     found = []
-    if not old.found and notes:
+    if not old.found and notes and lost is None:
         found.append(_missing_manifest(manifest_path))
     if (shared := _shared_top_deck(course, top, naming, manifest_path)) is not None:
         found.append(shared)
-    return tuple(found)
+    return errors, tuple(found)
 
 
 def _missing_manifest(path: Path) -> Problem:
+    """A language without a manifest, and nothing that says its decks were published (else
+    `lost_manifest`): this build starts its first edition."""
     return Problem(
         SourceLoc(path, 0),
-        "no manifest: every note is stamped with the build time, so Anki's default import "
-        "may skip later edits and retired cards cannot be found. If decks of this course were "
-        "ever published, restore the file from version control "
-        f"(git log --oneline -- {path}; git checkout <commit> -- {path}) and build again",
+        "no manifest: this build starts a first edition of these decks, every note stamped with "
+        "the build time, and records it in this file (commit it). If decks of this language were "
+        f"ever published, restore the file instead (git log --oneline -- {path}; "
+        f"git checkout <commit> -- {path}) and build again",
+    )
+
+
+def lost_manifest(path: Path, published: Sequence[str]) -> Problem:
+    """A language without a manifest whose decks were published (`published`: what says so):
+    the build would give learners who have them a first edition over their cards."""
+    return Problem(
+        SourceLoc(path, 0),
+        f"no manifest, but decks of this language were published ({'; '.join(published)}). "
+        "Without it, learners who have them would get every card reported as added and every "
+        "note stamped with this build's time, a renamed lesson's new cards in a new deck (the "
+        "lesson split in two), and a Q/A card made cloze as a conflicting note. Restore it from "
+        f"version control (git log --oneline -- {path}; git checkout <commit> -- {path}) and "
+        "build again. To start a new edition on purpose, build with --new-edition (a deck only "
+        "a draft or `watch` wrote, which nobody has: delete it)",
     )
 
 
@@ -534,6 +564,38 @@ def _not_in_place(state: _Draft, old: CardEntry, note: Shipped, item: Item) -> N
         message := _clozes_lost(old, note) or _clozes_moved(old, note)
     ):
         state.add("not_in_place", replace(item, note=message))
+    if split := _split(state, old, note):
+        state.add("not_in_place", replace(item, note=split))
+
+
+def _split(state: _Draft, old: CardEntry, note: Shipped) -> str:
+    """A published note that gets a new card (made reversed, a cloze number added) after it
+    moved (now or in an earlier release): Anki puts a new card of a note learners have in the
+    deck the package names (the current lesson's), and keeps the cards they have in the deck
+    they first got them in, so the note's cards end up in two decks. One package cannot give
+    newcomers the cards in one deck and learners theirs in another: the report names both. ''
+    when it gets no new card, or learners have it in no other deck than the current lesson's."""
+    new = _new_cards(old, note)
+    if not new or all(lesson == note.lesson for lesson in _decks_of(old).lessons):
+        return ""
+    deck = state.decks.get(note.lesson, note.lesson)
+    return (
+        f"{new} to deck '{deck}' (where newcomers get all its cards), but it moved: "
+        f"{_kept_in(state.old, old)}; where that is not '{deck}', its cards are in two decks "
+        "(Browse > Cards > Change Deck moves them)"
+    )
+
+
+def _new_cards(old: CardEntry, note: Shipped) -> str:
+    """The cards a published note gets now, as the report says they go: '' for none."""
+    if not old.lesson:
+        return ""  # (a migrated entry: its kind is not known)
+    if (old.kind, note.kind) == (CardKind.BASIC, CardKind.REVERSED):
+        return "made reversed: its new reverse card goes"
+    if CardKind.CLOZE is old.kind is note.kind and (added := set(note.clozes) - set(old.clozes)):
+        cards = "card goes" if len(added) == 1 else "cards go"
+        return f"cloze {_numbers(sorted(added))} added: its new {cards}"
+    return ""
 
 
 def _clozes_lost(old: CardEntry, note: Shipped) -> str:

@@ -1098,6 +1098,53 @@ def test_card_moved_back_names_every_deck_learners_have_it_in(
         assert learner.deck_of(guid("a1", "demo", "pl")) == {where.strip("'")}
 
 
+def test_a_moved_card_that_gets_a_new_card_later_names_both_decks(
+    tmp_path: Path, learners: Any
+) -> None:
+    """QA3's rough edge 10: a card moved to another lesson, then made reversed (or given a new
+    cloze) in a later release: Anki adds the new card to the deck the package names, the
+    current lesson's, and leaves the card a learner has where it is. One package cannot put
+    both cards in one deck for learners and newcomers alike, so the report names both decks."""
+    course, learner = start(tmp_path, learners)
+    alpha, beta = "Obsługa klienta::01 Podstawy", "Obsługa klienta::02 Pomiar"
+    course.lessons["alpha"] = ("Podstawy", 1, ["a2"])
+    course.lessons["beta"] = ("Pomiar", 2, ["b1", "b2", "a1", "a3"])
+    deck, _ = course.build(tmp_path / "v2")
+    learner.take(deck)
+    learner.review()
+    later = learners("later")  # (first gets them in the lesson they moved to)
+    later.take(deck)
+    course.cards["a1"] = CARDS["a1"].replace("::", ":::")
+    course.cards["a3"] = CARDS["a3"].replace("obsługi.", "{{c3::obsługi}}.")
+    course.cards["b1"] = CARDS["b1"].replace("::", ":::")  # (never moved: nothing to say)
+    deck, result = course.build(tmp_path / "v3")
+    split = {item.card: item.note for item in result.updates[0].not_in_place}
+    assert set(split) == {"a1", "a3"}
+    kept = (
+        "but it moved: learners who have it keep it in the deck they first got it in: "
+        f"'{alpha}' or '{beta}'; where that is not '{beta}', its cards are in two decks"
+    )
+    assert split["a1"] == (
+        f"made reversed: its new reverse card goes to deck '{beta}' (where newcomers get all its "
+        f"cards), {kept} (Browse > Cards > Change Deck moves them)"
+    )
+    assert split["a3"].startswith(f"cloze 3 added: its new card goes to deck '{beta}' (")
+    assert kept in split["a3"]
+    assert f"    a1 ({course.root / 'pl' / 'beta.md'}:" in result.updates[0].text()
+    learner.take(deck)
+    assert_healthy(learner, moved=["a1", "a3"])
+    later.take(deck)
+    assert_healthy(later)
+    for card in ("a1", "a3"):
+        assert learner.deck_of(guid(card, "demo", "pl")) == {alpha, beta}, "as the report says"
+        assert later.deck_of(guid(card, "demo", "pl")) == {beta}
+    newcomer = learners("newcomer")
+    newcomer.take(deck)
+    assert_healthy(newcomer)
+    for card in ("a1", "a3"):
+        assert newcomer.deck_of(guid(card, "demo", "pl")) == {beta}
+
+
 def test_a_move_of_a_card_changed_before_does_not_claim_its_only_deck(tmp_path: Path) -> None:
     """A manifest without `earlier` cannot tell whether a card that changed since it was first
     published also moved: the message says so instead of naming one deck as the only one."""

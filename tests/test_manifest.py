@@ -400,3 +400,153 @@ def test_lines_decode_as_json_loads_decodes_them(line: str, space: str, before: 
         except json.JSONDecodeError as exc:
             got = (exc.msg, exc.pos)
         assert got == expected
+
+
+# -- a lost manifest ------------------------------------------------------------------------------
+
+LOST = "lessons/pl/manifest.jsonl: no manifest, but decks of this language were published ("
+"""How the error about a published language's lost manifest starts (`updates.lost_manifest`)."""
+
+
+def project(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A one-lesson Polish course in `folder`, the working directory (paths print relative)."""
+    monkeypatch.chdir(folder)
+    (folder / "lessons" / "pl").mkdir(parents=True)
+    (folder / "lessons" / "course.yml").write_text("id: demo\ntitle: Demo\n", "utf-8")
+    (folder / "lessons" / "pl" / "alpha.md").write_text(
+        LESSON.format(cards="Pytanie?::Odpowiedź. <!-- id: a1 -->"), "utf-8"
+    )
+    return folder / "lessons" / "pl" / manifest.MANIFEST_FILE
+
+
+def cli(*args: str) -> str:
+    """`args` run through the command line: "exit N" and what it printed (a warning first)."""
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output
+    assert result.exit_code in (0, 1), result.output
+    return f"exit {result.exit_code}\n{result.output}"
+
+
+def ok(out: str, text: str = "") -> bool:
+    return out.startswith("exit 0\n") and text in out
+
+
+def every_file(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".course-cache" not in p.parts
+    }
+
+
+@pytest.mark.parametrize("kept", ["decks", "site/decks"])
+def test_a_lost_manifest_of_published_decks_is_an_error_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: str
+) -> None:
+    """QA3's rough edge 8: the deck (or the site's copy of it) a release wrote says learners
+    have the decks: without the manifest, the build would give them a first edition over their
+    cards. `check` and `build` refuse it alike; `--new-edition` is the deliberate way on."""
+    path = project(tmp_path, monkeypatch)
+    assert ok(cli("build", "--no-scorm"), "pl: release 1: 1 card added")
+    path.unlink()
+    shutil.rmtree(tmp_path / ("site" if kept == "decks" else "decks"))  # (the other one)
+    before = every_file(tmp_path)
+    for command in (["check"], ["build", "--no-scorm"], ["build", "--no-scorm", "--draft"]):
+        out = cli(*command)
+        assert out.startswith(f"exit 1\n{LOST}{kept}/demo-pl.apkg exists). "), out
+        for phrase in (
+            "every card reported as added",
+            "stamped with this build's time",
+            "new deck (the lesson split in two)",
+            "conflicting note",
+            "git log --oneline -- lessons/pl/manifest.jsonl; "
+            "git checkout <commit> -- lessons/pl/manifest.jsonl",
+            "build with --new-edition",
+            "1 error; nothing was written.",
+        ):
+            assert phrase in out, out
+        assert every_file(tmp_path) == before
+    assert ok(cli("check", "--new-edition"), "pl: 1 lesson, 1 card: ok")
+    out = cli("build", "--no-scorm", "--new-edition")
+    assert ok(out, "pl: release 1: 1 card added"), out
+    assert manifest.read(path.parent).last_release is not None
+    assert ok(cli("check"))
+
+
+def test_a_brand_new_language_builds_and_warns_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing says it was published (no deck, no site, not in git): the first build starts it
+    and records its manifest, with a warning naming the way back should it have been."""
+    path = project(tmp_path, monkeypatch)
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "other-pl.apkg").write_bytes(b"another course's deck")
+    assert ok(cli("check"))
+    out = cli("build", "--no-scorm")
+    assert ok(out, "pl: release 1: 1 card added"), out
+    assert "lessons/pl/manifest.jsonl: no manifest: this build starts a first edition" in out
+    assert "git checkout <commit> -- lessons/pl/manifest.jsonl" in out
+    assert path.exists()
+
+
+def test_a_draft_deck_is_no_sign_of_publication_until_a_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A draft (`build --draft`, `watch`) writes the deck under the release's name: a new
+    language's first release after it is no error. Once released, the same bytes are (a fixed
+    build time gives the release the draft's deck), and without the cache's note of the draft,
+    its deck is evidence too."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    path = project(tmp_path, monkeypatch)
+    deck = tmp_path / "decks" / "demo-pl.apkg"
+    for _ in range(2):
+        assert ok(cli("build", "--no-site", "--no-scorm", "--draft"))
+        assert not path.exists()
+    drafted = deck.read_bytes()
+    assert ok(cli("check"))
+    assert ok(cli("build", "--no-site", "--no-scorm"), "pl: release 1")
+    assert deck.read_bytes() == drafted
+    path.unlink()
+    assert cli("build", "--no-site", "--no-scorm").startswith(f"exit 1\n{LOST}decks/demo-pl.apkg")
+    path.unlink(missing_ok=True)
+    assert ok(cli("build", "--no-site", "--no-scorm", "--new-edition"))
+    path.unlink()
+    assert cli("build", "--no-site", "--no-scorm", "--draft").startswith(f"exit 1\n{LOST}")
+    deck.unlink()
+    assert ok(cli("build", "--no-site", "--no-scorm", "--draft"))
+    shutil.rmtree(tmp_path / "cache")
+    assert cli("check").startswith(f"exit 1\n{LOST}decks/demo-pl.apkg exists). ")
+
+
+def test_a_manifest_in_gits_history_is_a_sign_of_publication(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh checkout has no decks: a manifest that git's history holds (a release wrote it)
+    says learners have the decks, whichever branch has it; git's commit is named. Without git
+    on the PATH, or outside a repository, nothing is said."""
+    path = project(tmp_path, monkeypatch)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "lessons")
+    assert ok(cli("build", "--no-decks", "--no-site", "--no-scorm"))
+    assert not path.exists(), "a build without decks records no release"
+    assert ok(cli("build", "--no-site", "--no-scorm"))
+    git(tmp_path, "checkout", "-qb", "release")
+    git(tmp_path, "add", str(path))
+    git(tmp_path, "commit", "-qm", "release 1")
+    commit = git(tmp_path, "rev-parse", "--short", "HEAD").strip()
+    git(tmp_path, "checkout", "-q", "main")
+    shutil.rmtree(tmp_path / "decks")
+    assert not path.exists()
+    out = cli("build", "--no-site", "--no-scorm")
+    assert out.startswith(f"exit 1\n{LOST}git's history has it, commit {commit}). "), out
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    assert ok(cli("check"))
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    shutil.rmtree(tmp_path / ".git")
+    asked: list[object] = []
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kw: asked.append(args))
+    assert ok(cli("check"))
+    assert not asked, "outside a repository, git is not asked"

@@ -197,13 +197,20 @@ def test_edited_prose_renders_the_page_outputs_but_no_deck(
 def test_a_changed_deck_renders_the_site_that_offers_it(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Notes stamped with other mod times (the manifest lost, another build time) change the deck
-    but no lesson: the site, which ships a copy of every deck, is rendered again with it."""
+    """Notes stamped with other mod times (a new edition, the manifest removed, another build
+    time) change the deck but no lesson: the site, which ships a copy of every deck, is rendered
+    again with it."""
     out = tmp_path / "out"
     build(sample, out)
     (sample / "el" / "manifest.jsonl").unlink()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790086400")
-    again = build(sample, out)
+    again = pipeline.build(
+        load_library(sample),
+        out / "decks",
+        out / "site",
+        pipeline.BuildOptions(new_edition=True),
+        scorm_dir=out / "scorm",
+    )
     deck = next((out / "decks").glob("*-el.apkg"))
     assert deck.resolve() in again.rendered
     assert (out / "site").resolve() in again.rendered
@@ -244,10 +251,13 @@ def test_release_notes_from_the_manifest_render_the_zip(sample: Path, tmp_path: 
     assert set(again.rendered) == {zip_el.resolve(), (out / "site").resolve()}
 
 
-def cli_build(sample: Path, out: Path) -> str:
+def cli_args(sample: Path, out: Path) -> list[str]:
     args = ["build", "--lessons", str(sample), "--decks", str(out / "decks")]
-    args += ["--site", str(out / "site"), "--scorm", str(out / "scorm")]
-    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    return [*args, "--site", str(out / "site"), "--scorm", str(out / "scorm")]
+
+
+def cli_build(sample: Path, out: Path) -> str:
+    result = CliRunner().invoke(main, cli_args(sample, out), catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -277,21 +287,28 @@ def test_a_build_that_changed_nothing_is_replayed(
     assert cli_build(sample, out) == quiet  # a real rebuild prints the same
     assert len(builds) == 2
     for path in sample.glob("*/manifest.jsonl"):
-        path.unlink()  # back to the state the first build started from
-    assert cli_build(sample, out) == released
+        path.unlink()
+    written = stamps(out)
+    refused = CliRunner().invoke(main, cli_args(sample, out))
+    assert refused.exit_code == 1  # a real build: the decks it wrote say they were published
+    assert refused.output.count("no manifest, but decks of this language were published") == 3
     assert len(builds) == 3
+    assert stamps(out) == written
+    shutil.rmtree(out)  # back to the state the first build started from
+    assert cli_build(sample, out) == released
+    assert len(builds) == 4
     assert len(list(sample.glob("*/manifest.jsonl"))) == len(LANGS)
     written = stamps(out)
     assert cli_build(sample, out) == quiet
-    assert len(builds) == 3  # replayed
+    assert len(builds) == 4  # replayed
     assert stamps(out) == written
     next((out / "scorm").glob("*-pl-*.zip")).unlink()
     assert cli_build(sample, out) == quiet
-    assert len(builds) == 4
+    assert len(builds) == 5
     lesson = sample / "lv" / "01-strengths.md"
     lesson.write_text(lesson.read_text(encoding="utf-8") + "\nMore text.\n", "utf-8")
     assert cli_build(sample, out) == quiet
-    assert len(builds) == 5
+    assert len(builds) == 6
 
 
 def test_lessons_named_from_the_working_directory_are_replayed_too(
