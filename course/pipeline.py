@@ -231,11 +231,11 @@ def _commit_build(
     library: Library, made: list[Output | Removal], options: BuildOptions, folders: _Folders
 ) -> None:
     """`_commit` of a build's outputs (into `folders`: decks, site, SCORM) and, when it is not
-    a draft, the removal of their drafts (`_drafts_gone`), whose emptied folders go after."""
-    drafts = _drafts_gone(library, options.names, folders)
-    made += drafts
+    a draft, the removal of their drafts (`_drafts_gone`), whose emptied folders go after (a
+    build killed before, finished by the next one's recovery, leaves them to that build)."""
+    made += _drafts_gone(library, options.names, folders)
     _commit(library.root, made, (*folders, options.report))
-    if drafts:
+    if not options.names.draft:
         _emptied((folders[0], folders[2]))
 
 

@@ -154,8 +154,8 @@ def draft_outputs(
     """Where a draft of `courses` puts the decks, site and SCORM packages that a release puts
     into the folders `decks`, `site` and `scorm` (None: not written): what a release
     replaces, so removes (pipeline.py), and what a replayed release finds gone (outputs.py)."""
-    found = [] if site is None else [draft_folder(site)]
+    found = []
     for folder, name in ((decks, DRAFTS.deck), (scorm, DRAFTS.package)):
         if folder is not None:
             found += [draft_folder(folder) / name(course) for course in courses]
-    return found
+    return found if site is None else [*found, draft_folder(site)]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from course import pipeline
 from course.cli import DRAFT_NOTE, main
 
 OUTPUTS = ["--decks", "decks", "--site", "site", "--scorm", "scorm"]
@@ -211,3 +212,33 @@ def test_a_draft_never_writes_into_a_releases_folder(work: Path) -> None:
     assert refused.exit_code == 2
     assert "a draft never writes into a release's folders" in refused.output
     assert [p.name for p in work.iterdir()] == ["lessons"]
+
+
+class Killed(BaseException):
+    """The build's process killed (not an error it reports)."""
+
+
+def test_a_release_killed_while_removing_the_drafts_is_finished_by_the_next_build(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The drafts' removal is a step of the release's journaled commit (journal.py): killed
+    before the draft site is deleted, the next build deletes it, then the emptied folders."""
+    built()
+    built("--draft")
+    edit(work)
+    remove = pipeline._remove
+
+    def killed(target: Path) -> None:
+        if target.name == "site-draft":
+            raise Killed
+        remove(target)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "_remove", killed)
+        with pytest.raises(Killed):
+            CliRunner().invoke(main, ["build", "--lessons", "lessons", *OUTPUTS])
+    assert (work / "site-draft" / "index.html").is_file()
+    assert not (work / "decks-draft" / deck("pl", True)).exists()
+    again = built()
+    assert "pl: nothing changes for learners" in again.output  # (release 2 was committed)
+    assert not any((work / name).exists() for name in DRAFTS)
