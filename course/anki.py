@@ -31,6 +31,7 @@ from .files import temp_file
 from .markup import escape_html
 from .model import Card, CardKind, Course, Lesson, MediaFile, Problem, Source, SourceLoc
 from .model import retired_tag as model_retired_tag
+from .places import RELEASE, Names
 
 # Fields are forever once decks are out: adding one makes Anki import a copy of the note type, so
 # the list is decided once, with room for what later versions need (README: "Decks and updates").
@@ -486,8 +487,9 @@ class DeckResult:
     cards: int
 
 
-def deck_file_name(course: Course) -> str:
-    return f"{course.id}-{course.lang}.apkg"
+def deck_file_name(course: Course, names: Names = RELEASE) -> str:
+    """`<course id>-<lang>.apkg`, or a draft's name (`places.Names`)."""
+    return names.deck(course)
 
 
 NOTE_SQL = "INSERT INTO notes VALUES(?,?,?,?,-1,?,?,?,0,0,'')"
@@ -513,11 +515,14 @@ Later = Callable[[Callable[[], object]], object]
 """Runs a call now or in another thread (`background.Background.run`)."""
 
 
-def write_deck(deck: DeckPlan, out: Path, later: Later | None = None) -> DeckResult:
+def write_deck(
+    deck: DeckPlan, out: Path, later: Later | None = None, name: str | None = None
+) -> DeckResult:
     """Write `out` (an .apkg) for one language. `later`: runs the zip step (the collection's
     compression, which lets other threads run), which holds the paths, not the plan: the plan's
-    notes go when the caller drops them, whenever the zip is done."""
-    made = _scratch(deck, out.parent)
+    notes go when the caller drops them, whenever the zip is done. `name`: the deck's file
+    name, when `out` is a temporary file of another than the release's (a draft's)."""
+    made = _scratch(deck, out.parent, name)
     zip_step = partial(_zip_and_remove, out, made.path, _card_media(deck), made.stamp)
     if later is None:
         zip_step()
@@ -548,11 +553,12 @@ def collection(deck: DeckPlan, folder: Path) -> Iterator[Collection]:
         made.path.unlink(missing_ok=True)
 
 
-def _scratch(deck: DeckPlan, folder: Path) -> Collection:
-    """`collection`'s scratch file, written; the caller removes it (here, when writing fails)."""
+def _scratch(deck: DeckPlan, folder: Path, name: str | None = None) -> Collection:
+    """`collection`'s scratch file, written, for the deck file `name` (by default the
+    release's); the caller removes it (here, when writing fails)."""
     plan = deck.plan
     stamp = max([*plan.note_mods.values(), *plan.note_type_mods.values()], default=0)
-    db_fd, db_name = temp_file(folder, deck_file_name(deck.course))
+    db_fd, db_name = temp_file(folder, name or deck_file_name(deck.course))
     os.close(db_fd)
     try:
         with closing(sqlite3.connect(db_name)) as conn:

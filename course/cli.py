@@ -18,7 +18,7 @@ import click
 from . import compiled
 
 if TYPE_CHECKING:  # model.py is not imported by a replayed build
-    from . import pipeline
+    from . import pipeline, places
     from .lessons import Known
     from .model import Library, Problem
     from .outputs import LastBuild
@@ -309,7 +309,8 @@ def _end(code: object) -> None:
 @click.option(
     "--draft",
     is_flag=True,
-    help="A preview for testers: record no release (the manifest is left as it is).",
+    help="A preview for testers: record no release (the manifest is left as it is); write into"
+    " DIR-draft folders, as <course>-<lang>-draft.apkg etc., never over the released outputs.",
 )
 @click.option(
     "--report",
@@ -358,9 +359,10 @@ def build_command(
     One build of a lessons folder runs at a time: another one waits for it to end (see
     --no-wait).
     """
-    from . import outputs
+    from . import outputs, places
 
     wanted = Wanted.of((decks_dir, no_decks), (site_dir, no_site), (scorm_dir, no_scorm))
+    wanted = wanted.drafted() if draft else wanted  # (never a release's places: `places.Names`)
     wanted.check(lessons, report_file)
     held = _hold(lessons, no_wait, wanted.folders(report_file))
     settings = [decks_dir, site_dir, scorm_dir, no_decks, no_site, no_scorm, langs, strict]
@@ -375,18 +377,26 @@ def build_command(
     library = _load_to_build(lessons, langs, strict, frozen, say, last, (no_site, no_scorm))
     from . import pipeline
 
-    _sweep_outputs(library, wanted, report_file, held)
+    names = places.DRAFTS if draft else places.RELEASE
+    _sweep_outputs(library, wanted, report_file, held, names)
     later = reported is not None  # (the next build's outcome worked out after saying so)
     options = pipeline.BuildOptions(
-        draft, rename_decks, report_file, new_edition=new_edition, replan_later=later
+        draft, rename_decks, report_file, new_edition, (decks_dir, site_dir / "decks"), later, names
     )
     result = _write(library, wanted, options)
-    _report(result, report_file, say)
+    _report(result, report_file, say, draft)
     if reported is not None:  # (not an option: the watch's, `watch.Session`)
         reported()  # the outputs are committed and the report printed: the build is done
     if last is not None:  # (for the next build, the lock still held)
-        _remember(last, library, result, options, strict, say.lines)
+        _remember(last, library, result, options, strict, say.lines, wanted)
     return library
+
+
+DRAFT_NOTE = (
+    "draft: not a release (its files are named -draft, in -draft folders; the released ones "
+    "are left as they were): for testing only, import its deck into a separate Anki profile: "
+    "the next release may not replace a draft's edits"
+)
 
 
 def _load_to_build(
@@ -440,6 +450,19 @@ class Wanted:
         decks, site, scorm = (None if off else folder for folder, off in outputs)
         return cls(decks, site, scorm)
 
+    def drafted(self) -> Wanted:
+        """A draft's places (`places.draft_folder`: `decks` -> `decks-draft`); raises
+        `places.Overlap` when one of them is, holds or lies in one of these."""
+        from . import places
+
+        drafts = [None if p is None else places.draft_folder(p) for p in self.outputs()]
+        named = dict(zip(("--decks", "--site", "--scorm"), self.outputs(), strict=True))
+        places.check_drafts(named, dict(zip(named, drafts, strict=True)))
+        return Wanted(*drafts)
+
+    def outputs(self) -> tuple[Path | None, Path | None, Path | None]:
+        return (self.decks, self.site, self.scorm)
+
     def folders(self, report: Path | None) -> list[Path]:
         """The folders a build locks for its outputs: the one holding each output named on
         the command line (the decks, site and SCORM folders, the report file)."""
@@ -485,11 +508,16 @@ def _lock(lessons: Path, no_wait: bool, outputs: Sequence[Path] = ()) -> frozens
 
 
 def _sweep_outputs(
-    library: Library, wanted: Wanted, report_file: Path | None, held: frozenset[Path]
+    library: Library,
+    wanted: Wanted,
+    report_file: Path | None,
+    held: frozenset[Path],
+    names: places.Names,
 ) -> None:
-    """Remove what killed builds left beside this build's outputs whose folder it holds locked
-    (`Wanted.folders`; unlocked, another build may be writing them)."""
-    from . import anki, sweep
+    """Remove what killed builds left beside this build's outputs (named by `names`) whose
+    folder it holds locked (`Wanted.folders`; unlocked, another build may be writing them); a
+    release's, beside their drafts too (the release removes those: `pipeline._drafts_gone`)."""
+    from . import places, sweep
 
     def locked(path: Path | None) -> Path | None:
         return path if path is not None and _holder(path) in held else None
@@ -498,12 +526,14 @@ def _sweep_outputs(
     files = [report] if report is not None else []
     for course in library.courses:
         if decks is not None:
-            files.append(decks / anki.deck_file_name(course))
+            files.append(decks / names.deck(course))
         if scorm is not None:
-            from . import site  # (the site's modules: not for a decks-only build)
-
-            files.append(scorm / site.scorm_file_name(course))
+            files.append(scorm / names.package(course))
     sweep.outputs(files, locked(wanted.site))
+    if not names.draft:  # (a draft folder has the same parent: the same lock)
+        drafts = places.draft_outputs(library.courses, decks, None, scorm)
+        site = locked(wanted.site)
+        sweep.outputs(drafts, None if site is None else places.draft_folder(site))
 
 
 def _replayed(last: LastBuild) -> bool:
@@ -521,14 +551,19 @@ def _remember(
     options: pipeline.BuildOptions,
     strict: bool,
     lines: list[tuple[bool, str]],
+    wanted: Wanted,
 ) -> None:
-    """Record what the same build, run again, prints (see `outputs.LastBuild`)."""
+    """Record what the same build, run again, prints (see `outputs.LastBuild`), if the drafts
+    of its outputs (`wanted`), which it removed, are still gone then."""
+    from .places import draft_outputs
+
     targets = [p for lang in result.languages for p in (lang.deck, lang.scorm) if p]
     if result.site:
         targets.append(result.site)
     built = {lesson.path: lesson.digest for course in library.courses for lesson in course.lessons}
     again = partial(_next_transcript, library, result, options, strict)
-    last.remember(targets, lines, again, built, result.signed)
+    gone = draft_outputs(library.courses, wanted.decks, wanted.site, wanted.scorm)
+    last.remember(targets, lines, again, built, result.signed, gone)
 
 
 def _next_transcript(
@@ -549,8 +584,8 @@ def _next_transcript(
     return say.lines
 
 
-def _report(result: BuildResult, report_file: Path | None, say: Echo) -> None:
-    """What the build gives learners, and where the outputs are."""
+def _report(result: BuildResult, report_file: Path | None, say: Echo, draft: bool = False) -> None:
+    """What the build gives learners, and where the outputs are; a `draft`'s, what it is for."""
     _warn(result.update_warnings, say)
     for update in result.updates:
         say(update.text())
@@ -573,6 +608,8 @@ def _report(result: BuildResult, report_file: Path | None, say: Echo) -> None:
         say(f"{lang.lang}: {counts}{built}")
     if result.site is not None:
         say(f"site: {result.site / 'index.html'}")
+    if draft and any(lang.deck for lang in result.languages):
+        say(DRAFT_NOTE)
     if result.warnings:
         say(f"{len(result.warnings)} warning(s)", err=True)
 
@@ -588,14 +625,15 @@ def watch_command(release: bool, **options: Any) -> None:
     """Build, then build again whenever the lessons change (until Ctrl-C).
 
     Each build is `build --draft`'s, with its options: a preview that records no release (a
-    card added and removed while editing never retires); run `build` to release, or watch
-    with --release. After each build, its report and how long it took. A build with problems
-    prints them as `path:line: message` and writes nothing: the last good outputs stay, and
-    the next change is built. The build lock is held only while building; what a build writes
-    into the lessons folder (card IDs, manifests) starts no build. One process kept between
-    builds rebuilds a one-card edit in a fraction of a cold build's time. Where file-system
-    events do not reach the process (some network or container mounts), set
-    WATCHFILES_FORCE_POLLING=1.
+    card added and removed while editing never retires), written into DIR-draft folders
+    (site-draft/index.html...), never over the released outputs; run `build` to release (it
+    removes the drafts it replaces), or watch with --release. After each build, its report and
+    how long it took. A build with problems prints them as `path:line: message` and writes
+    nothing: the last good outputs stay, and the next change is built. The build lock is held
+    only while building; what a build writes into the lessons folder (card IDs, manifests)
+    starts no build. One process kept between builds rebuilds a one-card edit in a fraction of
+    a cold build's time. Where file-system events do not reach the process (some network or
+    container mounts), set WATCHFILES_FORCE_POLLING=1.
     """
     from . import lessons, watch
 
@@ -621,7 +659,8 @@ def watch_command(release: bool, **options: Any) -> None:
     # build made them (`decided.keep_notes`).
     lessons.keep_parses()
     after = partial(_between_builds, options["lessons"], options["langs"], pages)
-    outputs_of = [wanted.decks, wanted.site, wanted.scorm, options["report_file"]]
+    drafts = wanted if release else wanted.drafted()
+    outputs_of = [*wanted.outputs(), *drafts.outputs(), options["report_file"]]
     watch.watch(build, options["lessons"], outputs_of, warm=warm, after=after)
 
 

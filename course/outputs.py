@@ -514,6 +514,9 @@ class LastBuild:
         for target, signature in made.items():
             if signature is None or _signature(Path(target)) != signature:
                 return None
+        gone = entry.get(GONE, [])
+        if not isinstance(gone, list) or any(os.path.lexists(str(path)) for path in gone):
+            return None  # (a draft made since: the build removes it, `pipeline._drafts_gone`)
         return [(bool(err), str(text)) for err, text in lines]
 
     def remember(
@@ -523,6 +526,7 @@ class LastBuild:
         next_lines: Callable[[], Sequence[tuple[bool, str]] | None],
         built: Mapping[Path, str] = MappingProxyType({}),
         signed: Mapping[str, list[object] | None] = MappingProxyType({}),
+        gone: Sequence[Path] = (),
     ) -> None:
         """After a successful build: record what the same build, run again, prints. That is
         `lines` when this build left the lessons folder as it found it; when it wrote there (a
@@ -530,7 +534,8 @@ class LastBuild:
         would print, or None when it would not be a no-op (then nothing is recorded). `built`:
         each lesson file's digest as the build parsed it; a lesson saved since (while the build
         ran) records nothing, so the next build builds it. `signed`: the targets' signatures
-        as the build found them once committed (`Record.signed`; the others are found here)."""
+        as the build found them once committed (`Record.signed`; the others are found here).
+        `gone`: the drafts of its outputs, which the build removed (`GONE`)."""
         builds = _read_builds(self.file)
         keys = [(t, _key(t)) for t in targets]
         since = time.time_ns()
@@ -545,7 +550,8 @@ class LastBuild:
             builds[str(self.lessons)] = _files_entry(found[1], since)
         else:
             made = {key: signed[key] if key in signed else _signature(t) for t, key in keys}
-            entry = {"key": key, "outputs": made, "lines": list(shown)}
+            entry: dict[str, object] = {"key": key, "outputs": made, "lines": list(shown)}
+            entry[GONE] = [str(path.absolute()) for path in gone]
             builds[str(self.lessons)] = {**entry, **_files_entry(found[1], since)}
         text = json.dumps({"format": FORMAT, "builds": builds}, sort_keys=True)
         _write(self.file, text)
@@ -563,6 +569,10 @@ class LastBuild:
         return True
 
 
+GONE = "gone"
+"""A last build's entry: the drafts of its outputs (`places.draft_outputs`), which it removed:
+one made since (`build --draft`, which leaves the lessons and the release's outputs as they
+were) is removed by the next build, which is not replayed."""
 FILES = "files"
 """A last build's entry (`LastBuild.remember`): each file of the lessons folder by name, as
 [size, inode, modification time, change time, digest] when the walk that started at `SINCE`

@@ -44,7 +44,7 @@ from .lessons import (
     load_library,
 )
 from .model import Course, CourseError, Library, Problem
-from .places import site_folder
+from .places import RELEASE, Names, draft_outputs, site_folder
 
 if TYPE_CHECKING:
     from .site import LessonFacts
@@ -66,12 +66,17 @@ class BuildOptions:
     (`published.evidence`; without it, that is an error: `updates.lost_manifest`)."""
     earlier: tuple[Path | None, ...] = ()
     """The folders where a language's published deck file is looked for when it has no manifest
-    (the decks folder, the site's `decks/`: `build` sets them from its outputs)."""
+    (a release's decks folder and the site's `decks/`; () for the outputs `build` writes)."""
     replan_later: bool = False
     """The caller says the build is done before it records what the next build prints (the
     watch: `cli.build_command`'s `reported`): the next build's outcome against the manifests
     this build writes is worked out then (`settled`), not while they are rendered, before the
     outputs are committed (`_render_manifest`)."""
+    names: Names = RELEASE
+    """The decks' and SCORM zips' file names, and the site's links to them: a draft's
+    (`places.DRAFTS`, `build --draft`: the command line also gives a draft folders of its own,
+    `places.draft_folder`) are never a release's. A build with a release's names removes the
+    drafts of the outputs it writes (`_drafts_gone`): they hold what it replaces."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,18 +169,50 @@ class Output:
 
 @dataclass(frozen=True, slots=True)
 class Removal:
-    """A file the commit deletes (the legacy `anki-mod-times.json` once its manifest exists)."""
+    """A file or folder the commit deletes (the legacy `anki-mod-times.json` once its manifest
+    exists; a draft's outputs once a release replaces them: `_drafts_gone`)."""
 
     target: Path
 
     def commit(self, link: bool = False) -> None:
-        self.target.unlink(missing_ok=True)
+        _remove(self.target)
 
     def discard(self) -> None:
         pass
 
     def step(self) -> journal.Step:
         return journal.Step(None, _absolute(self.target))
+
+
+def _remove(target: Path) -> None:
+    """Delete the file or folder `target` (a folder's files as far as they can be: what is
+    left of a draft's site is still no release's)."""
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target, ignore_errors=True)
+    else:
+        target.unlink(missing_ok=True)
+
+
+def _drafts_gone(library: Library, names: Names, folders: _Folders) -> list[Removal]:
+    """The drafts (`BuildOptions.names`) of the outputs a build with a release's `names` writes
+    into `folders` (decks, site, SCORM): they hold what it replaces, and a tester must not take
+    one for it. Deleted with the commit (a failed build leaves them); none for a draft."""
+    if names.draft:
+        return []
+    decks, site, scorm = folders
+    found = draft_outputs(library.courses, decks, site, scorm)
+    return [Removal(path) for path in found if os.path.lexists(path)]
+
+
+def _emptied(folders: Sequence[Path | None]) -> None:
+    """The draft folders of the decks and SCORM zips (`folders`) deleted when the commit left
+    them empty (`_drafts_gone`); a folder holding anything else stays."""
+    from .places import draft_folder
+
+    for folder in folders:
+        if folder is not None:
+            with contextlib.suppress(OSError):
+                draft_folder(folder).rmdir()
 
 
 def _absolute(path: Path) -> str:
@@ -207,6 +244,22 @@ def _commit(lessons: Path, made: list[Output | Removal], outputs: Sequence[Path 
         journal.remove(lessons)
 
 
+def _commit_build(
+    library: Library, made: list[Output | Removal], options: BuildOptions, folders: _Folders
+) -> None:
+    """`_commit` of a build's outputs (into `folders`: decks, site, SCORM) and, when it is not
+    a draft, the removal of their drafts (`_drafts_gone`), whose emptied folders go after (a
+    build killed before, finished by the next one's recovery, leaves them to that build)."""
+    made += _drafts_gone(library, options.names, folders)
+    _commit(library.root, made, (*folders, options.report))
+    if not options.names.draft:
+        _emptied((folders[0], folders[2]))
+
+
+_Folders = tuple[Path | None, Path | None, Path | None]
+"""A build's decks, site and SCORM folders (None: not written)."""
+
+
 def resume(step: journal.Step) -> None:
     """Do the `step` of a killed build's commit again, unless it is done (`journal.recover`): a
     rendered file or folder still there is not in place yet; a folder's moves left to do are
@@ -215,7 +268,7 @@ def resume(step: journal.Step) -> None:
     the new one is gone and no folder is in place: then it goes back (the only whole one)."""
     target = Path(step.target)
     if step.rendered is None:
-        target.unlink(missing_ok=True)
+        _remove(target)
     elif step.old is None:
         if os.path.lexists(step.rendered):
             os.replace(step.rendered, target)
@@ -540,7 +593,8 @@ def build(
 
     options = options or BuildOptions()
     site_decks = None if site_dir is None else site_dir / "decks"  # (`site._copy_files`)
-    options = replace(options, earlier=(decks_dir, site_decks))
+    if not options.earlier:  # (the command line gives a release's folders, drafting or not)
+        options = replace(options, earlier=(decks_dir, site_decks))
     others = {"--decks": decks_dir, "--scorm": scorm_dir, "--report": options.report}
     check_places(library.root, site_dir, others)
     journal.recover(library.root)  # (the command line did, before its sweep)
@@ -614,7 +668,9 @@ def _build(
         released = not options.draft
         finish = _Finish(zips.join, (lambda: rendered.extend(render())) if released else None)
         dirs = (scorm_dir, None if site_dir is None else site_folder(site_dir))
-        packages = _render_shared(library, plans, decks, dirs, made, record, writes, share, finish)
+        packages = _render_shared(
+            library, plans, decks, dirs, made, record, writes, share, finish, options.names
+        )
         finish.written()
         plans = rendered or plans
         made += manifests
@@ -624,8 +680,7 @@ def _build(
         ]
         if options.report is not None:
             made.append(_report_file(options.report, plans))
-        _commit(library.root, made, (decks_dir, site_dir, scorm_dir, options.report))
-        _note_drafts(library, decks_dir, options)
+        _commit_build(library, made, options, (decks_dir, site_dir, scorm_dir))
         record.keep_facts(f"{c.lang}/{lesson.id}" for c in library.courses for lesson in c.lessons)
         record.save()
         _keep(plans)
@@ -634,18 +689,6 @@ def _build(
         for output in (*made, *manifests):
             output.discard()
     return BuildResult.of(library, results, site_dir, plans, record)
-
-
-def _note_drafts(library: Library, decks_dir: Path | None, options: BuildOptions) -> None:
-    """Once the decks are in place: a draft deck of a language without a manifest is no sign
-    that it was published; a release forgets the drafts (`published.note_drafts`)."""
-    if decks_dir is None:
-        return
-    written = [
-        (c.root, decks_dir / anki.deck_file_name(c), options.draft and published.missing(c.root))
-        for c in library.courses
-    ]
-    published.note_drafts(library.root, written)
 
 
 @dataclass(slots=True)
@@ -685,23 +728,24 @@ def _render_shared(
     writes: list[Write],
     share: Share,
     finish: _Finish,
+    names: Names,
 ) -> dict[str, Made]:
     """The SCORM zips (into `dirs[0]`) and the site (into `dirs[1]`), with the writes still
     pending (`_deferred`): when they are `share`d (`_share`), the site's pages render here while
     a forked child runs those writes, and the written decks and zips are copied into the site
     after. Alone, the decks' zips may still be deflating in a thread (`finish.written` waits
-    for them): they are copied into the site once they are written, not while."""
+    for them): they are copied into the site once they are written, not while. `names`:
+    `BuildOptions.names`."""
     scorm_dir, site_dir = dirs
-    facts = _facts(record)
-    pairs: dict[str, Paired] = {}
-    packages = (
-        _render_packages(library, plans, scorm_dir, made, record, writes, facts, pairs, share)
-        if scorm_dir
-        else {}
-    )
+    facts, pairs, packages = _facts(record), dict[str, Paired](), dict[str, Made]()
+    if scorm_dir:
+        rest = (facts, pairs, share, names)
+        packages = _render_packages(library, plans, scorm_dir, made, record, writes, *rest)
     site = partial(
-        _render_site, library, plans, decks, packages, made=made, record=record, facts=facts
-    )
+        _render_site, library, plans, decks, packages, made=made, record=record, facts=facts,
+        names=names,
+    )  # fmt: skip
+    copy = partial(_copy_downloads, names=names)
     pending = any(package.source != package.target for package in packages.values())
     # Sharing its writes, this process renders the manifests while the child starts (`_Finish`).
     meanwhile = None if share is Share.ALONE else finish.render
@@ -710,7 +754,7 @@ def _render_shared(
         site_made = site(site_dir, downloads=False, pairs=pairs)
         _write(writes, record, share, meanwhile)
         _readable(pairs)
-        _copy_downloads(library, site_made, decks, packages, finish.written)
+        copy(library, site_made, decks, packages, finish.written)
     elif site_dir is not None and meanwhile is not None:
         done: list[Made] = []
 
@@ -719,12 +763,12 @@ def _render_shared(
             done.append(site(site_dir, downloads=False))
 
         _write(writes, record, share, pages)
-        _copy_downloads(library, done[0], decks, packages)
+        copy(library, done[0], decks, packages)
     else:
         _write(writes, record, share, meanwhile)
         if site_dir is not None:
             site_made = site(site_dir, downloads=False)
-            _copy_downloads(library, site_made, decks, packages, finish.written)
+            copy(library, site_made, decks, packages, finish.written)
     return packages
 
 
@@ -1019,7 +1063,7 @@ def _render_decks(
         course, outcome = plan.course, plan.outcome
         deck_path, inputs = None, None
         if decks_dir is not None:
-            deck_path = decks_dir / anki.deck_file_name(course)
+            deck_path = decks_dir / anki.deck_file_name(course, options.names)
             write = partial(_write_deck, plan, options, zips, deck_path)
             inputs = outcome.deck_inputs or outputs.deck_inputs(_deck(plan))
             files[course.lang] = _deferred(deck_path, inputs, record, made, writes, write)
@@ -1036,7 +1080,9 @@ def _write_deck(
     `zips` (a thread: its failure names `target` too); a kept plan (no deck: its deck was
     deleted or edited since) is decided again first."""
     deck = plan.deck or _prepare_again(plan, options)
-    anki.write_deck(deck, path, lambda step: zips.run(partial(named, target, step)))
+    anki.write_deck(
+        deck, path, lambda step: zips.run(partial(named, target, step)), name=target.name
+    )
 
 
 def _deck(plan: Decided) -> anki.DeckPlan:
@@ -1084,6 +1130,7 @@ def _render_packages(
     facts: Callable[[], LessonFacts],
     pairs: Mapping[str, Paired],
     share: Share,
+    names: Names = RELEASE,
 ) -> dict[str, Made]:
     """Each language's SCORM zip rendered to a temporary file in `scorm_dir`; by language.
     `pairs`: the site's folders each one's write fills too, once the site has set them. A
@@ -1095,7 +1142,7 @@ def _render_packages(
     changes = _changes(plans)
     packages: dict[str, Made] = {}
     for course in library.courses:
-        target = scorm_dir / scorm.package_file_name(course)
+        target = scorm_dir / scorm.package_file_name(course, names)
         notes = changes.get(course.lang)
         write = partial(
             _write_package, library, course, notes, facts, record, target, pairs, aside=aside
@@ -1152,6 +1199,7 @@ def _render_site(
     facts: Callable[[], LessonFacts],
     downloads: bool = True,
     pairs: dict[str, Paired] | None = None,
+    names: Names = RELEASE,
 ) -> Made:
     """The site, rendered to a temporary folder unless it is up to date; without `downloads`,
     the decks and zips are not copied into it yet (`_copy_downloads`: they are being written).
@@ -1182,6 +1230,7 @@ def _render_site(
                 site.write_site(
                     library, tmp, deck_files, changes, zips, reuse,
                     downloads=downloads, earlier=earlier, facts=facts(), paired=pair,
+                    names=names,
                 )  # fmt: skip
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -1253,6 +1302,7 @@ def _copy_downloads(
     decks: dict[str, Made],
     packages: dict[str, Made],
     written: Callable[[], None] = lambda: None,
+    names: Names = RELEASE,
 ) -> None:
     """The written decks and zips into a site rendered without them (`_render_site`); nothing
     when the site was up to date (it holds them already). `written` waits for the decks this
@@ -1266,10 +1316,11 @@ def _copy_downloads(
 
     ready = {lang: deck.source for lang, deck in decks.items() if deck.source == deck.target}
     zips = {lang: package.source for lang, package in packages.items()}
-    named(site_made.target, site.copy_downloads, library, site_made.source, ready, zips)
+    copy = partial(site.copy_downloads, library, site_made.source, names=names)
+    named(site_made.target, copy, ready, zips)
     written()
     rest = {lang: deck.source for lang, deck in decks.items() if lang not in ready}
-    named(site_made.target, site.copy_downloads, library, site_made.source, rest, {})
+    named(site_made.target, copy, rest, {})
 
 
 @collector.paused()

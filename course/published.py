@@ -18,45 +18,33 @@ The site's and SCORM packages' own files are not evidence: they hold no note, so
 them loses nothing with the manifest (but its "what changed" list), and a build without decks
 writes them too.
 
-A draft (`build --draft`, `watch`) writes the deck under the release's name but records no
-release, so a new language's first `build` after a draft would find "its" deck: each build
-that writes a draft deck of a language without a manifest notes the deck's hash in the cache
-folder (`note_drafts`), and a deck of that hash is no evidence; a release forgets them. Without
-the cache (deleted, off), such a deck is evidence, and the error says to delete it.
+A draft (`build --draft`, `watch`) is no evidence: it writes its deck under a name and into a
+folder of its own (`places.Names`, `places.draft_folder`), never the release's.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from .cache import Store
-from .files import atomic_write
 from .frontmatter import display_path
 from .manifest import LEGACY_FILE, MANIFEST_FILE
 
-DRAFTS_FILE = "drafts.json"
-"""In the cache folder: {language folder's real path: [hashes of the draft decks of it]}."""
 GIT_TIMEOUT = 10
 """Seconds `git log` may take before the build goes on without its answer."""
 
 
 def evidence(root: Path, deck_name: str, folders: Iterable[Path | None]) -> tuple[str, ...]:
     """What says that decks of the language folder `root` were published: a deck file named
-    `deck_name` in one of `folders` (the decks folder, the site's `decks/` folder; None: not
-    written by this build) that no draft of it wrote, the manifest in git's history. Each as
-    the error says it; () when nothing does."""
-    drafts = _drafts(root)
+    `deck_name` in one of `folders` (a release's decks folder, the site's `decks/` folder;
+    None: none), the manifest in git's history. Each as the error says it; ()
+    when nothing does."""
     found = [
         f"{display_path(path)} exists"
         for folder in folders
-        if folder is not None
-        and (path := folder / deck_name).is_file()
-        and _hash(path) not in drafts
+        if folder is not None and (path := folder / deck_name).is_file()
     ]
     if (commit := _in_git(root)) is not None:
         found.append(f"git's history has it, commit {commit}")
@@ -89,63 +77,3 @@ def _in_git(root: Path) -> str | None:
 def _in_repository(folder: Path) -> bool:
     """Whether `folder` or a folder above it has a `.git` (a folder, or a worktree's file)."""
     return any((above / ".git").exists() for above in (folder, *folder.parents))
-
-
-def _hash(path: Path) -> str:
-    try:
-        with path.open("rb") as file:
-            return hashlib.file_digest(file, "sha256").hexdigest()
-    except OSError:
-        return ""
-
-
-def _drafts_file(lessons: Path) -> Path | None:
-    folder = Store.beside(lessons).folder
-    return None if folder is None else folder / DRAFTS_FILE
-
-
-def _read(file: Path | None) -> dict[str, list[str]]:
-    if file is None:
-        return {}
-    try:
-        data = json.loads(file.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if isinstance(v, list)}
-
-
-def _drafts(root: Path) -> list[str]:
-    """The hashes of the draft decks noted for the language folder `root`."""
-    return _read(_drafts_file(root.parent)).get(str(root.resolve()), [])
-
-
-def note_drafts(lessons: Path, decks: Iterable[tuple[Path, Path, bool]]) -> None:
-    """After a build that wrote decks, for each (language folder, deck written, drafted):
-    `drafted` (a draft of a language that has no manifest) notes the deck's hash; else (a
-    release) the language's notes are forgotten. Writes only what changed; a cache that cannot
-    be written only costs the draft's exemption."""
-    file = _drafts_file(lessons)
-    if file is None:
-        return
-    known = _read(file) if file.exists() else {}
-    noted = {key: list(value) for key, value in known.items()}
-    for root, deck, drafted in decks:
-        key = str(root.resolve())
-        if drafted:
-            if digest := _hash(deck):
-                noted[key] = [*(h for h in noted.get(key, []) if h != digest), digest][-8:]
-        else:
-            noted.pop(key, None)
-    if noted != known:
-        try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(file, json.dumps(noted, sort_keys=True).encode())
-        except OSError:
-            pass
-
-
-def missing(root: Path) -> bool:
-    """Neither the manifest nor its legacy file is in the language folder `root`."""
-    return not (root / MANIFEST_FILE).exists() and not (root / LEGACY_FILE).exists()

@@ -29,6 +29,7 @@ from xml.etree import ElementTree as ET
 from . import site, zips
 from .background import Aside
 from .model import Course, Library
+from .places import RELEASE, Names
 from .updates import ReleaseNotes
 
 if TYPE_CHECKING:
@@ -48,9 +49,9 @@ ET.register_namespace("", CP_NS)
 ET.register_namespace("adlcp", ADLCP_NS)
 
 
-def package_file_name(course: Course) -> str:
-    """`<course id>-<lang>-scorm12.zip`."""
-    return site.scorm_file_name(course)
+def package_file_name(course: Course, names: Names = RELEASE) -> str:
+    """`<course id>-<lang>-scorm12.zip` (a draft's: `places.Names`)."""
+    return site.scorm_file_name(course, names)
 
 
 def identifier(course: Course, role: str) -> str:

@@ -47,6 +47,7 @@ from .cache import tool_digest
 from .markup import card_anchor, heading_id, lesson_anchor, sheet_anchor
 from .messages import FALLBACK_LANG, Messages, messages
 from .model import Card, CardKind, Course, Lesson, Library, SearchRecord, SiteText
+from .places import RELEASE, Names
 from .updates import ReleaseNotes
 
 if TYPE_CHECKING:
@@ -526,10 +527,10 @@ def static_files() -> Mapping[str, bytes]:
 
 
 def _copy_files(
-    library: Library, out: Path, decks: Mapping[str, Path], copy: bool = True
+    library: Library, out: Path, decks: Mapping[str, Path], copy: bool, names: Names
 ) -> dict[str, str]:
-    """Assets, lesson images and decks into `out` (the decks only with `copy`); returns each
-    language's deck link."""
+    """Assets, lesson images and decks (named by `names`) into `out` (the decks only with
+    `copy`); returns each language's deck link."""
     assets = out / "assets"
     assets.mkdir(parents=True)
     for name, data in static_files().items():
@@ -541,7 +542,7 @@ def _copy_files(
         (out / "media").mkdir()
         for name in sorted(media):
             shutil.copyfile(media[name].path, out / "media" / name)
-    return _copy_downloads(library, out / "decks", decks, anki.deck_file_name, copy)
+    return _copy_downloads(library, out / "decks", decks, names.deck, copy)
 
 
 def _copy_downloads(
@@ -566,13 +567,18 @@ def _copy_downloads(
 
 
 def copy_downloads(
-    library: Library, out: Path, decks: Mapping[str, Path], packages: Mapping[str, Path]
+    library: Library,
+    out: Path,
+    decks: Mapping[str, Path],
+    packages: Mapping[str, Path],
+    names: Names = RELEASE,
 ) -> None:
     """The decks and SCORM zips into the site `write_site(..., downloads=False)` wrote to `out`
-    while they were being written: the files its pages link, readable by anyone (`_download`)."""
+    while they were being written, named by `names` (as `write_site`'s): the files its pages
+    link, readable by anyone (`_download`)."""
     for folder, made, name in (
-        (out / "decks", decks, anki.deck_file_name),
-        (out / "scorm", packages, scorm_file_name),
+        (out / "decks", decks, names.deck),
+        (out / "scorm", packages, names.package),
     ):
         _copy_downloads(library, folder, made, name, place=_download)
 
@@ -594,9 +600,10 @@ def _download(source: Path, target: Path) -> None:
     target.chmod(FILE_MODE)
 
 
-def scorm_file_name(course: Course) -> str:
-    """`<course id>-<lang>-scorm12.zip`: the language's SCORM 1.2 package."""
-    return f"{course.id}-{course.lang}-scorm12.zip"
+def scorm_file_name(course: Course, names: Names = RELEASE) -> str:
+    """`<course id>-<lang>-scorm12.zip`: the language's SCORM 1.2 package (or a draft's:
+    `places.Names`)."""
+    return names.package(course)
 
 
 def make_readable(root: Path, taken: Iterable[Path] = ()) -> None:
@@ -693,6 +700,7 @@ def write_site(
     earlier: Callable[[Course, Path], Earlier | None] = lambda course, folder: None,
     facts: LessonFacts | None = None,
     paired: Callable[[Course, str | None, Path], bool] = lambda course, deck, folder: False,
+    names: Names = RELEASE,
 ) -> None:
     """Write the whole course into the empty folder `out`, readable by anyone (0755/0644);
     `changes` is each language's latest release, for the course home's "what changed" list;
@@ -704,10 +712,11 @@ def write_site(
     and zips are still being written (each file exists); the pages link them all the same, and
     `copy_downloads` copies them once they are done. `paired(course, deck link, out/<lang>)`:
     True when the language's folder (made, empty) is to be written with its SCORM package
-    (`SiteSide`), later: its files are then made readable by `make_readable` on it."""
+    (`SiteSide`), later: its files are then made readable by `make_readable` on it. `names`:
+    the decks' and zips' file names in the site (a draft's site offers a draft's: `Names`)."""
     templates = _environment(template_cache(library))
-    deck_links = _copy_files(library, out, decks, downloads)
-    package_links = _copy_downloads(library, out / "scorm", packages, scorm_file_name, downloads)
+    deck_links = _copy_files(library, out, decks, downloads, names)
+    package_links = _copy_downloads(library, out / "scorm", packages, names.package, downloads)
     _write_landing(library, out, templates, deck_links, package_links)
     languages_of = lesson_languages(library)
     facts = LessonFacts() if facts is None else facts

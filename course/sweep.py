@@ -17,7 +17,8 @@ folder it could not lock (a file system without locks), nothing:
   scratch collection's SQLite journal, `.<deck>.XXXXXXXX.tmp-journal`), and beside the site
   folder `.<site>.tmp-XXXXXXXX` (a site being rendered) and `.<site>.old-<pid>` (the one a
   commit replaced, not yet deleted), beside the folder it points to when `--site` is a link
-  (`places.site_folder`: the folder the build replaces);
+  (`places.site_folder`: the folder the build replaces); a build that is not a draft, beside
+  the drafts of its outputs too (`places.draft_outputs`: it removes them);
 - beside the lessons folder, the commit's journal being written
   (`.<lessons>.commit.json.XXXXXXXX.tmp`, journal.py): its name is the lessons folder's.
 

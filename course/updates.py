@@ -349,8 +349,8 @@ def lost_manifest(path: Path, published: Sequence[str]) -> Problem:
         "note stamped with this build's time, a renamed lesson's new cards in a new deck (the "
         "lesson split in two), and a Q/A card made cloze as a conflicting note. Restore it from "
         f"version control (git log --oneline -- {path}; git checkout <commit> -- {path}) and "
-        "build again. To start a new edition on purpose, build with --new-edition (a deck only "
-        "a draft or `watch` wrote, which nobody has: delete it)",
+        "build again. To start a new edition on purpose, build with --new-edition (a deck that "
+        "only a draft of an older version wrote, which nobody has: delete it)",
     )
 
 

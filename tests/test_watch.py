@@ -189,8 +189,10 @@ def test_a_watch_records_no_release_unless_asked(
 ) -> None:
     """By default each build is a draft: a card added while editing is reported, given its ID
     and built, but the manifest records no release (a card removed again never retires); the
-    outputs are `build --draft`'s of the same lessons."""
+    outputs are `build --draft`'s of the same lessons, beside the release's, which stay as
+    they were (test_drafts.py)."""
     cold_build(work)  # release 1, recorded
+    released = outputs(work)
     watch = Watching(work)
     try:
         watch.until(r"^watch: watching lessons for changes")
@@ -205,7 +207,10 @@ def test_a_watch_records_no_release_unless_asked(
     twin = tmp_path_factory.mktemp("twin")
     shutil.copytree(work / "lessons", twin / "lessons")  # (the new card's ID as the watch gave it)
     cold_build(twin, "--draft")
-    assert outputs(work) == outputs(twin)
+    drafts = outputs(twin)
+    assert drafts
+    assert all(name.split("/")[0].endswith("-draft") for name in drafts)
+    assert outputs(work) == {**released, **drafts}
 
 
 def test_ctrl_c_ends_the_watch_with_status_0(watching: Watching) -> None:
@@ -272,11 +277,12 @@ def test_a_bad_lesson_keeps_the_last_good_outputs(watching: Watching, work: Path
 
 def test_outputs_inside_the_lessons_folder_start_no_build(work: Path) -> None:
     """Decks and SCORM zips written into the lessons folder (`--decks lessons/decks`): the
-    watch ignores them, so its own outputs never start the next build."""
+    watch ignores them (a draft's: `lessons/decks-draft`), so its own outputs never start the
+    next build."""
     watch = Watching(work, "--decks", "lessons/decks", "--scorm", "lessons/scorm")
     try:
         watch.until(r"^watch: watching lessons for changes")
-        assert list((work / "lessons" / "decks").glob("*.apkg"))
+        assert list((work / "lessons" / "decks-draft").glob("*-draft.apkg"))
         watch.idle()
         edit(work / "lessons", "Η *καλή* επικοινωνία.", "Η *καλή* και ευγενική επικοινωνία.")
         watch.until(r"^watch: built in")
