@@ -91,6 +91,18 @@ def test_golden_pages(built: Path, page: str) -> None:
     assert got == golden.read_bytes(), f"{page} differs from {golden} (UPDATE_GOLDEN=1 to accept)"
 
 
+@pytest.mark.parametrize("lang", ["el", "pl", "lv"])
+def test_each_navigation_landmark_has_a_name_of_its_own(built: Path, lang: str) -> None:
+    """A screen reader lists landmarks by name: the sidebar's lessons and each lesson's pager
+    (previous and next lesson) are two, so their names differ (axe `landmark-unique`)."""
+    page = (built / lang / "index.html").read_text("utf-8")
+    names = re.findall(r'<nav\b[^>]*\baria-label="([^"]*)"', page)
+    sidebar = re.findall(r'<nav class="sidebar"[^>]*\baria-label="([^"]*)"', page)
+    assert len(sidebar) == 1, names
+    assert len(names) > 1, names
+    assert names.count(sidebar[0]) == 1, names  # the pagers share one name, not the sidebar's
+
+
 def test_build_is_deterministic(library: Library, built: Path, tmp_path: Path) -> None:
     again = tmp_path / "site"
     again.mkdir()
