@@ -471,3 +471,78 @@ def test_a_side_said_to_show_nothing_renders_no_character(text: str) -> None:
         for html, message in sides:
             if (card.line, message) in said:
                 assert not shows_a_character(html), (card.line, html)
+
+
+SIDE_PIECES = [
+    # blanks, as characters and entities, and characters that print nothing
+    " ",
+    "\u00a0",
+    "\u200b",
+    "\u3164",
+    "&nbsp;",
+    "&#8203;",
+    "&#x3164;",
+    "&ensp;",
+    # markup that may stand around them
+    "**",
+    "*",
+    "_",
+    "~~",
+    "==",
+    "==;;h==",
+    "`",
+    "[",
+    "]",
+    "](x)",
+    "[ ](x)",
+    "[&nbsp;][r]",
+    "<x>",
+    "<b>",
+    "\\",
+    " ^ab",
+    "<!-- c -->",
+    "- ",
+    "> ",
+    "#t ",
+    # what shows
+    "x",
+    "7",
+    "&amp;",
+    "&#42;",
+    "![](img/dot.png)",
+    "![[dot.png]]",
+]
+sides = st.lists(st.sampled_from(SIDE_PIECES), max_size=6).map("".join)
+blank_cards = st.one_of(
+    st.builds("{}::{}".format, sides, sides),
+    st.builds("{}\n?\n{}".format, sides, sides),
+    st.builds("{}\n{}\n??\n{}".format, sides, sides, sides),
+)
+PRINTS_NOTHING = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f")
+
+
+def shows_something(html: str) -> bool:
+    """Rendered HTML that shows an image, or a character that is no blank, no format character
+    and none of the letters that print nothing (Hangul fillers, the blank Braille pattern)."""
+    text = unescape(re.sub(r"<[^>]*>", "", html))
+    visible = (c for c in text if not (c.isspace() or category(c) == "Cf"))
+    return "<img" in html or any(c not in PRINTS_NOTHING for c in visible)
+
+
+@FAST
+@given(st.lists(blank_cards, min_size=1, max_size=3))
+def test_a_side_is_reported_exactly_when_its_rendering_shows_nothing(found: list[str]) -> None:
+    """Whatever markup stands around blanks: a card side is "no question" / "no answer" exactly
+    when what the deck shows of it holds no character and no image (the Markdown's quick
+    answers, `cards.side_shows`, never disagree with the rendering)."""
+    text = "\n\n".join(found) + "\n\n[r]: https://example.org\n"
+    env: dict[str, Any] = {}
+    tokens = markdown.parser().parse(text, env)
+    _sections, made = collect(Path("01.md"), tokens, lambda part: render.card_text(part, "el"))
+    said = {(problem.line0 + 1, problem.message) for problem in env.get("problems", [])}
+    for card in made:
+        if card.kind is CardKind.CLOZE:
+            continue
+        sides = ((card.rendered.front, cards.NO_QUESTION), (card.rendered.back, cards.NO_ANSWER))
+        for html, message in sides:
+            assert ((card.line, message) in said) is not shows_something(html), (card.line, html)
