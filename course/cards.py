@@ -92,6 +92,9 @@ class CardMeta(TypedDict):
     id: str | None
     id_line: int
     """0-based line where a missing ID is appended."""
+    id_own_line: int | None
+    """0-based line of the card's ID comment when it stands alone under the card's last line,
+    where the plugin runs the card on (`_own_line`): `ids` moves it to `id_line`."""
     tags: tuple[str, ...]
     """Anki tags from the plugin's `#tag` at the start of the card (`a/b` -> `a::b`)."""
     clozes: tuple[int, ...]
@@ -483,7 +486,8 @@ def _scan(state: StateBlock, start: int, end_line: int) -> _Block:
     return block
 
 
-def _card_id(state: StateBlock, lines: Sequence[int]) -> str | None:
+def _card_id(state: StateBlock, lines: Sequence[int]) -> tuple[str | None, int]:
+    """The card's ID and the line of its comment (-1 without one)."""
     texts = ((line, _line(state, line)) for line in lines)
     found = [
         (m.group(1), line)
@@ -492,13 +496,23 @@ def _card_id(state: StateBlock, lines: Sequence[int]) -> str | None:
         for m in ID_COMMENT.finditer(text)
     ]
     if not found:
-        return None
+        return None, -1
     if len(found) > 1:
         _problem(state, found[1][1], "card has more than one ID comment")
     card_id, line = found[0]
     if not VALID_ID.match(card_id):
         _problem(state, line, f"invalid card ID {card_id!r}: use letters, digits, '-' and '_'")
-    return card_id
+    return card_id, line
+
+
+def _own_line(state: StateBlock, lines: _Block, at: int, end: int) -> int | None:
+    """`at`, the line of the card's ID comment, when it stands on a line of its own (comments
+    only) as the last of the card's lines [.., end): the plugin takes a comment that starts a
+    line (other than its `<!--SR:`) as hiding the next line too, the blank line that ends the
+    card, which then runs on into the next paragraph. None when it stands anywhere else."""
+    if at != end - 1 or (lines.prose and lines.prose[-1] == at):
+        return None
+    return at if not strip_comments(_line(state, at)).strip() else None
 
 
 def _id_line(state: StateBlock, lines: _Block, last: int) -> int:
@@ -525,10 +539,12 @@ def _bare(state: StateBlock, line: int) -> bool:
 def _open_card(
     state: StateBlock, kind: CardKind, span: tuple[int, int], lines: _Block, tags: tuple[str, ...]
 ) -> Token:
+    card_id, at = _card_id(state, lines.id_lines)
     meta: CardMeta = {
         "kind": kind,
-        "id": _card_id(state, lines.id_lines),
+        "id": card_id,
         "id_line": _id_line(state, lines, span[1] - 1),
+        "id_own_line": _own_line(state, lines, at, span[1]) if at >= 0 else None,
         "tags": tags,
         "clozes": (),
         "cloze_hashes": (),
@@ -1150,4 +1166,5 @@ def _card(
         clozes=meta["clozes"],
         tags=meta["tags"],
         cloze_hashes=meta["cloze_hashes"],
+        id_own_line=meta["id_own_line"],
     )

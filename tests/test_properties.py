@@ -203,7 +203,8 @@ def test_any_lesson_loads_or_reports_path_line_problems(text: str) -> None:
             assert [card.rendered for card in again.courses[0].cards] == rendered
             assert again.warnings == library.warnings  # no `?` line took an ID, say
             added = re.compile(rb" <!-- id: [2-9a-z]{8} -->")
-            assert added.sub(b"", path.read_bytes()) == original  # no other byte changed
+            if all(card.id_own_line is None for card in library.courses[0].cards):
+                assert added.sub(b"", path.read_bytes()) == original  # no other byte changed
             assert add_missing_ids(again) == []
 
 
@@ -471,6 +472,41 @@ def test_a_side_said_to_show_nothing_renders_no_character(text: str) -> None:
         for html, message in sides:
             if (card.line, message) in said:
                 assert not shows_a_character(html), (card.line, html)
+
+
+OWN_ID_LINE = re.compile(r"\n<!-- id: m\d -->")
+END_ID = re.compile(r" <!-- id: (?:m\d|[2-9a-z]{8}) -->")
+
+
+@FAST
+@given(st.lists(st.tuples(multiline_cards, st.booleans()), min_size=1, max_size=3))
+def test_an_id_on_a_line_of_its_own_moves_and_changes_no_card(
+    found: list[tuple[str, bool]],
+) -> None:
+    """Multi-line cards whatever their answer ends with, some with their ID on a line of its
+    own under them (where the plugin runs the card on): `ids` moves each such comment to the
+    end of a line of its card (its line goes), and gives the others IDs; every card keeps its
+    ID, renders as before, and no ID is left on a line of its own; no other byte changes."""
+    blocks = [
+        f"{card}\n<!-- id: m{n} -->" if alone else card for n, (card, alone) in enumerate(found)
+    ]
+    text = FRONT + "\n\n".join(blocks) + "\n\nProse.\n"
+    with lesson_folder(text) as root:
+        library = load_library(root / "lessons")
+        add_missing_ids(library)
+        again = load_library(root / "lessons")
+        written = (root / "lessons" / "el" / "01.md").read_text(encoding="utf-8")
+    before, after = library.courses[0].cards, again.courses[0].cards
+    assert [card.rendered for card in after] == [card.rendered for card in before]
+    assert [a.id for a, b in zip(after, before, strict=True) if b.id] == [
+        b.id for b in before if b.id
+    ]
+    assert all(card.id is not None and card.id_own_line is None for card in after)
+    assert again.warnings == library.warnings
+    moved = {card.id_own_line for card in before if card.id_own_line is not None}
+    kept = [row for n, row in enumerate(text.split("\n")) if n not in moved]
+    assert all(OWN_ID_LINE.fullmatch("\n" + text.split("\n")[n]) for n in moved)
+    assert END_ID.sub("", written) == END_ID.sub("", "\n".join(kept))
 
 
 SIDE_PIECES = [
