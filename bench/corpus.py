@@ -166,7 +166,9 @@ def project_markdown(lesson: LessonText) -> str:
                 out.append(f"{card.question.md}::{card.answer.md} <!-- id: {card.id} -->\n")
             else:
                 items = "\n".join(f"- {item.md}" for item in card.items)
-                out.append(f"{card.question.md}\n?\n{items}\n<!-- id: {card.id} -->\n")
+                # The ID ends the last line, as `ids` writes it: on a line of its own, the
+                # plugin runs the card on into the next paragraph (a warning; `build` moves it).
+                out.append(f"{card.question.md}\n?\n{items} <!-- id: {card.id} -->\n")
     return "\n".join(out)
 
 

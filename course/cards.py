@@ -68,6 +68,8 @@ SEPARATOR_LINE = re.compile(r"(?:^|[\s>])\?\??[ \t]*$", re.MULTILINE)
 """A raw line that may hold only `?` or `??` once its prefix (quote mark, list marker) is gone."""
 NO_QUESTION = "card has an answer but no question"
 NO_ANSWER = "card has a question but no answer"
+QUESTION, ANSWER = 1, 2
+"""`CardMeta.unsure`'s bits."""
 DEPTH = "card_depth"
 """`env` key: >0 while a card's own lines are tokenized (cards do not nest)."""
 SCAN = "card_scan"
@@ -90,6 +92,9 @@ class CardMeta(TypedDict):
     id: str | None
     id_line: int
     """0-based line where a missing ID is appended."""
+    id_own_line: int | None
+    """0-based line of the card's ID comment when it stands alone under the card's last line,
+    where the plugin runs the card on (`_own_line`): `ids` moves it to `id_line`."""
     tags: tuple[str, ...]
     """Anki tags from the plugin's `#tag` at the start of the card (`a/b` -> `a::b`)."""
     clozes: tuple[int, ...]
@@ -100,6 +105,9 @@ class CardMeta(TypedDict):
     """Slug of the section the card stands in ('' before the first heading)."""
     reported: bool
     """An empty cloze was already reported on its own line."""
+    unsure: int
+    """The sides (`QUESTION`, `ANSWER` bits) whose Markdown cannot tell whether they show
+    anything (`side_shows` None): `finish` looks at their tokens."""
 
 
 class ClozeMeta(TypedDict):
@@ -235,16 +243,58 @@ def split_inline_card(line: str) -> InlineCard | None:
     return None
 
 
-def shows_nothing(text: str) -> bool:
-    """Whether a card side's Markdown shows no character: blanks, comments, and entities of
-    blanks (`&nbsp;`, `&#8203;`) or of invisible format characters. Asked of a card already
-    found, never of every line."""
+SHOWN_LETTER = re.compile(
+    r"(?:[^&<\[\]^`~=\w]|[_\u115f\u1160\u3164\uffa0])*[^\W_\u115f\u1160\u3164\uffa0]"
+)
+"""Matches from a side's start when a letter or digit (not a Hangul filler, which shows
+nothing) stands before any mark that may hide what follows it: an entity's name (`&nbsp;`),
+a link's address or label (`[ ](x)`, `[ ][x]`, `<x>`, a reference definition `[x]: /u`), a
+block ID (` ^x`), a fence's info string, a highlight's number or hint (`==1;;x;;hint==`). No
+Markdown hides a letter with none of those before it (raw HTML is off): the side shows it."""
+FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f")
+"""Characters that print as nothing but are no blank nor format character (Hangul fillers,
+the blank Braille pattern, the combining grapheme joiner)."""
+
+
+def side_shows(text: str) -> bool | None:
+    """Whether a card side's Markdown shows a character, told from the Markdown: True when a
+    letter or digit comes before anything that may hide it (`SHOWN_LETTER`: most sides, one
+    short match); False when it holds only blanks, comments, entities of blanks (`&nbsp;`,
+    `&#8203;`) or other `invisible` characters; None when only its rendering can tell
+    (`**&nbsp;**`, `[ ](x)`, `[a](x)`: `finish` asks `shows_something` of its tokens). Asked of
+    a card already found, never of every line."""
+    if SHOWN_LETTER.match(text):  # (a comment before the letter starts with `<`)
+        return True
     text = strip_comments(text).strip()
     if not text:
-        return True
+        return False
     if "&" in text:
         text = unescapeAll(text)
-    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+    return None if not invisible(text) else False
+
+
+def invisible(text: str) -> bool:
+    """Whether `text` prints as nothing: blanks (NBSP and every Unicode space), format
+    characters (zero-width space, joiners, marks of direction, BOM) and `FILLERS`."""
+    return all(c.isspace() or c in FILLERS or unicodedata.category(c) == "Cf" for c in text)
+
+
+SHOWN_AS_TEXT = frozenset({"text", "text_special", "code_inline", "code_block", "fence"})
+"""Tokens whose `content` is shown as it is (`text_special`: an entity or an escape, decoded;
+`text_join` has not merged it yet when `finish` runs)."""
+
+
+def shows_something(tokens: Sequence[Token]) -> bool:
+    """Whether rendered tokens show anything: a character that is not `invisible`, or an image
+    (the one thing without text the renderer makes: raw HTML is off, no math, no media)."""
+    for token in tokens:
+        if token.type == "image":
+            return True
+        if token.type in SHOWN_AS_TEXT and not invisible(token.content):
+            return True
+        if token.children and shows_something(token.children):
+            return True
+    return False
 
 
 def _has_cloze(text: str) -> bool:
@@ -318,7 +368,7 @@ def _hidden_card(state: StateBlock, line: int, rest: str) -> None:
     it holds a card (a separator, a cloze or an ID comment). With nothing but comments before
     its `::`, the card has no question, as the plugin reads it."""
     card = split_inline_card(rest) if "::" in rest else None
-    if card is not None and shows_nothing(card.question):
+    if card is not None and side_shows(card.question) is False:
         _problem(state, line, NO_QUESTION)
     elif card is not None or _has_cloze(rest) or ID_COMMENT.search(rest):
         message = (
@@ -436,7 +486,8 @@ def _scan(state: StateBlock, start: int, end_line: int) -> _Block:
     return block
 
 
-def _card_id(state: StateBlock, lines: Sequence[int]) -> str | None:
+def _card_id(state: StateBlock, lines: Sequence[int]) -> tuple[str | None, int]:
+    """The card's ID and the line of its comment (-1 without one)."""
     texts = ((line, _line(state, line)) for line in lines)
     found = [
         (m.group(1), line)
@@ -445,13 +496,23 @@ def _card_id(state: StateBlock, lines: Sequence[int]) -> str | None:
         for m in ID_COMMENT.finditer(text)
     ]
     if not found:
-        return None
+        return None, -1
     if len(found) > 1:
         _problem(state, found[1][1], "card has more than one ID comment")
     card_id, line = found[0]
     if not VALID_ID.match(card_id):
         _problem(state, line, f"invalid card ID {card_id!r}: use letters, digits, '-' and '_'")
-    return card_id
+    return card_id, line
+
+
+def _own_line(state: StateBlock, lines: _Block, at: int, end: int) -> int | None:
+    """`at`, the line of the card's ID comment, when it stands on a line of its own (comments
+    only) as the last of the card's lines [.., end): the plugin takes a comment that starts a
+    line (other than its `<!--SR:`) as hiding the next line too, the blank line that ends the
+    card, which then runs on into the next paragraph. None when it stands anywhere else."""
+    if at != end - 1 or (lines.prose and lines.prose[-1] == at):
+        return None
+    return at if not strip_comments(_line(state, at)).strip() else None
 
 
 def _id_line(state: StateBlock, lines: _Block, last: int) -> int:
@@ -478,15 +539,18 @@ def _bare(state: StateBlock, line: int) -> bool:
 def _open_card(
     state: StateBlock, kind: CardKind, span: tuple[int, int], lines: _Block, tags: tuple[str, ...]
 ) -> Token:
+    card_id, at = _card_id(state, lines.id_lines)
     meta: CardMeta = {
         "kind": kind,
-        "id": _card_id(state, lines.id_lines),
+        "id": card_id,
         "id_line": _id_line(state, lines, span[1] - 1),
+        "id_own_line": _own_line(state, lines, at, span[1]) if at >= 0 else None,
         "tags": tags,
         "clozes": (),
         "cloze_hashes": (),
         "section": "",
         "reported": False,
+        "unsure": 0,
     }
     token = state.push("card_open", "div", 1)
     token.map = [span[0], span[1]]
@@ -556,13 +620,11 @@ def line_card(state: StateBlock, start: int, end_line: int, silent: bool) -> boo
         return True
     if _in_card(state):
         return False
-    if shows_nothing(card.question):
-        _problem(state, start, NO_QUESTION)
-    if shows_nothing(card.answer):
-        _problem(state, start, NO_ANSWER)
-    _open_card(
+    sides = _sides(state, start, side_shows(card.question), side_shows(card.answer))
+    token = _open_card(
         state, card.kind, (start, start + 1), _Block(start + 1, None, [start], [], [start]), tags
     )
+    card_meta(token)["unsure"] = sides
     state.push("card_question_open", "div", 1)
     _push_inline(state, card.question, start, start + 1)
     state.push("card_question_close", "div", -1)
@@ -591,23 +653,36 @@ def multiline_card(state: StateBlock, start: int, end_line: int, silent: bool) -
         message = "the Obsidian plugin sees no card when its '?' line holds a comment: move it"
         _problem(state, sep, f"{message} to the end of a question or answer line", warning=True)
     tags, skip = obsidian_tags(_line(state, start))
-    if _blank_lines(state, [line for line in block.body if line < sep], skip):
-        _problem(state, start, NO_QUESTION)
-    if _blank_lines(state, [line for line in block.body if line > sep]):
-        _problem(state, start, NO_ANSWER)
+    question = _lines_show(state, [line for line in block.body if line < sep], skip)
+    sides = _sides(state, start, question, _lines_show(state, [x for x in block.body if x > sep]))
     kind = SEPARATORS[strip_comments(_line(state, sep)).strip()]
-    _open_card(state, kind, (start, block.end), block, tags)
+    card_meta(_open_card(state, kind, (start, block.end), block, tags))["unsure"] = sides
     _push_side(state, "question", lambda: _tokenize_lines(state, start, sep, skip))
     _push_side(state, "answer", lambda: _tokenize_lines(state, sep + 1, block.end))
     _close_card(state, block.end, end_line)
     return True
 
 
-def _blank_lines(state: StateBlock, lines: Sequence[int], skip: int = 0) -> bool:
-    """The card side of these lines (the first `skip` characters of the card's first line a
-    deck tag) shows nothing (`shows_nothing`)."""
-    texts = (_line(state, line)[skip if at == 0 else 0 :] for at, line in enumerate(lines))
-    return all(shows_nothing(text) for text in texts)
+def _lines_show(state: StateBlock, lines: Sequence[int], skip: int = 0) -> bool | None:
+    """`side_shows` of the card side of these lines (the first `skip` characters of the card's
+    first line a deck tag): True when a line shows a character, False when none may."""
+    shows: bool | None = False
+    for at, line in enumerate(lines):
+        line_shows = side_shows(_line(state, line)[skip if at == 0 else 0 :])
+        if line_shows:
+            return True
+        shows = shows if line_shows is False else None
+    return shows
+
+
+def _sides(state: StateBlock, line: int, question: bool | None, answer: bool | None) -> int:
+    """Report a side that shows nothing (`side_shows` False); the sides only the rendering can
+    tell about (None), as `CardMeta.unsure` bits for `finish`."""
+    if question is False:
+        _problem(state, line, NO_QUESTION)
+    if answer is False:
+        _problem(state, line, NO_ANSWER)
+    return (QUESTION if question is None else 0) | (ANSWER if answer is None else 0)
 
 
 def cloze_card(state: StateBlock, start: int, end_line: int, silent: bool) -> bool:
@@ -856,16 +931,19 @@ def finish(state: StateCore) -> None:
     outside cloze cards as written, and give headings and cards their section slug."""
     card: Token | None = None
     inlines: list[list[Token]] = []
+    first = 0
     slugs: set[str] = set()
     section = ""
     tokens = state.tokens
     for i, token in enumerate(tokens):
         if token.type == "card_open":
-            card, inlines = token, []
+            card, inlines, first = token, [], i
             card_meta(token)["section"] = section
         elif token.type == "card_close":
             if card is not None and card_meta(card)["kind"] is CardKind.CLOZE:
                 _finish_cloze(state, card, inlines)
+            elif card is not None and card_meta(card)["unsure"]:
+                _check_sides(state, next(iter_cards(tokens[first : i + 1])))
             card = None
         elif token.type == "heading_open" and card is None:
             section = _unique(slugify(plain_text([tokens[i + 1]])), slugs)
@@ -878,6 +956,16 @@ def finish(state: StateCore) -> None:
         elif token.type == "card_explanation":
             for child in token.children or []:
                 _plain_clozes(child.children or [])
+
+
+def _check_sides(state: StateCore, part: CardTokens) -> None:
+    """Report each of the card's `unsure` sides whose tokens show nothing (`shows_something`)."""
+    unsure = card_meta(part.open)["unsure"]
+    line = (part.open.map or [0])[0]
+    if unsure & QUESTION and not shows_something(part.question):
+        _problem(state, line, NO_QUESTION)
+    if unsure & ANSWER and not shows_something(part.answer):
+        _problem(state, line, NO_ANSWER)
 
 
 def _unique(slug: str, taken: set[str]) -> str:
@@ -1078,4 +1166,5 @@ def _card(
         clozes=meta["clozes"],
         tags=meta["tags"],
         cloze_hashes=meta["cloze_hashes"],
+        id_own_line=meta["id_own_line"],
     )

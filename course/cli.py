@@ -150,6 +150,13 @@ def _import_build(lessons: Path | None = None, pages: bool = False, scorm: bool 
 
 NO_ID = "card has no ID: `build` gives it one (or run `python build.py ids`)"
 NO_ID_FROZEN = "card has no ID (--frozen): run `python build.py ids` and commit the result"
+OWN_LINE = (
+    "an ID comment on a line of its own under its card: the Obsidian plugin takes such a line "
+    "as hiding the next one too (the blank line that ends the card) and runs the card on into "
+    "the next paragraph; move the comment to the end of the card's last line"
+)
+MOVE_ID = f"{OWN_LINE} (`build` or `python build.py ids` moves it)"
+MOVE_ID_FROZEN = f"{OWN_LINE} (--frozen: run `python build.py ids` and commit the result)"
 
 no_wait_option = click.option(
     "--no-wait",
@@ -195,12 +202,15 @@ def _load_checked(
     # `_import_build`).
     library = load_library(lessons, langs, site, meanwhile=prepare, known=known)
     from . import pipeline
-    from .ids import add_missing_ids, missing_ids
+    from .ids import add_missing_ids, misplaced_ids, missing_ids
     from .model import CourseError
 
     missing = missing_ids(library, NO_ID_FROZEN if frozen else NO_ID)  # (every card: once)
     if frozen and missing:
         raise CourseError(missing)
+    # IDs a build gives or moves (the writer's job), else warnings (`check`, --frozen).
+    missing += misplaced_ids(library, MOVE_ID_FROZEN if frozen else MOVE_ID)
+    give_ids = give_ids and not frozen
     if give_ids and missing and strict:  # a strict build that stops writes no lesson either
         others = [*library.warnings, *pipeline.check_translations(library)]
         if others:
@@ -211,7 +221,7 @@ def _load_checked(
             echo(str(item))
         # Read back what was written: it is what's built.
         library = pipeline.check(lessons, langs, site)
-        missing = missing_ids(library, NO_ID)
+        missing = [*missing_ids(library, NO_ID), *misplaced_ids(library, MOVE_ID)]
     warnings = [*library.warnings, *missing, *pipeline.check_translations(library)]
     if strict and warnings:  # (listed once, as what stops the build)
         raise CourseError(warnings, "warning (--strict)")
@@ -572,11 +582,13 @@ def _next_transcript(
     """What the same build prints when run again on what this one wrote (its release recorded,
     its IDs given), if it would change nothing; else None."""
     from . import pipeline
-    from .ids import missing_ids
+    from .ids import misplaced_ids, missing_ids
 
     warnings = [*library.warnings, *pipeline.check_translations(library)]
     settled = pipeline.settled(library, result, options)
     if settled is None or (strict and warnings) or missing_ids(library, NO_ID):
+        return None
+    if misplaced_ids(library, MOVE_ID):  # (a --frozen build's: it says so every time)
         return None
     say = Transcript(echo=False)
     _warn(warnings, say)
@@ -760,8 +772,9 @@ def ids_command(lessons: Path, langs: tuple[str, ...], no_wait: bool) -> None:
     """Give every card without an ID a new one, in place.
 
     Appends `<!-- id: xxxxxxxx -->` to the card's last line (above a closing code fence, never
-    on a `?` line) and changes no other byte of the file. Commit the result: the IDs are what
-    keep learners' progress when cards change.
+    on a `?` line) and changes no other byte of the file; an ID comment on a line of its own
+    under its card (where the Obsidian plugin runs the card on) is moved there the same way.
+    Commit the result: the IDs are what keep learners' progress when cards change.
     """
     from .lessons import load_library
 

@@ -1,4 +1,6 @@
-"""Author tooling: give every card without an ID one, in place, touching no other byte.
+"""Author tooling: give every card without an ID one, in place, touching no other byte, and
+move an ID comment standing on a line of its own under its card to the end of the card's last
+line (where the Obsidian plugin reads the card as we do).
 
 `ids` does it on request; `build` does it before building (unless `--frozen`), so a new card
 reaches learners with no extra step. Every file is prepared and checked before any is written.
@@ -37,11 +39,14 @@ class Added:
 
     path: Path
     count: int
+    moved: int = 0
+    """ID comments moved from a line of their own to their card's last line."""
 
     def __str__(self) -> str:
-        return (
-            f"{self.path}: {self.count} card ID{'s' if self.count != 1 else ''} added; commit them"
-        )
+        done = [f"{self.count} card ID{'s' if self.count != 1 else ''} added"] if self.count else []
+        if self.moved:
+            done.append(f"{self.moved} moved to the end of the card's last line")
+        return f"{self.path}: {', '.join(done)}; commit them"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,7 @@ class _Edit:
     path: Path
     data: bytes
     count: int
+    moved: int
 
 
 def missing_ids(library: Library, message: str) -> list[Problem]:
@@ -62,6 +68,18 @@ def missing_ids(library: Library, message: str) -> list[Problem]:
         for lesson in course.lessons
         for card in lesson.cards
         if card.id is None
+    ]
+
+
+def misplaced_ids(library: Library, message: str) -> list[Problem]:
+    """One problem per ID comment on a line of its own under its card (`Card.id_own_line`), at
+    that line."""
+    return [
+        Problem(SourceLoc(lesson.path, card.id_own_line + 1), message)
+        for course in library.courses
+        for lesson in course.lessons
+        for card in lesson.cards
+        if card.id_own_line is not None
     ]
 
 
@@ -95,7 +113,10 @@ def _give_back(card: Card, published: str) -> str:
 
 def add_missing_ids(library: Library) -> list[Added]:
     """Append ` <!-- id: xxxxxxxx -->` to the last line of every card that has no ID (its
-    `id_line`: the last that a comment leaves as it is, `cards._id_line`).
+    `id_line`: the last that a comment leaves as it is, `cards._id_line`), and move there the
+    ID comment of a card that has it on a line of its own under the card (`Card.id_own_line`:
+    that line holds only comments, the last of the card's lines; the line goes, its comments
+    end the card's last line, so the card shows and reads as before).
 
     Raises CourseError (writing nothing) if a lesson that needs IDs cannot be written.
     """
@@ -103,7 +124,7 @@ def add_missing_ids(library: Library) -> list[Added]:
     unwritable = [
         Problem(
             SourceLoc(edit.path, 0),
-            f"cannot write the file to add {edit.count} card ID(s): permission denied;"
+            f"cannot write the file to {_what(edit)}: permission denied;"
             " make it writable, or build with --frozen to change no lesson",
         )
         for edit in edits
@@ -122,8 +143,13 @@ def add_missing_ids(library: Library) -> list[Added]:
             done = "".join(f"; {item} (already written)" for item in added)
             problem = Problem(SourceLoc(edit.path, 0), f"cannot write card IDs: {_why(exc)}{done}")
             raise CourseError([problem]) from None
-        added.append(Added(edit.path, edit.count))
+        added.append(Added(edit.path, edit.count, edit.moved))
     return added
+
+
+def _what(edit: _Edit) -> str:
+    parts = [f"add {edit.count}"] * bool(edit.count) + [f"move {edit.moved}"] * bool(edit.moved)
+    return f"{' and '.join(parts)} card ID(s)"
 
 
 def _stage(edits: Sequence[_Edit]) -> list[tuple[_Edit, Path]]:
@@ -155,14 +181,26 @@ def _course_edits(course: Course) -> Iterator[_Edit]:
     taken = {card.id for card in course.cards if card.id is not None}
     for lesson in course.lessons:
         lines = sorted({card.id_line for card in lesson.cards if card.id is None})
-        if not lines:
+        moves = [
+            (card.id_own_line, card.id_line)
+            for card in lesson.cards
+            if card.id_own_line is not None and card.id_own_line != card.id_line
+        ]
+        if not lines and not moves:
             continue
         rows = lesson.path.read_bytes().splitlines(keepends=True)
         for line in lines:
-            row = rows[line]
-            body = row.rstrip(b"\r\n")
-            comment = f" <!-- id: {new_id(taken)} -->".encode()
-            block = BLOCK_ID_END.search(body)
-            at = block.start() if block else len(body)
-            rows[line] = body[:at] + comment + body[at:] + row[len(body) :]
-        yield _Edit(lesson.path, b"".join(rows), len(lines))
+            _append(rows, line, f" <!-- id: {new_id(taken)} -->".encode())
+        for own, line in moves:
+            _append(rows, line, b" " + rows[own].strip())
+            rows[own] = b""
+        yield _Edit(lesson.path, b"".join(rows), len(lines), len(moves))
+
+
+def _append(rows: list[bytes], line: int, comment: bytes) -> None:
+    """`comment` at the end of row `line`, before its line break and a block ID ending it."""
+    row = rows[line]
+    body = row.rstrip(b"\r\n")
+    block = BLOCK_ID_END.search(body)
+    at = block.start() if block else len(body)
+    rows[line] = body[:at] + comment + body[at:] + row[len(body) :]

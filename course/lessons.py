@@ -956,7 +956,7 @@ _TEXT = [f.name for f in fields(Card) if f.init].index("text")
 """Where a card's text is among its constructor's arguments."""
 _CARD_FIELDS = (
     *("id", "kind", "text", "source_hash", "section", "line", "id_line", "clozes", "tags"),
-    "cloze_hashes",
+    *("cloze_hashes", "id_own_line"),
 )
 """`_card`'s arguments: every field of `Card`, in order (`_made_as_card`)."""
 
@@ -982,6 +982,7 @@ if not _made_as_card(Card):  # (a field added to the record must be added to `_c
     _set_clozes,
     _set_tags,
     _set_cloze_hashes,
+    _set_id_own_line,
 ) = (Card.__dict__[name].__set__ for name in _CARD_FIELDS)  # its slots' setters
 _new = object.__new__
 
@@ -997,6 +998,7 @@ def _card(
     clozes: tuple[int, ...],
     tags: tuple[str, ...],
     cloze_hashes: tuple[str, ...],
+    id_own_line: int | None,
 ) -> Card:
     """A card as a lesson's cache entry or a worker's parse gives it (`_dumps_parsed`): the same
     record `Card(...)` makes, its slots set one by one, not through the frozen record's
@@ -1014,6 +1016,7 @@ def _card(
     _set_clozes(card, clozes)
     _set_tags(card, tags)
     _set_cloze_hashes(card, cloze_hashes)
+    _set_id_own_line(card, id_own_line)
     return card
 
 

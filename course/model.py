@@ -301,6 +301,10 @@ class Card:
     """Anki tags from the Obsidian plugin's deck tag at the card's start (`#a/b` -> `a::b`)."""
     cloze_hashes: tuple[str, ...] = ()
     """For each of `clozes`, a short hash of the text it hides (`cards.cloze_hashes`)."""
+    id_own_line: int | None = None
+    """0-based line of the card's ID comment when it stands on a line of its own under the
+    card, where the Obsidian plugin runs the card on into the next paragraph: a warning, and
+    `ids` moves it to `id_line` (`cards._own_line`)."""
 
     @property
     def rendered(self) -> CardText:

@@ -154,3 +154,29 @@ def test_same_cards_as_the_obsidian_plugin(title: str, source: str, card: dict[s
     )
     want = [[plugin_side(front), plugin_side(back)] for front, back in card["plugin"]]
     assert our_sides(ours) == want
+
+
+# -- sides that show nothing ----------------------------------------------------------------------
+#
+# A card side whose rendering shows no character (tags removed, entities decoded, blanks and
+# invisible characters dropped) and no image is an error, whatever markup stands around the
+# blanks; each case: the Markdown, then every problem of its parse as "line: message".
+
+BLANK_SIDES = read_fixtures(FIXTURES / "blank_sides.md")
+
+
+@pytest.mark.parametrize(
+    ("title", "source", "expected"), BLANK_SIDES, ids=[c[0] for c in BLANK_SIDES]
+)
+def test_a_side_that_shows_nothing_is_an_error(title: str, source: str, expected: str) -> None:
+    env: dict[str, Any] = {}
+    tokens = markdown.parser().parse(source, env)
+    said = [f"{p.line0 + 1}: {p.message}" for p in env.get("problems", [])]
+    assert said == json.loads(expected)
+    assert [t.type for t in tokens].count("card_open") == 1
+
+
+def test_blank_sides_table_covers_passes_and_errors() -> None:
+    verdicts = [json.loads(expected) == [] for _title, _source, expected in BLANK_SIDES]
+    assert verdicts.count(True) >= 8
+    assert verdicts.count(False) >= 12

@@ -324,3 +324,96 @@ def test_a_new_card_unlike_the_retired_one_is_no_lost_id(project: Path) -> None:
         assert result.exit_code == 0, result.output
         assert "has the content of card" not in result.output
     assert "1 card added, 1 card retired" in result.output
+
+
+MOVES = {
+    # an ID comment on a line of its own under the card (an older writer's place): the plugin
+    # runs the card on into the next paragraph; `ids` moves it to where it would write one
+    "plain answer": ("Q\n?\nA\n<!-- id: m1 -->\n", "Q\n?\nA <!-- id: m1 -->\n"),
+    "list, block ID": (
+        "Q\n?\n- a\n- b ^blk\n<!-- id: m1 -->\n",
+        "Q\n?\n- a\n- b <!-- id: m1 --> ^blk\n",
+    ),
+    "fenced answer": (
+        "Q\n??\n```\nx\n```\n<!-- id: m1 -->\n",
+        "Q <!-- id: m1 -->\n??\n```\nx\n```\n",
+    ),
+    "cloze": ("A ==b== c\n<!-- id: m1 -->\n", "A ==b== c <!-- id: m1 -->\n"),
+    "explanation under it": ("Q\n?\nA\n<!--ID:m1-->\n> Why.\n", "Q\n?\nA <!--ID:m1-->\n> Why.\n"),
+    "two comments": (
+        "Q\n?\nA\n<!-- id: m1 --> <!-- n -->\n",
+        "Q\n?\nA <!-- id: m1 --> <!-- n -->\n",
+    ),
+}
+STAYS = {
+    # elsewhere: not under the card's last line, or with text a move would show: left as it is
+    "above the ? line": "Q\n<!-- id: m1 -->\n?\nA\n",
+    "between answer lines": "Q\n?\nA\n<!-- id: m1 -->\nB\n",
+    "text after it": "Q\n?\nA\n<!-- id: m1 --> hidden\n",
+    "at the end of the last line": "Q\n?\nA <!-- id: m1 -->\n",
+}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("card", MOVES, ids=list(MOVES))
+def test_an_id_on_a_line_of_its_own_moves_to_the_cards_last_line(
+    project: Path, card: str, newline: str
+) -> None:
+    """`check` warns at the comment's line; `ids` moves the comment (no other byte changes, the
+    line goes) and the card reads and renders as it did, with its ID, and no warning."""
+    source, want = (text.replace("\n", newline) for text in MOVES[card])
+    lesson = project / "lessons" / "el" / "01-x.md"
+    front = FRONT.format(id="first", order=1).replace("\n", newline)
+    lesson.write_bytes((front + source + f"{newline}Prose.{newline}").encode())
+    (project / "lessons" / "el" / "02-y.md").unlink()
+    check = CliRunner().invoke(main, ["check"])
+    line = 8 + [row.startswith("<!--") for row in source.split(newline)].index(True)
+    assert f"lessons/el/01-x.md:{line}: an ID comment on a line of its own" in check.output
+    assert "(`build` or `python build.py ids` moves it) (warning)" in check.output
+    before = load_library(project / "lessons").courses[0].cards
+    result = CliRunner().invoke(main, ["ids"])
+    assert "01-x.md: 1 moved to the end of the card's last line; commit them" in result.output
+    assert lesson.read_bytes() == (front + want + f"{newline}Prose.{newline}").encode()
+    after = load_library(project / "lessons").courses[0].cards
+    assert [(c.id, c.rendered, c.source_hash) for c in after] == [
+        (c.id, c.rendered, c.source_hash) for c in before
+    ]
+    assert [c.id_own_line for c in after] == [None]
+    assert CliRunner().invoke(main, ["check", "--strict"]).exit_code == 0
+
+
+@pytest.mark.parametrize("card", STAYS, ids=list(STAYS))
+def test_an_id_comment_elsewhere_stays_where_it_is(project: Path, card: str) -> None:
+    lesson = project / "lessons" / "el" / "01-x.md"
+    text = FRONT.format(id="first", order=1) + STAYS[card] + "\nProse.\n"
+    lesson.write_text(text, encoding="utf-8")
+    (project / "lessons" / "el" / "02-y.md").unlink()
+    assert [c.id_own_line for c in load_library(project / "lessons").courses[0].cards] == [None]
+    assert "every card has an ID" in CliRunner().invoke(main, ["ids"]).output
+    assert lesson.read_text(encoding="utf-8") == text
+
+
+def test_build_moves_an_id_off_its_own_line_and_frozen_warns(project: Path) -> None:
+    """`build` moves the comment as it gives IDs (said, then built from what it wrote); with
+    --frozen it writes no lesson: a warning, which --strict makes an error."""
+    lesson = project / "lessons" / "el" / "01-x.md"
+    text = FRONT.format(id="first", order=1) + "Q\n?\nA\n<!-- id: m1 -->\n\nQ2::A2\n"
+    lesson.write_text(text, encoding="utf-8")
+    (project / "lessons" / "el" / "02-y.md").unlink()
+    frozen = CliRunner().invoke(main, ["build", "--no-site", "--frozen"])
+    assert frozen.exit_code == 1  # (the card without an ID)
+    lesson.write_text(text.replace("Q2::A2", "Q2::A2 <!-- id: m2 -->"), encoding="utf-8")
+    frozen = CliRunner().invoke(main, ["build", "--no-site", "--frozen"])
+    assert frozen.exit_code == 0, frozen.output
+    assert "lessons/el/01-x.md:11: an ID comment on a line of its own" in frozen.output
+    assert "(--frozen: run `python build.py ids` and commit the result)" in frozen.output
+    strict = CliRunner().invoke(main, ["build", "--no-site", "--frozen", "--strict"])
+    assert strict.exit_code == 1
+    assert "warning (--strict)" in strict.output or "(--strict)" in strict.output
+    built = CliRunner().invoke(main, ["build", "--no-site", "--strict"])
+    assert built.exit_code == 0, built.output
+    assert "01-x.md: 1 moved to the end of the card's last line; commit them" in built.output
+    assert "on a line of its own" not in built.output
+    assert "A <!-- id: m1 -->\n\nQ2::A2" in lesson.read_text(encoding="utf-8")
+    again = CliRunner().invoke(main, ["build", "--no-site"])
+    assert "moved" not in again.output

@@ -715,6 +715,7 @@ def test_cards_are_made_without_their_constructor_only_while_it_does_nothing_els
         clozes: tuple[int, ...] = ()
         tags: tuple[str, ...] = ()
         cloze_hashes: tuple[str, ...] = ()
+        id_own_line: int | None = None
         extra: int = 0
 
     assert not lessons._made_as_card(More)
@@ -724,7 +725,7 @@ def test_cards_are_made_without_their_constructor_only_while_it_does_nothing_els
         "Hidden",
         [
             *lessons._CARD_FIELDS[:-1],
-            ("cloze_hashes", tuple, dataclasses.field(default=(), init=False)),
+            ("id_own_line", int, dataclasses.field(default=None, init=False)),
         ],
         frozen=True,
     )

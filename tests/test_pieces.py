@@ -476,6 +476,7 @@ COVERED = {
         "text": "the deck's strings",
         "section": "sections and lines",
         "cloze_hashes": "shown nowhere; made from the source `source_hash` hashes",
+        "id_own_line": "shown nowhere: where the ID comment stands (`ids` moves it)",
     },
 }
 """Fields `lesson_parts` does not hash as such, and why."""

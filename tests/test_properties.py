@@ -203,7 +203,8 @@ def test_any_lesson_loads_or_reports_path_line_problems(text: str) -> None:
             assert [card.rendered for card in again.courses[0].cards] == rendered
             assert again.warnings == library.warnings  # no `?` line took an ID, say
             added = re.compile(rb" <!-- id: [2-9a-z]{8} -->")
-            assert added.sub(b"", path.read_bytes()) == original  # no other byte changed
+            if all(card.id_own_line is None for card in library.courses[0].cards):
+                assert added.sub(b"", path.read_bytes()) == original  # no other byte changed
             assert add_missing_ids(again) == []
 
 
@@ -471,3 +472,113 @@ def test_a_side_said_to_show_nothing_renders_no_character(text: str) -> None:
         for html, message in sides:
             if (card.line, message) in said:
                 assert not shows_a_character(html), (card.line, html)
+
+
+OWN_ID_LINE = re.compile(r"\n<!-- id: m\d -->")
+END_ID = re.compile(r" <!-- id: (?:m\d|[2-9a-z]{8}) -->")
+
+
+@FAST
+@given(st.lists(st.tuples(multiline_cards, st.booleans()), min_size=1, max_size=3))
+def test_an_id_on_a_line_of_its_own_moves_and_changes_no_card(
+    found: list[tuple[str, bool]],
+) -> None:
+    """Multi-line cards whatever their answer ends with, some with their ID on a line of its
+    own under them (where the plugin runs the card on): `ids` moves each such comment to the
+    end of a line of its card (its line goes), and gives the others IDs; every card keeps its
+    ID, renders as before, and no ID is left on a line of its own; no other byte changes."""
+    blocks = [
+        f"{card}\n<!-- id: m{n} -->" if alone else card for n, (card, alone) in enumerate(found)
+    ]
+    text = FRONT + "\n\n".join(blocks) + "\n\nProse.\n"
+    with lesson_folder(text) as root:
+        library = load_library(root / "lessons")
+        add_missing_ids(library)
+        again = load_library(root / "lessons")
+        written = (root / "lessons" / "el" / "01.md").read_text(encoding="utf-8")
+    before, after = library.courses[0].cards, again.courses[0].cards
+    assert [card.rendered for card in after] == [card.rendered for card in before]
+    assert [a.id for a, b in zip(after, before, strict=True) if b.id] == [
+        b.id for b in before if b.id
+    ]
+    assert all(card.id is not None and card.id_own_line is None for card in after)
+    assert again.warnings == library.warnings
+    moved = {card.id_own_line for card in before if card.id_own_line is not None}
+    kept = [row for n, row in enumerate(text.split("\n")) if n not in moved]
+    assert all(OWN_ID_LINE.fullmatch("\n" + text.split("\n")[n]) for n in moved)
+    assert END_ID.sub("", written) == END_ID.sub("", "\n".join(kept))
+
+
+SIDE_PIECES = [
+    # blanks, as characters and entities, and characters that print nothing
+    " ",
+    "\u00a0",
+    "\u200b",
+    "\u3164",
+    "&nbsp;",
+    "&#8203;",
+    "&#x3164;",
+    "&ensp;",
+    # markup that may stand around them
+    "**",
+    "*",
+    "_",
+    "~~",
+    "==",
+    "==;;h==",
+    "`",
+    "[",
+    "]",
+    "](x)",
+    "[ ](x)",
+    "[&nbsp;][r]",
+    "<x>",
+    "<b>",
+    "\\",
+    " ^ab",
+    "<!-- c -->",
+    "- ",
+    "> ",
+    "#t ",
+    # what shows
+    "x",
+    "7",
+    "&amp;",
+    "&#42;",
+    "![](img/dot.png)",
+    "![[dot.png]]",
+]
+sides = st.lists(st.sampled_from(SIDE_PIECES), max_size=6).map("".join)
+blank_cards = st.one_of(
+    st.builds("{}::{}".format, sides, sides),
+    st.builds("{}\n?\n{}".format, sides, sides),
+    st.builds("{}\n{}\n??\n{}".format, sides, sides, sides),
+)
+PRINTS_NOTHING = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f")
+
+
+def shows_something(html: str) -> bool:
+    """Rendered HTML that shows an image, or a character that is no blank, no format character
+    and none of the letters that print nothing (Hangul fillers, the blank Braille pattern)."""
+    text = unescape(re.sub(r"<[^>]*>", "", html))
+    visible = (c for c in text if not (c.isspace() or category(c) == "Cf"))
+    return "<img" in html or any(c not in PRINTS_NOTHING for c in visible)
+
+
+@FAST
+@given(st.lists(blank_cards, min_size=1, max_size=3))
+def test_a_side_is_reported_exactly_when_its_rendering_shows_nothing(found: list[str]) -> None:
+    """Whatever markup stands around blanks: a card side is "no question" / "no answer" exactly
+    when what the deck shows of it holds no character and no image (the Markdown's quick
+    answers, `cards.side_shows`, never disagree with the rendering)."""
+    text = "\n\n".join(found) + "\n\n[r]: https://example.org\n"
+    env: dict[str, Any] = {}
+    tokens = markdown.parser().parse(text, env)
+    _sections, made = collect(Path("01.md"), tokens, lambda part: render.card_text(part, "el"))
+    said = {(problem.line0 + 1, problem.message) for problem in env.get("problems", [])}
+    for card in made:
+        if card.kind is CardKind.CLOZE:
+            continue
+        sides = ((card.rendered.front, cards.NO_QUESTION), (card.rendered.back, cards.NO_ANSWER))
+        for html, message in sides:
+            assert ((card.line, message) in said) is not shows_something(html), (card.line, html)
