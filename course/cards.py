@@ -359,8 +359,26 @@ def comment_block(state: StateBlock, start: int, end_line: int, silent: bool) ->
     if not silent:
         if close[0] < end_line:
             _hidden_card(state, close[0], _line(state, close[0])[close[1] :])
+        if close[0] == start and not _in_card(state):
+            _stray_id(state, start)
         state.line = min(close[0] + 1, end_line)
     return True
+
+
+def _stray_id(state: StateBlock, line: int) -> None:
+    """An ID comment alone on a line outside any card (under a `Q::A` line, after a card's
+    explanation, after a blank line) belongs to no card: the card it was meant for would get
+    a new ID and learners its history lost, so it is an error, before anything is written."""
+    match = ID_COMMENT.fullmatch(_line(state, line).strip())
+    if match is not None:
+        card_id = match.group(1)
+        _problem(
+            state,
+            line,
+            f"the ID comment '{card_id}' stands on a line of its own, outside any card: the "
+            "card it belongs to would get a new ID (and learners would lose its history); put "
+            f"it at the end of the card's last line (Question::Answer <!-- id: {card_id} -->)",
+        )
 
 
 def _hidden_card(state: StateBlock, line: int, rest: str) -> None:

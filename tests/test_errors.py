@@ -262,6 +262,14 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
         {"el/01.md": lesson("x\n", front="id: b\ntitle: T\nlang:\norder: 1\n")},
         ["el/01.md:4: front matter has no 'lang'"],
     ),
+    "ID comment on its own line under a one-line card": (
+        {"el/01.md": lesson("Q::A\n<!-- id: q1 -->\n")},
+        ["el/01.md:9: the ID comment 'q1' stands on a line of its own, outside any card"],
+    ),
+    "ID comment on its own line after a card's explanation": (
+        {"el/01.md": lesson("Q\n?\nA\n> why\n<!-- ID:q2 -->\n")},
+        ["el/01.md:12: the ID comment 'q2' stands on a line of its own, outside any card"],
+    ),
     "mastery_score out of range": (
         {"el/course.yml": "title: T\nmastery_score: 120\n", "el/01.md": GOOD},
         ["el/course.yml:2: 'mastery_score' must be a whole number from 0 to 100"],
@@ -384,6 +392,21 @@ def test_bom_and_crlf_are_accepted(workdir: Path) -> None:
     result = CliRunner().invoke(main, ["check", "--strict"])
     assert result.exit_code == 0, result.output
     assert "el: 1 lesson, 1 card: ok" in result.output
+
+
+def test_an_id_comment_a_card_owns_or_nobody_reads_is_no_stray(workdir: Path) -> None:
+    """Only an ID comment alone on a line outside any card is refused (the error table): one
+    in a commented-out card, in a code block or fence, or under a multi-line card (its own)
+    is none."""
+    body = (
+        "Q1::A1 <!-- id: q1 -->\n\n<!--\nQ2::A2 <!-- id: q2 -->\n-->\n\n"
+        "```\n<!-- id: fenced -->\n```\n\n    <!-- id: indented -->\n\n"
+        "Multi\n?\nLine <!-- id: q3 -->\n"
+    )
+    write_tree(workdir / "lessons", {"el/01.md": lesson(body)})
+    result = CliRunner().invoke(main, ["check", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "el: 1 lesson, 2 cards: ok" in result.output
 
 
 def test_warnings_fail_only_with_strict(workdir: Path) -> None:

@@ -486,7 +486,9 @@ def test_an_id_on_a_line_of_its_own_moves_and_changes_no_card(
     """Multi-line cards whatever their answer ends with, some with their ID on a line of its
     own under them (where the plugin runs the card on): `ids` moves each such comment to the
     end of a line of its card (its line goes), and gives the others IDs; every card keeps its
-    ID, renders as before, and no ID is left on a line of its own; no other byte changes."""
+    ID, renders as before, and no ID is left on a line of its own; no other byte changes.
+    (After an explanation quote the comment is outside the card: an error, test_errors.)"""
+    assume(not any(alone and "\n> why" in card for card, alone in found))
     blocks = [
         f"{card}\n<!-- id: m{n} -->" if alone else card for n, (card, alone) in enumerate(found)
     ]
