@@ -1480,6 +1480,58 @@ def test_check_results_live_in_the_progress_extension(
         assert "100" in page.text('[data-check="career"] .check-best')
 
 
+# each question of the lesson's first attempt: its type, its answer, the right option's index
+QUESTIONS = """(lesson) => CourseCheck.draw(CourseCheck.records(Course.data.items, document), lesson,
+  1, Course.fold).map(q => [q.type, q.answer, q.options ? q.options.findIndex(o => o.correct) : -1])"""
+
+# the index of the check's question holding the focus (-1: none)
+FOCUSED_QUESTION = """(lesson) => [...document.querySelectorAll(
+  `[data-check="${lesson}"] .check-question`)].findIndex(q => q.contains(document.activeElement))"""
+
+
+def test_enter_sends_the_check_only_once_every_question_has_an_answer(
+    browser: Browser, site: Path
+) -> None:
+    """A learner presses Enter after typing an answer or choosing an option: the browser would
+    send the whole form (0 % for the questions not reached yet, an attempt used up). Enter moves
+    the focus on to the next question without an answer, going round (an empty field is none);
+    the check is sent by Enter once every question has one, or by its button."""
+    lesson = "six-skills"
+    check = f'[data-check="{lesson}"]'
+    with watched(browser, site) as page:
+        page.goto(url(site, f"el/index.html#lesson/{lesson}"))
+        page.wait_for(f"() => document.querySelector('{check} > button')")
+        questions = page.evaluate(QUESTIONS, lesson)
+        assert [q[0] for q in questions] == ["typed", "choice", "typed", "choice", "choice"]
+        page.evaluate(f"() => document.querySelector('{check} > button').focus()")
+        page.press("Enter")
+
+        def answer(i: int) -> None:
+            kind, text, right = questions[i]
+            if kind == "typed":
+                page.type(text)
+            elif right == 0:
+                page.press("Space")
+            else:
+                for _ in range(right):
+                    page.press("ArrowDown")  # each step chooses the option it lands on
+
+        # question 3 (typed) is left empty the first time round
+        for i, then in ((0, 1), (1, 2), (2, 3), (3, 4), (4, 2)):
+            assert page.evaluate(FOCUSED_QUESTION, lesson) == i
+            if i != 2 or then != 3:
+                answer(i)
+            page.press("Enter")
+            assert page.evaluate(FOCUSED_QUESTION, lesson) == then
+            assert page.text(f"{check} .check-result") == ""
+            assert stored(page) is None, "nothing graded, nothing kept"
+        answer(2)
+        page.press("Enter")
+        page.wait_for(f"() => document.querySelector('{check} .check-result').textContent")
+        assert "100" in page.text(f"{check} .check-result")
+        assert stored(page)["ext"]["checks"][lesson] == {"best": 100, "n": 1}
+
+
 @pytest.mark.parametrize(
     ("value", "kept"),
     [
