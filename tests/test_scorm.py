@@ -1174,6 +1174,44 @@ def test_status_and_score(pure: Page, given: dict[str, Any], status: str, raw: i
     assert got == {"status": status, "raw": raw}
 
 
+# (the status and score computed, what the LMS recorded before the session) -> what is reported
+KEEP_DONE = [
+    # nothing or nothing finished recorded: the computed result as it is
+    (("incomplete", None), ("not attempted", None), ("incomplete", None)),
+    (("incomplete", 40), ("incomplete", 100), ("incomplete", 40)),
+    (("incomplete", None), ("failed", 50), ("incomplete", None)),
+    (("failed", 60), ("failed", 70), ("failed", 60)),
+    # a finished course stays finished, at no lower a score
+    (("incomplete", None), ("passed", 90), ("passed", 90)),
+    (("incomplete", 50), ("passed", 90), ("passed", 90)),
+    (("failed", 70), ("passed", 85), ("passed", 85)),
+    (("incomplete", None), ("completed", None), ("completed", None)),
+    (("incomplete", 100), ("completed", None), ("completed", 100)),
+    (("passed", 95), ("passed", 90), ("passed", 95)),
+    (("passed", 82), ("passed", 90), ("passed", 90)),
+    (("completed", None), ("passed", 90), ("completed", 90)),
+    (("passed", 100), ("completed", None), ("passed", 100)),
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("computed", "recorded", "reported"), KEEP_DONE)
+def test_a_finished_course_is_never_reported_unfinished(
+    pure: Page,
+    computed: tuple[str, int | None],
+    recorded: tuple[str, int | None],
+    reported: tuple[str, int | None],
+) -> None:
+    """keepDone: the LMS's record of a passed or completed course (status, score) as the session
+    found it is never lowered; anything else is reported as computed."""
+    got = pure.evaluate(
+        "([c, r]) => CourseSCORM.keepDone({status: c[0], raw: c[1]},"
+        " {status: r[0], raw: r[1] === null ? NaN : r[1]})",
+        [list(computed), list(recorded)],
+    )
+    assert (got["status"], got["raw"]) == reported
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize(
     ("ms", "text"),
@@ -1404,6 +1442,30 @@ def test_the_lms_mastery_score_overrides_the_course(playwright_chromium: Any, se
     )
     lms.leave()
     lms.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("recorded", ["passed", "failed"])
+def test_a_passed_learner_stays_passed_without_the_suspend_data(
+    playwright_chromium: Any, server: str, recorded: str
+) -> None:
+    """The LMS records the course passed at 90 but hands over no suspend data (an LMS may drop
+    run-time data after an exit that was not "suspend"; a package update that adds a lesson does
+    the same to the status), on a computer without the browser's copy: the learner stays passed
+    at 90, also after a check worse than that. A failed record is not kept: not finished."""
+    resume = {"core": {"lesson_status": recorded, "score": {"raw": "90"}, "entry": ""}}
+    lms = Session(playwright_chromium, server, resume=resume)
+    take_check(lms, "career", wrong=1)  # 50 %: one of the two checks taken
+    review_one(lms)
+    if recorded == "passed":
+        assert lms.sets("cmi.core.lesson_status") == ["passed"]
+        assert lms.sets("cmi.core.score.raw") == ["90"]
+        assert lms.sets("cmi.core.exit") == [""]
+    else:
+        assert lms.sets("cmi.core.lesson_status") == ["incomplete"]
+        assert lms.sets("cmi.core.score.raw") == ["50"]
+        assert lms.sets("cmi.core.exit") == ["suspend"]
+    leave_and_check(lms)
 
 
 # -- the check in the plain course, through course.js's hooks (both browsers) ---------------------

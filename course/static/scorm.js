@@ -6,7 +6,9 @@
  * `window.CourseSCORM` (and `module.exports` under CommonJS): pure functions, tested through
  * page.evaluate tables, and a thin adapter that plugs into course.js's hooks:
  *   as the script loads   find the API, LMSInitialize, read the view left (cmi.core.lesson_location:
- *                         the first view shown, unless the link names one) and the saved progress;
+ *                         the first view shown, unless the link names one), the saved progress and
+ *                         the status and score the LMS records (a passed or completed course is
+ *                         never reported lower: keepDone);
  *                         Course.scope: the browser's copy belongs to the LMS's learner
  *                         ("lms:<hash of cmi.core.student_id>", never the plain course's key, so
  *                         another learner's progress on a shared browser never reaches this
@@ -27,8 +29,10 @@
  * Data model elements used (SCORM 1.2 only, nothing of 2004):
  *   cmi.core.lesson_status   incomplete while going; passed/failed against the mastery score once
  *                            every graded lesson check is taken; completed when the course has no
- *                            graded check and every card has been studied
- *   cmi.core.score.raw/min/max  mean of the lessons' best check results, 0..100
+ *                            graded check and every card has been studied; read at the start:
+ *                            once the LMS records passed or completed, it stays so
+ *   cmi.core.score.raw/min/max  mean of the lessons' best check results, 0..100 (once passed or
+ *                            completed, never below the score the LMS records)
  *   cmi.core.lesson_location    the view the learner was on (#lesson/<id>, review...)
  *   cmi.suspend_data            the progress, compactly encoded (below), at most 4096 characters
  *   cmi.core.session_time       HHHH:MM:SS.SS
@@ -367,6 +371,22 @@
     return { status: raw >= o.mastery ? "passed" : "failed", raw: raw };
   }
 
+  /*
+   * The status and score to report, given what the LMS recorded before this session (`recorded`,
+   * {status, raw}: cmi.core.lesson_status and cmi.core.score.raw as the session found them): a
+   * course the LMS records as passed or completed stays so, with at least its recorded score. A
+   * package update that adds a lesson, or an LMS that kept the status but not the suspend data
+   * (SCORM 1.2 lets it drop run-time data after an exit that was not "suspend"), must not make a
+   * learner who finished the course unfinished in the LMS's records.
+   */
+  function keepDone(result, recorded) {
+    var done = function (status) { return status === "passed" || status === "completed"; };
+    if (!recorded || !done(recorded.status)) return result;
+    var raw = result.raw;
+    if (Number.isFinite(recorded.raw) && (raw === null || recorded.raw > raw)) raw = recorded.raw;
+    return { status: done(result.status) ? result.status : recorded.status, raw: raw };
+  }
+
   /* CMITimespan: HHHH:MM:SS.SS (hours capped at 9999). */
   function sessionTime(ms) {
     var cs = Math.max(0, Math.floor(ms / 10));
@@ -425,6 +445,7 @@
     this.failures = 0;
     this.timer = null;
     this.last = null;
+    this.recorded = null; // the LMS's status and score before this session (open)
   }
 
   Session.prototype.call = function (name, args) {
@@ -506,8 +527,8 @@
     try {
       var checks = (state.ext && state.ext[CHECKS]) || {};
       var studied = course.shape.items.filter(function (id) { return state.items[id]; }).length;
-      var result = status({ graded: course.graded, checks: checks, studied: studied,
-        total: course.shape.items.length, mastery: course.mastery });
+      var result = keepDone(status({ graded: course.graded, checks: checks, studied: studied,
+        total: course.shape.items.length, mastery: course.mastery }), this.recorded);
       var changed = !this.last || result.status !== this.last.status || result.raw !== this.last.raw;
       this.set("cmi.core.lesson_status", result.status);
       if (result.raw !== null) {
@@ -542,6 +563,8 @@
     session.location = session.get("cmi.core.lesson_location");
     session.saved = session.get("cmi.suspend_data");
     session.lmsMastery = parseFloat(session.get("cmi.student_data.mastery_score"));
+    session.recorded = { status: session.get("cmi.core.lesson_status"),
+      raw: parseFloat(session.get("cmi.core.score.raw")) };
     return session;
   }
 
@@ -628,6 +651,7 @@
     decode: decode,
     resumeItems: resumeItems,
     status: status,
+    keepDone: keepDone,
     sessionTime: sessionTime,
     findAPI: findAPI,
     hash: hash,
