@@ -170,6 +170,26 @@ def test_lesson_menu_on_phones(browser: Browser, site: Path) -> None:
         assert page.attr("[data-menu]", "aria-expanded") == "false"  # following a link closes it
 
 
+def test_tab_out_of_the_phone_menu_closes_it(browser: Browser, site: Path) -> None:
+    """Keyboard on a phone: Tab from the open menu's last link closes the menu, so the focus never
+    lands on the page under the dimmed overlay, hidden behind the drawer; going back into the
+    header (Shift+Tab from its first link) keeps it open."""
+    with watched(browser, site, **PHONE) as page:
+        page.goto(url(site, "lv/index.html"))
+        page.expect_view("home")
+        page.click("[data-menu]")
+        page.wait_for("() => document.activeElement.closest('#sidebar') !== null")
+        page.evaluate("() => document.querySelector('.review-link').focus()")
+        assert page.attr("[data-menu]", "aria-expanded") == "true"
+        page.evaluate("() => document.querySelector('#sidebar a').focus()")
+        page.evaluate("() => [...document.querySelectorAll('#sidebar a')].at(-1).focus()")
+        assert page.attr("[data-menu]", "aria-expanded") == "true"
+        page.press("Tab")
+        assert page.evaluate("() => document.activeElement.closest('#sidebar') === null")
+        assert page.attr("[data-menu]", "aria-expanded") == "false"
+        assert not page.evaluate("() => document.documentElement.classList.contains('menu-open')")
+
+
 def _axe_source() -> str:
     import axe_playwright_python
 
