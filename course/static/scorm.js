@@ -31,8 +31,10 @@
  *                            every graded lesson check is taken; completed when the course has no
  *                            graded check and every card has been studied; read at the start:
  *                            once the LMS records passed or completed, it stays so
- *   cmi.core.score.raw/min/max  mean of the lessons' best check results, 0..100 (once passed or
- *                            completed, never below the score the LMS records)
+ *   cmi.core.score.raw/min/max  mean of the lessons' best check results, 0..100, once every graded
+ *                            check is taken (none before: an LMS may pass any score at or above the
+ *                            mastery score; one an older package sent is blanked); once passed or
+ *                            completed, never below the score the LMS records
  *   cmi.core.lesson_location    the view the learner was on (#lesson/<id>, review...)
  *   cmi.suspend_data            the progress, compactly encoded (below), at most 4096 characters
  *   cmi.core.session_time       HHHH:MM:SS.SS
@@ -358,16 +360,16 @@
 
   /*
    * {graded: [lesson ids with a check], checks, studied, total, mastery} -> {status, raw}
-   * raw: mean of the taken checks' best results (null before the first); the status is decided
-   * once every graded check is taken.
+   * Both are decided once every graded check is taken: raw is the mean of the checks' best
+   * results, null before. No score while unfinished: an LMS may turn any score at or above the
+   * mastery score into "passed" (SCORM 1.2 lets it; Moodle's player does on every LMSFinish), so
+   * the mean of the first checks taken would pass a learner who has done one lesson of five.
    */
   function status(o) {
     var taken = o.graded.filter(function (id) { return o.checks[id]; });
-    var raw = taken.length
-      ? Math.round(taken.reduce(function (sum, id) { return sum + o.checks[id].best; }, 0) / taken.length)
-      : null;
     if (!o.graded.length) return { status: o.studied >= o.total ? "completed" : "incomplete", raw: null };
-    if (taken.length < o.graded.length) return { status: "incomplete", raw: raw };
+    if (taken.length < o.graded.length) return { status: "incomplete", raw: null };
+    var raw = Math.round(taken.reduce(function (sum, id) { return sum + o.checks[id].best; }, 0) / taken.length);
     return { status: raw >= o.mastery ? "passed" : "failed", raw: raw };
   }
 
@@ -535,6 +537,8 @@
         this.set("cmi.core.score.min", "0");
         this.set("cmi.core.score.max", "100");
         this.set("cmi.core.score.raw", result.raw);
+      } else if (this.recorded && Number.isFinite(this.recorded.raw)) {
+        this.set("cmi.core.score.raw", ""); // an unfinished course's score (an older package's) goes
       }
       var done = result.status === "passed" || result.status === "completed";
       this.set("cmi.core.exit", done ? "" : "suspend");
