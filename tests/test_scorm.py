@@ -234,7 +234,7 @@ PARENT = """<!doctype html>
 <body>
 <script>
 var params = JSON.parse(decodeURIComponent(location.hash.slice(1)) || "{}");
-var lms = new Scorm12API({ autocommit: false, logLevel: 5 });
+var lms = new Scorm12API(Object.assign({ autocommit: false, logLevel: 5 }, params.settings));
 if (params.resume) lms.loadFromJSON(params.resume);
 window.lms = lms;
 window.calls = [];
@@ -418,13 +418,13 @@ def test_a_session_in_the_runtime(playwright_chromium: Any, server: str) -> None
     review_one(lms)
     first = take_check(lms, "six-skills")
     assert first == 100
-    assert lms.last("cmi.core.score.raw") == "100"
-    assert lms.last("cmi.core.score.min") == "0"
-    assert lms.last("cmi.core.score.max") == "100"
+    assert lms.last("cmi.core.score.raw") is None, "no score before every check is taken"
     assert lms.last("cmi.core.lesson_status") == "incomplete", "one of two checks taken"
     second = take_check(lms, "career", wrong=1)
     assert second == 50
     assert lms.last("cmi.core.score.raw") == "75"
+    assert lms.last("cmi.core.score.min") == "0"
+    assert lms.last("cmi.core.score.max") == "100"
     assert lms.last("cmi.core.lesson_status") == "failed", "75 < mastery 80"
     assert lms.last("cmi.core.exit") == "suspend"
     retake = take_check(lms, "career")
@@ -673,8 +673,8 @@ def test_a_split_package_in_the_runtime(playwright_chromium: Any, server: str) -
     """The split package served as an LMS serves it: the page starts the session from its
     outline and reports a status at once, from the lessons with a check its data lists
     (`graded`), without loading any lesson's script (at 100,000 cards, all of them are 40 MB);
-    then each check taken reports its score (the first alone is not a pass: the other lesson's
-    check counts though its script has not come) and the last one decides; the review spans the
+    then the first check taken reports no score and no pass (the other lesson's check counts though
+    its script has not come) and the last one decides, with the score; the review spans the
     course, and the session ends as the whole page's does."""
     lms = Session(playwright_chromium, server, "el", "split")
     assert len(lms.calls("LMSInitialize")) == 1
@@ -695,14 +695,14 @@ def test_a_split_package_in_the_runtime(playwright_chromium: Any, server: str) -
         lms.frame_eval(f"location.hash = '#lesson/{lesson}'")
         expected = take_check(lms, lesson, answers[lesson])
         lms.page.wait_for_function(
-            "(n) => calls.filter(c => c[0] === 'LMSSetValue' && c[1][0] === 'cmi.core.score.raw')"
-            ".length === n",
-            arg=lessons.index(lesson) + 1,
+            "(n) => calls.filter(c => c[0] === 'LMSSetValue' && c[1][0] === 'cmi.suspend_data')"
+            ".length >= n",
+            arg=lessons.index(lesson) + 2,
             timeout=5000,
         )
         assert expected == (100 if lesson == "six-skills" else 50)
         if lesson == lessons[0]:
-            assert lms.last("cmi.core.score.raw") == "100"
+            assert lms.last("cmi.core.score.raw") is None, "no score before every check"
             assert lms.last("cmi.core.lesson_status") == "incomplete", "career's check is due"
             assert not any(u.endswith("/lessons/career.js") for u in lms.requests)
     for lesson in lessons:
@@ -732,12 +732,15 @@ def test_an_older_split_package_loads_every_lesson_first(
     assert lms.last("cmi.core.lesson_status") == "incomplete"
     expected = take_check(lms, "six-skills")
     assert expected == 100
+    assert lms.last("cmi.core.score.raw") is None, "no score before every check"
+    assert lms.last("cmi.core.lesson_status") == "incomplete", "career's check is due"
+    take_check(lms, "career")
     lms.page.wait_for_function(
         "calls.some(c => c[0] === 'LMSSetValue' && c[1][0] === 'cmi.core.score.raw')",
         timeout=5000,
     )
     assert lms.last("cmi.core.score.raw") == "100"
-    assert lms.last("cmi.core.lesson_status") == "incomplete", "career's check is due"
+    assert lms.last("cmi.core.lesson_status") == "passed"
     lms.close()
 
 
@@ -1118,10 +1121,11 @@ def test_resume_hands_the_lms_copy_over_and_keeps_the_best_check(pure: Page) -> 
 STATUS = [
     ({"graded": [], "checks": {}, "studied": 3, "total": 5}, "incomplete", None),
     ({"graded": [], "checks": {}, "studied": 5, "total": 5}, "completed", None),
+    # no score before every check is taken: an LMS may pass any score above the mastery score
     (
         {"graded": ["a", "b"], "checks": {"a": {"best": 100}}, "studied": 0, "total": 5},
         "incomplete",
-        100,
+        None,
     ),
     (
         {
@@ -1172,6 +1176,44 @@ STATUS = [
 def test_status_and_score(pure: Page, given: dict[str, Any], status: str, raw: int | None) -> None:
     got = pure.evaluate("(o) => CourseSCORM.status(o)", {**given, "mastery": 80})
     assert got == {"status": status, "raw": raw}
+
+
+# (the status and score computed, what the LMS recorded before the session) -> what is reported
+KEEP_DONE = [
+    # nothing or nothing finished recorded: the computed result as it is
+    (("incomplete", None), ("not attempted", None), ("incomplete", None)),
+    (("incomplete", 40), ("incomplete", 100), ("incomplete", 40)),
+    (("incomplete", None), ("failed", 50), ("incomplete", None)),
+    (("failed", 60), ("failed", 70), ("failed", 60)),
+    # a finished course stays finished, at no lower a score
+    (("incomplete", None), ("passed", 90), ("passed", 90)),
+    (("incomplete", 50), ("passed", 90), ("passed", 90)),
+    (("failed", 70), ("passed", 85), ("passed", 85)),
+    (("incomplete", None), ("completed", None), ("completed", None)),
+    (("incomplete", 100), ("completed", None), ("completed", 100)),
+    (("passed", 95), ("passed", 90), ("passed", 95)),
+    (("passed", 82), ("passed", 90), ("passed", 90)),
+    (("completed", None), ("passed", 90), ("completed", 90)),
+    (("passed", 100), ("completed", None), ("passed", 100)),
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("computed", "recorded", "reported"), KEEP_DONE)
+def test_a_finished_course_is_never_reported_unfinished(
+    pure: Page,
+    computed: tuple[str, int | None],
+    recorded: tuple[str, int | None],
+    reported: tuple[str, int | None],
+) -> None:
+    """keepDone: the LMS's record of a passed or completed course (status, score) as the session
+    found it is never lowered; anything else is reported as computed."""
+    got = pure.evaluate(
+        "([c, r]) => CourseSCORM.keepDone({status: c[0], raw: c[1]},"
+        " {status: r[0], raw: r[1] === null ? NaN : r[1]})",
+        [list(computed), list(recorded)],
+    )
+    assert (got["status"], got["raw"]) == reported
 
 
 @pytest.mark.browser
@@ -1406,6 +1448,61 @@ def test_the_lms_mastery_score_overrides_the_course(playwright_chromium: Any, se
     lms.close()
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("recorded", ["passed", "failed"])
+def test_a_passed_learner_stays_passed_without_the_suspend_data(
+    playwright_chromium: Any, server: str, recorded: str
+) -> None:
+    """The LMS records the course passed at 90 but hands over no suspend data (an LMS may drop
+    run-time data after an exit that was not "suspend"; a package update that adds a lesson does
+    the same to the status), on a computer without the browser's copy: the learner stays passed
+    at 90, also after a check worse than that. A failed record is not kept: not finished."""
+    resume = {"core": {"lesson_status": recorded, "score": {"raw": "90"}, "entry": ""}}
+    lms = Session(playwright_chromium, server, resume=resume)
+    take_check(lms, "career", wrong=1)  # 50 %: one of the two checks taken
+    review_one(lms)
+    if recorded == "passed":
+        assert lms.sets("cmi.core.lesson_status") == ["passed"]
+        assert lms.sets("cmi.core.score.raw") == ["90"]
+        assert lms.sets("cmi.core.exit") == [""]
+    else:
+        assert lms.sets("cmi.core.lesson_status") == ["incomplete"]
+        assert lms.sets("cmi.core.score.raw") == [""], "the unfinished course's score blanked"
+        assert lms.sets("cmi.core.exit") == ["suspend"]
+    leave_and_check(lms)
+
+
+@pytest.mark.browser
+def test_an_lms_that_passes_by_score_passes_only_a_finished_course(
+    playwright_chromium: Any, server: str
+) -> None:
+    """SCORM 1.2 lets an LMS turn a score at or above the mastery score into "passed" when the
+    learner leaves (Moodle's player does; scorm-again's mastery_override is the same rule). One
+    check of two taken at 100 %: the LMS records incomplete, not passed; the second taken in
+    the next session: passed."""
+    settings = {"mastery_override": True}
+    resume = {"core": {"credit": "credit"}, "student_data": {"mastery_score": "80"}}
+    lms = Session(playwright_chromium, server, settings=settings, resume=resume)
+    take_check(lms, "six-skills")
+    lms.leave()
+    assert len(lms.calls("LMSFinish")) == 1
+    assert lms.page.evaluate("[lms.cmi.core.lesson_status, lms.cmi.core.score.raw]") == [
+        "incomplete",
+        "",
+    ]
+    resume["suspend_data"] = lms.page.evaluate("lms.cmi.suspend_data")
+    resume["core"].update(lesson_status="incomplete", entry="resume")
+    lms.close()
+    again = Session(playwright_chromium, server, settings=settings, resume=resume)
+    take_check(again, "career")
+    again.leave()
+    assert again.page.evaluate("[lms.cmi.core.lesson_status, lms.cmi.core.score.raw]") == [
+        "passed",
+        "100",
+    ]
+    again.close()
+
+
 # -- the check in the plain course, through course.js's hooks (both browsers) ---------------------
 
 ANSWERS = """(lesson) => {
@@ -1478,6 +1575,58 @@ def test_check_results_live_in_the_progress_extension(
         }
         page.goto(url(site, "el/index.html#lesson/career"))
         assert "100" in page.text('[data-check="career"] .check-best')
+
+
+# each question of the lesson's first attempt: its type, its answer, the right option's index
+QUESTIONS = """(lesson) => CourseCheck.draw(CourseCheck.records(Course.data.items, document), lesson,
+  1, Course.fold).map(q => [q.type, q.answer, q.options ? q.options.findIndex(o => o.correct) : -1])"""
+
+# the index of the check's question holding the focus (-1: none)
+FOCUSED_QUESTION = """(lesson) => [...document.querySelectorAll(
+  `[data-check="${lesson}"] .check-question`)].findIndex(q => q.contains(document.activeElement))"""
+
+
+def test_enter_sends_the_check_only_once_every_question_has_an_answer(
+    browser: Browser, site: Path
+) -> None:
+    """A learner presses Enter after typing an answer or choosing an option: the browser would
+    send the whole form (0 % for the questions not reached yet, an attempt used up). Enter moves
+    the focus on to the next question without an answer, going round (an empty field is none);
+    the check is sent by Enter once every question has one, or by its button."""
+    lesson = "six-skills"
+    check = f'[data-check="{lesson}"]'
+    with watched(browser, site) as page:
+        page.goto(url(site, f"el/index.html#lesson/{lesson}"))
+        page.wait_for(f"() => document.querySelector('{check} > button')")
+        questions = page.evaluate(QUESTIONS, lesson)
+        assert [q[0] for q in questions] == ["typed", "choice", "typed", "choice", "choice"]
+        page.evaluate(f"() => document.querySelector('{check} > button').focus()")
+        page.press("Enter")
+
+        def answer(i: int) -> None:
+            kind, text, right = questions[i]
+            if kind == "typed":
+                page.type(text)
+            elif right == 0:
+                page.press("Space")
+            else:
+                for _ in range(right):
+                    page.press("ArrowDown")  # each step chooses the option it lands on
+
+        # question 3 (typed) is left empty the first time round
+        for i, then in ((0, 1), (1, 2), (2, 3), (3, 4), (4, 2)):
+            assert page.evaluate(FOCUSED_QUESTION, lesson) == i
+            if i != 2 or then != 3:
+                answer(i)
+            page.press("Enter")
+            assert page.evaluate(FOCUSED_QUESTION, lesson) == then
+            assert page.text(f"{check} .check-result") == ""
+            assert stored(page) is None, "nothing graded, nothing kept"
+        answer(2)
+        page.press("Enter")
+        page.wait_for(f"() => document.querySelector('{check} .check-result').textContent")
+        assert "100" in page.text(f"{check} .check-result")
+        assert stored(page)["ext"]["checks"][lesson] == {"best": 100, "n": 1}
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,13 @@ in light and dark, and (Chromium, which can emulate print media) what a printout
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from browsers import Browser, ChromiumPage, Page
-from sitekit import STORAGE_KEY, url, watched
+from sitekit import FIXTURE, STORAGE_KEY, url, watched
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +54,50 @@ def test_header_is_one_compact_row(browser: Browser, site: Path, size: dict[str,
         # the first content starts right under the header
         top = page.evaluate("() => document.querySelector('#home h1').getBoundingClientRect().top")
         assert top < before + 48
+
+
+LONG_WORDS = """---
+id: long-words
+title: Długie słowa
+lang: pl
+order: 2
+---
+
+## Współpraca
+
+Z kim współpracujesz w obsłudze klienta?::Z klientami, współpracownikami, przełożonymi i dostawcami oprogramowania. <!-- id: pl-long-1 -->
+
+Kto odpowiada za jakość?::Najwyżejwykwalifikowanyspecjalistaodjakościobsługiklienta. <!-- id: pl-long-2 -->
+"""
+
+
+@pytest.mark.parametrize("width", [320, 360])
+def test_a_card_sheet_of_long_words_fits_a_phone(
+    browser: Browser, tmp_path: Path, width: int
+) -> None:
+    """A card sheet's question and answer columns wrap a word longer than they are wide (Polish
+    has many): the sheet is as wide as a 360 px phone, never wider, and the page does not scroll
+    sideways (WCAG 1.4.10 Reflow: 320 CSS px)."""
+    from course import pipeline
+    from course.lessons import load_library
+
+    shutil.copytree(FIXTURE, tmp_path / "lessons")
+    (tmp_path / "lessons" / "pl" / "02-long.md").write_text(LONG_WORDS, encoding="utf-8")
+    pipeline.build(load_library(tmp_path / "lessons"), None, tmp_path / "site", scorm_dir=None)
+    site = tmp_path / "site"
+    with watched(browser, site, width=width, height=740) as page:
+        page.goto(url(site, "pl/index.html#cards/long-words"))
+        page.expect_view("cards/long-words")
+        page_width, client, sheet = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+            " document.querySelector('.view.is-current .sheet').getBoundingClientRect().right]"
+        )
+        assert page_width <= client, f"the page scrolls sideways: {page_width} > {client}"
+        assert sheet <= client
+        # the words are all there, wrapped, not cut
+        assert "Najwyżejwykwalifikowanyspecjalista" in page.text(".view.is-current .sheet").replace(
+            "\n", ""
+        ).replace("-", "")
 
 
 def test_the_built_title_is_in_the_tooltip(browser: Browser, site: Path) -> None:
@@ -123,6 +168,26 @@ def test_lesson_menu_on_phones(browser: Browser, site: Path) -> None:
         page.click('#sidebar a[href="#lesson/career"]')
         page.expect_view("lesson/career")
         assert page.attr("[data-menu]", "aria-expanded") == "false"  # following a link closes it
+
+
+def test_tab_out_of_the_phone_menu_closes_it(browser: Browser, site: Path) -> None:
+    """Keyboard on a phone: Tab from the open menu's last link closes the menu, so the focus never
+    lands on the page under the dimmed overlay, hidden behind the drawer; going back into the
+    header (Shift+Tab from its first link) keeps it open."""
+    with watched(browser, site, **PHONE) as page:
+        page.goto(url(site, "lv/index.html"))
+        page.expect_view("home")
+        page.click("[data-menu]")
+        page.wait_for("() => document.activeElement.closest('#sidebar') !== null")
+        page.evaluate("() => document.querySelector('.review-link').focus()")
+        assert page.attr("[data-menu]", "aria-expanded") == "true"
+        page.evaluate("() => document.querySelector('#sidebar a').focus()")
+        page.evaluate("() => [...document.querySelectorAll('#sidebar a')].at(-1).focus()")
+        assert page.attr("[data-menu]", "aria-expanded") == "true"
+        page.press("Tab")
+        assert page.evaluate("() => document.activeElement.closest('#sidebar') === null")
+        assert page.attr("[data-menu]", "aria-expanded") == "false"
+        assert not page.evaluate("() => document.documentElement.classList.contains('menu-open')")
 
 
 def _axe_source() -> str:

@@ -26,7 +26,9 @@
  *     attempt number: the same attempt shows the same questions after a reload, the next differs;
  *   - typed answers are compared after folding case and diacritics (the search's `fold`) and
  *     treating punctuation as space;
- *   - the result is the percentage of correct answers; the lesson keeps its best.
+ *   - the result is the percentage of correct answers; the lesson keeps its best;
+ *   - Enter in an answer sends the check only once every question has an answer, and before that
+ *     moves the focus to the next question without one (never a check sent half answered).
  * Progress: state.ext.checks[<lesson id>] = {best: 0..100, n: attempts finished}, read back
  * through `clean()` (stored progress is never trusted).
  */
@@ -306,6 +308,19 @@
       if (first) first.focus();
     });
 
+    // Enter in an answer sends the check only once every question has an answer: before that it
+    // moves on to the next question without one (a browser sends a form on Enter in any of its
+    // fields, and a learner presses Enter after typing an answer).
+    ui.form.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || event.isComposing || event.target.tagName !== "INPUT") return;
+      var items = ui.form.querySelectorAll(".check-question");
+      var at = Array.prototype.indexOf.call(items, event.target.closest(".check-question"));
+      var open = nextOpen(ui.form, questions, at);
+      if (open < 0) return;
+      event.preventDefault();
+      items[open].querySelector("input").focus();
+    });
+
     ui.form.addEventListener("submit", function (event) {
       event.preventDefault();
       if (ui.form.hidden || !questions.length) return;
@@ -320,6 +335,17 @@
     ui.intro.textContent = env.tn("check_intro", draw(all, lesson, 1, env.fold).length);
     refresh();
     env.on("progress", refresh);
+  }
+
+  /* The index of the first question after `at` (going round, `at` itself last) with no answer
+     yet, or -1 when every question has one. */
+  function nextOpen(form, questions, at) {
+    for (var k = 1; k <= questions.length; k++) {
+      var i = (at + k) % questions.length;
+      var given = response(form, questions[i], i);
+      if (given === null || (typeof given === "string" && !given.trim())) return i;
+    }
+    return -1;
   }
 
   /* Grades the attempt, shows each answer's feedback, keeps the lesson's best result. */

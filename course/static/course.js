@@ -979,6 +979,13 @@
       if (menuButton.getAttribute("aria-expanded") !== "true") return;
       if (!event.target.closest("#sidebar, [data-menu]")) closeMenu();
     });
+    // Tab past the open drawer's last link closes it: focus never sits on the page under the
+    // dimmed overlay, out of sight behind the drawer (back into the header keeps it open)
+    $("#sidebar").addEventListener("focusout", function (event) {
+      var to = event.relatedTarget;
+      if (menuButton.getAttribute("aria-expanded") !== "true" || !to) return;
+      if (!to.closest("#sidebar, .site-header")) closeMenu();
+    });
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && menuButton.getAttribute("aria-expanded") === "true") {
         closeMenu();

@@ -6,7 +6,9 @@
  * `window.CourseSCORM` (and `module.exports` under CommonJS): pure functions, tested through
  * page.evaluate tables, and a thin adapter that plugs into course.js's hooks:
  *   as the script loads   find the API, LMSInitialize, read the view left (cmi.core.lesson_location:
- *                         the first view shown, unless the link names one) and the saved progress;
+ *                         the first view shown, unless the link names one), the saved progress and
+ *                         the status and score the LMS records (a passed or completed course is
+ *                         never reported lower: keepDone);
  *                         Course.scope: the browser's copy belongs to the LMS's learner
  *                         ("lms:<hash of cmi.core.student_id>", never the plain course's key, so
  *                         another learner's progress on a shared browser never reaches this
@@ -27,8 +29,12 @@
  * Data model elements used (SCORM 1.2 only, nothing of 2004):
  *   cmi.core.lesson_status   incomplete while going; passed/failed against the mastery score once
  *                            every graded lesson check is taken; completed when the course has no
- *                            graded check and every card has been studied
- *   cmi.core.score.raw/min/max  mean of the lessons' best check results, 0..100
+ *                            graded check and every card has been studied; read at the start:
+ *                            once the LMS records passed or completed, it stays so
+ *   cmi.core.score.raw/min/max  mean of the lessons' best check results, 0..100, once every graded
+ *                            check is taken (none before: an LMS may pass any score at or above the
+ *                            mastery score; one an older package sent is blanked); once passed or
+ *                            completed, never below the score the LMS records
  *   cmi.core.lesson_location    the view the learner was on (#lesson/<id>, review...)
  *   cmi.suspend_data            the progress, compactly encoded (below), at most 4096 characters
  *   cmi.core.session_time       HHHH:MM:SS.SS
@@ -354,17 +360,33 @@
 
   /*
    * {graded: [lesson ids with a check], checks, studied, total, mastery} -> {status, raw}
-   * raw: mean of the taken checks' best results (null before the first); the status is decided
-   * once every graded check is taken.
+   * Both are decided once every graded check is taken: raw is the mean of the checks' best
+   * results, null before. No score while unfinished: an LMS may turn any score at or above the
+   * mastery score into "passed" (SCORM 1.2 lets it; Moodle's player does on every LMSFinish), so
+   * the mean of the first checks taken would pass a learner who has done one lesson of five.
    */
   function status(o) {
     var taken = o.graded.filter(function (id) { return o.checks[id]; });
-    var raw = taken.length
-      ? Math.round(taken.reduce(function (sum, id) { return sum + o.checks[id].best; }, 0) / taken.length)
-      : null;
     if (!o.graded.length) return { status: o.studied >= o.total ? "completed" : "incomplete", raw: null };
-    if (taken.length < o.graded.length) return { status: "incomplete", raw: raw };
+    if (taken.length < o.graded.length) return { status: "incomplete", raw: null };
+    var raw = Math.round(taken.reduce(function (sum, id) { return sum + o.checks[id].best; }, 0) / taken.length);
     return { status: raw >= o.mastery ? "passed" : "failed", raw: raw };
+  }
+
+  /*
+   * The status and score to report, given what the LMS recorded before this session (`recorded`,
+   * {status, raw}: cmi.core.lesson_status and cmi.core.score.raw as the session found them): a
+   * course the LMS records as passed or completed stays so, with at least its recorded score. A
+   * package update that adds a lesson, or an LMS that kept the status but not the suspend data
+   * (SCORM 1.2 lets it drop run-time data after an exit that was not "suspend"), must not make a
+   * learner who finished the course unfinished in the LMS's records.
+   */
+  function keepDone(result, recorded) {
+    var done = function (status) { return status === "passed" || status === "completed"; };
+    if (!recorded || !done(recorded.status)) return result;
+    var raw = result.raw;
+    if (Number.isFinite(recorded.raw) && (raw === null || recorded.raw > raw)) raw = recorded.raw;
+    return { status: done(result.status) ? result.status : recorded.status, raw: raw };
   }
 
   /* CMITimespan: HHHH:MM:SS.SS (hours capped at 9999). */
@@ -425,6 +447,7 @@
     this.failures = 0;
     this.timer = null;
     this.last = null;
+    this.recorded = null; // the LMS's status and score before this session (open)
   }
 
   Session.prototype.call = function (name, args) {
@@ -506,14 +529,16 @@
     try {
       var checks = (state.ext && state.ext[CHECKS]) || {};
       var studied = course.shape.items.filter(function (id) { return state.items[id]; }).length;
-      var result = status({ graded: course.graded, checks: checks, studied: studied,
-        total: course.shape.items.length, mastery: course.mastery });
+      var result = keepDone(status({ graded: course.graded, checks: checks, studied: studied,
+        total: course.shape.items.length, mastery: course.mastery }), this.recorded);
       var changed = !this.last || result.status !== this.last.status || result.raw !== this.last.raw;
       this.set("cmi.core.lesson_status", result.status);
       if (result.raw !== null) {
         this.set("cmi.core.score.min", "0");
         this.set("cmi.core.score.max", "100");
         this.set("cmi.core.score.raw", result.raw);
+      } else if (this.recorded && Number.isFinite(this.recorded.raw)) {
+        this.set("cmi.core.score.raw", ""); // an unfinished course's score (an older package's) goes
       }
       var done = result.status === "passed" || result.status === "completed";
       this.set("cmi.core.exit", done ? "" : "suspend");
@@ -542,6 +567,8 @@
     session.location = session.get("cmi.core.lesson_location");
     session.saved = session.get("cmi.suspend_data");
     session.lmsMastery = parseFloat(session.get("cmi.student_data.mastery_score"));
+    session.recorded = { status: session.get("cmi.core.lesson_status"),
+      raw: parseFloat(session.get("cmi.core.score.raw")) };
     return session;
   }
 
@@ -628,6 +655,7 @@
     decode: decode,
     resumeItems: resumeItems,
     status: status,
+    keepDone: keepDone,
     sessionTime: sessionTime,
     findAPI: findAPI,
     hash: hash,
