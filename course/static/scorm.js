@@ -38,7 +38,7 @@
  *   cmi.core.lesson_location    the view the learner was on (#lesson/<id>, review...)
  *   cmi.suspend_data            the progress, compactly encoded (below), at most 4096 characters
  *   cmi.core.session_time       HHHH:MM:SS.SS
- *   cmi.core.exit               "suspend" while unfinished, "" once passed or completed
+ *   cmi.core.exit               "suspend", finished or not (the schedule goes on after a pass)
  *   cmi.student_data.mastery_score  read: the LMS's pass mark overrides the course's own
  *
  * suspend_data encoding (version 2, written from now on), fields separated by ".":
@@ -540,8 +540,9 @@
       } else if (this.recorded && Number.isFinite(this.recorded.raw)) {
         this.set("cmi.core.score.raw", ""); // an unfinished course's score (an older package's) goes
       }
-      var done = result.status === "passed" || result.status === "completed";
-      this.set("cmi.core.exit", done ? "" : "suspend");
+      // Always "suspend", finished or not: the review schedule goes on after a pass, and SCORM
+      // 1.2 lets an LMS drop the run-time data (suspend_data) after any other exit.
+      this.set("cmi.core.exit", "suspend");
       var stored = this.set("cmi.suspend_data", encode({ items: state.items, checks: checks }, course.shape));
       this.last = result;
       if (changed || now) this.commit();
