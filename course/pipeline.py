@@ -593,7 +593,9 @@ def build(
 
     options = options or BuildOptions()
     site_decks = None if site_dir is None else site_dir / "decks"  # (`site._copy_files`)
-    if not options.earlier:  # (the command line gives a release's folders, drafting or not)
+    # The command line gives the release's folders, drafting or not; a draft called as a library
+    # with a release's names (`names`) writes there itself: its own deck is no sign of one.
+    if not options.earlier and not options.draft:
         options = replace(options, earlier=(decks_dir, site_decks))
     others = {"--decks": decks_dir, "--scorm": scorm_dir, "--report": options.report}
     check_places(library.root, site_dir, others)
