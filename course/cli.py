@@ -565,6 +565,7 @@ def _remember(
 ) -> None:
     """Record what the same build, run again, prints (see `outputs.LastBuild`), if the drafts
     of its outputs (`wanted`), which it removed, are still gone then."""
+    from .manifest import LEGACY_FILE, MANIFEST_FILE
     from .places import draft_outputs
 
     targets = [p for lang in result.languages for p in (lang.deck, lang.scorm) if p]
@@ -573,7 +574,9 @@ def _remember(
     built = {lesson.path: lesson.digest for course in library.courses for lesson in course.lessons}
     again = partial(_next_transcript, library, result, options, strict)
     gone = draft_outputs(library.courses, wanted.decks, wanted.site, wanted.scorm)
-    last.remember(targets, lines, again, built, result.signed, gone)
+    manifests = (MANIFEST_FILE, LEGACY_FILE)  # (all the build writes there but lessons)
+    wrote = [course.root / name for course in library.courses for name in manifests]
+    last.remember(targets, lines, again, built, result.signed, gone, wrote)
 
 
 def _next_transcript(

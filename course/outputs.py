@@ -527,20 +527,25 @@ class LastBuild:
         built: Mapping[Path, str] = MappingProxyType({}),
         signed: Mapping[str, list[object] | None] = MappingProxyType({}),
         gone: Sequence[Path] = (),
+        wrote: Sequence[Path] = (),
     ) -> None:
         """After a successful build: record what the same build, run again, prints. That is
         `lines` when this build left the lessons folder as it found it; when it wrote there (a
         release recorded in a manifest, IDs given), `next_lines()` tells what the next build
         would print, or None when it would not be a no-op (then nothing is recorded). `built`:
         each lesson file's digest as the build parsed it; a lesson saved since (while the build
-        ran) records nothing, so the next build builds it. `signed`: the targets' signatures
-        as the build found them once committed (`Record.signed`; the others are found here).
-        `gone`: the drafts of its outputs, which the build removed (`GONE`)."""
+        ran) records nothing, so the next build builds it; so does any other file of the
+        lessons folder added, removed or written since `of` looked (a note moved into a
+        language folder: the lines printed, and `next_lines()`, are of the folder as it was),
+        but the files the build itself writes there besides lessons (`wrote`: its manifests).
+        `signed`: the targets' signatures as the build found them once committed
+        (`Record.signed`; the others are found here). `gone`: the drafts of its outputs, which
+        the build removed (`GONE`)."""
         builds = _read_builds(self.file)
         keys = [(t, _key(t)) for t in targets]
         since = time.time_ns()
         found = _folder_key(self.lessons, self.settings, self.seen, self.since)
-        if found is not None and not self._as_built(found[1], built):
+        if found is not None and not self._as_built(found[1], built, wrote):
             found = None
         key = None if found is None else found[0]
         shown = lines if key == self.key else next_lines() if key is not None else None
@@ -556,9 +561,12 @@ class LastBuild:
         text = json.dumps({"format": FORMAT, "builds": builds}, sort_keys=True)
         _write(self.file, text)
 
-    def _as_built(self, seen: Seen, built: Mapping[Path, str]) -> bool:
-        """Whether every lesson file holds the bytes the build parsed (`Lesson.digest`)."""
+    def _as_built(self, seen: Seen, built: Mapping[Path, str], wrote: Sequence[Path]) -> bool:
+        """Whether every lesson file holds the bytes the build parsed (`Lesson.digest`) and every
+        other file of the lessons folder the bytes `of` found (`seen`: the folder now), but the
+        files the build `wrote`."""
         resolve, top = Resolver().real, str(self.lessons) + os.sep
+        own: set[str] = set()
         for path, digest in built.items():
             real = resolve(path)  # (strings: thousands of lessons at 100,000 cards)
             if not real.startswith(top):
@@ -566,7 +574,18 @@ class LastBuild:
             name = real[len(top) :]
             if digest and seen.get(name, ((), ""))[1] != digest:
                 return False
-        return True
+            own.add(name)
+        own.update(real[len(top) :] for real in map(resolve, wrote) if real.startswith(top))
+        return _changed(self.seen, seen) <= own
+
+
+def _changed(before: Seen, after: Seen) -> set[str]:
+    """The names of the files added, removed or whose bytes differ from `before` to `after`."""
+    changed = before.keys() ^ after.keys()
+    changed.update(
+        name for name in before.keys() & after.keys() if before[name][1] != after[name][1]
+    )
+    return changed
 
 
 GONE = "gone"

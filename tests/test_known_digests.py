@@ -202,3 +202,24 @@ def test_the_folder_walk_finds_the_files_rglob_finds_in_its_order(tmp_path: Path
     assert list(found[1]) == expected
     assert "linked-file" in expected
     assert not [name for name in expected if name.startswith("linked-folder" + os.sep)]
+
+
+@pytest.mark.parametrize("other", ["el/course.yml", "el/notes/02-new.md"])
+def test_the_next_build_is_replayed_only_when_the_build_changed_the_folder_alone(
+    course: Path, other: str
+) -> None:
+    """A build that wrote its manifest records what the next build prints (`next_lines`); one
+    during which another file of the lessons folder changed (written, or made: a note moved)
+    records no lines: they are of the folder as the build read it."""
+    manifest = course / "el" / "manifest.jsonl"
+    first = last_build(course)
+    manifest.write_text(manifest.read_text("utf-8") + "\n", "utf-8")  # (the build's)
+    first.remember([], [(False, "built")], lambda: [(False, "next")], wrote=[manifest])
+    assert last_build(course).entry.get("lines") == [[False, "next"]]
+    second = last_build(course)
+    path = course / other
+    path.parent.mkdir(exist_ok=True)
+    path.write_text((path.read_text("utf-8") if path.exists() else "") + "\n# x\n", "utf-8")
+    manifest.write_text(manifest.read_text("utf-8") + "\n", "utf-8")
+    second.remember([], [(False, "built")], lambda: [(False, "next")], wrote=[manifest])
+    assert "lines" not in last_build(course).entry

@@ -357,6 +357,38 @@ def test_a_lesson_saved_while_the_build_runs_is_built_by_the_next_one(
     assert found, "the build after a lesson was saved during the last one was replayed"
 
 
+def test_a_file_moved_while_the_build_runs_is_built_by_the_next_one(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, builds: list[object]
+) -> None:
+    """A note (no build reads it) moved into its language folder while the build runs, after
+    the lessons were read: no lesson the build parsed changed, but the folder did, so what this
+    build printed is not what the next one prints: that one is a real build, which builds the
+    note and names nothing (`build.py watch` replayed the note's warning after the move)."""
+    out = tmp_path / "out"
+    note = sample / "pl" / "notes" / "02-new.md"
+    note.parent.mkdir()
+    note.write_text("---\nid: new\ntitle: Nowa\nlang: pl\norder: 2\n---\n\n## S\n\nP::O\n", "utf-8")
+    cli_build(sample, out)
+    assert "not built" in cli_build(sample, out)  # settled (replayed), the note named
+    other = sample / "el" / "01-basics.md"
+    other.write_text(other.read_text(encoding="utf-8") + "\nMore.\n", "utf-8")  # a real build
+    real = pipeline.build
+
+    def moving(*args: Any, **kwargs: Any) -> pipeline.BuildResult:
+        built = real(*args, **kwargs)
+        note.rename(sample / "pl" / "02-new.md")  # after the lessons were read, before remember
+        return built
+
+    monkeypatch.setattr(pipeline, "build", moving)
+    assert "not built" in cli_build(sample, out)
+    monkeypatch.setattr(pipeline, "build", real)
+    count = len(builds)
+    printed = cli_build(sample, out)
+    assert len(builds) == count + 1, "the build after a file moved during the last was replayed"
+    assert "not built" not in printed
+    assert "pl: release 2: 1 card added" in printed, printed
+
+
 def test_the_build_after_one_that_gave_ids_is_replayed_as_a_real_one_prints(
     sample: Path, tmp_path: Path, builds: list[object]
 ) -> None:
