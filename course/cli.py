@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -165,6 +165,21 @@ no_wait_option = click.option(
     "instead of waiting for it to end.",
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def folder_option(name: str, dest: str, default: Path, help_text: str) -> Callable[[F], F]:
+    """An output folder's option (`--decks DIR` etc.), its default shown in --help."""
+    return click.option(
+        name,
+        dest,
+        type=click.Path(path_type=Path, file_okay=False),
+        default=default,
+        show_default=True,
+        help=help_text,
+    )
+
+
 new_edition_option = click.option(
     "--new-edition",
     is_flag=True,
@@ -287,29 +302,13 @@ def _end(code: object) -> None:
 
 @main.command("build")
 @lessons_option
-@click.option(
-    "--decks",
-    "decks_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_DECKS,
-    show_default=True,
-    help="Where the .apkg files are written.",
-)
-@click.option(
-    "--site",
-    "site_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_SITE,
-    show_default=True,
-    help="Where the HTML course is written.",
-)
-@click.option(
+@folder_option("--decks", "decks_dir", DEFAULT_DECKS, "Where the .apkg files are written.")
+@folder_option("--site", "site_dir", DEFAULT_SITE, "Where the HTML course is written.")
+@folder_option(
     "--scorm",
     "scorm_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_SCORM,
-    show_default=True,
-    help="Where the SCORM 1.2 packages (one .zip per language, for an LMS) are written.",
+    DEFAULT_SCORM,
+    "Where the SCORM 1.2 packages (one .zip per language, for an LMS) are written.",
 )
 @click.option("--no-decks", is_flag=True, help="Do not write decks.")
 @click.option("--no-site", is_flag=True, help="Do not write the HTML course.")
@@ -701,22 +700,18 @@ def _between_builds(lessons: Path, langs: Sequence[str], pages: bool) -> None:
 @lang_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit status 1).")
 @frozen_option
-@click.option(
+@folder_option(
     "--decks",
     "decks_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_DECKS,
-    show_default=True,
-    help="Where `build` writes the .apkg files (a language without a manifest whose deck is "
-    "there was published: an error).",
+    DEFAULT_DECKS,
+    "Where `build` writes the .apkg files (a language without a manifest whose deck is there "
+    "was published: an error).",
 )
-@click.option(
+@folder_option(
     "--site",
     "site_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_SITE,
-    show_default=True,
-    help="Where `build` writes the HTML course (its copy of the decks: as --decks).",
+    DEFAULT_SITE,
+    "Where `build` writes the HTML course (its copy of the decks: as --decks).",
 )
 @new_edition_option
 def check_command(

@@ -461,17 +461,22 @@ def shows_a_character(html: str) -> bool:
 def test_a_side_said_to_show_nothing_renders_no_character(text: str) -> None:
     """`cards.shows_nothing` tests a card side's Markdown: a side it calls empty (an error at the
     card's line) renders nothing a learner could read, whatever the lesson."""
+    for line, html, said in side_reports(text.removeprefix("\ufeff")):
+        if said:
+            assert not shows_a_character(html), (line, html)
+
+
+def side_reports(text: str) -> Iterator[tuple[int, str, bool]]:
+    """Each side of each card of `text` that is not a cloze: its card's line, what the deck shows
+    of it, and whether the parse reported it as showing nothing ("no question"/"no answer")."""
     env: dict[str, Any] = {}
-    tokens = markdown.parser().parse(text.removeprefix("\ufeff"), env)
+    tokens = markdown.parser().parse(text, env)
     _sections, found = collect(Path("01.md"), tokens, lambda part: render.card_text(part, "el"))
     said = {(problem.line0 + 1, problem.message) for problem in env.get("problems", [])}
     for card in found:
-        if card.kind is CardKind.CLOZE:
-            continue
-        sides = ((card.rendered.front, cards.NO_QUESTION), (card.rendered.back, cards.NO_ANSWER))
-        for html, message in sides:
-            if (card.line, message) in said:
-                assert not shows_a_character(html), (card.line, html)
+        if card.kind is not CardKind.CLOZE:
+            yield card.line, card.rendered.front, (card.line, cards.NO_QUESTION) in said
+            yield card.line, card.rendered.back, (card.line, cards.NO_ANSWER) in said
 
 
 OWN_ID_LINE = re.compile(r"\n<!-- id: m\d -->")
@@ -574,13 +579,5 @@ def test_a_side_is_reported_exactly_when_its_rendering_shows_nothing(found: list
     when what the deck shows of it holds no character and no image (the Markdown's quick
     answers, `cards.side_shows`, never disagree with the rendering)."""
     text = "\n\n".join(found) + "\n\n[r]: https://example.org\n"
-    env: dict[str, Any] = {}
-    tokens = markdown.parser().parse(text, env)
-    _sections, made = collect(Path("01.md"), tokens, lambda part: render.card_text(part, "el"))
-    said = {(problem.line0 + 1, problem.message) for problem in env.get("problems", [])}
-    for card in made:
-        if card.kind is CardKind.CLOZE:
-            continue
-        sides = ((card.rendered.front, cards.NO_QUESTION), (card.rendered.back, cards.NO_ANSWER))
-        for html, message in sides:
-            assert ((card.line, message) in said) is not shows_something(html), (card.line, html)
+    for line, html, said in side_reports(text):
+        assert said is not shows_something(html), (line, html)
