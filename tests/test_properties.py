@@ -29,7 +29,7 @@ from course.cards import collect
 from course.cli import main
 from course.ids import add_missing_ids
 from course.lessons import Report, load_lesson, load_library
-from course.model import CardKind, CourseError
+from course.model import CardKind, CourseError, Library
 
 FRONT = "---\nid: random\ntitle: Random\nlang: el\norder: 1\n---\n"
 FRAGMENTS = [
@@ -229,6 +229,15 @@ multiline_cards = st.builds(
 )
 
 
+def ids_added(text: str) -> tuple[Library, Library, str]:
+    """The lesson `text` loaded, `ids` run on it, the lesson loaded again, and what it wrote."""
+    with lesson_folder(text) as root:
+        library = load_library(root / "lessons")
+        add_missing_ids(library)
+        again = load_library(root / "lessons")
+        return library, again, (root / "lessons" / "el" / "01.md").read_text(encoding="utf-8")
+
+
 @FAST
 @given(st.lists(multiline_cards, min_size=1, max_size=3))
 def test_ids_given_to_multiline_cards_change_no_card_for_either_parser(cards: list[str]) -> None:
@@ -236,11 +245,7 @@ def test_ids_given_to_multiline_cards_change_no_card_for_either_parser(cards: li
     underline, a `$$` line): every `?` line stays bare (else the plugin sees no card), every
     card renders and warns as before, and has an ID."""
     text = FRONT + "\n\n".join(cards) + "\n\nProse.\n"
-    with lesson_folder(text) as root:
-        library = load_library(root / "lessons")
-        add_missing_ids(library)
-        again = load_library(root / "lessons")
-        written = (root / "lessons" / "el" / "01.md").read_text(encoding="utf-8")
+    library, again, written = ids_added(text)
     separators = [n for n, row in enumerate(text.split("\n")) if row in ("?", "??")]
     assert [written.split("\n")[n] for n in separators] == [text.split("\n")[n] for n in separators]
     rendered = [card.rendered for card in library.courses[0].cards]
@@ -498,11 +503,7 @@ def test_an_id_on_a_line_of_its_own_moves_and_changes_no_card(
         f"{card}\n<!-- id: m{n} -->" if alone else card for n, (card, alone) in enumerate(found)
     ]
     text = FRONT + "\n\n".join(blocks) + "\n\nProse.\n"
-    with lesson_folder(text) as root:
-        library = load_library(root / "lessons")
-        add_missing_ids(library)
-        again = load_library(root / "lessons")
-        written = (root / "lessons" / "el" / "01.md").read_text(encoding="utf-8")
+    library, again, written = ids_added(text)
     before, after = library.courses[0].cards, again.courses[0].cards
     assert [card.rendered for card in after] == [card.rendered for card in before]
     assert [a.id for a, b in zip(after, before, strict=True) if b.id] == [
