@@ -301,3 +301,17 @@ def test_the_report_file_holds_every_languages_report(sample: Path, tmp_path: Pa
     assert len(langs) > 1
     assert heads == langs
     assert report.read_text("utf-8").count("\n\n## ") == len(langs) - 1  # a blank line between
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [("build", ["--decks", "--site", "--scorm"]), ("check", ["--decks", "--site"])],
+)
+def test_each_output_folder_option_shows_its_default(command: str, options: list[str]) -> None:
+    """`--help` names where each output goes when its option is not given (`folder_option`)."""
+    shown = CliRunner().invoke(main, [command, "--help"], terminal_width=200).output
+    defaults = {"--decks": "decks", "--site": "site", "--scorm": "scorm"}
+    for option in options:
+        line = next(row for row in shown.splitlines() if row.strip().startswith(option))
+        rest = shown[shown.index(line) :].split("\n  -", 1)[0]
+        assert f"[default: {defaults[option]}]" in " ".join(rest.split()), rest
